@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using Goq.Errors;
+using Goq.Protocol;
+using Goq.Transport;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Goq.Client;
+
+/// <summary>
+/// A connection to a server, for submitters and watchers. One DEALER socket owned by one poller thread; callers on
+/// any thread send through a queue and await replies matched by request id. A request that gets no answer within
+/// the timeout fails with <see cref="GoqErrorIds.ServerUnreachable"/> and breaks the client (its queued messages are
+/// discarded, so a late server never acts on a request that was reported failed).
+/// </summary>
+public sealed class GoqClient : IDisposable
+{
+    private readonly DealerSocket _dealer;
+    private readonly NetMQQueue<NetMQMessage> _outgoing = new();
+    private readonly NetMQPoller _poller;
+    private readonly ConcurrentDictionary<long, TaskCompletionSource<GoqMessage>> _pending = new();
+    private readonly ConcurrentDictionary<long, Action<JobInfo>> _watches = new();
+    private long _nextRid;
+    private int _disposed;
+
+    public GoqClient(string endpoint, int requestTimeoutMs = Configuration.GoqDefaults.RequestTimeoutMs)
+    {
+        Endpoint = endpoint;
+        RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
+        _dealer = new DealerSocket();
+        _dealer.Options.Linger = TimeSpan.Zero;
+        _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
+        _dealer.Options.SendHighWatermark = 100_000;
+        _dealer.Options.ReceiveHighWatermark = 100_000;
+        _dealer.ReceiveReady += (_, _) => OnReceiveReady();
+        _outgoing.ReceiveReady += (_, e) =>
+        {
+            while (e.Queue.TryDequeue(out var message, TimeSpan.Zero))
+            {
+                _dealer.TrySendMultipartMessage(message);
+            }
+        };
+        _poller = new NetMQPoller { _dealer, _outgoing };
+        _dealer.Connect(endpoint);
+        _poller.RunAsync("goq-client", isBackgroundThread: true);
+    }
+
+    public string Endpoint { get; }
+
+    public TimeSpan RequestTimeout { get; }
+
+    /// <summary>False once a request went unanswered or the client was disposed; make a new client then.</summary>
+    public bool IsUsable => Volatile.Read(ref _disposed) == 0;
+
+    public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default) =>
+        (await RequestAsync<SubmitJobsReply>(new SubmitJobs(jobs), cancel).ConfigureAwait(false)).Jobs;
+
+    public Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
+        RequestAsync<JobsReply>(new GetJobs(ids, states), cancel);
+
+    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default) =>
+        (await RequestAsync<ServerStatusReply>(new GetServerStatus(), cancel).ConfigureAwait(false)).Status;
+
+    public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancel = default) =>
+        (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;
+
+    public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default) =>
+        RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines), cancel);
+
+    public Task<StopWorkersReply> StopWorkersAsync(bool idle, IReadOnlyList<string>? ids, bool drain, CancellationToken cancel = default) =>
+        RequestAsync<StopWorkersReply>(new StopWorkers(idle, ids, drain), cancel);
+
+    public Task ShutdownServerAsync(CancellationToken cancel = default) => RequestAsync<Ack>(new ShutdownServer(), cancel);
+
+    /// <summary>
+    /// Watches jobs until they end. The server pushes each end; <paramref name="onEvent"/> is called (on the client's
+    /// thread) for every job that has ended and once per unknown id. Completes when all have ended, or the first
+    /// with <paramref name="any"/>; returns false when <paramref name="timeout"/> ran out first.
+    /// </summary>
+    public async Task<bool> WaitAsync(IReadOnlyList<long> ids, bool any, TimeSpan? timeout, Action<WaitEvent> onEvent, CancellationToken cancel = default)
+    {
+        var remaining = new HashSet<long>(ids);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new object();
+        void Ended(JobInfo? job, long id)
+        {
+            lock (gate)
+            {
+                if (!remaining.Remove(id))
+                {
+                    return;
+                }
+
+                onEvent(new WaitEvent(id, job));
+                if (remaining.Count == 0 || (any && job is not null))
+                {
+                    done.TrySetResult();
+                }
+            }
+        }
+
+        var rid = Interlocked.Increment(ref _nextRid);
+        _watches[rid] = job => Ended(job, job.Id);
+        try
+        {
+            var reply = await RequestAsync<WatchReply>(new WatchJobs(ids.Distinct().ToList()), cancel, rid).ConfigureAwait(false);
+            foreach (var job in reply.Finished)
+            {
+                Ended(job, job.Id);
+            }
+
+            foreach (var id in reply.Unknown)
+            {
+                Ended(null, id);
+            }
+
+            lock (gate)
+            {
+                if (remaining.Count == 0)
+                {
+                    done.TrySetResult();
+                }
+            }
+
+            var timer = timeout is { } t ? Task.Delay(t, cancel) : Task.Delay(Timeout.Infinite, cancel);
+            var first = await Task.WhenAny(done.Task, timer).ConfigureAwait(false);
+            cancel.ThrowIfCancellationRequested();
+            return first == done.Task;
+        }
+        finally
+        {
+            _watches.TryRemove(rid, out _);
+            if (IsUsable)
+            {
+                Post(new UnwatchJobs(rid), 0);
+            }
+        }
+    }
+
+    /// <summary>Sends a request and awaits its reply; an <see cref="ErrorReply"/> becomes a <see cref="GoqException"/>.</summary>
+    public async Task<T> RequestAsync<T>(GoqMessage request, CancellationToken cancel = default, long rid = 0)
+        where T : GoqMessage
+    {
+        ObjectDisposedException.ThrowIf(!IsUsable, this);
+        if (rid == 0)
+        {
+            rid = Interlocked.Increment(ref _nextRid);
+        }
+
+        var reply = new TaskCompletionSource<GoqMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[rid] = reply;
+        try
+        {
+            Post(request, rid);
+            var timeout = Task.Delay(RequestTimeout, cancel);
+            if (await Task.WhenAny(reply.Task, timeout).ConfigureAwait(false) != reply.Task)
+            {
+                cancel.ThrowIfCancellationRequested();
+                Dispose();
+                throw new GoqException(GoqErrorIds.ServerUnreachable, GoqErrorKind.Connection,
+                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s; is it running (Get-GoqServer, Start-GoqServer)?")
+                { Target = Endpoint };
+            }
+
+            return await reply.Task.ConfigureAwait(false) switch
+            {
+                T ok => ok,
+                ErrorReply error => throw new GoqException(error.ErrorId, KindOf(error.ErrorId), error.Message),
+                var other => throw new GoqException(GoqErrorIds.MalformedMessage, GoqErrorKind.InvalidData,
+                    $"the server answered a {request.GetType().Name} with a {other.GetType().Name}"),
+            };
+        }
+        finally
+        {
+            _pending.TryRemove(rid, out _);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            _poller.Stop();
+        }
+        catch (Exception ex) when (ex is ObjectDisposedException or InvalidOperationException)
+        {
+        }
+
+        _poller.Dispose();
+        _dealer.Dispose();
+        _outgoing.Dispose();
+        foreach (var pending in _pending.Values)
+        {
+            pending.TrySetCanceled();
+        }
+    }
+
+    private static GoqErrorKind KindOf(string errorId) => errorId switch
+    {
+        GoqErrorIds.JobNotFound or GoqErrorIds.WorkerNotFound => GoqErrorKind.NotFound,
+        GoqErrorIds.InvalidJobSpec => GoqErrorKind.InvalidArgument,
+        _ => GoqErrorKind.InvalidOperation,
+    };
+
+    private void Post(GoqMessage message, long rid)
+    {
+        try
+        {
+            _outgoing.Enqueue(Frames.ToServer(message, rid));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private void OnReceiveReady()
+    {
+        var message = new NetMQMessage();
+        while (_dealer.TryReceiveMultipartMessage(ref message))
+        {
+            try
+            {
+                var envelope = Frames.Decode(message, 0);
+                if (envelope.Body is JobFinishedNotice notice && _watches.TryGetValue(envelope.Rid, out var watch))
+                {
+                    watch(notice.Job);
+                }
+                else if (_pending.TryGetValue(envelope.Rid, out var pending))
+                {
+                    pending.TrySetResult(envelope.Body);
+                }
+            }
+            catch (GoqException)
+            {
+                // A reply we cannot read is dropped; its request times out with a clear error.
+            }
+
+            message = new NetMQMessage();
+        }
+    }
+}

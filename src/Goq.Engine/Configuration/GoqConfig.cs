@@ -1,0 +1,18 @@
+namespace Goq.Configuration;
+
+/// <summary>The config file <c>.goq/config.json</c>, as <c>Initialize-GoqHome</c> writes it.</summary>
+public sealed class GoqConfig
+{
+    /// <summary>Where workers and clients reach the server (host name or address).</summary>
+    public string ServerHost { get; set; } = GoqDefaults.ServerHost;
+
+    public int Port { get; set; } = GoqDefaults.Port;
+
+    /// <summary>Address the server binds; by default ServerHost when it is an address, else every interface.</summary>
+    public string? BindAddress { get; set; }
+
+    public int HeartbeatSec { get; set; } = GoqDefaults.HeartbeatSec;
+
+    /// <summary>Name of the output folder under a job's working directory (goq's GOQ_ODIR).</summary>
+    public string OutputDir { get; set; } = GoqDefaults.OutputDir;
+}

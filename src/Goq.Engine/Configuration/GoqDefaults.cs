@@ -1,0 +1,12 @@
+namespace Goq.Configuration;
+
+/// <summary>Built-in defaults, the last step of the precedence parameter &gt; environment &gt; config file &gt; default.</summary>
+public static class GoqDefaults
+{
+    public const string ServerHost = "127.0.0.1";
+    public const int Port = 1776;
+    public const int HeartbeatSec = 5;
+    public const string OutputDir = "o";
+    public const int RequestTimeoutMs = 5000;
+    public const string DotDir = ".goq";
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Goq.Errors;
+using Goq.Protocol;
+
+namespace Goq.Configuration;
+
+/// <summary>Creates a home's <c>.goq</c> folder and config file.</summary>
+public static class GoqHomeInitializer
+{
+    public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force)
+    {
+        var root = GoqSettings.ResolveHome(home);
+        var probe = new GoqSettings { Home = root };
+        if (File.Exists(probe.ConfigPath) && !force)
+        {
+            throw new GoqException(GoqErrorIds.HomeAlreadyInitialized, GoqErrorKind.AlreadyExists,
+                $"'{root}' is already a Goq home; use -Force to overwrite its configuration") { Target = root };
+        }
+
+        if (port is < 1 or > 65535)
+        {
+            throw new GoqException(GoqErrorIds.InvalidConfig, GoqErrorKind.InvalidArgument, $"port {port} is out of range");
+        }
+
+        var config = new GoqConfig
+        {
+            Port = port ?? GoqDefaults.Port,
+            ServerHost = string.IsNullOrWhiteSpace(serverHost) ? GoqDefaults.ServerHost : serverHost,
+        };
+
+        CreatePrivateDirectory(probe.DotDir);
+        var temp = probe.ConfigPath + ".tmp";
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(config, GoqJsonContext.Default.GoqConfig));
+        RestrictFile(temp);
+        File.Move(temp, probe.ConfigPath, overwrite: true);
+
+        var settings = GoqSettings.FromConfig(root, config);
+        return new HomeInfo { Path = root, ConfigPath = settings.ConfigPath, Endpoint = settings.Endpoint };
+    }
+
+    /// <summary>Creates a directory only its owner can enter (0700 on Unix).</summary>
+    public static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return;
+        }
+
+        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>Makes a file readable by its owner only (0600 on Unix).</summary>
+    public static void RestrictFile(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net;
+using System.Text.Json;
+using Goq.Errors;
+using Goq.Protocol;
+
+namespace Goq.Configuration;
+
+/// <summary>
+/// A home's settings with the precedence applied: parameter &gt; environment variable (GOQ_JSERV_IP, GOQ_JSERV_PORT,
+/// GOQ_HEARTBEAT_SEC, GOQ_ODIR) &gt; <c>.goq/config.json</c> &gt; default.
+/// </summary>
+public sealed record GoqSettings
+{
+    public required string Home { get; init; }
+
+    public string DotDir => Path.Combine(Home, GoqDefaults.DotDir);
+
+    public string ConfigPath => Path.Combine(DotDir, "config.json");
+
+    public string PidPath => Path.Combine(DotDir, "server.pid");
+
+    public string LockPath => Path.Combine(DotDir, "server.lock");
+
+    public string ServerLogPath => Path.Combine(DotDir, "server.log");
+
+    public string ServerHost { get; init; } = GoqDefaults.ServerHost;
+
+    public int Port { get; init; } = GoqDefaults.Port;
+
+    public string? BindAddress { get; init; }
+
+    public int HeartbeatSec { get; init; } = GoqDefaults.HeartbeatSec;
+
+    public string OutputDir { get; init; } = GoqDefaults.OutputDir;
+
+    public int RequestTimeoutMs { get; init; } = GoqDefaults.RequestTimeoutMs;
+
+    /// <summary>Where clients and workers connect.</summary>
+    public string Endpoint => $"tcp://{ServerHost}:{Port}";
+
+    /// <summary>Where the server binds.</summary>
+    public string BindEndpoint =>
+        $"tcp://{BindAddress ?? (IPAddress.TryParse(ServerHost, out _) ? ServerHost : "*")}:{Port}";
+
+    /// <summary>The home to use: the given one, else $GOQ_HOME, else the user's home directory.</summary>
+    public static string ResolveHome(string? home)
+    {
+        var chosen = !string.IsNullOrWhiteSpace(home) ? home
+            : Environment.GetEnvironmentVariable("GOQ_HOME") is { Length: > 0 } env ? env
+            : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.GetFullPath(chosen);
+    }
+
+    /// <summary>Loads an initialized home; fails with <see cref="GoqErrorIds.HomeNotInitialized"/> otherwise.</summary>
+    public static GoqSettings Load(string? home, int? port = null)
+    {
+        var root = ResolveHome(home);
+        var probe = new GoqSettings { Home = root };
+        if (!File.Exists(probe.ConfigPath))
+        {
+            throw new GoqException(GoqErrorIds.HomeNotInitialized, GoqErrorKind.ResourceUnavailable,
+                $"'{root}' is not a Goq home (no {probe.ConfigPath}); run Initialize-GoqHome first")
+            { Target = root };
+        }
+
+        var config = ReadConfig(probe.ConfigPath);
+        return FromConfig(root, config, port);
+    }
+
+    internal static GoqSettings FromConfig(string root, GoqConfig config, int? port = null) => new()
+    {
+        Home = root,
+        ServerHost = Env("GOQ_JSERV_IP") ?? config.ServerHost,
+        Port = port ?? EnvInt("GOQ_JSERV_PORT") ?? config.Port,
+        BindAddress = config.BindAddress,
+        HeartbeatSec = EnvInt("GOQ_HEARTBEAT_SEC") ?? config.HeartbeatSec,
+        OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
+    };
+
+    public static GoqConfig ReadConfig(string path)
+    {
+        try
+        {
+            var config = JsonSerializer.Deserialize(File.ReadAllBytes(path), GoqJsonContext.Default.GoqConfig)
+                ?? throw new JsonException("empty file");
+            Validate(config, path);
+            return config;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new GoqException(GoqErrorIds.InvalidConfig, GoqErrorKind.InvalidData,
+                $"cannot read the Goq config '{path}': {ex.Message}", ex) { Target = path };
+        }
+    }
+
+    private static void Validate(GoqConfig config, string path)
+    {
+        if (config.Port is < 1 or > 65535 || config.HeartbeatSec < 1 || string.IsNullOrWhiteSpace(config.ServerHost)
+            || string.IsNullOrWhiteSpace(config.OutputDir))
+        {
+            throw new JsonException($"invalid values in {path}");
+        }
+    }
+
+    private static string? Env(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    private static int? EnvInt(string name) =>
+        int.TryParse(Env(name), out var value) && value > 0 ? value : null;
+}

@@ -1,0 +1,22 @@
+namespace Goq.Errors;
+
+/// <summary>Stable error ids. Scripts match on these; never rename one.</summary>
+public static class GoqErrorIds
+{
+    public const string MalformedMessage = "GoqMalformedMessage";
+    public const string ProtocolVersionMismatch = "GoqProtocolVersionMismatch";
+    public const string ServerUnreachable = "GoqServerUnreachable";
+    public const string ServerAlreadyRunning = "GoqServerAlreadyRunning";
+    public const string ServerNotRunning = "GoqServerNotRunning";
+    public const string ServerStartFailed = "GoqServerStartFailed";
+    public const string PortInUse = "GoqPortInUse";
+    public const string HomeNotInitialized = "GoqHomeNotInitialized";
+    public const string HomeAlreadyInitialized = "GoqHomeAlreadyInitialized";
+    public const string InvalidConfig = "GoqInvalidConfig";
+    public const string JobNotFound = "GoqJobNotFound";
+    public const string WorkerNotFound = "GoqWorkerNotFound";
+    public const string WorkerStartFailed = "GoqWorkerStartFailed";
+    public const string InvalidJobSpec = "GoqInvalidJobSpec";
+    public const string WaitTimeout = "GoqWaitTimeout";
+    public const string ServerError = "GoqServerError";
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Goq.Errors;
+
+namespace Goq.Hosting;
+
+/// <summary>
+/// Starts a long-lived pwsh that outlives its caller: in a session of its own (setsid), stdin from /dev/null, output
+/// appended to a log file. A fatal error inside it is written as one line <c>GOQ-FATAL &lt;ErrorId&gt; &lt;message&gt;</c>,
+/// which <see cref="FatalError"/> turns back into the same <see cref="GoqException"/>.
+/// </summary>
+public sealed class DetachedProcess
+{
+    private const string FatalMarker = "GOQ-FATAL ";
+    private readonly Process _process;
+    private readonly string _logPath;
+    private readonly long _logStart;
+
+    private DetachedProcess(Process process, string logPath, long logStart)
+    {
+        _process = process;
+        _logPath = logPath;
+        _logStart = logStart;
+    }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
+
+    /// <summary>Runs <paramref name="command"/> (a pwsh command line that imports the module) detached.</summary>
+    public static DetachedProcess Start(string pwshPath, string command, string logPath)
+    {
+        var logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
+        var script =
+            $"try {{ {command} }} catch {{ [Console]::Error.WriteLine('{FatalMarker}' + ($_.FullyQualifiedErrorId -split ',')[0] + ' ' + $_.Exception.Message); exit 3 }}";
+        var psi = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
+        if (OperatingSystem.IsWindows())
+        {
+            psi.FileName = pwshPath;
+            psi.RedirectStandardOutput = false;
+        }
+        else
+        {
+            psi.FileName = "/bin/sh";
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add("log=$1; shift; if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" </dev/null >>\"$log\" 2>&1; else exec \"$@\" </dev/null >>\"$log\" 2>&1; fi");
+            psi.ArgumentList.Add("goq-launch");
+            psi.ArgumentList.Add(logPath);
+            psi.ArgumentList.Add(pwshPath);
+        }
+
+        foreach (var arg in new[] { "-NoProfile", "-NonInteractive", "-Command", script })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        // Our own settings must not leak into the child's choice of home or port: the command names them.
+        foreach (var name in new[] { "GOQ_HOME", "GOQ_JSERV_PORT" })
+        {
+            psi.Environment.Remove(name);
+        }
+
+        try
+        {
+            return new DetachedProcess(Process.Start(psi)!, logPath, logStart);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new GoqException(GoqErrorIds.ServerStartFailed, GoqErrorKind.ResourceUnavailable,
+                $"cannot start '{pwshPath}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Quotes a value for a single-quoted pwsh string.</summary>
+    public static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
+
+    /// <summary>The error the process reported before it exited, or a generic one naming its log.</summary>
+    public GoqException FatalError(string defaultErrorId, string what)
+    {
+        string[] lines = [];
+        try
+        {
+            using var stream = new FileStream(_logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Seek(_logStart, SeekOrigin.Begin);
+            lines = new StreamReader(stream).ReadToEnd().Split('\n');
+        }
+        catch (IOException)
+        {
+        }
+
+        var fatal = lines.LastOrDefault(l => l.StartsWith(FatalMarker, StringComparison.Ordinal));
+        if (fatal is not null)
+        {
+            var rest = fatal[FatalMarker.Length..].TrimEnd('\r');
+            var space = rest.IndexOf(' ');
+            var id = space > 0 ? rest[..space] : defaultErrorId;
+            var message = space > 0 ? rest[(space + 1)..] : rest;
+            return new GoqException(id, KindOf(id), message);
+        }
+
+        var exit = _process.HasExited ? $"exited with code {_process.ExitCode}" : "did not come up in time";
+        return new GoqException(defaultErrorId, GoqErrorKind.ResourceUnavailable, $"the {what} {exit}; see '{_logPath}'");
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private static GoqErrorKind KindOf(string id) => id switch
+    {
+        GoqErrorIds.PortInUse or GoqErrorIds.ServerAlreadyRunning or GoqErrorIds.HomeNotInitialized => GoqErrorKind.ResourceUnavailable,
+        GoqErrorIds.ServerUnreachable => GoqErrorKind.Connection,
+        GoqErrorIds.InvalidConfig => GoqErrorKind.InvalidData,
+        _ => GoqErrorKind.InvalidOperation,
+    };
+}

@@ -1,0 +1,143 @@
+using Goq.Client;
+using Goq.Configuration;
+using Goq.Errors;
+
+namespace Goq.Hosting;
+
+/// <summary>Starts detached servers and workers and returns once they answer (never just "started, maybe").</summary>
+public static class Launcher
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task<ServerInfo> StartServerAsync(GoqSettings settings, string pwshPath, string manifestPath, CancellationToken cancel)
+    {
+        if (ServerHost.RunningPid(settings) is { } running)
+        {
+            throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
+                $"a Goq server already runs on home '{settings.Home}' (pid {running}); stop it with Stop-GoqServer first")
+            { Target = settings.Home };
+        }
+
+        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqServer -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Wait -ErrorAction Stop";
+        var process = DetachedProcess.Start(pwshPath, command, settings.ServerLogPath);
+        var deadline = DateTimeOffset.UtcNow + StartTimeout;
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (process.HasExited)
+            {
+                throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                process.Kill();
+                throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
+            }
+
+            var status = await TryStatusAsync(settings.Endpoint, cancel).ConfigureAwait(false);
+            if (status is not null && status.ServerPid == process.Pid)
+            {
+                return new ServerInfo { Endpoint = settings.Endpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version };
+            }
+
+            await Task.Delay(50, cancel).ConfigureAwait(false);
+        }
+    }
+
+    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, string pwshPath, string manifestPath, CancellationToken cancel)
+    {
+        var workerId = Guid.NewGuid().ToString("N");
+        var logPath = Path.Combine(settings.DotDir, $"worker.{workerId[..8]}.log");
+        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")} -Wait -ErrorAction Stop";
+        var process = DetachedProcess.Start(pwshPath, command, logPath);
+        var deadline = DateTimeOffset.UtcNow + StartTimeout;
+        using var client = new GoqClient(settings.Endpoint, settings.RequestTimeoutMs);
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var workers = await client.GetWorkersAsync(cancel).ConfigureAwait(false);
+            if (workers.FirstOrDefault(w => w.Id == workerId) is { } worker)
+            {
+                return worker;
+            }
+
+            if (process.HasExited)
+            {
+                // A one-shot worker may have done its job and gone before we looked.
+                if (oneShot && process.ExitCode == 0)
+                {
+                    return new WorkerInfo { Id = workerId, Host = Environment.MachineName, Pid = process.Pid, Slots = 1 };
+                }
+
+                throw process.FatalError(GoqErrorIds.WorkerStartFailed, "worker process");
+            }
+
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                process.Kill();
+                throw process.FatalError(GoqErrorIds.WorkerStartFailed, "worker process");
+            }
+
+            await Task.Delay(50, cancel).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks the home's server to stop and waits until its process has exited (when it runs on this host).</summary>
+    public static async Task<ServerStatus> StopServerAsync(GoqClient client, CancellationToken cancel)
+    {
+        var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);
+        await client.ShutdownServerAsync(cancel).ConfigureAwait(false);
+        if (status.ServerHost == Environment.MachineName)
+        {
+            await WaitForExitAsync(status.ServerPid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
+        }
+
+        return status;
+    }
+
+    /// <summary>Waits until a local process is gone.</summary>
+    public static async Task WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken cancel)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (IsAlive(pid))
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new GoqException(GoqErrorIds.ServerError, GoqErrorKind.Timeout, $"process {pid} did not exit within {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(50, cancel).ConfigureAwait(false);
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<ServerStatus?> TryStatusAsync(string endpoint, CancellationToken cancel)
+    {
+        using var client = new GoqClient(endpoint, 500);
+        try
+        {
+            return await client.GetStatusAsync(cancel).ConfigureAwait(false);
+        }
+        catch (GoqException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Text.Json.Serialization;
+
+namespace Goq;
+
+/// <summary>
+/// A job as the server records it: what <c>Get-GoqJob</c> returns. The server owns and mutates these on its
+/// scheduler thread only; every other copy is a deserialized snapshot.
+/// </summary>
+public sealed class JobInfo
+{
+    public long Id { get; set; }
+
+    public string? Name { get; set; }
+
+    public JobState State { get; set; }
+
+    public JobKind Kind { get; set; }
+
+    public string Command { get; set; } = "";
+
+    public IReadOnlyList<string> ArgumentList { get; set; } = [];
+
+    public string WorkingDirectory { get; set; } = "";
+
+    public int? ExitCode { get; set; }
+
+    /// <summary>Why a job failed or was cancelled when the exit code alone does not say it.</summary>
+    public string? Reason { get; set; }
+
+    public DateTimeOffset SubmittedAt { get; set; }
+
+    public DateTimeOffset? StartedAt { get; set; }
+
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    public string? WorkerHost { get; set; }
+
+    public string? WorkerId { get; set; }
+
+    public int? Pid { get; set; }
+
+    /// <summary>How many times the job has been handed to a worker (the current lease number).</summary>
+    public int Attempts { get; set; }
+
+    public string? OutputPath { get; set; }
+
+    public string SubmittedBy { get; set; } = "";
+
+    /// <summary>Host and short worker id, e.g. <c>node7/3f2a9c1e</c>.</summary>
+    [JsonIgnore]
+    public string? Worker => WorkerId is null ? null : $"{WorkerHost}/{WorkerId[..Math.Min(8, WorkerId.Length)]}";
+
+    /// <summary>Run time so far, or in all once finished.</summary>
+    [JsonIgnore]
+    public TimeSpan? Duration => StartedAt is null ? null : (FinishedAt ?? DateTimeOffset.UtcNow) - StartedAt.Value;
+
+    public override string ToString() => $"Goq job {Id} ({State})";
+
+    /// <summary>A detached copy, so a snapshot can leave the scheduler thread.</summary>
+    public JobInfo Clone() => (JobInfo)MemberwiseClone();
+}

@@ -1,0 +1,27 @@
+namespace Goq;
+
+/// <summary>What a submitter asks to run. Immutable once submitted.</summary>
+public sealed record JobSpec
+{
+    public string? Name { get; init; }
+
+    public JobKind Kind { get; init; }
+
+    /// <summary>The command line (Shell), the program (Exec) or the script path (Script).</summary>
+    public string Command { get; init; } = "";
+
+    /// <summary>Exact arguments for Exec and Script jobs; empty for Shell jobs.</summary>
+    public IReadOnlyList<string> ArgumentList { get; init; } = [];
+
+    /// <summary>Absolute directory on the submitter's host; the job runs there.</summary>
+    public string WorkingDirectory { get; init; } = "";
+
+    /// <summary>The submitter's captured environment (already filtered), shared by a whole batch.</summary>
+    public IReadOnlyDictionary<string, string>? CapturedEnvironment { get; init; }
+
+    /// <summary>Variables the submitter set explicitly; they win over the protected names.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    /// <summary>user@host of the submitter.</summary>
+    public string SubmittedBy { get; init; } = "";
+}

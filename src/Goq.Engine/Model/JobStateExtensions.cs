@@ -1,0 +1,9 @@
+namespace Goq;
+
+/// <summary>Helpers over <see cref="JobState"/>.</summary>
+public static class JobStateExtensions
+{
+    /// <summary>True for states a job never leaves.</summary>
+    public static bool IsTerminal(this JobState state) =>
+        state is JobState.Completed or JobState.Failed or JobState.Cancelled;
+}

@@ -1,0 +1,40 @@
+namespace Goq;
+
+/// <summary>The server's counters and queue lengths (goq's stat): what <c>Get-GoqServer</c> returns.</summary>
+public sealed class ServerStatus
+{
+    public string Endpoint { get; set; } = "";
+
+    public int ServerPid { get; set; }
+
+    public string ServerHost { get; set; } = "";
+
+    public int RunningJobs { get; set; }
+
+    public int WaitingJobs { get; set; }
+
+    /// <summary>Idle worker slots: each free slot counts as one waiting worker.</summary>
+    public int WaitingWorkers { get; set; }
+
+    public int Workers { get; set; }
+
+    public long FinishedJobs { get; set; }
+
+    public long CancelledJobs { get; set; }
+
+    public long NextJobId { get; set; }
+
+    public long DeadWorkerResubmits { get; set; }
+
+    public long DroppedBadSignatures { get; set; }
+
+    public long DroppedReplays { get; set; }
+
+    public long DroppedMalformed { get; set; }
+
+    public DateTimeOffset StartedAt { get; set; }
+
+    public string Version { get; set; } = "";
+
+    public string Home { get; set; } = "";
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace Goq.Protocol;
+
+/// <summary>
+/// The base of every message kind. One sealed record per kind (never goq's universal Job struct); the
+/// discriminator "k" names the kind on the wire. Adding a kind means a new file and one line here.
+/// </summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "k", UnknownDerivedTypeHandling = JsonUnknownDerivedTypeHandling.FailSerialization)]
+[JsonDerivedType(typeof(SubmitJobs), "submit")]
+[JsonDerivedType(typeof(SubmitJobsReply), "submit-reply")]
+[JsonDerivedType(typeof(GetJobs), "get-jobs")]
+[JsonDerivedType(typeof(JobsReply), "jobs-reply")]
+[JsonDerivedType(typeof(GetServerStatus), "get-status")]
+[JsonDerivedType(typeof(ServerStatusReply), "status-reply")]
+[JsonDerivedType(typeof(GetWorkers), "get-workers")]
+[JsonDerivedType(typeof(WorkersReply), "workers-reply")]
+[JsonDerivedType(typeof(WatchJobs), "watch")]
+[JsonDerivedType(typeof(WatchReply), "watch-reply")]
+[JsonDerivedType(typeof(UnwatchJobs), "unwatch")]
+[JsonDerivedType(typeof(JobFinishedNotice), "finished-notice")]
+[JsonDerivedType(typeof(ReadOutput), "read-output")]
+[JsonDerivedType(typeof(OutputReply), "output-reply")]
+[JsonDerivedType(typeof(ShutdownServer), "shutdown")]
+[JsonDerivedType(typeof(Ack), "ack")]
+[JsonDerivedType(typeof(ErrorReply), "error")]
+[JsonDerivedType(typeof(WorkerHello), "worker-hello")]
+[JsonDerivedType(typeof(WorkerHelloReply), "worker-hello-reply")]
+[JsonDerivedType(typeof(WorkerHeartbeat), "worker-heartbeat")]
+[JsonDerivedType(typeof(WorkerBye), "worker-bye")]
+[JsonDerivedType(typeof(DispatchJob), "dispatch")]
+[JsonDerivedType(typeof(JobStarted), "job-started")]
+[JsonDerivedType(typeof(JobOutput), "job-output")]
+[JsonDerivedType(typeof(JobFinished), "job-finished")]
+[JsonDerivedType(typeof(ShutdownWorker), "shutdown-worker")]
+[JsonDerivedType(typeof(StopWorkers), "stop-workers")]
+[JsonDerivedType(typeof(StopWorkersReply), "stop-workers-reply")]
+public abstract record GoqMessage;

@@ -1,0 +1,4 @@
+namespace Goq.Protocol;
+
+/// <summary>A plain acknowledgement of a request.</summary>
+public sealed record Ack : GoqMessage;

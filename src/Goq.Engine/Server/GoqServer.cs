@@ -1,0 +1,377 @@
+using System.Net.Sockets;
+using Goq.Errors;
+using Goq.Protocol;
+using Goq.Storage;
+using Goq.Transport;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Goq.Server;
+
+/// <summary>
+/// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
+/// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
+/// dispatches, so an acknowledgement never leaves before the state it reports is stored (group commit).
+/// </summary>
+public sealed class GoqServer : IDisposable
+{
+    private const int MaxBatch = 2048;
+    private const int MaxOutputPage = 4096;
+
+    private readonly GoqServerOptions _options;
+    private readonly IJobStore _store;
+    private readonly Scheduler _scheduler;
+    private readonly OutputFiles _output;
+    private readonly RouterSocket _router;
+    private readonly NetMQPoller _poller;
+    private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _droppedMalformed;
+    private bool _stopRequested;
+    private int _started;
+
+    public GoqServer(GoqServerOptions options, IJobStore store)
+    {
+        _options = options;
+        _store = store;
+        _scheduler = new Scheduler(store);
+        _output = new OutputFiles(options.Home, options.OutputDir, options.Log);
+        _router = new RouterSocket();
+        _router.Options.RouterMandatory = true;
+        _router.Options.Linger = TimeSpan.Zero;
+        _router.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
+        _router.Options.ReceiveHighWatermark = 100_000;
+        _router.Options.SendHighWatermark = 100_000;
+        _router.ReceiveReady += (_, _) => OnReceiveReady();
+        _poller = new NetMQPoller { _router };
+    }
+
+    /// <summary>The endpoint actually bound (with the real port when port 0 was asked for).</summary>
+    public string Endpoint { get; private set; } = "";
+
+    public DateTimeOffset StartedAt { get; private set; }
+
+    /// <summary>Completes when the server has stopped and released its socket.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Binds and starts serving; a taken port fails here with <see cref="GoqErrorIds.PortInUse"/>.</summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("the server was already started");
+        }
+
+        Endpoint = Bind(_options.BindEndpoint);
+        StartedAt = DateTimeOffset.UtcNow;
+        _options.Log($"goq server {GoqVersion.Current} pid {Environment.ProcessId} listening on {Endpoint}; home '{_options.Home}', output dir '{_options.OutputDir}'");
+        var thread = new Thread(RunLoop) { IsBackground = true, Name = "goq-server" };
+        thread.Start();
+    }
+
+    /// <summary>Stops serving; returns once the socket is released. Safe to call more than once, from any thread.</summary>
+    public void Stop()
+    {
+        if (Volatile.Read(ref _started) == 0)
+        {
+            _completion.TrySetResult();
+            return;
+        }
+
+        if (!_completion.Task.IsCompleted)
+        {
+            try
+            {
+                _poller.Run(() => _stopRequested = true);
+                _poller.StopAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Already stopping on its own (a shutdown request won the race).
+            }
+        }
+
+        _completion.Task.Wait();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _output.Dispose();
+    }
+
+    private string Bind(string endpoint)
+    {
+        try
+        {
+            if (endpoint.EndsWith(":0", StringComparison.Ordinal))
+            {
+                var port = _router.BindRandomPort(endpoint[..^2]);
+                return $"{endpoint[..^2]}:{port}";
+            }
+
+            _router.Bind(endpoint);
+            return endpoint;
+        }
+        catch (Exception ex) when (ex is AddressAlreadyInUseException or NetMQException or SocketException)
+        {
+            _router.Dispose();
+            _poller.Dispose();
+            var inUse = ex is AddressAlreadyInUseException || ex.Message.Contains("in use", StringComparison.OrdinalIgnoreCase);
+            throw new GoqException(inUse ? GoqErrorIds.PortInUse : GoqErrorIds.ServerStartFailed,
+                inUse ? GoqErrorKind.ResourceUnavailable : GoqErrorKind.Connection,
+                inUse ? $"cannot listen on {endpoint}: the port is already in use" : $"cannot listen on {endpoint}: {ex.Message}", ex)
+            { Target = endpoint };
+        }
+    }
+
+    private void RunLoop()
+    {
+        try
+        {
+            _poller.Run();
+        }
+        catch (Exception ex)
+        {
+            _options.Log($"server loop failed: {ex}");
+        }
+        finally
+        {
+            try
+            {
+                _store.Commit();
+            }
+            catch (Exception ex)
+            {
+                _options.Log($"final commit failed: {ex.Message}");
+            }
+
+            _poller.Dispose();
+            _router.Dispose();
+            _options.Log("goq server stopped");
+            _completion.TrySetResult();
+        }
+    }
+
+    private void OnReceiveReady()
+    {
+        // Drain what is ready, apply it, commit once, then send: the group-commit turn.
+        var message = new NetMQMessage();
+        for (var i = 0; i < MaxBatch && _router.TryReceiveMultipartMessage(ref message); i++)
+        {
+            Handle(message);
+            message = new NetMQMessage();
+        }
+
+        _store.Commit(); // Checkpoint: everything replied below is durable from here on.
+        Flush();
+        if (_stopRequested)
+        {
+            _poller.StopAsync();
+        }
+    }
+
+    private void Handle(NetMQMessage message)
+    {
+        if (message.FrameCount < 1)
+        {
+            _droppedMalformed++;
+            return;
+        }
+
+        var peer = PeerId.FromIdentity(message[0].ToByteArray());
+        Envelope envelope;
+        try
+        {
+            envelope = Frames.Decode(message, 1);
+        }
+        catch (GoqException ex)
+        {
+            _droppedMalformed++;
+            if (_droppedMalformed <= 10 || _droppedMalformed % 1000 == 0)
+            {
+                _options.Log($"dropped a message ({_droppedMalformed} so far): {ex.Message}");
+            }
+
+            return;
+        }
+
+        try
+        {
+            Apply(peer, envelope);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A message that makes a handler throw is answered with an error, never allowed to stop the loop.
+            _options.Log($"error handling {envelope.Body.GetType().Name}: {ex}");
+            if (envelope.Rid != 0)
+            {
+                Reply(peer, envelope.Rid, new ErrorReply(GoqErrorIds.ServerError, ex.Message));
+            }
+        }
+    }
+
+    private void Apply(PeerId peer, Envelope envelope)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var rid = envelope.Rid;
+        switch (envelope.Body)
+        {
+            case SubmitJobs submit:
+                var error = JobSpecValidator.Validate(submit.Jobs);
+                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(submit.Jobs, now)) : new ErrorReply(GoqErrorIds.InvalidJobSpec, error));
+                break;
+            case GetJobs get:
+                Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States));
+                break;
+            case GetServerStatus:
+                Reply(peer, rid, new ServerStatusReply(Status()));
+                break;
+            case GetWorkers:
+                Reply(peer, rid, new WorkersReply(_scheduler.GetWorkers()));
+                break;
+            case WatchJobs watch:
+                Reply(peer, rid, _scheduler.Watch(peer, rid, watch.Ids));
+                break;
+            case UnwatchJobs unwatch:
+                _scheduler.Unwatch(peer, unwatch.WatchRid);
+                break;
+            case ReadOutput read:
+                Reply(peer, rid, ReadOutput(read));
+                break;
+            case StopWorkers stop:
+                Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
+                break;
+            case ShutdownServer:
+                _options.Log("shutdown requested");
+                Reply(peer, rid, new Ack());
+                _stopRequested = true;
+                break;
+            case WorkerHello hello:
+                _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
+                _scheduler.WorkerHello(peer, hello, now);
+                Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs));
+                break;
+            case WorkerHeartbeat beat:
+                _scheduler.Heartbeat(beat.WorkerId, now);
+                break;
+            case WorkerBye bye:
+                _options.Log($"worker {bye.WorkerId} left");
+                _scheduler.WorkerGone(bye.WorkerId);
+                break;
+            case JobStarted started:
+                _scheduler.JobStarted(started);
+                break;
+            case JobOutput output:
+                AppendOutput(output);
+                break;
+            case JobFinished finished:
+                if (_scheduler.JobFinished(finished) is { } job)
+                {
+                    _output.Close(job.Id);
+                }
+                else
+                {
+                    _options.Log($"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}");
+                }
+
+                break;
+            default:
+                _droppedMalformed++;
+                _options.Log($"dropped an unexpected {envelope.Body.GetType().Name}");
+                break;
+        }
+    }
+
+    private void AppendOutput(JobOutput output)
+    {
+        if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job)
+        {
+            return;
+        }
+
+        try
+        {
+            _output.Append(job, output.Lines);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _options.Log($"job {job.Id}: writing output failed: {ex.Message}");
+        }
+    }
+
+    private GoqMessage ReadOutput(ReadOutput read)
+    {
+        if (_scheduler.GetJob(read.JobId) is not { } job)
+        {
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}");
+        }
+
+        var terminal = job.State.IsTerminal();
+        var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
+        var (lines, next) = _output.Read(job, read.FromLine, max);
+        return new OutputReply(job.Id, lines, next, terminal && lines.Count < max, job.State);
+    }
+
+    private ServerStatus Status() => new()
+    {
+        Endpoint = Endpoint,
+        ServerPid = Environment.ProcessId,
+        ServerHost = Environment.MachineName,
+        RunningJobs = _scheduler.RunningJobs,
+        WaitingJobs = _scheduler.WaitingJobs,
+        WaitingWorkers = _scheduler.IdleSlots,
+        Workers = _scheduler.WorkerCount,
+        FinishedJobs = _store.Counters.FinishedJobs,
+        CancelledJobs = _store.Counters.CancelledJobs,
+        NextJobId = _store.NextJobId,
+        DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
+        DroppedMalformed = _droppedMalformed,
+        StartedAt = StartedAt,
+        Version = GoqVersion.Current,
+        Home = _options.Home,
+    };
+
+    private void Reply(PeerId peer, long rid, GoqMessage message) => _outbox.Add((peer, rid, message));
+
+    private void Flush()
+    {
+        // Sending may reveal a lost peer, whose jobs the scheduler then re-dispatches: loop until quiet.
+        for (var round = 0; round < 8; round++)
+        {
+            foreach (var effect in _scheduler.TakeEffects())
+            {
+                _outbox.Add((effect.To, effect.Rid, effect.Message));
+            }
+
+            if (_outbox.Count == 0)
+            {
+                return;
+            }
+
+            var batch = _outbox.ToArray();
+            _outbox.Clear();
+            foreach (var (to, rid, body) in batch)
+            {
+                Send(to, rid, body);
+            }
+
+            _store.Commit();
+        }
+    }
+
+    private void Send(PeerId to, long rid, GoqMessage body)
+    {
+        try
+        {
+            if (!_router.TrySendMultipartMessage(Frames.ToPeer(to.ToIdentity(), FrameCodec.Encode(body, rid))))
+            {
+                _options.Log($"dropped a {body.GetType().Name}: the peer's queue is full");
+            }
+        }
+        catch (HostUnreachableException)
+        {
+            _scheduler.PeerLost(to);
+        }
+    }
+}

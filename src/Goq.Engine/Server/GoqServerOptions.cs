@@ -1,0 +1,18 @@
+namespace Goq.Server;
+
+/// <summary>How a <see cref="GoqServer"/> listens and where it writes.</summary>
+public sealed record GoqServerOptions
+{
+    /// <summary>ZeroMQ endpoint to bind, e.g. tcp://127.0.0.1:1776; port 0 binds a random free port.</summary>
+    public required string BindEndpoint { get; init; }
+
+    /// <summary>The home: output falls back to &lt;Home&gt;/&lt;OutputDir&gt; when a job's directory is not usable.</summary>
+    public required string Home { get; init; }
+
+    public string OutputDir { get; init; } = Configuration.GoqDefaults.OutputDir;
+
+    public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
+
+    /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
+    public Action<string> Log { get; init; } = _ => { };
+}

@@ -1,0 +1,162 @@
+using System.Text;
+using Goq.Configuration;
+
+namespace Goq.Server;
+
+/// <summary>
+/// Writes job output where goq does, <c>&lt;WorkingDirectory&gt;/&lt;odir&gt;/out.NNNNN</c>, falling back to
+/// <c>&lt;home&gt;/&lt;odir&gt;/out.NNNNN</c>, and reads it back page by page. Owned by the scheduler thread.
+/// </summary>
+internal sealed class OutputFiles(string home, string outputDir, Action<string> log) : IDisposable
+{
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+    private readonly Dictionary<long, JobOutputLog> _logs = new();
+
+    public static string FileName(long jobId) => $"out.{jobId:D5}";
+
+    /// <summary>Appends lines to the job's file, creating it on the first line; returns the file's path.</summary>
+    public string? Append(JobInfo job, IReadOnlyList<OutputLine> lines)
+    {
+        if (lines.Count == 0)
+        {
+            return job.OutputPath;
+        }
+
+        if (!_logs.TryGetValue(job.Id, out var output))
+        {
+            output = Open(job);
+            if (output is null)
+            {
+                return null;
+            }
+
+            _logs[job.Id] = output;
+        }
+
+        output.Writer ??= OpenWriter(output.Path);
+        var buffer = new MemoryStream();
+        foreach (var line in lines)
+        {
+            var bytes = Utf8.GetByteCount(line.Text) + 1;
+            buffer.Write(Utf8.GetBytes(line.Text));
+            buffer.WriteByte((byte)'\n');
+            output.AddLine(line.Stream, bytes);
+        }
+
+        output.Writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+        output.Writer.Flush();
+        return output.Path;
+    }
+
+    /// <summary>The job ended: close its file (its index stays, for Receive-GoqJob).</summary>
+    public void Close(long jobId)
+    {
+        if (_logs.TryGetValue(jobId, out var output))
+        {
+            output.Writer?.Dispose();
+            output.Writer = null;
+        }
+    }
+
+    /// <summary>Up to <paramref name="maxLines"/> lines from line <paramref name="fromLine"/> on.</summary>
+    public (IReadOnlyList<OutputLine> Lines, long NextLine) Read(JobInfo job, long fromLine, int maxLines)
+    {
+        if (!_logs.TryGetValue(job.Id, out var output))
+        {
+            return job.OutputPath is { } path && File.Exists(path) ? ReadUnindexed(path, fromLine, maxLines) : ([], fromLine);
+        }
+
+        fromLine = Math.Clamp(fromLine, 0, output.LineCount);
+        var checkpoint = (int)(fromLine / JobOutputLog.CheckpointEvery);
+        var line = (long)checkpoint * JobOutputLog.CheckpointEvery;
+        var lines = new List<OutputLine>();
+        using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        stream.Seek(output.StartOffset + (checkpoint < output.Checkpoints.Count ? output.Checkpoints[checkpoint] : 0), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream, Utf8);
+        while (line < output.LineCount && lines.Count < maxLines && ReadLf(reader) is { } text)
+        {
+            if (line >= fromLine)
+            {
+                lines.Add(new OutputLine(output.StreamOf(line), text));
+            }
+
+            line++;
+        }
+
+        return (lines, line);
+    }
+
+    public void Dispose()
+    {
+        foreach (var output in _logs.Values)
+        {
+            output.Writer?.Dispose();
+        }
+    }
+
+    private static (IReadOnlyList<OutputLine>, long) ReadUnindexed(string path, long fromLine, int maxLines)
+    {
+        var lines = File.ReadLines(path, Utf8).Skip((int)Math.Min(fromLine, int.MaxValue)).Take(maxLines)
+            .Select(text => new OutputLine(OutputStream.Stdout, text)).ToList();
+        return (lines, fromLine + lines.Count);
+    }
+
+    private static string? ReadLf(StreamReader reader)
+    {
+        // Lines were written with "\n" only; a lone "\r" inside a line must not split it.
+        var builder = new StringBuilder();
+        int c;
+        while ((c = reader.Read()) >= 0)
+        {
+            if (c == '\n')
+            {
+                return builder.ToString();
+            }
+
+            builder.Append((char)c);
+        }
+
+        return builder.Length > 0 ? builder.ToString() : null;
+    }
+
+    private static FileStream OpenWriter(string path) =>
+        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+
+    private JobOutputLog? Open(JobInfo job)
+    {
+        foreach (var root in new[] { job.WorkingDirectory, home })
+        {
+            if (string.IsNullOrEmpty(root) || !Directory.Exists(root))
+            {
+                continue;
+            }
+
+            try
+            {
+                var dir = Path.Combine(root, outputDir);
+                if (!Directory.Exists(dir))
+                {
+                    GoqHomeInitializer.CreatePrivateDirectory(dir);
+                }
+
+                var path = Path.Combine(dir, FileName(job.Id));
+                var start = File.Exists(path) ? new FileInfo(path).Length : 0;
+                var output = new JobOutputLog(path, start) { Writer = OpenWriter(path) };
+                job.OutputPath = path;
+                if (root != job.WorkingDirectory)
+                {
+                    log($"job {job.Id}: cannot write under '{job.WorkingDirectory}'; output goes to '{path}'");
+                }
+
+                return output;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                log($"job {job.Id}: cannot write output under '{root}': {ex.Message}");
+            }
+        }
+
+        log($"job {job.Id}: no place to write output; it is dropped");
+        return null;
+    }
+}

@@ -1,0 +1,344 @@
+using Goq.Protocol;
+using Goq.Storage;
+
+namespace Goq.Server;
+
+/// <summary>
+/// The queue as a pure state machine: events in, state changes (staged in the store) and effects (messages to
+/// send) out. No sockets, no files, no clock of its own. Owned by exactly one thread, the server's poller.
+/// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns.
+/// </summary>
+public sealed class Scheduler
+{
+    private readonly IJobStore _store;
+    private readonly LinkedList<long> _waiting = new();
+    private readonly Dictionary<long, JobInfo> _active = new();
+    private readonly Dictionary<string, WorkerEntry> _workers = new();
+    private readonly LinkedList<WorkerEntry> _idle = new();
+    private readonly WatchRegistry _watches = new();
+    private readonly List<SchedulerEffect> _effects = [];
+
+    public Scheduler(IJobStore store)
+    {
+        _store = store;
+        foreach (var job in store.LoadActive())
+        {
+            // Until workers re-announce themselves, every job that was running goes back to the queue in id order.
+            // (The restart grace period for running jobs belongs to the durable-store work.)
+            _active[job.Id] = job;
+            if (job.State == JobState.Running)
+            {
+                job.State = JobState.Waiting;
+                job.WorkerId = null;
+                job.WorkerHost = null;
+                _store.Update(job);
+            }
+
+            _waiting.AddLast(job.Id);
+        }
+    }
+
+    public int WaitingJobs => _waiting.Count;
+
+    public int RunningJobs => _active.Count - _waiting.Count;
+
+    public int IdleSlots => _workers.Values.Sum(w => w.FreeSlots);
+
+    public int WorkerCount => _workers.Count;
+
+    /// <summary>Returns and clears the messages produced since the last call; send them after the commit.</summary>
+    public IReadOnlyList<SchedulerEffect> TakeEffects()
+    {
+        var effects = _effects.ToArray();
+        _effects.Clear();
+        return effects;
+    }
+
+    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now)
+    {
+        var first = _store.AllocateIds(specs.Count);
+        var jobs = new List<JobInfo>(specs.Count);
+        for (var i = 0; i < specs.Count; i++)
+        {
+            var spec = specs[i];
+            var job = new JobInfo
+            {
+                Id = first + i,
+                Name = spec.Name,
+                State = JobState.Waiting,
+                Kind = spec.Kind,
+                Command = spec.Command,
+                ArgumentList = spec.ArgumentList,
+                WorkingDirectory = spec.WorkingDirectory,
+                SubmittedAt = now,
+                SubmittedBy = spec.SubmittedBy,
+            };
+            _store.Insert(job, spec);
+            _active[job.Id] = job;
+            _waiting.AddLast(job.Id);
+            jobs.Add(job);
+        }
+
+        Dispatch();
+        return jobs;
+    }
+
+    public void WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
+    {
+        if (!_workers.TryGetValue(hello.WorkerId, out var worker))
+        {
+            worker = new WorkerEntry(hello.WorkerId, peer) { ConnectedAt = now };
+            _workers[hello.WorkerId] = worker;
+        }
+
+        worker.Peer = peer;
+        worker.Host = hello.Host;
+        worker.Pid = hello.Pid;
+        worker.Slots = Math.Max(1, hello.Slots);
+        worker.OneShot = hello.OneShot;
+        worker.Version = hello.Version;
+        worker.LastSeen = now;
+        foreach (var running in hello.Running)
+        {
+            if (_active.TryGetValue(running.JobId, out var job) && job.State == JobState.Running
+                && job.WorkerId == worker.Id && job.Attempts == running.Attempt)
+            {
+                worker.Running.Add(job.Id);
+            }
+        }
+
+        RefreshIdle(worker);
+        Dispatch();
+    }
+
+    public void Heartbeat(string workerId, DateTimeOffset now)
+    {
+        if (_workers.TryGetValue(workerId, out var worker))
+        {
+            worker.LastSeen = now;
+        }
+    }
+
+    /// <summary>A worker said goodbye or was lost: its slots go away and its running jobs go back to the front.</summary>
+    public void WorkerGone(string workerId)
+    {
+        if (!_workers.Remove(workerId, out var worker))
+        {
+            return;
+        }
+
+        _idle.Remove(worker);
+        foreach (var jobId in worker.Running.OrderDescending())
+        {
+            if (_active.TryGetValue(jobId, out var job))
+            {
+                job.State = JobState.Waiting;
+                job.WorkerId = null;
+                job.WorkerHost = null;
+                job.Pid = null;
+                job.StartedAt = null;
+                _store.Update(job);
+                _waiting.AddFirst(jobId);
+            }
+        }
+
+        Dispatch();
+    }
+
+    /// <summary>Records that a job's process started; a report for another lease is ignored.</summary>
+    public bool JobStarted(JobStarted started)
+    {
+        if (!IsCurrentLease(started.WorkerId, started.JobId, started.Attempt, out var job))
+        {
+            return false;
+        }
+
+        job.Pid = started.Pid;
+        job.StartedAt = started.StartedAt;
+        _store.Update(job);
+        return true;
+    }
+
+    /// <summary>True when output from this worker and lease belongs to the job (fencing).</summary>
+    public bool AcceptsOutput(string workerId, long jobId, int attempt) => IsCurrentLease(workerId, jobId, attempt, out _);
+
+    /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
+    public JobInfo? JobFinished(JobFinished finished)
+    {
+        if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
+        {
+            return null;
+        }
+
+        job.State = finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed;
+        job.ExitCode = finished.ExitCode;
+        job.Reason = finished.Reason;
+        job.StartedAt ??= finished.StartedAt;
+        job.FinishedAt = finished.FinishedAt;
+        _store.Update(job);
+        _active.Remove(job.Id);
+        if (job.State == JobState.Cancelled)
+        {
+            _store.Counters.CancelledJobs++;
+        }
+        else
+        {
+            _store.Counters.FinishedJobs++;
+        }
+
+        if (_workers.TryGetValue(finished.WorkerId, out var worker))
+        {
+            worker.Running.Remove(job.Id);
+            RefreshIdle(worker);
+        }
+
+        foreach (var (peer, rid) in _watches.Take(job.Id))
+        {
+            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice(job)));
+        }
+
+        Dispatch();
+        return job;
+    }
+
+    /// <summary>Registers a watch; returns the watched jobs that already ended and the unknown ids.</summary>
+    public WatchReply Watch(PeerId peer, long rid, IReadOnlyList<long> ids)
+    {
+        var finished = new List<JobInfo>();
+        var unknown = new List<long>();
+        foreach (var id in ids.Distinct())
+        {
+            if (_active.ContainsKey(id))
+            {
+                _watches.Add(id, peer, rid);
+            }
+            else if (_store.Get(id) is { } done)
+            {
+                finished.Add(done);
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        return new WatchReply(finished, unknown);
+    }
+
+    public void Unwatch(PeerId peer, long rid) => _watches.Remove(peer, rid);
+
+    /// <summary>A connection is gone (a send to it failed): forget its watches.</summary>
+    public void PeerLost(PeerId peer)
+    {
+        _watches.RemovePeer(peer);
+        foreach (var worker in _workers.Values.Where(w => w.Peer == peer).ToList())
+        {
+            WorkerGone(worker.Id);
+        }
+    }
+
+    public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
+    {
+        var jobs = _store.Query(ids, states);
+        var unknown = ids is null ? [] : ids.Distinct().Where(id => _store.Get(id) is null).ToList();
+        return new JobsReply(jobs, unknown);
+    }
+
+    public JobInfo? GetJob(long id) => _store.Get(id);
+
+    public IReadOnlyList<WorkerInfo> GetWorkers() =>
+        _workers.Values.OrderBy(w => w.ConnectedAt).Select(w => w.ToInfo()).ToList();
+
+    /// <summary>Tells idle workers (and/or the named ones) to exit; they get no more jobs from now on.</summary>
+    public StopWorkersReply StopWorkers(bool idle, IReadOnlyList<string>? ids, bool drain)
+    {
+        var chosen = new List<WorkerEntry>();
+        if (idle)
+        {
+            chosen.AddRange(_workers.Values.Where(w => w.Running.Count == 0));
+        }
+
+        var unknown = new List<string>();
+        foreach (var id in ids ?? [])
+        {
+            if (_workers.TryGetValue(id, out var worker))
+            {
+                chosen.Add(worker);
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        var stopped = new List<WorkerInfo>();
+        foreach (var worker in chosen.Distinct())
+        {
+            worker.Stopping = true;
+            _idle.Remove(worker);
+            _effects.Add(new SchedulerEffect(worker.Peer, 0, new ShutdownWorker(drain)));
+            stopped.Add(worker.ToInfo());
+            if (worker.Running.Count == 0)
+            {
+                _workers.Remove(worker.Id);
+            }
+        }
+
+        return new StopWorkersReply(stopped, unknown);
+    }
+
+    private bool IsCurrentLease(string workerId, long jobId, int attempt, out JobInfo job)
+    {
+        // Fencing: only the worker holding the current lease may change a running job.
+        if (_active.TryGetValue(jobId, out job!) && job.State == JobState.Running && job.WorkerId == workerId
+            && job.Attempts == attempt)
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    private void RefreshIdle(WorkerEntry worker)
+    {
+        var node = _idle.Find(worker);
+        if (worker.FreeSlots > 0 && node is null)
+        {
+            _idle.AddLast(worker);
+        }
+        else if (worker.FreeSlots == 0 && node is not null)
+        {
+            _idle.Remove(node);
+        }
+    }
+
+    private void Dispatch()
+    {
+        while (_waiting.First is { } head && _idle.First is { } slot)
+        {
+            var worker = slot.Value;
+            _waiting.RemoveFirst();
+            _idle.RemoveFirst();
+            var job = _active[head.Value];
+            var spec = _store.GetSpec(job.Id) ?? throw new InvalidOperationException($"job {job.Id} has no spec");
+            job.State = JobState.Running;
+            job.Attempts++;
+            job.WorkerId = worker.Id;
+            job.WorkerHost = worker.Host;
+            _store.Update(job);
+            worker.Running.Add(job.Id);
+            if (worker.OneShot)
+            {
+                worker.OneShotUsed = true;
+            }
+
+            // Round robin: a worker with slots left goes to the back of the line.
+            if (worker.FreeSlots > 0)
+            {
+                _idle.AddLast(worker);
+            }
+
+            _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec)));
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace Goq.Server;
+
+/// <summary>Who waits for which job (goq's Finishaddr, but per request). Owned by the scheduler thread.</summary>
+internal sealed class WatchRegistry
+{
+    private readonly Dictionary<long, List<(PeerId Peer, long Rid)>> _byJob = new();
+
+    public int Count => _byJob.Count;
+
+    public void Add(long jobId, PeerId peer, long rid)
+    {
+        if (!_byJob.TryGetValue(jobId, out var list))
+        {
+            _byJob[jobId] = list = [];
+        }
+
+        list.Add((peer, rid));
+    }
+
+    /// <summary>Removes and returns the watchers of a job that has ended.</summary>
+    public IReadOnlyList<(PeerId Peer, long Rid)> Take(long jobId) =>
+        _byJob.Remove(jobId, out var list) ? list : [];
+
+    public void Remove(PeerId peer, long rid)
+    {
+        foreach (var (jobId, list) in _byJob.ToList())
+        {
+            list.RemoveAll(w => w.Peer == peer && w.Rid == rid);
+            if (list.Count == 0)
+            {
+                _byJob.Remove(jobId);
+            }
+        }
+    }
+
+    /// <summary>Forgets a connection that can no longer be reached.</summary>
+    public void RemovePeer(PeerId peer)
+    {
+        foreach (var (jobId, list) in _byJob.ToList())
+        {
+            list.RemoveAll(w => w.Peer == peer);
+            if (list.Count == 0)
+            {
+                _byJob.Remove(jobId);
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace Goq.Server;
+
+/// <summary>The scheduler's view of one worker process. Owned by the scheduler thread.</summary>
+internal sealed class WorkerEntry(string id, PeerId peer)
+{
+    public string Id { get; } = id;
+
+    public PeerId Peer { get; set; } = peer;
+
+    public string Host { get; set; } = "";
+
+    public int Pid { get; set; }
+
+    public int Slots { get; set; }
+
+    public bool OneShot { get; set; }
+
+    /// <summary>A one-shot worker gets one job in all; then it is never idle again.</summary>
+    public bool OneShotUsed { get; set; }
+
+    /// <summary>Told to exit; gets no more jobs.</summary>
+    public bool Stopping { get; set; }
+
+    public string Version { get; set; } = "";
+
+    public DateTimeOffset ConnectedAt { get; set; }
+
+    public DateTimeOffset LastSeen { get; set; }
+
+    public HashSet<long> Running { get; } = [];
+
+    public int FreeSlots => Stopping || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count);
+
+    public WorkerInfo ToInfo() => new()
+    {
+        Id = Id,
+        Host = Host,
+        Pid = Pid,
+        Slots = Slots,
+        BusySlots = Running.Count,
+        ConnectedAt = ConnectedAt,
+        LastSeen = LastSeen,
+        RunningJobs = Running.Order().ToList(),
+        Version = Version,
+    };
+}

@@ -1,0 +1,35 @@
+namespace Goq.Storage;
+
+/// <summary>
+/// Where the server keeps jobs. Changes are staged by <see cref="Insert"/> and <see cref="Update"/> and become
+/// durable at <see cref="Commit"/>; the server acknowledges nothing before the commit that holds it.
+/// Owned by the server's scheduler thread: implementations need not be thread-safe.
+/// </summary>
+public interface IJobStore : IDisposable
+{
+    /// <summary>The id the next submitted job gets. Ids start at 1 and are never reused.</summary>
+    long NextJobId { get; }
+
+    /// <summary>Counters that survive restarts (finished, cancelled, dead-worker resubmits).</summary>
+    StoreCounters Counters { get; }
+
+    /// <summary>Reserves <paramref name="count"/> consecutive ids and returns the first.</summary>
+    long AllocateIds(int count);
+
+    void Insert(JobInfo job, JobSpec spec);
+
+    void Update(JobInfo job);
+
+    JobInfo? Get(long id);
+
+    JobSpec? GetSpec(long id);
+
+    /// <summary>Jobs with any of the ids (null: all) and any of the states (null: all), ordered by id.</summary>
+    IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states);
+
+    /// <summary>Waiting and running jobs, ordered by id, to rebuild the queue after a restart.</summary>
+    IReadOnlyList<JobInfo> LoadActive();
+
+    /// <summary>Makes every staged change durable, in one transaction.</summary>
+    void Commit();
+}

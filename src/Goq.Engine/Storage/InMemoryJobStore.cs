@@ -1,0 +1,49 @@
+namespace Goq.Storage;
+
+/// <summary>A store that forgets everything when the process exits; for tests and until the SQLite store lands.</summary>
+public sealed class InMemoryJobStore : IJobStore
+{
+    private readonly SortedDictionary<long, (JobInfo Job, JobSpec Spec)> _jobs = new();
+    private long _nextJobId = 1;
+
+    public long NextJobId => _nextJobId;
+
+    public StoreCounters Counters { get; } = new();
+
+    public long AllocateIds(int count)
+    {
+        var first = _nextJobId;
+        _nextJobId += count;
+        return first;
+    }
+
+    public void Insert(JobInfo job, JobSpec spec) => _jobs.Add(job.Id, (job, spec));
+
+    public void Update(JobInfo job)
+    {
+        // The scheduler mutates the stored object itself; nothing to stage.
+    }
+
+    public JobInfo? Get(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Job : null;
+
+    public JobSpec? GetSpec(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Spec : null;
+
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states)
+    {
+        IEnumerable<JobInfo> found = ids is null
+            ? _jobs.Values.Select(e => e.Job)
+            : ids.Distinct().Order().Select(Get).OfType<JobInfo>();
+        return states is null ? found.ToList() : found.Where(j => states.Contains(j.State)).ToList();
+    }
+
+    public IReadOnlyList<JobInfo> LoadActive() =>
+        _jobs.Values.Select(e => e.Job).Where(j => !j.State.IsTerminal()).ToList();
+
+    public void Commit()
+    {
+    }
+
+    public void Dispose()
+    {
+    }
+}

@@ -1,0 +1,267 @@
+using Goq.Protocol;
+using Goq.Transport;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Goq.Worker;
+
+/// <summary>
+/// A worker process's engine: one DEALER socket owned by one poller thread, up to <c>Slots</c> jobs at once.
+/// Jobs run on the thread pool; what they produce comes back to the socket thread through a queue, so output
+/// chunks of a job are always sent before the report that it finished.
+/// </summary>
+public sealed class GoqWorker : IDisposable
+{
+    private const int MaxLinesPerChunk = 2000;
+    private const int MaxCharsPerChunk = 1024 * 1024;
+
+    private readonly GoqWorkerOptions _options;
+    private readonly JobRunner _runner;
+    private readonly DealerSocket _dealer;
+    private readonly NetMQQueue<Action> _inbox = new();
+    private readonly NetMQTimer _heartbeat;
+    private readonly NetMQTimer _flush;
+    private readonly NetMQPoller _poller;
+    private readonly Dictionary<long, RunningJob> _running = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _exiting;
+    private bool _drain;
+    private int _jobsDone;
+    private int _started;
+
+    public GoqWorker(GoqWorkerOptions options)
+    {
+        _options = options;
+        _runner = new JobRunner(options.Runner);
+        _dealer = new DealerSocket();
+        _dealer.Options.Linger = TimeSpan.FromSeconds(2);
+        _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
+        _dealer.Options.SendHighWatermark = 100_000;
+        _dealer.ReceiveReady += (_, _) => OnReceiveReady();
+        _inbox.ReceiveReady += (_, e) =>
+        {
+            while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
+            {
+                action();
+            }
+        };
+        _heartbeat = new NetMQTimer(options.HeartbeatMs);
+        _heartbeat.Elapsed += (_, _) => Send(new WorkerHeartbeat(Id, RunningRefs()));
+        _flush = new NetMQTimer(options.OutputFlushMs);
+        _flush.Elapsed += (_, _) => FlushAll();
+        _poller = new NetMQPoller { _dealer, _inbox, _heartbeat, _flush };
+    }
+
+    public string Id => _options.WorkerId;
+
+    /// <summary>Completes when the worker has exited (told to, one-shot done, or stopped).</summary>
+    public Task Completion => _completion.Task;
+
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            throw new InvalidOperationException("the worker was already started");
+        }
+
+        _dealer.Connect(_options.Endpoint);
+        Send(Hello());
+        _options.Log($"goq worker {Id} (pid {Environment.ProcessId}, {_options.Slots} slots{(_options.OneShot ? ", one job" : "")}) serving {_options.Endpoint}");
+        new Thread(RunLoop) { IsBackground = true, Name = "goq-worker" }.Start();
+    }
+
+    /// <summary>Stops: kills running jobs (or, with <paramref name="drain"/>, lets them finish), says goodbye, exits.</summary>
+    public void Stop(bool drain = false)
+    {
+        if (Volatile.Read(ref _started) == 0)
+        {
+            _completion.TrySetResult();
+            return;
+        }
+
+        try
+        {
+            _inbox.Enqueue(() => BeginExit(drain));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already exited.
+        }
+
+        _completion.Task.Wait();
+    }
+
+    public void Dispose() => Stop();
+
+    private WorkerHello Hello() => new(Id, Environment.MachineName, Environment.ProcessId, Math.Max(1, _options.Slots),
+        RunningRefs(), GoqVersion.Current, _options.OneShot);
+
+    private List<RunningJobRef> RunningRefs() => _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt)).ToList();
+
+    private void RunLoop()
+    {
+        try
+        {
+            _poller.Run();
+        }
+        catch (Exception ex)
+        {
+            _options.Log($"worker loop failed: {ex}");
+        }
+        finally
+        {
+            _poller.Dispose();
+            _dealer.Dispose();
+            _inbox.Dispose();
+            _options.Log($"goq worker {Id} exited after {_jobsDone} jobs");
+            _completion.TrySetResult();
+        }
+    }
+
+    private void OnReceiveReady()
+    {
+        var message = new NetMQMessage();
+        while (_dealer.TryReceiveMultipartMessage(ref message))
+        {
+            Envelope envelope;
+            try
+            {
+                envelope = Frames.Decode(message, 0);
+            }
+            catch (Errors.GoqException ex)
+            {
+                _options.Log($"dropped a message from the server: {ex.Message}");
+                message = new NetMQMessage();
+                continue;
+            }
+
+            switch (envelope.Body)
+            {
+                case DispatchJob dispatch:
+                    StartJob(dispatch);
+                    break;
+                case ShutdownWorker shutdown:
+                    _options.Log($"the server asked this worker to exit{(shutdown.Drain ? " after its jobs" : "")}");
+                    BeginExit(shutdown.Drain);
+                    break;
+                case WorkerHelloReply:
+                    break;
+                default:
+                    _options.Log($"ignored an unexpected {envelope.Body.GetType().Name}");
+                    break;
+            }
+
+            message = new NetMQMessage();
+        }
+    }
+
+    private void StartJob(DispatchJob dispatch)
+    {
+        if (_exiting || _running.ContainsKey(dispatch.JobId))
+        {
+            return;
+        }
+
+        var job = new RunningJob(dispatch.JobId, dispatch.Attempt);
+        _running[job.JobId] = job;
+        _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
+        _ = Task.Run(async () =>
+        {
+            JobOutcome outcome;
+            try
+            {
+                outcome = await _runner.RunAsync(
+                    dispatch.Spec,
+                    pid => _inbox.Enqueue(() => Send(new JobStarted(Id, job.JobId, job.Attempt, pid, DateTimeOffset.UtcNow))),
+                    line => job.Pending.Enqueue(line),
+                    job.Cancel.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // The runner turns job failures into outcomes; this is a bug in the worker, reported as a failure.
+                outcome = new JobOutcome(JobState.Failed, null, $"worker error: {ex.Message}", null, null, DateTimeOffset.UtcNow);
+            }
+
+            _inbox.Enqueue(() => FinishJob(job, outcome));
+        });
+    }
+
+    private void FinishJob(RunningJob job, JobOutcome outcome)
+    {
+        FlushJob(job);
+        _running.Remove(job.JobId);
+        job.Cancel.Dispose();
+        _jobsDone++;
+        _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
+        if (!(_exiting && !_drain))
+        {
+            Send(new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt));
+        }
+
+        if (_options.OneShot && !_exiting)
+        {
+            BeginExit(drain: true);
+        }
+        else if (_exiting && _running.Count == 0)
+        {
+            Exit();
+        }
+    }
+
+    private void BeginExit(bool drain)
+    {
+        _exiting = true;
+        _drain = drain;
+        if (!drain)
+        {
+            foreach (var job in _running.Values)
+            {
+                job.Cancel.Cancel();
+            }
+        }
+
+        if (_running.Count == 0)
+        {
+            Exit();
+        }
+    }
+
+    private void Exit()
+    {
+        // Killed jobs are not reported as finished: the goodbye makes the server queue them again.
+        Send(new WorkerBye(Id));
+        _poller.StopAsync();
+    }
+
+    private void FlushAll()
+    {
+        foreach (var job in _running.Values)
+        {
+            FlushJob(job);
+        }
+    }
+
+    private void FlushJob(RunningJob job)
+    {
+        while (!job.Pending.IsEmpty)
+        {
+            var lines = new List<OutputLine>();
+            var chars = 0;
+            while (lines.Count < MaxLinesPerChunk && chars < MaxCharsPerChunk && job.Pending.TryDequeue(out var line))
+            {
+                lines.Add(line);
+                chars += line.Text.Length;
+            }
+
+            Send(new JobOutput(Id, job.JobId, job.Attempt, lines));
+        }
+    }
+
+    private void Send(GoqMessage message)
+    {
+        if (!_dealer.TrySendMultipartMessage(Frames.ToServer(message)))
+        {
+            _options.Log($"could not queue a {message.GetType().Name} for the server");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace Goq.Worker;
+
+/// <summary>How a <see cref="GoqWorker"/> connects and runs jobs.</summary>
+public sealed record GoqWorkerOptions
+{
+    /// <summary>The server's endpoint, e.g. tcp://127.0.0.1:1776.</summary>
+    public required string Endpoint { get; init; }
+
+    /// <summary>Stable id of this worker process (a GUID, chosen at start).</summary>
+    public string WorkerId { get; init; } = Guid.NewGuid().ToString("N");
+
+    public int Slots { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Run one job, then exit.</summary>
+    public bool OneShot { get; init; }
+
+    public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
+
+    /// <summary>How often the output of running jobs is sent to the server.</summary>
+    public int OutputFlushMs { get; init; } = 50;
+
+    public JobRunnerOptions Runner { get; init; } = new();
+
+    public Action<string> Log { get; init; } = _ => { };
+}
