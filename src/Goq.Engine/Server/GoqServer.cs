@@ -29,6 +29,7 @@ public sealed class GoqServer : IDisposable
     private long _droppedMalformed;
     private bool _stopRequested;
     private int _started;
+    private bool _loopStarted;
 
     public GoqServer(GoqServerOptions options, IJobStore store)
     {
@@ -64,6 +65,7 @@ public sealed class GoqServer : IDisposable
 
         Endpoint = Bind(_options.BindEndpoint);
         StartedAt = DateTimeOffset.UtcNow;
+        _loopStarted = true;
         _options.Log($"goq server {GoqVersion.Current} pid {Environment.ProcessId} listening on {Endpoint}; home '{_options.Home}', output dir '{_options.OutputDir}'");
         var thread = new Thread(RunLoop) { IsBackground = true, Name = "goq-server" };
         thread.Start();
@@ -72,9 +74,14 @@ public sealed class GoqServer : IDisposable
     /// <summary>Stops serving; returns once the socket is released. Safe to call more than once, from any thread.</summary>
     public void Stop()
     {
-        if (Volatile.Read(ref _started) == 0)
+        if (!_loopStarted)
         {
-            _completion.TrySetResult();
+            if (_completion.TrySetResult())
+            {
+                _poller.Dispose();
+                _router.Dispose();
+            }
+
             return;
         }
 
@@ -115,8 +122,6 @@ public sealed class GoqServer : IDisposable
         }
         catch (Exception ex) when (ex is AddressAlreadyInUseException or NetMQException or SocketException)
         {
-            _router.Dispose();
-            _poller.Dispose();
             var inUse = ex is AddressAlreadyInUseException || ex.Message.Contains("in use", StringComparison.OrdinalIgnoreCase);
             throw new GoqException(inUse ? GoqErrorIds.PortInUse : GoqErrorIds.ServerStartFailed,
                 inUse ? GoqErrorKind.ResourceUnavailable : GoqErrorKind.Connection,

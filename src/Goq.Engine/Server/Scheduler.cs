@@ -173,7 +173,7 @@ public sealed class Scheduler
         job.State = finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed;
         job.ExitCode = finished.ExitCode;
         job.Reason = finished.Reason;
-        job.StartedAt ??= finished.StartedAt;
+        job.StartedAt = finished.StartedAt ?? job.StartedAt;
         job.FinishedAt = finished.FinishedAt;
         _store.Update(job);
         _active.Remove(job.Id);

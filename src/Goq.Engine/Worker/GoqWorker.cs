@@ -79,6 +79,11 @@ public sealed class GoqWorker : IDisposable
             return;
         }
 
+        if (_completion.Task.IsCompleted)
+        {
+            return;
+        }
+
         try
         {
             _inbox.Enqueue(() => BeginExit(drain));
@@ -91,7 +96,11 @@ public sealed class GoqWorker : IDisposable
         _completion.Task.Wait();
     }
 
-    public void Dispose() => Stop();
+    public void Dispose()
+    {
+        Stop();
+        _inbox.Dispose();
+    }
 
     private WorkerHello Hello() => new(Id, Environment.MachineName, Environment.ProcessId, Math.Max(1, _options.Slots),
         RunningRefs(), GoqVersion.Current, _options.OneShot);
@@ -112,7 +121,6 @@ public sealed class GoqWorker : IDisposable
         {
             _poller.Dispose();
             _dealer.Dispose();
-            _inbox.Dispose();
             _options.Log($"goq worker {Id} exited after {_jobsDone} jobs");
             _completion.TrySetResult();
         }
@@ -172,7 +180,7 @@ public sealed class GoqWorker : IDisposable
             {
                 outcome = await _runner.RunAsync(
                     dispatch.Spec,
-                    pid => _inbox.Enqueue(() => Send(new JobStarted(Id, job.JobId, job.Attempt, pid, DateTimeOffset.UtcNow))),
+                    (pid, at) => _inbox.Enqueue(() => Send(new JobStarted(Id, job.JobId, job.Attempt, pid, at))),
                     line => job.Pending.Enqueue(line),
                     job.Cancel.Token).ConfigureAwait(false);
             }

@@ -19,10 +19,10 @@ public sealed class JobRunner(JobRunnerOptions options)
     ];
 
     /// <param name="spec">What to run.</param>
-    /// <param name="onStarted">Called with the pid once the process runs.</param>
+    /// <param name="onStarted">Called with the pid and start time once the process runs.</param>
     /// <param name="onLine">Called for each line, never concurrently, in the order lines were read.</param>
     /// <param name="cancel">Cancelling kills the job's whole process tree; the outcome is then Cancelled.</param>
-    public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int> onStarted, Action<OutputLine> onLine, CancellationToken cancel)
+    public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel)
     {
         var gate = new object();
         void Emit(OutputStream stream, string text)
@@ -89,7 +89,7 @@ public sealed class JobRunner(JobRunnerOptions options)
         var startedAt = DateTimeOffset.UtcNow;
         var pid = process.Id;
         process.StandardInput.Close();
-        onStarted(pid);
+        onStarted(pid, startedAt);
         var stdout = LineReader.PumpAsync(process.StandardOutput, options.MaxLineChars, t => Emit(OutputStream.Stdout, t));
         var stderr = LineReader.PumpAsync(process.StandardError, options.MaxLineChars, t => Emit(OutputStream.Stderr, t));
 

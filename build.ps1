@@ -1,0 +1,128 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and benchmarks Goq.
+.DESCRIPTION
+    Build  publishes the cmdlets and the engine into module/bin, so module/Goq.psd1 can be imported.
+    Test   builds, runs the xUnit suite, then the Pester suite in a fresh pwsh, and prints
+           'N passed, N failed, N skipped' as its last line; it exits non-zero on any failure or when nothing ran.
+    Demo   builds, then runs a server, a worker and a handful of jobs in a throw-away home, and stops them.
+    Bench  builds, then measures spawn rate, bulk submit, end-to-end throughput and submit-to-start latency.
+    Clean  removes build output.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release',
+
+    # Bench: how many jobs for the bulk run.
+    [int] $Jobs = 2000
+)
+
+$ErrorActionPreference = 'Stop'
+$PSNativeCommandUseErrorActionPreference = $false
+$PSStyle.OutputRendering = 'PlainText'
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'
+$env:DOTNET_NOLOGO = '1'
+
+$root = $PSScriptRoot
+$moduleDir = Join-Path $root 'module'
+$artifacts = Join-Path $root 'artifacts'
+$pwsh = Join-Path $PSHOME ($IsWindows ? 'pwsh.exe' : 'pwsh')
+
+# A simple function on purpose: an advanced one would take '-o' as one of its own common parameters.
+function Invoke-Dotnet {
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+# Runs a script in a fresh pwsh (a loaded assembly cannot be unloaded, so tests never share our process), with a
+# time limit after which its whole process tree is killed.
+function Invoke-FreshPwsh {
+    param([string] $Script, [string[]] $Arguments = @(), [int] $TimeoutSec = 3600)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh)
+    foreach ($a in @('-NoProfile', '-NonInteractive', '-File', $Script) + $Arguments) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    if (-not $process.WaitForExit($TimeoutSec * 1000)) {
+        $process.Kill($true)
+        throw "$Script did not finish within $TimeoutSec s and was killed"
+    }
+    $process.WaitForExit()
+    return $process.ExitCode
+}
+
+function Invoke-Clean {
+    foreach ($dir in @((Join-Path $moduleDir 'bin'), $artifacts)) {
+        if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
+    }
+    Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include bin, obj |
+        Remove-Item -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+function Invoke-Build {
+    if (Get-Module Goq) { throw 'The Goq module is loaded in this session; build from a fresh pwsh.' }
+    $bin = Join-Path $moduleDir 'bin'
+    if (Test-Path $bin) { Remove-Item -Recurse -Force $bin }
+    Invoke-Dotnet build (Join-Path $root 'Goq.PowerShell.sln') -c $Configuration '-clp:NoSummary' '-v:q' '-nologo'
+    Invoke-Dotnet publish (Join-Path $root 'src/Goq.Cmdlets/Goq.Cmdlets.csproj') -c $Configuration -o $bin --no-build '-v:q' '-nologo'
+    # The reference assembly must never ship: pwsh brings the real one.
+    Remove-Item (Join-Path $bin 'System.Management.Automation.dll') -ErrorAction SilentlyContinue
+    Write-Information "Module built in $bin" -InformationAction Continue
+}
+
+function Get-TrxCounts([string] $Path) {
+    if (-not (Test-Path $Path)) { throw "no xUnit results at $Path" }
+    [xml] $trx = Get-Content -Raw $Path
+    $c = $trx.TestRun.ResultSummary.Counters
+    $failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = [int]$c.total - [int]$c.executed }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    New-Item -ItemType Directory -Force $artifacts | Out-Null
+
+    $trxDir = Join-Path $artifacts 'TestResults'
+    if (Test-Path $trxDir) { Remove-Item -Recurse -Force $trxDir }
+    & dotnet test (Join-Path $root 'tests/Unit/Goq.Tests.csproj') -c $Configuration --no-build '-v:q' '-nologo' `
+        --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal' --results-directory $trxDir --blame-hang-timeout 5m
+    $unit = Get-TrxCounts (Join-Path $trxDir 'unit.trx')
+
+    $pesterModules = Join-Path $root 'tests/Pester/.modules'
+    if (-not (Test-Path (Join-Path $pesterModules 'pester/6.2.0/tools/Pester.psd1'))) {
+        Invoke-Dotnet package download 'Pester@6.2.0' -o $pesterModules
+    }
+    $pesterResult = Join-Path $artifacts 'pester.json'
+    Remove-Item $pesterResult -ErrorAction SilentlyContinue
+    $null = Invoke-FreshPwsh -Script (Join-Path $root 'tests/Pester/Invoke-GoqPester.ps1') -Arguments @('-ResultPath', $pesterResult) -TimeoutSec 2400
+    if (-not (Test-Path $pesterResult)) { throw 'the Pester run wrote no result' }
+    $pester = Get-Content -Raw $pesterResult | ConvertFrom-Json
+
+    $passed = $unit.Passed + $pester.Passed
+    $failed = $unit.Failed + $pester.Failed
+    $skipped = $unit.Skipped + $pester.Skipped
+    Write-Output "xUnit: $($unit.Passed) passed, $($unit.Failed) failed, $($unit.Skipped) skipped"
+    Write-Output "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
+    Write-Output "$passed passed, $failed failed, $skipped skipped"
+    if ($failed -gt 0 -or $passed -eq 0) { exit 1 }
+}
+
+switch ($Task) {
+    'Clean' { Invoke-Clean }
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' {
+        Invoke-Build
+        exit (Invoke-FreshPwsh -Script (Join-Path $root 'tools/Demo.ps1') -TimeoutSec 300)
+    }
+    'Bench' {
+        Invoke-Build
+        exit (Invoke-FreshPwsh -Script (Join-Path $root 'bench/Bench.ps1') -Arguments @('-Jobs', $Jobs) -TimeoutSec 1800)
+    }
+}

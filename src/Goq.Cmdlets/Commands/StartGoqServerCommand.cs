@@ -1,0 +1,37 @@
+using System.Management.Automation;
+using Goq.Hosting;
+
+namespace Goq.Cmdlets.Commands;
+
+/// <summary>
+/// Starts the home's server: detached (it outlives this session; returns once it answers) or, with -Wait, here
+/// until Ctrl+C or Stop-GoqServer.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "GoqServer")]
+[OutputType(typeof(ServerInfo))]
+public sealed class StartGoqServerCommand : GoqCmdlet
+{
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? Port { get; set; }
+
+    /// <summary>Run the server in this process until Ctrl+C or Stop-GoqServer.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var settings = RunBlocking(_ => Task.FromResult(LoadSettings(Port)));
+        if (!Wait)
+        {
+            WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, PwshPath, ManifestPath, token)));
+            return;
+        }
+
+        // The server announces itself from its own thread; the object is written here, on the pipeline thread.
+        var started = new TaskCompletionSource<ServerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var run = ServerHost.RunAsync(settings, info => started.TrySetResult(info), CancelToken);
+        WriteObject(RunBlocking(_ => Started.WhenStartedAsync(run, started.Task)));
+        RunBlocking(_ => run);
+    }
+}

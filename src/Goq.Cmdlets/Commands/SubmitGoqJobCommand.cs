@@ -1,0 +1,149 @@
+using System.Collections;
+using System.Diagnostics;
+using System.Management.Automation;
+using Goq.Worker;
+
+namespace Goq.Cmdlets.Commands;
+
+/// <summary>
+/// Queues jobs: a command line (run by the shell), a program with an exact argument list, or script files. One job
+/// per pipeline record; records are sent in batches, so a long pipeline does not pay one round trip per job.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
+[OutputType(typeof(JobInfo))]
+public sealed class SubmitGoqJobCommand : GoqClientCmdlet
+{
+    private const string CommandSet = "Command";
+    private const string PathSet = "LiteralPath";
+    private const int BatchSize = 1000;
+    private static readonly TimeSpan BatchAge = TimeSpan.FromMilliseconds(200);
+
+    private readonly List<JobSpec> _pending = [];
+    private readonly Stopwatch _sinceFirstPending = new();
+    private Dictionary<string, string>? _captured;
+    private Dictionary<string, string>? _explicit;
+
+    /// <summary>A command line for the shell or, with -ArgumentList, the program to run.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = CommandSet)]
+    [ValidateNotNullOrEmpty]
+    public string Command { get; set; } = "";
+
+    /// <summary>Exact arguments: the program runs without a shell, each argument passed as it is.</summary>
+    [Parameter(Position = 1, ParameterSetName = CommandSet)]
+    [Parameter(ParameterSetName = PathSet)]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public string[]? ArgumentList { get; set; }
+
+    /// <summary>Script files to run, one job each: .ps1 through pwsh, others directly or through bash.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
+    [Alias("FullName", "PSPath")]
+    [ValidateNotNullOrEmpty]
+    public string[] LiteralPath { get; set; } = [];
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Name { get; set; }
+
+    /// <summary>Where the job runs; default the current file-system location.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? WorkingDirectory { get; set; }
+
+    /// <summary>Variables set for the job; they win over the submitter's and the worker's.</summary>
+    [Parameter]
+    public Hashtable? Environment { get; set; }
+
+    protected override void BeginProcessing()
+    {
+        _captured = JobEnvironment.Capture(System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")));
+        _explicit = Environment?.Cast<DictionaryEntry>()
+            .ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
+        if (_explicit?.Keys.FirstOrDefault(k => k.Length == 0 || k.Contains('=')) is { } bad)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.Create("GoqInvalidEnvironment", ErrorCategory.InvalidArgument,
+                $"'{bad}' is not a valid environment variable name", bad));
+        }
+    }
+
+    protected override void ProcessRecord()
+    {
+        var directory = ResolveWorkingDirectory();
+        if (ParameterSetName == PathSet)
+        {
+            foreach (var path in LiteralPath)
+            {
+                var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                if (!File.Exists(full))
+                {
+                    WriteError(ErrorRecordFactory.Create("GoqScriptNotFound", ErrorCategory.ObjectNotFound, $"no script file at '{full}'", full));
+                    continue;
+                }
+
+                Add(new JobSpec { Kind = JobKind.Script, Command = full, ArgumentList = ArgumentList ?? [], WorkingDirectory = directory });
+            }
+        }
+        else
+        {
+            var exact = MyInvocation.BoundParameters.ContainsKey(nameof(ArgumentList));
+            Add(new JobSpec { Kind = exact ? JobKind.Exec : JobKind.Shell, Command = Command, ArgumentList = exact ? ArgumentList ?? [] : [], WorkingDirectory = directory });
+        }
+
+        if (_pending.Count >= BatchSize || (_pending.Count > 0 && _sinceFirstPending.Elapsed > BatchAge))
+        {
+            Flush();
+        }
+    }
+
+    protected override void EndProcessing() => Flush();
+
+    private void Add(JobSpec spec)
+    {
+        if (!ShouldProcess(spec.Command, "Submit Goq job"))
+        {
+            return;
+        }
+
+        if (_pending.Count == 0)
+        {
+            _sinceFirstPending.Restart();
+        }
+
+        _pending.Add(spec with
+        {
+            Name = Name,
+            CapturedEnvironment = _captured,
+            Environment = _explicit,
+            SubmittedBy = $"{System.Environment.UserName}@{System.Environment.MachineName}",
+        });
+    }
+
+    private void Flush()
+    {
+        if (_pending.Count == 0)
+        {
+            return;
+        }
+
+        var batch = _pending.ToArray();
+        _pending.Clear();
+        WriteObject(RunBlocking(token => Client.SubmitAsync(batch, token)), enumerateCollection: true);
+    }
+
+    private string ResolveWorkingDirectory()
+    {
+        if (WorkingDirectory is null)
+        {
+            return SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+        }
+
+        var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
+        if (!Directory.Exists(full))
+        {
+            WriteWarning($"the working directory '{full}' does not exist here; the job fails unless it exists on the worker's host");
+        }
+
+        return full;
+    }
+}

@@ -1,0 +1,79 @@
+BeforeAll { . (Join-Path $PSScriptRoot 'common.ps1') }
+
+Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
+    BeforeAll { $goqHome = New-GoqTestHome }
+    AfterAll { Remove-GoqTestHome $goqHome }
+
+    It 'starts a detached server that answers, and reports its status' {
+        $server = Start-GoqServer -Home $goqHome
+        $server | Should -BeOfType ([Goq.ServerInfo])
+        $server.Pid | Should -BeGreaterThan 0
+        Test-ProcessAlive $server.Pid | Should -BeTrue
+
+        $status = Get-GoqServer -Home $goqHome
+        $status | Should -BeOfType ([Goq.ServerStatus])
+        $status.ServerPid | Should -Be $server.Pid
+        $status.Endpoint | Should -Be $server.Endpoint
+        $status.NextJobId | Should -Be 1
+        $status.WaitingJobs | Should -Be 0
+        $status.WaitingWorkers | Should -Be 0
+        $status.Version | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a second server on the same home, naming the running pid' {
+        $running = (Get-GoqServer -Home $goqHome).ServerPid
+        $err = { Start-GoqServer -Home $goqHome } | Should -Throw -PassThru
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqServerAlreadyRunning,*'
+        $err.CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+        $err.Exception.Message | Should -BeLike "*pid $running*"
+    }
+
+    It 'stops gracefully and returns once the process has exited' {
+        $serverPid = (Get-GoqServer -Home $goqHome).ServerPid
+        Stop-GoqServer -Home $goqHome
+        Test-ProcessAlive $serverPid | Should -BeFalse
+    }
+
+    It 'gives a clear ConnectionError within a few seconds when no server runs' {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $err = { Get-GoqServer -Home $goqHome } | Should -Throw -PassThru
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqServerUnreachable,*'
+        $err.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $err.Exception.Message | Should -BeLike '*did not answer*'
+    }
+
+    It 'fails clearly when the port is taken' {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $err = { Start-GoqServer -Home $goqHome -Port $listener.LocalEndpoint.Port } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqPortInUse,*'
+            $err.Exception.Message | Should -BeLike '*already in use*'
+        } finally { $listener.Stop() }
+    }
+
+    It 'fails clearly on a home that was never initialized' {
+        $bare = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bare-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory $bare | Out-Null
+        try {
+            $err = { Start-GoqServer -Home $bare } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqHomeNotInitialized,*'
+            $err.Exception.Message | Should -BeLike '*Initialize-GoqHome*'
+        } finally { Remove-Item -Recurse -Force $bare }
+    }
+
+    It 'runs in the foreground with -Wait and stops on Ctrl+C, freeing the port' {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Start-GoqServer -Home '$goqHome' -Wait")
+        $async = $ps.BeginInvoke()
+        try {
+            Wait-Until { try { (Get-GoqServer -Home $goqHome).ServerPid -eq $PID } catch { $false } } -Because 'the in-process server to answer'
+            $ps.Stop()
+            $async.IsCompleted | Should -BeTrue
+            $port = (Get-Content -Raw (Join-Path $goqHome '.goq/config.json') | ConvertFrom-Json).Port
+            $probe = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, $port)
+            $probe.Start(); $probe.Stop()
+        } finally { $ps.Dispose() }
+    }
+}

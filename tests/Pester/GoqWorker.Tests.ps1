@@ -1,0 +1,52 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $goqHome = New-GoqTestHome
+    $env:GOQ_HOME = $goqHome
+    Start-GoqServer | Out-Null
+}
+AfterAll {
+    Remove-GoqTestHome $goqHome
+    $env:GOQ_HOME = $null
+}
+
+Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
+    It 'shows 10 idle slots as WaitingWorkers = 10, and Stop-GoqWorker -Idle ends them all' {
+        $workers = @(Start-GoqWorker -Slots 4; Start-GoqWorker -Slots 6)
+        $workers | Should -HaveCount 2
+        $workers[0] | Should -BeOfType ([Goq.WorkerInfo])
+        (Get-GoqServer).WaitingWorkers | Should -Be 10
+
+        $listed = Get-GoqWorker
+        $listed.Id | Sort-Object | Should -Be ($workers.Id | Sort-Object)
+        ($listed | Measure-Object Slots -Sum).Sum | Should -Be 10
+        $listed | ForEach-Object { $_.BusySlots | Should -Be 0; $_.Host | Should -Be ([Environment]::MachineName) }
+
+        Stop-GoqWorker -Idle
+        (Get-GoqServer).WaitingWorkers | Should -Be 0
+        Wait-Until { -not ($workers.Pid | Where-Object { Test-ProcessAlive $_ }) } -Because 'the idle worker processes to exit'
+        Get-GoqWorker | Should -BeNullOrEmpty
+    }
+
+    It 'runs one job and exits with -OneShot' {
+        $jobs = 1..2 | ForEach-Object { Submit-GoqJob 'true' }
+        $worker = Start-GoqWorker -OneShot
+        Wait-GoqJob $jobs[0].Id -Timeout 30 | Select-Object -ExpandProperty State | Should -Be 'Completed'
+        Wait-Until { -not (Test-ProcessAlive $worker.Pid) } -Because 'the one-shot worker to exit'
+        (Get-GoqJob $jobs[1].Id).State | Should -Be 'Waiting'
+        $finisher = Start-GoqWorker -Slots 1
+        (Wait-GoqJob $jobs[1].Id -Timeout 30).State | Should -Be 'Completed'
+        Stop-GoqWorker -Id $finisher.Id
+    }
+
+    It 'rejects a non-positive slot count' {
+        { Start-GoqWorker -Slots 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.StartGoqWorkerCommand'
+    }
+
+    It 'reports an unknown worker id as ObjectNotFound' {
+        $err = $null
+        Stop-GoqWorker -Id 'ffffffffffffffffffffffffffffffff' -ErrorVariable err -ErrorAction SilentlyContinue
+        $err | Should -HaveCount 1
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'GoqWorkerNotFound,*'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}

@@ -1,0 +1,23 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Runs the Pester suite against the built module, in this (fresh) process, and writes the counts as JSON.
+#>
+param([Parameter(Mandatory)] [string] $ResultPath)
+
+$ErrorActionPreference = 'Stop'
+$PSStyle.OutputRendering = 'PlainText'
+Import-Module (Join-Path $PSScriptRoot '.modules/pester/6.2.0/tools/Pester.psd1') -Force
+
+$config = New-PesterConfiguration
+$config.Run.Path = $PSScriptRoot
+$config.Run.PassThru = $true
+$config.Output.Verbosity = 'Detailed'
+$config.TestResult.Enabled = $true
+$config.TestResult.OutputFormat = 'NUnitXml'
+$config.TestResult.OutputPath = Join-Path (Split-Path $ResultPath) 'pester.xml'
+$result = Invoke-Pester -Configuration $config
+
+$failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
+    ConvertTo-Json | Set-Content -Path $ResultPath

@@ -1,0 +1,138 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $goqHome = New-GoqTestHome
+    $env:GOQ_HOME = $goqHome
+    Start-GoqServer | Out-Null
+    $worker = Start-GoqWorker -Slots 2
+    $work = Join-Path $goqHome 'work'
+    New-Item -ItemType Directory $work | Out-Null
+    Copy-Item (Join-Path $Fixtures '*') $work
+    Push-Location $work
+}
+AfterAll {
+    Pop-Location
+    Remove-GoqTestHome $goqHome
+    $env:GOQ_HOME = $null
+}
+
+Describe 'Submit-GoqJob' {
+    It "runs goq's good.sh and keeps its exact two lines of output" {
+        $job = Submit-GoqJob -LiteralPath ./good.sh
+        $job | Should -BeOfType ([Goq.JobInfo])
+        $job.Kind | Should -Be 'Script'
+        $done = Wait-GoqJob $job.Id -Timeout 30
+        $done.State | Should -Be 'Completed'
+        $done.ExitCode | Should -Be 0
+        $done.OutputPath | Should -Be (Join-Path $work ('o/out.{0:D5}' -f $job.Id))
+        Get-Content $done.OutputPath | Should -Be @("I'm starting some work", "I'm done with my work")
+        Receive-GoqJob $job.Id | Should -Be @("I'm starting some work", "I'm done with my work")
+    }
+
+    It "keeps badboy.sh's stderr and stdout, in order, and apart" {
+        $job = Submit-GoqJob -LiteralPath ./badboy.sh | Wait-GoqJob -Timeout 30
+        $job.State | Should -Be 'Completed'
+        Get-Content $job.OutputPath | Should -Be @('some stderr', 'some stdout')
+        $errs = $null
+        $out = Receive-GoqJob $job.Id -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -Be 'some stdout'
+        $errs | Should -HaveCount 1
+        $errs[0].Exception.Message | Should -Be 'some stderr'
+        $merged = Receive-GoqJob $job.Id -ErrorAction Continue 2>&1 | ForEach-Object { "$_" }
+        $merged | Should -Be @('some stderr', 'some stdout')
+    }
+
+    It 'runs a command line through the shell and records its exit code' {
+        $job = Submit-GoqJob 'echo hi; exit 3' | Wait-GoqJob -Timeout 30
+        $job.State | Should -Be 'Failed'
+        $job.ExitCode | Should -Be 3
+        $job.Kind | Should -Be 'Shell'
+        Receive-GoqJob $job.Id | Should -Be 'hi'
+    }
+
+    It 'runs a program with exactly the arguments given: no shell, no re-splitting' {
+        $job = Submit-GoqJob /bin/echo -ArgumentList 'hello world', 'x' | Wait-GoqJob -Timeout 30
+        Receive-GoqJob $job.Id | Should -Be 'hello world x'
+        $tricky = @('two  spaces', "it's", '$HOME', 'a"b', '*', '; exit 9', '')
+        $job = Submit-GoqJob printf -ArgumentList (@('[%s]\n') + $tricky) | Wait-GoqJob -Timeout 30
+        $job.State | Should -Be 'Completed'
+        Receive-GoqJob $job.Id | Should -Be ($tricky | ForEach-Object { "[$_]" })
+    }
+
+    It 'fails a segfaulting program cleanly, and the worker runs the next job' {
+        $job = Submit-GoqJob -LiteralPath ./faulter.sh | Wait-GoqJob -Timeout 30
+        $job.State | Should -Be 'Failed'
+        $job.ExitCode | Should -Be 139
+        $job.Reason | Should -BeLike '*signal 11*SIGSEGV*'
+        Get-Content $job.OutputPath | Should -Contain 'about to fault'
+        (Get-Content $job.OutputPath)[-1] | Should -BeLike 'goq: *signal 11*'
+        (Submit-GoqJob 'echo after' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed'
+        (Get-GoqWorker).Id | Should -Contain $worker.Id
+    }
+
+    It 'fails a missing program cleanly, and the worker runs the next job' {
+        $job = Submit-GoqJob ./does-not-exist -ArgumentList @() | Wait-GoqJob -Timeout 30
+        $job.State | Should -Be 'Failed'
+        $job.ExitCode | Should -BeNullOrEmpty
+        $job.Reason | Should -BeLike "cannot start './does-not-exist'*"
+        Get-Content $job.OutputPath | Should -BeLike "goq: cannot start './does-not-exist'*"
+        $missing = Submit-GoqJob no-such-program-anywhere -ArgumentList 'x' | Wait-GoqJob -Timeout 30
+        $missing.Reason | Should -BeLike '*no such program*'
+        (Submit-GoqJob 'echo after' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed'
+    }
+
+    It 'fails a job whose working directory does not exist, with a warning at submit' {
+        $gone = Join-Path $work 'no-such-dir'
+        $warnings = $null
+        $job = Submit-GoqJob 'echo never' -WorkingDirectory $gone -WarningVariable warnings -WarningAction SilentlyContinue
+        $warnings | Should -HaveCount 1
+        $done = Wait-GoqJob $job.Id -Timeout 30
+        $done.State | Should -Be 'Failed'
+        $done.Reason | Should -BeLike "*working directory '$gone' does not exist*"
+        (Submit-GoqJob 'echo after' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed'
+    }
+
+    It 'submits one job per script file from the pipeline' {
+        $scripts = Join-Path $work 'scripts'
+        New-Item -ItemType Directory $scripts | Out-Null
+        1..5 | ForEach-Object { Set-Content -Path (Join-Path $scripts "s$_.sh") -Value "echo script $_" }
+        $jobs = Get-ChildItem (Join-Path $scripts '*.sh') | Submit-GoqJob
+        $jobs | Should -HaveCount 5
+        $jobs.Kind | Sort-Object -Unique | Should -Be 'Script'
+        $done = $jobs | Wait-GoqJob -Timeout 60
+        $done.State | Sort-Object -Unique | Should -Be 'Completed'
+        $jobs | ForEach-Object { Receive-GoqJob $_.Id } | Sort-Object | Should -Be (1..5 | ForEach-Object { "script $_" })
+    }
+
+    It 'runs a .ps1 script through pwsh' {
+        Set-Content -Path (Join-Path $work 'hello.ps1') -Value 'param($Who) "hello from pwsh, $Who"'
+        $job = Submit-GoqJob -LiteralPath (Join-Path $work 'hello.ps1') -ArgumentList 'Goq' | Wait-GoqJob -Timeout 60
+        $job.State | Should -Be 'Completed'
+        Receive-GoqJob $job.Id | Should -Be 'hello from pwsh, Goq'
+    }
+
+    It 'submits many command lines from one pipeline in batches, with consecutive ids' {
+        $jobs = 1..300 | ForEach-Object { "exit 0" } | Submit-GoqJob -Name 'bulk'
+        $jobs | Should -HaveCount 300
+        ($jobs[-1].Id - $jobs[0].Id) | Should -Be 299
+        $done = $jobs | Wait-GoqJob -Timeout 120
+        $done | Should -HaveCount 300
+        (Get-GoqJob -Name 'bul?' -State Completed) | Should -HaveCount 300
+    }
+
+    It 'runs in the current location by default and passes the environment, but never GOQ_* settings' {
+        $env:GOQ_TEST_SECRET = 'must-not-leak'
+        $env:MY_GOQ_TEST_VAR = 'from-submitter'
+        try {
+            $job = Submit-GoqJob 'echo "$PWD|$MY_GOQ_TEST_VAR|$EXPLICIT|${GOQ_TEST_SECRET:-unset}|${GOQ_HOME:-unset}"' -Environment @{ EXPLICIT = 'yes' }
+        } finally {
+            Remove-Item Env:GOQ_TEST_SECRET, Env:MY_GOQ_TEST_VAR
+        }
+        $job.WorkingDirectory | Should -Be $work
+        Wait-GoqJob $job.Id -Timeout 30 | Out-Null
+        Receive-GoqJob $job.Id | Should -Be "$work|from-submitter|yes|unset|unset"
+    }
+
+    It 'rejects an empty command' {
+        { Submit-GoqJob '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
+    }
+}

@@ -1,0 +1,116 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $goqHome = New-GoqTestHome
+    $env:GOQ_HOME = $goqHome
+    Start-GoqServer | Out-Null
+    Start-GoqWorker -Slots 2 | Out-Null
+}
+AfterAll {
+    Remove-GoqTestHome $goqHome
+    $env:GOQ_HOME = $null
+}
+
+Describe 'Wait-GoqJob' {
+    It 'returns a finished job at once' {
+        $job = Submit-GoqJob 'exit 0' | Wait-GoqJob -Timeout 30
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        (Wait-GoqJob $job.Id).State | Should -Be 'Completed'
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 3
+    }
+
+    It 'reports an unknown id promptly as ObjectNotFound, while it still waits for the others' {
+        $slow = Submit-GoqJob 'sleep 2'
+        $errs = $null
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $firstError = $null
+        $done = Wait-GoqJob -Id 999999, $slow.Id -ErrorVariable errs -ErrorAction SilentlyContinue
+        $done.Id | Should -Be $slow.Id
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'GoqJobNotFound,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $errs[0].TargetObject | Should -Be 999999
+    }
+
+    It 'gives an OperationTimeout error when -Timeout runs out' {
+        $slow = Submit-GoqJob 'sleep 5'
+        $errs = $null
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $out = Wait-GoqJob $slow.Id -Timeout 1 -ErrorVariable errs -ErrorAction SilentlyContinue
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 4
+        $out | Should -BeNullOrEmpty
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'GoqWaitTimeout,*'
+        $errs[0].CategoryInfo.Category | Should -Be 'OperationTimeout'
+    }
+
+    It 'returns with the first job to end under -Any' {
+        $slow = Submit-GoqJob 'sleep 10'
+        $fast = Submit-GoqJob 'exit 0'
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $first = Wait-GoqJob $slow.Id, $fast.Id -Any
+        $first.Id | Should -Be $fast.Id
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 8
+    }
+
+    It 'takes ids from the pipeline by property name' {
+        $jobs = 'exit 0', 'exit 1' | Submit-GoqJob
+        $done = $jobs | Wait-GoqJob -Timeout 30
+        $done.State | Sort-Object | Should -Be @('Completed', 'Failed')
+    }
+
+    It 'stops waiting on Ctrl+C' {
+        $slow = Submit-GoqJob 'sleep 20'
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Wait-GoqJob -Home '$goqHome' -Id $($slow.Id)")
+        $async = $ps.BeginInvoke()
+        try {
+            Wait-Until { $ps.InvocationStateInfo.State -eq 'Running' } -Because 'the wait to start'
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        } finally { $ps.Dispose() }
+    }
+}
+
+Describe 'Receive-GoqJob' {
+    It 'returns what has arrived while the job still runs' {
+        $job = Submit-GoqJob 'echo first; sleep 3; echo second'
+        Wait-Until { (Receive-GoqJob $job.Id) -contains 'first' } -TimeoutSec 10 -Because 'the first line to stream in'
+        (Get-GoqJob $job.Id).State | Should -Be 'Running'
+        Wait-GoqJob $job.Id -Timeout 30 | Out-Null
+        Receive-GoqJob $job.Id | Should -Be @('first', 'second')
+    }
+
+    It 'reports an unknown id as ObjectNotFound and carries on with the next' {
+        $job = Submit-GoqJob 'echo ok' | Wait-GoqJob -Timeout 30
+        $errs = $null
+        $out = Receive-GoqJob 999999, $job.Id -ErrorVariable errs -ErrorAction SilentlyContinue
+        $out | Should -Be 'ok'
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'GoqJobNotFound,*'
+    }
+}
+
+Describe 'Get-GoqJob' {
+    It 'lists jobs ordered by id, filtered by state and name wildcards' {
+        $a = Submit-GoqJob 'exit 0' -Name 'alpha-1' | Wait-GoqJob -Timeout 30
+        $b = Submit-GoqJob 'exit 2' -Name 'alpha-2' | Wait-GoqJob -Timeout 30
+        $all = Get-GoqJob
+        $all.Id | Should -Be ($all.Id | Sort-Object)
+        (Get-GoqJob -Name 'alpha-*').Id | Should -Be @($a.Id, $b.Id)
+        (Get-GoqJob -Name 'ALPHA-*' -State Failed).Id | Should -Be $b.Id
+        (Get-GoqJob -Id $b.Id, $a.Id).Id | Should -Be @($a.Id, $b.Id)
+        $job = Get-GoqJob -Id $a.Id
+        $job.SubmittedAt | Should -BeLessOrEqual $job.StartedAt
+        $job.StartedAt | Should -BeLessOrEqual $job.FinishedAt
+        $job.Duration | Should -BeGreaterOrEqual ([TimeSpan]::Zero)
+        $job.Attempts | Should -Be 1
+        $job.SubmittedBy | Should -BeLike '*@*'
+        $job.Worker | Should -Not -BeNullOrEmpty
+    }
+
+    It 'reports unknown ids as ObjectNotFound' {
+        $errs = $null
+        Get-GoqJob -Id 999999 -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}

@@ -1,0 +1,44 @@
+# Shared by every Pester file: imports the built module and gives helpers for homes, processes and waiting.
+$ErrorActionPreference = 'Stop'
+$PSStyle.OutputRendering = 'PlainText'
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:Fixtures = Join-Path $RepoRoot 'tests/fixtures'
+if (-not (Get-Module Goq)) { Import-Module (Join-Path $RepoRoot 'module/Goq.psd1') }
+
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function New-GoqTestHome {
+    $path = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 10))
+    New-Item -ItemType Directory -Path $path | Out-Null
+    Initialize-GoqHome -Path $path -Port (Get-FreePort) | Out-Null
+    $path
+}
+
+# Every process started for a home names it on its command line: end them all, then remove the folder.
+function Remove-GoqTestHome([string] $GoqHome) {
+    if (-not $GoqHome) { return }
+    try { Stop-GoqServer -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
+    Get-GoqProcess $GoqHome | ForEach-Object { try { $_.Kill($true) } catch { } }
+    Remove-Item -Recurse -Force $GoqHome -ErrorAction SilentlyContinue
+}
+
+function Get-GoqProcess([string] $GoqHome) {
+    Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($GoqHome) }
+}
+
+# Polls every 50 ms until the condition is true; fails with the reason at the deadline.
+function Wait-Until([scriptblock] $Condition, [double] $TimeoutSec = 20, [string] $Because = 'the condition') {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while (-not (& $Condition)) {
+        if ([DateTime]::UtcNow -gt $deadline) { throw "timed out after $TimeoutSec s waiting for $Because" }
+        Start-Sleep -Milliseconds 50 # poll step, bounded by the deadline above
+    }
+}
+
+function Test-ProcessAlive([int] $Id) {
+    $null -ne (Get-Process -Id $Id -ErrorAction SilentlyContinue)
+}

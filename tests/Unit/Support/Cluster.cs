@@ -1,0 +1,88 @@
+using Goq.Client;
+using Goq.Server;
+using Goq.Storage;
+using Goq.Worker;
+
+namespace Goq.Tests.Support;
+
+/// <summary>A real server on a random 127.0.0.1 port, real workers and a client, all in this process.</summary>
+internal sealed class Cluster : IDisposable
+{
+    private readonly List<GoqWorker> _workers = [];
+
+    public Cluster()
+    {
+        Home = new TempDir();
+        Server = new GoqServer(new GoqServerOptions { BindEndpoint = "tcp://127.0.0.1:0", Home = Home.Path, Log = Log }, new InMemoryJobStore());
+        Server.Start();
+        Client = new GoqClient(Server.Endpoint);
+    }
+
+    public TempDir Home { get; }
+
+    public GoqServer Server { get; }
+
+    public GoqClient Client { get; }
+
+    public List<string> LogLines { get; } = [];
+
+    public GoqWorker AddWorker(int slots = 2, bool oneShot = false)
+    {
+        var worker = new GoqWorker(new GoqWorkerOptions { Endpoint = Server.Endpoint, Slots = slots, OneShot = oneShot, HeartbeatMs = 1000, Log = Log });
+        worker.Start();
+        _workers.Add(worker);
+        return worker;
+    }
+
+    public async Task WaitForIdleSlotsAsync(int slots) =>
+        await Wait.UntilAsync(() => Client.GetStatusAsync(), s => s.WaitingWorkers == slots, what: $"{slots} idle slots");
+
+    public async Task<JobInfo> RunAsync(JobSpec spec)
+    {
+        var job = (await Client.SubmitAsync([spec with { WorkingDirectory = spec.WorkingDirectory is "" ? Home.Path : spec.WorkingDirectory }]))[0];
+        return await WaitForAsync(job.Id);
+    }
+
+    public async Task<JobInfo> WaitForAsync(long id)
+    {
+        JobInfo? done = null;
+        Assert.True(await Client.WaitAsync([id], any: false, TimeSpan.FromSeconds(20), e => done = e.Job), $"job {id} did not end in time");
+        return done ?? throw new InvalidOperationException($"job {id} is unknown");
+    }
+
+    public async Task<List<OutputLine>> OutputAsync(long id)
+    {
+        var lines = new List<OutputLine>();
+        long from = 0;
+        while (true)
+        {
+            var page = await Client.ReadOutputAsync(id, from, 1000);
+            lines.AddRange(page.Lines);
+            from = page.NextLine;
+            if (page.Complete || page.Lines.Count == 0)
+            {
+                return lines;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var worker in _workers)
+        {
+            worker.Dispose();
+        }
+
+        Client.Dispose();
+        Server.Dispose();
+        Home.Dispose();
+    }
+
+    private void Log(string line)
+    {
+        lock (LogLines)
+        {
+            LogLines.Add(line);
+        }
+    }
+}
