@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.IO.Pipes;
 using System.Text;
 
 namespace Goq.Worker;
@@ -90,8 +91,7 @@ public sealed class JobRunner(JobRunnerOptions options)
         var pid = process.Id;
         process.StandardInput.Close();
         onStarted(pid, startedAt);
-        var stdout = LineReader.PumpAsync(process.StandardOutput, options.MaxLineChars, t => Emit(OutputStream.Stdout, t));
-        var stderr = LineReader.PumpAsync(process.StandardError, options.MaxLineChars, t => Emit(OutputStream.Stderr, t));
+        var readers = ReadOutputAsync(process, Emit);
 
         var cancelled = false;
         try
@@ -106,7 +106,6 @@ public sealed class JobRunner(JobRunnerOptions options)
         }
 
         // Children that outlive the main process may hold the pipes open: wait a while, then end them.
-        var readers = Task.WhenAll(stdout, stderr);
         if (await Task.WhenAny(readers, Task.Delay(options.OutputDrainGrace, CancellationToken.None)).ConfigureAwait(false) != readers)
         {
             ProcessTree.KillGroup(pid);
@@ -143,6 +142,23 @@ public sealed class JobRunner(JobRunnerOptions options)
         }
 
         return new JobOutcome(JobState.Failed, exitCode, $"exit code {exitCode}", pid, startedAt, finishedAt);
+    }
+
+    private Task ReadOutputAsync(Process process, Action<OutputStream, string> emit)
+    {
+        if (!OperatingSystem.IsWindows()
+            && process.StandardOutput.BaseStream is PipeStream stdout && process.StandardError.BaseStream is PipeStream stderr)
+        {
+            // One poller for both pipes keeps the order in which the job wrote to them (see PipePoller).
+            var outFd = (int)stdout.SafePipeHandle.DangerousGetHandle();
+            var errFd = (int)stderr.SafePipeHandle.DangerousGetHandle();
+            return Task.Factory.StartNew(() => PipePoller.Pump(outFd, errFd, options.MaxLineChars, emit),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        return Task.WhenAll(
+            LineReader.PumpAsync(process.StandardOutput, options.MaxLineChars, t => emit(OutputStream.Stdout, t)),
+            LineReader.PumpAsync(process.StandardError, options.MaxLineChars, t => emit(OutputStream.Stderr, t)));
     }
 
     private List<string>? BuildArgv(JobSpec spec, string workingDirectory, string? path, out string? reason)

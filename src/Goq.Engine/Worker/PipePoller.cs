@@ -1,0 +1,157 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Goq.Worker;
+
+/// <summary>
+/// Reads a job's stdout and stderr pipes from one thread with poll(2), so lines are handed on in the order the job
+/// wrote them. Two independent readers would race each other to report what they read; one poller only has to
+/// choose when both pipes turn readable in the same instant, and then it takes stderr first (a program that writes
+/// to both in quick succession usually reports the error before the result).
+/// </summary>
+internal static unsafe class PipePoller
+{
+    private const short PollIn = 0x1;
+    private const short PollErr = 0x8;
+    private const short PollHup = 0x10;
+    private const short PollNval = 0x20;
+    private const int Eintr = 4;
+    private const int Eagain = 11;
+
+    /// <summary>Blocks until both pipes reach end of file.</summary>
+    public static void Pump(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit)
+    {
+        var streams = new[]
+        {
+            new LineBuffer(OutputStream.Stderr, stderrFd, maxLineChars),
+            new LineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars),
+        };
+        var fds = stackalloc PollFd[2];
+        var index = stackalloc int[2];
+        var buffer = new byte[64 * 1024];
+        while (streams.Any(s => s.Open))
+        {
+            var count = 0;
+            for (var i = 0; i < streams.Length; i++)
+            {
+                if (streams[i].Open)
+                {
+                    fds[count] = new PollFd { Fd = streams[i].Fd, Events = PollIn };
+                    index[count++] = i;
+                }
+            }
+
+            if (poll(fds, (nuint)count, -1) < 0)
+            {
+                if (Marshal.GetLastPInvokeError() == Eintr)
+                {
+                    continue;
+                }
+
+                throw new IOException($"poll failed: errno {Marshal.GetLastPInvokeError()}");
+            }
+
+            for (var k = 0; k < count; k++)
+            {
+                if ((fds[k].Revents & (PollIn | PollErr | PollHup | PollNval)) != 0)
+                {
+                    streams[index[k]].ReadOnce(buffer, emit);
+                }
+            }
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int poll(PollFd* fds, nuint nfds, int timeout);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint read(int fd, byte* buf, nint count);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    private sealed class LineBuffer(OutputStream stream, int fd, int maxLineChars)
+    {
+        private readonly MemoryStream _partial = new();
+        private readonly int _maxLineBytes = maxLineChars;
+
+        public int Fd { get; } = fd;
+
+        public bool Open { get; private set; } = true;
+
+        public void ReadOnce(byte[] buffer, Action<OutputStream, string> emit)
+        {
+            nint n;
+            fixed (byte* p = buffer)
+            {
+                n = read(Fd, p, buffer.Length);
+            }
+
+            if (n < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno is Eintr or Eagain)
+                {
+                    return;
+                }
+
+                n = 0; // any other error ends the stream like end of file
+            }
+
+            if (n == 0)
+            {
+                Open = false;
+                if (_partial.Length > 0)
+                {
+                    Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
+                    _partial.SetLength(0);
+                }
+
+                return;
+            }
+
+            var data = buffer.AsSpan(0, (int)n);
+            int newline;
+            while ((newline = data.IndexOf((byte)'\n')) >= 0)
+            {
+                if (_partial.Length > 0)
+                {
+                    _partial.Write(data[..newline]);
+                    Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
+                    _partial.SetLength(0);
+                }
+                else
+                {
+                    Emit(data[..newline], emit);
+                }
+
+                data = data[(newline + 1)..];
+            }
+
+            _partial.Write(data);
+            while (_partial.Length > _maxLineBytes)
+            {
+                // A very long line is passed on in pieces (cut at a byte count; a split character shows as U+FFFD).
+                var all = _partial.ToArray();
+                Emit(all.AsSpan(0, _maxLineBytes), emit, trimCr: false);
+                _partial.SetLength(0);
+                _partial.Write(all.AsSpan(_maxLineBytes));
+            }
+        }
+
+        private void Emit(ReadOnlySpan<byte> line, Action<OutputStream, string> emit, bool trimCr = true)
+        {
+            if (trimCr && line.Length > 0 && line[^1] == '\r')
+            {
+                line = line[..^1];
+            }
+
+            emit(stream, Encoding.UTF8.GetString(line));
+        }
+    }
+}
