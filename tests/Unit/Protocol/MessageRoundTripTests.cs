@@ -1,0 +1,140 @@
+using System.Text;
+using Goq.Errors;
+using Goq.Protocol;
+
+namespace Goq.Tests.Protocol;
+
+public sealed class MessageRoundTripTests
+{
+    private static readonly JobSpec Spec = new()
+    {
+        Name = "n",
+        Kind = JobKind.Exec,
+        Command = "/bin/echo",
+        ArgumentList = ["a b", "it's", ""],
+        WorkingDirectory = "/tmp",
+        CapturedEnvironment = new Dictionary<string, string> { ["A"] = "1" },
+        Environment = new Dictionary<string, string> { ["B"] = "2" },
+        SubmittedBy = "me@host",
+    };
+
+    private static readonly JobInfo Job = new()
+    {
+        Id = 7,
+        Name = "n",
+        State = JobState.Failed,
+        Kind = JobKind.Shell,
+        Command = "exit 3",
+        ExitCode = 3,
+        Reason = "exit code 3",
+        SubmittedAt = DateTimeOffset.UnixEpoch,
+        StartedAt = DateTimeOffset.UnixEpoch.AddSeconds(1),
+        FinishedAt = DateTimeOffset.UnixEpoch.AddSeconds(2),
+        WorkerHost = "h",
+        WorkerId = "w",
+        Pid = 42,
+        Attempts = 1,
+        OutputPath = "/tmp/o/out.00007",
+        SubmittedBy = "me@host",
+    };
+
+    /// <summary>One instance of every message kind; a new kind must be added here (checked below).</summary>
+    public static TheoryData<GoqMessage> AllMessages() => new()
+    {
+        new SubmitJobs([Spec]),
+        new SubmitJobsReply([Job]),
+        new GetJobs([1, 2], [JobState.Waiting]),
+        new GetJobs(null, null),
+        new JobsReply([Job], [9]),
+        new GetServerStatus(),
+        new ServerStatusReply(new ServerStatus { Endpoint = "tcp://x:1", NextJobId = 5, WaitingWorkers = 10 }),
+        new GetWorkers(),
+        new WorkersReply([new WorkerInfo { Id = "w", Host = "h", Slots = 2, RunningJobs = [1] }]),
+        new WatchJobs([1, 2]),
+        new WatchReply([Job], [3]),
+        new UnwatchJobs(5),
+        new JobFinishedNotice(Job),
+        new ReadOutput(7, 10, 100),
+        new OutputReply(7, [new OutputLine(OutputStream.Stderr, "e"), new OutputLine(OutputStream.Stdout, "o")], 12, true, JobState.Completed),
+        new ShutdownServer(),
+        new Ack(),
+        new ErrorReply(GoqErrorIds.JobNotFound, "no job"),
+        new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false),
+        new WorkerHelloReply(5000),
+        new WorkerHeartbeat("w", [new RunningJobRef(1, 2)]),
+        new WorkerBye("w"),
+        new DispatchJob(7, 1, Spec),
+        new JobStarted("w", 7, 1, 42, DateTimeOffset.UnixEpoch),
+        new JobOutput("w", 7, 1, [new OutputLine(OutputStream.Stdout, "line")]),
+        new JobFinished("w", 7, 1, JobState.Completed, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1)),
+        new ShutdownWorker(true),
+        new StopWorkers(true, ["w"], false),
+        new StopWorkersReply([new WorkerInfo { Id = "w" }], ["x"]),
+    };
+
+    [Theory]
+    [MemberData(nameof(AllMessages))]
+    public void EveryMessage_RoundTrips_ThroughTheOneContext(GoqMessage message)
+    {
+        var bytes = FrameCodec.Encode(message, rid: 11);
+        var envelope = FrameCodec.Decode(bytes);
+
+        Assert.Equal(Envelope.CurrentVersion, envelope.V);
+        Assert.Equal(11, envelope.Rid);
+        Assert.Equal(message.GetType(), envelope.Body.GetType());
+        // Re-encoding the decoded body gives the same body JSON: nothing was lost or defaulted.
+        Assert.Equal(BodyJson(bytes), BodyJson(FrameCodec.Encode(envelope.Body, 11)));
+    }
+
+    [Fact]
+    public void EveryMessageKind_IsCoveredByTheRoundTripTest()
+    {
+        var covered = ((IEnumerable<object[]>)AllMessages()).Select(row => row[0].GetType()).ToHashSet();
+        var kinds = typeof(GoqMessage).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(GoqMessage)) && !t.IsAbstract);
+        Assert.All(kinds, kind => Assert.Contains(kind, covered));
+    }
+
+    [Fact]
+    public void Envelope_CarriesTimestampAndFreshNonce()
+    {
+        var a = FrameCodec.Decode(FrameCodec.Encode(new Ack()));
+        var b = FrameCodec.Decode(FrameCodec.Encode(new Ack()));
+        Assert.NotEqual(a.Nonce, b.Nonce);
+        Assert.InRange(a.SentAtMs, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("not json")]
+    [InlineData("{}")]
+    [InlineData("{\"V\":1,\"SentAtMs\":1,\"Nonce\":\"x\",\"Rid\":0,\"Body\":{\"k\":\"no-such-kind\"}}")]
+    [InlineData("{\"V\":1,\"SentAtMs\":1,\"Nonce\":\"x\",\"Rid\":0,\"Body\":{\"k\":\"submit\",\"Jobs\":\"oops\"}}")]
+    [InlineData("{\"V\":1,\"SentAtMs\":\"x\",\"Nonce\":\"x\",\"Rid\":0,\"Body\":{\"k\":\"ack\"}}")]
+    [InlineData("[1,2,3]")]
+    public void MalformedFrames_AreRejected_WithOneStableError(string json)
+    {
+        var ex = Assert.Throws<GoqException>(() => FrameCodec.Decode(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(GoqErrorIds.MalformedMessage, ex.ErrorId);
+    }
+
+    [Fact]
+    public void OtherProtocolVersion_IsRejected()
+    {
+        var json = "{\"V\":99,\"SentAtMs\":1,\"Nonce\":\"x\",\"Rid\":0,\"Body\":{\"k\":\"ack\"}}";
+        var ex = Assert.Throws<GoqException>(() => FrameCodec.Decode(Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(GoqErrorIds.ProtocolVersionMismatch, ex.ErrorId);
+    }
+
+    [Fact]
+    public void OversizedFrame_IsRejected()
+    {
+        var ex = Assert.Throws<GoqException>(() => FrameCodec.Decode(new byte[FrameCodec.MaxMessageBytes + 1]));
+        Assert.Equal(GoqErrorIds.MalformedMessage, ex.ErrorId);
+    }
+
+    private static string BodyJson(byte[] frame)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(frame);
+        return doc.RootElement.GetProperty("Body").GetRawText();
+    }
+}

@@ -1,0 +1,200 @@
+using Goq.Protocol;
+using Goq.Server;
+using Goq.Storage;
+
+namespace Goq.Tests.Server;
+
+public sealed class SchedulerTests
+{
+    private static readonly DateTimeOffset Now = DateTimeOffset.UnixEpoch;
+    private readonly InMemoryJobStore _store = new();
+    private readonly Scheduler _scheduler;
+
+    public SchedulerTests() => _scheduler = new Scheduler(_store);
+
+    private static JobSpec Spec(string command = "true") => new() { Kind = JobKind.Shell, Command = command };
+
+    private static PeerId Peer(string name) => new(name);
+
+    private void Hello(string worker, int slots, bool oneShot = false, params RunningJobRef[] running) =>
+        _scheduler.WorkerHello(Peer(worker), new WorkerHello(worker, "host", 1, slots, running, "v", oneShot), Now);
+
+    private List<(PeerId To, DispatchJob Job)> Dispatches() =>
+        _scheduler.TakeEffects().Where(e => e.Message is DispatchJob).Select(e => (e.To, (DispatchJob)e.Message)).ToList();
+
+    private JobInfo? Finish(string worker, long id, int attempt = 1, JobState state = JobState.Completed) =>
+        _scheduler.JobFinished(new JobFinished(worker, id, attempt, state, state == JobState.Completed ? 0 : 1, null, Now, Now));
+
+    [Fact]
+    public void Submit_AssignsConsecutiveIdsFromOne_AndQueuesInOrder()
+    {
+        var jobs = _scheduler.Submit([Spec(), Spec(), Spec()], Now);
+        Assert.Equal([1L, 2L, 3L], jobs.Select(j => j.Id));
+        Assert.All(jobs, j => Assert.Equal(JobState.Waiting, j.State));
+        Assert.Equal(3, _scheduler.WaitingJobs);
+        Assert.Equal(4, _store.NextJobId);
+        Assert.Empty(Dispatches());
+    }
+
+    [Fact]
+    public void Dispatch_HappensTheMomentAJobAndAnIdleSlotBothExist()
+    {
+        Hello("w1", slots: 1);
+        Assert.Equal(1, _scheduler.IdleSlots);
+        var job = _scheduler.Submit([Spec()], Now)[0];
+        var dispatch = Assert.Single(Dispatches());
+        Assert.Equal(Peer("w1"), dispatch.To);
+        Assert.Equal(job.Id, dispatch.Job.JobId);
+        Assert.Equal(1, dispatch.Job.Attempt);
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal("w1", job.WorkerId);
+        Assert.Equal(0, _scheduler.IdleSlots);
+    }
+
+    [Fact]
+    public void Dispatch_IsFifo_AndNeverExceedsFreeSlots()
+    {
+        _scheduler.Submit([Spec("a"), Spec("b"), Spec("c")], Now);
+        Hello("w1", slots: 2);
+        Assert.Equal([1L, 2L], Dispatches().Select(d => d.Job.JobId));
+        Assert.Equal(1, _scheduler.WaitingJobs);
+
+        Finish("w1", 1);
+        Assert.Equal(3, Assert.Single(Dispatches()).Job.JobId);
+        Assert.Equal(0, _scheduler.WaitingJobs);
+    }
+
+    [Fact]
+    public void Workers_TakeTurns_WhenBothHaveFreeSlots()
+    {
+        Hello("w1", slots: 2);
+        Hello("w2", slots: 2);
+        _scheduler.Submit([Spec(), Spec(), Spec(), Spec()], Now);
+        Assert.Equal(["w1", "w2", "w1", "w2"], Dispatches().Select(d => d.To.Value));
+    }
+
+    [Fact]
+    public void Finish_RecordsResult_CountsIt_AndFreesTheSlot()
+    {
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Dispatches();
+        var job = Finish("w1", 1, state: JobState.Failed);
+        Assert.NotNull(job);
+        Assert.Equal(JobState.Failed, job.State);
+        Assert.Equal(1, job.ExitCode);
+        Assert.Equal(1, _store.Counters.FinishedJobs);
+        Assert.Equal(1, _scheduler.IdleSlots);
+        Assert.Equal(0, _scheduler.RunningJobs);
+    }
+
+    [Fact]
+    public void Reports_FromAnotherWorkerOrAttempt_AreIgnored()
+    {
+        Hello("w1", slots: 1);
+        Hello("w2", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Dispatches();
+        Assert.Null(Finish("w2", 1));
+        Assert.Null(Finish("w1", 1, attempt: 2));
+        Assert.False(_scheduler.AcceptsOutput("w2", 1, 1));
+        Assert.True(_scheduler.AcceptsOutput("w1", 1, 1));
+        Assert.NotNull(Finish("w1", 1));
+        Assert.Null(Finish("w1", 1)); // exactly once
+        Assert.Equal(1, _store.Counters.FinishedJobs);
+    }
+
+    [Fact]
+    public void WorkerGone_PutsItsJobsBackAtTheFront_InOrder()
+    {
+        Hello("w1", slots: 2);
+        _scheduler.Submit([Spec(), Spec(), Spec()], Now);
+        Dispatches();
+        _scheduler.WorkerGone("w1");
+        Assert.Equal(3, _scheduler.WaitingJobs);
+        Hello("w2", slots: 3);
+        var again = Dispatches();
+        Assert.Equal([1L, 2L, 3L], again.Select(d => d.Job.JobId));
+        Assert.Equal([2, 2, 1], again.Select(d => d.Job.Attempt));
+    }
+
+    [Fact]
+    public void OneShotWorker_GetsExactlyOneJob()
+    {
+        Hello("w1", slots: 4, oneShot: true);
+        _scheduler.Submit([Spec(), Spec()], Now);
+        Assert.Single(Dispatches());
+        Finish("w1", 1);
+        Assert.Empty(Dispatches());
+        Assert.Equal(0, _scheduler.IdleSlots);
+    }
+
+    [Fact]
+    public void Hello_AfterReconnect_CountsRunningJobs_AgainstSlots()
+    {
+        Hello("w1", slots: 2);
+        _scheduler.Submit([Spec(), Spec(), Spec()], Now);
+        Dispatches();
+        Hello("w1", slots: 2, oneShot: false, new RunningJobRef(1, 1), new RunningJobRef(2, 1));
+        Assert.Empty(Dispatches());
+        Assert.Equal(0, _scheduler.IdleSlots);
+    }
+
+    [Fact]
+    public void Watch_ReturnsEndedAndUnknownAtOnce_AndNotifiesTheRestWhenTheyEnd()
+    {
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec(), Spec()], Now);
+        Dispatches();
+        Finish("w1", 1);
+        _scheduler.TakeEffects();
+
+        var reply = _scheduler.Watch(Peer("c"), 77, [1, 2, 99]);
+        Assert.Equal(1, Assert.Single(reply.Finished).Id);
+        Assert.Equal(99, Assert.Single(reply.Unknown));
+
+        Finish("w1", 2);
+        var notice = Assert.Single(_scheduler.TakeEffects(), e => e.Message is JobFinishedNotice);
+        Assert.Equal(Peer("c"), notice.To);
+        Assert.Equal(77, notice.Rid);
+        Assert.Equal(2, ((JobFinishedNotice)notice.Message).Job.Id);
+    }
+
+    [Fact]
+    public void Unwatch_StopsNotices()
+    {
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Dispatches();
+        _scheduler.Watch(Peer("c"), 5, [1]);
+        _scheduler.Unwatch(Peer("c"), 5);
+        Finish("w1", 1);
+        Assert.DoesNotContain(_scheduler.TakeEffects(), e => e.Message is JobFinishedNotice);
+    }
+
+    [Fact]
+    public void StopIdleWorkers_TellsOnlyIdleOnes_AndTheirSlotsVanish()
+    {
+        Hello("busy", slots: 3);
+        _scheduler.Submit([Spec()], Now);
+        Assert.Equal("busy", Assert.Single(Dispatches()).To.Value);
+        Hello("idle1", slots: 1);
+        Hello("idle2", slots: 2);
+        Assert.Equal(5, _scheduler.IdleSlots);
+
+        var reply = _scheduler.StopWorkers(idle: true, ids: null, drain: false);
+        Assert.Equal(["idle1", "idle2"], reply.Stopped.Select(w => w.Id).Order());
+        Assert.All(_scheduler.TakeEffects(), e => Assert.IsType<ShutdownWorker>(e.Message));
+        Assert.Equal(2, _scheduler.IdleSlots); // the busy worker keeps its two free slots
+        Assert.Equal(["busy"], _scheduler.GetWorkers().Select(w => w.Id));
+    }
+
+    [Fact]
+    public void GetJobs_ReportsUnknownIds()
+    {
+        _scheduler.Submit([Spec()], Now);
+        var reply = _scheduler.GetJobs([1, 5], null);
+        Assert.Equal(1, Assert.Single(reply.Jobs).Id);
+        Assert.Equal(5, Assert.Single(reply.Unknown));
+    }
+}
