@@ -1,0 +1,95 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Goq's benchmark: every number comes from one run on this machine, so ratios between them are meaningful.
+.DESCRIPTION
+    1. The raw rate of starting and reaping /bin/true from .NET (stdout and stderr redirected and read, as a worker does).
+    2. -Jobs trivial jobs (/bin/true, no shell) submitted in bulk through the pipeline to a local server with one
+       worker of 2 slots: bulk submit rate, and end-to-end rate from the first submit to the last completion.
+    3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99.
+#>
+param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000)
+
+$ErrorActionPreference = 'Stop'
+$PSStyle.OutputRendering = 'PlainText'
+Import-Module (Join-Path $PSScriptRoot '../module/Goq.psd1')
+
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Measure-SpawnRate([int] $Count) {
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/true')
+    $psi.UseShellExecute = $false
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.RedirectStandardInput = $true
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    for ($i = 0; $i -lt $Count; $i++) {
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $p.StandardInput.Close()
+        $null = $p.StandardOutput.ReadToEnd()
+        $null = $p.StandardError.ReadToEnd()
+        $p.WaitForExit()
+        $p.Dispose()
+    }
+    $Count / $watch.Elapsed.TotalSeconds
+}
+
+function Get-Percentile([double[]] $Values, [double] $P) {
+    $sorted = $Values | Sort-Object
+    $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
+}
+
+$goqHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+New-Item -ItemType Directory $goqHome | Out-Null
+try {
+    Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
+    $null = Start-GoqServer -Home $goqHome
+    $null = Start-GoqWorker -Home $goqHome -Slots 2
+    Push-Location $goqHome
+
+    # Warm up both processes (JIT, connections) so the runs below measure the steady state.
+    $null = 1..50 | ForEach-Object { '/bin/true' } | Submit-GoqJob -Home $goqHome -ArgumentList @() | Wait-GoqJob -Home $goqHome -Timeout 60
+    $null = Measure-SpawnRate 100
+
+    $spawnRate = Measure-SpawnRate $Spawns
+
+    $t0 = [DateTimeOffset]::UtcNow
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $submitted = 1..$Jobs | ForEach-Object { '/bin/true' } | Submit-GoqJob -Home $goqHome -ArgumentList @()
+    $submitSec = $watch.Elapsed.TotalSeconds
+    $done = $submitted | Wait-GoqJob -Home $goqHome -Timeout 600
+    $lastEnd = ($done | Measure-Object -Property FinishedAt -Maximum).Maximum
+    $endToEndSec = ($lastEnd - $t0).TotalSeconds
+    $failed = @($done | Where-Object State -NE 'Completed').Count
+    if ($done.Count -ne $Jobs -or $failed -gt 0) { throw "bulk run: $($done.Count) of $Jobs jobs ended, $failed not Completed" }
+
+    $latencies = foreach ($i in 1..$Single) {
+        $before = [DateTimeOffset]::UtcNow
+        $job = Submit-GoqJob -Home $goqHome /bin/true -ArgumentList @() | Wait-GoqJob -Home $goqHome -Timeout 60
+        ($job.StartedAt - $before).TotalMilliseconds
+    }
+
+    $endToEndRate = $Jobs / $endToEndSec
+    [pscustomobject]@{
+        'spawn /bin/true (.NET, redirected) /s' = [math]::Round($spawnRate)
+        'bulk submit jobs/s'                   = [math]::Round($Jobs / $submitSec)
+        'end-to-end jobs/s'                    = [math]::Round($endToEndRate)
+        'end-to-end / spawn rate'              = [math]::Round($endToEndRate / $spawnRate, 2)
+        'submit-to-start p50 ms'               = [math]::Round((Get-Percentile $latencies 50), 2)
+        'submit-to-start p99 ms'               = [math]::Round((Get-Percentile $latencies 99), 2)
+        'jobs (bulk / single)'                 = "$Jobs / $Single"
+        'worker slots'                         = 2
+    } | Format-List | Out-String
+}
+finally {
+    Pop-Location -ErrorAction SilentlyContinue
+    try { Stop-GoqWorker -Home $goqHome -Idle } catch { Write-Warning "stopping workers: $_" }
+    try { Stop-GoqServer -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
+    Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($goqHome) } |
+        ForEach-Object { $_.Kill($true) }
+    Remove-Item -Recurse -Force $goqHome -ErrorAction SilentlyContinue
+}
