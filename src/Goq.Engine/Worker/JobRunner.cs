@@ -1,6 +1,4 @@
-using System.ComponentModel;
 using System.Diagnostics;
-using System.IO.Pipes;
 using System.Text;
 
 namespace Goq.Worker;
@@ -12,12 +10,16 @@ namespace Goq.Worker;
 /// </summary>
 public sealed class JobRunner(JobRunnerOptions options)
 {
-    private static readonly string SetsidPath = "/usr/bin/setsid";
     private static readonly string[] SignalNames =
     [
         "", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
         "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
     ];
+
+    // The worker's own environment, read once: jobs start from it (JobEnvironment says what overrides it).
+    private readonly Dictionary<string, string?> _workerEnvironment = System.Environment.GetEnvironmentVariables()
+        .Cast<System.Collections.DictionaryEntry>()
+        .ToDictionary(e => (string)e.Key, e => e.Value as string, StringComparer.Ordinal);
 
     /// <param name="spec">What to run.</param>
     /// <param name="onStarted">Called with the pid and start time once the process runs.</param>
@@ -46,83 +48,55 @@ public sealed class JobRunner(JobRunnerOptions options)
             return Fail($"working directory '{workingDirectory}' does not exist on {Environment.MachineName}");
         }
 
-        var psi = new ProcessStartInfo
-        {
-            UseShellExecute = false,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = workingDirectory,
-        };
-        JobEnvironment.Apply(psi.Environment, spec, workingDirectory);
-        var argv = BuildArgv(spec, workingDirectory, psi.Environment.TryGetValue("PATH", out var path) ? path : null, out var reason);
+        var environment = new Dictionary<string, string?>(_workerEnvironment, StringComparer.Ordinal);
+
+        JobEnvironment.Apply(environment, spec, workingDirectory);
+        var argv = BuildArgv(spec, workingDirectory, environment.GetValueOrDefault("PATH"), out var reason);
         if (argv is null)
         {
             return Fail(reason!);
         }
 
-        var ownGroup = options.NewProcessGroup && OperatingSystem.IsLinux() && File.Exists(SetsidPath);
-        if (ownGroup)
-        {
-            // setsid(1) is not a group leader when we start it, so it calls setsid() and execs in place: the pid we
-            // see is the job's own, and the job leads a new session and process group.
-            argv.Insert(0, SetsidPath);
-        }
-
-        psi.FileName = argv[0];
-        foreach (var arg in argv.Skip(1))
-        {
-            psi.ArgumentList.Add(arg);
-        }
-
-        using var process = new Process { StartInfo = psi };
+        IJobProcess process;
         try
         {
-            process.Start();
+            process = SpawnedJobProcess.IsSupported && options.NewProcessGroup
+                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit)
+                : DotnetJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit);
         }
-        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
+        catch (JobStartException ex)
         {
-            return Fail($"cannot start '{spec.Command}': {ex.Message}");
+            return Fail(ex.Message);
         }
 
+        using var _ = process;
         var startedAt = DateTimeOffset.UtcNow;
-        var pid = process.Id;
-        process.StandardInput.Close();
+        var pid = process.Pid;
         onStarted(pid, startedAt);
-        var readers = ReadOutputAsync(process, Emit);
 
         var cancelled = false;
         try
         {
-            await process.WaitForExitAsync(cancel).ConfigureAwait(false);
+            await process.Exited.WaitAsync(cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             cancelled = true;
-            ProcessTree.Kill(process, ownGroup);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            process.KillTree();
         }
 
+        var exitCode = await process.Exited.ConfigureAwait(false);
+
         // Children that outlive the main process may hold the pipes open: wait a while, then end them.
-        if (await Task.WhenAny(readers, Task.Delay(options.OutputDrainGrace, CancellationToken.None)).ConfigureAwait(false) != readers)
+        if (!process.OutputDone.IsCompleted
+            && await Task.WhenAny(process.OutputDone, Task.Delay(options.OutputDrainGrace, CancellationToken.None)).ConfigureAwait(false) != process.OutputDone)
         {
-            ProcessTree.KillGroup(pid);
+            process.KillTree();
+            await process.OutputDone.ConfigureAwait(false);
             Emit(OutputStream.Stderr, "goq: processes left behind by the job still held its output open; they were killed");
         }
 
-        try
-        {
-            await readers.ConfigureAwait(false);
-        }
-        catch (IOException)
-        {
-            // A broken pipe at the end changes nothing about how the job ended.
-        }
-
         var finishedAt = DateTimeOffset.UtcNow;
-        var exitCode = process.ExitCode;
         if (cancelled)
         {
             Emit(OutputStream.Stderr, "goq: the job was cancelled; its process tree was killed");
@@ -134,31 +108,13 @@ public sealed class JobRunner(JobRunnerOptions options)
             return new JobOutcome(JobState.Completed, 0, null, pid, startedAt, finishedAt);
         }
 
-        if (exitCode is > 128 and < 128 + 32 && !OperatingSystem.IsWindows())
+        if (process.Signal is { } signal || (exitCode is > 128 and < 128 + 32 && !OperatingSystem.IsWindows() && (signal = exitCode - 128) > 0))
         {
-            var signal = exitCode - 128;
             var name = signal < SignalNames.Length ? SignalNames[signal] : $"signal {signal}";
             return Fail($"exit code {exitCode}: the process was killed by signal {signal} ({name})", pid, startedAt, exitCode);
         }
 
         return new JobOutcome(JobState.Failed, exitCode, $"exit code {exitCode}", pid, startedAt, finishedAt);
-    }
-
-    private Task ReadOutputAsync(Process process, Action<OutputStream, string> emit)
-    {
-        if (!OperatingSystem.IsWindows()
-            && process.StandardOutput.BaseStream is PipeStream stdout && process.StandardError.BaseStream is PipeStream stderr)
-        {
-            // One poller for both pipes keeps the order in which the job wrote to them (see PipePoller).
-            var outFd = (int)stdout.SafePipeHandle.DangerousGetHandle();
-            var errFd = (int)stderr.SafePipeHandle.DangerousGetHandle();
-            return Task.Factory.StartNew(() => PipePoller.Pump(outFd, errFd, options.MaxLineChars, emit),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-
-        return Task.WhenAll(
-            LineReader.PumpAsync(process.StandardOutput, options.MaxLineChars, t => emit(OutputStream.Stdout, t)),
-            LineReader.PumpAsync(process.StandardError, options.MaxLineChars, t => emit(OutputStream.Stderr, t)));
     }
 
     private List<string>? BuildArgv(JobSpec spec, string workingDirectory, string? path, out string? reason)

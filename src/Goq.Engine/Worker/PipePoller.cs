@@ -18,18 +18,24 @@ internal static unsafe class PipePoller
     private const int Eintr = 4;
     private const int Eagain = 11;
 
-    /// <summary>Blocks until both pipes reach end of file.</summary>
-    public static void Pump(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit)
+    /// <summary>
+    /// Blocks until both pipes reach end of file and, when <paramref name="pidFd"/> is a pidfd (else -1), until it
+    /// says the process exited (then <paramref name="onExit"/> runs). <paramref name="outputDone"/> completes at the
+    /// end of the output, which may come before or after the exit.
+    /// </summary>
+    public static void Pump(int stdoutFd, int stderrFd, int pidFd, Action onExit, TaskCompletionSource outputDone, int maxLineChars,
+        Action<OutputStream, string> emit)
     {
         var streams = new[]
         {
             new LineBuffer(OutputStream.Stderr, stderrFd, maxLineChars),
             new LineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars),
         };
-        var fds = stackalloc PollFd[2];
-        var index = stackalloc int[2];
+        var fds = stackalloc PollFd[3];
+        var index = stackalloc int[3];
         var buffer = new byte[64 * 1024];
-        while (streams.Any(s => s.Open))
+        var watchExit = pidFd >= 0;
+        while (streams[0].Open || streams[1].Open || watchExit)
         {
             var count = 0;
             for (var i = 0; i < streams.Length; i++)
@@ -39,6 +45,12 @@ internal static unsafe class PipePoller
                     fds[count] = new PollFd { Fd = streams[i].Fd, Events = PollIn };
                     index[count++] = i;
                 }
+            }
+
+            if (watchExit)
+            {
+                fds[count] = new PollFd { Fd = pidFd, Events = PollIn };
+                index[count++] = -1;
             }
 
             if (poll(fds, (nuint)count, -1) < 0)
@@ -53,12 +65,27 @@ internal static unsafe class PipePoller
 
             for (var k = 0; k < count; k++)
             {
-                if ((fds[k].Revents & (PollIn | PollErr | PollHup | PollNval)) != 0)
+                if ((fds[k].Revents & (PollIn | PollErr | PollHup | PollNval)) == 0)
                 {
-                    streams[index[k]].ReadOnce(buffer, emit);
+                    continue;
+                }
+
+                if (index[k] < 0)
+                {
+                    watchExit = false;
+                    onExit();
+                    continue;
+                }
+
+                streams[index[k]].ReadOnce(buffer, emit);
+                if (!streams[0].Open && !streams[1].Open)
+                {
+                    outputDone.TrySetResult();
                 }
             }
         }
+
+        outputDone.TrySetResult();
     }
 
     [DllImport("libc", SetLastError = true)]

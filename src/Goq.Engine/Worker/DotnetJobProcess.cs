@@ -1,0 +1,111 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Text;
+
+namespace Goq.Worker;
+
+/// <summary>
+/// A job started with <see cref="Process"/>, for platforms without the posix_spawn launcher (Windows, macOS). On
+/// Unix, stdout and stderr are still read by one <see cref="PipePoller"/>; on Windows by two readers.
+/// </summary>
+internal sealed class DotnetJobProcess : IJobProcess
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource _outputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private DotnetJobProcess(Process process)
+    {
+        _process = process;
+        Pid = process.Id;
+        Exited = WaitAsync();
+    }
+
+    public int Pid { get; }
+
+    public Task<int> Exited { get; }
+
+    public int? Signal => null;
+
+    public Task OutputDone => _outputDone.Task;
+
+    public static DotnetJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
+        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit)
+    {
+        var psi = new ProcessStartInfo
+        {
+            FileName = argv[0],
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory,
+        };
+        psi.Environment.Clear();
+        foreach (var (name, value) in environment)
+        {
+            psi.Environment[name] = value;
+        }
+
+        foreach (var arg in argv.Skip(1))
+        {
+            psi.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = psi };
+        try
+        {
+            process.Start();
+        }
+        catch (Exception ex) when (ex is Win32Exception or InvalidOperationException or IOException)
+        {
+            process.Dispose();
+            throw new JobStartException($"cannot start '{argv[0]}': {ex.Message}");
+        }
+
+        process.StandardInput.Close();
+        var job = new DotnetJobProcess(process);
+        job.StartReaders(maxLineChars, emit);
+        return job;
+    }
+
+    public void KillTree()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Win32Exception or NotSupportedException)
+        {
+            // Already gone.
+        }
+    }
+
+    public void Dispose() => _process.Dispose();
+
+    private async Task<int> WaitAsync()
+    {
+        await _process.WaitForExitAsync().ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
+    private void StartReaders(int maxLineChars, Action<OutputStream, string> emit)
+    {
+        if (!OperatingSystem.IsWindows()
+            && _process.StandardOutput.BaseStream is PipeStream stdout && _process.StandardError.BaseStream is PipeStream stderr)
+        {
+            var outFd = (int)stdout.SafePipeHandle.DangerousGetHandle();
+            var errFd = (int)stderr.SafePipeHandle.DangerousGetHandle();
+            Task.Factory.StartNew(() => PipePoller.Pump(outFd, errFd, -1, () => { }, _outputDone, maxLineChars, emit),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            return;
+        }
+
+        Task.WhenAll(
+                LineReader.PumpAsync(_process.StandardOutput, maxLineChars, t => emit(OutputStream.Stdout, t)),
+                LineReader.PumpAsync(_process.StandardError, maxLineChars, t => emit(OutputStream.Stderr, t)))
+            .ContinueWith(t => _outputDone.TrySetResult(), TaskScheduler.Default);
+    }
+}

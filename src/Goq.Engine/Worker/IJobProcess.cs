@@ -1,0 +1,19 @@
+namespace Goq.Worker;
+
+/// <summary>A running job process whose output is being read. Implemented with posix_spawn on Linux, Process elsewhere.</summary>
+internal interface IJobProcess : IDisposable
+{
+    int Pid { get; }
+
+    /// <summary>Completes with the exit code when the main process exits (128 + n for death by signal n).</summary>
+    Task<int> Exited { get; }
+
+    /// <summary>The signal that ended the main process, when the platform tells it apart from an exit code.</summary>
+    int? Signal { get; }
+
+    /// <summary>Completes once every line of both streams has been handed on (all writers closed the pipes).</summary>
+    Task OutputDone { get; }
+
+    /// <summary>Kills the job's process group and every descendant still running.</summary>
+    void KillTree();
+}

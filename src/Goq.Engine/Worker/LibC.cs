@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+
+namespace Goq.Worker;
+
+/// <summary>The few libc calls the Linux job launcher needs (glibc on x86-64 and arm64).</summary>
+internal static unsafe class LibC
+{
+    public const int OCloexec = 0x80000;
+    public const int ORdonly = 0;
+    public const short PosixSpawnSetSigDef = 0x04;
+    public const short PosixSpawnSetSigMask = 0x08;
+    public const short PosixSpawnSetSid = 0x80;
+    public const int SigKill = 9;
+    public const int Eintr = 4;
+    public const int Eagain = 11;
+    public const int Wnohang = 1;
+    public const long SysPidfdOpen = 434;
+
+    /// <summary>Opaque glibc structures, allocated larger than glibc's (80, 336 and 128 bytes).</summary>
+    public const int OpaqueSize = 1024;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int pipe2(int* fds, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int open(byte* path, int flags, int mode);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int kill(int pid, int sig);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int waitpid(int pid, int* status, int options);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern long syscall(long number, long arg1, long arg2);
+
+    [DllImport("libc")]
+    public static extern int posix_spawn_file_actions_init(void* actions);
+
+    [DllImport("libc")]
+    public static extern int posix_spawn_file_actions_destroy(void* actions);
+
+    [DllImport("libc")]
+    public static extern int posix_spawn_file_actions_adddup2(void* actions, int fd, int newfd);
+
+    [DllImport("libc")]
+    public static extern int posix_spawn_file_actions_addchdir_np(void* actions, byte* path);
+
+    [DllImport("libc")]
+    public static extern int posix_spawnattr_init(void* attr);
+
+    [DllImport("libc")]
+    public static extern int posix_spawnattr_destroy(void* attr);
+
+    [DllImport("libc")]
+    public static extern int posix_spawnattr_setflags(void* attr, short flags);
+
+    [DllImport("libc")]
+    public static extern int posix_spawnattr_setsigmask(void* attr, void* sigset);
+
+    [DllImport("libc")]
+    public static extern int posix_spawnattr_setsigdefault(void* attr, void* sigset);
+
+    [DllImport("libc")]
+    public static extern int sigemptyset(void* set);
+
+    [DllImport("libc")]
+    public static extern int sigfillset(void* set);
+
+    [DllImport("libc")]
+    public static extern int posix_spawn(int* pid, byte* path, void* actions, void* attr, byte** argv, byte** envp);
+
+    [DllImport("libc")]
+    public static extern nint strerror(int errnum);
+
+    public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
+}

@@ -1,0 +1,202 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Goq.Worker;
+
+/// <summary>
+/// A job started with posix_spawn (Linux): in a new session and process group of its own (POSIX_SPAWN_SETSID, so
+/// no setsid(1) exec per job), every signal reset to its default (pwsh ignores SIGPIPE; jobs must not inherit that),
+/// stdin from /dev/null, stdout and stderr on two pipes that one <see cref="PipePoller"/> thread reads along with a
+/// pidfd that says when the main process exits.
+/// </summary>
+internal sealed unsafe class SpawnedJobProcess : IJobProcess
+{
+    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _outputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _reaped;
+
+    private SpawnedJobProcess(int pid) => Pid = pid;
+
+    public int Pid { get; }
+
+    public Task<int> Exited => _exited.Task;
+
+    public int? Signal { get; private set; }
+
+    public Task OutputDone => _outputDone.Task;
+
+    public static bool IsSupported => OperatingSystem.IsLinux();
+
+    public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
+        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit)
+    {
+        var strings = new List<nint>();
+        byte* Utf8(string s)
+        {
+            var p = Marshal.StringToCoTaskMemUTF8(s);
+            strings.Add(p);
+            return (byte*)p;
+        }
+
+        var outPipe = stackalloc int[2];
+        var errPipe = stackalloc int[2];
+        outPipe[0] = outPipe[1] = errPipe[0] = errPipe[1] = -1;
+        var devNull = -1;
+        var actions = NativeMemory.AllocZeroed(LibC.OpaqueSize);
+        var attr = NativeMemory.AllocZeroed(LibC.OpaqueSize);
+        var sigs = NativeMemory.AllocZeroed(LibC.OpaqueSize);
+        var env = environment.Where(e => e.Value is not null).ToList();
+        var argvp = (byte**)NativeMemory.AllocZeroed((nuint)((argv.Count + 1) * sizeof(nint)));
+        var envp = (byte**)NativeMemory.AllocZeroed((nuint)((env.Count + 1) * sizeof(nint)));
+        try
+        {
+            if (LibC.pipe2(outPipe, LibC.OCloexec) != 0 || LibC.pipe2(errPipe, LibC.OCloexec) != 0)
+            {
+                throw new JobStartException($"cannot create pipes: {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
+            }
+
+            devNull = LibC.open(Utf8("/dev/null"), LibC.ORdonly | LibC.OCloexec, 0);
+            for (var i = 0; i < argv.Count; i++)
+            {
+                argvp[i] = Utf8(argv[i]);
+            }
+
+            for (var i = 0; i < env.Count; i++)
+            {
+                envp[i] = Utf8($"{env[i].Key}={env[i].Value}");
+            }
+
+            LibC.posix_spawn_file_actions_init(actions);
+            LibC.posix_spawn_file_actions_adddup2(actions, devNull, 0);
+            LibC.posix_spawn_file_actions_adddup2(actions, outPipe[1], 1);
+            LibC.posix_spawn_file_actions_adddup2(actions, errPipe[1], 2);
+            LibC.posix_spawn_file_actions_addchdir_np(actions, Utf8(workingDirectory));
+            LibC.posix_spawnattr_init(attr);
+            LibC.posix_spawnattr_setflags(attr, LibC.PosixSpawnSetSid | LibC.PosixSpawnSetSigDef | LibC.PosixSpawnSetSigMask);
+            LibC.sigemptyset(sigs);
+            LibC.posix_spawnattr_setsigmask(attr, sigs);
+            LibC.sigfillset(sigs);
+            LibC.posix_spawnattr_setsigdefault(attr, sigs);
+
+            int pid;
+            var error = LibC.posix_spawn(&pid, argvp[0], actions, attr, argvp, envp);
+            if (error != 0)
+            {
+                throw new JobStartException($"cannot start '{argv[0]}': {LibC.ErrorText(error)}");
+            }
+
+            LibC.close(outPipe[1]);
+            LibC.close(errPipe[1]);
+            outPipe[1] = errPipe[1] = -1;
+            var process = new SpawnedJobProcess(pid);
+            process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit);
+            outPipe[0] = errPipe[0] = -1; // the reader owns them now
+            return process;
+        }
+        finally
+        {
+            foreach (var fd in new[] { outPipe[0], outPipe[1], errPipe[0], errPipe[1], devNull })
+            {
+                if (fd >= 0)
+                {
+                    LibC.close(fd);
+                }
+            }
+
+            LibC.posix_spawn_file_actions_destroy(actions);
+            LibC.posix_spawnattr_destroy(attr);
+            NativeMemory.Free(actions);
+            NativeMemory.Free(attr);
+            NativeMemory.Free(sigs);
+            NativeMemory.Free(argvp);
+            NativeMemory.Free(envp);
+            strings.ForEach(Marshal.FreeCoTaskMem);
+        }
+    }
+
+    public void KillTree()
+    {
+        // The job leads its own process group: this reaches every process in it, re-parented or not.
+        _ = LibC.kill(-Pid, LibC.SigKill);
+        if (!_exited.Task.IsCompleted)
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(Pid);
+                process.Kill(entireProcessTree: true);
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Already gone.
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+    }
+
+    private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit)
+    {
+        var pidFd = (int)LibC.syscall(LibC.SysPidfdOpen, Pid, 0);
+        if (pidFd < 0)
+        {
+            // No pidfd (old kernel, seccomp): a thread waits for the exit instead.
+            Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                PipePoller.Pump(stdoutFd, stderrFd, pidFd, () => Reap(blocking: false), _outputDone, maxLineChars, emit);
+            }
+            catch (Exception ex)
+            {
+                _outputDone.TrySetException(ex);
+                Reap(blocking: true);
+            }
+            finally
+            {
+                LibC.close(stdoutFd);
+                LibC.close(stderrFd);
+                if (pidFd >= 0)
+                {
+                    LibC.close(pidFd);
+                }
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    private void Reap(bool blocking)
+    {
+        if (Volatile.Read(ref _reaped) != 0)
+        {
+            return;
+        }
+
+        int status;
+        int result;
+        do
+        {
+            result = LibC.waitpid(Pid, &status, blocking ? 0 : LibC.Wnohang);
+        }
+        while (result < 0 && Marshal.GetLastPInvokeError() == LibC.Eintr);
+
+        if (result != Pid || Interlocked.Exchange(ref _reaped, 1) != 0)
+        {
+            return;
+        }
+
+        var signal = status & 0x7f;
+        if (signal == 0)
+        {
+            _exited.TrySetResult((status >> 8) & 0xff);
+        }
+        else
+        {
+            Signal = signal;
+            _exited.TrySetResult(128 + signal);
+        }
+    }
+}
