@@ -38,6 +38,32 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         Stop-GoqWorker -Id $finisher.Id
     }
 
+    It 'rejoins a restarted server by itself (its heartbeat announces it)' {
+        $worker = Start-GoqWorker -Slots 1
+        Stop-GoqServer
+        Start-GoqServer | Out-Null
+        Wait-Until { (Get-GoqWorker).Id -contains $worker.Id } -TimeoutSec 20 -Because 'the worker to re-announce itself'
+        (Submit-GoqJob 'echo back' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed'
+        Stop-GoqWorker -Id $worker.Id
+        Wait-Until { -not (Test-ProcessAlive $worker.Pid) } -Because 'the worker to exit'
+    }
+
+    It 'runs in the foreground with -Wait; Ctrl+C kills its running job and it leaves the server' {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Start-GoqWorker -Home '$goqHome' -Slots 1 -Wait")
+        $async = $ps.BeginInvoke()
+        try {
+            Wait-Until { @(Get-GoqWorker | Where-Object Pid -EQ $PID).Count -eq 1 } -Because 'the in-process worker to register'
+            $job = Submit-GoqJob 'echo started; sleep 300'
+            Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+            $jobPid = (Get-GoqJob $job.Id).Pid
+            $ps.Stop()
+            Test-ProcessAlive $jobPid | Should -BeFalse
+            Wait-Until { @(Get-GoqWorker | Where-Object Pid -EQ $PID).Count -eq 0 } -Because 'the worker to leave'
+            (Get-GoqJob $job.Id).State | Should -Be 'Waiting' # killed with its worker, so queued again
+        } finally { $ps.Dispose() }
+    }
+
     It 'rejects a non-positive slot count' {
         { Start-GoqWorker -Slots 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.StartGoqWorkerCommand'
     }

@@ -3,7 +3,7 @@ BeforeAll {
     $goqHome = New-GoqTestHome
     $env:GOQ_HOME = $goqHome
     Start-GoqServer | Out-Null
-    Start-GoqWorker -Slots 2 | Out-Null
+    Start-GoqWorker -Slots 4 | Out-Null # enough that the slow jobs of one test never hold up the next
 }
 AfterAll {
     Remove-GoqTestHome $goqHome
@@ -19,16 +19,19 @@ Describe 'Wait-GoqJob' {
     }
 
     It 'reports an unknown id promptly as ObjectNotFound, while it still waits for the others' {
-        $slow = Submit-GoqJob 'sleep 2'
-        $errs = $null
+        $slow = Submit-GoqJob 'sleep 3'
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $firstError = $null
-        $done = Wait-GoqJob -Id 999999, $slow.Id -ErrorVariable errs -ErrorAction SilentlyContinue
-        $done.Id | Should -Be $slow.Id
-        $errs | Should -HaveCount 1
-        $errs[0].FullyQualifiedErrorId | Should -BeLike 'GoqJobNotFound,*'
-        $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $errs[0].TargetObject | Should -Be 999999
+        $seen = Wait-GoqJob -Id 999999, $slow.Id -ErrorAction Continue 2>&1 |
+            ForEach-Object { [pscustomobject]@{ At = $watch.Elapsed.TotalSeconds; Item = $_ } }
+        $seen | Should -HaveCount 2
+        $err = $seen[0].Item
+        $err | Should -BeOfType ([System.Management.Automation.ErrorRecord])
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqJobNotFound,*'
+        $err.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err.TargetObject | Should -Be 999999
+        $seen[0].At | Should -BeLessThan 2 # long before the other job ends
+        $seen[1].Item.Id | Should -Be $slow.Id
+        $seen[1].At | Should -BeGreaterThan 2
     }
 
     It 'gives an OperationTimeout error when -Timeout runs out' {

@@ -26,7 +26,6 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(ErrorReply), "error")]
 [JsonDerivedType(typeof(WorkerHello), "worker-hello")]
 [JsonDerivedType(typeof(WorkerHelloReply), "worker-hello-reply")]
-[JsonDerivedType(typeof(WorkerHeartbeat), "worker-heartbeat")]
 [JsonDerivedType(typeof(WorkerBye), "worker-bye")]
 [JsonDerivedType(typeof(DispatchJob), "dispatch")]
 [JsonDerivedType(typeof(JobStarted), "job-started")]

@@ -253,12 +253,12 @@ public sealed class GoqServer : IDisposable
                 _stopRequested = true;
                 break;
             case WorkerHello hello:
-                _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
-                _scheduler.WorkerHello(peer, hello, now);
-                Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs));
-                break;
-            case WorkerHeartbeat beat:
-                _scheduler.Heartbeat(beat.WorkerId, now);
+                if (_scheduler.WorkerHello(peer, hello, now))
+                {
+                    _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
+                    Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs));
+                }
+
                 break;
             case WorkerBye bye:
                 _options.Log($"worker {bye.WorkerId} left");

@@ -83,9 +83,11 @@ public sealed class Scheduler
         return jobs;
     }
 
-    public void WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
+    /// <summary>A worker announced itself (on connect and as its heartbeat); true when it was not known.</summary>
+    public bool WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
     {
-        if (!_workers.TryGetValue(hello.WorkerId, out var worker))
+        var isNew = !_workers.TryGetValue(hello.WorkerId, out var worker);
+        if (worker is null)
         {
             worker = new WorkerEntry(hello.WorkerId, peer) { ConnectedAt = now };
             _workers[hello.WorkerId] = worker;
@@ -98,6 +100,7 @@ public sealed class Scheduler
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
+        var foreign = 0;
         foreach (var running in hello.Running)
         {
             if (_active.TryGetValue(running.JobId, out var job) && job.State == JobState.Running
@@ -105,18 +108,17 @@ public sealed class Scheduler
             {
                 worker.Running.Add(job.Id);
             }
+            else
+            {
+                foreign++;
+            }
         }
 
+        // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
+        worker.ForeignRunning = foreign;
         RefreshIdle(worker);
         Dispatch();
-    }
-
-    public void Heartbeat(string workerId, DateTimeOffset now)
-    {
-        if (_workers.TryGetValue(workerId, out var worker))
-        {
-            worker.LastSeen = now;
-        }
+        return isNew;
     }
 
     /// <summary>A worker said goodbye or was lost: its slots go away and its running jobs go back to the front.</summary>
@@ -167,6 +169,14 @@ public sealed class Scheduler
     {
         if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
         {
+            // A job we did not know it ran has ended: its slot is free again.
+            if (_workers.TryGetValue(finished.WorkerId, out var reporter) && reporter.ForeignRunning > 0)
+            {
+                reporter.ForeignRunning--;
+                RefreshIdle(reporter);
+                Dispatch();
+            }
+
             return null;
         }
 

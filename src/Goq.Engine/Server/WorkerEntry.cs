@@ -29,7 +29,10 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public HashSet<long> Running { get; } = [];
 
-    public int FreeSlots => Stopping || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count);
+    /// <summary>Jobs the worker says it runs that the scheduler does not know (its state was lost).</summary>
+    public int ForeignRunning { get; set; }
+
+    public int FreeSlots => Stopping || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count - ForeignRunning);
 
     public WorkerInfo ToInfo() => new()
     {
@@ -37,7 +40,7 @@ internal sealed class WorkerEntry(string id, PeerId peer)
         Host = Host,
         Pid = Pid,
         Slots = Slots,
-        BusySlots = Running.Count,
+        BusySlots = Running.Count + ForeignRunning,
         ConnectedAt = ConnectedAt,
         LastSeen = LastSeen,
         RunningJobs = Running.Order().ToList(),

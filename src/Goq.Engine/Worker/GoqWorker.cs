@@ -46,7 +46,8 @@ public sealed class GoqWorker : IDisposable
             }
         };
         _heartbeat = new NetMQTimer(options.HeartbeatMs);
-        _heartbeat.Elapsed += (_, _) => Send(new WorkerHeartbeat(Id, RunningRefs()));
+        // The heartbeat is the full announcement, so a server that restarted (or lost us) learns who we are from it.
+        _heartbeat.Elapsed += (_, _) => Send(Hello());
         _flush = new NetMQTimer(options.OutputFlushMs);
         _flush.Elapsed += (_, _) => FlushAll();
         _poller = new NetMQPoller { _dealer, _inbox, _heartbeat, _flush };

@@ -61,7 +61,6 @@ public sealed class MessageRoundTripTests
         new ErrorReply(GoqErrorIds.JobNotFound, "no job"),
         new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false),
         new WorkerHelloReply(5000),
-        new WorkerHeartbeat("w", [new RunningJobRef(1, 2)]),
         new WorkerBye("w"),
         new DispatchJob(7, 1, Spec),
         new JobStarted("w", 7, 1, 42, DateTimeOffset.UnixEpoch),

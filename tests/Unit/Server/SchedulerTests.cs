@@ -190,6 +190,32 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void RepeatedHello_AsHeartbeat_ChangesNothing()
+    {
+        Hello("w1", slots: 2);
+        _scheduler.Submit([Spec()], Now);
+        var first = Assert.Single(Dispatches());
+        Hello("w1", slots: 2); // a heartbeat sent before the dispatch arrived: it must not free the slot
+        Hello("w1", slots: 2, oneShot: false, new RunningJobRef(first.Job.JobId, 1));
+        Assert.Empty(Dispatches());
+        Assert.Equal(1, _scheduler.IdleSlots);
+        Assert.Single(_scheduler.GetWorkers());
+    }
+
+    [Fact]
+    public void JobsTheServerDoesNotKnow_StillTakeTheWorkersSlots_UntilTheyEnd()
+    {
+        // After a restart that lost its state, the server hears of jobs it never dispatched.
+        Hello("w1", slots: 2, oneShot: false, new RunningJobRef(41, 1), new RunningJobRef(42, 1));
+        Assert.Equal(0, _scheduler.IdleSlots);
+        _scheduler.Submit([Spec()], Now);
+        Assert.Empty(Dispatches());
+
+        Assert.Null(Finish("w1", 41));
+        Assert.Equal(1, Assert.Single(Dispatches()).Job.JobId);
+    }
+
+    [Fact]
     public void GetJobs_ReportsUnknownIds()
     {
         _scheduler.Submit([Spec()], Now);
