@@ -13,12 +13,7 @@ param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000)
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 Import-Module (Join-Path $PSScriptRoot '../module/Goq.psd1')
-
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-}
+. (Join-Path $PSScriptRoot '../tools/Helpers.ps1')
 
 function Measure-SpawnRate([int] $Count) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/true')
@@ -89,7 +84,6 @@ finally {
     Pop-Location -ErrorAction SilentlyContinue
     try { Stop-GoqWorker -Home $goqHome -Idle } catch { Write-Warning "stopping workers: $_" }
     try { Stop-GoqServer -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
-    Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($goqHome) } |
-        ForEach-Object { $_.Kill($true) }
+    $null = Stop-GoqHomeProcess $goqHome
     Remove-Item -Recurse -Force $goqHome -ErrorAction SilentlyContinue
 }

@@ -6,12 +6,7 @@
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 Import-Module (Join-Path $PSScriptRoot '../module/Goq.psd1')
-
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-}
+. (Join-Path $PSScriptRoot 'Helpers.ps1')
 
 $goqHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-demo-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 $work = Join-Path $goqHome 'work'
@@ -55,16 +50,8 @@ finally {
     try { Stop-GoqWorker -Home $goqHome -Idle } catch { Write-Warning "stopping workers: $_" }
     try { Stop-GoqServer -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
     # Whatever still names the demo home on its command line was started by the demo: it must not outlive it.
-    $deadline = [DateTime]::UtcNow.AddSeconds(10)
-    do {
-        $left = @(Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($goqHome) })
-        if ($left.Count -eq 0) { break }
-        Start-Sleep -Milliseconds 50
-    } while ([DateTime]::UtcNow -lt $deadline)
-    if ($left.Count -gt 0) {
-        Write-Warning "killing $($left.Count) process(es) the demo left behind"
-        $left | ForEach-Object { $_.Kill($true) }
-    }
+    $killed = Stop-GoqHomeProcess $goqHome
+    if ($killed -gt 0) { Write-Warning "killed $killed process(es) the demo left behind" }
     Remove-Item -Recurse -Force $goqHome -ErrorAction SilentlyContinue
 }
 "== Done in $([math]::Round($watch.Elapsed.TotalSeconds, 1)) s; every process the demo started has exited."

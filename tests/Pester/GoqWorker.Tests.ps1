@@ -2,9 +2,11 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $goqHome = New-GoqTestHome
     $env:GOQ_HOME = $goqHome
+    Push-Location $goqHome # jobs run (and write their output) where they are submitted from
     Start-GoqServer | Out-Null
 }
 AfterAll {
+    Pop-Location
     Remove-GoqTestHome $goqHome
     $env:GOQ_HOME = $null
 }

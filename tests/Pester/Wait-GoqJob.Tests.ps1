@@ -2,10 +2,12 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $goqHome = New-GoqTestHome
     $env:GOQ_HOME = $goqHome
+    Push-Location $goqHome # jobs run (and write their output) where they are submitted from
     Start-GoqServer | Out-Null
     Start-GoqWorker -Slots 4 | Out-Null # enough that the slow jobs of one test never hold up the next
 }
 AfterAll {
+    Pop-Location
     Remove-GoqTestHome $goqHome
     $env:GOQ_HOME = $null
 }

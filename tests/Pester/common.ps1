@@ -4,12 +4,7 @@ $PSStyle.OutputRendering = 'PlainText'
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:Fixtures = Join-Path $RepoRoot 'tests/fixtures'
 if (-not (Get-Module Goq)) { Import-Module (Join-Path $RepoRoot 'module/Goq.psd1') }
-
-function Get-FreePort {
-    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-    $listener.Start()
-    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-}
+. (Join-Path $RepoRoot 'tools/Helpers.ps1')
 
 function New-GoqTestHome {
     $path = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-pester-' + [guid]::NewGuid().ToString('N').Substring(0, 10))
@@ -21,13 +16,10 @@ function New-GoqTestHome {
 # Every process started for a home names it on its command line: end them all, then remove the folder.
 function Remove-GoqTestHome([string] $GoqHome) {
     if (-not $GoqHome) { return }
+    try { Get-GoqWorker -Home $GoqHome | Stop-GoqWorker -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
     try { Stop-GoqServer -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
-    Get-GoqProcess $GoqHome | ForEach-Object { try { $_.Kill($true) } catch { } }
+    $null = Stop-GoqHomeProcess $GoqHome -GraceSec 5
     Remove-Item -Recurse -Force $GoqHome -ErrorAction SilentlyContinue
-}
-
-function Get-GoqProcess([string] $GoqHome) {
-    Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($GoqHome) }
 }
 
 # Polls every 50 ms until the condition is true; fails with the reason at the deadline.

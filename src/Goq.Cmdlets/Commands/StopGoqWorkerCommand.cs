@@ -33,6 +33,11 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 
     protected override void EndProcessing()
     {
+        if (!Idle && _ids.Count == 0)
+        {
+            return;
+        }
+
         var target = Idle ? $"idle workers of {Settings.Endpoint}" : string.Join(", ", _ids);
         if (!ShouldProcess(target, "Stop Goq worker"))
         {

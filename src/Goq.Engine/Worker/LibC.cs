@@ -15,9 +15,19 @@ internal static unsafe class LibC
     public const int Eagain = 11;
     public const int Wnohang = 1;
     public const long SysPidfdOpen = 434;
+    public const short PollIn = 0x1;
+    public const short PollErr = 0x8;
+    public const short PollHup = 0x10;
+    public const short PollNval = 0x20;
 
     /// <summary>Opaque glibc structures, allocated larger than glibc's (80, 336 and 128 bytes).</summary>
     public const int OpaqueSize = 1024;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int poll(PollFd* fds, nuint nfds, int timeout);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern nint read(int fd, byte* buf, nint count);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int pipe2(int* fds, int flags);
@@ -75,6 +85,14 @@ internal static unsafe class LibC
 
     [DllImport("libc")]
     public static extern nint strerror(int errnum);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
 
     public static string ErrorText(int errno) => Marshal.PtrToStringUTF8(strerror(errno)) ?? $"errno {errno}";
 }

@@ -11,12 +11,7 @@ namespace Goq.Worker;
 /// </summary>
 internal static unsafe class PipePoller
 {
-    private const short PollIn = 0x1;
-    private const short PollErr = 0x8;
-    private const short PollHup = 0x10;
-    private const short PollNval = 0x20;
-    private const int Eintr = 4;
-    private const int Eagain = 11;
+    private const short Readable = LibC.PollIn | LibC.PollErr | LibC.PollHup | LibC.PollNval;
 
     /// <summary>
     /// Blocks until both pipes reach end of file and, when <paramref name="pidFd"/> is a pidfd (else -1), until it
@@ -31,7 +26,7 @@ internal static unsafe class PipePoller
             new LineBuffer(OutputStream.Stderr, stderrFd, maxLineChars),
             new LineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars),
         };
-        var fds = stackalloc PollFd[3];
+        var fds = stackalloc LibC.PollFd[3];
         var index = stackalloc int[3];
         var buffer = new byte[64 * 1024];
         var watchExit = pidFd >= 0;
@@ -42,20 +37,20 @@ internal static unsafe class PipePoller
             {
                 if (streams[i].Open)
                 {
-                    fds[count] = new PollFd { Fd = streams[i].Fd, Events = PollIn };
+                    fds[count] = new LibC.PollFd { Fd = streams[i].Fd, Events = LibC.PollIn };
                     index[count++] = i;
                 }
             }
 
             if (watchExit)
             {
-                fds[count] = new PollFd { Fd = pidFd, Events = PollIn };
+                fds[count] = new LibC.PollFd { Fd = pidFd, Events = LibC.PollIn };
                 index[count++] = -1;
             }
 
-            if (poll(fds, (nuint)count, -1) < 0)
+            if (LibC.poll(fds, (nuint)count, -1) < 0)
             {
-                if (Marshal.GetLastPInvokeError() == Eintr)
+                if (Marshal.GetLastPInvokeError() == LibC.Eintr)
                 {
                     continue;
                 }
@@ -65,7 +60,7 @@ internal static unsafe class PipePoller
 
             for (var k = 0; k < count; k++)
             {
-                if ((fds[k].Revents & (PollIn | PollErr | PollHup | PollNval)) == 0)
+                if ((fds[k].Revents & Readable) == 0)
                 {
                     continue;
                 }
@@ -88,20 +83,6 @@ internal static unsafe class PipePoller
         outputDone.TrySetResult();
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int poll(PollFd* fds, nuint nfds, int timeout);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint read(int fd, byte* buf, nint count);
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
     private sealed class LineBuffer(OutputStream stream, int fd, int maxLineChars)
     {
         private readonly MemoryStream _partial = new();
@@ -116,13 +97,13 @@ internal static unsafe class PipePoller
             nint n;
             fixed (byte* p = buffer)
             {
-                n = read(Fd, p, buffer.Length);
+                n = LibC.read(Fd, p, buffer.Length);
             }
 
             if (n < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno is Eintr or Eagain)
+                if (errno is LibC.Eintr or LibC.Eagain)
                 {
                     return;
                 }

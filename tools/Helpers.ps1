@@ -1,0 +1,21 @@
+# Helpers shared by the demo, the benchmark and the Pester suite (dot-source this file).
+
+# A TCP port that was free a moment ago, on the loopback interface.
+function Get-FreePort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+# Every server and worker started for a home names it on its command line: wait a little for them to exit after a
+# graceful stop, then kill what is left (with its children). Returns how many had to be killed.
+function Stop-GoqHomeProcess([string] $GoqHome, [double] $GraceSec = 10) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($GraceSec)
+    do {
+        $left = @(Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($GoqHome) })
+        if ($left.Count -eq 0) { return 0 }
+        Start-Sleep -Milliseconds 50 # poll step until the deadline
+    } while ([DateTime]::UtcNow -lt $deadline)
+    $left | ForEach-Object { try { $_.Kill($true) } catch { } }
+    $left.Count
+}
