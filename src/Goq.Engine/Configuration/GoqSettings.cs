@@ -23,6 +23,8 @@ public sealed record GoqSettings
 
     public string ServerLogPath => Path.Combine(DotDir, "server.log");
 
+    public string DatabasePath => Path.Combine(DotDir, "goq.db");
+
     public string ServerHost { get; init; } = GoqDefaults.ServerHost;
 
     public int Port { get; init; } = GoqDefaults.Port;

@@ -19,4 +19,5 @@ public static class GoqErrorIds
     public const string InvalidJobSpec = "GoqInvalidJobSpec";
     public const string WaitTimeout = "GoqWaitTimeout";
     public const string ServerError = "GoqServerError";
+    public const string StoreUnusable = "GoqStoreUnusable";
 }

@@ -15,7 +15,7 @@ public static class ServerHost
     {
         using var serverLock = AcquireLock(settings);
         using var log = new FileLog(settings.ServerLogPath);
-        using var store = new InMemoryJobStore();
+        using var store = new SqliteJobStore(settings.DatabasePath);
         using var server = new GoqServer(new GoqServerOptions
         {
             BindEndpoint = settings.BindEndpoint,

@@ -3,7 +3,7 @@ using Goq.Configuration;
 
 namespace Goq.Protocol;
 
-/// <summary>The one source-generated JSON context: every message (through <see cref="Envelope"/>) and the config file.</summary>
+/// <summary>The one source-generated JSON context: every message (through <see cref="Envelope"/>), the config file and the store's rows.</summary>
 [JsonSourceGenerationOptions(
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -11,4 +11,8 @@ namespace Goq.Protocol;
     MaxDepth = 32)]
 [JsonSerializable(typeof(Envelope))]
 [JsonSerializable(typeof(GoqConfig))]
+[JsonSerializable(typeof(JobInfo))]
+[JsonSerializable(typeof(JobSpec))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
+[JsonSerializable(typeof(OutputIndex))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

@@ -30,6 +30,13 @@ public interface IJobStore : IDisposable
     /// <summary>Waiting and running jobs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<JobInfo> LoadActive();
 
+    /// <summary>Forgets finished jobs (Remove-GoqJob); returns the ids that were removed.</summary>
+    IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids);
+
+    void SaveOutputIndex(long id, OutputIndex index);
+
+    OutputIndex? GetOutputIndex(long id);
+
     /// <summary>Makes every staged change durable, in one transaction.</summary>
     void Commit();
 }

@@ -4,6 +4,7 @@ namespace Goq.Storage;
 public sealed class InMemoryJobStore : IJobStore
 {
     private readonly SortedDictionary<long, (JobInfo Job, JobSpec Spec)> _jobs = new();
+    private readonly Dictionary<long, OutputIndex> _outputs = new();
     private long _nextJobId = 1;
 
     public long NextJobId => _nextJobId;
@@ -38,6 +39,18 @@ public sealed class InMemoryJobStore : IJobStore
 
     public IReadOnlyList<JobInfo> LoadActive() =>
         _jobs.Values.Select(e => e.Job).Where(j => !j.State.IsTerminal()).ToList();
+
+    public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
+    {
+        var removed = ids.Where(id => _jobs.TryGetValue(id, out var e) && e.Job.State.IsTerminal()).ToList();
+        removed.ForEach(id => _jobs.Remove(id));
+        removed.ForEach(id => _outputs.Remove(id));
+        return removed;
+    }
+
+    public void SaveOutputIndex(long id, OutputIndex index) => _outputs[id] = index;
+
+    public OutputIndex? GetOutputIndex(long id) => _outputs.GetValueOrDefault(id);
 
     public void Commit()
     {

@@ -1,0 +1,359 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Goq.Errors;
+using Goq.Protocol;
+using Microsoft.Data.Sqlite;
+
+namespace Goq.Storage;
+
+/// <summary>
+/// The durable store: one SQLite file in WAL mode with synchronous=FULL, so a committed transaction survives a
+/// crash of the process or the machine. Changes are staged in memory and written by <see cref="Commit"/> in one
+/// transaction (the server's group commit). Submitters' environments are stored once per distinct content.
+/// Owned by the server's scheduler thread.
+/// </summary>
+public sealed class SqliteJobStore : IJobStore
+{
+    public const int SchemaVersion = 1;
+
+    private readonly SqliteConnection _db;
+    private readonly Dictionary<long, (JobInfo Job, JobSpec? Spec)> _dirty = new();
+    private readonly Dictionary<long, OutputIndex> _dirtyOutputs = new();
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _environments = new();
+    private readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> _environmentKeys = new();
+    private readonly Dictionary<string, string> _newEnvironments = new();
+    private long _nextJobId = 1;
+
+    public SqliteJobStore(string path)
+    {
+        SqliteNativeLibrary.EnsureResolvable();
+        Path = path;
+        try
+        {
+            _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+            _db.Open();
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
+            Execute("PRAGMA quick_check;");
+            CreateOrCheckSchema();
+            LoadMeta();
+        }
+        catch (SqliteException ex)
+        {
+            _db?.Dispose();
+            throw new GoqException(GoqErrorIds.StoreUnusable, GoqErrorKind.InvalidData,
+                $"the job database '{path}' cannot be used ({ex.Message}); move it aside to start with an empty queue", ex) { Target = path };
+        }
+
+        Configuration.GoqHomeInitializer.RestrictFile(path);
+    }
+
+    public string Path { get; }
+
+    public long NextJobId => _nextJobId;
+
+    public StoreCounters Counters { get; } = new();
+
+    public long AllocateIds(int count)
+    {
+        var first = _nextJobId;
+        _nextJobId += count;
+        return first;
+    }
+
+    public void Insert(JobInfo job, JobSpec spec) => _dirty[job.Id] = (job, spec);
+
+    public void Update(JobInfo job) =>
+        _dirty[job.Id] = (job, _dirty.TryGetValue(job.Id, out var staged) ? staged.Spec : null);
+
+    public JobInfo? Get(long id)
+    {
+        if (_dirty.TryGetValue(id, out var staged))
+        {
+            return staged.Job;
+        }
+
+        using var cmd = Command("SELECT info FROM jobs WHERE id = $id", ("$id", id));
+        return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJsonContext.Default.JobInfo) : null;
+    }
+
+    public JobSpec? GetSpec(long id)
+    {
+        if (_dirty.TryGetValue(id, out var staged) && staged.Spec is not null)
+        {
+            return staged.Spec;
+        }
+
+        using var cmd = Command("SELECT spec, env FROM jobs WHERE id = $id", ("$id", id));
+        using var reader = cmd.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+
+        var spec = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobSpec)!;
+        return reader.IsDBNull(1) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(1)) };
+    }
+
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states)
+    {
+        var sql = new StringBuilder("SELECT info FROM jobs WHERE 1=1");
+        if (ids is not null)
+        {
+            sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
+        }
+
+        if (states is not null)
+        {
+            sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
+        }
+
+        var found = new SortedDictionary<long, JobInfo>();
+        using (var cmd = Command(sql.Append(" ORDER BY id").ToString()))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var job = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
+                found[job.Id] = job;
+            }
+        }
+
+        // Staged changes are newer than what is on disk.
+        foreach (var (id, (job, _)) in _dirty)
+        {
+            found.Remove(id);
+            if ((ids is null || ids.Contains(id)) && (states is null || states.Contains(job.State)))
+            {
+                found[id] = job;
+            }
+        }
+
+        return found.Values.ToList();
+    }
+
+    public IReadOnlyList<JobInfo> LoadActive() => Query(null, [JobState.Waiting, JobState.Running]);
+
+    public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
+    {
+        Commit();
+        var removed = Query(ids, [JobState.Completed, JobState.Failed, JobState.Cancelled]).Select(j => j.Id).ToList();
+        using var tx = _db.BeginTransaction();
+        foreach (var id in removed)
+        {
+            using var cmd = Command("DELETE FROM jobs WHERE id = $id", ("$id", id));
+            cmd.Transaction = tx;
+            cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+        return removed;
+    }
+
+    public void SaveOutputIndex(long id, OutputIndex index) => _dirtyOutputs[id] = index;
+
+    public OutputIndex? GetOutputIndex(long id)
+    {
+        if (_dirtyOutputs.TryGetValue(id, out var staged))
+        {
+            return staged;
+        }
+
+        using var cmd = Command("SELECT output FROM jobs WHERE id = $id", ("$id", id));
+        return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJsonContext.Default.OutputIndex) : null;
+    }
+
+    public void Commit()
+    {
+        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0)
+        {
+            return;
+        }
+
+        // Checkpoint: everything staged becomes durable here, or nothing does.
+        using var tx = _db.BeginTransaction();
+        using var environment = Prepared(tx, "INSERT OR IGNORE INTO environments (key, json) VALUES ($a, $b)", 2);
+        using var insert = Prepared(tx, "INSERT INTO jobs (id, state, info, spec, env) VALUES ($a, $b, $c, $d, $e) " +
+            "ON CONFLICT(id) DO UPDATE SET state = excluded.state, info = excluded.info", 5);
+        using var update = Prepared(tx, "UPDATE jobs SET state = $b, info = $c WHERE id = $a", 3);
+        using var output = Prepared(tx, "UPDATE jobs SET output = $b WHERE id = $a", 2);
+        using var meta = Prepared(tx, "INSERT INTO meta (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", 2);
+        foreach (var (id, (job, spec)) in _dirty)
+        {
+            var info = JsonSerializer.Serialize(job, GoqJsonContext.Default.JobInfo);
+            if (spec is null)
+            {
+                Run(update, id, job.State.ToString(), info);
+                continue;
+            }
+
+            var envKey = EnvironmentKey(spec.CapturedEnvironment);
+            if (envKey is not null && _newEnvironments.Remove(envKey, out var envJson))
+            {
+                Run(environment, envKey, envJson);
+            }
+
+            Run(insert, id, job.State.ToString(), info,
+                JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJsonContext.Default.JobSpec), envKey);
+        }
+
+        foreach (var (id, index) in _dirtyOutputs)
+        {
+            Run(output, id, JsonSerializer.Serialize(index, GoqJsonContext.Default.OutputIndex));
+        }
+
+        foreach (var (key, value) in MetaValues())
+        {
+            Run(meta, key, value);
+        }
+
+        tx.Commit();
+        _dirty.Clear();
+        _dirtyOutputs.Clear();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Commit();
+        }
+        finally
+        {
+            _db.Dispose();
+        }
+    }
+
+    private IEnumerable<(string, string)> MetaValues()
+    {
+        yield return ("next_job_id", _nextJobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return ("finished_jobs", Counters.FinishedJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return ("cancelled_jobs", Counters.CancelledJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        yield return ("dead_worker_resubmits", Counters.DeadWorkerResubmits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private void CreateOrCheckSchema()
+    {
+        Execute("""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, state TEXT NOT NULL, info TEXT NOT NULL, spec TEXT NOT NULL, env TEXT, output TEXT);
+            CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
+            CREATE TABLE IF NOT EXISTS environments (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+            INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+            """);
+        using var cmd = Command("SELECT value FROM meta WHERE key = 'schema_version'");
+        var version = int.TryParse(cmd.ExecuteScalar() as string, out var v) ? v : -1;
+        if (version != SchemaVersion)
+        {
+            throw new GoqException(GoqErrorIds.StoreUnusable, GoqErrorKind.InvalidData,
+                $"the job database '{Path}' has schema version {version}; this Goq ({GoqVersion.Current}) reads version {SchemaVersion}. " +
+                "Use the Goq version that wrote it, or move the file aside to start with an empty queue") { Target = Path };
+        }
+    }
+
+    private void LoadMeta()
+    {
+        using var cmd = Command("SELECT key, value FROM meta");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            _ = long.TryParse(reader.GetString(1), out var value);
+            switch (reader.GetString(0))
+            {
+                case "next_job_id": _nextJobId = Math.Max(1, value); break;
+                case "finished_jobs": Counters.FinishedJobs = value; break;
+                case "cancelled_jobs": Counters.CancelledJobs = value; break;
+                case "dead_worker_resubmits": Counters.DeadWorkerResubmits = value; break;
+            }
+        }
+
+        // Never hand out an id that is on disk, whatever the meta row says.
+        using var max = Command("SELECT COALESCE(MAX(id), 0) FROM jobs");
+        _nextJobId = Math.Max(_nextJobId, (long)max.ExecuteScalar()! + 1);
+    }
+
+    private string? EnvironmentKey(IReadOnlyDictionary<string, string>? environment)
+    {
+        if (environment is null)
+        {
+            return null;
+        }
+
+        if (_environmentKeys.TryGetValue(environment, out var known))
+        {
+            return known;
+        }
+
+        var json = JsonSerializer.Serialize(environment.ToDictionary(), GoqJsonContext.Default.DictionaryStringString);
+        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
+        _environmentKeys.AddOrUpdate(environment, key);
+        if (!_environments.ContainsKey(key))
+        {
+            _environments[key] = environment;
+            _newEnvironments[key] = json;
+        }
+
+        return key;
+    }
+
+    private IReadOnlyDictionary<string, string>? Environment(string key)
+    {
+        if (_environments.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
+        using var cmd = Command("SELECT json FROM environments WHERE key = $k", ("$k", key));
+        if (cmd.ExecuteScalar() is not string json)
+        {
+            return null;
+        }
+
+        var environment = JsonSerializer.Deserialize(json, GoqJsonContext.Default.DictionaryStringString)!;
+        _environments[key] = environment;
+        return environment;
+    }
+
+    private static void Run(SqliteCommand cmd, params object?[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            cmd.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Prepared(SqliteTransaction tx, string sql, int parameters)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        for (var i = 0; i < parameters; i++)
+        {
+            cmd.Parameters.Add(new SqliteParameter("$" + (char)('a' + i), null));
+        }
+
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private void Execute(string sql)
+    {
+        using var cmd = Command(sql);
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+}

@@ -1,0 +1,171 @@
+using Goq.Errors;
+using Goq.Storage;
+using Goq.Tests.Support;
+using Microsoft.Data.Sqlite;
+
+namespace Goq.Tests.Storage;
+
+public sealed class SqliteJobStoreTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    private string DbPath => _dir.Combine("goq.db");
+
+    private static readonly Dictionary<string, string> SharedEnvironment = new() { ["A"] = "1", ["B"] = "2" };
+
+    private static (JobInfo, JobSpec) NewJob(long id, string command = "true") =>
+        (new JobInfo { Id = id, State = JobState.Waiting, Command = command, SubmittedAt = DateTimeOffset.UnixEpoch },
+         new JobSpec { Kind = JobKind.Shell, Command = command, CapturedEnvironment = SharedEnvironment });
+
+    private static void Add(SqliteJobStore store, int count)
+    {
+        var first = store.AllocateIds(count);
+        for (var i = 0; i < count; i++)
+        {
+            var (job, spec) = NewJob(first + i);
+            store.Insert(job, spec);
+        }
+    }
+
+    [Fact]
+    public void CommittedJobs_IdsAndCounters_SurviveAReopen()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            Add(store, 3);
+            store.Counters.FinishedJobs = 7;
+            store.Counters.DeadWorkerResubmits = 2;
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        Assert.Equal(4, reopened.NextJobId);
+        Assert.Equal(7, reopened.Counters.FinishedJobs);
+        Assert.Equal(2, reopened.Counters.DeadWorkerResubmits);
+        Assert.Equal([1L, 2L, 3L], reopened.LoadActive().Select(j => j.Id));
+        var spec = reopened.GetSpec(2)!;
+        Assert.Equal("true", spec.Command);
+        Assert.Equal(SharedEnvironment, spec.CapturedEnvironment!.ToDictionary());
+    }
+
+    [Fact]
+    public void StagedChanges_AreNotOnDisk_UntilCommit()
+    {
+        using var store = new SqliteJobStore(DbPath);
+        Add(store, 2);
+        Assert.Equal(2, store.Query(null, null).Count); // visible to the server at once...
+        using (var other = new SqliteConnection($"Data Source={DbPath}"))
+        {
+            other.Open();
+            using var count = other.CreateCommand();
+            count.CommandText = "SELECT COUNT(*) FROM jobs";
+            Assert.Equal(0L, count.ExecuteScalar()); // ...but not durable yet
+            store.Commit();
+            Assert.Equal(2L, count.ExecuteScalar());
+        }
+    }
+
+    [Fact]
+    public void Updates_ReplaceState_AndQueriesFilterByStateAndId()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            Add(store, 3);
+            store.Commit();
+            var job = store.Get(2)!;
+            job.State = JobState.Completed;
+            job.ExitCode = 0;
+            store.Update(job);
+            Assert.Equal([2L], store.Query(null, [JobState.Completed]).Select(j => j.Id)); // staged overlay
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        Assert.Equal([2L], reopened.Query(null, [JobState.Completed]).Select(j => j.Id));
+        Assert.Equal([1L, 3L], reopened.Query([3, 1, 99], null).Select(j => j.Id));
+        Assert.Equal(0, reopened.Get(2)!.ExitCode);
+        Assert.Null(reopened.Get(99));
+    }
+
+    [Fact]
+    public void Environments_AreStoredOncePerDistinctContent()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            Add(store, 100);
+            store.Commit();
+        }
+
+        using var db = new SqliteConnection($"Data Source={DbPath}");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM environments";
+        Assert.Equal(1L, cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Remove_ForgetsOnlyFinishedJobs_AndIdsAreNeverReused()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            Add(store, 2);
+            var done = store.Get(1)!;
+            done.State = JobState.Failed;
+            store.Update(done);
+            Assert.Equal([1L], store.Remove([1, 2]));
+            Assert.Null(store.Get(1));
+            Assert.NotNull(store.Get(2));
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        Assert.Equal(3, reopened.NextJobId);
+    }
+
+    [Fact]
+    public void OutputIndex_RoundTrips()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            Add(store, 1);
+            store.SaveOutputIndex(1, new OutputIndex(10, 5, [2, 1, 2]));
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        var index = reopened.GetOutputIndex(1)!;
+        Assert.Equal(10, index.StartOffset);
+        Assert.Equal([2L, 1L, 2L], index.StderrRuns);
+    }
+
+    [Fact]
+    public void CorruptFile_IsAClearError_NeverAReset()
+    {
+        File.WriteAllText(DbPath, "this is not a database, but somebody's data" + new string('x', 5000));
+        var ex = Assert.Throws<GoqException>(() => new SqliteJobStore(DbPath));
+        Assert.Equal(GoqErrorIds.StoreUnusable, ex.ErrorId);
+        Assert.Contains(DbPath, ex.Message);
+        Assert.StartsWith("this is not a database", File.ReadAllText(DbPath));
+    }
+
+    [Fact]
+    public void NewerSchema_IsAClearError()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+        }
+
+        using (var db = new SqliteConnection($"Data Source={DbPath};Pooling=false"))
+        {
+            db.Open();
+            using var cmd = db.CreateCommand();
+            cmd.CommandText = "UPDATE meta SET value = '99' WHERE key = 'schema_version'";
+            cmd.ExecuteNonQuery();
+        }
+
+        var ex = Assert.Throws<GoqException>(() => new SqliteJobStore(DbPath));
+        Assert.Equal(GoqErrorIds.StoreUnusable, ex.ErrorId);
+        Assert.Contains("schema version 99", ex.Message);
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
