@@ -21,6 +21,8 @@
         'Get-GoqJob'
         'Wait-GoqJob'
         'Receive-GoqJob'
+        'Stop-GoqJob'
+        'Remove-GoqJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -50,6 +50,16 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [ValidateNotNullOrEmpty]
     public string? WorkingDirectory { get; set; }
 
+    /// <summary>Seconds the job may run; past that its process tree is killed and it fails.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? TimeoutSec { get; set; }
+
+    /// <summary>How many times the job may be handed to a worker, if workers are lost while running it.</summary>
+    [Parameter]
+    [ValidateRange(1, 100)]
+    public int MaxAttempts { get; set; } = JobSpec.DefaultMaxAttempts;
+
     /// <summary>Variables set for the job; they win over the submitter's and the worker's.</summary>
     [Parameter]
     public Hashtable? Environment { get; set; }
@@ -113,6 +123,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         _pending.Add(spec with
         {
             Name = Name,
+            TimeoutSec = TimeoutSec,
+            MaxAttempts = MaxAttempts,
             CapturedEnvironment = _captured,
             Environment = _explicit,
             SubmittedBy = $"{System.Environment.UserName}@{System.Environment.MachineName}",

@@ -72,6 +72,15 @@ public sealed class GoqClient : IDisposable
 
     public Task ShutdownServerAsync(CancellationToken cancel = default) => RequestAsync<Ack>(new ShutdownServer(), cancel);
 
+    public Task<CancelJobsReply> CancelAsync(IReadOnlyList<long> ids, CancellationToken cancel = default) =>
+        RequestAsync<CancelJobsReply>(new CancelJobs(ids), cancel);
+
+    public Task<RemoveJobsReply> RemoveAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
+        RequestAsync<RemoveJobsReply>(new RemoveJobs(ids, states), cancel);
+
+    /// <summary>How often a wait registers itself again, so it survives a server restart (the server forgets waiters).</summary>
+    public TimeSpan RewatchInterval { get; init; } = TimeSpan.FromSeconds(3);
+
     /// <summary>
     /// Watches jobs until they end. The server pushes each end; <paramref name="onEvent"/> is called (on the client's
     /// thread) for every job that has ended and once per unknown id. Completes when all have ended, or the first
@@ -103,29 +112,54 @@ public sealed class GoqClient : IDisposable
         _watches[rid] = job => Ended(job, job.Id);
         try
         {
-            var reply = await RequestAsync<WatchReply>(new WatchJobs(ids.Distinct().ToList()), cancel, rid).ConfigureAwait(false);
-            foreach (var job in reply.Finished)
+            void Apply(WatchReply reply)
             {
-                Ended(job, job.Id);
-            }
-
-            foreach (var id in reply.Unknown)
-            {
-                Ended(null, id);
-            }
-
-            lock (gate)
-            {
-                if (remaining.Count == 0)
+                foreach (var job in reply.Finished)
                 {
-                    done.TrySetResult();
+                    Ended(job, job.Id);
+                }
+
+                foreach (var id in reply.Unknown)
+                {
+                    Ended(null, id);
                 }
             }
 
-            var timer = timeout is { } t ? Task.Delay(t, cancel) : Task.Delay(Timeout.Infinite, cancel);
-            var first = await Task.WhenAny(done.Task, timer).ConfigureAwait(false);
-            cancel.ThrowIfCancellationRequested();
-            return first == done.Task;
+            Apply(await RequestAsync<WatchReply>(new WatchJobs(ids.Distinct().ToList()), cancel, rid).ConfigureAwait(false));
+            var deadline = timeout is { } t ? DateTimeOffset.UtcNow + t : DateTimeOffset.MaxValue;
+            while (!done.Task.IsCompleted)
+            {
+                var left = deadline - DateTimeOffset.UtcNow;
+                if (left <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+
+                var pause = Task.Delay(left < RewatchInterval ? left : RewatchInterval, cancel);
+                if (await Task.WhenAny(done.Task, pause).ConfigureAwait(false) == done.Task)
+                {
+                    break;
+                }
+
+                cancel.ThrowIfCancellationRequested();
+                List<long> pending;
+                lock (gate)
+                {
+                    pending = remaining.ToList();
+                }
+
+                try
+                {
+                    // Registering again is harmless, and after a server restart it is the only way to be told.
+                    Apply(await RequestAsync<WatchReply>(new WatchJobs(pending), cancel, rid, breakOnTimeout: false).ConfigureAwait(false));
+                }
+                catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable)
+                {
+                    // The server is away (restarting?): keep waiting, and try again.
+                }
+            }
+
+            return true;
         }
         finally
         {
@@ -138,7 +172,7 @@ public sealed class GoqClient : IDisposable
     }
 
     /// <summary>Sends a request and awaits its reply; an <see cref="ErrorReply"/> becomes a <see cref="GoqException"/>.</summary>
-    public async Task<T> RequestAsync<T>(GoqMessage request, CancellationToken cancel = default, long rid = 0)
+    public async Task<T> RequestAsync<T>(GoqMessage request, CancellationToken cancel = default, long rid = 0, bool breakOnTimeout = true)
         where T : GoqMessage
     {
         ObjectDisposedException.ThrowIf(!IsUsable, this);
@@ -156,7 +190,11 @@ public sealed class GoqClient : IDisposable
             if (await Task.WhenAny(reply.Task, timeout).ConfigureAwait(false) != reply.Task)
             {
                 cancel.ThrowIfCancellationRequested();
-                Dispose();
+                if (breakOnTimeout)
+                {
+                    Dispose();
+                }
+
                 throw new GoqException(GoqErrorIds.ServerUnreachable, GoqErrorKind.Connection,
                     $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s; is it running (Get-GoqServer, Start-GoqServer)?")
                 { Target = Endpoint };
@@ -172,7 +210,7 @@ public sealed class GoqClient : IDisposable
         }
         finally
         {
-            _pending.TryRemove(rid, out _);
+            _pending.TryRemove(new KeyValuePair<long, TaskCompletionSource<GoqMessage>>(rid, reply));
         }
     }
 

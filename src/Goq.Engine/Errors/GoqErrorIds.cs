@@ -20,4 +20,5 @@ public static class GoqErrorIds
     public const string WaitTimeout = "GoqWaitTimeout";
     public const string ServerError = "GoqServerError";
     public const string StoreUnusable = "GoqStoreUnusable";
+    public const string JobNotEnded = "GoqJobNotEnded";
 }

@@ -22,6 +22,14 @@ public sealed record JobSpec
     /// <summary>Variables the submitter set explicitly; they win over the protected names.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
 
+    /// <summary>Seconds the job may run before its process tree is killed and it fails; null for no limit.</summary>
+    public int? TimeoutSec { get; init; }
+
+    /// <summary>How many times the job may be handed to a worker (re-queued after losing one) before it fails.</summary>
+    public int MaxAttempts { get; init; } = DefaultMaxAttempts;
+
+    public const int DefaultMaxAttempts = 3;
+
     /// <summary>user@host of the submitter.</summary>
     public string SubmittedBy { get; init; } = "";
 }

@@ -34,4 +34,9 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(ShutdownWorker), "shutdown-worker")]
 [JsonDerivedType(typeof(StopWorkers), "stop-workers")]
 [JsonDerivedType(typeof(StopWorkersReply), "stop-workers-reply")]
+[JsonDerivedType(typeof(CancelJobs), "cancel")]
+[JsonDerivedType(typeof(CancelJobsReply), "cancel-reply")]
+[JsonDerivedType(typeof(CancelJob), "cancel-job")]
+[JsonDerivedType(typeof(RemoveJobs), "remove")]
+[JsonDerivedType(typeof(RemoveJobsReply), "remove-reply")]
 public abstract record GoqMessage;

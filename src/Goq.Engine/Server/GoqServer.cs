@@ -24,6 +24,7 @@ public sealed class GoqServer : IDisposable
     private readonly OutputFiles _output;
     private readonly RouterSocket _router;
     private readonly NetMQPoller _poller;
+    private readonly NetMQTimer _tick;
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _droppedMalformed;
@@ -35,8 +36,8 @@ public sealed class GoqServer : IDisposable
     {
         _options = options;
         _store = store;
-        _scheduler = new Scheduler(store);
-        _output = new OutputFiles(options.Home, options.OutputDir, options.Log);
+        _scheduler = new Scheduler(store, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
+        _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex);
         _router = new RouterSocket();
         _router.Options.RouterMandatory = true;
         _router.Options.Linger = TimeSpan.Zero;
@@ -44,7 +45,9 @@ public sealed class GoqServer : IDisposable
         _router.Options.ReceiveHighWatermark = 100_000;
         _router.Options.SendHighWatermark = 100_000;
         _router.ReceiveReady += (_, _) => OnReceiveReady();
-        _poller = new NetMQPoller { _router };
+        _tick = new NetMQTimer(Math.Clamp(options.HeartbeatMs / 2, 50, 1000));
+        _tick.Elapsed += (_, _) => OnTick();
+        _poller = new NetMQPoller { _router, _tick };
     }
 
     /// <summary>The endpoint actually bound (with the real port when port 0 was asked for).</summary>
@@ -108,6 +111,23 @@ public sealed class GoqServer : IDisposable
     }
 
     private string Bind(string endpoint)
+    {
+        // A port this process released a moment ago is freed by NetMQ's I/O thread a little later: retry briefly.
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        while (true)
+        {
+            try
+            {
+                return TryBind(endpoint);
+            }
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.PortInUse && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+        }
+    }
+
+    private string TryBind(string endpoint)
     {
         try
         {
@@ -174,6 +194,13 @@ public sealed class GoqServer : IDisposable
         {
             _poller.StopAsync();
         }
+    }
+
+    private void OnTick()
+    {
+        _scheduler.Tick(DateTimeOffset.UtcNow);
+        _store.Commit(); // Checkpoint: re-queued and failed jobs are durable before anything is sent about them.
+        Flush();
     }
 
     private void Handle(NetMQMessage message)
@@ -244,6 +271,12 @@ public sealed class GoqServer : IDisposable
             case ReadOutput read:
                 Reply(peer, rid, ReadOutput(read));
                 break;
+            case CancelJobs cancel:
+                Reply(peer, rid, _scheduler.Cancel(cancel.Ids ?? [], now));
+                break;
+            case RemoveJobs remove:
+                Reply(peer, rid, _scheduler.Remove(remove.Ids, remove.States));
+                break;
             case StopWorkers stop:
                 Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
                 break;
@@ -262,7 +295,7 @@ public sealed class GoqServer : IDisposable
                 break;
             case WorkerBye bye:
                 _options.Log($"worker {bye.WorkerId} left");
-                _scheduler.WorkerGone(bye.WorkerId);
+                _scheduler.WorkerGone(bye.WorkerId, dead: false, now);
                 break;
             case JobStarted started:
                 _scheduler.JobStarted(started);
@@ -273,7 +306,10 @@ public sealed class GoqServer : IDisposable
             case JobFinished finished:
                 if (_scheduler.JobFinished(finished) is { } job)
                 {
-                    _output.Close(job.Id);
+                    if (_output.Close(job.Id) is { } index)
+                    {
+                        _store.SaveOutputIndex(job.Id, index);
+                    }
                 }
                 else
                 {
@@ -297,7 +333,11 @@ public sealed class GoqServer : IDisposable
 
         try
         {
-            _output.Append(job, output.Lines);
+            var before = job.OutputPath;
+            if (_output.Append(job, output.Lines) != before)
+            {
+                _store.Update(job); // the output path is part of the job's record
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

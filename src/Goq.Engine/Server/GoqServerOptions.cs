@@ -13,6 +13,9 @@ public sealed record GoqServerOptions
 
     public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
 
+    /// <summary>Restart grace and dead-worker time; by default derived from the heartbeat.</summary>
+    public SchedulerOptions? Scheduler { get; init; }
+
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
     public Action<string> Log { get; init; } = _ => { };
 }

@@ -44,6 +44,43 @@ internal sealed class JobOutputLog(string path, long startOffset)
         ByteCount += bytes;
     }
 
+    /// <summary>What is kept with the job once its output is complete.</summary>
+    public OutputIndex ToIndex()
+    {
+        var runs = new List<long>();
+        var expect = OutputStream.Stdout;
+        foreach (var (stream, count) in Runs)
+        {
+            if (stream != expect)
+            {
+                runs.Add(0);
+                expect = stream;
+            }
+
+            runs.Add(count);
+            expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
+        }
+
+        return new OutputIndex(StartOffset, LineCount, runs);
+    }
+
+    public static JobOutputLog FromIndex(string path, OutputIndex index)
+    {
+        var log = new JobOutputLog(path, index.StartOffset) { LineCount = index.Lines };
+        var stream = OutputStream.Stdout;
+        foreach (var count in index.StderrRuns)
+        {
+            if (count > 0)
+            {
+                log.Runs.Add((stream, count));
+            }
+
+            stream = stream == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
+        }
+
+        return log;
+    }
+
     public OutputStream StreamOf(long line)
     {
         foreach (var (stream, count) in Runs)

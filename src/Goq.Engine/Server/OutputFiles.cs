@@ -7,7 +7,7 @@ namespace Goq.Server;
 /// Writes job output where goq does, <c>&lt;WorkingDirectory&gt;/&lt;odir&gt;/out.NNNNN</c>, falling back to
 /// <c>&lt;home&gt;/&lt;odir&gt;/out.NNNNN</c>, and reads it back page by page. Owned by the scheduler thread.
 /// </summary>
-internal sealed class OutputFiles(string home, string outputDir, Action<string> log) : IDisposable
+internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex) : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly Dictionary<long, JobOutputLog> _logs = new();
@@ -48,14 +48,17 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         return output.Path;
     }
 
-    /// <summary>The job ended: close its file (its index stays, for Receive-GoqJob).</summary>
-    public void Close(long jobId)
+    /// <summary>The job ended: close its file; returns its index, to be stored with the job.</summary>
+    public OutputIndex? Close(long jobId)
     {
-        if (_logs.TryGetValue(jobId, out var output))
+        if (!_logs.Remove(jobId, out var output))
         {
-            output.Writer?.Dispose();
-            output.Writer = null;
+            return null;
         }
+
+        output.Writer?.Dispose();
+        output.Writer = null;
+        return output.ToIndex();
     }
 
     /// <summary>Up to <paramref name="maxLines"/> lines from line <paramref name="fromLine"/> on.</summary>
@@ -63,15 +66,26 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     {
         if (!_logs.TryGetValue(job.Id, out var output))
         {
-            return job.OutputPath is { } path && File.Exists(path) ? ReadUnindexed(path, fromLine, maxLines) : ([], fromLine);
+            if (job.OutputPath is not { } path || !File.Exists(path))
+            {
+                return ([], fromLine);
+            }
+
+            if (loadIndex(job.Id) is not { } index)
+            {
+                return ReadUnindexed(path, fromLine, maxLines);
+            }
+
+            output = JobOutputLog.FromIndex(path, index);
         }
 
         fromLine = Math.Clamp(fromLine, 0, output.LineCount);
-        var checkpoint = (int)(fromLine / JobOutputLog.CheckpointEvery);
-        var line = (long)checkpoint * JobOutputLog.CheckpointEvery;
+        // Start from the last checkpoint at or before the line asked for (an index loaded from the store has none).
+        var checkpoint = Math.Min((int)(fromLine / JobOutputLog.CheckpointEvery), output.Checkpoints.Count - 1);
+        var line = checkpoint < 0 ? 0 : (long)checkpoint * JobOutputLog.CheckpointEvery;
         var lines = new List<OutputLine>();
         using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        stream.Seek(output.StartOffset + (checkpoint < output.Checkpoints.Count ? output.Checkpoints[checkpoint] : 0), SeekOrigin.Begin);
+        stream.Seek(output.StartOffset + (checkpoint < 0 ? 0 : output.Checkpoints[checkpoint]), SeekOrigin.Begin);
         using var reader = new StreamReader(stream, Utf8);
         while (line < output.LineCount && lines.Count < maxLines && ReadLf(reader) is { } text)
         {

@@ -8,39 +8,45 @@ namespace Goq.Server;
 /// send) out. No sockets, no files, no clock of its own. Owned by exactly one thread, the server's poller.
 /// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns.
 /// </summary>
-public sealed class Scheduler
+public sealed partial class Scheduler
 {
     private readonly IJobStore _store;
+    private readonly SchedulerOptions _options;
     private readonly LinkedList<long> _waiting = new();
+    private readonly HashSet<long> _orphans = [];
+    private readonly Dictionary<long, JobInfo> _cancelling = new();
+    private readonly DateTimeOffset _graceUntil;
     private readonly Dictionary<long, JobInfo> _active = new();
     private readonly Dictionary<string, WorkerEntry> _workers = new();
     private readonly LinkedList<WorkerEntry> _idle = new();
     private readonly WatchRegistry _watches = new();
     private readonly List<SchedulerEffect> _effects = [];
 
-    public Scheduler(IJobStore store)
+    public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
     {
         _store = store;
+        _options = options ?? new SchedulerOptions();
+        _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
         foreach (var job in store.LoadActive())
         {
-            // Until workers re-announce themselves, every job that was running goes back to the queue in id order.
-            // (The restart grace period for running jobs belongs to the durable-store work.)
             _active[job.Id] = job;
             if (job.State == JobState.Running)
             {
-                job.State = JobState.Waiting;
-                job.WorkerId = null;
-                job.WorkerHost = null;
-                _store.Update(job);
+                // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
+                _orphans.Add(job.Id);
             }
-
-            _waiting.AddLast(job.Id);
+            else
+            {
+                _waiting.AddLast(job.Id);
+            }
         }
     }
 
     public int WaitingJobs => _waiting.Count;
 
     public int RunningJobs => _active.Count - _waiting.Count;
+
+    public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
     public int IdleSlots => _workers.Values.Sum(w => w.FreeSlots);
 
@@ -103,14 +109,19 @@ public sealed class Scheduler
         var foreign = 0;
         foreach (var running in hello.Running)
         {
-            if (_active.TryGetValue(running.JobId, out var job) && job.State == JobState.Running
-                && job.WorkerId == worker.Id && job.Attempts == running.Attempt)
+            if (IsLease(worker.Id, running.JobId, running.Attempt, out var job, includeCancelling: true))
             {
                 worker.Running.Add(job.Id);
+                _orphans.Remove(job.Id);
             }
             else
             {
                 foreign++;
+                if (_store.Get(running.JobId) is { State: JobState.Cancelled })
+                {
+                    // Cancelled while we could not reach its worker: stop it now.
+                    _effects.Add(new SchedulerEffect(peer, 0, new CancelJob(running.JobId, running.Attempt)));
+                }
             }
         }
 
@@ -121,8 +132,11 @@ public sealed class Scheduler
         return isNew;
     }
 
-    /// <summary>A worker said goodbye or was lost: its slots go away and its running jobs go back to the front.</summary>
-    public void WorkerGone(string workerId)
+    /// <summary>
+    /// A worker said goodbye (<paramref name="dead"/> false) or fell silent: its slots go away and its running jobs go
+    /// back to the front of the queue, or fail once they have used up their attempts.
+    /// </summary>
+    public void WorkerGone(string workerId, bool dead = false, DateTimeOffset? now = null)
     {
         if (!_workers.Remove(workerId, out var worker))
         {
@@ -132,15 +146,14 @@ public sealed class Scheduler
         _idle.Remove(worker);
         foreach (var jobId in worker.Running.OrderDescending())
         {
+            if (_cancelling.Remove(jobId))
+            {
+                continue; // already ended as Cancelled
+            }
+
             if (_active.TryGetValue(jobId, out var job))
             {
-                job.State = JobState.Waiting;
-                job.WorkerId = null;
-                job.WorkerHost = null;
-                job.Pid = null;
-                job.StartedAt = null;
-                _store.Update(job);
-                _waiting.AddFirst(jobId);
+                Requeue(job, dead, now ?? DateTimeOffset.UtcNow);
             }
         }
 
@@ -162,11 +175,22 @@ public sealed class Scheduler
     }
 
     /// <summary>True when output from this worker and lease belongs to the job (fencing).</summary>
-    public bool AcceptsOutput(string workerId, long jobId, int attempt) => IsCurrentLease(workerId, jobId, attempt, out _);
+    public bool AcceptsOutput(string workerId, long jobId, int attempt) => IsLease(workerId, jobId, attempt, out _, includeCancelling: true);
 
     /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
     public JobInfo? JobFinished(JobFinished finished)
     {
+        if (_cancelling.TryGetValue(finished.JobId, out var killed) && killed.WorkerId == finished.WorkerId && killed.Attempts == finished.Attempt)
+        {
+            // The kill was confirmed: the job already ended as Cancelled; only the slot comes back.
+            _cancelling.Remove(finished.JobId);
+            killed.ExitCode = finished.ExitCode;
+            killed.StartedAt = finished.StartedAt ?? killed.StartedAt;
+            _store.Update(killed);
+            FreeSlot(finished.WorkerId, killed.Id);
+            return killed;
+        }
+
         if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
         {
             // A job we did not know it ran has ended: its slot is free again.
@@ -196,19 +220,24 @@ public sealed class Scheduler
             _store.Counters.FinishedJobs++;
         }
 
-        if (_workers.TryGetValue(finished.WorkerId, out var worker))
-        {
-            worker.Running.Remove(job.Id);
-            RefreshIdle(worker);
-        }
-
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {
             _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice(job)));
         }
 
-        Dispatch();
+        FreeSlot(finished.WorkerId, job.Id);
         return job;
+    }
+
+    private void FreeSlot(string workerId, long jobId)
+    {
+        if (_workers.TryGetValue(workerId, out var worker))
+        {
+            worker.Running.Remove(jobId);
+            RefreshIdle(worker);
+        }
+
+        Dispatch();
     }
 
     /// <summary>Registers a watch; returns the watched jobs that already ended and the unknown ids.</summary>
@@ -243,7 +272,7 @@ public sealed class Scheduler
         _watches.RemovePeer(peer);
         foreach (var worker in _workers.Values.Where(w => w.Peer == peer).ToList())
         {
-            WorkerGone(worker.Id);
+            WorkerGone(worker.Id, dead: true);
         }
     }
 
@@ -254,50 +283,16 @@ public sealed class Scheduler
         return new JobsReply(jobs, unknown);
     }
 
-    public JobInfo? GetJob(long id) => _store.Get(id);
+    /// <summary>The scheduler's own record of an active job (the one it mutates), else the stored one.</summary>
+    public JobInfo? GetJob(long id) => _active.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id) ?? _store.Get(id);
 
     public IReadOnlyList<WorkerInfo> GetWorkers() =>
         _workers.Values.OrderBy(w => w.ConnectedAt).Select(w => w.ToInfo()).ToList();
 
-    /// <summary>Tells idle workers (and/or the named ones) to exit; they get no more jobs from now on.</summary>
-    public StopWorkersReply StopWorkers(bool idle, IReadOnlyList<string>? ids, bool drain)
-    {
-        var chosen = new List<WorkerEntry>();
-        if (idle)
-        {
-            chosen.AddRange(_workers.Values.Where(w => w.Running.Count == 0));
-        }
+    private bool IsCurrentLease(string workerId, long jobId, int attempt, out JobInfo job) =>
+        IsLease(workerId, jobId, attempt, out job, includeCancelling: false);
 
-        var unknown = new List<string>();
-        foreach (var id in ids ?? [])
-        {
-            if (_workers.TryGetValue(id, out var worker))
-            {
-                chosen.Add(worker);
-            }
-            else
-            {
-                unknown.Add(id);
-            }
-        }
-
-        var stopped = new List<WorkerInfo>();
-        foreach (var worker in chosen.Distinct())
-        {
-            worker.Stopping = true;
-            _idle.Remove(worker);
-            _effects.Add(new SchedulerEffect(worker.Peer, 0, new ShutdownWorker(drain)));
-            stopped.Add(worker.ToInfo());
-            if (worker.Running.Count == 0)
-            {
-                _workers.Remove(worker.Id);
-            }
-        }
-
-        return new StopWorkersReply(stopped, unknown);
-    }
-
-    private bool IsCurrentLease(string workerId, long jobId, int attempt, out JobInfo job)
+    private bool IsLease(string workerId, long jobId, int attempt, out JobInfo job, bool includeCancelling)
     {
         // Fencing: only the worker holding the current lease may change a running job.
         if (_active.TryGetValue(jobId, out job!) && job.State == JobState.Running && job.WorkerId == workerId
@@ -306,7 +301,7 @@ public sealed class Scheduler
             return true;
         }
 
-        return false;
+        return includeCancelling && _cancelling.TryGetValue(jobId, out job!) && job.WorkerId == workerId && job.Attempts == attempt;
     }
 
     private void RefreshIdle(WorkerEntry worker)

@@ -153,7 +153,21 @@ public sealed class GoqWorker : IDisposable
                     _options.Log($"the server asked this worker to exit{(shutdown.Drain ? " after its jobs" : "")}");
                     BeginExit(shutdown.Drain);
                     break;
-                case WorkerHelloReply:
+                case CancelJob cancel:
+                    if (_running.TryGetValue(cancel.JobId, out var target) && target.Attempt == cancel.Attempt)
+                    {
+                        _options.Log($"cancelling job {cancel.JobId}");
+                        target.Cancel.Cancel();
+                    }
+
+                    break;
+                case WorkerHelloReply reply:
+                    // The server's heartbeat wins: it is the one that decides when we count as dead.
+                    if (reply.HeartbeatMs > 0 && reply.HeartbeatMs != _heartbeat.Interval)
+                    {
+                        _heartbeat.Interval = Math.Max(100, reply.HeartbeatMs);
+                    }
+
                     break;
                 default:
                     _options.Log($"ignored an unexpected {envelope.Body.GetType().Name}");

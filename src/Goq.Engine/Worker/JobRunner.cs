@@ -75,13 +75,21 @@ public sealed class JobRunner(JobRunnerOptions options)
         onStarted(pid, startedAt);
 
         var cancelled = false;
+        var timedOut = false;
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        if (spec.TimeoutSec is > 0 and var seconds)
+        {
+            limit.CancelAfter(TimeSpan.FromSeconds(seconds));
+        }
+
         try
         {
-            await process.Exited.WaitAsync(cancel).ConfigureAwait(false);
+            await process.Exited.WaitAsync(limit.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            cancelled = true;
+            cancelled = cancel.IsCancellationRequested;
+            timedOut = !cancelled;
             process.KillTree();
         }
 
@@ -97,6 +105,11 @@ public sealed class JobRunner(JobRunnerOptions options)
         }
 
         var finishedAt = DateTimeOffset.UtcNow;
+        if (timedOut)
+        {
+            return Fail($"timed out after {spec.TimeoutSec} s; its process tree was killed", pid, startedAt, exitCode);
+        }
+
         if (cancelled)
         {
             Emit(OutputStream.Stderr, "goq: the job was cancelled; its process tree was killed");

@@ -16,6 +16,8 @@ public sealed class MessageRoundTripTests
         CapturedEnvironment = new Dictionary<string, string> { ["A"] = "1" },
         Environment = new Dictionary<string, string> { ["B"] = "2" },
         SubmittedBy = "me@host",
+        TimeoutSec = 60,
+        MaxAttempts = 5,
     };
 
     private static readonly JobInfo Job = new()
@@ -69,6 +71,12 @@ public sealed class MessageRoundTripTests
         new ShutdownWorker(true),
         new StopWorkers(true, ["w"], false),
         new StopWorkersReply([new WorkerInfo { Id = "w" }], ["x"]),
+        new CancelJobs([1, 2]),
+        new CancelJobsReply([Job], [Job], [3]),
+        new CancelJob(7, 2),
+        new RemoveJobs([1], [JobState.Completed]),
+        new RemoveJobs(null, null),
+        new RemoveJobsReply([1], [2], [3]),
     };
 
     [Theory]

@@ -10,25 +10,46 @@ internal sealed class Cluster : IDisposable
 {
     private readonly List<GoqWorker> _workers = [];
 
-    public Cluster()
+    public Cluster(int heartbeatMs = 5000, bool durable = false)
     {
         Home = new TempDir();
-        Server = new GoqServer(new GoqServerOptions { BindEndpoint = "tcp://127.0.0.1:0", Home = Home.Path, Log = Log }, new InMemoryJobStore());
-        Server.Start();
+        HeartbeatMs = heartbeatMs;
+        Durable = durable;
+        Server = StartServer("tcp://127.0.0.1:0");
         Client = new GoqClient(Server.Endpoint);
     }
 
+    public int HeartbeatMs { get; }
+
+    public bool Durable { get; }
+
+    public string DatabasePath => Home.Combine("goq.db");
+
     public TempDir Home { get; }
 
-    public GoqServer Server { get; }
+    public GoqServer Server { get; private set; }
 
-    public GoqClient Client { get; }
+    public GoqClient Client { get; private set; }
 
     public List<string> LogLines { get; } = [];
 
+    /// <summary>Stops the server and starts a new one on the same port (and, when durable, the same database).</summary>
+    public void RestartServer(bool newClient = true)
+    {
+        var endpoint = Server.Endpoint;
+        Server.Dispose();
+        Server = StartServer(endpoint);
+        if (newClient)
+        {
+            // A request sent while the server was away may be lost with the old connection; start afresh.
+            Client.Dispose();
+            Client = new GoqClient(endpoint);
+        }
+    }
+
     public GoqWorker AddWorker(int slots = 2, bool oneShot = false)
     {
-        var worker = new GoqWorker(new GoqWorkerOptions { Endpoint = Server.Endpoint, Slots = slots, OneShot = oneShot, HeartbeatMs = 1000, Log = Log });
+        var worker = new GoqWorker(new GoqWorkerOptions { Endpoint = Server.Endpoint, Slots = slots, OneShot = oneShot, HeartbeatMs = Math.Min(1000, HeartbeatMs), Log = Log });
         worker.Start();
         _workers.Add(worker);
         return worker;
@@ -75,8 +96,20 @@ internal sealed class Cluster : IDisposable
 
         Client.Dispose();
         Server.Dispose();
+        _stores.ForEach(s => s.Dispose());
         Home.Dispose();
     }
+
+    private GoqServer StartServer(string endpoint)
+    {
+        IJobStore store = Durable ? new SqliteJobStore(DatabasePath) : new InMemoryJobStore();
+        var server = new GoqServer(new GoqServerOptions { BindEndpoint = endpoint, Home = Home.Path, HeartbeatMs = HeartbeatMs, Log = Log }, store);
+        _stores.Add(store);
+        server.Start();
+        return server;
+    }
+
+    private readonly List<IJobStore> _stores = [];
 
     private void Log(string line)
     {

@@ -1,0 +1,18 @@
+namespace Goq.Server;
+
+/// <summary>The scheduler's clocks: how long to wait for workers after a restart, and when a silent worker is dead.</summary>
+public sealed record SchedulerOptions
+{
+    /// <summary>After a restart, how long running jobs wait for their worker to re-announce them before re-queueing.</summary>
+    public TimeSpan RestartGrace { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>A worker not heard from for this long is dead; its jobs go back to the front of the queue.</summary>
+    public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Defaults derived from the heartbeat: dead after three missed heartbeats, grace of three heartbeats.</summary>
+    public static SchedulerOptions FromHeartbeat(TimeSpan heartbeat) => new()
+    {
+        RestartGrace = heartbeat * 3,
+        DeadAfter = heartbeat * 3,
+    };
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using Goq.Protocol;
+using Goq.Tests.Support;
+
+namespace Goq.Tests.Integration;
+
+public sealed class FaultToleranceTests : IDisposable
+{
+    private readonly Cluster _cluster = new(heartbeatMs: 300, durable: true);
+
+    private JobSpec Spec(string command, int maxAttempts = 3, int? timeoutSec = null) =>
+        new() { Kind = JobKind.Shell, Command = command, WorkingDirectory = _cluster.Home.Path, MaxAttempts = maxAttempts, TimeoutSec = timeoutSec };
+
+    [Fact]
+    public async Task SilentWorker_IsDeclaredDead_ItsJobRunsElsewhere_AndItsLateReportIsIgnored()
+    {
+        using var deaf = new DeafWorker(_cluster.Server.Endpoint);
+        await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.WaitingWorkers == 1, what: "the deaf worker to register");
+        var job = (await _cluster.Client.SubmitAsync([Spec("echo done")]))[0];
+        var dispatch = deaf.ReceiveDispatch(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, dispatch.Attempt);
+
+        _cluster.AddWorker(slots: 1);
+        var done = await _cluster.WaitForAsync(job.Id);
+        Assert.True(JobState.Completed == done.State, string.Join("\n", _cluster.LogLines.ToArray()));
+        Assert.Equal(2, done.Attempts);
+        Assert.NotEqual("deaf", done.WorkerId);
+        Assert.True((await _cluster.Client.GetStatusAsync()).DeadWorkerResubmits >= 1);
+
+        // The presumed-dead worker wakes up and reports attempt 1: fencing ignores it.
+        deaf.Send(new JobFinished("deaf", job.Id, 1, JobState.Failed, 9, "late", null, DateTimeOffset.UtcNow));
+        deaf.Send(new JobOutput("deaf", job.Id, 1, [new OutputLine(OutputStream.Stdout, "late line")]));
+        await Wait.UntilAsync(() => _cluster.LogLines.ToArray().Any(l => l.Contains("stale report", StringComparison.Ordinal)), what: "the stale report to be logged");
+        var after = (await _cluster.Client.GetJobsAsync([job.Id], null)).Jobs[0];
+        Assert.Equal(JobState.Completed, after.State);
+        Assert.Equal(0, after.ExitCode);
+        Assert.Equal(["done"], File.ReadAllLines(after.OutputPath!));
+        Assert.Equal(1, (await _cluster.Client.GetStatusAsync()).FinishedJobs);
+    }
+
+    [Fact]
+    public async Task JobThatKeepsLosingItsWorker_FailsAfterMaxAttempts()
+    {
+        using var deaf = new DeafWorker(_cluster.Server.Endpoint);
+        var job = (await _cluster.Client.SubmitAsync([Spec("true", maxAttempts: 1)]))[0];
+        deaf.ReceiveDispatch(TimeSpan.FromSeconds(10));
+        var done = await _cluster.WaitForAsync(job.Id);
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("MaxAttempts 1", done.Reason);
+    }
+
+    [Fact]
+    public async Task CancellingARunningJob_KillsItsTree_KeepsItsOutput_AndTheWorkerCarriesOn()
+    {
+        _cluster.AddWorker(slots: 1);
+        var job = (await _cluster.Client.SubmitAsync([Spec("echo before; sleep 303 & sleep 304; echo never")]))[0];
+        var running = await Wait.UntilAsync(() => _cluster.Client.GetJobsAsync([job.Id], null), r => r.Jobs[0].Pid is not null && File.Exists(r.Jobs[0].OutputPath), what: "the job to start and write");
+        var pid = running.Jobs[0].Pid!.Value;
+
+        var watch = Stopwatch.StartNew();
+        var reply = await _cluster.Client.CancelAsync([job.Id, 999]);
+        Assert.Equal(job.Id, Assert.Single(reply.Cancelled).Id);
+        Assert.Equal(999, Assert.Single(reply.Unknown));
+        var done = await _cluster.WaitForAsync(job.Id);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.Equal(JobState.Cancelled, done.State);
+
+        await Wait.UntilAsync(() => !ProcessExists(pid), 5000, "the job's process to be gone");
+        await Wait.UntilAsync(() => !File.ReadAllText("/proc/loadavg").Length.Equals(0) && NoSleepLeft(), 5000, "the job's children to be gone");
+        Assert.Contains("before", File.ReadAllLines(done.OutputPath!));
+        var status = await _cluster.Client.GetStatusAsync();
+        Assert.Equal(1, status.CancelledJobs);
+
+        var next = await _cluster.RunAsync(Spec("echo alive"));
+        Assert.Equal(JobState.Completed, next.State);
+
+        var again = await _cluster.Client.CancelAsync([job.Id]);
+        Assert.Empty(again.Cancelled);
+        Assert.Single(again.AlreadyEnded);
+    }
+
+    [Fact]
+    public async Task CancellingAWaitingJob_EndsItAtOnce_AndTellsWaiters()
+    {
+        var job = (await _cluster.Client.SubmitAsync([Spec("true")]))[0];
+        var waiter = _cluster.WaitForAsync(job.Id);
+        await _cluster.Client.CancelAsync([job.Id]);
+        var done = await waiter;
+        Assert.Equal(JobState.Cancelled, done.State);
+        Assert.Equal(1, (await _cluster.Client.GetStatusAsync()).CancelledJobs);
+        _cluster.AddWorker(slots: 1);
+        await _cluster.WaitForIdleSlotsAsync(1);
+        Assert.Equal(JobState.Cancelled, (await _cluster.Client.GetJobsAsync([job.Id], null)).Jobs[0].State);
+    }
+
+    [Fact]
+    public async Task Timeout_KillsTheJob_AndFailsItWithAReason()
+    {
+        _cluster.AddWorker(slots: 1);
+        var watch = Stopwatch.StartNew();
+        var done = await _cluster.RunAsync(Spec("sleep 1000", timeoutSec: 1));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains("timed out after 1 s", done.Reason);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsWaitingJobsInOrder_AndNeverReusesIds()
+    {
+        var jobs = await _cluster.Client.SubmitAsync([Spec("echo a"), Spec("echo b"), Spec("echo c")]);
+        _cluster.RestartServer();
+        var status = await _cluster.Client.GetStatusAsync();
+        Assert.Equal(4, status.NextJobId);
+        Assert.Equal(3, status.WaitingJobs);
+        var more = await _cluster.Client.SubmitAsync([Spec("echo d")]);
+        Assert.Equal(4, more[0].Id);
+
+        _cluster.AddWorker(slots: 1);
+        var done = new List<long>();
+        Assert.True(await _cluster.Client.WaitAsync([1, 2, 3, 4], false, TimeSpan.FromSeconds(30), e => done.Add(e.Id)));
+        Assert.Equal([1L, 2L, 3L, 4L], done);
+    }
+
+    [Fact]
+    public async Task RestartWhileAWorkerRunsAJob_TheJobIsNotRunAgain_AndItsResultIsTakenOnce()
+    {
+        _cluster.AddWorker(slots: 1);
+        var marker = _cluster.Home.Combine("runs");
+        var job = (await _cluster.Client.SubmitAsync([Spec($"echo run >> {marker}; sleep 2; echo finished")]))[0];
+        await Wait.UntilAsync(() => File.Exists(marker), what: "the job to start");
+        _cluster.RestartServer();
+
+        var done = await _cluster.WaitForAsync(job.Id);
+        Assert.Equal(JobState.Completed, done.State);
+        Assert.Equal(1, done.Attempts);
+        Assert.Equal(["run"], File.ReadAllLines(marker));
+        Assert.Equal(0, (await _cluster.Client.GetStatusAsync()).DeadWorkerResubmits);
+    }
+
+    [Fact]
+    public async Task ReceivedOutput_KeepsItsStreams_AfterARestart()
+    {
+        _cluster.AddWorker(slots: 1);
+        var job = await _cluster.RunAsync(Spec("echo out; sleep 0.2; echo err >&2"));
+        _cluster.RestartServer();
+        var lines = await _cluster.OutputAsync(job.Id);
+        Assert.Equal([new(OutputStream.Stdout, "out"), new(OutputStream.Stderr, "err")], lines);
+    }
+
+    [Fact]
+    public async Task Remove_ForgetsEndedJobs_ButNotActiveOnes()
+    {
+        _cluster.AddWorker(slots: 1);
+        var done = await _cluster.RunAsync(Spec("true"));
+        var waiting = (await _cluster.Client.SubmitAsync([Spec("sleep 30")]))[0];
+        var reply = await _cluster.Client.RemoveAsync([done.Id, waiting.Id, 999], null);
+        Assert.Equal([done.Id], reply.Removed);
+        Assert.Equal([waiting.Id], reply.StillActive);
+        Assert.Equal([999L], reply.Unknown);
+        Assert.Equal([waiting.Id], (await _cluster.Client.GetJobsAsync(null, null)).Jobs.Select(j => j.Id));
+        await _cluster.Client.CancelAsync([waiting.Id]);
+    }
+
+    private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
+
+    private static bool NoSleepLeft() =>
+        !Directory.EnumerateDirectories("/proc").Any(d =>
+        {
+            try
+            {
+                var cmd = File.ReadAllText(Path.Combine(d, "cmdline"));
+                return cmd is "sleep\0303\0" or "sleep\0304\0";
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
+
+    public void Dispose() => _cluster.Dispose();
+}

@@ -1,0 +1,42 @@
+using Goq.Protocol;
+using Goq.Transport;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Goq.Tests.Support;
+
+/// <summary>goq's deafworker: announces itself once, takes a job, then never says anything again (until told to).</summary>
+internal sealed class DeafWorker : IDisposable
+{
+    private readonly DealerSocket _socket = new();
+
+    public DeafWorker(string endpoint, string id = "deaf")
+    {
+        Id = id;
+        _socket.Options.Linger = TimeSpan.Zero;
+        _socket.Connect(endpoint);
+        Send(new WorkerHello(id, "deafhost", 1, 1, [], "test", false));
+    }
+
+    public string Id { get; }
+
+    /// <summary>Waits for the server to hand us a job.</summary>
+    public DispatchJob ReceiveDispatch(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var message = new NetMQMessage();
+            if (_socket.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message) && Frames.Decode(message, 0).Body is DispatchJob dispatch)
+            {
+                return dispatch;
+            }
+        }
+
+        throw new TimeoutException("no job was dispatched to the deaf worker");
+    }
+
+    public void Send(GoqMessage message) => _socket.SendMultipartMessage(Frames.ToServer(message));
+
+    public void Dispose() => _socket.Dispose();
+}
