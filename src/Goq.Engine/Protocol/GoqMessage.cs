@@ -34,6 +34,7 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(ShutdownWorker), "shutdown-worker")]
 [JsonDerivedType(typeof(StopWorkers), "stop-workers")]
 [JsonDerivedType(typeof(StopWorkersReply), "stop-workers-reply")]
+[JsonDerivedType(typeof(JobFinishedAck), "finished-ack")]
 [JsonDerivedType(typeof(CancelJobs), "cancel")]
 [JsonDerivedType(typeof(CancelJobsReply), "cancel-reply")]
 [JsonDerivedType(typeof(CancelJob), "cancel-job")]

@@ -13,7 +13,7 @@ namespace Goq.Server;
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
 /// dispatches, so an acknowledgement never leaves before the state it reports is stored (group commit).
 /// </summary>
-public sealed class GoqServer : IDisposable
+public sealed partial class GoqServer : IDisposable
 {
     private const int MaxBatch = 2048;
     private const int MaxOutputPage = 4096;
@@ -240,108 +240,6 @@ public sealed class GoqServer : IDisposable
             {
                 Reply(peer, envelope.Rid, new ErrorReply(GoqErrorIds.ServerError, ex.Message));
             }
-        }
-    }
-
-    private void Apply(PeerId peer, Envelope envelope)
-    {
-        var now = DateTimeOffset.UtcNow;
-        var rid = envelope.Rid;
-        switch (envelope.Body)
-        {
-            case SubmitJobs submit:
-                var error = JobSpecValidator.Validate(submit.Jobs);
-                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(submit.Jobs, now)) : new ErrorReply(GoqErrorIds.InvalidJobSpec, error));
-                break;
-            case GetJobs get:
-                Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States));
-                break;
-            case GetServerStatus:
-                Reply(peer, rid, new ServerStatusReply(Status()));
-                break;
-            case GetWorkers:
-                Reply(peer, rid, new WorkersReply(_scheduler.GetWorkers()));
-                break;
-            case WatchJobs watch:
-                Reply(peer, rid, _scheduler.Watch(peer, rid, watch.Ids));
-                break;
-            case UnwatchJobs unwatch:
-                _scheduler.Unwatch(peer, unwatch.WatchRid);
-                break;
-            case ReadOutput read:
-                Reply(peer, rid, ReadOutput(read));
-                break;
-            case CancelJobs cancel:
-                Reply(peer, rid, _scheduler.Cancel(cancel.Ids ?? [], now));
-                break;
-            case RemoveJobs remove:
-                Reply(peer, rid, _scheduler.Remove(remove.Ids, remove.States));
-                break;
-            case StopWorkers stop:
-                Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
-                break;
-            case ShutdownServer:
-                _options.Log("shutdown requested");
-                Reply(peer, rid, new Ack());
-                _stopRequested = true;
-                break;
-            case WorkerHello hello:
-                if (_scheduler.WorkerHello(peer, hello, now))
-                {
-                    _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
-                    Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs));
-                }
-
-                break;
-            case WorkerBye bye:
-                _options.Log($"worker {bye.WorkerId} left");
-                _scheduler.WorkerGone(bye.WorkerId, dead: false, now);
-                break;
-            case JobStarted started:
-                _scheduler.JobStarted(started);
-                break;
-            case JobOutput output:
-                AppendOutput(output);
-                break;
-            case JobFinished finished:
-                if (_scheduler.JobFinished(finished) is { } job)
-                {
-                    if (_output.Close(job.Id) is { } index)
-                    {
-                        _store.SaveOutputIndex(job.Id, index);
-                    }
-                }
-                else
-                {
-                    _options.Log($"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}");
-                }
-
-                break;
-            default:
-                _droppedMalformed++;
-                _options.Log($"dropped an unexpected {envelope.Body.GetType().Name}");
-                break;
-        }
-    }
-
-    private void AppendOutput(JobOutput output)
-    {
-        if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job)
-        {
-            return;
-        }
-
-        try
-        {
-            var before = job.OutputPath;
-            if (_output.Append(job, output.Lines) != before)
-            {
-                _store.Update(job); // the output path is part of the job's record
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            _options.Log($"job {job.Id}: writing output failed: {ex.Message}");
         }
     }
 

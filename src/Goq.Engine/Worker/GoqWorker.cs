@@ -23,6 +23,7 @@ public sealed class GoqWorker : IDisposable
     private readonly NetMQTimer _flush;
     private readonly NetMQPoller _poller;
     private readonly Dictionary<long, RunningJob> _running = new();
+    private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _exiting;
     private bool _drain;
@@ -47,7 +48,7 @@ public sealed class GoqWorker : IDisposable
         };
         _heartbeat = new NetMQTimer(options.HeartbeatMs);
         // The heartbeat is the full announcement, so a server that restarted (or lost us) learns who we are from it.
-        _heartbeat.Elapsed += (_, _) => Send(Hello());
+        _heartbeat.Elapsed += (_, _) => Heartbeat();
         _flush = new NetMQTimer(options.OutputFlushMs);
         _flush.Elapsed += (_, _) => FlushAll();
         _poller = new NetMQPoller { _dealer, _inbox, _heartbeat, _flush };
@@ -106,6 +107,15 @@ public sealed class GoqWorker : IDisposable
     private WorkerHello Hello() => new(Id, Environment.MachineName, Environment.ProcessId, Math.Max(1, _options.Slots),
         RunningRefs(), GoqVersion.Current, _options.OneShot);
 
+    private void Heartbeat()
+    {
+        Send(Hello());
+        foreach (var report in _unacked.Values)
+        {
+            Send(report); // not yet acknowledged: perhaps lost with a server that went down
+        }
+    }
+
     private List<RunningJobRef> RunningRefs() => _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt)).ToList();
 
     private void RunLoop()
@@ -152,6 +162,9 @@ public sealed class GoqWorker : IDisposable
                 case ShutdownWorker shutdown:
                     _options.Log($"the server asked this worker to exit{(shutdown.Drain ? " after its jobs" : "")}");
                     BeginExit(shutdown.Drain);
+                    break;
+                case JobFinishedAck ack:
+                    _unacked.Remove((ack.JobId, ack.Attempt));
                     break;
                 case CancelJob cancel:
                     if (_running.TryGetValue(cancel.JobId, out var target) && target.Attempt == cancel.Attempt)
@@ -218,7 +231,9 @@ public sealed class GoqWorker : IDisposable
         _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
         if (!(_exiting && !_drain))
         {
-            Send(new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt));
+            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt);
+            _unacked[(job.JobId, job.Attempt)] = report;
+            Send(report);
         }
 
         if (_options.OneShot && !_exiting)

@@ -138,6 +138,24 @@ public sealed class FaultToleranceTests : IDisposable
     }
 
     [Fact]
+    public async Task AReportSentWhileTheServerWasDown_ReachesItAfterItRestarts_AndTheJobIsNotRunAgain()
+    {
+        _cluster.AddWorker(slots: 1);
+        var marker = _cluster.Home.Combine("runs");
+        var job = (await _cluster.Client.SubmitAsync([Spec($"echo run >> {marker}")]))[0];
+        var endpoint = _cluster.Server.Endpoint;
+        await Wait.UntilAsync(() => File.Exists(marker), what: "the job to run");
+        _cluster.Server.Dispose(); // the report is sent (or lost) while nobody listens
+        await Wait.UntilAsync(() => _cluster.LogLines.ToArray().Any(l => l.Contains($"done with job {job.Id}", StringComparison.Ordinal)), what: "the worker to finish the job");
+        _cluster.RestartServer();
+
+        var done = await _cluster.WaitForAsync(job.Id);
+        Assert.Equal(JobState.Completed, done.State);
+        Assert.Equal(1, done.Attempts);
+        Assert.Equal(["run"], File.ReadAllLines(marker));
+    }
+
+    [Fact]
     public async Task ReceivedOutput_KeepsItsStreams_AfterARestart()
     {
         _cluster.AddWorker(slots: 1);

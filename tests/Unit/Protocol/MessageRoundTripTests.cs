@@ -71,6 +71,7 @@ public sealed class MessageRoundTripTests
         new ShutdownWorker(true),
         new StopWorkers(true, ["w"], false),
         new StopWorkersReply([new WorkerInfo { Id = "w" }], ["x"]),
+        new JobFinishedAck(7, 1),
         new CancelJobs([1, 2]),
         new CancelJobsReply([Job], [Job], [3]),
         new CancelJob(7, 2),
