@@ -18,6 +18,9 @@ public sealed class ServerStatus
 
     public int Workers { get; set; }
 
+    /// <summary>Jobs somebody is waiting for (Wait-GoqJob).</summary>
+    public int WatchedJobs { get; set; }
+
     public long FinishedJobs { get; set; }
 
     public long CancelledJobs { get; set; }

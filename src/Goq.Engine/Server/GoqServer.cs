@@ -265,6 +265,7 @@ public sealed partial class GoqServer : IDisposable
         WaitingJobs = _scheduler.WaitingJobs,
         WaitingWorkers = _scheduler.IdleSlots,
         Workers = _scheduler.WorkerCount,
+        WatchedJobs = _scheduler.WatchedJobs,
         FinishedJobs = _store.Counters.FinishedJobs,
         CancelledJobs = _store.Counters.CancelledJobs,
         NextJobId = _store.NextJobId,

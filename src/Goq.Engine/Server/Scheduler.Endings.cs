@@ -58,8 +58,9 @@ public sealed partial class Scheduler
     {
         var terminal = (states ?? [JobState.Completed, JobState.Failed, JobState.Cancelled]).Where(s => s.IsTerminal()).ToList();
         var found = _store.Query(ids, null);
-        var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State) && !_cancelling.ContainsKey(j.Id)).Select(j => j.Id).ToList();
-        var stillActive = ids is null ? [] : found.Where(j => !j.State.IsTerminal() || _cancelling.ContainsKey(j.Id)).Select(j => j.Id).ToList();
+        // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
+        var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();
+        var stillActive = ids is null ? [] : found.Where(j => !j.State.IsTerminal()).Select(j => j.Id).ToList();
         var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
         var removed = candidates.Count == 0 ? [] : _store.Remove(candidates);
         return new RemoveJobsReply(removed, stillActive, unknown);

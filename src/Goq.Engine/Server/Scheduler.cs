@@ -52,6 +52,8 @@ public sealed partial class Scheduler
 
     public int WorkerCount => _workers.Count;
 
+    public int WatchedJobs => _watches.Count;
+
     /// <summary>Returns and clears the messages produced since the last call; send them after the commit.</summary>
     public IReadOnlyList<SchedulerEffect> TakeEffects()
     {

@@ -1,0 +1,106 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $env:GOQ_HEARTBEAT_SEC = '1' # dead workers and restart grace in seconds, not tens of seconds
+}
+AfterAll { $env:GOQ_HEARTBEAT_SEC = $null }
+
+Describe 'Nothing accepted is lost' {
+    BeforeEach {
+        $goqHome = New-GoqTestHome
+        $env:GOQ_HOME = $goqHome
+        $work = Join-Path $goqHome 'work'
+        New-Item -ItemType Directory $work | Out-Null
+        Push-Location $work
+        Start-GoqServer | Out-Null
+    }
+    AfterEach {
+        Pop-Location
+        Remove-GoqTestHome $goqHome
+        $env:GOQ_HOME = $null
+    }
+
+    It 'runs every acknowledged job exactly once when the server is killed -9 mid-run and restarted' {
+        $workers = @(Start-GoqWorker -Slots 2; Start-GoqWorker -Slots 2)
+        $marker = Join-Path $work 'runs.txt'
+        $jobs = 1..1000 | ForEach-Object { "echo $_ >> '$marker'" } | Submit-GoqJob
+        $jobs | Should -HaveCount 1000
+        $killAt = Get-Random -Minimum 50 -Maximum 600
+        Wait-Until { (Test-Path $marker) -and @(Get-Content $marker).Count -ge $killAt } -TimeoutSec 60 -Because "$killAt jobs to run"
+        $serverPid = (Get-GoqServer).ServerPid
+        Stop-Process -Id $serverPid -Force # kill -9: no goodbye, no final save
+        Wait-Until { -not (Test-ProcessAlive $serverPid) } -Because 'the server to die'
+
+        Start-GoqServer | Out-Null
+        $done = $jobs | Wait-GoqJob -Timeout 120
+        $done | Should -HaveCount 1000
+        $done.State | Sort-Object -Unique | Should -Be 'Completed'
+        $runs = Get-Content $marker | Group-Object | Where-Object Count -NE 1
+        $runs | Should -BeNullOrEmpty -Because 'no job may run twice'
+        @(Get-Content $marker).Count | Should -Be 1000
+        (Get-GoqJob).Count | Should -Be 1000
+        (Submit-GoqJob 'true').Id | Should -Be 1001 -Because 'ids are never reused'
+    }
+
+    It 're-queues the job of a worker killed -9, completes it on another worker, and counts the resubmit' {
+        $first = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'echo started; sleep 2; echo finished'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        (Get-GoqJob $job.Id).WorkerId | Should -Be $first.Id
+        $orphan = (Get-GoqJob $job.Id).Pid
+        Stop-Process -Id $first.Pid -Force
+        $second = Start-GoqWorker -Slots 1
+        try {
+            $done = Wait-GoqJob $job.Id -Timeout 60
+            $done.State | Should -Be 'Completed'
+            $done.WorkerId | Should -Be $second.Id
+            $done.Attempts | Should -Be 2
+            (Get-GoqServer).DeadWorkerResubmits | Should -BeGreaterOrEqual 1
+            (Get-GoqWorker).Id | Should -Not -Contain $first.Id
+        } finally {
+            # A job outlives a worker killed with -9 (it has a session of its own): end it here.
+            Stop-Process -Id $orphan -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'keeps running and waiting jobs over a graceful restart, and does not run the running one again' {
+        $marker = Join-Path $work 'runs.txt'
+        Start-GoqWorker -Slots 1 | Out-Null
+        $running = Submit-GoqJob "echo run >> '$marker'; sleep 3; echo finished"
+        $waiting = Submit-GoqJob 'echo second'
+        Wait-Until { (Get-GoqJob $running.Id).Pid } -Because 'the first job to start'
+        $status = Get-GoqServer
+        $status.RunningJobs | Should -Be 1
+        $status.WaitingJobs | Should -Be 1
+        $status.NextJobId | Should -Be 3
+
+        Stop-GoqServer
+        Start-GoqServer | Out-Null
+        $status = Get-GoqServer
+        $status.RunningJobs | Should -Be 1
+        $status.WaitingJobs | Should -Be 1
+        $status.NextJobId | Should -Be 3
+
+        $done = $running, $waiting | Wait-GoqJob -Timeout 60
+        $done.State | Should -Be @('Completed', 'Completed')
+        (Get-GoqJob $running.Id).Attempts | Should -Be 1
+        Get-Content $marker | Should -Be 'run'
+        Receive-GoqJob $running.Id | Should -Be 'finished'
+    }
+
+    It 'keeps a waiter waiting across a server restart' {
+        Start-GoqWorker -Slots 1 | Out-Null
+        $job = Submit-GoqJob 'sleep 4; echo late'
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Wait-GoqJob -Home '$goqHome' -Id $($job.Id)")
+        $async = $ps.BeginInvoke()
+        try {
+            Wait-Until { (Get-GoqServer).WatchedJobs -eq 1 } -Because 'the waiter to register'
+            Stop-GoqServer
+            Start-GoqServer | Out-Null
+            $async.AsyncWaitHandle.WaitOne(60000) | Should -BeTrue
+            $result = $ps.EndInvoke($async)
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $result[0].State | Should -Be 'Completed'
+        } finally { $ps.Dispose() }
+    }
+}
