@@ -108,12 +108,19 @@ public sealed partial class Scheduler
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
+        worker.HelloSeq++;
         var foreign = 0;
+        var reported = new HashSet<long>();
         foreach (var running in hello.Running)
         {
             if (IsLease(worker.Id, running.JobId, running.Attempt, out var job, includeCancelling: true))
             {
-                worker.Running.Add(job.Id);
+                reported.Add(job.Id);
+                if (worker.Running.Add(job.Id))
+                {
+                    worker.DispatchedAtHello[job.Id] = worker.HelloSeq;
+                }
+
                 _orphans.Remove(job.Id);
             }
             else
@@ -124,6 +131,23 @@ public sealed partial class Scheduler
                     // Cancelled while we could not reach its worker: stop it now.
                     _effects.Add(new SchedulerEffect(peer, 0, new CancelJob(running.JobId, running.Attempt)));
                 }
+            }
+        }
+
+        // A job we handed over two announcements ago that the worker still does not list never reached it (the
+        // dispatch was lost with a dropped connection): it goes back to the front of the queue.
+        foreach (var jobId in worker.Running.Where(id => !reported.Contains(id)
+                     && worker.HelloSeq - worker.DispatchedAtHello.GetValueOrDefault(id, worker.HelloSeq) >= 2).ToList())
+        {
+            worker.Running.Remove(jobId);
+            worker.DispatchedAtHello.Remove(jobId);
+            if (_active.TryGetValue(jobId, out var lost))
+            {
+                Requeue(lost, dead: false, now);
+            }
+            else
+            {
+                _cancelling.Remove(jobId);
             }
         }
 
@@ -236,6 +260,7 @@ public sealed partial class Scheduler
         if (_workers.TryGetValue(workerId, out var worker))
         {
             worker.Running.Remove(jobId);
+            worker.DispatchedAtHello.Remove(jobId);
             RefreshIdle(worker);
         }
 
@@ -334,6 +359,7 @@ public sealed partial class Scheduler
             job.WorkerHost = worker.Host;
             _store.Update(job);
             worker.Running.Add(job.Id);
+            worker.DispatchedAtHello[job.Id] = worker.HelloSeq;
             if (worker.OneShot)
             {
                 worker.OneShotUsed = true;

@@ -116,7 +116,12 @@ public sealed class GoqWorker : IDisposable
         }
     }
 
-    private List<RunningJobRef> RunningRefs() => _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt)).ToList();
+    // Jobs whose end the server has not acknowledged are still ours: listing them keeps the server from thinking
+    // their dispatch was lost before the re-sent report reaches it.
+    private List<RunningJobRef> RunningRefs() =>
+        _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt))
+            .Concat(_unacked.Keys.Select(k => new RunningJobRef(k.JobId, k.Attempt)))
+            .ToList();
 
     private void RunLoop()
     {

@@ -216,6 +216,20 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void ADispatchTheWorkerNeverGot_IsRequeued_AfterTwoAnnouncementsWithoutIt()
+    {
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Assert.Single(Dispatches());
+        Hello("w1", slots: 1); // may have crossed the dispatch on the wire
+        Assert.Equal(JobState.Running, _scheduler.GetJob(1)!.State);
+        Hello("w1", slots: 1); // two announcements later it still does not have it: the dispatch was lost
+        var again = Assert.Single(Dispatches());
+        Assert.Equal(2, again.Job.Attempt);
+        Assert.Equal(0, _store.Counters.DeadWorkerResubmits);
+    }
+
+    [Fact]
     public void GetJobs_ReportsUnknownIds()
     {
         _scheduler.Submit([Spec()], Now);
