@@ -77,3 +77,30 @@ Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
         } finally { $ps.Dispose() }
     }
 }
+
+Describe 'The job database' {
+    It 'refuses to start on a corrupt database instead of silently starting empty' {
+        $goqHome = New-GoqTestHome
+        try {
+            $db = Join-Path $goqHome '.goq/goq.db'
+            Set-Content -Path $db -Value ('definitely not sqlite ' * 500)
+            $err = { Start-GoqServer -Home $goqHome } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqStoreUnusable,*'
+            $err.Exception.Message | Should -BeLike "*$db*"
+            (Get-Content -Raw $db) | Should -BeLike 'definitely not sqlite*'
+        } finally { Remove-GoqTestHome $goqHome }
+    }
+
+    It 'keeps NextJobId across restarts' {
+        $goqHome = New-GoqTestHome
+        try {
+            Start-GoqServer -Home $goqHome | Out-Null
+            (Submit-GoqJob -Home $goqHome 'true' -WorkingDirectory $goqHome).Id | Should -Be 1
+            (Get-GoqServer -Home $goqHome).NextJobId | Should -Be 2
+            Stop-GoqServer -Home $goqHome
+            Start-GoqServer -Home $goqHome | Out-Null
+            (Get-GoqServer -Home $goqHome).NextJobId | Should -Be 2
+            (Get-GoqJob -Home $goqHome -Id 1).State | Should -Be 'Waiting'
+        } finally { Remove-GoqTestHome $goqHome }
+    }
+}

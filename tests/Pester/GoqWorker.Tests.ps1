@@ -63,7 +63,30 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
             Test-ProcessAlive $jobPid | Should -BeFalse
             Wait-Until { @(Get-GoqWorker | Where-Object Pid -EQ $PID).Count -eq 0 } -Because 'the worker to leave'
             (Get-GoqJob $job.Id).State | Should -Be 'Waiting' # killed with its worker, so queued again
+            Stop-GoqJob $job.Id
         } finally { $ps.Dispose() }
+    }
+
+    It 'lets a busy worker finish its job with -Drain, and kills and re-queues it by default' {
+        $drained = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'sleep 2; echo drained'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        Stop-GoqWorker -Id $drained.Id -Drain
+        (Wait-GoqJob $job.Id -Timeout 30).State | Should -Be 'Completed'
+        Receive-GoqJob $job.Id | Should -Be 'drained'
+        Wait-Until { -not (Test-ProcessAlive $drained.Pid) } -Because 'the drained worker to exit'
+
+        $killed = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'sleep 30'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        $jobPid = (Get-GoqJob $job.Id).Pid
+        Stop-GoqWorker -Id $killed.Id -Force
+        Wait-Until { -not (Test-ProcessAlive $killed.Pid) } -Because 'the stopped worker to exit'
+        Test-ProcessAlive $jobPid | Should -BeFalse
+        $again = Get-GoqJob $job.Id
+        $again.State | Should -Be 'Waiting'
+        $again.Attempts | Should -Be 1
+        Stop-GoqJob $job.Id
     }
 
     It 'rejects a non-positive slot count' {

@@ -16,8 +16,11 @@ function New-GoqTestHome {
 # Every process started for a home names it on its command line: end them all, then remove the folder.
 function Remove-GoqTestHome([string] $GoqHome) {
     if (-not $GoqHome) { return }
-    try { Get-GoqWorker -Home $GoqHome | Stop-GoqWorker -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
-    try { Stop-GoqServer -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
+    if (Test-Path (Join-Path $GoqHome '.goq/server.pid')) {
+        # Only ask a server that runs: asking one that does not costs a request timeout.
+        try { Get-GoqWorker -Home $GoqHome | Stop-GoqWorker -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
+        try { Stop-GoqServer -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
+    }
     $null = Stop-GoqHomeProcess $GoqHome -GraceSec 5
     Remove-Item -Recurse -Force $GoqHome -ErrorAction SilentlyContinue
 }

@@ -13,6 +13,9 @@ public sealed class GoqConfig
 
     public int HeartbeatSec { get; set; } = GoqDefaults.HeartbeatSec;
 
+    /// <summary>Seconds of silence after which a worker is dead; unset means three heartbeats.</summary>
+    public int? DeadWorkerSec { get; set; }
+
     /// <summary>Name of the output folder under a job's working directory (goq's GOQ_ODIR).</summary>
     public string OutputDir { get; set; } = GoqDefaults.OutputDir;
 }

@@ -33,6 +33,9 @@ public sealed record GoqSettings
 
     public int HeartbeatSec { get; init; } = GoqDefaults.HeartbeatSec;
 
+    /// <summary>Seconds of silence after which a worker is dead (GOQ_DEAD_WORKER_SEC); default three heartbeats.</summary>
+    public int DeadWorkerSec { get; init; } = 3 * GoqDefaults.HeartbeatSec;
+
     public string OutputDir { get; init; } = GoqDefaults.OutputDir;
 
     public int RequestTimeoutMs { get; init; } = GoqDefaults.RequestTimeoutMs;
@@ -69,15 +72,20 @@ public sealed record GoqSettings
         return FromConfig(root, config, port);
     }
 
-    internal static GoqSettings FromConfig(string root, GoqConfig config, int? port = null) => new()
+    internal static GoqSettings FromConfig(string root, GoqConfig config, int? port = null)
     {
-        Home = root,
-        ServerHost = Env("GOQ_JSERV_IP") ?? config.ServerHost,
-        Port = port ?? EnvInt("GOQ_JSERV_PORT") ?? config.Port,
-        BindAddress = config.BindAddress,
-        HeartbeatSec = EnvInt("GOQ_HEARTBEAT_SEC") ?? config.HeartbeatSec,
-        OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
-    };
+        var heartbeat = EnvInt("GOQ_HEARTBEAT_SEC") ?? config.HeartbeatSec;
+        return new GoqSettings
+        {
+            Home = root,
+            ServerHost = Env("GOQ_JSERV_IP") ?? config.ServerHost,
+            Port = port ?? EnvInt("GOQ_JSERV_PORT") ?? config.Port,
+            BindAddress = config.BindAddress,
+            HeartbeatSec = heartbeat,
+            DeadWorkerSec = Math.Max(heartbeat + 1, EnvInt("GOQ_DEAD_WORKER_SEC") ?? config.DeadWorkerSec ?? 3 * heartbeat),
+            OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
+        };
+    }
 
     public static GoqConfig ReadConfig(string path)
     {

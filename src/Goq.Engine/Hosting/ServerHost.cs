@@ -22,6 +22,11 @@ public static class ServerHost
             Home = settings.Home,
             OutputDir = settings.OutputDir,
             HeartbeatMs = settings.HeartbeatSec * 1000,
+            Scheduler = new SchedulerOptions
+            {
+                DeadAfter = TimeSpan.FromSeconds(settings.DeadWorkerSec),
+                RestartGrace = TimeSpan.FromSeconds(settings.DeadWorkerSec),
+            },
             Log = log.Write,
         }, store);
         server.Start();
