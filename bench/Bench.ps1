@@ -7,8 +7,10 @@
     2. -Jobs trivial jobs (/bin/true, no shell) submitted in bulk through the pipeline to a local server with one
        worker of 2 slots: bulk submit rate, and end-to-end rate from the first submit to the last completion.
     3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99.
+    4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size.
+    The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
-param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000)
+param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -33,6 +35,19 @@ function Measure-SpawnRate([int] $Count) {
     $Count / $watch.Elapsed.TotalSeconds
 }
 
+# Submits $Count trivial jobs through the pipeline, waits for all, and returns the two rates.
+function Measure-Bulk([string] $GoqHome, [int] $Count) {
+    $t0 = [DateTimeOffset]::UtcNow
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $submitted = 1..$Count | ForEach-Object { '/bin/true' } | Submit-GoqJob -Home $GoqHome -ArgumentList @()
+    $submitSec = $watch.Elapsed.TotalSeconds
+    $done = $submitted | Wait-GoqJob -Home $GoqHome -Timeout 1800
+    $lastEnd = ($done | Measure-Object -Property FinishedAt -Maximum).Maximum
+    $failed = @($done | Where-Object State -NE 'Completed').Count
+    if ($done.Count -ne $Count -or $failed -gt 0) { throw "bulk run: $($done.Count) of $Count jobs ended, $failed not Completed" }
+    [pscustomobject]@{ Submit = $Count / $submitSec; EndToEnd = $Count / ($lastEnd - $t0).TotalSeconds }
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -47,37 +62,29 @@ try {
     Push-Location $goqHome
 
     # Warm up both processes (JIT, connections) so the runs below measure the steady state.
-    $null = 1..50 | ForEach-Object { '/bin/true' } | Submit-GoqJob -Home $goqHome -ArgumentList @() | Wait-GoqJob -Home $goqHome -Timeout 60
+    $null = Measure-Bulk $goqHome 50
     $null = Measure-SpawnRate 100
 
     $spawnRate = Measure-SpawnRate $Spawns
-
-    $t0 = [DateTimeOffset]::UtcNow
-    $watch = [System.Diagnostics.Stopwatch]::StartNew()
-    $submitted = 1..$Jobs | ForEach-Object { '/bin/true' } | Submit-GoqJob -Home $goqHome -ArgumentList @()
-    $submitSec = $watch.Elapsed.TotalSeconds
-    $done = $submitted | Wait-GoqJob -Home $goqHome -Timeout 600
-    $lastEnd = ($done | Measure-Object -Property FinishedAt -Maximum).Maximum
-    $endToEndSec = ($lastEnd - $t0).TotalSeconds
-    $failed = @($done | Where-Object State -NE 'Completed').Count
-    if ($done.Count -ne $Jobs -or $failed -gt 0) { throw "bulk run: $($done.Count) of $Jobs jobs ended, $failed not Completed" }
-
+    $bulk = Measure-Bulk $goqHome $Jobs
     $latencies = foreach ($i in 1..$Single) {
         $before = [DateTimeOffset]::UtcNow
         $job = Submit-GoqJob -Home $goqHome /bin/true -ArgumentList @() | Wait-GoqJob -Home $goqHome -Timeout 60
         ($job.StartedAt - $before).TotalMilliseconds
     }
+    $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
 
-    $endToEndRate = $Jobs / $endToEndSec
     [pscustomobject]@{
-        'spawn /bin/true (.NET, redirected) /s' = [math]::Round($spawnRate)
-        'bulk submit jobs/s'                   = [math]::Round($Jobs / $submitSec)
-        'end-to-end jobs/s'                    = [math]::Round($endToEndRate)
-        'end-to-end / spawn rate'              = [math]::Round($endToEndRate / $spawnRate, 2)
-        'submit-to-start p50 ms'               = [math]::Round((Get-Percentile $latencies 50), 2)
-        'submit-to-start p99 ms'               = [math]::Round((Get-Percentile $latencies 99), 2)
-        'jobs (bulk / single)'                 = "$Jobs / $Single"
-        'worker slots'                         = 2
+        'spawn /bin/true (.NET, redirected) /s'    = [math]::Round($spawnRate)
+        "bulk submit jobs/s ($Jobs)"                = [math]::Round($bulk.Submit)
+        "end-to-end jobs/s ($Jobs)"                 = [math]::Round($bulk.EndToEnd)
+        'end-to-end / spawn rate'                  = [math]::Round($bulk.EndToEnd / $spawnRate, 2)
+        "submit-to-start p50 ms ($Single single)"   = [math]::Round((Get-Percentile $latencies 50), 2)
+        "submit-to-start p99 ms ($Single single)"   = [math]::Round((Get-Percentile $latencies 99), 2)
+        "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
+        "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }
+        'worker slots'                             = 2
+        'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
     } | Format-List | Out-String
 }
 finally {
