@@ -52,8 +52,15 @@ public sealed class GoqClient : IDisposable
     /// <summary>False once a request went unanswered or the client was disposed; make a new client then.</summary>
     public bool IsUsable => Volatile.Read(ref _disposed) == 0;
 
-    public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default) =>
-        (await RequestAsync<SubmitJobsReply>(new SubmitJobs(jobs), cancel).ConfigureAwait(false)).Jobs;
+    public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default)
+    {
+        // One environment for the whole batch (the usual case) is sent once instead of once per job.
+        var shared = jobs.Count > 0 ? jobs[0].CapturedEnvironment : null;
+        var message = shared is not null && jobs.All(j => ReferenceEquals(j.CapturedEnvironment, shared))
+            ? new SubmitJobs(jobs.Select(j => j with { CapturedEnvironment = null }).ToList(), shared)
+            : new SubmitJobs(jobs);
+        return (await RequestAsync<SubmitJobsReply>(message, cancel).ConfigureAwait(false)).Jobs;
+    }
 
     public Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
         RequestAsync<JobsReply>(new GetJobs(ids, states), cancel);

@@ -14,7 +14,10 @@ public sealed partial class GoqServer
         {
             case SubmitJobs submit:
                 var error = JobSpecValidator.Validate(submit.Jobs);
-                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(submit.Jobs, now)) : new ErrorReply(GoqErrorIds.InvalidJobSpec, error));
+                var specs = error is not null || submit.SharedEnvironment is null
+                    ? submit.Jobs
+                    : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
+                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(specs, now)) : new ErrorReply(GoqErrorIds.InvalidJobSpec, error));
                 break;
             case GetJobs get:
                 Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States));

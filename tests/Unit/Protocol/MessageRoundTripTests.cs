@@ -44,6 +44,7 @@ public sealed class MessageRoundTripTests
     public static TheoryData<GoqMessage> AllMessages() => new()
     {
         new SubmitJobs([Spec]),
+        new SubmitJobs([Spec with { CapturedEnvironment = null }], new Dictionary<string, string> { ["S"] = "1" }),
         new SubmitJobsReply([Job]),
         new GetJobs([1, 2], [JobState.Waiting]),
         new GetJobs(null, null),
