@@ -29,6 +29,9 @@ public sealed class ServerStatus
 
     public long DeadWorkerResubmits { get; set; }
 
+    /// <summary>Reports from a worker that no longer held the job's lease (a presumed-dead worker), ignored.</summary>
+    public long StaleReports { get; set; }
+
     public long DroppedBadSignatures { get; set; }
 
     public long DroppedReplays { get; set; }

@@ -79,6 +79,7 @@ public sealed partial class GoqServer
                 }
                 else
                 {
+                    _staleReports++;
                     _options.Log($"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}");
                 }
 

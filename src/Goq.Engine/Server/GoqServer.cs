@@ -28,6 +28,7 @@ public sealed partial class GoqServer : IDisposable
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _droppedMalformed;
+    private long _staleReports;
     private bool _stopRequested;
     private int _started;
     private bool _loopStarted;
@@ -270,6 +271,7 @@ public sealed partial class GoqServer : IDisposable
         CancelledJobs = _store.Counters.CancelledJobs,
         NextJobId = _store.NextJobId,
         DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
+        StaleReports = _staleReports,
         DroppedMalformed = _droppedMalformed,
         StartedAt = StartedAt,
         Version = GoqVersion.Current,
