@@ -234,6 +234,7 @@ public sealed partial class Scheduler
         job.ExitCode = finished.ExitCode;
         job.Reason = finished.Reason;
         job.StartedAt = finished.StartedAt ?? job.StartedAt;
+        job.Pid = finished.Pid ?? job.Pid;
         job.FinishedAt = finished.FinishedAt;
         _store.Update(job);
         _active.Remove(job.Id);

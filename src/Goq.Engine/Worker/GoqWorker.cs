@@ -213,7 +213,7 @@ public sealed class GoqWorker : IDisposable
             {
                 outcome = await _runner.RunAsync(
                     dispatch.Spec,
-                    (pid, at) => _inbox.Enqueue(() => Send(new JobStarted(Id, job.JobId, job.Attempt, pid, at))),
+                    (pid, at) => job.Started = new RunningJob.Start(pid, at), // sent by the next output flush, or with the end if that comes first
                     line => job.Pending.Enqueue(line),
                     job.Cancel.Token).ConfigureAwait(false);
             }
@@ -229,6 +229,7 @@ public sealed class GoqWorker : IDisposable
 
     private void FinishJob(RunningJob job, JobOutcome outcome)
     {
+        job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
         FlushJob(job);
         _running.Remove(job.JobId);
         job.Cancel.Dispose();
@@ -236,7 +237,7 @@ public sealed class GoqWorker : IDisposable
         _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
         if (!(_exiting && !_drain))
         {
-            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt);
+            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid);
             _unacked[(job.JobId, job.Attempt)] = report;
             Send(report);
         }
@@ -286,6 +287,12 @@ public sealed class GoqWorker : IDisposable
 
     private void FlushJob(RunningJob job)
     {
+        if (!job.StartReported && job.Started is { } started)
+        {
+            job.StartReported = true;
+            Send(new JobStarted(Id, job.JobId, job.Attempt, started.Pid, started.At));
+        }
+
         while (!job.Pending.IsEmpty)
         {
             var lines = new List<OutputLine>();

@@ -11,6 +11,20 @@ internal sealed class RunningJob(long jobId, int attempt)
 
     public CancellationTokenSource Cancel { get; } = new();
 
+    private Start? _started;
+
+    /// <summary>Set by the runner's thread when the process starts; read by the socket thread (a reference, so never torn).</summary>
+    public Start? Started
+    {
+        get => Volatile.Read(ref _started);
+        set => Volatile.Write(ref _started, value);
+    }
+
+    /// <summary>Whether the start was sent on its own (socket thread only).</summary>
+    public bool StartReported { get; set; }
+
     /// <summary>Filled by the runner's reader, drained by the worker's socket thread.</summary>
     public ConcurrentQueue<OutputLine> Pending { get; } = new();
+
+    public sealed record Start(int Pid, DateTimeOffset At);
 }
