@@ -7,4 +7,7 @@ namespace Goq;
 /// <param name="StartOffset">Byte offset of the job's first line (goq appends to an existing file).</param>
 /// <param name="Lines">How many lines the job wrote.</param>
 /// <param name="StderrRuns">Alternating run lengths, starting with stdout: [stdout, stderr, stdout, ...].</param>
-public sealed record OutputIndex(long StartOffset, long Lines, IReadOnlyList<long> StderrRuns);
+/// <param name="Bytes">The job's bytes in the file; after a crash, anything past them was never recorded and is cut.</param>
+/// <param name="Attempt">The attempt whose lines were written last.</param>
+/// <param name="AttemptLines">How many lines that attempt has written.</param>
+public sealed record OutputIndex(long StartOffset, long Lines, IReadOnlyList<long> StderrRuns, long Bytes = 0, int Attempt = 0, long AttemptLines = 0);

@@ -35,6 +35,7 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(StopWorkers), "stop-workers")]
 [JsonDerivedType(typeof(StopWorkersReply), "stop-workers-reply")]
 [JsonDerivedType(typeof(JobFinishedAck), "finished-ack")]
+[JsonDerivedType(typeof(OutputAck), "output-ack")]
 [JsonDerivedType(typeof(CancelJobs), "cancel")]
 [JsonDerivedType(typeof(CancelJobsReply), "cancel-reply")]
 [JsonDerivedType(typeof(CancelJob), "cancel-job")]

@@ -67,9 +67,18 @@ public sealed partial class GoqServer
                 _scheduler.JobStarted(started);
                 break;
             case JobOutput output:
-                AppendOutput(output);
+                AppendOutput(peer, output);
                 break;
             case JobFinished finished:
+                if (finished.TotalLines is { } total && _scheduler.AcceptsOutput(finished.WorkerId, finished.JobId, finished.Attempt)
+                    && _scheduler.GetJob(finished.JobId) is { } writer && _output.AttemptLines(writer, finished.Attempt) < total)
+                {
+                    // Some of its output is missing (lost with a connection or a crash): no ack, so the worker sends
+                    // the missing lines and this report again with its next heartbeat.
+                    _options.Log($"job {finished.JobId}: waiting for the rest of its output before taking its end");
+                    break;
+                }
+
                 if (_scheduler.JobFinished(finished) is { } job)
                 {
                     if (_output.Close(job.Id) is { } index)
@@ -93,7 +102,7 @@ public sealed partial class GoqServer
         }
     }
 
-    private void AppendOutput(JobOutput output)
+    private void AppendOutput(PeerId peer, JobOutput output)
     {
         if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job)
         {
@@ -103,10 +112,17 @@ public sealed partial class GoqServer
         try
         {
             var before = job.OutputPath;
-            if (_output.Append(job, output.Lines) != before)
+            if (_output.Append(job, output.Attempt, output.FromLine, output.Lines) is { } index)
             {
-                _store.Update(job); // the output path is part of the job's record
+                // Checkpoint: the lines, the index that counts them and the ack below go out with this turn's commit.
+                _store.SaveOutputIndex(job.Id, index);
+                if (job.OutputPath != before)
+                {
+                    _store.Update(job); // the output path is part of the job's record
+                }
             }
+
+            Reply(peer, 0, new OutputAck(job.Id, output.Attempt, _output.AttemptLines(job, output.Attempt)));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

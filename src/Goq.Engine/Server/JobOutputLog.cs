@@ -24,6 +24,11 @@ internal sealed class JobOutputLog(string path, long startOffset)
 
     public FileStream? Writer { get; set; }
 
+    /// <summary>The attempt whose lines were written last, and how many it has written.</summary>
+    public int Attempt { get; set; }
+
+    public long AttemptLines { get; set; }
+
     public void AddLine(OutputStream stream, int bytes)
     {
         if (LineCount % CheckpointEvery == 0)
@@ -61,12 +66,18 @@ internal sealed class JobOutputLog(string path, long startOffset)
             expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
         }
 
-        return new OutputIndex(StartOffset, LineCount, runs);
+        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines);
     }
 
     public static JobOutputLog FromIndex(string path, OutputIndex index)
     {
-        var log = new JobOutputLog(path, index.StartOffset) { LineCount = index.Lines };
+        var log = new JobOutputLog(path, index.StartOffset)
+        {
+            LineCount = index.Lines,
+            ByteCount = index.Bytes,
+            Attempt = index.Attempt,
+            AttemptLines = index.AttemptLines,
+        };
         var stream = OutputStream.Stdout;
         foreach (var count in index.StderrRuns)
         {

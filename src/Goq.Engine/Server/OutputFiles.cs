@@ -14,29 +14,40 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
-    /// <summary>Appends lines to the job's file, creating it on the first line; returns the file's path.</summary>
-    public string? Append(JobInfo job, IReadOnlyList<OutputLine> lines)
+    /// <summary>
+    /// Appends an attempt's lines to the job's file, creating it on the first line. Lines the file already has (a
+    /// worker sending them again) are skipped; lines after a gap are refused (the worker sends the gap again).
+    /// Returns the job's index after the write, to be committed with the turn, or null when nothing changed.
+    /// </summary>
+    public OutputIndex? Append(JobInfo job, int attempt, long fromLine, IReadOnlyList<OutputLine> lines)
     {
-        if (lines.Count == 0)
+        if (lines.Count == 0 || Log(job, create: true) is not { } output)
         {
-            return job.OutputPath;
+            return null;
         }
 
-        if (!_logs.TryGetValue(job.Id, out var output))
+        if (output.Attempt != attempt)
         {
-            output = Open(job);
-            if (output is null)
-            {
-                return null;
-            }
+            output.Attempt = attempt; // a new attempt appends after the last one's lines, as goq does
+            output.AttemptLines = 0;
+        }
 
-            _logs[job.Id] = output;
+        if (fromLine > output.AttemptLines)
+        {
+            return null;
+        }
+
+        var skip = (int)Math.Min(lines.Count, output.AttemptLines - fromLine);
+        if (skip == lines.Count)
+        {
+            return null;
         }
 
         output.Writer ??= OpenWriter(output.Path);
         var buffer = new MemoryStream();
-        foreach (var line in lines)
+        for (var i = skip; i < lines.Count; i++)
         {
+            var line = lines[i];
             var bytes = Utf8.GetByteCount(line.Text) + 1;
             buffer.Write(Utf8.GetBytes(line.Text));
             buffer.WriteByte((byte)'\n');
@@ -45,8 +56,13 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
         output.Writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
         output.Writer.Flush();
-        return output.Path;
+        output.AttemptLines += lines.Count - skip;
+        return output.ToIndex();
     }
+
+    /// <summary>How many lines of this attempt the job's file holds.</summary>
+    public long AttemptLines(JobInfo job, int attempt) =>
+        Log(job, create: false) is { } output && output.Attempt == attempt ? output.AttemptLines : 0;
 
     /// <summary>The job ended: close its file; returns its index, to be stored with the job.</summary>
     public OutputIndex? Close(long jobId)
@@ -64,19 +80,10 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// <summary>Up to <paramref name="maxLines"/> lines from line <paramref name="fromLine"/> on.</summary>
     public (IReadOnlyList<OutputLine> Lines, long NextLine) Read(JobInfo job, long fromLine, int maxLines)
     {
-        if (!_logs.TryGetValue(job.Id, out var output))
+        var output = Log(job, create: false);
+        if (output is null)
         {
-            if (job.OutputPath is not { } path || !File.Exists(path))
-            {
-                return ([], fromLine);
-            }
-
-            if (loadIndex(job.Id) is not { } index)
-            {
-                return ReadUnindexed(path, fromLine, maxLines);
-            }
-
-            output = JobOutputLog.FromIndex(path, index);
+            return job.OutputPath is { } path && File.Exists(path) ? ReadUnindexed(path, fromLine, maxLines) : ([], fromLine);
         }
 
         fromLine = Math.Clamp(fromLine, 0, output.LineCount);
@@ -131,6 +138,53 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         }
 
         return builder.Length > 0 ? builder.ToString() : null;
+    }
+
+    /// <summary>The job's log: in memory, else rebuilt from its stored index, else (when asked) a new file.</summary>
+    private JobOutputLog? Log(JobInfo job, bool create)
+    {
+        if (_logs.TryGetValue(job.Id, out var output))
+        {
+            return output;
+        }
+
+        if (job.OutputPath is { } path && File.Exists(path) && loadIndex(job.Id) is { } index)
+        {
+            output = JobOutputLog.FromIndex(path, index);
+            TrimUnrecorded(output);
+        }
+        else if (create)
+        {
+            output = Open(job);
+        }
+
+        if (output is not null && !job.State.IsTerminal())
+        {
+            _logs[job.Id] = output; // kept while the job can still write; ended jobs are rebuilt on demand
+        }
+
+        return output;
+    }
+
+    /// <summary>
+    /// After a crash the file may hold lines written after the last commit: they were never acknowledged, so the
+    /// worker sends them again. Cutting them here keeps them from appearing twice. (Guarantee point.)
+    /// </summary>
+    private void TrimUnrecorded(JobOutputLog output)
+    {
+        try
+        {
+            var recorded = output.StartOffset + output.ByteCount;
+            if (new FileInfo(output.Path).Length > recorded && output.ByteCount > 0)
+            {
+                using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                stream.SetLength(recorded);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log($"cannot trim '{output.Path}' to its recorded length: {ex.Message}");
+        }
     }
 
     private static FileStream OpenWriter(string path) =>

@@ -123,6 +123,20 @@ public sealed partial class Scheduler
 
                 _orphans.Remove(job.Id);
             }
+            else if (_active.TryGetValue(running.JobId, out var requeued) && requeued.State == JobState.Waiting
+                     && requeued.Attempts == running.Attempt)
+            {
+                // We thought this worker dead and queued its job again, but nobody has taken it yet and the worker
+                // still runs it: give it back rather than run it twice.
+                _waiting.Remove(requeued.Id);
+                requeued.State = JobState.Running;
+                requeued.WorkerId = worker.Id;
+                requeued.WorkerHost = worker.Host;
+                _store.Update(requeued);
+                reported.Add(requeued.Id);
+                worker.Running.Add(requeued.Id);
+                worker.DispatchedAtHello[requeued.Id] = worker.HelloSeq;
+            }
             else
             {
                 foreign++;

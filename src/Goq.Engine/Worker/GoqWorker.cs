@@ -24,6 +24,7 @@ public sealed class GoqWorker : IDisposable
     private readonly NetMQPoller _poller;
     private readonly Dictionary<long, RunningJob> _running = new();
     private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
+    private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _exiting;
     private bool _drain;
@@ -110,6 +111,17 @@ public sealed class GoqWorker : IDisposable
     private void Heartbeat()
     {
         Send(Hello());
+        foreach (var job in _running.Values.Concat(_ended.Values))
+        {
+            // Output not yet acknowledged may have been lost with a connection or a server: send it again.
+            var from = job.AckedLines;
+            foreach (var chunk in Chunks(job.Unacked))
+            {
+                Send(new JobOutput(Id, job.JobId, job.Attempt, chunk, from));
+                from += chunk.Count;
+            }
+        }
+
         foreach (var report in _unacked.Values)
         {
             Send(report); // not yet acknowledged: perhaps lost with a server that went down
@@ -170,6 +182,10 @@ public sealed class GoqWorker : IDisposable
                     break;
                 case JobFinishedAck ack:
                     _unacked.Remove((ack.JobId, ack.Attempt));
+                    _ended.Remove((ack.JobId, ack.Attempt));
+                    break;
+                case OutputAck outputAck:
+                    AcknowledgeOutput(outputAck);
                     break;
                 case CancelJob cancel:
                     if (_running.TryGetValue(cancel.JobId, out var target) && target.Attempt == cancel.Attempt)
@@ -227,6 +243,21 @@ public sealed class GoqWorker : IDisposable
         });
     }
 
+    private void AcknowledgeOutput(OutputAck ack)
+    {
+        var job = _running.GetValueOrDefault(ack.JobId) is { } running && running.Attempt == ack.Attempt
+            ? running
+            : _ended.GetValueOrDefault((ack.JobId, ack.Attempt));
+        if (job is null || ack.Lines <= job.AckedLines)
+        {
+            return;
+        }
+
+        var count = (int)Math.Min(job.Unacked.Count, ack.Lines - job.AckedLines);
+        job.Unacked.RemoveRange(0, count);
+        job.AckedLines += count;
+    }
+
     private void FinishJob(RunningJob job, JobOutcome outcome)
     {
         job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
@@ -237,8 +268,9 @@ public sealed class GoqWorker : IDisposable
         _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
         if (!(_exiting && !_drain))
         {
-            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid);
+            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines);
             _unacked[(job.JobId, job.Attempt)] = report;
+            _ended[(job.JobId, job.Attempt)] = job;
             Send(report);
         }
 
@@ -293,17 +325,40 @@ public sealed class GoqWorker : IDisposable
             Send(new JobStarted(Id, job.JobId, job.Attempt, started.Pid, started.At));
         }
 
-        while (!job.Pending.IsEmpty)
+        var pending = new List<OutputLine>();
+        while (job.Pending.TryDequeue(out var line))
         {
-            var lines = new List<OutputLine>();
-            var chars = 0;
-            while (lines.Count < MaxLinesPerChunk && chars < MaxCharsPerChunk && job.Pending.TryDequeue(out var line))
+            pending.Add(line);
+        }
+
+        foreach (var chunk in Chunks(pending))
+        {
+            Send(new JobOutput(Id, job.JobId, job.Attempt, chunk, job.SentLines));
+            job.Unacked.AddRange(chunk);
+        }
+    }
+
+    /// <summary>Splits lines into messages well under the size limit.</summary>
+    private static IEnumerable<List<OutputLine>> Chunks(IReadOnlyList<OutputLine> lines)
+    {
+        var chunk = new List<OutputLine>();
+        var chars = 0;
+        foreach (var line in lines)
+        {
+            if (chunk.Count > 0 && (chunk.Count >= MaxLinesPerChunk || chars + line.Text.Length > MaxCharsPerChunk))
             {
-                lines.Add(line);
-                chars += line.Text.Length;
+                yield return chunk;
+                chunk = [];
+                chars = 0;
             }
 
-            Send(new JobOutput(Id, job.JobId, job.Attempt, lines));
+            chunk.Add(line);
+            chars += line.Text.Length;
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
         }
     }
 

@@ -26,5 +26,13 @@ internal sealed class RunningJob(long jobId, int attempt)
     /// <summary>Filled by the runner's reader, drained by the worker's socket thread.</summary>
     public ConcurrentQueue<OutputLine> Pending { get; } = new();
 
+    /// <summary>Lines sent but not yet acknowledged by the server (socket thread only); sent again on each heartbeat.</summary>
+    public List<OutputLine> Unacked { get; } = [];
+
+    /// <summary>How many lines of this attempt the server has acknowledged (socket thread only).</summary>
+    public long AckedLines { get; set; }
+
+    public long SentLines => AckedLines + Unacked.Count;
+
     public sealed record Start(int Pid, DateTimeOffset At);
 }

@@ -6,7 +6,8 @@ namespace Goq.Tests.Integration;
 
 public sealed class FaultToleranceTests : IDisposable
 {
-    private readonly Cluster _cluster = new(heartbeatMs: 300, durable: true);
+    // Short heartbeats keep the test quick; not so short that a loaded machine makes live workers look dead.
+    private readonly Cluster _cluster = new(heartbeatMs: 600, durable: true);
 
     private JobSpec Spec(string command, int maxAttempts = 3, int? timeoutSec = null) =>
         new() { Kind = JobKind.Shell, Command = command, WorkingDirectory = _cluster.Home.Path, MaxAttempts = maxAttempts, TimeoutSec = timeoutSec };
@@ -14,9 +15,10 @@ public sealed class FaultToleranceTests : IDisposable
     [Fact]
     public async Task SilentWorker_IsDeclaredDead_ItsJobRunsElsewhere_AndItsLateReportIsIgnored()
     {
-        using var deaf = new DeafWorker(_cluster.Server.Endpoint);
-        await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.WaitingWorkers == 1, what: "the deaf worker to register");
+        // Queued first: the deaf worker gets it the moment it announces itself (it never speaks again, so it would
+        // be declared dead before a test could watch it sit idle).
         var job = (await _cluster.Client.SubmitAsync([Spec("echo done")]))[0];
+        using var deaf = new DeafWorker(_cluster.Server.Endpoint);
         var dispatch = deaf.ReceiveDispatch(TimeSpan.FromSeconds(10));
         Assert.Equal(1, dispatch.Attempt);
 
@@ -155,6 +157,26 @@ public sealed class FaultToleranceTests : IDisposable
         Assert.Equal(JobState.Completed, done.State);
         Assert.Equal(1, done.Attempts);
         Assert.Equal(["run"], File.ReadAllLines(marker));
+    }
+
+    [Fact]
+    public async Task OutputOfAJobRunningAcrossRestarts_HasEveryLineExactlyOnce()
+    {
+        _cluster.AddWorker(slots: 1);
+        var job = (await _cluster.Client.SubmitAsync([Spec("for i in $(seq 1 300); do echo line $i; echo err $i >&2; sleep 0.005; done")]))[0];
+        await Wait.UntilAsync(() => _cluster.Client.GetJobsAsync([job.Id], null), r => r.Jobs[0].OutputPath is { } p && File.Exists(p), what: "output to appear");
+        _cluster.RestartServer();
+        await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.Workers == 1, what: "the worker to come back");
+        _cluster.RestartServer();
+
+        var done = await _cluster.WaitForAsync(job.Id);
+        Assert.Equal(JobState.Completed, done.State);
+        var expected = Enumerable.Range(1, 300).SelectMany(i => new[] { $"line {i}", $"err {i}" }).ToList();
+        var file = File.ReadAllLines(done.OutputPath!);
+        Assert.Equal(expected.Order(), file.Order());
+        var received = await _cluster.OutputAsync(job.Id);
+        Assert.Equal(600, received.Count);
+        Assert.All(received, l => Assert.Equal(l.Text.StartsWith("err", StringComparison.Ordinal) ? OutputStream.Stderr : OutputStream.Stdout, l.Stream));
     }
 
     [Fact]

@@ -230,6 +230,23 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void AWorkerWronglyThoughtDead_GetsItsJobBack_IfNobodyTookItYet()
+    {
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Dispatches();
+        _scheduler.WorkerGone("w1", dead: true);
+        Assert.Equal(1, _scheduler.WaitingJobs);
+        Hello("w1", slots: 1, oneShot: false, new RunningJobRef(1, 1));
+        Assert.Equal(0, _scheduler.WaitingJobs);
+        Assert.Empty(Dispatches());
+        var job = _scheduler.GetJob(1)!;
+        Assert.Equal(JobState.Running, job.State);
+        Assert.Equal(1, job.Attempts);
+        Assert.NotNull(Finish("w1", 1));
+    }
+
+    [Fact]
     public void GetJobs_ReportsUnknownIds()
     {
         _scheduler.Submit([Spec()], Now);

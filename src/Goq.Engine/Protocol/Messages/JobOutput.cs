@@ -1,4 +1,7 @@
 namespace Goq.Protocol;
 
-/// <summary>Worker → server: lines the job wrote since the last chunk, in the order they were read.</summary>
-public sealed record JobOutput(string WorkerId, long JobId, int Attempt, IReadOnlyList<OutputLine> Lines) : GoqMessage;
+/// <summary>
+/// Worker → server: lines the job wrote, in the order they were read. <paramref name="FromLine"/> numbers the first
+/// of them within this attempt, so the server can drop lines it already has when a worker sends them again.
+/// </summary>
+public sealed record JobOutput(string WorkerId, long JobId, int Attempt, IReadOnlyList<OutputLine> Lines, long FromLine = 0) : GoqMessage;
