@@ -22,7 +22,7 @@ Describe 'Nothing accepted is lost' {
     It 'runs every acknowledged job exactly once when the server is killed -9 mid-run and restarted' {
         $workers = @(Start-GoqWorker -Slots 2; Start-GoqWorker -Slots 2)
         $marker = Join-Path $work 'runs.txt'
-        $jobs = 1..1000 | ForEach-Object { "echo $_ >> '$marker'" } | Submit-GoqJob
+        $jobs = 1..1000 | ForEach-Object { "echo $_ >> '$marker'; echo output $_" } | Submit-GoqJob
         $jobs | Should -HaveCount 1000
         $killAt = Get-Random -Minimum 50 -Maximum 600
         Wait-Until { (Test-Path $marker) -and @(Get-Content $marker).Count -ge $killAt } -TimeoutSec 60 -Because "$killAt jobs to run"
@@ -38,6 +38,9 @@ Describe 'Nothing accepted is lost' {
         $runs | Should -BeNullOrEmpty -Because 'no job may run twice'
         @(Get-Content $marker).Count | Should -Be 1000
         (Get-GoqJob).Count | Should -Be 1000
+        # Every job's output arrived, once: none lost in flight when the server died, none written twice.
+        $wrong = $jobs | Where-Object { @(Get-Content (Join-Path $work ('o/out.{0:D5}' -f $_.Id))) -join '|' -ne "output $($_.Id)" }
+        $wrong | Should -BeNullOrEmpty
         (Submit-GoqJob 'true').Id | Should -Be 1001 -Because 'ids are never reused'
     }
 

@@ -16,6 +16,9 @@ public sealed partial class Scheduler
     private readonly HashSet<long> _orphans = [];
     private readonly Dictionary<long, JobInfo> _cancelling = new();
     private readonly DateTimeOffset _graceUntil;
+
+    // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
+    private readonly string _epoch = Guid.NewGuid().ToString("N");
     private readonly Dictionary<long, JobInfo> _active = new();
     private readonly Dictionary<string, WorkerEntry> _workers = new();
     private readonly LinkedList<WorkerEntry> _idle = new();
@@ -108,7 +111,6 @@ public sealed partial class Scheduler
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
-        worker.HelloSeq++;
         var foreign = 0;
         var reported = new HashSet<long>();
         foreach (var running in hello.Running)
@@ -116,11 +118,7 @@ public sealed partial class Scheduler
             if (IsLease(worker.Id, running.JobId, running.Attempt, out var job, includeCancelling: true))
             {
                 reported.Add(job.Id);
-                if (worker.Running.Add(job.Id))
-                {
-                    worker.DispatchedAtHello[job.Id] = worker.HelloSeq;
-                }
-
+                worker.Running.Add(job.Id);
                 _orphans.Remove(job.Id);
             }
             else if (_active.TryGetValue(running.JobId, out var requeued) && requeued.State == JobState.Waiting
@@ -135,7 +133,6 @@ public sealed partial class Scheduler
                 _store.Update(requeued);
                 reported.Add(requeued.Id);
                 worker.Running.Add(requeued.Id);
-                worker.DispatchedAtHello[requeued.Id] = worker.HelloSeq;
             }
             else
             {
@@ -148,13 +145,15 @@ public sealed partial class Scheduler
             }
         }
 
-        // A job we handed over two announcements ago that the worker still does not list never reached it (the
-        // dispatch was lost with a dropped connection): it goes back to the front of the queue.
+        // The worker has seen our dispatches up to LastDispatch: a job handed over in one of them that it does not
+        // list never reached it (lost with a dropped connection), so it goes back to the front of the queue. Only
+        // numbers from this server run count; hellos queued before it say nothing about our dispatches.
+        var seen = hello.Epoch == _epoch ? hello.LastDispatch : 0;
         foreach (var jobId in worker.Running.Where(id => !reported.Contains(id)
-                     && worker.HelloSeq - worker.DispatchedAtHello.GetValueOrDefault(id, worker.HelloSeq) >= 2).ToList())
+                     && worker.DispatchedSeq.TryGetValue(id, out var seq) && seq <= seen).ToList())
         {
             worker.Running.Remove(jobId);
-            worker.DispatchedAtHello.Remove(jobId);
+            worker.DispatchedSeq.Remove(jobId);
             if (_active.TryGetValue(jobId, out var lost))
             {
                 Requeue(lost, dead: false, now);
@@ -275,7 +274,7 @@ public sealed partial class Scheduler
         if (_workers.TryGetValue(workerId, out var worker))
         {
             worker.Running.Remove(jobId);
-            worker.DispatchedAtHello.Remove(jobId);
+            worker.DispatchedSeq.Remove(jobId);
             RefreshIdle(worker);
         }
 
@@ -374,7 +373,7 @@ public sealed partial class Scheduler
             job.WorkerHost = worker.Host;
             _store.Update(job);
             worker.Running.Add(job.Id);
-            worker.DispatchedAtHello[job.Id] = worker.HelloSeq;
+            worker.DispatchedSeq[job.Id] = ++worker.DispatchSeq;
             if (worker.OneShot)
             {
                 worker.OneShotUsed = true;
@@ -386,7 +385,7 @@ public sealed partial class Scheduler
                 _idle.AddLast(worker);
             }
 
-            _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec)));
+            _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch)));
         }
     }
 }

@@ -29,11 +29,11 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public HashSet<long> Running { get; } = [];
 
-    /// <summary>How many announcements (hello or heartbeat) the worker has sent us.</summary>
-    public long HelloSeq { get; set; }
+    /// <summary>How many jobs we have handed this worker in this server run.</summary>
+    public long DispatchSeq { get; set; }
 
-    /// <summary>For each running job, the announcement count when we handed it over (to tell lost dispatches).</summary>
-    public Dictionary<long, long> DispatchedAtHello { get; } = new();
+    /// <summary>For each running job we handed over, its dispatch number (to tell dispatches that never arrived).</summary>
+    public Dictionary<long, long> DispatchedSeq { get; } = new();
 
     /// <summary>Jobs the worker says it runs that the scheduler does not know (its state was lost).</summary>
     public int ForeignRunning { get; set; }

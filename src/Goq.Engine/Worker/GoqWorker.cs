@@ -25,6 +25,8 @@ public sealed class GoqWorker : IDisposable
     private readonly Dictionary<long, RunningJob> _running = new();
     private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
+    private string? _dispatchEpoch;
+    private long _lastDispatch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _exiting;
     private bool _drain;
@@ -106,7 +108,7 @@ public sealed class GoqWorker : IDisposable
     }
 
     private WorkerHello Hello() => new(Id, Environment.MachineName, Environment.ProcessId, Math.Max(1, _options.Slots),
-        RunningRefs(), GoqVersion.Current, _options.OneShot);
+        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch);
 
     private void Heartbeat()
     {
@@ -174,6 +176,13 @@ public sealed class GoqWorker : IDisposable
             switch (envelope.Body)
             {
                 case DispatchJob dispatch:
+                    if (dispatch.Epoch != _dispatchEpoch)
+                    {
+                        _dispatchEpoch = dispatch.Epoch;
+                        _lastDispatch = 0;
+                    }
+
+                    _lastDispatch = Math.Max(_lastDispatch, dispatch.Seq);
                     StartJob(dispatch);
                     break;
                 case ShutdownWorker shutdown:

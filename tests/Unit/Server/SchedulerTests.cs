@@ -216,17 +216,36 @@ public sealed class SchedulerTests
     }
 
     [Fact]
-    public void ADispatchTheWorkerNeverGot_IsRequeued_AfterTwoAnnouncementsWithoutIt()
+    public void ADispatchTheWorkerNeverGot_IsRequeued_OnceItHasSeenALaterOne()
+    {
+        Hello("w1", slots: 2);
+        _scheduler.Submit([Spec()], Now);
+        var first = Assert.Single(Dispatches()).Job;
+        Hello("w1", slots: 2); // says nothing about our dispatches (no epoch): the job stays
+        Assert.Equal(JobState.Running, _scheduler.GetJob(1)!.State);
+
+        _scheduler.Submit([Spec()], Now);
+        var second = Assert.Single(Dispatches()).Job;
+        Assert.Equal(first.Epoch, second.Epoch);
+        Assert.Equal(first.Seq + 1, second.Seq);
+
+        // The worker got the second dispatch but lists only it: the first never arrived.
+        _scheduler.WorkerHello(Peer("w1"), new WorkerHello("w1", "host", 1, 2, [new RunningJobRef(2, 1)], "v", false, second.Epoch, second.Seq), Now);
+        var again = Assert.Single(Dispatches()).Job;
+        Assert.Equal(1, again.JobId);
+        Assert.Equal(2, again.Attempt);
+        Assert.Equal(0, _store.Counters.DeadWorkerResubmits);
+    }
+
+    [Fact]
+    public void HellosFromBeforeARestart_NeverMakeADispatchLookLost()
     {
         Hello("w1", slots: 1);
         _scheduler.Submit([Spec()], Now);
-        Assert.Single(Dispatches());
-        Hello("w1", slots: 1); // may have crossed the dispatch on the wire
+        Dispatches();
+        _scheduler.WorkerHello(Peer("w1"), new WorkerHello("w1", "host", 1, 1, [], "v", false, "another-server-run", 99), Now);
         Assert.Equal(JobState.Running, _scheduler.GetJob(1)!.State);
-        Hello("w1", slots: 1); // two announcements later it still does not have it: the dispatch was lost
-        var again = Assert.Single(Dispatches());
-        Assert.Equal(2, again.Job.Attempt);
-        Assert.Equal(0, _store.Counters.DeadWorkerResubmits);
+        Assert.Empty(Dispatches());
     }
 
     [Fact]

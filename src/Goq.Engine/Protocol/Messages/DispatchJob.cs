@@ -1,4 +1,8 @@
 namespace Goq.Protocol;
 
-/// <summary>Server → worker: run this job under lease <paramref name="Attempt"/>.</summary>
-public sealed record DispatchJob(long JobId, int Attempt, JobSpec Spec) : GoqMessage;
+/// <summary>
+/// Server → worker: run this job under lease <paramref name="Attempt"/>. <paramref name="Seq"/> numbers the
+/// dispatches to this worker within server run <paramref name="Epoch"/>; the worker echoes the last one it got, which
+/// tells the server which dispatches never arrived.
+/// </summary>
+public sealed record DispatchJob(long JobId, int Attempt, JobSpec Spec, long Seq = 0, string? Epoch = null) : GoqMessage;
