@@ -2,6 +2,7 @@ using Goq.Tests.Support;
 
 namespace Goq.Tests.Integration;
 
+[Collection(RealProcessesCollection.Name)]
 public sealed class EndToEndTests : IDisposable
 {
     private readonly Cluster _cluster = new();

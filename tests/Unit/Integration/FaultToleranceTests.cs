@@ -4,6 +4,7 @@ using Goq.Tests.Support;
 
 namespace Goq.Tests.Integration;
 
+[Collection(RealProcessesCollection.Name)]
 public sealed class FaultToleranceTests : IDisposable
 {
     // Short heartbeats keep the test quick; not so short that a loaded machine makes live workers look dead.

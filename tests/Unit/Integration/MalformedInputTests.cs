@@ -5,6 +5,7 @@ using NetMQ.Sockets;
 
 namespace Goq.Tests.Integration;
 
+[Collection(RealProcessesCollection.Name)]
 public sealed class MalformedInputTests : IDisposable
 {
     private readonly Cluster _cluster = new();

@@ -4,6 +4,7 @@ using Goq.Worker;
 
 namespace Goq.Tests.Worker;
 
+[Collection(RealProcessesCollection.Name)]
 public sealed class JobRunnerTests : IDisposable
 {
     private readonly TempDir _dir = new();
