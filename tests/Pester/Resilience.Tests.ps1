@@ -44,25 +44,27 @@ Describe 'Nothing accepted is lost' {
         (Submit-GoqJob 'true').Id | Should -Be 1001 -Because 'ids are never reused'
     }
 
-    It 're-queues the job of a worker killed -9, completes it on another worker, and counts the resubmit' {
+    It 're-queues the job of a worker killed -9, ends the copy it left behind, and completes the job once' {
+        $marker = Join-Path $work 'finished.txt'
         $first = Start-GoqWorker -Slots 1
-        $job = Submit-GoqJob 'echo started; sleep 2; echo finished'
+        $job = Submit-GoqJob "echo started; sleep 6; echo done >> '$marker'"
         Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
         (Get-GoqJob $job.Id).WorkerId | Should -Be $first.Id
         $orphan = (Get-GoqJob $job.Id).Pid
+        Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).json") } -Because 'the worker to record its job'
         Stop-Process -Id $first.Pid -Force
+        Test-ProcessAlive $orphan | Should -BeTrue -Because 'a job has a session of its own and outlives its worker'
+
+        # The next worker on the host ends what the dead one left running, so the job does not run twice at once.
         $second = Start-GoqWorker -Slots 1
-        try {
-            $done = Wait-GoqJob $job.Id -Timeout 60
-            $done.State | Should -Be 'Completed'
-            $done.WorkerId | Should -Be $second.Id
-            $done.Attempts | Should -Be 2
-            (Get-GoqServer).DeadWorkerResubmits | Should -BeGreaterOrEqual 1
-            (Get-GoqWorker).Id | Should -Not -Contain $first.Id
-        } finally {
-            # A job outlives a worker killed with -9 (it has a session of its own): end it here.
-            Stop-Process -Id $orphan -Force -ErrorAction SilentlyContinue
-        }
+        Wait-Until { -not (Test-ProcessAlive $orphan) } -TimeoutSec 10 -Because 'the abandoned copy to be killed'
+        $done = Wait-GoqJob $job.Id -Timeout 60
+        $done.State | Should -Be 'Completed'
+        $done.WorkerId | Should -Be $second.Id
+        $done.Attempts | Should -Be 2
+        Get-Content $marker | Should -Be 'done'
+        (Get-GoqServer).DeadWorkerResubmits | Should -BeGreaterOrEqual 1
+        (Get-GoqWorker).Id | Should -Not -Contain $first.Id
     }
 
     It 'keeps running and waiting jobs over a graceful restart, and does not run the running one again' {

@@ -9,7 +9,7 @@ public static class WorkerHost
     public static async Task RunAsync(GoqSettings settings, GoqWorkerOptions options, Action<WorkerInfo> onStarted, CancellationToken cancel)
     {
         using var log = new FileLog(Path.Combine(settings.DotDir, $"worker.{options.WorkerId[..Math.Min(8, options.WorkerId.Length)]}.log"));
-        using var worker = new GoqWorker(options with { Log = log.Write });
+        using var worker = new GoqWorker(options with { Log = log.Write, LedgerDirectory = options.LedgerDirectory ?? Path.Combine(settings.DotDir, "run") });
         worker.Start();
         onStarted(new WorkerInfo
         {

@@ -25,6 +25,7 @@ public sealed class GoqWorker : IDisposable
     private readonly Dictionary<long, RunningJob> _running = new();
     private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
+    private readonly JobLedger? _ledger;
     private string? _dispatchEpoch;
     private long _lastDispatch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -37,6 +38,7 @@ public sealed class GoqWorker : IDisposable
     {
         _options = options;
         _runner = new JobRunner(options.Runner);
+        _ledger = options.LedgerDirectory is { } dir && JobLedger.IsSupported ? new JobLedger(dir, options.WorkerId, options.Log) : null;
         _dealer = new DealerSocket();
         _dealer.Options.Linger = TimeSpan.FromSeconds(2);
         _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
@@ -69,6 +71,7 @@ public sealed class GoqWorker : IDisposable
             throw new InvalidOperationException("the worker was already started");
         }
 
+        _ledger?.SweepOrphans();
         _dealer.Connect(_options.Endpoint);
         Send(Hello());
         _options.Log($"goq worker {Id} (pid {Environment.ProcessId}, {_options.Slots} slots{(_options.OneShot ? ", one job" : "")}) serving {_options.Endpoint}");
@@ -151,6 +154,7 @@ public sealed class GoqWorker : IDisposable
         {
             _poller.Dispose();
             _dealer.Dispose();
+            _ledger?.Remove();
             _options.Log($"goq worker {Id} exited after {_jobsDone} jobs");
             _completion.TrySetResult();
         }
@@ -324,6 +328,9 @@ public sealed class GoqWorker : IDisposable
         {
             FlushJob(job);
         }
+
+        // Jobs that end within one period are never recorded; only those that could outlive us matter.
+        _ledger?.Record(_running.Values.Where(j => j.Started is not null).Select(j => (j.JobId, j.Started!.Pid)));
     }
 
     private void FlushJob(RunningJob job)

@@ -21,5 +21,8 @@ public sealed record GoqWorkerOptions
 
     public JobRunnerOptions Runner { get; init; } = new();
 
+    /// <summary>Where this host's workers keep their job ledgers (see JobLedger); null keeps none.</summary>
+    public string? LedgerDirectory { get; init; }
+
     public Action<string> Log { get; init; } = _ => { };
 }

@@ -1,0 +1,119 @@
+using System.Text.Json;
+using Goq.Protocol;
+
+namespace Goq.Worker;
+
+/// <summary>
+/// The process groups a worker's jobs run in, kept in <c>.goq/run/&lt;host&gt;.&lt;worker&gt;.json</c>. A job runs in a
+/// session of its own, so it outlives a worker killed with -9; the server then runs it again elsewhere. The next
+/// worker to start on the host reads the ledgers of workers that are gone and kills their jobs' groups, so the
+/// abandoned copy does not go on beside the new one. Process start times guard against reused pids. Linux only.
+/// </summary>
+internal sealed class JobLedger(string directory, string workerId, Action<string> log)
+{
+    private static readonly string Host = Environment.MachineName;
+    private readonly string _path = Path.Combine(directory, $"{Host}.{workerId}.json");
+    private string _written = "";
+
+    public static bool IsSupported => OperatingSystem.IsLinux();
+
+    /// <summary>Kills the jobs of workers on this host that died without cleaning up; returns how many groups.</summary>
+    public int SweepOrphans()
+    {
+        var killed = 0;
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory, $"{Host}.*.json"))
+        {
+            if (file == _path || Read(file) is not { } ledger)
+            {
+                continue;
+            }
+
+            if (StartTicks(ledger.WorkerPid) == ledger.WorkerStart)
+            {
+                continue; // that worker still runs
+            }
+
+            foreach (var job in ledger.Jobs.Where(j => StartTicks(j.Pid) == j.Start))
+            {
+                // Guarantee point: only a group whose leader is the very process the dead worker started.
+                _ = LibC.kill(-job.Pid, LibC.SigKill);
+                killed++;
+                log($"killed the process group of job {job.JobId} (pid {job.Pid}), left behind by worker pid {ledger.WorkerPid}");
+            }
+
+            TryDelete(file);
+        }
+
+        return killed;
+    }
+
+    /// <summary>Records the jobs now running (pid and job id); writes only when that changed.</summary>
+    public void Record(IEnumerable<(long JobId, int Pid)> jobs)
+    {
+        var entries = jobs.Select(j => new JobLedgerEntry(j.JobId, j.Pid, StartTicks(j.Pid))).Where(e => e.Start > 0).ToList();
+        var json = JsonSerializer.Serialize(new JobLedgerFile(Environment.ProcessId, StartTicks(Environment.ProcessId), entries), GoqJsonContext.Default.JobLedgerFile);
+        if (json == _written)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var temp = _path + ".tmp";
+            File.WriteAllText(temp, json);
+            File.Move(temp, _path, overwrite: true);
+            _written = json;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log($"cannot write the job ledger '{_path}': {ex.Message}");
+        }
+    }
+
+    /// <summary>A clean exit leaves nothing behind to sweep.</summary>
+    public void Remove() => TryDelete(_path);
+
+    /// <summary>Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks after boot; 0 if gone.</summary>
+    internal static long StartTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.TryParse(fields[19], out var ticks) ? ticks : 0; // field 22 counted from after "pid (comm)"
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return 0;
+        }
+    }
+
+    private static JobLedgerFile? Read(string file)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllText(file), GoqJsonContext.Default.JobLedgerFile);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
