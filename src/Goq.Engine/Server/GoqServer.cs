@@ -38,7 +38,12 @@ public sealed partial class GoqServer : IDisposable
         _options = options;
         _store = store;
         _scheduler = new Scheduler(store, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
-        _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex);
+        _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
+        {
+            _store.Update(job);
+            _store.SaveOutputIndex(job.Id, index);
+            _store.Commit(); // an extra commit, once per job that writes output
+        });
         _router = new RouterSocket();
         _router.Options.RouterMandatory = true;
         _router.Options.Linger = TimeSpan.Zero;

@@ -7,7 +7,8 @@ namespace Goq.Server;
 /// Writes job output where goq does, <c>&lt;WorkingDirectory&gt;/&lt;odir&gt;/out.NNNNN</c>, falling back to
 /// <c>&lt;home&gt;/&lt;odir&gt;/out.NNNNN</c>, and reads it back page by page. Owned by the scheduler thread.
 /// </summary>
-internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex) : IDisposable
+internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex,
+    Action<JobInfo, OutputIndex> recordNewFile) : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly Dictionary<long, JobOutputLog> _logs = new();
@@ -156,6 +157,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         else if (create)
         {
             output = Open(job);
+            if (output is not null)
+            {
+                // Guarantee point: where this job's lines start is durable before its first byte is written, so
+                // after a crash anything past the recorded length can be cut without guessing whose it is.
+                recordNewFile(job, output.ToIndex());
+            }
         }
 
         if (output is not null && !job.State.IsTerminal())
@@ -175,7 +182,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         try
         {
             var recorded = output.StartOffset + output.ByteCount;
-            if (new FileInfo(output.Path).Length > recorded && output.ByteCount > 0)
+            if (new FileInfo(output.Path).Length > recorded)
             {
                 using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
                 stream.SetLength(recorded);

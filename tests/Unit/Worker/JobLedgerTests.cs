@@ -20,6 +20,19 @@ public sealed class JobLedgerTests : IDisposable
         return process;
     }
 
+    // Until setsid(1) has exec'd sleep, the new session may not exist yet.
+    private static bool IsSleep(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
     private void WriteLedger(string name, int workerPid, long workerStart, params JobLedgerEntry[] jobs) =>
         File.WriteAllText(_dir.Combine($"{Environment.MachineName}.{name}.json"),
             JsonSerializer.Serialize(new JobLedgerFile(workerPid, workerStart, jobs), GoqJsonContext.Default.JobLedgerFile));
@@ -28,7 +41,7 @@ public sealed class JobLedgerTests : IDisposable
     public async Task JobsOfADeadWorker_AreKilled_AndItsLedgerRemoved()
     {
         var orphan = StartInOwnSession("305");
-        await Wait.UntilAsync(() => JobLedger.StartTicks(orphan.Id) > 0, what: "the orphan to start");
+        await Wait.UntilAsync(() => IsSleep(orphan.Id), what: "the orphan to lead its own session");
         WriteLedger("dead", workerPid: 999_999, workerStart: 12345, new JobLedgerEntry(7, orphan.Id, JobLedger.StartTicks(orphan.Id)));
 
         var killed = new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans();
@@ -42,7 +55,7 @@ public sealed class JobLedgerTests : IDisposable
     public async Task JobsOfALiveWorker_AndReusedPids_AreLeftAlone()
     {
         var job = StartInOwnSession("306");
-        await Wait.UntilAsync(() => JobLedger.StartTicks(job.Id) > 0, what: "the job to start");
+        await Wait.UntilAsync(() => IsSleep(job.Id), what: "the job to lead its own session");
         WriteLedger("alive", Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId), new JobLedgerEntry(1, job.Id, JobLedger.StartTicks(job.Id)));
         WriteLedger("dead", 999_999, 12345, new JobLedgerEntry(2, job.Id, JobLedger.StartTicks(job.Id) + 1)); // another process had that pid
 
