@@ -1,15 +1,8 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $goqHome = New-GoqTestHome
-    $env:GOQ_HOME = $goqHome
-    Push-Location $goqHome # jobs run (and write their output) where they are submitted from
-    Start-GoqServer | Out-Null
+    $goqHome = Enter-GoqTestHome
 }
-AfterAll {
-    Pop-Location
-    Remove-GoqTestHome $goqHome
-    $env:GOQ_HOME = $null
-}
+AfterAll { Exit-GoqTestHome $goqHome }
 
 Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
     It 'shows 10 idle slots as WaitingWorkers = 10, and Stop-GoqWorker -Idle ends them all' {

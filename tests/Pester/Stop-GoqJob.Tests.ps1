@@ -1,17 +1,10 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $goqHome = New-GoqTestHome
-    $env:GOQ_HOME = $goqHome
-    Push-Location $goqHome
-    Start-GoqServer | Out-Null
+    $goqHome = Enter-GoqTestHome
     $worker = Start-GoqWorker -Slots 2
     Copy-Item (Join-Path $Fixtures 'forev.sh') $goqHome
 }
-AfterAll {
-    Pop-Location
-    Remove-GoqTestHome $goqHome
-    $env:GOQ_HOME = $null
-}
+AfterAll { Exit-GoqTestHome $goqHome }
 
 Describe 'Stop-GoqJob' {
     It "kills a running job's whole process tree, keeps its output, and the worker survives" {

@@ -1,16 +1,9 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
-    $goqHome = New-GoqTestHome
-    $env:GOQ_HOME = $goqHome
-    Push-Location $goqHome # jobs run (and write their output) where they are submitted from
-    Start-GoqServer | Out-Null
+    $goqHome = Enter-GoqTestHome
     Start-GoqWorker -Slots 4 | Out-Null # enough that the slow jobs of one test never hold up the next
 }
-AfterAll {
-    Pop-Location
-    Remove-GoqTestHome $goqHome
-    $env:GOQ_HOME = $null
-}
+AfterAll { Exit-GoqTestHome $goqHome }
 
 Describe 'Wait-GoqJob' {
     It 'returns a finished job at once' {

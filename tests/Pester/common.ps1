@@ -37,3 +37,19 @@ function Wait-Until([scriptblock] $Condition, [double] $TimeoutSec = 20, [string
 function Test-ProcessAlive([int] $Id) {
     $null -ne (Get-Process -Id $Id -ErrorAction SilentlyContinue)
 }
+
+# A fresh home with a running server that every cmdlet of the file uses ($env:GOQ_HOME), entered as the current
+# location so jobs run (and write their output) inside it. Returns the home's path.
+function Enter-GoqTestHome {
+    $goqHome = New-GoqTestHome
+    $env:GOQ_HOME = $goqHome
+    Push-Location $goqHome
+    Start-GoqServer | Out-Null
+    $goqHome
+}
+
+function Exit-GoqTestHome([string] $GoqHome) {
+    Pop-Location
+    Remove-GoqTestHome $GoqHome
+    $env:GOQ_HOME = $null
+}
