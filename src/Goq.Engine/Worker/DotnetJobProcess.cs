@@ -1,13 +1,13 @@
 using System.ComponentModel;
 using System.Diagnostics;
-using System.IO.Pipes;
 using System.Text;
 
 namespace Goq.Worker;
 
 /// <summary>
-/// A job started with <see cref="Process"/>, for platforms without the posix_spawn launcher (Windows, macOS). On
-/// Unix, stdout and stderr are still read by one <see cref="PipePoller"/>; on Windows by two readers.
+/// A job started with <see cref="Process"/>, for platforms without the posix_spawn launcher (Windows, macOS), or
+/// when jobs must not get a process group of their own. stdout and stderr are read by two readers, so when a job
+/// writes to both within microseconds the order between them is not guaranteed (see <see cref="JobIoLoop"/>).
 /// </summary>
 internal sealed class DotnetJobProcess : IJobProcess
 {
@@ -93,16 +93,6 @@ internal sealed class DotnetJobProcess : IJobProcess
 
     private void StartReaders(int maxLineChars, Action<OutputStream, string> emit)
     {
-        if (!OperatingSystem.IsWindows()
-            && _process.StandardOutput.BaseStream is PipeStream stdout && _process.StandardError.BaseStream is PipeStream stderr)
-        {
-            var outFd = (int)stdout.SafePipeHandle.DangerousGetHandle();
-            var errFd = (int)stderr.SafePipeHandle.DangerousGetHandle();
-            Task.Factory.StartNew(() => PipePoller.Pump(outFd, errFd, -1, () => { }, _outputDone, maxLineChars, emit),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-            return;
-        }
-
         Task.WhenAll(
                 LineReader.PumpAsync(_process.StandardOutput, maxLineChars, t => emit(OutputStream.Stdout, t)),
                 LineReader.PumpAsync(_process.StandardError, maxLineChars, t => emit(OutputStream.Stderr, t)))

@@ -30,6 +30,9 @@ internal static unsafe class LibC
     public static extern nint read(int fd, byte* buf, nint count);
 
     [DllImport("libc", SetLastError = true)]
+    public static extern nint write(int fd, byte* buf, nint count);
+
+    [DllImport("libc", SetLastError = true)]
     public static extern int pipe2(int* fds, int flags);
 
     [DllImport("libc", SetLastError = true)]

@@ -6,7 +6,7 @@ namespace Goq.Worker;
 /// <summary>
 /// A job started with posix_spawn (Linux): in a new session and process group of its own (POSIX_SPAWN_SETSID, so
 /// no setsid(1) exec per job), every signal reset to its default (pwsh ignores SIGPIPE; jobs must not inherit that),
-/// stdin from /dev/null, stdout and stderr on two pipes that one <see cref="PipePoller"/> thread reads along with a
+/// stdin from /dev/null, stdout and stderr on two pipes that the shared <see cref="JobIoLoop"/> reads along with a
 /// pidfd that says when the main process exits.
 /// </summary>
 internal sealed unsafe class SpawnedJobProcess : IJobProcess
@@ -145,27 +145,10 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
-        Task.Factory.StartNew(() =>
-        {
-            try
-            {
-                PipePoller.Pump(stdoutFd, stderrFd, pidFd, () => Reap(blocking: false), _outputDone, maxLineChars, emit);
-            }
-            catch (Exception ex)
-            {
-                _outputDone.TrySetException(ex);
-                Reap(blocking: true);
-            }
-            finally
-            {
-                LibC.close(stdoutFd);
-                LibC.close(stderrFd);
-                if (pidFd >= 0)
-                {
-                    LibC.close(pidFd);
-                }
-            }
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        JobIoLoop.Shared.Add(stdoutFd, stderrFd, pidFd, ownsFds: true, maxLineChars, emit,
+            onExit: () => Reap(blocking: false),
+            _outputDone,
+            onFailed: _ => Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
     }
 
     private void Reap(bool blocking)

@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Goq.Worker;
+
+/// <summary>One output pipe of a job: reads what is there and hands on complete lines (and, at the end, the rest).</summary>
+internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int maxLineChars)
+{
+    private readonly MemoryStream _partial = new();
+
+    public int Fd { get; } = fd;
+
+    public bool Open { get; private set; } = true;
+
+    /// <summary>One read(2); end of file (or an error other than EINTR/EAGAIN) closes the stream.</summary>
+    public void ReadOnce(byte[] buffer, Action<OutputStream, string> emit)
+    {
+        nint n;
+        fixed (byte* p = buffer)
+        {
+            n = LibC.read(Fd, p, buffer.Length);
+        }
+
+        if (n < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is LibC.Eintr or LibC.Eagain)
+            {
+                return;
+            }
+
+            n = 0; // any other error ends the stream like end of file
+        }
+
+        if (n == 0)
+        {
+            Open = false;
+            if (_partial.Length > 0)
+            {
+                Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
+                _partial.SetLength(0);
+            }
+
+            return;
+        }
+
+        var data = buffer.AsSpan(0, (int)n);
+        int newline;
+        while ((newline = data.IndexOf((byte)'\n')) >= 0)
+        {
+            if (_partial.Length > 0)
+            {
+                _partial.Write(data[..newline]);
+                Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
+                _partial.SetLength(0);
+            }
+            else
+            {
+                Emit(data[..newline], emit);
+            }
+
+            data = data[(newline + 1)..];
+        }
+
+        _partial.Write(data);
+        while (_partial.Length > maxLineChars)
+        {
+            // A very long line is passed on in pieces (cut at a byte count; a split character shows as U+FFFD).
+            var all = _partial.ToArray();
+            Emit(all.AsSpan(0, maxLineChars), emit, trimCr: false);
+            _partial.SetLength(0);
+            _partial.Write(all.AsSpan(maxLineChars));
+        }
+    }
+
+    private void Emit(ReadOnlySpan<byte> line, Action<OutputStream, string> emit, bool trimCr = true)
+    {
+        if (trimCr && line.Length > 0 && line[^1] == '\r')
+        {
+            line = line[..^1];
+        }
+
+        emit(stream, Encoding.UTF8.GetString(line));
+    }
+}
