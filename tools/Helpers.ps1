@@ -12,7 +12,8 @@ function Get-FreePort {
 function Stop-GoqHomeProcess([string] $GoqHome, [double] $GraceSec = 10) {
     $deadline = [DateTime]::UtcNow.AddSeconds($GraceSec)
     do {
-        $left = @(Get-Process | Where-Object { $_.Id -ne $PID -and $_.CommandLine -and $_.CommandLine.Contains($GoqHome) })
+        # CommandLine is read from /proc each time: read it once, since the process may exit in between.
+        $left = @(Get-Process | Where-Object { $_.Id -ne $PID -and ($commandLine = $_.CommandLine) -and $commandLine.Contains($GoqHome) })
         if ($left.Count -eq 0) { return 0 }
         Start-Sleep -Milliseconds 50 # poll step until the deadline
     } while ([DateTime]::UtcNow -lt $deadline)

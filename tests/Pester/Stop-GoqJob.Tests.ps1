@@ -17,7 +17,8 @@ Describe 'Stop-GoqJob' {
         $stopped = Stop-GoqJob $job.Id -PassThru
         $stopped.State | Should -Be 'Cancelled'
         (Wait-GoqJob $job.Id -Timeout 10).State | Should -Be 'Cancelled'
-        Wait-Until { -not (Get-Process | Where-Object { $_.CommandLine -like '*forev.sh*' }) } -TimeoutSec 10 -Because 'every process of the job to be gone'
+        # The server reports the cancel at once; the worker kills and reaps the tree just after.
+        Wait-Until { -not (Get-Process | Where-Object { $_.CommandLine -like '*forev.sh*' }) -and -not (Test-ProcessAlive $jobPid) } -TimeoutSec 10 -Because 'every process of the job to be gone'
         Test-ProcessAlive $jobPid | Should -BeFalse
         Receive-GoqJob $job.Id -ErrorAction SilentlyContinue | Should -Contain 'before'
         (Get-GoqServer).CancelledJobs | Should -Be 1
