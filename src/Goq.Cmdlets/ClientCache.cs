@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Management.Automation.Runspaces;
+using System.Security.Cryptography;
 using Goq.Client;
+using Goq.Configuration;
 
 namespace Goq.Cmdlets;
 
@@ -10,20 +12,23 @@ namespace Goq.Cmdlets;
 /// </summary>
 internal static class ClientCache
 {
-    private static readonly ConcurrentDictionary<(Guid Runspace, string Endpoint), GoqClient> Clients = new();
+    private static readonly ConcurrentDictionary<(Guid Runspace, string Endpoint, string Keys), GoqClient> Clients = new();
 
-    public static GoqClient Get(string endpoint, int timeoutMs)
+    public static GoqClient Get(GoqSettings settings)
     {
-        var key = (Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, endpoint);
+        // Keyed by the credentials too: two homes may name one server with different secrets (or new keys after a re-init).
+        var credentials = settings.LoadCredentials();
+        var keys = Convert.ToHexString(SHA256.HashData([.. credentials.Secret, .. credentials.ServerPublicKey]));
+        var key = (Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, settings.Endpoint, keys);
         while (true)
         {
-            var client = Clients.GetOrAdd(key, _ => new GoqClient(endpoint, timeoutMs));
+            var client = Clients.GetOrAdd(key, _ => new GoqClient(settings.Endpoint, credentials, settings.RequestTimeoutMs, settings.ReplayWindow));
             if (client.IsUsable)
             {
                 return client;
             }
 
-            if (Clients.TryRemove(new KeyValuePair<(Guid, string), GoqClient>(key, client)))
+            if (Clients.TryRemove(new KeyValuePair<(Guid, string, string), GoqClient>(key, client)))
             {
                 client.Dispose();
             }

@@ -10,7 +10,38 @@ public abstract class GoqClientCmdlet : GoqCmdlet
 
     protected GoqSettings Settings => _settings ??= LoadSettingsOrThrow();
 
-    protected GoqClient Client => ClientCache.Get(Settings.Endpoint, Settings.RequestTimeoutMs);
+    /// <summary>The home's cluster secret as text, so it can be kept out of what is sent.</summary>
+    protected string SecretText
+    {
+        get
+        {
+            try
+            {
+                return Settings.LoadCredentials().SecretText;
+            }
+            catch (Errors.GoqException ex)
+            {
+                ThrowTerminatingError(ErrorRecordFactory.From(ex));
+                throw; // unreachable
+            }
+        }
+    }
+
+    protected GoqClient Client
+    {
+        get
+        {
+            try
+            {
+                return ClientCache.Get(Settings);
+            }
+            catch (Errors.GoqException ex)
+            {
+                ThrowTerminatingError(ErrorRecordFactory.From(ex));
+                throw; // unreachable
+            }
+        }
+    }
 
     private GoqSettings LoadSettingsOrThrow()
     {

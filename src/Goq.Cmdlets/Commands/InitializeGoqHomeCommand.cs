@@ -4,7 +4,7 @@ using Goq.Errors;
 
 namespace Goq.Cmdlets.Commands;
 
-/// <summary>Creates a Goq home: the .goq folder (mode 0700) and its config file.</summary>
+/// <summary>Creates a Goq home: the .goq folder (mode 0700) with its config file, cluster secret and server keys (0600).</summary>
 [Cmdlet(VerbsData.Initialize, "GoqHome", SupportsShouldProcess = true)]
 [OutputType(typeof(HomeInfo))]
 public sealed class InitializeGoqHomeCommand : PSCmdlet
@@ -24,7 +24,7 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? ServerHost { get; set; }
 
-    /// <summary>Overwrite an existing home's configuration.</summary>
+    /// <summary>Overwrite an existing home's configuration and make new keys (every copy of .goq must then be replaced).</summary>
     [Parameter]
     public SwitchParameter Force { get; set; }
 

@@ -49,6 +49,8 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             Slots = Slots,
             OneShot = OneShot,
             HeartbeatMs = settings.HeartbeatSec * 1000,
+            Credentials = RunBlocking(_ => Task.FromResult(settings.LoadCredentials())),
+            ReplayWindow = settings.ReplayWindow,
             Runner = new JobRunnerOptions { PwshPath = PwshPath },
         };
         var started = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -67,7 +67,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     protected override void BeginProcessing()
     {
         _captured = JobEnvironment.Capture(System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")));
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")), [SecretText]);
         _explicit = Environment?.Cast<DictionaryEntry>()
             .ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
         if (_explicit?.Keys.FirstOrDefault(k => k.Length == 0 || k.Contains('=')) is { } bad)

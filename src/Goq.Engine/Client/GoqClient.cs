@@ -16,18 +16,23 @@ namespace Goq.Client;
 public sealed class GoqClient : IDisposable
 {
     private readonly DealerSocket _dealer;
+    private readonly WireCodec _wire;
     private readonly NetMQQueue<NetMQMessage> _outgoing = new();
     private readonly NetMQPoller _poller;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<GoqMessage>> _pending = new();
     private readonly ConcurrentDictionary<long, Action<JobInfo>> _watches = new();
     private long _nextRid;
+    private volatile bool _rejected;
     private int _disposed;
 
-    public GoqClient(string endpoint, int requestTimeoutMs = Configuration.GoqDefaults.RequestTimeoutMs)
+    public GoqClient(string endpoint, Configuration.ClusterCredentials credentials, int requestTimeoutMs = Configuration.GoqDefaults.RequestTimeoutMs,
+        TimeSpan? replayWindow = null)
     {
         Endpoint = endpoint;
         RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
+        _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec));
         _dealer = new DealerSocket();
+        CurveSetup.AsClient(_dealer, credentials);
         _dealer.Options.Linger = TimeSpan.Zero;
         _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
         _dealer.Options.SendHighWatermark = 100_000;
@@ -190,6 +195,11 @@ public sealed class GoqClient : IDisposable
 
         var reply = new TaskCompletionSource<GoqMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[rid] = reply;
+        if (_rejected)
+        {
+            reply.TrySetException(CredentialsRejected()); // known already: fail at once instead of after the timeout
+        }
+
         try
         {
             Post(request, rid);
@@ -203,7 +213,8 @@ public sealed class GoqClient : IDisposable
                 }
 
                 throw new GoqException(GoqErrorIds.ServerUnreachable, GoqErrorKind.Connection,
-                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s; is it running (Get-GoqServer, Start-GoqServer)?")
+                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s: it is not running (Get-GoqServer, Start-GoqServer), "
+                    + "or it did not accept our credentials (this home's .goq must hold the server's public key and cluster secret)")
                 { Target = Endpoint };
             }
 
@@ -245,6 +256,19 @@ public sealed class GoqClient : IDisposable
         }
     }
 
+    private void RejectAll()
+    {
+        _rejected = true;
+        foreach (var pending in _pending.Values)
+        {
+            pending.TrySetException(CredentialsRejected());
+        }
+    }
+
+    private GoqException CredentialsRejected() => new(GoqErrorIds.CredentialsRejected, GoqErrorKind.Security,
+        $"the Goq server at {Endpoint} did not accept our credentials: this home's cluster secret (.goq/{Configuration.ClusterCredentials.SecretFile}) is not the server's; copy .goq from the server's home")
+    { Target = Endpoint };
+
     private static GoqErrorKind KindOf(string errorId) => errorId switch
     {
         GoqErrorIds.JobNotFound or GoqErrorIds.WorkerNotFound => GoqErrorKind.NotFound,
@@ -256,7 +280,7 @@ public sealed class GoqClient : IDisposable
     {
         try
         {
-            _outgoing.Enqueue(Frames.ToServer(message, rid));
+            _outgoing.Enqueue(_wire.ToServer(message, rid));
         }
         catch (ObjectDisposedException)
         {
@@ -270,7 +294,7 @@ public sealed class GoqClient : IDisposable
         {
             try
             {
-                var envelope = Frames.Decode(message, 0);
+                var envelope = _wire.Open(message, 0);
                 if (envelope.Body is JobFinishedNotice notice && _watches.TryGetValue(envelope.Rid, out var watch))
                 {
                     watch(notice.Job);
@@ -279,6 +303,11 @@ public sealed class GoqClient : IDisposable
                 {
                     pending.TrySetResult(envelope.Body);
                 }
+            }
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.BadSignature)
+            {
+                // Only the server can reach us over CURVE, so a message we cannot verify means our secrets differ.
+                RejectAll();
             }
             catch (GoqException)
             {

@@ -18,4 +18,7 @@ public sealed class GoqConfig
 
     /// <summary>Name of the output folder under a job's working directory (goq's GOQ_ODIR).</summary>
     public string OutputDir { get; set; } = GoqDefaults.OutputDir;
+
+    /// <summary>Replay window in seconds (see <see cref="GoqDefaults.ReplayWindowSec"/>); null for the default.</summary>
+    public int? ReplayWindowSec { get; set; }
 }

@@ -8,5 +8,8 @@ public static class GoqDefaults
     public const int HeartbeatSec = 5;
     public const string OutputDir = "o";
     public const int RequestTimeoutMs = 5000;
+
+    /// <summary>Replay window: how far apart two hosts' clocks may be, and how long nonces are remembered.</summary>
+    public const int ReplayWindowSec = 180;
     public const string DotDir = ".goq";
 }

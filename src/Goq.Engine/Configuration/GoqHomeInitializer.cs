@@ -4,17 +4,18 @@ using Goq.Protocol;
 
 namespace Goq.Configuration;
 
-/// <summary>Creates a home's <c>.goq</c> folder and config file.</summary>
+/// <summary>Creates a home's <c>.goq</c> folder: the config file, the cluster secret and the server's CURVE keys.</summary>
 public static class GoqHomeInitializer
 {
     public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force)
     {
         var root = GoqSettings.ResolveHome(home);
         var probe = new GoqSettings { Home = root };
-        if (File.Exists(probe.ConfigPath) && !force)
+        if ((File.Exists(probe.ConfigPath) || ClusterCredentials.ExistIn(probe.DotDir)) && !force)
         {
             throw new GoqException(GoqErrorIds.HomeAlreadyInitialized, GoqErrorKind.AlreadyExists,
-                $"'{root}' is already a Goq home; use -Force to overwrite its configuration") { Target = root };
+                $"'{root}' is already a Goq home; -Force overwrites its configuration and makes new keys (then copy .goq to every worker and client again)")
+            { Target = root };
         }
 
         if (port is < 1 or > 65535)
@@ -29,13 +30,24 @@ public static class GoqHomeInitializer
         };
 
         CreatePrivateDirectory(probe.DotDir);
+
+        // Checkpoint (credentials): a new secret and server key pair, written 0600 in a 0700 folder, before the config
+        // that makes the home usable.
+        var credentials = ClusterCredentials.Generate();
+        credentials.Save(probe.DotDir);
         var temp = probe.ConfigPath + ".tmp";
         File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(config, GoqJsonContext.Default.GoqConfig));
         RestrictFile(temp);
         File.Move(temp, probe.ConfigPath, overwrite: true);
 
         var settings = GoqSettings.FromConfig(root, config);
-        return new HomeInfo { Path = root, ConfigPath = settings.ConfigPath, Endpoint = settings.Endpoint };
+        return new HomeInfo
+        {
+            Path = root,
+            ConfigPath = settings.ConfigPath,
+            Endpoint = settings.Endpoint,
+            ServerPublicKey = Convert.ToHexString(credentials.ServerPublicKey).ToLowerInvariant(),
+        };
     }
 
     /// <summary>Creates a directory only its owner can enter (0700 on Unix).</summary>

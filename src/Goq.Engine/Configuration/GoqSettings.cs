@@ -40,6 +40,14 @@ public sealed record GoqSettings
 
     public int RequestTimeoutMs { get; init; } = GoqDefaults.RequestTimeoutMs;
 
+    /// <summary>How far a message's timestamp may be from this clock (GOQ_REPLAY_WINDOW_SEC, config, default).</summary>
+    public int ReplayWindowSec { get; init; } = GoqDefaults.ReplayWindowSec;
+
+    public TimeSpan ReplayWindow => TimeSpan.FromSeconds(ReplayWindowSec);
+
+    /// <summary>Reads this home's credentials (see <see cref="ClusterCredentials"/>); the server's secret key only for a server.</summary>
+    public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
+
     /// <summary>Where clients and workers connect.</summary>
     public string Endpoint => $"tcp://{ServerHost}:{Port}";
 
@@ -84,6 +92,7 @@ public sealed record GoqSettings
             HeartbeatSec = heartbeat,
             DeadWorkerSec = Math.Max(heartbeat + 1, EnvInt("GOQ_DEAD_WORKER_SEC") ?? config.DeadWorkerSec ?? 3 * heartbeat),
             OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
+            ReplayWindowSec = EnvInt("GOQ_REPLAY_WINDOW_SEC") ?? config.ReplayWindowSec ?? GoqDefaults.ReplayWindowSec,
         };
     }
 
@@ -105,7 +114,7 @@ public sealed record GoqSettings
 
     private static void Validate(GoqConfig config, string path)
     {
-        if (config.Port is < 1 or > 65535 || config.HeartbeatSec < 1 || string.IsNullOrWhiteSpace(config.ServerHost)
+        if (config.Port is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || string.IsNullOrWhiteSpace(config.ServerHost)
             || string.IsNullOrWhiteSpace(config.OutputDir))
         {
             throw new JsonException($"invalid values in {path}");

@@ -21,4 +21,16 @@ public static class GoqErrorIds
     public const string ServerError = "GoqServerError";
     public const string StoreUnusable = "GoqStoreUnusable";
     public const string JobNotEnded = "GoqJobNotEnded";
+
+    /// <summary>The home has no credentials (or unreadable ones): it was not initialized by this version.</summary>
+    public const string CredentialsMissing = "GoqCredentialsMissing";
+
+    /// <summary>The server and this home do not share the cluster secret.</summary>
+    public const string CredentialsRejected = "GoqCredentialsRejected";
+
+    /// <summary>A message whose MAC does not match (dropped, counted).</summary>
+    public const string BadSignature = "GoqBadSignature";
+
+    /// <summary>A message seen before, or with a timestamp outside the replay window (dropped, counted).</summary>
+    public const string ReplayedMessage = "GoqReplayedMessage";
 }

@@ -35,7 +35,7 @@ public static class Launcher
                 throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
             }
 
-            var status = await TryStatusAsync(settings.Endpoint, cancel).ConfigureAwait(false);
+            var status = await TryStatusAsync(settings, cancel).ConfigureAwait(false);
             if (status is not null && status.ServerPid == process.Pid)
             {
                 return new ServerInfo { Endpoint = settings.Endpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version };
@@ -52,7 +52,7 @@ public static class Launcher
         var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")} -Wait -ErrorAction Stop";
         var process = DetachedProcess.Start(pwshPath, command, logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
-        using var client = new GoqClient(settings.Endpoint, settings.RequestTimeoutMs);
+        using var client = new GoqClient(settings.Endpoint, settings.LoadCredentials(), settings.RequestTimeoutMs, settings.ReplayWindow);
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
@@ -128,14 +128,14 @@ public static class Launcher
         }
     }
 
-    private static async Task<ServerStatus?> TryStatusAsync(string endpoint, CancellationToken cancel)
+    private static async Task<ServerStatus?> TryStatusAsync(GoqSettings settings, CancellationToken cancel)
     {
-        using var client = new GoqClient(endpoint, 500);
+        using var client = new GoqClient(settings.Endpoint, settings.LoadCredentials(), 500, settings.ReplayWindow);
         try
         {
             return await client.GetStatusAsync(cancel).ConfigureAwait(false);
         }
-        catch (GoqException)
+        catch (GoqException ex) when (ex.ErrorId != GoqErrorIds.CredentialsRejected)
         {
             return null;
         }

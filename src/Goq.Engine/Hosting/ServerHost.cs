@@ -22,6 +22,8 @@ public static class ServerHost
             Home = settings.Home,
             OutputDir = settings.OutputDir,
             HeartbeatMs = settings.HeartbeatSec * 1000,
+            Credentials = settings.LoadCredentials(forServer: true),
+            ReplayWindow = settings.ReplayWindow,
             Scheduler = new SchedulerOptions
             {
                 DeadAfter = TimeSpan.FromSeconds(settings.DeadWorkerSec),

@@ -9,5 +9,8 @@ public sealed class HomeInfo
 
     public string Endpoint { get; set; } = "";
 
+    /// <summary>The server's CURVE public key (hex): public, so it may be shown; compare it across hosts.</summary>
+    public string ServerPublicKey { get; set; } = "";
+
     public override string ToString() => Path;
 }

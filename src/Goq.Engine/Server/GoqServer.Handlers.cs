@@ -51,6 +51,10 @@ public sealed partial class GoqServer
                 Reply(peer, rid, new Ack());
                 _stopRequested = true;
                 break;
+            case WorkerHello hello when WorkerHelloValidator.Validate(hello) is { } invalid:
+                _droppedMalformed++;
+                _options.Log($"dropped a worker announcement: {invalid}");
+                break;
             case WorkerHello hello:
                 if (_scheduler.WorkerHello(peer, hello, now))
                 {

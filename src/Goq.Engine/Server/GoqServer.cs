@@ -27,7 +27,11 @@ public sealed partial class GoqServer : IDisposable
     private readonly NetMQTimer _tick;
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly WireCodec _wire;
+    private readonly RejectionLimiter _rejections = new(perSecond: 20);
     private long _droppedMalformed;
+    private long _droppedBadSignatures;
+    private long _droppedReplays;
     private long _staleReports;
     private bool _stopRequested;
     private int _started;
@@ -44,7 +48,9 @@ public sealed partial class GoqServer : IDisposable
             _store.SaveOutputIndex(job.Id, index);
             _store.Commit(); // an extra commit, once per job that writes output
         });
+        _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _router = new RouterSocket();
+        CurveSetup.AsServer(_router, options.Credentials);
         _router.Options.RouterMandatory = true;
         _router.Options.Linger = TimeSpan.Zero;
         _router.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
@@ -221,14 +227,28 @@ public sealed partial class GoqServer : IDisposable
         Envelope envelope;
         try
         {
-            envelope = Frames.Decode(message, 1);
+            envelope = _wire.Open(message, 1);
         }
         catch (GoqException ex)
         {
-            _droppedMalformed++;
-            if (_droppedMalformed <= 10 || _droppedMalformed % 1000 == 0)
+            var count = ex.ErrorId switch
             {
-                _options.Log($"dropped a message ({_droppedMalformed} so far): {ex.Message}");
+                GoqErrorIds.BadSignature => ++_droppedBadSignatures,
+                GoqErrorIds.ReplayedMessage => ++_droppedReplays,
+                _ => ++_droppedMalformed,
+            };
+            if (count <= 10 || count % 1000 == 0)
+            {
+                _options.Log($"dropped a message from {peer} ({count} of this kind so far): {ex.Message}");
+            }
+
+            // Tell a peer with the wrong secret why nobody answers it, so it fails at once instead of timing out. It
+            // cannot verify this reply, but it came over CURVE, so only the real server can have sent it. Rate limited:
+            // a flood of bad messages never becomes a flood of replies.
+            if (ex.ErrorId == GoqErrorIds.BadSignature && _rejections.TryTake(Environment.TickCount64))
+            {
+                Reply(peer, 0, new ErrorReply(GoqErrorIds.CredentialsRejected,
+                    "the server did not accept our credentials: this home's cluster secret is not the server's"));
             }
 
             return;
@@ -278,6 +298,8 @@ public sealed partial class GoqServer : IDisposable
         DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
         StaleReports = _staleReports,
         DroppedMalformed = _droppedMalformed,
+        DroppedBadSignatures = _droppedBadSignatures,
+        DroppedReplays = _droppedReplays,
         StartedAt = StartedAt,
         Version = GoqVersion.Current,
         Home = _options.Home,
@@ -315,7 +337,7 @@ public sealed partial class GoqServer : IDisposable
     {
         try
         {
-            if (!_router.TrySendMultipartMessage(Frames.ToPeer(to.ToIdentity(), FrameCodec.Encode(body, rid))))
+            if (!_router.TrySendMultipartMessage(_wire.ToPeer(to.ToIdentity(), body, rid)))
             {
                 _options.Log($"dropped a {body.GetType().Name}: the peer's queue is full");
             }

@@ -9,6 +9,12 @@ public sealed record GoqServerOptions
     /// <summary>The home: output falls back to &lt;Home&gt;/&lt;OutputDir&gt; when a job's directory is not usable.</summary>
     public required string Home { get; init; }
 
+    /// <summary>The cluster secret and the server's CURVE key pair. There is no unauthenticated mode.</summary>
+    public required Configuration.ClusterCredentials Credentials { get; init; }
+
+    /// <summary>How far a message's timestamp may be from this clock; also how long nonces are remembered.</summary>
+    public TimeSpan ReplayWindow { get; init; } = TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec);
+
     public string OutputDir { get; init; } = Configuration.GoqDefaults.OutputDir;
 
     public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;

@@ -35,6 +35,16 @@ public static class JobSpecValidator
             {
                 return $"job {i + 1} of the batch has a null argument";
             }
+
+            if (spec.TimeoutSec is < 1)
+            {
+                return $"job {i + 1} of the batch has a timeout of {spec.TimeoutSec} s; it must be at least 1";
+            }
+
+            if (spec.MaxAttempts is < 1 or > 100)
+            {
+                return $"job {i + 1} of the batch allows {spec.MaxAttempts} attempts; it must be 1 to 100";
+            }
         }
 
         return null;

@@ -18,6 +18,7 @@ public sealed class GoqWorker : IDisposable
     private readonly GoqWorkerOptions _options;
     private readonly JobRunner _runner;
     private readonly DealerSocket _dealer;
+    private readonly WireCodec _wire;
     private readonly NetMQQueue<Action> _inbox = new();
     private readonly NetMQTimer _heartbeat;
     private readonly NetMQTimer _flush;
@@ -30,6 +31,7 @@ public sealed class GoqWorker : IDisposable
     private long _lastDispatch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _exiting;
+    private Exception? _failure;
     private bool _drain;
     private int _jobsDone;
     private int _started;
@@ -37,9 +39,11 @@ public sealed class GoqWorker : IDisposable
     public GoqWorker(GoqWorkerOptions options)
     {
         _options = options;
-        _runner = new JobRunner(options.Runner);
+        _runner = new JobRunner(options.Runner with { Withheld = [.. options.Runner.Withheld, options.Credentials.SecretText] });
         _ledger = options.LedgerDirectory is { } dir && JobLedger.IsSupported ? new JobLedger(dir, options.WorkerId, options.Log) : null;
+        _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _dealer = new DealerSocket();
+        CurveSetup.AsClient(_dealer, options.Credentials);
         _dealer.Options.Linger = TimeSpan.FromSeconds(2);
         _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
         _dealer.Options.SendHighWatermark = 100_000;
@@ -101,7 +105,7 @@ public sealed class GoqWorker : IDisposable
             // Already exited.
         }
 
-        _completion.Task.Wait();
+        ((IAsyncResult)_completion.Task).AsyncWaitHandle.WaitOne(); // an exit with a failure is reported by Completion, not here
     }
 
     public void Dispose()
@@ -156,7 +160,14 @@ public sealed class GoqWorker : IDisposable
             _dealer.Dispose();
             _ledger?.Remove();
             _options.Log($"goq worker {Id} exited after {_jobsDone} jobs");
-            _completion.TrySetResult();
+            if (_failure is not null)
+            {
+                _completion.TrySetException(_failure);
+            }
+            else
+            {
+                _completion.TrySetResult();
+            }
         }
     }
 
@@ -168,7 +179,17 @@ public sealed class GoqWorker : IDisposable
             Envelope envelope;
             try
             {
-                envelope = Frames.Decode(message, 0);
+                envelope = _wire.Open(message, 0);
+            }
+            catch (Errors.GoqException ex) when (ex.ErrorId == Errors.GoqErrorIds.BadSignature)
+            {
+                // Only the server can talk to us over CURVE, so a message we cannot verify means our secrets differ:
+                // nothing will ever be accepted, so exit with the reason instead of idling forever.
+                _options.Log("the server did not accept our credentials: this home's cluster secret is not the server's; exiting");
+                _failure = new Errors.GoqException(Errors.GoqErrorIds.CredentialsRejected, Errors.GoqErrorKind.Security,
+                    "the server did not accept this worker's credentials: the home's cluster secret (.goq/cluster.secret) is not the server's");
+                BeginExit(drain: false);
+                return;
             }
             catch (Errors.GoqException ex)
             {
@@ -380,7 +401,7 @@ public sealed class GoqWorker : IDisposable
 
     private void Send(GoqMessage message)
     {
-        if (!_dealer.TrySendMultipartMessage(Frames.ToServer(message)))
+        if (!_dealer.TrySendMultipartMessage(_wire.ToServer(message)))
         {
             _options.Log($"could not queue a {message.GetType().Name} for the server");
         }

@@ -6,6 +6,12 @@ public sealed record GoqWorkerOptions
     /// <summary>The server's endpoint, e.g. tcp://127.0.0.1:1776.</summary>
     public required string Endpoint { get; init; }
 
+    /// <summary>The cluster secret and the server's public key. There is no unauthenticated mode.</summary>
+    public required Configuration.ClusterCredentials Credentials { get; init; }
+
+    /// <summary>How far a server message's timestamp may be from this clock.</summary>
+    public TimeSpan ReplayWindow { get; init; } = TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec);
+
     /// <summary>Stable id of this worker process (a GUID, chosen at start).</summary>
     public string WorkerId { get; init; } = Guid.NewGuid().ToString("N");
 

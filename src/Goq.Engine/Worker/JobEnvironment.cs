@@ -2,7 +2,8 @@ namespace Goq.Worker;
 
 /// <summary>
 /// Builds a job's environment: the worker's own, overlaid with the submitter's captured one except the protected
-/// names (goq's list), then the variables the submitter set explicitly. Nothing named GOQ_* ever gets through.
+/// names (goq's list), then the variables the submitter set explicitly. Nothing named GOQ_* ever gets through, nor
+/// any variable whose name or value holds a withheld text (the cluster secret: goq's TestEnvCannotContainKey).
 /// </summary>
 public static class JobEnvironment
 {
@@ -20,12 +21,12 @@ public static class JobEnvironment
     public static bool IsGoqSetting(string name) => name.StartsWith("GOQ_", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A submitter's environment as it travels: every variable but Goq's own.</summary>
-    public static Dictionary<string, string> Capture(IEnumerable<KeyValuePair<string, string>> environment)
+    public static Dictionary<string, string> Capture(IEnumerable<KeyValuePair<string, string>> environment, IReadOnlyCollection<string>? withheld = null)
     {
         var captured = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, value) in environment)
         {
-            if (!IsGoqSetting(name))
+            if (!IsGoqSetting(name) && !Holds(name, value, withheld))
             {
                 captured[name] = value;
             }
@@ -34,7 +35,11 @@ public static class JobEnvironment
         return captured;
     }
 
-    public static void Apply(IDictionary<string, string?> target, JobSpec spec, string workingDirectory)
+    private static bool Holds(string name, string? value, IReadOnlyCollection<string>? withheld) =>
+        withheld is not null && withheld.Any(w => w.Length > 0
+            && (name.Contains(w, StringComparison.OrdinalIgnoreCase) || (value?.Contains(w, StringComparison.OrdinalIgnoreCase) ?? false)));
+
+    public static void Apply(IDictionary<string, string?> target, JobSpec spec, string workingDirectory, IReadOnlyCollection<string>? withheld = null)
     {
         foreach (var (name, value) in spec.CapturedEnvironment ?? new Dictionary<string, string>())
         {
@@ -49,7 +54,8 @@ public static class JobEnvironment
             target[name] = value;
         }
 
-        foreach (var name in target.Keys.Where(IsGoqSetting).ToList())
+        // Checkpoint (secrets): whatever the submitter or the worker's own environment held, this is what the job sees.
+        foreach (var name in target.Where(e => IsGoqSetting(e.Key) || Holds(e.Key, e.Value, withheld)).Select(e => e.Key).ToList())
         {
             target.Remove(name);
         }

@@ -50,7 +50,7 @@ public sealed class JobRunner(JobRunnerOptions options)
 
         var environment = new Dictionary<string, string?>(_workerEnvironment, StringComparer.Ordinal);
 
-        JobEnvironment.Apply(environment, spec, workingDirectory);
+        JobEnvironment.Apply(environment, spec, workingDirectory, options.Withheld);
         var argv = BuildArgv(spec, workingDirectory, environment.GetValueOrDefault("PATH"), out var reason);
         if (argv is null)
         {

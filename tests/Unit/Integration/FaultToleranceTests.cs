@@ -19,7 +19,7 @@ public sealed class FaultToleranceTests : IDisposable
         // Queued first: the deaf worker gets it the moment it announces itself (it never speaks again, so it would
         // be declared dead before a test could watch it sit idle).
         var job = (await _cluster.Client.SubmitAsync([Spec("echo done")]))[0];
-        using var deaf = new DeafWorker(_cluster.Server.Endpoint);
+        using var deaf = new DeafWorker(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());
         var dispatch = deaf.ReceiveDispatch(TimeSpan.FromSeconds(10));
         Assert.Equal(1, dispatch.Attempt);
 
@@ -46,7 +46,7 @@ public sealed class FaultToleranceTests : IDisposable
     [Fact]
     public async Task JobThatKeepsLosingItsWorker_FailsAfterMaxAttempts()
     {
-        using var deaf = new DeafWorker(_cluster.Server.Endpoint);
+        using var deaf = new DeafWorker(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());
         var job = (await _cluster.Client.SubmitAsync([Spec("true", maxAttempts: 1)]))[0];
         deaf.ReceiveDispatch(TimeSpan.FromSeconds(10));
         var done = await _cluster.WaitForAsync(job.Id);

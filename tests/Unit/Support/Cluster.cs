@@ -1,4 +1,5 @@
 using Goq.Client;
+using Goq.Configuration;
 using Goq.Server;
 using Goq.Storage;
 using Goq.Worker;
@@ -16,8 +17,17 @@ internal sealed class Cluster : IDisposable
         HeartbeatMs = heartbeatMs;
         Durable = durable;
         Server = StartServer("tcp://127.0.0.1:0");
-        Client = new GoqClient(Server.Endpoint);
+        Client = NewClient();
     }
+
+    /// <summary>This cluster's keys: the server gets them whole, workers and clients without the server's secret key.</summary>
+    public ClusterCredentials Credentials { get; } = ClusterCredentials.Generate();
+
+    public TimeSpan ReplayWindow { get; init; } = TimeSpan.FromSeconds(GoqDefaults.ReplayWindowSec);
+
+    /// <summary>A client of this cluster (or, with other credentials, one that should be refused).</summary>
+    public GoqClient NewClient(ClusterCredentials? credentials = null, int timeoutMs = GoqDefaults.RequestTimeoutMs) =>
+        new(Server.Endpoint, credentials ?? Credentials.ForPeers(), timeoutMs);
 
     public int HeartbeatMs { get; }
 
@@ -43,13 +53,21 @@ internal sealed class Cluster : IDisposable
         {
             // A request sent while the server was away may be lost with the old connection; start afresh.
             Client.Dispose();
-            Client = new GoqClient(endpoint);
+            Client = NewClient();
         }
     }
 
-    public GoqWorker AddWorker(int slots = 2, bool oneShot = false)
+    public GoqWorker AddWorker(int slots = 2, bool oneShot = false, ClusterCredentials? credentials = null)
     {
-        var worker = new GoqWorker(new GoqWorkerOptions { Endpoint = Server.Endpoint, Slots = slots, OneShot = oneShot, HeartbeatMs = Math.Min(1000, HeartbeatMs), Log = Log });
+        var worker = new GoqWorker(new GoqWorkerOptions
+        {
+            Endpoint = Server.Endpoint,
+            Credentials = credentials ?? Credentials.ForPeers(),
+            Slots = slots,
+            OneShot = oneShot,
+            HeartbeatMs = Math.Min(1000, HeartbeatMs),
+            Log = Log,
+        });
         worker.Start();
         _workers.Add(worker);
         return worker;
@@ -103,7 +121,15 @@ internal sealed class Cluster : IDisposable
     private GoqServer StartServer(string endpoint)
     {
         IJobStore store = Durable ? new SqliteJobStore(DatabasePath) : new InMemoryJobStore();
-        var server = new GoqServer(new GoqServerOptions { BindEndpoint = endpoint, Home = Home.Path, HeartbeatMs = HeartbeatMs, Log = Log }, store);
+        var server = new GoqServer(new GoqServerOptions
+        {
+            BindEndpoint = endpoint,
+            Home = Home.Path,
+            HeartbeatMs = HeartbeatMs,
+            Credentials = Credentials,
+            ReplayWindow = ReplayWindow,
+            Log = Log,
+        }, store);
         _stores.Add(store);
         server.Start();
         return server;

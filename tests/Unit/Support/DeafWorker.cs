@@ -9,10 +9,13 @@ namespace Goq.Tests.Support;
 internal sealed class DeafWorker : IDisposable
 {
     private readonly DealerSocket _socket = new();
+    private readonly WireCodec _wire;
 
-    public DeafWorker(string endpoint, string id = "deaf")
+    public DeafWorker(string endpoint, global::Goq.Configuration.ClusterCredentials credentials, string id = "deaf")
     {
         Id = id;
+        _wire = new WireCodec(credentials.Secret, TimeSpan.FromMinutes(3));
+        CurveSetup.AsClient(_socket, credentials);
         _socket.Options.Linger = TimeSpan.Zero;
         _socket.Connect(endpoint);
         Send(new WorkerHello(id, "deafhost", 1, 1, [], "test", false));
@@ -27,7 +30,7 @@ internal sealed class DeafWorker : IDisposable
         while (DateTime.UtcNow < deadline)
         {
             var message = new NetMQMessage();
-            if (_socket.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message) && Frames.Decode(message, 0).Body is DispatchJob dispatch)
+            if (_socket.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message) && _wire.Open(message, 0).Body is DispatchJob dispatch)
             {
                 return dispatch;
             }
@@ -36,7 +39,7 @@ internal sealed class DeafWorker : IDisposable
         throw new TimeoutException("no job was dispatched to the deaf worker");
     }
 
-    public void Send(GoqMessage message) => _socket.SendMultipartMessage(Frames.ToServer(message));
+    public void Send(GoqMessage message) => _socket.SendMultipartMessage(_wire.ToServer(message));
 
     public void Dispose() => _socket.Dispose();
 }

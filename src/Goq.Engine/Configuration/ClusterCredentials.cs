@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using Goq.Errors;
+using NetMQ;
+
+namespace Goq.Configuration;
+
+/// <summary>
+/// What lets a process into a cluster: the 32-byte cluster secret (the HMAC key every message is signed with) and the
+/// server's CURVE key pair. Workers and clients hold the secret and the server's public key; only the server needs
+/// its secret key. Stored in a home's <c>.goq</c> folder (mode 0700) as hex, one value per file (mode 0600).
+/// </summary>
+public sealed class ClusterCredentials
+{
+    public const string SecretFile = "cluster.secret";
+    public const string ServerPublicFile = "server.public";
+    public const string ServerSecretFile = "server.secret";
+    private const int KeyBytes = 32;
+
+    private ClusterCredentials(byte[] secret, byte[] serverPublicKey, byte[]? serverSecretKey)
+    {
+        Secret = secret;
+        ServerPublicKey = serverPublicKey;
+        ServerSecretKey = serverSecretKey;
+    }
+
+    /// <summary>The HMAC-SHA256 key. Never logged, never put in a job's environment or an error message.</summary>
+    public byte[] Secret { get; }
+
+    public byte[] ServerPublicKey { get; }
+
+    /// <summary>The server's CURVE secret key; null for workers and clients that do not need it.</summary>
+    public byte[]? ServerSecretKey { get; }
+
+    /// <summary>The secret as it is written in <see cref="SecretFile"/>, so it can be kept out of job environments.</summary>
+    public string SecretText => Convert.ToHexString(Secret).ToLowerInvariant();
+
+    /// <summary>New random credentials: a cluster secret and a CURVE key pair for the server.</summary>
+    public static ClusterCredentials Generate()
+    {
+        var pair = new NetMQCertificate();
+        return new ClusterCredentials(RandomNumberGenerator.GetBytes(KeyBytes), pair.PublicKey, pair.SecretKey);
+    }
+
+    /// <summary>True when the home's folder already holds any credential file.</summary>
+    public static bool ExistIn(string dotDir) =>
+        new[] { SecretFile, ServerPublicFile, ServerSecretFile }.Any(f => File.Exists(Path.Combine(dotDir, f)));
+
+    /// <summary>Reads a home's credentials; the server's secret key only when <paramref name="forServer"/>.</summary>
+    public static ClusterCredentials Load(string dotDir, bool forServer)
+    {
+        var secret = ReadKey(dotDir, SecretFile);
+        var serverPublic = ReadKey(dotDir, ServerPublicFile);
+        var serverSecret = forServer ? ReadKey(dotDir, ServerSecretFile) : null;
+        return new ClusterCredentials(secret, serverPublic, serverSecret);
+    }
+
+    /// <summary>Credentials with another cluster secret (tests: a peer that must be refused).</summary>
+    public ClusterCredentials WithSecret(byte[] secret) => new(secret, ServerPublicKey, ServerSecretKey);
+
+    /// <summary>What a worker or client needs: the same, without the server's secret key.</summary>
+    public ClusterCredentials ForPeers() => new(Secret, ServerPublicKey, null);
+
+    /// <summary>Writes the three files, each first to a temporary file (0600) then moved into place.</summary>
+    public void Save(string dotDir)
+    {
+        GoqHomeInitializer.CreatePrivateDirectory(dotDir);
+        Write(dotDir, SecretFile, Secret);
+        Write(dotDir, ServerPublicFile, ServerPublicKey);
+        if (ServerSecretKey is not null)
+        {
+            Write(dotDir, ServerSecretFile, ServerSecretKey);
+        }
+    }
+
+    public override string ToString() => "Goq cluster credentials"; // never the keys
+
+    private static void Write(string dotDir, string name, byte[] key)
+    {
+        var path = Path.Combine(dotDir, name);
+        var temp = path + ".tmp";
+        File.Delete(temp);
+        // Created 0600 from the start: the secret is never readable by others, not even for a moment.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.WriteLine(Convert.ToHexString(key).ToLowerInvariant());
+        }
+
+        GoqHomeInitializer.RestrictFile(temp);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static byte[] ReadKey(string dotDir, string name)
+    {
+        var path = Path.Combine(dotDir, name);
+        try
+        {
+            var key = Convert.FromHexString(File.ReadAllText(path).Trim());
+            if (key.Length != KeyBytes)
+            {
+                throw new FormatException($"expected {KeyBytes} bytes");
+            }
+
+            return key;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        {
+            // The message names the file, never its content.
+            throw new GoqException(GoqErrorIds.CredentialsMissing, GoqErrorKind.Security,
+                $"cannot read the Goq credential file '{path}' ({(ex is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : ex is FormatException ? "it is not a 32-byte hex key" : ex.Message)}); "
+                + "copy .goq from the server's home, or run Initialize-GoqHome -Force there to make new keys", ex)
+            { Target = path };
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace Goq.Protocol;
+
+/// <summary>
+/// Refuses a message a second time: every signed message carries its sender's clock and a random nonce; a message
+/// older or further in the future than the window is refused, and so is a nonce already seen within the window.
+/// Nonces are forgotten once their messages are older than the window (then the clock check refuses them anyway).
+/// Not thread-safe: each socket's owner thread has its own.
+/// </summary>
+public sealed class ReplayGuard(TimeSpan window)
+{
+    private readonly HashSet<UInt128> _seen = [];
+    private readonly Queue<(long SentAtMs, UInt128 Nonce)> _byAge = new();
+    private readonly long _windowMs = (long)window.TotalMilliseconds;
+
+    public TimeSpan Window => TimeSpan.FromMilliseconds(_windowMs);
+
+    /// <summary>How many nonces are remembered now.</summary>
+    public int Remembered => _seen.Count;
+
+    /// <summary>Null when the message is fresh (and remembers it); otherwise why it is refused.</summary>
+    public string? Check(long sentAtMs, string nonce, long nowMs)
+    {
+        Forget(nowMs);
+        if (sentAtMs <= 0 || Math.Abs(nowMs - sentAtMs) > _windowMs)
+        {
+            return $"its timestamp is {(sentAtMs > nowMs ? "ahead of" : "behind")} this clock by more than the {_windowMs / 1000} s replay window (are the clocks in sync?)";
+        }
+
+        if (!TryParse(nonce, out var key))
+        {
+            return "it has no valid nonce";
+        }
+
+        if (!_seen.Add(key))
+        {
+            return "its nonce was seen before: a replay";
+        }
+
+        _byAge.Enqueue((sentAtMs, key));
+        return null;
+    }
+
+    private void Forget(long nowMs)
+    {
+        // Arrival order is close to send order; an entry stuck behind a younger one just lives a little longer.
+        while (_byAge.TryPeek(out var oldest) && nowMs - oldest.SentAtMs > _windowMs)
+        {
+            _byAge.Dequeue();
+            _seen.Remove(oldest.Nonce);
+        }
+    }
+
+    private static bool TryParse(string nonce, out UInt128 key) =>
+        UInt128.TryParse(nonce, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out key) && nonce.Length is >= 16 and <= 32;
+}

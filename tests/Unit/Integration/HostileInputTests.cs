@@ -1,0 +1,225 @@
+using System.Text;
+using Goq.Configuration;
+using Goq.Errors;
+using Goq.Protocol;
+using Goq.Tests.Support;
+using Goq.Transport;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Goq.Tests.Integration;
+
+/// <summary>Wrong credentials, replays, garbage: each is refused and counted, and the server keeps serving.</summary>
+[Collection(RealProcessesCollection.Name)]
+public sealed class HostileInputTests : IDisposable
+{
+    private readonly Cluster _cluster = new();
+
+    private DealerSocket RawSocket(ClusterCredentials? credentials = null)
+    {
+        var socket = new DealerSocket();
+        socket.Options.Linger = TimeSpan.Zero;
+        CurveSetup.AsClient(socket, credentials ?? _cluster.Credentials.ForPeers());
+        socket.Connect(_cluster.Server.Endpoint);
+        return socket;
+    }
+
+    private static NetMQMessage Message(params byte[][] frames)
+    {
+        var message = new NetMQMessage();
+        foreach (var frame in frames)
+        {
+            message.Append(frame);
+        }
+
+        return message;
+    }
+
+    private static byte[] Mac(byte[] secret, byte[] payload) => System.Security.Cryptography.HMACSHA256.HashData(secret, payload);
+
+    [Fact]
+    public async Task GarbageFrames_SignedOrNot_AreCountedAndDropped_AndTheServerKeepsServing()
+    {
+        var secret = _cluster.Credentials.Secret;
+        using (var raw = RawSocket())
+        {
+            var random = new Random(1);
+            var signed = new List<byte[]>
+            {
+                Encoding.UTF8.GetBytes("not json"),
+                Encoding.UTF8.GetBytes("{\"V\":1,\"SentAtMs\":1,\"Nonce\":\"x\",\"Rid\":1,\"Body\":{\"k\":\"nope\"}}"),
+                Encoding.UTF8.GetBytes("{\"V\":1,\"SentAtMs\":1,\"Nonce\":\"x\",\"Rid\":1,\"Body\":{\"k\":\"submit\",\"Jobs\":null}}"),
+                Encoding.UTF8.GetBytes("{}"),
+            };
+            foreach (var payload in signed)
+            {
+                raw.SendMultipartMessage(Message(payload, Mac(secret, payload)));
+            }
+
+            raw.SendMultipartMessage(Message([], [], [], []));
+            for (var i = 0; i < 200; i++)
+            {
+                var junk = new byte[random.Next(1, 2000)];
+                random.NextBytes(junk);
+                raw.SendMultipartMessage(Message(junk, []));
+            }
+
+            // Malformed: not JSON, an unknown kind, no body, four empty frames. The well-formed submit is stamped 1970.
+            var status = await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(),
+                s => s.DroppedMalformed + s.DroppedReplays + s.DroppedBadSignatures >= 205, what: "the garbage to be counted");
+            Assert.Equal(4, status.DroppedMalformed);
+            Assert.Equal(1, status.DroppedReplays);
+            Assert.Equal(200, status.DroppedBadSignatures);
+        }
+
+        _cluster.AddWorker(slots: 1);
+        var job = await _cluster.RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "echo still here" });
+        Assert.Equal(JobState.Completed, job.State);
+    }
+
+    [Fact]
+    public async Task ClientWithTheWrongSecret_IsRefusedWithASecurityError_AndCounted()
+    {
+        using var stranger = _cluster.NewClient(_cluster.Credentials.ForPeers().WithSecret(new byte[32]));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<GoqException>(() => stranger.SubmitAsync([new JobSpec { Kind = JobKind.Shell, Command = "echo pwned" }]));
+        Assert.Equal(GoqErrorIds.CredentialsRejected, ex.ErrorId);
+        Assert.Equal(GoqErrorKind.Security, ex.Kind);
+        Assert.DoesNotContain(_cluster.Credentials.SecretText, ex.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.True(watch.Elapsed < stranger.RequestTimeout, $"refused after {watch.Elapsed}, not within the timeout");
+
+        var status = await _cluster.Client.GetStatusAsync();
+        Assert.True(status.DroppedBadSignatures >= 1);
+        Assert.Equal(1, status.NextJobId); // nothing was accepted
+    }
+
+    [Fact]
+    public async Task ClientWithTheWrongServerKey_TimesOutWithAClearConnectionError()
+    {
+        var otherServer = ClusterCredentials.Generate();
+        using var stranger = _cluster.NewClient(otherServer.ForPeers().WithSecret(_cluster.Credentials.Secret), timeoutMs: 700);
+        var ex = await Assert.ThrowsAsync<GoqException>(() => stranger.GetStatusAsync());
+        Assert.Equal(GoqErrorIds.ServerUnreachable, ex.ErrorId);
+        Assert.Equal(GoqErrorKind.Connection, ex.Kind);
+        Assert.Contains("credentials", ex.Message);
+    }
+
+    [Fact]
+    public async Task WorkerWithTheWrongSecret_GetsNoJob_AndExitsWithTheReason()
+    {
+        var stranger = _cluster.AddWorker(slots: 1, credentials: _cluster.Credentials.ForPeers().WithSecret(new byte[32]));
+        var ex = await Assert.ThrowsAsync<GoqException>(() => stranger.Completion.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(GoqErrorIds.CredentialsRejected, ex.ErrorId);
+
+        var status = await _cluster.Client.GetStatusAsync();
+        Assert.Equal(0, status.Workers);
+        Assert.True(status.DroppedBadSignatures >= 1);
+    }
+
+    [Fact]
+    public async Task ResentMessage_IsDroppedAsAReplay_AndRunsOnce()
+    {
+        var wire = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
+        using var raw = RawSocket();
+        var captured = wire.ToServer(new SubmitJobs([new JobSpec { Kind = JobKind.Shell, Command = "true", WorkingDirectory = _cluster.Home.Path }]), rid: 7);
+        raw.SendMultipartMessage(captured);
+        raw.SendMultipartMessage(captured);
+
+        var status = await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.DroppedReplays >= 1, what: "the replay to be counted");
+        Assert.Equal(1, status.DroppedReplays);
+        Assert.Equal(2, status.NextJobId); // one job, id 1
+    }
+
+    [Theory]
+    [InlineData(-10)]
+    [InlineData(+10)]
+    public async Task MessageStampedOutsideTheWindow_IsDropped(int minutes)
+    {
+        var payload = JsonSerializerBytes(new Envelope(Envelope.CurrentVersion,
+            DateTimeOffset.UtcNow.AddMinutes(minutes).ToUnixTimeMilliseconds(), "00112233445566778899aabb", 1, new GetServerStatus()));
+        using var raw = RawSocket();
+        raw.SendMultipartMessage(Message(payload, Mac(_cluster.Credentials.Secret, payload)));
+
+        var status = await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.DroppedReplays >= 1, what: "the stale message to be counted");
+        Assert.Equal(1, status.DroppedReplays);
+        NetMQMessage? reply = null;
+        Assert.False(raw.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(300), ref reply), "the stale request was answered");
+    }
+
+    [Fact]
+    public async Task GarbageOnTheTcpPort_HalfHandshakes_AndAConnectionFlood_DoNotStopGoodClients()
+    {
+        var port = int.Parse(_cluster.Server.Endpoint[(_cluster.Server.Endpoint.LastIndexOf(':') + 1)..]);
+        var random = new Random(7);
+        byte[] greeting = [0xFF, 0, 0, 0, 0, 0, 0, 0, 1, 0x7F, 3, 0, .. "CURVE"u8, .. new byte[15], 0, .. new byte[31]];
+        var sockets = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                sockets.Add(socket);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, port);
+                var junk = new byte[random.Next(1, 4096)];
+                random.NextBytes(junk);
+                byte[] bytes = (i % 4) switch
+                {
+                    0 => junk,                                   // not ZMTP at all
+                    1 => greeting[..random.Next(1, greeting.Length)], // a greeting cut short, then silence
+                    2 => [.. greeting, .. junk],                 // a whole greeting, then a nonsense CURVE HELLO
+                    _ => [],                                     // connected and idle
+                };
+                if (bytes.Length > 0)
+                {
+                    try
+                    {
+                        await socket.SendAsync(bytes);
+                    }
+                    catch (System.Net.Sockets.SocketException)
+                    {
+                        // the server already hung up on this one: fine
+                    }
+                }
+            }
+
+            // While all that is still open, a good client and worker are served as usual.
+            _cluster.AddWorker(slots: 1);
+            var job = await _cluster.RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "echo served" });
+            Assert.Equal(JobState.Completed, job.State);
+        }
+        finally
+        {
+            sockets.ForEach(s => s.Dispose());
+        }
+
+        using var fresh = _cluster.NewClient();
+        Assert.Equal(1, (await fresh.GetStatusAsync()).Workers);
+    }
+
+    [Fact]
+    public async Task InvalidSubmit_IsRejectedWhole_WithAClearError()
+    {
+        var ex = await Assert.ThrowsAsync<GoqException>(() =>
+            _cluster.Client.SubmitAsync([new JobSpec { Kind = JobKind.Shell, Command = "true" }, new JobSpec { Kind = JobKind.Shell, Command = " " }]));
+        Assert.Equal(GoqErrorIds.InvalidJobSpec, ex.ErrorId);
+        Assert.Equal(GoqErrorKind.InvalidArgument, ex.Kind);
+        Assert.Equal(1, (await _cluster.Client.GetStatusAsync()).NextJobId);
+    }
+
+    [Fact]
+    public async Task UnreachableServer_FailsWithConnectionError_WithinTheTimeout()
+    {
+        using var client = new Client.GoqClient("tcp://127.0.0.1:1", _cluster.Credentials.ForPeers(), 500);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<GoqException>(() => client.GetStatusAsync());
+        Assert.Equal(GoqErrorIds.ServerUnreachable, ex.ErrorId);
+        Assert.Equal(GoqErrorKind.Connection, ex.Kind);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.False(client.IsUsable);
+    }
+
+    private static byte[] JsonSerializerBytes(Envelope envelope) =>
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(envelope, GoqJsonContext.Default.Envelope);
+
+    public void Dispose() => _cluster.Dispose();
+}
