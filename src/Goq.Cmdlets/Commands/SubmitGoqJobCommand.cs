@@ -66,10 +66,21 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
     protected override void BeginProcessing()
     {
+        var secret = SecretText;
         _captured = JobEnvironment.Capture(System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")), [SecretText]);
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")), [secret]);
         _explicit = Environment?.Cast<DictionaryEntry>()
             .ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
+        if (_explicit is not null)
+        {
+            var kept = JobEnvironment.Capture(_explicit, [secret]);
+            foreach (var name in _explicit.Keys.Where(k => !kept.ContainsKey(k)))
+            {
+                WriteWarning($"-Environment {name} is not passed to the job: Goq's own settings and the cluster secret never are");
+            }
+
+            _explicit = kept;
+        }
         if (_explicit?.Keys.FirstOrDefault(k => k.Length == 0 || k.Contains('=')) is { } bad)
         {
             ThrowTerminatingError(ErrorRecordFactory.Create("GoqInvalidEnvironment", ErrorCategory.InvalidArgument,
