@@ -197,6 +197,26 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task OversizeMessage_IsRefusedAtTheSocket_AndTheServerKeepsServing()
+    {
+        using (var raw = RawSocket())
+        {
+            // Over the socket's limit (FrameCodec.MaxMessageBytes plus framing): ZeroMQ drops the connection unread.
+            var huge = new byte[FrameCodec.MaxMessageBytes + 4096];
+            raw.SendMultipartMessage(Message(huge, Mac(_cluster.Credentials.Secret, huge)));
+            var probe = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
+            raw.SendMultipartMessage(probe.ToServer(new GetServerStatus(), rid: 1));
+            NetMQMessage? reply = null;
+            Assert.False(raw.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref reply), "a request sent after an oversize message was answered");
+        }
+
+        var status = await _cluster.Client.GetStatusAsync();
+        Assert.Equal(0, status.DroppedMalformed + status.DroppedBadSignatures);
+        _cluster.AddWorker(slots: 1);
+        Assert.Equal(JobState.Completed, (await _cluster.RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "true" })).State);
+    }
+
+    [Fact]
     public async Task InvalidSubmit_IsRejectedWhole_WithAClearError()
     {
         var ex = await Assert.ThrowsAsync<GoqException>(() =>
