@@ -65,6 +65,11 @@ public sealed class DetachedProcess
         // quarter of the CPU in the end-to-end benchmark and cost 25-40 % of its throughput (build.ps1 -Task Bench).
         psi.Environment.TryAdd("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
 
+        // Dynamic PGO re-compiles hot methods through an instrumented tier first; in a long-running server or worker
+        // that background JIT work went on for tens of seconds and took about a fifth of the CPU of the end-to-end
+        // benchmark. Without it, methods still reach optimized code (tier 1), just without profile guidance.
+        psi.Environment.TryAdd("DOTNET_TieredPGO", "0");
+
         try
         {
             return new DetachedProcess(Process.Start(psi)!, logPath, logStart);

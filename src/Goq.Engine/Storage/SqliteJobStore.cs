@@ -24,6 +24,8 @@ public sealed class SqliteJobStore : IJobStore
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _environments = new();
     private readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> _environmentKeys = new();
     private readonly Dictionary<string, string> _newEnvironments = new();
+    private readonly Dictionary<string, string> _writtenMeta = new(StringComparer.Ordinal);
+    private CommitStatements? _statements;
     private long _nextJobId = 1;
 
     public SqliteJobStore(string path)
@@ -173,12 +175,9 @@ public sealed class SqliteJobStore : IJobStore
 
         // Checkpoint: everything staged becomes durable here, or nothing does.
         using var tx = _db.BeginTransaction();
-        using var environment = Prepared(tx, "INSERT OR IGNORE INTO environments (key, json) VALUES ($a, $b)", 2);
-        using var insert = Prepared(tx, "INSERT INTO jobs (id, state, info, spec, env) VALUES ($a, $b, $c, $d, $e) " +
-            "ON CONFLICT(id) DO UPDATE SET state = excluded.state, info = excluded.info", 5);
-        using var update = Prepared(tx, "UPDATE jobs SET state = $b, info = $c WHERE id = $a", 3);
-        using var output = Prepared(tx, "UPDATE jobs SET output = $b WHERE id = $a", 2);
-        using var meta = Prepared(tx, "INSERT INTO meta (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", 2);
+        // Prepared once and kept: parsing five statements for every commit cost more than running them.
+        _statements ??= new CommitStatements(this, tx);
+        var (environment, insert, update, output, meta) = _statements.For(tx);
         foreach (var (id, (job, spec)) in _dirty)
         {
             var info = JsonSerializer.Serialize(job, GoqJsonContext.Default.JobInfo);
@@ -203,7 +202,8 @@ public sealed class SqliteJobStore : IJobStore
             Run(output, id, JsonSerializer.Serialize(index, GoqJsonContext.Default.OutputIndex));
         }
 
-        foreach (var (key, value) in MetaValues())
+        var changedMeta = MetaValues().Where(m => _writtenMeta.GetValueOrDefault(m.Key) != m.Value).ToList();
+        foreach (var (key, value) in changedMeta)
         {
             Run(meta, key, value);
         }
@@ -211,6 +211,10 @@ public sealed class SqliteJobStore : IJobStore
         tx.Commit();
         _dirty.Clear();
         _dirtyOutputs.Clear();
+        foreach (var (key, value) in changedMeta)
+        {
+            _writtenMeta[key] = value;
+        }
     }
 
     public void Dispose()
@@ -221,11 +225,12 @@ public sealed class SqliteJobStore : IJobStore
         }
         finally
         {
+            _statements?.Dispose();
             _db.Dispose();
         }
     }
 
-    private IEnumerable<(string, string)> MetaValues()
+    private IEnumerable<(string Key, string Value)> MetaValues()
     {
         yield return ("next_job_id", _nextJobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("finished_jobs", Counters.FinishedJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -355,5 +360,34 @@ public sealed class SqliteJobStore : IJobStore
         }
 
         return cmd;
+    }
+
+    /// <summary>The statements every commit runs, prepared once and bound to each commit's transaction.</summary>
+    private sealed class CommitStatements(SqliteJobStore store, SqliteTransaction first) : IDisposable
+    {
+        private readonly SqliteCommand _environment = store.Prepared(first, "INSERT OR IGNORE INTO environments (key, json) VALUES ($a, $b)", 2);
+        private readonly SqliteCommand _insert = store.Prepared(first, "INSERT INTO jobs (id, state, info, spec, env) VALUES ($a, $b, $c, $d, $e) " +
+            "ON CONFLICT(id) DO UPDATE SET state = excluded.state, info = excluded.info", 5);
+        private readonly SqliteCommand _update = store.Prepared(first, "UPDATE jobs SET state = $b, info = $c WHERE id = $a", 3);
+        private readonly SqliteCommand _output = store.Prepared(first, "UPDATE jobs SET output = $b WHERE id = $a", 2);
+        private readonly SqliteCommand _meta = store.Prepared(first, "INSERT INTO meta (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", 2);
+
+        public (SqliteCommand Environment, SqliteCommand Insert, SqliteCommand Update, SqliteCommand Output, SqliteCommand Meta) For(SqliteTransaction tx)
+        {
+            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta })
+            {
+                cmd.Transaction = tx;
+            }
+
+            return (_environment, _insert, _update, _output, _meta);
+        }
+
+        public void Dispose()
+        {
+            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta })
+            {
+                cmd.Dispose();
+            }
+        }
     }
 }
