@@ -7,6 +7,7 @@ namespace Goq.Cmdlets.Commands;
 public abstract class GoqClientCmdlet : GoqCmdlet
 {
     private GoqSettings? _settings;
+    private GoqClient? _client;
 
     protected GoqSettings Settings => _settings ??= LoadSettingsOrThrow();
 
@@ -33,7 +34,8 @@ public abstract class GoqClientCmdlet : GoqCmdlet
         {
             try
             {
-                return ClientCache.Get(Settings);
+                // Kept for the pipeline: looking it up reads the credential files, too much to do per record.
+                return _client is { IsUsable: true } client ? client : _client = ClientCache.Get(Settings);
             }
             catch (Errors.GoqException ex)
             {

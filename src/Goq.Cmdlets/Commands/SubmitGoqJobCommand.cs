@@ -22,6 +22,9 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private readonly Stopwatch _sinceFirstPending = new();
     private Dictionary<string, string>? _captured;
     private Dictionary<string, string>? _explicit;
+    private Task<IReadOnlyList<JobInfo>>? _inFlight;
+    private string _submittedBy = "";
+    private string _directory = "";
 
     /// <summary>A command line for the shell or, with -ArgumentList, the program to run.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = CommandSet)]
@@ -66,6 +69,11 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
     protected override void BeginProcessing()
     {
+        _submittedBy = $"{System.Environment.UserName}@{System.Environment.MachineName}"; // looked up once: not free per job
+
+        // Resolved once for the whole pipeline: resolving a location reads /proc/self/mountinfo every time, which was
+        // more than half of the cost of submitting a job from the pipeline.
+        _directory = ResolveWorkingDirectory();
         var secret = SecretText;
         _captured = JobEnvironment.Capture(System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
             .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")), [secret]);
@@ -90,7 +98,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
     protected override void ProcessRecord()
     {
-        var directory = ResolveWorkingDirectory();
+        var directory = _directory;
         if (ParameterSetName == PathSet)
         {
             foreach (var path in LiteralPath)
@@ -117,7 +125,11 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         }
     }
 
-    protected override void EndProcessing() => Flush();
+    protected override void EndProcessing()
+    {
+        Flush();
+        CollectInFlight();
+    }
 
     private void Add(JobSpec spec)
     {
@@ -138,7 +150,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             MaxAttempts = MaxAttempts,
             CapturedEnvironment = _captured,
             Environment = _explicit,
-            SubmittedBy = $"{System.Environment.UserName}@{System.Environment.MachineName}",
+            SubmittedBy = _submittedBy,
         });
     }
 
@@ -151,7 +163,22 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         var batch = _pending.ToArray();
         _pending.Clear();
-        WriteObject(RunBlocking(token => Client.SubmitAsync(batch, token)), enumerateCollection: true);
+
+        // One batch in flight while the next is gathered: the server commits and answers batch N while the pipeline
+        // produces batch N+1. Batch N+1 is sent only after N was accepted, so a failure stops the rest, and results
+        // come out in submission order.
+        CollectInFlight();
+        var client = Client;
+        _inFlight = client.SubmitAsync(batch, CancelToken);
+    }
+
+    private void CollectInFlight()
+    {
+        if (_inFlight is { } inFlight)
+        {
+            _inFlight = null;
+            WriteObject(RunBlocking(_ => inFlight), enumerateCollection: true);
+        }
     }
 
     private string ResolveWorkingDirectory()

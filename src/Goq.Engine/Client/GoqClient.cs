@@ -297,7 +297,10 @@ public sealed class GoqClient : IDisposable
                 var envelope = _wire.Open(message, 0);
                 if (envelope.Body is JobFinishedNotice notice && _watches.TryGetValue(envelope.Rid, out var watch))
                 {
-                    watch(notice.Job);
+                    foreach (var job in notice.Jobs)
+                    {
+                        watch(job);
+                    }
                 }
                 else if (_pending.TryGetValue(envelope.Rid, out var pending))
                 {

@@ -18,6 +18,9 @@ public sealed partial class GoqServer : IDisposable
     private const int MaxBatch = 2048;
     private const int MaxOutputPage = 4096;
 
+    /// <summary>At most one job-end notice per watch per this many milliseconds (see <see cref="NoticeBatcher"/>).</summary>
+    private const int NoticeInterval = 25;
+
     private readonly GoqServerOptions _options;
     private readonly IJobStore _store;
     private readonly Scheduler _scheduler;
@@ -25,6 +28,8 @@ public sealed partial class GoqServer : IDisposable
     private readonly RouterSocket _router;
     private readonly NetMQPoller _poller;
     private readonly NetMQTimer _tick;
+    private readonly NetMQTimer _noticeTimer;
+    private readonly NoticeBatcher _notices = new(TimeSpan.FromMilliseconds(NoticeInterval));
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WireCodec _wire;
@@ -59,7 +64,9 @@ public sealed partial class GoqServer : IDisposable
         _router.ReceiveReady += (_, _) => OnReceiveReady();
         _tick = new NetMQTimer(Math.Clamp(options.HeartbeatMs / 2, 50, 1000));
         _tick.Elapsed += (_, _) => OnTick();
-        _poller = new NetMQPoller { _router, _tick };
+        _noticeTimer = new NetMQTimer(NoticeInterval) { Enable = false };
+        _noticeTimer.Elapsed += (_, _) => SendDueNotices();
+        _poller = new NetMQPoller { _router, _tick, _noticeTimer };
     }
 
     /// <summary>The endpoint actually bound (with the real port when port 0 was asked for).</summary>
@@ -314,12 +321,22 @@ public sealed partial class GoqServer : IDisposable
         {
             foreach (var effect in _scheduler.TakeEffects())
             {
+                if (effect.Message is JobFinishedNotice notice)
+                {
+                    if (_notices.Add(effect.To, effect.Rid, notice.Jobs, Environment.TickCount64) is { } now)
+                    {
+                        _outbox.Add((effect.To, effect.Rid, now));
+                    }
+
+                    continue;
+                }
+
                 _outbox.Add((effect.To, effect.Rid, effect.Message));
             }
 
             if (_outbox.Count == 0)
             {
-                return;
+                break;
             }
 
             var batch = _outbox.ToArray();
@@ -331,6 +348,28 @@ public sealed partial class GoqServer : IDisposable
 
             _store.Commit();
         }
+
+        ArmNoticeTimer();
+    }
+
+    // Setting Enable to true restarts the interval, so only a change is applied: otherwise a busy loop would keep
+    // postponing held notices.
+    private void ArmNoticeTimer()
+    {
+        if (_noticeTimer.Enable != _notices.Active)
+        {
+            _noticeTimer.Enable = _notices.Active;
+        }
+    }
+
+    private void SendDueNotices()
+    {
+        foreach (var (peer, rid, notice) in _notices.TakeDue(Environment.TickCount64))
+        {
+            Send(peer, rid, notice);
+        }
+
+        ArmNoticeTimer();
     }
 
     private void Send(PeerId to, long rid, GoqMessage body)

@@ -262,7 +262,7 @@ public sealed partial class Scheduler
 
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {
-            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice(job)));
+            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
         }
 
         FreeSlot(finished.WorkerId, job.Id);

@@ -201,16 +201,17 @@ public sealed class HostileInputTests : IDisposable
     {
         using (var raw = RawSocket())
         {
-            // Over the socket's limit (FrameCodec.MaxMessageBytes plus framing): ZeroMQ drops the connection unread.
-            var huge = new byte[FrameCodec.MaxMessageBytes + 4096];
-            raw.SendMultipartMessage(Message(huge, Mac(_cluster.Credentials.Secret, huge)));
-            var probe = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
-            raw.SendMultipartMessage(probe.ToServer(new GetServerStatus(), rid: 1));
+            // A well-signed submit, over the socket's limit (FrameCodec.MaxMessageBytes plus framing): ZeroMQ drops
+            // the connection without reading it, so it never becomes a job (nor reaches the decoder's own check).
+            var wire = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
+            var huge = new JobSpec { Kind = JobKind.Shell, Command = "echo " + new string('x', FrameCodec.MaxMessageBytes + 4096), WorkingDirectory = _cluster.Home.Path };
+            raw.SendMultipartMessage(wire.ToServer(new SubmitJobs([huge]), rid: 1));
             NetMQMessage? reply = null;
-            Assert.False(raw.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref reply), "a request sent after an oversize message was answered");
+            Assert.False(raw.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref reply), "the oversize submit was answered");
         }
 
         var status = await _cluster.Client.GetStatusAsync();
+        Assert.Equal(1, status.NextJobId);
         Assert.Equal(0, status.DroppedMalformed + status.DroppedBadSignatures);
         _cluster.AddWorker(slots: 1);
         Assert.Equal(JobState.Completed, (await _cluster.RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "true" })).State);

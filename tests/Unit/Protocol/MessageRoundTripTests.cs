@@ -56,7 +56,7 @@ public sealed class MessageRoundTripTests
         new WatchJobs([1, 2]),
         new WatchReply([Job], [3]),
         new UnwatchJobs(5),
-        new JobFinishedNotice(Job),
+        new JobFinishedNotice([Job]),
         new ReadOutput(7, 10, 100),
         new OutputReply(7, [new OutputLine(OutputStream.Stderr, "e"), new OutputLine(OutputStream.Stdout, "o")], 12, true, JobState.Completed),
         new ShutdownServer(),

@@ -157,7 +157,7 @@ public sealed class SchedulerTests
         var notice = Assert.Single(_scheduler.TakeEffects(), e => e.Message is JobFinishedNotice);
         Assert.Equal(Peer("c"), notice.To);
         Assert.Equal(77, notice.Rid);
-        Assert.Equal(2, ((JobFinishedNotice)notice.Message).Job.Id);
+        Assert.Equal(2, Assert.Single(((JobFinishedNotice)notice.Message).Jobs).Id);
     }
 
     [Fact]
