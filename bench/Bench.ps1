@@ -7,7 +7,8 @@
     2. -Jobs trivial jobs (/bin/true, no shell) submitted in bulk through the pipeline to a local server with one
        worker of 2 slots: bulk submit rate, and end-to-end rate from the first submit to the last completion.
     3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99.
-    4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size.
+    4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size, and the CPU
+       time each process used per job meanwhile (Linux), which bounds the end-to-end rate on a small host.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000)
@@ -48,6 +49,14 @@ function Measure-Bulk([string] $GoqHome, [int] $Count) {
     [pscustomobject]@{ Submit = $Count / $submitSec; EndToEnd = $Count / ($lastEnd - $t0).TotalSeconds }
 }
 
+# CPU time used so far, in seconds: by the process itself, and by its children that have exited (the jobs).
+function Get-CpuSeconds([int] $ProcessId) {
+    if (-not $IsLinux) { return [pscustomobject]@{ Own = 0.0; Children = 0.0 } }
+    $fields = ((Get-Content "/proc/$ProcessId/stat" -Raw) -split '\) ')[1] -split ' '
+    $tick = 100.0 # USER_HZ: clock ticks per second on Linux
+    [pscustomobject]@{ Own = ([double]$fields[11] + [double]$fields[12]) / $tick; Children = ([double]$fields[13] + [double]$fields[14]) / $tick }
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -57,8 +66,8 @@ $goqHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-' + [guid]::N
 New-Item -ItemType Directory $goqHome | Out-Null
 try {
     Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
-    $null = Start-GoqServer -Home $goqHome
-    $null = Start-GoqWorker -Home $goqHome -Slots 2
+    $server = Start-GoqServer -Home $goqHome
+    $worker = Start-GoqWorker -Home $goqHome -Slots 2
     Push-Location $goqHome
 
     # Warm up both processes (JIT, connections) so the runs below measure the steady state.
@@ -72,7 +81,11 @@ try {
         $job = Submit-GoqJob -Home $goqHome /bin/true -ArgumentList @() | Wait-GoqJob -Home $goqHome -Timeout 60
         ($job.StartedAt - $before).TotalMilliseconds
     }
+    # Where the CPU goes during the durable run, per job: what bounds the end-to-end rate on a small host.
+    $before = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
+    $after = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
+    $perJob = { param($i, $what) if ($DurableJobs -gt 0) { [math]::Round(($after[$i].$what - $before[$i].$what) * 1000 / $DurableJobs, 3) } }
 
     [pscustomobject]@{
         'spawn /bin/true (.NET, redirected) /s'    = [math]::Round($spawnRate)
@@ -83,6 +96,11 @@ try {
         "submit-to-start p99 ms ($Single single)"   = [math]::Round((Get-Percentile $latencies 99), 2)
         "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
         "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }
+        "CPU ms/job: client (this pwsh)"           = & $perJob 0 'Own'
+        "CPU ms/job: server"                       = & $perJob 1 'Own'
+        "CPU ms/job: worker"                       = & $perJob 2 'Own'
+        "CPU ms/job: the jobs themselves"          = & $perJob 2 'Children'
+        'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = 2
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
     } | Format-List | Out-String
