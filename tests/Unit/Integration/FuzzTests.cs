@@ -3,11 +3,12 @@ using Goq.Tests.Support;
 using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
+using Xunit.Abstractions;
 
 namespace Goq.Tests.Integration;
 
 [Collection(RealProcessesCollection.Name)]
-public sealed class FuzzTests
+public sealed class FuzzTests(ITestOutputHelper output)
 {
     private const int Frames = 100_000;
     private const long Sentinel = 4_242_424_242;
@@ -84,6 +85,7 @@ public sealed class FuzzTests
 
         var status = await cluster.Client.GetStatusAsync();
         var counts = $"bad signatures {status.DroppedBadSignatures}, malformed {status.DroppedMalformed}, replays {status.DroppedReplays}";
+        output.WriteLine($"{Frames} frames: {counts}");
         Assert.True(status.DroppedBadSignatures > 1000, counts);
         Assert.True(status.DroppedMalformed > 10_000, counts);
         Assert.True(status.DroppedReplays > 1000, counts);
