@@ -256,7 +256,11 @@ public sealed class GoqWorker : IDisposable
         var job = new RunningJob(dispatch.JobId, dispatch.Attempt);
         _running[job.JobId] = job;
         _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
-        _ = Task.Run(async () =>
+        // Started here on the socket thread (building the environment and spawning take a fraction of a millisecond);
+        // the rest runs where the job's end is seen, and hands the result back through the inbox.
+        _ = RunAsync();
+
+        async Task RunAsync()
         {
             JobOutcome outcome;
             try
@@ -274,7 +278,7 @@ public sealed class GoqWorker : IDisposable
             }
 
             _inbox.Enqueue(() => FinishJob(job, outcome));
-        });
+        }
     }
 
     private void AcknowledgeOutput(OutputAck ack)

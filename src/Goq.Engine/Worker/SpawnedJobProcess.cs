@@ -11,8 +11,10 @@ namespace Goq.Worker;
 /// </summary>
 internal sealed unsafe class SpawnedJobProcess : IJobProcess
 {
-    private readonly TaskCompletionSource<int> _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly TaskCompletionSource _outputDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Continuations run where the end is seen (the I/O thread): finishing a job there costs no thread hop. Whoever
+    // awaits these must only do short, non-blocking work before its next await (the worker enqueues the result).
+    private readonly TaskCompletionSource<int> _exited = new();
+    private readonly TaskCompletionSource _outputDone = new();
     private int _reaped;
 
     private SpawnedJobProcess(int pid) => Pid = pid;
