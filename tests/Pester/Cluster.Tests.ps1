@@ -7,7 +7,20 @@ BeforeDiscovery {
     elseif ((& id -u) -ne '0') { 'building network namespaces needs root' }
     elseif (-not (Get-Command ip -ErrorAction SilentlyContinue)) { 'ip (iproute2) is missing' }
     elseif (-not (Get-Command unshare -ErrorAction SilentlyContinue)) { 'unshare (util-linux) is missing' }
-    else { $null }
+    else {
+        # Root in a container may still lack the capabilities: try what the test needs, once, and say what failed.
+        $probe = 'gqprobe' + [guid]::NewGuid().ToString('N').Substring(0, 5)
+        $failure = & {
+            $out = & ip netns add $probe 2>&1
+            if ($LASTEXITCODE -ne 0) { return "cannot create a network namespace here: $out" }
+            $out = & ip link add "$($probe)h" type veth peer name eth0 netns $probe 2>&1
+            if ($LASTEXITCODE -ne 0) { return "cannot create a veth pair here: $out" }
+            $null
+        }
+        & ip link del "$($probe)h" 2>$null
+        & ip netns del $probe 2>$null
+        $failure
+    }
 }
 
 BeforeAll {
