@@ -96,8 +96,9 @@ public sealed partial class GoqServer
                     _options.Log($"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}");
                 }
 
-                // Checkpoint: the ack goes out after the commit that holds the result (or its rejection).
-                Reply(peer, 0, new JobFinishedAck(finished.JobId, finished.Attempt));
+                // Checkpoint: the ack goes out after the commit that holds the result (or its rejection), on the
+                // dispatch to this worker in the same turn if there is one, else on its own (see Flush).
+                AddAck(peer, new RunningJobRef(finished.JobId, finished.Attempt));
                 break;
             default:
                 _droppedMalformed++;

@@ -29,6 +29,7 @@ public sealed partial class GoqServer : IDisposable
     private readonly NetMQPoller _poller;
     private readonly NetMQTimer _tick;
     private readonly NetMQTimer _noticeTimer;
+    private readonly Dictionary<PeerId, List<RunningJobRef>> _acks = [];
     private readonly NoticeBatcher _notices = new(TimeSpan.FromMilliseconds(NoticeInterval));
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -314,6 +315,16 @@ public sealed partial class GoqServer : IDisposable
 
     private void Reply(PeerId peer, long rid, GoqMessage message) => _outbox.Add((peer, rid, message));
 
+    private void AddAck(PeerId peer, RunningJobRef ack)
+    {
+        if (!_acks.TryGetValue(peer, out var list))
+        {
+            _acks[peer] = list = [];
+        }
+
+        list.Add(ack);
+    }
+
     private void Flush()
     {
         // Sending may reveal a lost peer, whose jobs the scheduler then re-dispatches: loop until quiet.
@@ -321,6 +332,12 @@ public sealed partial class GoqServer : IDisposable
         {
             foreach (var effect in _scheduler.TakeEffects())
             {
+                if (effect.Message is DispatchJob dispatch && _acks.Remove(effect.To, out var acks))
+                {
+                    _outbox.Add((effect.To, effect.Rid, dispatch with { Acks = acks }));
+                    continue;
+                }
+
                 if (effect.Message is JobFinishedNotice notice)
                 {
                     if (_notices.Add(effect.To, effect.Rid, notice.Jobs, Environment.TickCount64) is { } now)
@@ -334,6 +351,12 @@ public sealed partial class GoqServer : IDisposable
                 _outbox.Add((effect.To, effect.Rid, effect.Message));
             }
 
+            foreach (var (peer, acks) in _acks)
+            {
+                _outbox.AddRange(acks.Select(a => (peer, 0L, (GoqMessage)new JobFinishedAck(a.JobId, a.Attempt))));
+            }
+
+            _acks.Clear();
             if (_outbox.Count == 0)
             {
                 break;

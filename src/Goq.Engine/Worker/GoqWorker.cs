@@ -208,6 +208,11 @@ public sealed class GoqWorker : IDisposable
                     }
 
                     _lastDispatch = Math.Max(_lastDispatch, dispatch.Seq);
+                    foreach (var ack in dispatch.Acks ?? [])
+                    {
+                        Acknowledged(ack.JobId, ack.Attempt);
+                    }
+
                     StartJob(dispatch);
                     break;
                 case ShutdownWorker shutdown:
@@ -215,8 +220,7 @@ public sealed class GoqWorker : IDisposable
                     BeginExit(shutdown.Drain);
                     break;
                 case JobFinishedAck ack:
-                    _unacked.Remove((ack.JobId, ack.Attempt));
-                    _ended.Remove((ack.JobId, ack.Attempt));
+                    Acknowledged(ack.JobId, ack.Attempt);
                     break;
                 case OutputAck outputAck:
                     AcknowledgeOutput(outputAck);
@@ -279,6 +283,12 @@ public sealed class GoqWorker : IDisposable
 
             _inbox.Enqueue(() => FinishJob(job, outcome));
         }
+    }
+
+    private void Acknowledged(long jobId, int attempt)
+    {
+        _unacked.Remove((jobId, attempt));
+        _ended.Remove((jobId, attempt));
     }
 
     private void AcknowledgeOutput(OutputAck ack)

@@ -44,6 +44,28 @@ public sealed class FaultToleranceTests : IDisposable
     }
 
     [Fact]
+    public async Task AJobsEndIsAcknowledged_OnTheDispatchThatRefillsItsSlot_OrOnItsOwn()
+    {
+        var jobs = await _cluster.Client.SubmitAsync([Spec("true"), Spec("true")]);
+        using var worker = new DeafWorker(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());
+        var first = worker.ReceiveDispatch(TimeSpan.FromSeconds(10));
+        Assert.Equal(jobs[0].Id, first.JobId);
+        Assert.Null(first.Acks);
+
+        var now = DateTimeOffset.UtcNow;
+        worker.Send(new JobFinished("deaf", first.JobId, first.Attempt, JobState.Completed, 0, null, now, now));
+        var second = worker.ReceiveDispatch(TimeSpan.FromSeconds(10));
+        Assert.Equal(jobs[1].Id, second.JobId);
+        Assert.Equal([new RunningJobRef(first.JobId, first.Attempt)], second.Acks);
+
+        // Nothing left to dispatch: the ack of the last end travels alone.
+        worker.Send(new JobFinished("deaf", second.JobId, second.Attempt, JobState.Completed, 0, null, now, now));
+        var ack = worker.Receive<JobFinishedAck>(TimeSpan.FromSeconds(10));
+        Assert.Equal((second.JobId, second.Attempt), (ack.JobId, ack.Attempt));
+        Assert.Equal(2, (await _cluster.Client.GetStatusAsync()).FinishedJobs);
+    }
+
+    [Fact]
     public async Task JobThatKeepsLosingItsWorker_FailsAfterMaxAttempts()
     {
         using var deaf = new DeafWorker(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());

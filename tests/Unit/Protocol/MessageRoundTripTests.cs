@@ -66,6 +66,7 @@ public sealed class MessageRoundTripTests
         new WorkerHelloReply(5000),
         new WorkerBye("w"),
         new DispatchJob(7, 1, Spec),
+        new DispatchJob(8, 2, Spec, 3, "epoch", [new RunningJobRef(7, 1)]),
         new JobStarted("w", 7, 1, 42, DateTimeOffset.UnixEpoch),
         new JobOutput("w", 7, 1, [new OutputLine(OutputStream.Stdout, "line")], 40),
         new JobFinished("w", 7, 1, JobState.Completed, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1), 42, 3),

@@ -24,19 +24,23 @@ internal sealed class DeafWorker : IDisposable
     public string Id { get; }
 
     /// <summary>Waits for the server to hand us a job.</summary>
-    public DispatchJob ReceiveDispatch(TimeSpan timeout)
+    public DispatchJob ReceiveDispatch(TimeSpan timeout) => Receive<DispatchJob>(timeout);
+
+    /// <summary>Waits for the next message of a kind, skipping others (hello replies and the like).</summary>
+    public T Receive<T>(TimeSpan timeout)
+        where T : GoqMessage
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
             var message = new NetMQMessage();
-            if (_socket.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message) && _wire.Open(message, 0).Body is DispatchJob dispatch)
+            if (_socket.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(100), ref message) && _wire.Open(message, 0).Body is T wanted)
             {
-                return dispatch;
+                return wanted;
             }
         }
 
-        throw new TimeoutException("no job was dispatched to the deaf worker");
+        throw new TimeoutException($"the deaf worker got no {typeof(T).Name}");
     }
 
     public void Send(GoqMessage message) => _socket.SendMultipartMessage(_wire.ToServer(message));
