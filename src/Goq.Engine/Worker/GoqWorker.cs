@@ -7,10 +7,10 @@ namespace Goq.Worker;
 
 /// <summary>
 /// A worker process's engine: one DEALER socket owned by one poller thread, up to <c>Slots</c> jobs at once.
-/// Jobs run on the thread pool; what they produce comes back to the socket thread through a queue, so output
-/// chunks of a job are always sent before the report that it finished.
+/// Jobs are started on the socket thread and read by the shared <see cref="JobIoLoop"/>; what they produce comes back
+/// to the socket thread through a queue, so output chunks of a job are always sent before the report that it finished.
 /// </summary>
-public sealed class GoqWorker : IDisposable
+public sealed partial class GoqWorker : IDisposable
 {
     private const int MaxLinesPerChunk = 2000;
     private const int MaxCharsPerChunk = 1024 * 1024;
@@ -250,88 +250,6 @@ public sealed class GoqWorker : IDisposable
         }
     }
 
-    private void StartJob(DispatchJob dispatch)
-    {
-        if (_exiting || _running.ContainsKey(dispatch.JobId))
-        {
-            return;
-        }
-
-        var job = new RunningJob(dispatch.JobId, dispatch.Attempt);
-        _running[job.JobId] = job;
-        _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
-        // Started here on the socket thread (building the environment and spawning take a fraction of a millisecond);
-        // the rest runs where the job's end is seen, and hands the result back through the inbox.
-        _ = RunAsync();
-
-        async Task RunAsync()
-        {
-            JobOutcome outcome;
-            try
-            {
-                outcome = await _runner.RunAsync(
-                    dispatch.Spec,
-                    (pid, at) => job.Started = new RunningJob.Start(pid, at), // sent by the next output flush, or with the end if that comes first
-                    line => job.Pending.Enqueue(line),
-                    job.Cancel.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                // The runner turns job failures into outcomes; this is a bug in the worker, reported as a failure.
-                outcome = new JobOutcome(JobState.Failed, null, $"worker error: {ex.Message}", null, null, DateTimeOffset.UtcNow);
-            }
-
-            _inbox.Enqueue(() => FinishJob(job, outcome));
-        }
-    }
-
-    private void Acknowledged(long jobId, int attempt)
-    {
-        _unacked.Remove((jobId, attempt));
-        _ended.Remove((jobId, attempt));
-    }
-
-    private void AcknowledgeOutput(OutputAck ack)
-    {
-        var job = _running.GetValueOrDefault(ack.JobId) is { } running && running.Attempt == ack.Attempt
-            ? running
-            : _ended.GetValueOrDefault((ack.JobId, ack.Attempt));
-        if (job is null || ack.Lines <= job.AckedLines)
-        {
-            return;
-        }
-
-        var count = (int)Math.Min(job.Unacked.Count, ack.Lines - job.AckedLines);
-        job.Unacked.RemoveRange(0, count);
-        job.AckedLines += count;
-    }
-
-    private void FinishJob(RunningJob job, JobOutcome outcome)
-    {
-        job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
-        FlushJob(job);
-        _running.Remove(job.JobId);
-        job.Cancel.Dispose();
-        _jobsDone++;
-        _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
-        if (!(_exiting && !_drain))
-        {
-            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines);
-            _unacked[(job.JobId, job.Attempt)] = report;
-            _ended[(job.JobId, job.Attempt)] = job;
-            Send(report);
-        }
-
-        if (_options.OneShot && !_exiting)
-        {
-            BeginExit(drain: true);
-        }
-        else if (_exiting && _running.Count == 0)
-        {
-            Exit();
-        }
-    }
-
     private void BeginExit(bool drain)
     {
         _exiting = true;
@@ -355,62 +273,6 @@ public sealed class GoqWorker : IDisposable
         // Killed jobs are not reported as finished: the goodbye makes the server queue them again.
         Send(new WorkerBye(Id));
         _poller.StopAsync();
-    }
-
-    private void FlushAll()
-    {
-        foreach (var job in _running.Values)
-        {
-            FlushJob(job);
-        }
-
-        // Jobs that end within one period are never recorded; only those that could outlive us matter.
-        _ledger?.Record(_running.Values.Where(j => j.Started is not null).Select(j => (j.JobId, j.Started!.Pid)));
-    }
-
-    private void FlushJob(RunningJob job)
-    {
-        if (!job.StartReported && job.Started is { } started)
-        {
-            job.StartReported = true;
-            Send(new JobStarted(Id, job.JobId, job.Attempt, started.Pid, started.At));
-        }
-
-        var pending = new List<OutputLine>();
-        while (job.Pending.TryDequeue(out var line))
-        {
-            pending.Add(line);
-        }
-
-        foreach (var chunk in Chunks(pending))
-        {
-            Send(new JobOutput(Id, job.JobId, job.Attempt, chunk, job.SentLines));
-            job.Unacked.AddRange(chunk);
-        }
-    }
-
-    /// <summary>Splits lines into messages well under the size limit.</summary>
-    private static IEnumerable<List<OutputLine>> Chunks(IReadOnlyList<OutputLine> lines)
-    {
-        var chunk = new List<OutputLine>();
-        var chars = 0;
-        foreach (var line in lines)
-        {
-            if (chunk.Count > 0 && (chunk.Count >= MaxLinesPerChunk || chars + line.Text.Length > MaxCharsPerChunk))
-            {
-                yield return chunk;
-                chunk = [];
-                chars = 0;
-            }
-
-            chunk.Add(line);
-            chars += line.Text.Length;
-        }
-
-        if (chunk.Count > 0)
-        {
-            yield return chunk;
-        }
     }
 
     private void Send(GoqMessage message)

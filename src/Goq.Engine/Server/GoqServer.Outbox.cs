@@ -1,0 +1,108 @@
+using Goq.Protocol;
+using NetMQ;
+
+namespace Goq.Server;
+
+/// <summary>
+/// What the server sends, and when: replies and scheduler effects go out after the turn's commit; a finished job's
+/// ack rides on the dispatch that refills its slot; job-end notices are coalesced per watch (see NoticeBatcher).
+/// </summary>
+public sealed partial class GoqServer
+{
+    private void Reply(PeerId peer, long rid, GoqMessage message) => _outbox.Add((peer, rid, message));
+
+    private void AddAck(PeerId peer, RunningJobRef ack)
+    {
+        if (!_acks.TryGetValue(peer, out var list))
+        {
+            _acks[peer] = list = [];
+        }
+
+        list.Add(ack);
+    }
+
+    private void Flush()
+    {
+        // Sending may reveal a lost peer, whose jobs the scheduler then re-dispatches: loop until quiet.
+        for (var round = 0; round < 8; round++)
+        {
+            foreach (var effect in _scheduler.TakeEffects())
+            {
+                if (effect.Message is DispatchJob dispatch && _acks.Remove(effect.To, out var acks))
+                {
+                    _outbox.Add((effect.To, effect.Rid, dispatch with { Acks = acks }));
+                    continue;
+                }
+
+                if (effect.Message is JobFinishedNotice notice)
+                {
+                    if (_notices.Add(effect.To, effect.Rid, notice.Jobs, Environment.TickCount64) is { } now)
+                    {
+                        _outbox.Add((effect.To, effect.Rid, now));
+                    }
+
+                    continue;
+                }
+
+                _outbox.Add((effect.To, effect.Rid, effect.Message));
+            }
+
+            foreach (var (peer, acks) in _acks)
+            {
+                _outbox.AddRange(acks.Select(a => (peer, 0L, (GoqMessage)new JobFinishedAck(a.JobId, a.Attempt))));
+            }
+
+            _acks.Clear();
+            if (_outbox.Count == 0)
+            {
+                break;
+            }
+
+            var batch = _outbox.ToArray();
+            _outbox.Clear();
+            foreach (var (to, rid, body) in batch)
+            {
+                Send(to, rid, body);
+            }
+
+            _store.Commit();
+        }
+
+        ArmNoticeTimer();
+    }
+
+    // Setting Enable to true restarts the interval, so only a change is applied: otherwise a busy loop would keep
+    // postponing held notices.
+    private void ArmNoticeTimer()
+    {
+        if (_noticeTimer.Enable != _notices.Active)
+        {
+            _noticeTimer.Enable = _notices.Active;
+        }
+    }
+
+    private void SendDueNotices()
+    {
+        foreach (var (peer, rid, notice) in _notices.TakeDue(Environment.TickCount64))
+        {
+            Send(peer, rid, notice);
+        }
+
+        ArmNoticeTimer();
+    }
+
+    private void Send(PeerId to, long rid, GoqMessage body)
+    {
+        try
+        {
+            if (!_router.TrySendMultipartMessage(_wire.ToPeer(to.ToIdentity(), body, rid)))
+            {
+                _options.Log($"dropped a {body.GetType().Name}: the peer's queue is full");
+            }
+        }
+        catch (HostUnreachableException)
+        {
+            _scheduler.PeerLost(to);
+        }
+    }
+}
