@@ -8,8 +8,14 @@ namespace Goq.Protocol;
 /// Nonces are forgotten once their messages are older than the window (then the clock check refuses them anyway).
 /// Not thread-safe: each socket's owner thread has its own.
 /// </summary>
-public sealed class ReplayGuard(TimeSpan window)
+public sealed class ReplayGuard(TimeSpan window, int maxRemembered = ReplayGuard.DefaultMaxRemembered)
 {
+    /// <summary>
+    /// Memory bound: about 60 MB of nonces. Past it the oldest are forgotten early, which narrows the window only for a
+    /// peer sending more than this many messages per window; CURVE already refuses replays on the wire.
+    /// </summary>
+    public const int DefaultMaxRemembered = 1_000_000;
+
     private readonly HashSet<UInt128> _seen = [];
     private readonly Queue<(long SentAtMs, UInt128 Nonce)> _byAge = new();
     private readonly long _windowMs = (long)window.TotalMilliseconds;
@@ -39,6 +45,11 @@ public sealed class ReplayGuard(TimeSpan window)
         }
 
         _byAge.Enqueue((sentAtMs, key));
+        while (_byAge.Count > maxRemembered)
+        {
+            _seen.Remove(_byAge.Dequeue().Nonce);
+        }
+
         return null;
     }
 

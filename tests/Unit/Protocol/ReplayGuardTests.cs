@@ -45,4 +45,17 @@ public sealed class ReplayGuardTests
         Assert.Null(_guard.Check(Now + 200_000, $"{5000:x24}", Now + 200_000));
         Assert.Equal(1, _guard.Remembered);
     }
+
+    [Fact]
+    public void Memory_IsBounded_ByForgettingTheOldestFirst()
+    {
+        var guard = new ReplayGuard(TimeSpan.FromSeconds(60), maxRemembered: 100);
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Null(guard.Check(Now, $"{i:x24}", Now));
+        }
+
+        Assert.Equal(100, guard.Remembered);
+        Assert.NotNull(guard.Check(Now, $"{999:x24}", Now)); // the newest are still refused
+    }
 }
