@@ -22,15 +22,15 @@ public sealed class GoqClient : IDisposable
     private readonly ConcurrentDictionary<long, TaskCompletionSource<GoqMessage>> _pending = new();
     private readonly ConcurrentDictionary<long, Action<JobInfo>> _watches = new();
     private long _nextRid;
-    private volatile bool _rejected;
+    private volatile GoqException? _rejection;
     private int _disposed;
 
     public GoqClient(string endpoint, Configuration.ClusterCredentials credentials, int requestTimeoutMs = Configuration.GoqDefaults.RequestTimeoutMs,
-        TimeSpan? replayWindow = null)
+        TimeSpan? replayWindow = null, TimeProvider? clock = null)
     {
         Endpoint = endpoint;
         RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
-        _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec));
+        _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec), clock);
         _dealer = new DealerSocket();
         CurveSetup.AsClient(_dealer, credentials);
         _dealer.Options.Linger = TimeSpan.Zero;
@@ -54,8 +54,8 @@ public sealed class GoqClient : IDisposable
 
     public TimeSpan RequestTimeout { get; }
 
-    /// <summary>False once a request went unanswered or the client was disposed; make a new client then.</summary>
-    public bool IsUsable => Volatile.Read(ref _disposed) == 0;
+    /// <summary>False once a request went unanswered, the server refused us, or the client was disposed; make a new one then.</summary>
+    public bool IsUsable => Volatile.Read(ref _disposed) == 0 && _rejection is null;
 
     public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default)
     {
@@ -176,7 +176,7 @@ public sealed class GoqClient : IDisposable
         finally
         {
             _watches.TryRemove(rid, out _);
-            if (IsUsable)
+            if (Volatile.Read(ref _disposed) == 0)
             {
                 Post(new UnwatchJobs(rid), 0);
             }
@@ -187,7 +187,7 @@ public sealed class GoqClient : IDisposable
     public async Task<T> RequestAsync<T>(GoqMessage request, CancellationToken cancel = default, long rid = 0, bool breakOnTimeout = true)
         where T : GoqMessage
     {
-        ObjectDisposedException.ThrowIf(!IsUsable, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (rid == 0)
         {
             rid = Interlocked.Increment(ref _nextRid);
@@ -195,9 +195,9 @@ public sealed class GoqClient : IDisposable
 
         var reply = new TaskCompletionSource<GoqMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[rid] = reply;
-        if (_rejected)
+        if (_rejection is { } rejection)
         {
-            reply.TrySetException(CredentialsRejected()); // known already: fail at once instead of after the timeout
+            reply.TrySetException(rejection); // known already: fail at once instead of after the timeout
         }
 
         try
@@ -256,12 +256,12 @@ public sealed class GoqClient : IDisposable
         }
     }
 
-    private void RejectAll()
+    private void RejectAll(GoqException why)
     {
-        _rejected = true;
+        _rejection = why;
         foreach (var pending in _pending.Values)
         {
-            pending.TrySetException(CredentialsRejected());
+            pending.TrySetException(why);
         }
     }
 
@@ -310,7 +310,13 @@ public sealed class GoqClient : IDisposable
             catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.BadSignature)
             {
                 // Only the server can reach us over CURVE, so a message we cannot verify means our secrets differ.
-                RejectAll();
+                RejectAll(CredentialsRejected());
+            }
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ClockSkew)
+            {
+                // Signed by the server, but stamped outside the window: our clocks differ; nothing we send is taken.
+                RejectAll(new GoqException(GoqErrorIds.ClockSkew, GoqErrorKind.Security,
+                    $"the Goq server at {Endpoint} refuses our messages and we refuse its: {ex.Message}") { Target = Endpoint });
             }
             catch (GoqException)
             {

@@ -33,4 +33,7 @@ public static class GoqErrorIds
 
     /// <summary>A message seen before, or with a timestamp outside the replay window (dropped, counted).</summary>
     public const string ReplayedMessage = "GoqReplayedMessage";
+
+    /// <summary>A signed message stamped outside the replay window: the two hosts' clocks are too far apart.</summary>
+    public const string ClockSkew = "GoqClockSkew";
 }

@@ -13,10 +13,11 @@ public static class FrameCodec
     /// <summary>Largest message accepted, at the socket and here (output chunks stay far below it).</summary>
     public const int MaxMessageBytes = 8 * 1024 * 1024;
 
-    public static byte[] Encode(GoqMessage body, long rid = 0) =>
-        JsonSerializer.SerializeToUtf8Bytes(
-            new Envelope(Envelope.CurrentVersion, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), NewNonce(), rid, body),
-            GoqJsonContext.Default.Envelope);
+    public static byte[] Encode(GoqMessage body, long rid = 0) => Encode(body, rid, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+
+    /// <summary>Encodes with the sender's clock reading <paramref name="sentAtMs"/> (Unix milliseconds).</summary>
+    public static byte[] Encode(GoqMessage body, long rid, long sentAtMs) =>
+        JsonSerializer.SerializeToUtf8Bytes(new Envelope(Envelope.CurrentVersion, sentAtMs, NewNonce(), rid, body), GoqJsonContext.Default.Envelope);
 
     public static Envelope Decode(ReadOnlySpan<byte> frame)
     {

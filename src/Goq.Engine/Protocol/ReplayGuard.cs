@@ -25,11 +25,14 @@ public sealed class ReplayGuard(TimeSpan window, int maxRemembered = ReplayGuard
     /// <summary>How many nonces are remembered now.</summary>
     public int Remembered => _seen.Count;
 
+    /// <summary>True when a message stamped <paramref name="sentAtMs"/> is outside the window (a replay, or clocks apart).</summary>
+    public bool IsOutsideWindow(long sentAtMs, long nowMs) => sentAtMs <= 0 || Math.Abs(nowMs - sentAtMs) > _windowMs;
+
     /// <summary>Null when the message is fresh (and remembers it); otherwise why it is refused.</summary>
     public string? Check(long sentAtMs, string nonce, long nowMs)
     {
         Forget(nowMs);
-        if (sentAtMs <= 0 || Math.Abs(nowMs - sentAtMs) > _windowMs)
+        if (IsOutsideWindow(sentAtMs, nowMs))
         {
             return $"its timestamp is {(sentAtMs > nowMs ? "ahead of" : "behind")} this clock by more than the {_windowMs / 1000} s replay window (are the clocks in sync?)";
         }

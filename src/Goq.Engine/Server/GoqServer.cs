@@ -242,7 +242,7 @@ public sealed partial class GoqServer : IDisposable
             var count = ex.ErrorId switch
             {
                 GoqErrorIds.BadSignature => ++_droppedBadSignatures,
-                GoqErrorIds.ReplayedMessage => ++_droppedReplays,
+                GoqErrorIds.ReplayedMessage or GoqErrorIds.ClockSkew => ++_droppedReplays,
                 _ => ++_droppedMalformed,
             };
             if (count <= 10 || count % 1000 == 0)
@@ -257,6 +257,13 @@ public sealed partial class GoqServer : IDisposable
             {
                 Reply(peer, 0, new ErrorReply(GoqErrorIds.CredentialsRejected,
                     "the server did not accept our credentials: this home's cluster secret is not the server's"));
+            }
+
+            // A signed message from a host whose clock is far off: tell it why (its clock check of this reply fails the
+            // same way, which is how it learns the cause).
+            if (ex.ErrorId == GoqErrorIds.ClockSkew && _rejections.TryTake(Environment.TickCount64))
+            {
+                Reply(peer, 0, new ErrorReply(GoqErrorIds.ClockSkew, ex.Message));
             }
 
             return;

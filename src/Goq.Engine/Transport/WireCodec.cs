@@ -11,16 +11,17 @@ namespace Goq.Transport;
 /// secret; the envelope inside carries the sender's clock and a random nonce for the replay check.
 /// Encoding is thread-safe; <see cref="Open"/> belongs to the thread that owns the socket (the replay guard has state).
 /// </summary>
-public sealed class WireCodec(byte[] secret, TimeSpan replayWindow)
+public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider? clock = null)
 {
     private const int MacBytes = 32;
     private readonly byte[] _secret = secret.ToArray();
+    private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     public ReplayGuard Replays { get; } = new(replayWindow);
 
     public NetMQMessage ToServer(GoqMessage body, long rid = 0)
     {
-        var payload = FrameCodec.Encode(body, rid);
+        var payload = FrameCodec.Encode(body, rid, NowMs());
         var message = new NetMQMessage(2);
         message.Append(payload);
         message.Append(Sign(payload));
@@ -29,7 +30,7 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow)
 
     public NetMQMessage ToPeer(byte[] identity, GoqMessage body, long rid)
     {
-        var payload = FrameCodec.Encode(body, rid);
+        var payload = FrameCodec.Encode(body, rid, NowMs());
         var message = new NetMQMessage(3);
         message.Append(identity);
         message.Append(payload);
@@ -40,8 +41,8 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow)
     /// <summary>
     /// Checks and decodes [payload][mac] starting at frame <paramref name="first"/>. Throws a <see cref="GoqException"/>:
     /// <see cref="GoqErrorIds.MalformedMessage"/> for a frame that is not a message, <see cref="GoqErrorIds.BadSignature"/>
-    /// for a MAC that does not match (checked before any JSON is parsed), <see cref="GoqErrorIds.ReplayedMessage"/> for a
-    /// replay or a timestamp outside the window.
+    /// for a MAC that does not match (checked before any JSON is parsed), <see cref="GoqErrorIds.ClockSkew"/> for a
+    /// timestamp outside the window, <see cref="GoqErrorIds.ReplayedMessage"/> for a nonce seen before.
     /// </summary>
     public Envelope Open(NetMQMessage message, int first)
     {
@@ -68,13 +69,23 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow)
         var envelope = FrameCodec.Decode(payload);
 
         // Checkpoint (replay): a captured message sent again, or an old one, is refused.
-        if (Replays.Check(envelope.SentAtMs, envelope.Nonce, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()) is { } why)
+        var now = NowMs();
+        if (Replays.IsOutsideWindow(envelope.SentAtMs, now))
+        {
+            throw new GoqException(GoqErrorIds.ClockSkew, GoqErrorKind.Security,
+                $"a signed message was stamped {Math.Abs(now - envelope.SentAtMs) / 1000.0:0} s {(envelope.SentAtMs > now ? "ahead of" : "behind")} this host's clock, "
+                + $"outside the {Replays.Window.TotalSeconds:0} s replay window: replayed, or the clocks are not in sync (NTP)");
+        }
+
+        if (Replays.Check(envelope.SentAtMs, envelope.Nonce, now) is { } why)
         {
             throw new GoqException(GoqErrorIds.ReplayedMessage, GoqErrorKind.Security, $"a message was refused: {why}");
         }
 
         return envelope;
     }
+
+    private long NowMs() => _clock.GetUtcNow().ToUnixTimeMilliseconds();
 
     private byte[] Sign(byte[] payload) => HMACSHA256.HashData(_secret, payload);
 }

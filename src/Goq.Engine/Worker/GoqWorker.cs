@@ -193,6 +193,7 @@ public sealed partial class GoqWorker : IDisposable
             }
             catch (Errors.GoqException ex)
             {
+                // A clock skew is logged like the rest: once the clocks agree again, the worker carries on.
                 _options.Log($"dropped a message from the server: {ex.Message}");
                 message = new NetMQMessage();
                 continue;

@@ -142,8 +142,12 @@ public sealed class HostileInputTests : IDisposable
 
         var status = await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.DroppedReplays >= 1, what: "the stale message to be counted");
         Assert.Equal(1, status.DroppedReplays);
+        // Not served: the sender is told its clock is off (a signed reply, rate limited), nothing else.
         NetMQMessage? reply = null;
-        Assert.False(raw.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(300), ref reply), "the stale request was answered");
+        Assert.True(raw.TryReceiveMultipartMessage(TimeSpan.FromSeconds(5), ref reply), "no answer to the stale request");
+        var error = Assert.IsType<ErrorReply>(new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow).Open(reply!, 0).Body);
+        Assert.Equal(GoqErrorIds.ClockSkew, error.ErrorId);
+        Assert.Contains(minutes < 0 ? "behind" : "ahead of", error.Message);
     }
 
     [Fact]
@@ -218,6 +222,18 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task ClientWhoseClockIsFarOff_IsToldSo_AtOnce()
+    {
+        // A client whose clock runs 10 minutes ahead: the server refuses its request and says why; the client finds the
+        // answer stamped 10 minutes in its past, and fails at once with the cause rather than timing out.
+        using var skewed = new Client.GoqClient(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers(), 5000, clock: new SkewedClock(TimeSpan.FromMinutes(10)));
+        var ex = await Assert.ThrowsAsync<GoqException>(() => skewed.GetStatusAsync());
+        Assert.Equal(GoqErrorIds.ClockSkew, ex.ErrorId);
+        Assert.Contains("clocks", ex.Message);
+        Assert.False(skewed.IsUsable);
+    }
+
+    [Fact]
     public async Task InvalidSubmit_IsRejectedWhole_WithAClearError()
     {
         var ex = await Assert.ThrowsAsync<GoqException>(() =>
@@ -243,4 +259,9 @@ public sealed class HostileInputTests : IDisposable
         System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(envelope, GoqJsonContext.Default.Envelope);
 
     public void Dispose() => _cluster.Dispose();
+
+    private sealed class SkewedClock(TimeSpan offset) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + offset;
+    }
 }
