@@ -88,5 +88,8 @@ Describe 'Parameter validation' {
         { Submit-GoqJob 'true' -MaxAttempts 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
         { Submit-GoqJob '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
         { Submit-GoqJob '   ' } | Should -Throw -ErrorId 'GoqInvalidJobSpec,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
+        $err = $null
+        try { Submit-GoqJob '   ' } catch { $err = $_ }
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
     }
 }
