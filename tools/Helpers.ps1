@@ -7,13 +7,21 @@ function Get-FreePort {
     try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
 }
 
-# Every server and worker started for a home names it on its command line: wait a little for them to exit after a
-# graceful stop, then kill what is left (with its children). Returns how many had to be killed.
+# Other processes whose command line holds every given text (every server and worker names its home there).
+function Get-GoqHomeProcess([string[]] $Text) {
+    # CommandLine is read from /proc each time: read it once, since the process may exit in between.
+    Get-Process | Where-Object {
+        $commandLine = $_.CommandLine
+        $_.Id -ne $PID -and $commandLine -and -not ($Text | Where-Object { -not $commandLine.Contains($_) })
+    }
+}
+
+# Wait a little for a home's servers and workers to exit after a graceful stop, then kill what is left (with its
+# children). Returns how many had to be killed.
 function Stop-GoqHomeProcess([string] $GoqHome, [double] $GraceSec = 10) {
     $deadline = [DateTime]::UtcNow.AddSeconds($GraceSec)
     do {
-        # CommandLine is read from /proc each time: read it once, since the process may exit in between.
-        $left = @(Get-Process | Where-Object { $_.Id -ne $PID -and ($commandLine = $_.CommandLine) -and $commandLine.Contains($GoqHome) })
+        $left = @(Get-GoqHomeProcess $GoqHome)
         if ($left.Count -eq 0) { return 0 }
         Start-Sleep -Milliseconds 50 # poll step until the deadline
     } while ([DateTime]::UtcNow -lt $deadline)

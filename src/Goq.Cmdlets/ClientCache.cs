@@ -22,7 +22,7 @@ internal static class ClientCache
         var key = (Runspace.DefaultRunspace?.InstanceId ?? Guid.Empty, settings.Endpoint, keys);
         while (true)
         {
-            var client = Clients.GetOrAdd(key, _ => new GoqClient(settings.Endpoint, credentials, settings.RequestTimeoutMs, settings.ReplayWindow));
+            var client = Clients.GetOrAdd(key, _ => GoqClient.ForHome(settings, credentials));
             if (client.IsUsable)
             {
                 return client;

@@ -75,7 +75,7 @@ BeforeAll {
     function Get-Leftover {
         $namespaces = @(& ip netns list 2>$null | Where-Object { $_ -like "$tag-*" })
         $links = @(& ip -o link show 2>$null | Where-Object { $_ -like "*$tag*" })
-        $processes = @(Get-Process | Where-Object { ($commandLine = $_.CommandLine) -and $commandLine.Contains($goqHome) })
+        $processes = @(Get-GoqHomeProcess $goqHome)
         @($namespaces) + $links + ($processes | ForEach-Object { "pid $($_.Id)" }) + @(if (Test-Path $goqHome) { $goqHome })
     }
 
@@ -135,11 +135,8 @@ Describe 'A three-host cluster (network namespaces)' {
     }
 
     It 'refuses a copy of the home without the right secret, to submit or to take jobs, and counts it' {
-        $impostor = "$goqHome-impostor"
+        $impostor = New-GoqImpostorHome $goqHome
         try {
-            New-Item -ItemType Directory $impostor | Out-Null
-            Initialize-GoqHome -Path $impostor | Out-Null
-            Copy-Item -Force (Join-Path $goqHome '.goq/config.json'), (Join-Path $goqHome '.goq/server.public') (Join-Path $impostor '.goq')
             $before = (Get-GoqServer -Home $goqHome).DroppedBadSignatures
 
             $refused = $null
@@ -151,10 +148,7 @@ Describe 'A three-host cluster (network namespaces)' {
             (Get-GoqServer -Home $goqHome).DroppedBadSignatures | Should -BeGreaterOrEqual ($before + 2)
             @(Get-GoqWorker -Home $goqHome).Count | Should -Be 2
             Get-GoqJob -Home $goqHome | Where-Object Command -EQ 'echo pwned' | Should -BeNullOrEmpty
-        } finally {
-            $null = Stop-GoqHomeProcess $impostor -GraceSec 5
-            Remove-Item -Recurse -Force $impostor -ErrorAction SilentlyContinue
-        }
+        } finally { Remove-GoqTestHome $impostor }
     }
 
     It "re-queues the job of a worker whose link is cut and completes it on the other" {

@@ -3,20 +3,12 @@ BeforeAll {
     $goqHome = Enter-GoqTestHome
     $worker = Start-GoqWorker -Slots 1
     $secret = (Get-Content (Join-Path $goqHome '.goq/cluster.secret')).Trim()
-
-    # A copy of the home (same config, same server key) whose cluster secret is not the server's.
-    function New-ImpostorHome {
-        $path = New-GoqTestHome
-        Copy-Item -Force (Join-Path $goqHome '.goq/config.json'), (Join-Path $goqHome '.goq/server.public') (Join-Path $path '.goq')
-        Remove-Item (Join-Path $path '.goq/server.secret')
-        $path
-    }
 }
 AfterAll { Exit-GoqTestHome $goqHome }
 
 Describe 'Credentials' {
     It 'refuses a submit from a home with the wrong secret with a SecurityError, and counts it' {
-        $impostor = New-ImpostorHome
+        $impostor = New-GoqImpostorHome $goqHome
         try {
             $before = (Get-GoqServer).DroppedBadSignatures
             $watch = [System.Diagnostics.Stopwatch]::StartNew()
@@ -33,13 +25,13 @@ Describe 'Credentials' {
     }
 
     It 'refuses a worker from a home with the wrong secret: it never takes a job and exits' {
-        $impostor = New-ImpostorHome
+        $impostor = New-GoqImpostorHome $goqHome
         try {
             $before = (Get-GoqServer).DroppedBadSignatures
             { Start-GoqWorker -Home $impostor -Slots 1 } | Should -Throw -ErrorId 'GoqCredentialsRejected,Goq.Cmdlets.Commands.StartGoqWorkerCommand'
             (Get-GoqServer).DroppedBadSignatures | Should -BeGreaterThan $before
             @(Get-GoqWorker).Count | Should -Be 1
-            Wait-Until { -not (Get-Process | Where-Object { ($cl = $_.CommandLine) -and $cl.Contains($impostor) -and $cl.Contains('Start-GoqWorker') }) } -TimeoutSec 15 -Because 'the refused worker process to exit'
+            Wait-Until { -not (Get-GoqHomeProcess $impostor, 'Start-GoqWorker') } -TimeoutSec 15 -Because 'the refused worker process to exit'
             Get-Content -Raw (Get-ChildItem (Join-Path $impostor '.goq') -Filter 'worker.*.log').FullName | Should -Match 'did not accept our credentials'
         } finally { Remove-GoqTestHome $impostor }
     }

@@ -13,6 +13,14 @@ function New-GoqTestHome {
     $path
 }
 
+# A copy of a home (same config, same server key) whose cluster secret is not the server's: an impostor.
+function New-GoqImpostorHome([string] $Of) {
+    $path = New-GoqTestHome
+    Copy-Item -Force (Join-Path $Of '.goq/config.json'), (Join-Path $Of '.goq/server.public') (Join-Path $path '.goq')
+    Remove-Item (Join-Path $path '.goq/server.secret')
+    $path
+}
+
 # Every process started for a home names it on its command line: end them all, then remove the folder.
 function Remove-GoqTestHome([string] $GoqHome) {
     if (-not $GoqHome) { return }

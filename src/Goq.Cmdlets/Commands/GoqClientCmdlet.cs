@@ -9,52 +9,11 @@ public abstract class GoqClientCmdlet : GoqCmdlet
     private GoqSettings? _settings;
     private GoqClient? _client;
 
-    protected GoqSettings Settings => _settings ??= LoadSettingsOrThrow();
+    protected GoqSettings Settings => _settings ??= OrTerminate(() => LoadSettings());
 
     /// <summary>The home's cluster secret as text, so it can be kept out of what is sent.</summary>
-    protected string SecretText
-    {
-        get
-        {
-            try
-            {
-                return Settings.LoadCredentials().SecretText;
-            }
-            catch (Errors.GoqException ex)
-            {
-                ThrowTerminatingError(ErrorRecordFactory.From(ex));
-                throw; // unreachable
-            }
-        }
-    }
+    protected string SecretText => OrTerminate(() => Settings.LoadCredentials().SecretText);
 
-    protected GoqClient Client
-    {
-        get
-        {
-            try
-            {
-                // Kept for the pipeline: looking it up reads the credential files, too much to do per record.
-                return _client is { IsUsable: true } client ? client : _client = ClientCache.Get(Settings);
-            }
-            catch (Errors.GoqException ex)
-            {
-                ThrowTerminatingError(ErrorRecordFactory.From(ex));
-                throw; // unreachable
-            }
-        }
-    }
-
-    private GoqSettings LoadSettingsOrThrow()
-    {
-        try
-        {
-            return LoadSettings();
-        }
-        catch (Errors.GoqException ex)
-        {
-            ThrowTerminatingError(ErrorRecordFactory.From(ex));
-            throw; // unreachable
-        }
-    }
+    // Kept for the pipeline: looking it up reads the credential files, too much to do per record.
+    protected GoqClient Client => _client is { IsUsable: true } client ? client : _client = OrTerminate(() => ClientCache.Get(Settings));
 }

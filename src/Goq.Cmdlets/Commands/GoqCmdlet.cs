@@ -26,6 +26,20 @@ public abstract class GoqCmdlet : PSCmdlet, IDisposable
     protected GoqSettings LoadSettings(int? port = null) => GoqSettings.Load(HomePath, port);
 
     /// <summary>Waits for engine work; Ctrl+C cancels it. Engine errors come back as terminating ErrorRecords.</summary>
+    /// <summary>Runs quick, non-blocking engine work; a GoqException becomes the cmdlet's terminating error.</summary>
+    protected T OrTerminate<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (GoqException ex)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.From(ex));
+            throw; // unreachable
+        }
+    }
+
     protected T RunBlocking<T>(Func<CancellationToken, Task<T>> work)
     {
         try

@@ -21,7 +21,7 @@ public sealed class StartGoqServerCommand : GoqCmdlet
 
     protected override void EndProcessing()
     {
-        var settings = RunBlocking(_ => Task.FromResult(LoadSettings(Port)));
+        var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
             WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, PwshPath, ManifestPath, token)));

@@ -35,7 +35,7 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
 
     protected override void EndProcessing()
     {
-        var settings = RunBlocking(_ => Task.FromResult(LoadSettings(Port)));
+        var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
             WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, PwshPath, ManifestPath, token)));
@@ -49,7 +49,7 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             Slots = Slots,
             OneShot = OneShot,
             HeartbeatMs = settings.HeartbeatSec * 1000,
-            Credentials = RunBlocking(_ => Task.FromResult(settings.LoadCredentials())),
+            Credentials = OrTerminate(() => settings.LoadCredentials()),
             ReplayWindow = settings.ReplayWindow,
             Runner = new JobRunnerOptions { PwshPath = PwshPath },
         };

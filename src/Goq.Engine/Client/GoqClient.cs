@@ -50,6 +50,10 @@ public sealed class GoqClient : IDisposable
         _poller.RunAsync("goq-client", isBackgroundThread: true);
     }
 
+    /// <summary>A client of a home's server, with the home's credentials, timeout and replay window.</summary>
+    public static GoqClient ForHome(Configuration.GoqSettings settings, Configuration.ClusterCredentials? credentials = null, int? requestTimeoutMs = null) =>
+        new(settings.Endpoint, credentials ?? settings.LoadCredentials(), requestTimeoutMs ?? settings.RequestTimeoutMs, settings.ReplayWindow);
+
     public string Endpoint { get; }
 
     public TimeSpan RequestTimeout { get; }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 using Goq.Errors;
 using NetMQ;
 
@@ -74,27 +75,8 @@ public sealed class ClusterCredentials
 
     public override string ToString() => "Goq cluster credentials"; // never the keys
 
-    private static void Write(string dotDir, string name, byte[] key)
-    {
-        var path = Path.Combine(dotDir, name);
-        var temp = path + ".tmp";
-        File.Delete(temp);
-        // Created 0600 from the start: the secret is never readable by others, not even for a moment.
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.WriteLine(Convert.ToHexString(key).ToLowerInvariant());
-        }
-
-        GoqHomeInitializer.RestrictFile(temp);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void Write(string dotDir, string name, byte[] key) =>
+        GoqHomeInitializer.WritePrivateFile(Path.Combine(dotDir, name), Encoding.UTF8.GetBytes(Convert.ToHexString(key).ToLowerInvariant() + "\n"));
 
     private static byte[] ReadKey(string dotDir, string name)
     {

@@ -35,10 +35,7 @@ public static class GoqHomeInitializer
         // that makes the home usable.
         var credentials = ClusterCredentials.Generate();
         credentials.Save(probe.DotDir);
-        var temp = probe.ConfigPath + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(config, GoqJsonContext.Default.GoqConfig));
-        RestrictFile(temp);
-        File.Move(temp, probe.ConfigPath, overwrite: true);
+        WritePrivateFile(probe.ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, GoqJsonContext.Default.GoqConfig));
 
         var settings = GoqSettings.FromConfig(root, config);
         return new HomeInfo
@@ -61,6 +58,29 @@ public static class GoqHomeInitializer
 
         Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>
+    /// Replaces a file whole: written to a temporary file that is 0600 from the moment it exists (a secret is never
+    /// readable by others, not even for a moment), then moved into place.
+    /// </summary>
+    public static void WritePrivateFile(string path, byte[] content)
+    {
+        var temp = path + ".tmp";
+        File.Delete(temp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(temp, options))
+        {
+            stream.Write(content);
+        }
+
+        RestrictFile(temp); // the umask may have taken bits away, never added: this only makes it exact
+        File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>Makes a file readable by its owner only (0600 on Unix).</summary>

@@ -52,7 +52,7 @@ public static class Launcher
         var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")} -Wait -ErrorAction Stop";
         var process = DetachedProcess.Start(pwshPath, command, logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
-        using var client = new GoqClient(settings.Endpoint, settings.LoadCredentials(), settings.RequestTimeoutMs, settings.ReplayWindow);
+        using var client = GoqClient.ForHome(settings);
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
@@ -130,7 +130,7 @@ public static class Launcher
 
     private static async Task<ServerStatus?> TryStatusAsync(GoqSettings settings, CancellationToken cancel)
     {
-        using var client = new GoqClient(settings.Endpoint, settings.LoadCredentials(), 500, settings.ReplayWindow);
+        using var client = GoqClient.ForHome(settings, requestTimeoutMs: 500);
         try
         {
             return await client.GetStatusAsync(cancel).ConfigureAwait(false);

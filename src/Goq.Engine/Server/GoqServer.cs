@@ -250,20 +250,20 @@ public sealed partial class GoqServer : IDisposable
                 _options.Log($"dropped a message from {peer} ({count} of this kind so far): {ex.Message}");
             }
 
-            // Tell a peer with the wrong secret why nobody answers it, so it fails at once instead of timing out. It
-            // cannot verify this reply, but it came over CURVE, so only the real server can have sent it. Rate limited:
-            // a flood of bad messages never becomes a flood of replies.
-            if (ex.ErrorId == GoqErrorIds.BadSignature && _rejections.TryTake(Environment.TickCount64))
+            // Tell a peer with the wrong secret, or a clock far off, why nobody answers it, so it fails at once instead
+            // of timing out. It cannot verify this reply (another secret, or a stamp outside its window), but it came
+            // over CURVE, so only the real server can have sent it. Rate limited: a flood of bad messages never becomes
+            // a flood of replies.
+            var refusal = ex.ErrorId switch
             {
-                Reply(peer, 0, new ErrorReply(GoqErrorIds.CredentialsRejected,
-                    "the server did not accept our credentials: this home's cluster secret is not the server's"));
-            }
-
-            // A signed message from a host whose clock is far off: tell it why (its clock check of this reply fails the
-            // same way, which is how it learns the cause).
-            if (ex.ErrorId == GoqErrorIds.ClockSkew && _rejections.TryTake(Environment.TickCount64))
+                GoqErrorIds.BadSignature => new ErrorReply(GoqErrorIds.CredentialsRejected,
+                    "the server did not accept our credentials: this home's cluster secret is not the server's"),
+                GoqErrorIds.ClockSkew => new ErrorReply(GoqErrorIds.ClockSkew, ex.Message),
+                _ => null,
+            };
+            if (refusal is not null && _rejections.TryTake(Environment.TickCount64))
             {
-                Reply(peer, 0, new ErrorReply(GoqErrorIds.ClockSkew, ex.Message));
+                Reply(peer, 0, refusal);
             }
 
             return;

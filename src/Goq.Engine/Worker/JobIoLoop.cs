@@ -172,9 +172,7 @@ internal sealed unsafe class JobIoLoop
         }
         catch (Exception ex)
         {
-            job.Close();
-            job.OutputDone.TrySetException(ex);
-            job.OnFailed(ex);
+            job.Fail(ex);
         }
     }
 
@@ -182,9 +180,7 @@ internal sealed unsafe class JobIoLoop
     {
         foreach (var job in active)
         {
-            job.Close();
-            job.OutputDone.TrySetException(error);
-            job.OnFailed(error);
+            job.Fail(error);
         }
 
         active.Clear();
@@ -209,7 +205,13 @@ internal sealed unsafe class JobIoLoop
 
         public TaskCompletionSource OutputDone { get; } = outputDone;
 
-        public Action<Exception> OnFailed { get; } = onFailed;
+        /// <summary>Reading failed: stop watching, and let the job's owner reap it another way.</summary>
+        public void Fail(Exception error)
+        {
+            Close();
+            OutputDone.TrySetException(error);
+            onFailed(error);
+        }
 
         public void Close()
         {

@@ -140,17 +140,20 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
 
     private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit)
     {
+        void ReapOnAThread() =>
+            Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
         var pidFd = (int)LibC.syscall(LibC.SysPidfdOpen, Pid, 0);
         if (pidFd < 0)
         {
             // No pidfd (old kernel, seccomp): a thread waits for the exit instead.
-            Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            ReapOnAThread();
         }
 
         JobIoLoop.Shared.Add(stdoutFd, stderrFd, pidFd, ownsFds: true, maxLineChars, emit,
             onExit: () => Reap(blocking: false),
             _outputDone,
-            onFailed: _ => Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+            onFailed: _ => ReapOnAThread());
     }
 
     private void Reap(bool blocking)

@@ -23,15 +23,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
             .Select(_ => new JobSpec { Kind = JobKind.Shell, Command = "sleep 0.1", WorkingDirectory = cluster.Home.Path }).ToList())).Select(j => j.Id).ToList();
 
         var fuzzer = new Fuzzer(seed: 20261128, cluster.Credentials.Secret, accepted);
-        var sockets = Enumerable.Range(0, 4).Select(_ =>
-        {
-            var socket = new DealerSocket();
-            socket.Options.Linger = TimeSpan.Zero;
-            socket.Options.SendHighWatermark = 10_000;
-            CurveSetup.AsClient(socket, cluster.Credentials.ForPeers());
-            socket.Connect(cluster.Server.Endpoint);
-            return socket;
-        }).ToList();
+        var sockets = Enumerable.Range(0, 4)
+            .Select(_ => RawMessages.Socket(cluster.Server.Endpoint, cluster.Credentials.ForPeers(), sendHighWatermark: 10_000)).ToList();
         try
         {
             for (var i = 0; i < Frames; i++)

@@ -15,27 +15,7 @@ public sealed class HostileInputTests : IDisposable
 {
     private readonly Cluster _cluster = new();
 
-    private DealerSocket RawSocket(ClusterCredentials? credentials = null)
-    {
-        var socket = new DealerSocket();
-        socket.Options.Linger = TimeSpan.Zero;
-        CurveSetup.AsClient(socket, credentials ?? _cluster.Credentials.ForPeers());
-        socket.Connect(_cluster.Server.Endpoint);
-        return socket;
-    }
-
-    private static NetMQMessage Message(params byte[][] frames)
-    {
-        var message = new NetMQMessage();
-        foreach (var frame in frames)
-        {
-            message.Append(frame);
-        }
-
-        return message;
-    }
-
-    private static byte[] Mac(byte[] secret, byte[] payload) => System.Security.Cryptography.HMACSHA256.HashData(secret, payload);
+    private DealerSocket RawSocket() => RawMessages.Socket(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());
 
     [Fact]
     public async Task GarbageFrames_SignedOrNot_AreCountedAndDropped_AndTheServerKeepsServing()
@@ -53,15 +33,15 @@ public sealed class HostileInputTests : IDisposable
             };
             foreach (var payload in signed)
             {
-                raw.SendMultipartMessage(Message(payload, Mac(secret, payload)));
+                raw.SendMultipartMessage(RawMessages.Signed(secret, payload));
             }
 
-            raw.SendMultipartMessage(Message([], [], [], []));
+            raw.SendMultipartMessage(RawMessages.Of([], [], [], []));
             for (var i = 0; i < 200; i++)
             {
                 var junk = new byte[random.Next(1, 2000)];
                 random.NextBytes(junk);
-                raw.SendMultipartMessage(Message(junk, []));
+                raw.SendMultipartMessage(RawMessages.Of(junk, []));
             }
 
             // Malformed: not JSON, an unknown kind, no body, four empty frames. The well-formed submit is stamped 1970.
@@ -138,7 +118,7 @@ public sealed class HostileInputTests : IDisposable
         var payload = JsonSerializerBytes(new Envelope(Envelope.CurrentVersion,
             DateTimeOffset.UtcNow.AddMinutes(minutes).ToUnixTimeMilliseconds(), "00112233445566778899aabb", 1, new GetServerStatus()));
         using var raw = RawSocket();
-        raw.SendMultipartMessage(Message(payload, Mac(_cluster.Credentials.Secret, payload)));
+        raw.SendMultipartMessage(RawMessages.Signed(_cluster.Credentials.Secret, payload));
 
         var status = await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.DroppedReplays >= 1, what: "the stale message to be counted");
         Assert.Equal(1, status.DroppedReplays);

@@ -8,16 +8,14 @@ namespace Goq.Tests.Support;
 /// <summary>goq's deafworker: announces itself once, takes a job, then never says anything again (until told to).</summary>
 internal sealed class DeafWorker : IDisposable
 {
-    private readonly DealerSocket _socket = new();
+    private readonly DealerSocket _socket;
     private readonly WireCodec _wire;
 
     public DeafWorker(string endpoint, global::Goq.Configuration.ClusterCredentials credentials, string id = "deaf")
     {
         Id = id;
         _wire = new WireCodec(credentials.Secret, TimeSpan.FromMinutes(3));
-        CurveSetup.AsClient(_socket, credentials);
-        _socket.Options.Linger = TimeSpan.Zero;
-        _socket.Connect(endpoint);
+        _socket = RawMessages.Socket(endpoint, credentials);
         Send(new WorkerHello(id, "deafhost", 1, 1, [], "test", false));
     }
 

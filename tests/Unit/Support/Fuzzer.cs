@@ -25,13 +25,13 @@ internal sealed class Fuzzer(int seed, byte[] secret, IReadOnlyList<long> realJo
         var message = _random.Next(10) switch
         {
             0 or 1 or 2 => RandomFrames(),
-            3 or 4 or 5 => Signed(Mutate(FrameCodec.Encode(Nonsense(), _random.NextInt64(0, 100)))),
+            3 or 4 or 5 => RawMessages.Signed(secret, Mutate(FrameCodec.Encode(Nonsense(), _random.NextInt64(0, 100)))),
             6 or 7 or 8 => _wire.ToServer(Nonsense(), _random.NextInt64(0, 100)),
-            _ => _sent.Count > 0 ? Copy(_sent[_random.Next(_sent.Count)]) : RandomFrames(),
+            _ => _sent.Count > 0 ? RawMessages.Copy(_sent[_random.Next(_sent.Count)]) : RandomFrames(),
         };
         if (_sent.Count < 1000 && _random.Next(20) == 0)
         {
-            _sent.Add(Copy(message));
+            _sent.Add(RawMessages.Copy(message));
         }
 
         return message;
@@ -53,14 +53,6 @@ internal sealed class Fuzzer(int seed, byte[] secret, IReadOnlyList<long> realJo
             message.AppendEmptyFrame();
         }
 
-        return message;
-    }
-
-    private NetMQMessage Signed(byte[] payload)
-    {
-        var message = new NetMQMessage();
-        message.Append(payload);
-        message.Append(System.Security.Cryptography.HMACSHA256.HashData(secret, payload));
         return message;
     }
 
@@ -134,15 +126,4 @@ internal sealed class Fuzzer(int seed, byte[] secret, IReadOnlyList<long> realJo
     private long Long() => _random.Next(3) == 0 ? _random.NextInt64() - (long.MaxValue / 2) : Longs[_random.Next(Longs.Length)];
 
     private string Text() => Texts[_random.Next(Texts.Length)];
-
-    private static NetMQMessage Copy(NetMQMessage message)
-    {
-        var copy = new NetMQMessage();
-        foreach (var frame in message)
-        {
-            copy.Append(frame.ToByteArray());
-        }
-
-        return copy;
-    }
 }

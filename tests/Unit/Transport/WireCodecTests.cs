@@ -1,6 +1,7 @@
 using Goq.Configuration;
 using Goq.Errors;
 using Goq.Protocol;
+using Goq.Tests.Support;
 using Goq.Transport;
 using NetMQ;
 
@@ -40,12 +41,12 @@ public sealed class WireCodecTests
         {
             var bad = (byte[])payload.Clone();
             bad[i] ^= 0x01;
-            Assert.Equal(GoqErrorIds.BadSignature, Assert.Throws<GoqException>(() => Codec().Open(Message(bad, mac), 0)).ErrorId);
+            Assert.Equal(GoqErrorIds.BadSignature, Assert.Throws<GoqException>(() => Codec().Open(RawMessages.Of(bad, mac), 0)).ErrorId);
         }
 
         mac[31] ^= 0x80;
-        Assert.Equal(GoqErrorIds.BadSignature, Assert.Throws<GoqException>(() => Codec().Open(Message(payload, mac), 0)).ErrorId);
-        Assert.Equal(GoqErrorIds.BadSignature, Assert.Throws<GoqException>(() => Codec().Open(Message(payload, []), 0)).ErrorId);
+        Assert.Equal(GoqErrorIds.BadSignature, Assert.Throws<GoqException>(() => Codec().Open(RawMessages.Of(payload, mac), 0)).ErrorId);
+        Assert.Equal(GoqErrorIds.BadSignature, Assert.Throws<GoqException>(() => Codec().Open(RawMessages.Of(payload, []), 0)).ErrorId);
     }
 
     [Fact]
@@ -61,19 +62,8 @@ public sealed class WireCodecTests
     [Fact]
     public void WrongFrameCountOrOversizePayload_IsMalformed()
     {
-        Assert.Equal(GoqErrorIds.MalformedMessage, Assert.Throws<GoqException>(() => Codec().Open(Message([1]), 0)).ErrorId);
+        Assert.Equal(GoqErrorIds.MalformedMessage, Assert.Throws<GoqException>(() => Codec().Open(RawMessages.Of([1]), 0)).ErrorId);
         Assert.Equal(GoqErrorIds.MalformedMessage,
-            Assert.Throws<GoqException>(() => Codec().Open(Message(new byte[FrameCodec.MaxMessageBytes + 1], new byte[32]), 0)).ErrorId);
-    }
-
-    private static NetMQMessage Message(params byte[][] frames)
-    {
-        var message = new NetMQMessage();
-        foreach (var frame in frames)
-        {
-            message.Append(frame);
-        }
-
-        return message;
+            Assert.Throws<GoqException>(() => Codec().Open(RawMessages.Of(new byte[FrameCodec.MaxMessageBytes + 1], new byte[32]), 0)).ErrorId);
     }
 }
