@@ -9,9 +9,13 @@
     3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99.
     4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size, and the CPU
        time each process used per job meanwhile (Linux), which bounds the end-to-end rate on a small host.
+    5. The same -DurableJobs run with one worker of -ManySlots (32) slots: more jobs in flight than cores, so the rate is
+       bound by CPU rather than by the round trip that refills a slot.
+    6. The machine's own ceiling for the same job: /bin/true run -DurableJobs times by xargs with one process per core
+       (GNU xargs, a small C program: no queue, no network, no store). End-to-end rates are also given as a fraction of it.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
-param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000)
+param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -34,6 +38,23 @@ function Measure-SpawnRate([int] $Count) {
         $p.Dispose()
     }
     $Count / $watch.Elapsed.TotalSeconds
+}
+
+# /bin/true run $Count times by xargs, $Parallel at a time: what this machine can do without any job queue.
+function Measure-XargsRate([int] $Count, [int] $Parallel) {
+    $xargs = Get-Command xargs -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $xargs) { return $null }
+    $list = New-TemporaryFile
+    try {
+        Set-Content -LiteralPath $list -Value (1..$Count)
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        & $xargs.Source -a $list -P $Parallel -n 1 /bin/true
+        if ($LASTEXITCODE -ne 0) { throw "xargs failed with exit code $LASTEXITCODE" }
+        $Count / $watch.Elapsed.TotalSeconds
+    }
+    finally {
+        Remove-Item -LiteralPath $list -ErrorAction SilentlyContinue
+    }
 }
 
 # Submits $Count trivial jobs through the pipeline, waits for all, and returns the two rates.
@@ -87,6 +108,18 @@ try {
     $after = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
     $perJob = { param($i, $what) if ($DurableJobs -gt 0) { [math]::Round(($after[$i].$what - $before[$i].$what) * 1000 / $DurableJobs, 3) } }
 
+    # The same run with many slots: CPU-bound rather than bound by the round trip that refills a slot.
+    $many = $null
+    if ($DurableJobs -gt 0 -and $ManySlots -gt 0) {
+        Stop-GoqWorker -Home $goqHome -Idle
+        Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
+        $worker = Start-GoqWorker -Home $goqHome -Slots $ManySlots
+        $null = Measure-Bulk $goqHome 500 # the new worker's warm-up
+        $many = Measure-Bulk $goqHome $DurableJobs
+    }
+    $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
+    $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
+
     [pscustomobject]@{
         'spawn /bin/true (.NET, redirected) /s'    = [math]::Round($spawnRate)
         "bulk submit jobs/s ($Jobs)"                = [math]::Round($bulk.Submit)
@@ -100,8 +133,11 @@ try {
         "CPU ms/job: server"                       = & $perJob 1 'Own'
         "CPU ms/job: worker"                       = & $perJob 2 'Own'
         "CPU ms/job: the jobs themselves"          = & $perJob 2 'Children'
+        "end-to-end jobs/s ($DurableJobs, $ManySlots slots)" = if ($many) { [math]::Round($many.EndToEnd) }
+        "ceiling: xargs -P $([Environment]::ProcessorCount) /bin/true /s" = if ($ceiling) { [math]::Round($ceiling) }
+        "end-to-end / ceiling (2 slots, $ManySlots slots)" = if ($ceiling) { "$(& $ofCeiling $durable.EndToEnd), $(& $ofCeiling $many.EndToEnd)" }
         'cores'                                    = [Environment]::ProcessorCount
-        'worker slots'                             = 2
+        'worker slots'                             = "2 (runs 2-4), $ManySlots (run 5)"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
     } | Format-List | Out-String
 }

@@ -13,6 +13,8 @@ internal sealed class JobLedger(string directory, string workerId, Action<string
 {
     private static readonly string Host = Environment.MachineName;
     private readonly string _path = Path.Combine(directory, $"{Host}.{workerId}.json");
+    private readonly Dictionary<(long JobId, int Pid), long> _starts = [];
+    private long _ownStart;
     private string _written = "";
 
     public static bool IsSupported => OperatingSystem.IsLinux();
@@ -55,8 +57,21 @@ internal sealed class JobLedger(string directory, string workerId, Action<string
     /// <summary>Records the jobs now running (pid and job id); writes only when that changed.</summary>
     public void Record(IEnumerable<(long JobId, int Pid)> jobs)
     {
-        var entries = jobs.Select(j => new JobLedgerEntry(j.JobId, j.Pid, StartTicks(j.Pid))).Where(e => e.Start > 0).ToList();
-        var json = JsonSerializer.Serialize(new JobLedgerFile(Environment.ProcessId, StartTicks(Environment.ProcessId), entries), GoqJsonContext.Default.JobLedgerFile);
+        // A job's process start time never changes: read once per job (this runs every output flush, for every running
+        // job), keyed by job and pid so a pid reused by a later job is read afresh.
+        var running = jobs.ToHashSet();
+        foreach (var gone in _starts.Keys.Where(key => !running.Contains(key)).ToList())
+        {
+            _starts.Remove(gone);
+        }
+
+        var entries = running.Select(j => new JobLedgerEntry(j.JobId, j.Pid, CachedStartTicks(j))).Where(e => e.Start > 0).ToList();
+        if (_ownStart == 0)
+        {
+            _ownStart = StartTicks(Environment.ProcessId);
+        }
+
+        var json = JsonSerializer.Serialize(new JobLedgerFile(Environment.ProcessId, _ownStart, entries), GoqJsonContext.Default.JobLedgerFile);
         if (json == _written)
         {
             return;
@@ -74,6 +89,16 @@ internal sealed class JobLedger(string directory, string workerId, Action<string
         {
             log($"cannot write the job ledger '{_path}': {ex.Message}");
         }
+    }
+
+    private long CachedStartTicks((long JobId, int Pid) job)
+    {
+        if (!_starts.TryGetValue(job, out var ticks) || ticks == 0)
+        {
+            _starts[job] = ticks = StartTicks(job.Pid);
+        }
+
+        return ticks;
     }
 
     /// <summary>A clean exit leaves nothing behind to sweep.</summary>
