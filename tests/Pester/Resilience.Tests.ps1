@@ -67,6 +67,25 @@ Describe 'Nothing accepted is lost' {
         (Get-GoqWorker).Id | Should -Not -Contain $first.Id
     }
 
+    It 'has a worker that already runs on the host end the copy a dead neighbour left behind' {
+        $first = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'echo started; sleep 1000'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        (Get-GoqJob $job.Id).WorkerId | Should -Be $first.Id
+        $orphan = (Get-GoqJob $job.Id).Pid
+        Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).json") } -Because 'the worker to record its job'
+        $second = Start-GoqWorker -Slots 1 # started while the first still lives: its start-up sweep finds nothing to end
+        Test-ProcessAlive $orphan | Should -BeTrue
+
+        Stop-Process -Id $first.Pid -Force
+        # No worker starts after this: the second one's heartbeat (1 s here) must find the abandoned job and end it.
+        Wait-Until { -not (Test-ProcessAlive $orphan) } -TimeoutSec 10 -Because 'the running neighbour to end the abandoned copy'
+        Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).json") | Should -BeFalse -Because 'the dead worker''s ledger is swept'
+        Wait-Until { (Get-GoqJob $job.Id).WorkerId -eq $second.Id } -TimeoutSec 30 -Because 'the job to be re-queued to the live worker'
+        (Get-GoqJob $job.Id).Attempts | Should -Be 2
+        Stop-GoqJob $job.Id
+    }
+
     It 'keeps running and waiting jobs over a graceful restart, and does not run the running one again' {
         $marker = Join-Path $work 'runs.txt'
         Start-GoqWorker -Slots 1 | Out-Null

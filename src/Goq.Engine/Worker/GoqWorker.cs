@@ -120,6 +120,9 @@ public sealed partial class GoqWorker : IDisposable
     private void Heartbeat()
     {
         Send(Hello());
+        // Another worker on this host may have died (kill -9) with jobs running: end them now, not only when the next
+        // worker starts here, so the server's re-run of those jobs never runs beside the abandoned copy for long.
+        _ledger?.SweepOrphans();
         foreach (var job in _running.Values.Concat(_ended.Values))
         {
             // Output not yet acknowledged may have been lost with a connection or a server: send it again.

@@ -5,9 +5,10 @@ namespace Goq.Worker;
 
 /// <summary>
 /// The process groups a worker's jobs run in, kept in <c>.goq/run/&lt;host&gt;.&lt;worker&gt;.json</c>. A job runs in a
-/// session of its own, so it outlives a worker killed with -9; the server then runs it again elsewhere. The next
-/// worker to start on the host reads the ledgers of workers that are gone and kills their jobs' groups, so the
-/// abandoned copy does not go on beside the new one. Process start times guard against reused pids. Linux only.
+/// session of its own, so it outlives a worker killed with -9; the server then runs it again elsewhere. A worker that
+/// starts on the host, and every worker there with each heartbeat, reads the ledgers of workers that are gone and kills
+/// their jobs' groups, so the abandoned copy does not go on beside the new one. Process start times guard against
+/// reused pids. Linux only.
 /// </summary>
 internal sealed class JobLedger(string directory, string workerId, Action<string> log)
 {
@@ -19,16 +20,24 @@ internal sealed class JobLedger(string directory, string workerId, Action<string
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
-    /// <summary>Kills the jobs of workers on this host that died without cleaning up; returns how many groups.</summary>
+    /// <summary>
+    /// Kills the jobs of workers on this host that died without cleaning up; returns how many groups. Run when a worker
+    /// starts and with every heartbeat, so a dead neighbour's jobs end within a heartbeat while any worker runs here.
+    /// </summary>
     public int SweepOrphans()
     {
         var killed = 0;
-        if (!Directory.Exists(directory))
+        string[] files;
+        try
         {
-            return 0;
+            files = Directory.Exists(directory) ? Directory.GetFiles(directory, $"{Host}.*.json") : [];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return 0; // the folder went away or cannot be read: nothing to sweep now; the next heartbeat tries again
         }
 
-        foreach (var file in Directory.EnumerateFiles(directory, $"{Host}.*.json"))
+        foreach (var file in files)
         {
             if (file == _path || Read(file) is not { } ledger)
             {
