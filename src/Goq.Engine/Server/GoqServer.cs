@@ -208,6 +208,7 @@ public sealed partial class GoqServer : IDisposable
             message = new NetMQMessage();
         }
 
+        _output.SyncToDisk(); // Checkpoint: output lines on disk before the commit that counts them and the acks below.
         _store.Commit(); // Checkpoint: everything replied below is durable from here on.
         Flush();
         if (_stopRequested)

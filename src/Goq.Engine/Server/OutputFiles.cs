@@ -1,17 +1,21 @@
 using System.Text;
 using Goq.Configuration;
+using Goq.Storage;
 
 namespace Goq.Server;
 
 /// <summary>
 /// Writes job output where goq does, <c>&lt;WorkingDirectory&gt;/&lt;odir&gt;/out.NNNNN</c>, falling back to
 /// <c>&lt;home&gt;/&lt;odir&gt;/out.NNNNN</c>, and reads it back page by page. Owned by the scheduler thread.
+/// <paramref name="synced"/> is told each file and folder put on disk (tests watch it).
 /// </summary>
 internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex,
-    Action<JobInfo, OutputIndex> recordNewFile) : IDisposable
+    Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null) : IDisposable
 {
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly Dictionary<long, JobOutputLog> _logs = new();
+    private readonly HashSet<JobOutputLog> _unsynced = [];
+    private readonly HashSet<string> _newEntries = [];
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
@@ -57,8 +61,33 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
         output.Writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
         output.Writer.Flush();
+        _unsynced.Add(output);
         output.AttemptLines += lines.Count - skip;
         return output.ToIndex();
+    }
+
+    /// <summary>
+    /// Puts every line written since the last call on disk (fsync), and the folder entries of files created since then.
+    /// The server calls this before the commit that records the lines, so an acknowledged line survives a power cut as
+    /// well as a crash, like the store's own rows. (Guarantee point.)
+    /// </summary>
+    public void SyncToDisk()
+    {
+        foreach (var output in _unsynced)
+        {
+            Sync(output);
+        }
+
+        _unsynced.Clear();
+        foreach (var dir in _newEntries)
+        {
+            if (DurableFolder.Sync(dir, log))
+            {
+                synced?.Invoke(dir);
+            }
+        }
+
+        _newEntries.Clear();
     }
 
     /// <summary>How many lines of this attempt the job's file holds.</summary>
@@ -71,6 +100,11 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         if (!_logs.Remove(jobId, out var output))
         {
             return null;
+        }
+
+        if (_unsynced.Remove(output))
+        {
+            Sync(output); // its last lines are acknowledged with this turn's commit
         }
 
         output.Writer?.Dispose();
@@ -113,6 +147,22 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         foreach (var output in _logs.Values)
         {
             output.Writer?.Dispose();
+        }
+    }
+
+    private void Sync(JobOutputLog output)
+    {
+        try
+        {
+            if (output.Writer is { } writer)
+            {
+                writer.Flush(flushToDisk: true);
+                synced?.Invoke(output.Path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            log($"cannot sync '{output.Path}' to disk: {ex.Message}");
         }
     }
 
@@ -212,11 +262,17 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
                 if (!Directory.Exists(dir))
                 {
                     GoqHomeInitializer.CreatePrivateDirectory(dir);
+                    _newEntries.Add(root);
                 }
 
                 var path = Path.Combine(dir, FileName(job.Id));
                 var start = File.Exists(path) ? new FileInfo(path).Length : 0;
                 var output = new JobOutputLog(path, start) { Writer = OpenWriter(path) };
+                if (start == 0)
+                {
+                    _newEntries.Add(dir); // a new name in the folder: on disk with the first lines' sync
+                }
+
                 job.OutputPath = path;
                 if (root != job.WorkingDirectory)
                 {

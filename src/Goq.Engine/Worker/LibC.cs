@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Goq.Worker;
 
-/// <summary>The few libc calls the Linux job launcher needs (glibc on x86-64 and arm64).</summary>
+/// <summary>The few libc calls the Linux job launcher and the server's folder syncs need (glibc on x86-64 and arm64).</summary>
 internal static unsafe class LibC
 {
     public const int OCloexec = 0x80000;
@@ -40,6 +40,9 @@ internal static unsafe class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int fsync(int fd);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int kill(int pid, int sig);

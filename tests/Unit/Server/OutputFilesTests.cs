@@ -1,0 +1,75 @@
+using Goq.Server;
+using Goq.Tests.Support;
+
+namespace Goq.Tests.Server;
+
+/// <summary>
+/// Output lines are on disk before the commit that acknowledges them: each turn syncs the files written to (and the
+/// folders of files it created), a job that ends in the same turn is synced as its file closes, and nothing else is.
+/// Real files; the hook only reports the fsyncs that were done.
+/// </summary>
+public sealed class OutputFilesTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly List<string> _synced = [];
+    private readonly Dictionary<long, OutputIndex> _indexes = [];
+    private readonly OutputFiles _files;
+
+    public OutputFilesTests()
+    {
+        _files = new OutputFiles(_dir.Path, "o", _ => { }, id => _indexes.GetValueOrDefault(id),
+            (job, index) => _indexes[job.Id] = index, _synced.Add);
+    }
+
+    public void Dispose()
+    {
+        _files.Dispose();
+        _dir.Dispose();
+    }
+
+    private JobInfo Job(long id) => new() { Id = id, State = JobState.Running, WorkingDirectory = _dir.Path };
+
+    private static List<OutputLine> Lines(params string[] texts) => texts.Select(t => new OutputLine(OutputStream.Stdout, t)).ToList();
+
+    [Fact]
+    public void SyncToDisk_SyncsTheFilesWrittenThisTurn_AndTheFoldersOfNewOnes_Once()
+    {
+        var (one, two) = (Job(1), Job(2));
+        _files.Append(one, 1, 0, Lines("a", "b"));
+        _files.Append(two, 1, 0, Lines("c"));
+        _files.Append(one, 1, 2, Lines("d"));
+        Assert.Empty(_synced); // nothing is synced line by line: once per turn
+
+        _files.SyncToDisk();
+        var folder = _dir.Combine("o");
+        // The two files, the output folder (new names in it) and its parent (the folder itself is new).
+        Assert.Equal(new[] { one.OutputPath!, two.OutputPath!, folder, _dir.Path }.Order(), _synced.Order());
+        Assert.Equal(["a", "b", "d"], File.ReadAllLines(one.OutputPath!));
+
+        _synced.Clear();
+        _files.SyncToDisk();
+        Assert.Empty(_synced); // nothing written since
+
+        _files.Append(two, 1, 1, Lines("e"));
+        _files.SyncToDisk();
+        Assert.Equal([two.OutputPath!], _synced); // an existing file: no folder sync
+    }
+
+    [Fact]
+    public void Close_SyncsAFileWrittenInTheSameTurn_BeforeClosingIt()
+    {
+        var job = Job(3);
+        _files.Append(job, 1, 0, Lines("last words"));
+        _files.SyncToDisk();
+        _synced.Clear();
+
+        _files.Append(job, 1, 1, Lines("more"));
+        Assert.NotNull(_files.Close(job.Id));
+        Assert.Equal([job.OutputPath!], _synced);
+
+        _synced.Clear();
+        _files.SyncToDisk();
+        Assert.Empty(_synced);
+        Assert.Equal(["last words", "more"], File.ReadAllLines(job.OutputPath!));
+    }
+}
