@@ -12,6 +12,7 @@ namespace Goq.Server;
 internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex,
     Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null) : IDisposable
 {
+    private const int MaxParallelSyncs = 8;
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly Dictionary<long, JobOutputLog> _logs = new();
     private readonly HashSet<JobOutputLog> _unsynced = [];
@@ -73,21 +74,19 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// </summary>
     public void SyncToDisk()
     {
-        foreach (var output in _unsynced)
-        {
-            Sync(output);
-        }
-
+        // The syncs are independent: issued together, the disk takes them as one queue rather than one after another.
+        var work = _unsynced.Select(output => (Action)(() => Sync(output)))
+            .Concat(_newEntries.Select(dir => (Action)(() => SyncFolder(dir)))).ToList();
         _unsynced.Clear();
-        foreach (var dir in _newEntries)
-        {
-            if (DurableFolder.Sync(dir, log))
-            {
-                synced?.Invoke(dir);
-            }
-        }
-
         _newEntries.Clear();
+        if (work.Count == 1)
+        {
+            work[0]();
+        }
+        else if (work.Count > 1)
+        {
+            Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSyncs }, sync => sync());
+        }
     }
 
     /// <summary>How many lines of this attempt the job's file holds.</summary>
@@ -150,6 +149,25 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         }
     }
 
+    private void SyncFolder(string dir)
+    {
+        if (DurableFolder.Sync(dir, log))
+        {
+            Synced(dir);
+        }
+    }
+
+    private void Synced(string path)
+    {
+        if (synced is not null)
+        {
+            lock (_unsynced)
+            {
+                synced(path);
+            }
+        }
+    }
+
     private void Sync(JobOutputLog output)
     {
         try
@@ -157,7 +175,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
             if (output.Writer is { } writer)
             {
                 writer.Flush(flushToDisk: true);
-                synced?.Invoke(output.Path);
+                Synced(output.Path);
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
