@@ -17,6 +17,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     private readonly Dictionary<long, JobOutputLog> _logs = new();
     private readonly HashSet<JobOutputLog> _unsynced = [];
     private readonly HashSet<string> _newEntries = [];
+    private readonly List<JobOutputLog> _closing = [];
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
@@ -87,6 +88,14 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         {
             Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSyncs }, sync => sync());
         }
+
+        foreach (var output in _closing)
+        {
+            output.Writer?.Dispose();
+            output.Writer = null;
+        }
+
+        _closing.Clear();
     }
 
     /// <summary>How many lines of this attempt the job's file holds.</summary>
@@ -101,13 +110,16 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
             return null;
         }
 
-        if (_unsynced.Remove(output))
+        if (_unsynced.Contains(output))
         {
-            Sync(output); // its last lines are acknowledged with this turn's commit
+            _closing.Add(output); // its last lines are acknowledged with this turn's commit: closed once they are synced
+        }
+        else
+        {
+            output.Writer?.Dispose();
+            output.Writer = null;
         }
 
-        output.Writer?.Dispose();
-        output.Writer = null;
         return output.ToIndex();
     }
 
@@ -143,7 +155,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
     public void Dispose()
     {
-        foreach (var output in _logs.Values)
+        foreach (var output in _logs.Values.Concat(_closing))
         {
             output.Writer?.Dispose();
         }

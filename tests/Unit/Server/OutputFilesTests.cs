@@ -56,7 +56,7 @@ public sealed class OutputFilesTests : IDisposable
     }
 
     [Fact]
-    public void Close_SyncsAFileWrittenInTheSameTurn_BeforeClosingIt()
+    public void AFileClosedInTheTurnItWasWritten_IsSyncedWithTheTurn_ThenClosed()
     {
         var job = Job(3);
         _files.Append(job, 1, 0, Lines("last words"));
@@ -65,11 +65,21 @@ public sealed class OutputFilesTests : IDisposable
 
         _files.Append(job, 1, 1, Lines("more"));
         Assert.NotNull(_files.Close(job.Id));
-        Assert.Equal([job.OutputPath!], _synced);
+        Assert.Empty(_synced); // synced with the turn's other files, not on its own
 
+        _files.SyncToDisk();
+        Assert.Equal([job.OutputPath!], _synced);
         _synced.Clear();
         _files.SyncToDisk();
         Assert.Empty(_synced);
         Assert.Equal(["last words", "more"], File.ReadAllLines(job.OutputPath!));
+
+        var later = Job(4); // a job that wrote nothing this turn is closed at once, with nothing to sync
+        _files.Append(later, 1, 0, Lines("x"));
+        _files.SyncToDisk();
+        _synced.Clear();
+        Assert.NotNull(_files.Close(later.Id));
+        _files.SyncToDisk();
+        Assert.Empty(_synced);
     }
 }
