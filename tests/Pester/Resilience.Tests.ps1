@@ -19,6 +19,19 @@ Describe 'Nothing accepted is lost' {
         $env:GOQ_HOME = $null
     }
 
+    BeforeAll {
+        # A one-slot worker running $Command, once the worker has recorded the job's process in its ledger: the worker,
+        # the job and the job's pid.
+        function Start-RecordedJob([string] $Command) {
+            $worker = Start-GoqWorker -Slots 1
+            $job = Submit-GoqJob $Command
+            Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+            (Get-GoqJob $job.Id).WorkerId | Should -Be $worker.Id
+            Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($worker.Id).json") } -Because 'the worker to record its job'
+            $worker, $job, (Get-GoqJob $job.Id).Pid
+        }
+    }
+
     It 'runs every acknowledged job exactly once when the server is killed -9 mid-run and restarted' {
         $workers = @(Start-GoqWorker -Slots 2; Start-GoqWorker -Slots 2)
         $marker = Join-Path $work 'runs.txt'
@@ -46,12 +59,7 @@ Describe 'Nothing accepted is lost' {
 
     It 're-queues the job of a worker killed -9, ends the copy it left behind, and completes the job once' {
         $marker = Join-Path $work 'finished.txt'
-        $first = Start-GoqWorker -Slots 1
-        $job = Submit-GoqJob "echo started; sleep 6; echo done >> '$marker'"
-        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
-        (Get-GoqJob $job.Id).WorkerId | Should -Be $first.Id
-        $orphan = (Get-GoqJob $job.Id).Pid
-        Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).json") } -Because 'the worker to record its job'
+        $first, $job, $orphan = Start-RecordedJob "echo started; sleep 6; echo done >> '$marker'"
         Stop-Process -Id $first.Pid -Force
         Test-ProcessAlive $orphan | Should -BeTrue -Because 'a job has a session of its own and outlives its worker'
 
@@ -68,12 +76,7 @@ Describe 'Nothing accepted is lost' {
     }
 
     It 'has a worker that already runs on the host end the copy a dead neighbour left behind' {
-        $first = Start-GoqWorker -Slots 1
-        $job = Submit-GoqJob 'echo started; sleep 1000'
-        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
-        (Get-GoqJob $job.Id).WorkerId | Should -Be $first.Id
-        $orphan = (Get-GoqJob $job.Id).Pid
-        Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).json") } -Because 'the worker to record its job'
+        $first, $job, $orphan = Start-RecordedJob 'echo started; sleep 1000'
         $second = Start-GoqWorker -Slots 1 # started while the first still lives: its start-up sweep finds nothing to end
         Test-ProcessAlive $orphan | Should -BeTrue
 
