@@ -107,6 +107,7 @@ try {
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
     $after = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
     $perJob = { param($i, $what) if ($DurableJobs -gt 0) { [math]::Round(($after[$i].$what - $before[$i].$what) * 1000 / $DurableJobs, 3) } }
+    $cpu2 = (& $perJob 0 'Own'), (& $perJob 1 'Own'), (& $perJob 2 'Own'), (& $perJob 2 'Children') # before the next run's counts
 
     # The same run with many slots: CPU-bound rather than bound by the round trip that refills a slot.
     $many = $null
@@ -115,7 +116,10 @@ try {
         Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
         $worker = Start-GoqWorker -Home $goqHome -Slots $ManySlots
         $null = Measure-Bulk $goqHome 500 # the new worker's warm-up
+        $before = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
         $many = Measure-Bulk $goqHome $DurableJobs
+        $after = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
+        $manyCpu = '{0} / {1} / {2} / {3}' -f (& $perJob 0 'Own'), (& $perJob 1 'Own'), (& $perJob 2 'Own'), (& $perJob 2 'Children')
     }
     $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
@@ -129,11 +133,12 @@ try {
         "submit-to-start p99 ms ($Single single)"   = [math]::Round((Get-Percentile $latencies 99), 2)
         "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
         "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }
-        "CPU ms/job: client (this pwsh)"           = & $perJob 0 'Own'
-        "CPU ms/job: server"                       = & $perJob 1 'Own'
-        "CPU ms/job: worker"                       = & $perJob 2 'Own'
-        "CPU ms/job: the jobs themselves"          = & $perJob 2 'Children'
+        "CPU ms/job: client (this pwsh)"           = $cpu2[0]
+        "CPU ms/job: server"                       = $cpu2[1]
+        "CPU ms/job: worker"                       = $cpu2[2]
+        "CPU ms/job: the jobs themselves"          = $cpu2[3]
         "end-to-end jobs/s ($DurableJobs, $ManySlots slots)" = if ($many) { [math]::Round($many.EndToEnd) }
+        "CPU ms/job, $ManySlots slots: client / server / worker / jobs" = if ($many) { $manyCpu }
         "ceiling: xargs -P $([Environment]::ProcessorCount) /bin/true /s" = if ($ceiling) { [math]::Round($ceiling) }
         "end-to-end / ceiling (2 slots, $ManySlots slots)" = if ($ceiling) { "$(& $ofCeiling $durable.EndToEnd), $(& $ofCeiling $many.EndToEnd)" }
         'cores'                                    = [Environment]::ProcessorCount
