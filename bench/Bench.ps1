@@ -78,6 +78,17 @@ function Get-CpuSeconds([int] $ProcessId) {
     [pscustomobject]@{ Own = ([double]$fields[11] + [double]$fields[12]) / $tick; Children = ([double]$fields[13] + [double]$fields[14]) / $tick }
 }
 
+# CPU seconds of this pwsh, the server and the worker now (see Get-CpuSeconds).
+function Get-CpuSnapshot([int] $ServerPid, [int] $WorkerPid) {
+    @((Get-CpuSeconds $PID), (Get-CpuSeconds $ServerPid), (Get-CpuSeconds $WorkerPid))
+}
+
+# CPU ms per job between two snapshots: client, server, worker, and the jobs (the worker's exited children).
+function Get-CpuPerJob($Before, $After, [int] $Count) {
+    $ms = { param($i, $what) [math]::Round(($After[$i].$what - $Before[$i].$what) * 1000 / $Count, 3) }
+    (& $ms 0 'Own'), (& $ms 1 'Own'), (& $ms 2 'Own'), (& $ms 2 'Children')
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -103,11 +114,9 @@ try {
         ($job.StartedAt - $before).TotalMilliseconds
     }
     # Where the CPU goes during the durable run, per job: what bounds the end-to-end rate on a small host.
-    $before = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
+    $before = Get-CpuSnapshot $server.Pid $worker.Pid
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
-    $after = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
-    $perJob = { param($i, $what) if ($DurableJobs -gt 0) { [math]::Round(($after[$i].$what - $before[$i].$what) * 1000 / $DurableJobs, 3) } }
-    $cpu2 = (& $perJob 0 'Own'), (& $perJob 1 'Own'), (& $perJob 2 'Own'), (& $perJob 2 'Children') # before the next run's counts
+    $cpu2 = if ($DurableJobs -gt 0) { Get-CpuPerJob $before (Get-CpuSnapshot $server.Pid $worker.Pid) $DurableJobs } else { @($null) * 4 }
 
     # The same run with many slots: CPU-bound rather than bound by the round trip that refills a slot.
     $many = $null
@@ -116,10 +125,9 @@ try {
         Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
         $worker = Start-GoqWorker -Home $goqHome -Slots $ManySlots
         $null = Measure-Bulk $goqHome 500 # the new worker's warm-up
-        $before = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
+        $before = Get-CpuSnapshot $server.Pid $worker.Pid
         $many = Measure-Bulk $goqHome $DurableJobs
-        $after = @((Get-CpuSeconds $PID), (Get-CpuSeconds $server.Pid), (Get-CpuSeconds $worker.Pid))
-        $manyCpu = '{0} / {1} / {2} / {3}' -f (& $perJob 0 'Own'), (& $perJob 1 'Own'), (& $perJob 2 'Own'), (& $perJob 2 'Children')
+        $manyCpu = (Get-CpuPerJob $before (Get-CpuSnapshot $server.Pid $worker.Pid) $DurableJobs) -join ' / '
     }
     $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }

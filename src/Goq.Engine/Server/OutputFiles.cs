@@ -18,6 +18,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     private readonly HashSet<JobOutputLog> _unsynced = [];
     private readonly HashSet<string> _newEntries = [];
     private readonly List<JobOutputLog> _closing = [];
+    private readonly object _syncedGate = new();
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
@@ -80,14 +81,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
             .Concat(_newEntries.Select(dir => (Action)(() => SyncFolder(dir)))).ToList();
         _unsynced.Clear();
         _newEntries.Clear();
-        if (work.Count == 1)
-        {
-            work[0]();
-        }
-        else if (work.Count > 1)
-        {
-            Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSyncs }, sync => sync());
-        }
+        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSyncs }, sync => sync());
 
         foreach (var output in _closing)
         {
@@ -173,7 +167,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     {
         if (synced is not null)
         {
-            lock (_unsynced)
+            lock (_syncedGate) // the syncs of a turn run in parallel; the hook is told one at a time
             {
                 synced(path);
             }

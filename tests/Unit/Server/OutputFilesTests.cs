@@ -5,7 +5,8 @@ namespace Goq.Tests.Server;
 
 /// <summary>
 /// Output lines are on disk before the commit that acknowledges them: each turn syncs the files written to (and the
-/// folders of files it created), a job that ends in the same turn is synced as its file closes, and nothing else is.
+/// folders of files it created), a job that ends in the same turn is synced with them before its file closes, and
+/// nothing else is.
 /// Real files; the hook only reports the fsyncs that were done.
 /// </summary>
 public sealed class OutputFilesTests : IDisposable
