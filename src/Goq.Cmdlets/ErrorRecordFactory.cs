@@ -3,14 +3,20 @@ using Goq.Errors;
 
 namespace Goq.Cmdlets;
 
-/// <summary>Maps engine errors to ErrorRecords: the stable ErrorId stays, the kind picks the category.</summary>
+/// <summary>
+/// Maps engine errors to ErrorRecords: the stable ErrorId stays, the kind picks the category, and every record says
+/// what to do about it (ErrorDetails.RecommendedAction).
+/// </summary>
 internal static class ErrorRecordFactory
 {
     public static ErrorRecord From(GoqException ex, object? target = null) =>
-        new(ex, ex.ErrorId, CategoryOf(ex.Kind), target ?? ex.Target);
+        WithAction(new ErrorRecord(ex, ex.ErrorId, CategoryOf(ex.Kind), target ?? ex.Target), ex);
 
-    public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target) =>
-        new(new GoqException(errorId, GoqErrorKind.InvalidOperation, message), errorId, category, target);
+    public static ErrorRecord Create(string errorId, ErrorCategory category, string message, object? target, string? recommendedAction = null)
+    {
+        var ex = new GoqException(errorId, GoqErrorKind.InvalidOperation, message) { RecommendedAction = recommendedAction ?? GoqRecommendedActions.For(errorId) };
+        return WithAction(new ErrorRecord(ex, errorId, category, target), ex);
+    }
 
     public static ErrorCategory CategoryOf(GoqErrorKind kind) => kind switch
     {
@@ -24,4 +30,10 @@ internal static class ErrorRecordFactory
         GoqErrorKind.AlreadyExists => ErrorCategory.ResourceExists,
         _ => ErrorCategory.InvalidOperation,
     };
+
+    private static ErrorRecord WithAction(ErrorRecord record, GoqException ex)
+    {
+        record.ErrorDetails = new ErrorDetails(ex.Message) { RecommendedAction = ex.RecommendedAction };
+        return record;
+    }
 }

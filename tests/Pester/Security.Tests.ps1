@@ -83,5 +83,20 @@ Describe 'Parameter validation' {
         $err = $null
         try { Submit-GoqJob '   ' } catch { $err = $_ }
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses a NUL in an -Environment name or value, or in a command, and submits nothing' {
+        $before = @(Get-GoqJob).Count
+        foreach ($environment in @{ "A`0B" = 'x' }, @{ OK = "x`0y" }, @{ 'A=B' = 'x' }) {
+            $err = $null
+            try { Submit-GoqJob 'true' -Environment $environment } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -Be 'GoqInvalidEnvironment,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
+            $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err.ErrorDetails.RecommendedAction | Should -Match 'NUL'
+        }
+        { Submit-GoqJob "echo a`0b" } | Should -Throw -ErrorId 'GoqInvalidJobSpec,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
+        { Submit-GoqJob /bin/echo -ArgumentList "a`0b" } | Should -Throw -ErrorId 'GoqInvalidJobSpec,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
+        @(Get-GoqJob).Count | Should -Be $before
     }
 }

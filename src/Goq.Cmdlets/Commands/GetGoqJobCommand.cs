@@ -25,19 +25,27 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
 
     protected override void EndProcessing()
     {
-        var reply = RunBlocking(token => Client.GetJobsAsync(_ids.Count > 0 ? _ids : null, State, token));
-        foreach (var id in reply.Unknown)
-        {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
-        }
-
+        // Page by page, each written as it comes: no number of jobs makes one reply too large or holds them all here.
         var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
-        foreach (var job in reply.Jobs)
+        var ids = _ids.Count > 0 ? _ids : null;
+        long? after = 0;
+        while (after is { } from)
         {
-            if (patterns is null || (job.Name is { } name && patterns.Any(p => p.IsMatch(name))))
+            var page = RunBlocking(token => Client.GetJobsPageAsync(ids, State, from, token));
+            foreach (var id in page.Unknown)
             {
-                WriteObject(job);
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
             }
+
+            foreach (var job in page.Jobs)
+            {
+                if (patterns is null || (job.Name is { } name && patterns.Any(p => p.IsMatch(name))))
+                {
+                    WriteObject(job);
+                }
+            }
+
+            after = page.NextAfterId;
         }
     }
 }

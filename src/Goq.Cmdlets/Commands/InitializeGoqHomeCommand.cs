@@ -46,7 +46,8 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "GoqHomeNotWritable", ErrorCategory.WriteError, path));
+            ThrowTerminatingError(ErrorRecordFactory.Create("GoqHomeNotWritable", ErrorCategory.WriteError, $"cannot write the Goq home '{path}': {ex.Message}", path,
+                "Choose a folder you can write to (-Path), or fix the permissions of this one."));
         }
     }
 }

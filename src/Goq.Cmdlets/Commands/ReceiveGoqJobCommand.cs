@@ -12,7 +12,7 @@ namespace Goq.Cmdlets.Commands;
 [OutputType(typeof(string))]
 public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 {
-    private const int PageLines = 2000;
+    private const int PageLines = 10_000;
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateRange(1, long.MaxValue)]
@@ -28,13 +28,14 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 
     private void Receive(long id)
     {
-        long from = 0;
+        // The next page is asked for as soon as a page arrives, so the server reads it while this thread writes.
+        var next = Client.ReadOutputAsync(id, 0, PageLines, CancelToken);
         while (true)
         {
             Protocol.OutputReply page;
             try
             {
-                page = Client.ReadOutputAsync(id, from, PageLines, CancelToken).GetAwaiter().GetResult();
+                page = next.GetAwaiter().GetResult();
             }
             catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
             {
@@ -51,6 +52,13 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
                 return;
             }
 
+            // Done once the job has ended and every line came, or (while it runs) once a page brings nothing new.
+            var more = !page.Complete && page.Lines.Count > 0;
+            if (more)
+            {
+                next = Client.ReadOutputAsync(id, page.NextLine, PageLines, CancelToken, page.NextOffset);
+            }
+
             foreach (var line in page.Lines)
             {
                 if (line.Stream == OutputStream.Stderr)
@@ -63,8 +71,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
                 }
             }
 
-            from = page.NextLine;
-            if (page.Complete || page.Lines.Count < PageLines)
+            if (!more)
             {
                 return;
             }

@@ -1,13 +1,18 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Management.Automation;
+using Goq.Client;
+using Goq.Protocol;
 using Goq.Worker;
 
 namespace Goq.Cmdlets.Commands;
 
 /// <summary>
 /// Queues jobs: a command line (run by the shell), a program with an exact argument list, or script files. One job
-/// per pipeline record; records are sent in batches, so a long pipeline does not pay one round trip per job.
+/// per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits in a message),
+/// so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is sent again
+/// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo))]
@@ -16,9 +21,16 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private const string CommandSet = "Command";
     private const string PathSet = "LiteralPath";
     private const int BatchSize = 1000;
+
+    // What a batch may take by the bound of JobSizes (never less than its JSON): room left for the envelope.
+    private const long BatchBytes = FrameCodec.MaxMessageBytes - (64 * 1024);
     private static readonly TimeSpan BatchAge = TimeSpan.FromMilliseconds(200);
 
     private readonly List<JobSpec> _pending = [];
+    private readonly ConcurrentQueue<string> _retries = new();
+    private long _pendingBytes;
+    private long _sharedBytes;
+    private RetryingSubmitter? _submitter;
     private readonly Stopwatch _sinceFirstPending = new();
     private Dictionary<string, string>? _captured;
     private Dictionary<string, string>? _explicit;
@@ -89,10 +101,22 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
             _explicit = kept;
         }
-        if (_explicit?.Keys.FirstOrDefault(k => k.Length == 0 || k.Contains('=')) is { } bad)
+
+        _sharedBytes = JobSizes.UpperBound(_captured);
+        if (_sharedBytes > FrameCodec.MaxJobBytes && JobSizes.Exact(_captured) is var exact)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create("GoqInvalidEnvironment", ErrorCategory.InvalidArgument,
-                $"'{bad}' is not a valid environment variable name", bad));
+            _sharedBytes = exact;
+        }
+
+        var settings = Settings;
+        _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue);
+        foreach (var (name, value) in _explicit ?? [])
+        {
+            if (JobEnvironment.Problem(name, value) is { } problem)
+            {
+                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidEnvironment, ErrorCategory.InvalidArgument,
+                    $"-Environment {problem}", name, "Give each variable a name without '=' or NUL, and a value without NUL."));
+            }
         }
     }
 
@@ -138,12 +162,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        if (_pending.Count == 0)
-        {
-            _sinceFirstPending.Restart();
-        }
-
-        _pending.Add(spec with
+        spec = spec with
         {
             Name = Name,
             TimeoutSec = TimeoutSec,
@@ -151,7 +170,35 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             CapturedEnvironment = _captured,
             Environment = _explicit,
             SubmittedBy = _submittedBy,
-        });
+        };
+
+        // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are
+        // gathered so that a batch never exceeds a message either.
+        var bytes = JobSizes.UpperBound(spec);
+        if (bytes + _sharedBytes > FrameCodec.MaxJobBytes)
+        {
+            bytes = JobSizes.Exact(spec with { CapturedEnvironment = null });
+            if (bytes + _sharedBytes > FrameCodec.MaxJobBytes)
+            {
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.MessageTooLarge, ErrorCategory.InvalidArgument,
+                    $"the job's command, arguments and environment take {bytes + _sharedBytes:N0} bytes; a job may take at most {FrameCodec.MaxJobBytes:N0} bytes (4 MiB)",
+                    spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
+                return;
+            }
+        }
+
+        if (_pending.Count > 0 && _sharedBytes + _pendingBytes + bytes > BatchBytes)
+        {
+            Flush();
+        }
+
+        if (_pending.Count == 0)
+        {
+            _sinceFirstPending.Restart();
+        }
+
+        _pending.Add(spec);
+        _pendingBytes += bytes;
     }
 
     private void Flush()
@@ -163,13 +210,13 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         var batch = _pending.ToArray();
         _pending.Clear();
+        _pendingBytes = 0;
 
         // One batch in flight while the next is gathered: the server commits and answers batch N while the pipeline
         // produces batch N+1. Batch N+1 is sent only after N was accepted, so a failure stops the rest, and results
         // come out in submission order.
         CollectInFlight();
-        var client = Client;
-        _inFlight = client.SubmitAsync(batch, CancelToken);
+        _inFlight = _submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), CancelToken);
     }
 
     private void CollectInFlight()
@@ -177,7 +224,13 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         if (_inFlight is { } inFlight)
         {
             _inFlight = null;
-            WriteObject(RunBlocking(_ => inFlight), enumerateCollection: true);
+            var jobs = RunBlocking(_ => inFlight);
+            while (_retries.TryDequeue(out var retry))
+            {
+                WriteVerbose(retry);
+            }
+
+            WriteObject(jobs, enumerateCollection: true);
         }
     }
 

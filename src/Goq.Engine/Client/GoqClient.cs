@@ -21,6 +21,9 @@ public sealed class GoqClient : IDisposable
     private readonly NetMQPoller _poller;
     private readonly ConcurrentDictionary<long, TaskCompletionSource<GoqMessage>> _pending = new();
     private readonly ConcurrentDictionary<long, Action<JobInfo>> _watches = new();
+
+    // Parts of list replies that came in several messages, joined until the last part (client thread only).
+    private readonly Dictionary<long, GoqMessage> _partial = new();
     private long _nextRid;
     private volatile GoqException? _rejection;
     private int _disposed;
@@ -61,18 +64,40 @@ public sealed class GoqClient : IDisposable
     /// <summary>False once a request went unanswered, the server refused us, or the client was disposed; make a new one then.</summary>
     public bool IsUsable => Volatile.Read(ref _disposed) == 0 && _rejection is null;
 
-    public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default)
+    /// <summary>
+    /// Submits a batch. With a <paramref name="batchId"/> the submit is idempotent: the server remembers the id with the
+    /// jobs, and a batch sent again (after a lost reply, a server restart) is answered with the same jobs, not new ones.
+    /// </summary>
+    public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default, string? batchId = null)
     {
         // One environment for the whole batch (the usual case) is sent once instead of once per job.
         var shared = jobs.Count > 0 ? jobs[0].CapturedEnvironment : null;
         var message = shared is not null && jobs.All(j => ReferenceEquals(j.CapturedEnvironment, shared))
-            ? new SubmitJobs(jobs.Select(j => j with { CapturedEnvironment = null }).ToList(), shared)
-            : new SubmitJobs(jobs);
+            ? new SubmitJobs(jobs.Select(j => j with { CapturedEnvironment = null }).ToList(), shared, batchId)
+            : new SubmitJobs(jobs, null, batchId);
         return (await RequestAsync<SubmitJobsReply>(message, cancel).ConfigureAwait(false)).Jobs;
     }
 
-    public Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
-        RequestAsync<JobsReply>(new GetJobs(ids, states), cancel);
+    /// <summary>One page of jobs with an id above <paramref name="afterId"/> (see <see cref="JobsReply.NextAfterId"/>).</summary>
+    public Task<JobsReply> GetJobsPageAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId, CancellationToken cancel = default) =>
+        RequestAsync<JobsReply>(new GetJobs(ids, states, afterId), cancel);
+
+    /// <summary>Every matching job, page after page (for callers that want them all in memory).</summary>
+    public async Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default)
+    {
+        var jobs = new List<JobInfo>();
+        var unknown = new List<long>();
+        long? after = 0;
+        while (after is { } from)
+        {
+            var page = await GetJobsPageAsync(ids, states, from, cancel).ConfigureAwait(false);
+            jobs.AddRange(page.Jobs);
+            unknown.AddRange(page.Unknown);
+            after = page.NextAfterId;
+        }
+
+        return new JobsReply(jobs, unknown);
+    }
 
     public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default) =>
         (await RequestAsync<ServerStatusReply>(new GetServerStatus(), cancel).ConfigureAwait(false)).Status;
@@ -80,8 +105,9 @@ public sealed class GoqClient : IDisposable
     public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancel = default) =>
         (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;
 
-    public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default) =>
-        RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines), cancel);
+    /// <param name="fromOffset">The previous page's <see cref="OutputReply.NextOffset"/>, or -1 to start at a line number alone.</param>
+    public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default, long fromOffset = -1) =>
+        RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines, fromOffset), cancel);
 
     public Task<StopWorkersReply> StopWorkersAsync(bool idle, IReadOnlyList<string>? ids, bool drain, CancellationToken cancel = default) =>
         RequestAsync<StopWorkersReply>(new StopWorkers(idle, ids, drain), cancel);
@@ -197,6 +223,15 @@ public sealed class GoqClient : IDisposable
             rid = Interlocked.Increment(ref _nextRid);
         }
 
+        // Checkpoint (sizes): a request the server's socket would refuse fails here at once, not after the timeout.
+        var payload = _wire.Encode(request, rid);
+        if (payload.Length > FrameCodec.MaxMessageBytes)
+        {
+            throw new GoqException(GoqErrorIds.MessageTooLarge, GoqErrorKind.InvalidArgument,
+                $"the {request.GetType().Name} request takes {payload.Length:N0} bytes; a message may take at most {FrameCodec.MaxMessageBytes:N0}")
+            { Target = Endpoint };
+        }
+
         var reply = new TaskCompletionSource<GoqMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         _pending[rid] = reply;
         if (_rejection is { } rejection)
@@ -206,7 +241,7 @@ public sealed class GoqClient : IDisposable
 
         try
         {
-            Post(request, rid);
+            Post(payload);
             var timeout = Task.Delay(RequestTimeout, cancel);
             if (await Task.WhenAny(reply.Task, timeout).ConfigureAwait(false) != reply.Task)
             {
@@ -225,7 +260,7 @@ public sealed class GoqClient : IDisposable
             return await reply.Task.ConfigureAwait(false) switch
             {
                 T ok => ok,
-                ErrorReply error => throw new GoqException(error.ErrorId, KindOf(error.ErrorId), error.Message),
+                ErrorReply error => throw new GoqException(error.ErrorId, KindOf(error.ErrorId), error.Message) { Target = Endpoint },
                 var other => throw new GoqException(GoqErrorIds.MalformedMessage, GoqErrorKind.InvalidData,
                     $"the server answered a {request.GetType().Name} with a {other.GetType().Name}"),
             };
@@ -276,15 +311,17 @@ public sealed class GoqClient : IDisposable
     private static GoqErrorKind KindOf(string errorId) => errorId switch
     {
         GoqErrorIds.JobNotFound or GoqErrorIds.WorkerNotFound => GoqErrorKind.NotFound,
-        GoqErrorIds.InvalidJobSpec => GoqErrorKind.InvalidArgument,
+        GoqErrorIds.InvalidJobSpec or GoqErrorIds.MessageTooLarge or GoqErrorIds.InvalidEnvironment => GoqErrorKind.InvalidArgument,
         _ => GoqErrorKind.InvalidOperation,
     };
 
-    private void Post(GoqMessage message, long rid)
+    private void Post(GoqMessage message, long rid) => Post(_wire.Encode(message, rid));
+
+    private void Post(byte[] payload)
     {
         try
         {
-            _outgoing.Enqueue(_wire.ToServer(message, rid));
+            _outgoing.Enqueue(_wire.ToServer(payload));
         }
         catch (ObjectDisposedException)
         {
@@ -306,9 +343,25 @@ public sealed class GoqClient : IDisposable
                         watch(job);
                     }
                 }
-                else if (_pending.TryGetValue(envelope.Rid, out var pending))
+                else if (envelope.More == true)
                 {
-                    pending.TrySetResult(envelope.Body);
+                    if (!_pending.ContainsKey(envelope.Rid))
+                    {
+                        _partial.Remove(envelope.Rid); // nobody waits for it any more (timed out)
+                        message = new NetMQMessage();
+                        continue;
+                    }
+
+                    // One part of a reply too large for one message: kept until the last part comes.
+                    _partial[envelope.Rid] = _partial.Remove(envelope.Rid, out var soFar) ? MessageParts.Join(soFar, envelope.Body) : envelope.Body;
+                }
+                else
+                {
+                    var body = _partial.Remove(envelope.Rid, out var parts) ? MessageParts.Join(parts, envelope.Body) : envelope.Body;
+                    if (_pending.TryGetValue(envelope.Rid, out var pending))
+                    {
+                        pending.TrySetResult(body);
+                    }
                 }
             }
             catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.BadSignature)

@@ -21,4 +21,7 @@ public sealed class GoqConfig
 
     /// <summary>Replay window in seconds (see <see cref="GoqDefaults.ReplayWindowSec"/>); null for the default.</summary>
     public int? ReplayWindowSec { get; set; }
+
+    /// <summary>How long a submit is retried across a server restart (see <see cref="GoqDefaults.SubmitRetrySec"/>); null for the default.</summary>
+    public int? SubmitRetrySec { get; set; }
 }

@@ -12,4 +12,7 @@ public static class GoqDefaults
     /// <summary>Replay window: how far apart two hosts' clocks may be, and how long nonces are remembered.</summary>
     public const int ReplayWindowSec = 180;
     public const string DotDir = ".goq";
+
+    /// <summary>How long Submit-GoqJob keeps sending a batch the server did not answer (a restart), in seconds.</summary>
+    public const int SubmitRetrySec = 30;
 }

@@ -45,6 +45,9 @@ public sealed record GoqSettings
 
     public TimeSpan ReplayWindow => TimeSpan.FromSeconds(ReplayWindowSec);
 
+    /// <summary>How long a submit is retried across a server restart (GOQ_SUBMIT_RETRY_SEC, config, default 30 s).</summary>
+    public int SubmitRetrySec { get; init; } = GoqDefaults.SubmitRetrySec;
+
     /// <summary>Reads this home's credentials (see <see cref="ClusterCredentials"/>); the server's secret key only for a server.</summary>
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
@@ -93,6 +96,7 @@ public sealed record GoqSettings
             DeadWorkerSec = Math.Max(heartbeat + 1, EnvInt("GOQ_DEAD_WORKER_SEC") ?? config.DeadWorkerSec ?? 3 * heartbeat),
             OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
             ReplayWindowSec = EnvInt("GOQ_REPLAY_WINDOW_SEC") ?? config.ReplayWindowSec ?? GoqDefaults.ReplayWindowSec,
+            SubmitRetrySec = EnvInt("GOQ_SUBMIT_RETRY_SEC") ?? config.SubmitRetrySec ?? GoqDefaults.SubmitRetrySec,
         };
     }
 
@@ -114,7 +118,7 @@ public sealed record GoqSettings
 
     private static void Validate(GoqConfig config, string path)
     {
-        if (config.Port is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || string.IsNullOrWhiteSpace(config.ServerHost)
+        if (config.Port is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || config.SubmitRetrySec is < 0 || string.IsNullOrWhiteSpace(config.ServerHost)
             || string.IsNullOrWhiteSpace(config.OutputDir))
         {
             throw new JsonException($"invalid values in {path}");

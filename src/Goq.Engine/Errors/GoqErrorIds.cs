@@ -22,6 +22,12 @@ public static class GoqErrorIds
     public const string StoreUnusable = "GoqStoreUnusable";
     public const string JobNotEnded = "GoqJobNotEnded";
 
+    /// <summary>A variable for a job's environment with an empty name, '=' or NUL in its name, or NUL in its value.</summary>
+    public const string InvalidEnvironment = "GoqInvalidEnvironment";
+
+    /// <summary>One job's spec is larger than any message may be.</summary>
+    public const string MessageTooLarge = "GoqMessageTooLarge";
+
     /// <summary>The home has no credentials (or unreadable ones): it was not initialized by this version.</summary>
     public const string CredentialsMissing = "GoqCredentialsMissing";
 

@@ -16,4 +16,13 @@ public sealed class GoqException : Exception
 
     /// <summary>What the error is about (a job id, a path, an endpoint), for the ErrorRecord's target.</summary>
     public object? Target { get; init; }
+
+    /// <summary>What the user should do; by default the one for <see cref="ErrorId"/> (see GoqRecommendedActions).</summary>
+    public string RecommendedAction
+    {
+        get => _recommendedAction ?? GoqRecommendedActions.For(ErrorId);
+        init => _recommendedAction = value;
+    }
+
+    private readonly string? _recommendedAction;
 }

@@ -10,7 +10,11 @@ namespace Goq.Protocol;
 /// <param name="Nonce">Random per message.</param>
 /// <param name="Rid">Request id: set by a requester, echoed by the reply; 0 for one-way messages.</param>
 /// <param name="Body">The message.</param>
-public sealed record Envelope(int V, long SentAtMs, string Nonce, long Rid, GoqMessage Body)
+/// <param name="More">
+/// True when this reply is one part of a list reply too large for one message: further parts with the same
+/// <paramref name="Rid"/> follow, the last without it (see <see cref="IListReply"/>).
+/// </param>
+public sealed record Envelope(int V, long SentAtMs, string Nonce, long Rid, GoqMessage Body, bool? More = null)
 {
     /// <summary>The protocol version this build speaks.</summary>
     public const int CurrentVersion = 1;

@@ -13,11 +13,17 @@ public static class FrameCodec
     /// <summary>Largest message accepted, at the socket and here (output chunks stay far below it).</summary>
     public const int MaxMessageBytes = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// Largest job a client may submit: its spec and environment as JSON. Half a message, so a dispatch (the spec,
+    /// its environment and a list of acks) and any reply holding the job always fit in one message.
+    /// </summary>
+    public const int MaxJobBytes = MaxMessageBytes / 2;
+
     public static byte[] Encode(GoqMessage body, long rid = 0) => Encode(body, rid, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
 
     /// <summary>Encodes with the sender's clock reading <paramref name="sentAtMs"/> (Unix milliseconds).</summary>
-    public static byte[] Encode(GoqMessage body, long rid, long sentAtMs) =>
-        JsonSerializer.SerializeToUtf8Bytes(new Envelope(Envelope.CurrentVersion, sentAtMs, NewNonce(), rid, body), GoqJsonContext.Default.Envelope);
+    public static byte[] Encode(GoqMessage body, long rid, long sentAtMs, bool more = false) =>
+        JsonSerializer.SerializeToUtf8Bytes(new Envelope(Envelope.CurrentVersion, sentAtMs, NewNonce(), rid, body, more ? true : null), GoqJsonContext.Default.Envelope);
 
     public static Envelope Decode(ReadOnlySpan<byte> frame)
     {

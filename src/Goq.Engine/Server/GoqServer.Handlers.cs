@@ -13,14 +13,14 @@ public sealed partial class GoqServer
         switch (envelope.Body)
         {
             case SubmitJobs submit:
-                var error = JobSpecValidator.Validate(submit.Jobs);
+                var error = JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
                 var specs = error is not null || submit.SharedEnvironment is null
                     ? submit.Jobs
                     : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
-                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(specs, now)) : new ErrorReply(GoqErrorIds.InvalidJobSpec, error));
+                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(specs, now, submit.BatchId)) : new ErrorReply(error.Value.ErrorId, error.Value.Message));
                 break;
             case GetJobs get:
-                Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States));
+                Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States, get.AfterId, get.Limit));
                 break;
             case GetServerStatus:
                 Reply(peer, rid, new ServerStatusReply(Status()));

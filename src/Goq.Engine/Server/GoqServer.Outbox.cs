@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using Goq.Protocol;
 using NetMQ;
 
@@ -60,6 +61,14 @@ public sealed partial class GoqServer
 
             var batch = _outbox.ToArray();
             _outbox.Clear();
+            if (FaultInjection.Enabled)
+            {
+                foreach (var dispatch in batch.Select(m => m.Message).OfType<DispatchJob>())
+                {
+                    FaultInjection.At(FaultInjection.ServerExitAfterDispatchCommit, dispatch.JobId); // committed, not sent
+                }
+            }
+
             foreach (var (to, rid, body) in batch)
             {
                 Send(to, rid, body);
@@ -93,16 +102,23 @@ public sealed partial class GoqServer
 
     private void Send(PeerId to, long rid, GoqMessage body)
     {
-        try
+        // Checkpoint (sizes): no message leaves larger than a peer accepts; a list too large travels in parts.
+        var identity = to.ToIdentity();
+        foreach (var payload in MessageParts.Encode(_wire, body, rid, standalone: body is JobFinishedNotice))
         {
-            if (!_router.TrySendMultipartMessage(_wire.ToPeer(to.ToIdentity(), body, rid)))
+            try
             {
-                _options.Log($"dropped a {body.GetType().Name}: the peer's queue is full");
+                if (!_router.TrySendMultipartMessage(_wire.ToPeer(identity, payload)))
+                {
+                    _options.Log($"dropped a {body.GetType().Name}: the peer's queue is full");
+                    return;
+                }
             }
-        }
-        catch (HostUnreachableException)
-        {
-            _scheduler.PeerLost(to);
+            catch (HostUnreachableException)
+            {
+                _scheduler.PeerLost(to);
+                return;
+            }
         }
     }
 }

@@ -16,7 +16,10 @@ namespace Goq.Server;
 public sealed partial class GoqServer : IDisposable
 {
     private const int MaxBatch = 2048;
-    private const int MaxOutputPage = 4096;
+    private const int MaxOutputPage = 16_384;
+
+    /// <summary>An output page's JSON is at most this (bounded above per line), half a message.</summary>
+    private const long OutputPageBytes = FrameCodec.MaxMessageBytes / 2;
 
     /// <summary>At most one job-end notice per watch per this many milliseconds (see <see cref="NoticeBatcher"/>).</summary>
     private const int NoticeInterval = 25;
@@ -39,6 +42,7 @@ public sealed partial class GoqServer : IDisposable
     private long _droppedBadSignatures;
     private long _droppedReplays;
     private long _staleReports;
+    private int _frameBytes; // the size of the message being applied
     private bool _stopRequested;
     private int _started;
     private bool _loopStarted;
@@ -272,6 +276,7 @@ public sealed partial class GoqServer : IDisposable
 
         try
         {
+            _frameBytes = message[1].MessageSize;
             Apply(peer, envelope);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -294,8 +299,10 @@ public sealed partial class GoqServer : IDisposable
 
         var terminal = job.State.IsTerminal();
         var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
-        var (lines, next) = _output.Read(job, read.FromLine, max);
-        return new OutputReply(job.Id, lines, next, terminal && lines.Count < max, job.State);
+        // Checkpoint (sizes): a page is bounded by bytes as well as lines, so no output can make a reply too large.
+        var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes);
+        var complete = terminal && (_output.LineCount(job) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
+        return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset);
     }
 
     private ServerStatus Status() => new()

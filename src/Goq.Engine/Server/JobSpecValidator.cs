@@ -1,3 +1,6 @@
+using Goq.Errors;
+using Goq.Protocol;
+
 namespace Goq.Server;
 
 /// <summary>Checks submitted specs before any of them is accepted: a batch is taken whole or not at all.</summary>
@@ -5,46 +8,84 @@ public static class JobSpecValidator
 {
     public const int MaxBatch = 100_000;
 
-    /// <summary>Null when every spec is acceptable, else what is wrong with the first bad one.</summary>
-    public static string? Validate(IReadOnlyList<JobSpec>? specs)
+    /// <summary>
+    /// Null when every spec is acceptable, else the error id and what is wrong with the first bad one. With
+    /// <paramref name="checkSizes"/> (a message larger than one job may be) each job's size is measured too, so no job
+    /// too large to be dispatched in one message is ever accepted.
+    /// </summary>
+    public static (string ErrorId, string Message)? Validate(IReadOnlyList<JobSpec>? specs, IReadOnlyDictionary<string, string>? shared = null, bool checkSizes = false)
     {
         if (specs is null || specs.Count == 0)
         {
-            return "no jobs to submit";
+            return Invalid("no jobs to submit");
         }
 
         if (specs.Count > MaxBatch)
         {
-            return $"a batch of {specs.Count} jobs is larger than {MaxBatch}";
+            return Invalid($"a batch of {specs.Count} jobs is larger than {MaxBatch}");
         }
 
+        var sharedBytes = checkSizes ? JobSizes.Exact(shared) : 0;
         for (var i = 0; i < specs.Count; i++)
         {
-            var spec = specs[i];
-            if (spec is null || string.IsNullOrWhiteSpace(spec.Command))
+            if (Check(specs[i]) is { } problem)
             {
-                return $"job {i + 1} of the batch has an empty command";
+                return Invalid($"job {i + 1} of the batch {problem}");
             }
 
-            if (!Enum.IsDefined(spec.Kind))
+            if (checkSizes && JobSizes.Exact(specs[i]) + sharedBytes is var bytes && bytes > FrameCodec.MaxJobBytes)
             {
-                return $"job {i + 1} of the batch has an unknown kind";
+                return (GoqErrorIds.MessageTooLarge, $"job {i + 1} of the batch takes {bytes:N0} bytes with its environment; a job may take at most {FrameCodec.MaxJobBytes:N0}");
             }
+        }
 
-            if (spec.ArgumentList is null || spec.ArgumentList.Any(a => a is null))
-            {
-                return $"job {i + 1} of the batch has a null argument";
-            }
+        return null;
+    }
 
-            if (spec.TimeoutSec is < 1)
-            {
-                return $"job {i + 1} of the batch has a timeout of {spec.TimeoutSec} s; it must be at least 1";
-            }
+    private static (string, string) Invalid(string message) => (GoqErrorIds.InvalidJobSpec, message);
 
-            if (spec.MaxAttempts is < 1 or > 100)
+    private static string? Check(JobSpec? spec)
+    {
+        if (spec is null || string.IsNullOrWhiteSpace(spec.Command))
+        {
+            return "has an empty command";
+        }
+
+        if (!Enum.IsDefined(spec.Kind))
+        {
+            return "has an unknown kind";
+        }
+
+        if (spec.ArgumentList is null || spec.ArgumentList.Any(a => a is null))
+        {
+            return "has a null argument";
+        }
+
+        // A NUL would be cut at the exec boundary, silently running something other than what was asked.
+        if (spec.Command.Contains('\0') || spec.ArgumentList.Any(a => a.Contains('\0')) || (spec.WorkingDirectory?.Contains('\0') ?? false))
+        {
+            return "has a NUL character in its command, arguments or working directory";
+        }
+
+        foreach (var environment in new[] { spec.CapturedEnvironment, spec.Environment })
+        {
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             {
-                return $"job {i + 1} of the batch allows {spec.MaxAttempts} attempts; it must be 1 to 100";
+                if (Worker.JobEnvironment.Problem(name, value) is { } problem)
+                {
+                    return $"has an invalid environment: {problem}";
+                }
             }
+        }
+
+        if (spec.TimeoutSec is < 1)
+        {
+            return $"has a timeout of {spec.TimeoutSec} s; it must be at least 1";
+        }
+
+        if (spec.MaxAttempts is < 1 or > 100)
+        {
+            return $"allows {spec.MaxAttempts} attempts; it must be 1 to 100";
         }
 
         return null;

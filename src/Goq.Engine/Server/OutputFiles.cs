@@ -96,6 +96,9 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     public long AttemptLines(JobInfo job, int attempt) =>
         Log(job, create: false) is { } output && output.Attempt == attempt ? output.AttemptLines : 0;
 
+    /// <summary>How many lines the job's output has, or null when its file has no index (then every line is read to the end).</summary>
+    public long? LineCount(JobInfo job) => Log(job, create: false)?.LineCount;
+
     /// <summary>The job ended: close its file; returns its index, to be stored with the job.</summary>
     public OutputIndex? Close(long jobId)
     {
@@ -117,34 +120,40 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         return output.ToIndex();
     }
 
-    /// <summary>Up to <paramref name="maxLines"/> lines from line <paramref name="fromLine"/> on.</summary>
-    public (IReadOnlyList<OutputLine> Lines, long NextLine) Read(JobInfo job, long fromLine, int maxLines)
+    /// <summary>
+    /// Up to <paramref name="maxLines"/> lines (and about <paramref name="maxBytes"/> of JSON) from line
+    /// <paramref name="fromLine"/> on. <paramref name="fromOffset"/>, when not negative, is where that line starts (the
+    /// NextOffset of the page before): reading goes on from there instead of from the nearest checkpoint, so a reader
+    /// paging through the whole output reads it once. A wrong offset only garbles that reader's own page.
+    /// </summary>
+    public OutputPage Read(JobInfo job, long fromLine, long fromOffset, int maxLines, long maxBytes)
     {
         var output = Log(job, create: false);
         if (output is null)
         {
-            return job.OutputPath is { } path && File.Exists(path) ? ReadUnindexed(path, fromLine, maxLines) : ([], fromLine);
+            return job.OutputPath is { } path && File.Exists(path)
+                ? ReadUnindexed(path, fromLine, fromOffset, maxLines, maxBytes)
+                : new OutputPage([], fromLine, Math.Max(0, fromOffset));
         }
 
         fromLine = Math.Clamp(fromLine, 0, output.LineCount);
-        // Start from the last checkpoint at or before the line asked for (an index loaded from the store has none).
-        var checkpoint = Math.Min((int)(fromLine / JobOutputLog.CheckpointEvery), output.Checkpoints.Count - 1);
-        var line = checkpoint < 0 ? 0 : (long)checkpoint * JobOutputLog.CheckpointEvery;
-        var lines = new List<OutputLine>();
-        using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        stream.Seek(output.StartOffset + (checkpoint < 0 ? 0 : output.Checkpoints[checkpoint]), SeekOrigin.Begin);
-        using var reader = new StreamReader(stream, Utf8);
-        while (line < output.LineCount && lines.Count < maxLines && ReadLf(reader) is { } text)
+        long line, offset;
+        if (fromOffset >= 0 && fromOffset <= output.ByteCount)
         {
-            if (line >= fromLine)
-            {
-                lines.Add(new OutputLine(output.StreamOf(line), text));
-            }
-
-            line++;
+            (line, offset) = (fromLine, fromOffset);
+        }
+        else
+        {
+            // The last checkpoint at or before the line asked for (an index loaded from the store has none).
+            var checkpoint = Math.Min((int)(fromLine / JobOutputLog.CheckpointEvery), output.Checkpoints.Count - 1);
+            line = checkpoint < 0 ? 0 : (long)checkpoint * JobOutputLog.CheckpointEvery;
+            offset = checkpoint < 0 ? 0 : output.Checkpoints[checkpoint];
+            offset = OutputPageReader.Skip(output.Path, output.StartOffset + offset, fromLine - line) - output.StartOffset;
+            line = fromLine;
         }
 
-        return (lines, line);
+        var page = OutputPageReader.Read(output.Path, output.StartOffset + offset, line, output.LineCount, maxLines, maxBytes, StreamRuns.At(output.Runs, line));
+        return page with { NextOffset = page.NextOffset - output.StartOffset };
     }
 
     public void Dispose()
@@ -190,29 +199,11 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         }
     }
 
-    private static (IReadOnlyList<OutputLine>, long) ReadUnindexed(string path, long fromLine, int maxLines)
+    /// <summary>A file without an index (its record was lost): every line is stdout.</summary>
+    private static OutputPage ReadUnindexed(string path, long fromLine, long fromOffset, int maxLines, long maxBytes)
     {
-        var lines = File.ReadLines(path, Utf8).Skip((int)Math.Min(fromLine, int.MaxValue)).Take(maxLines)
-            .Select(text => new OutputLine(OutputStream.Stdout, text)).ToList();
-        return (lines, fromLine + lines.Count);
-    }
-
-    private static string? ReadLf(StreamReader reader)
-    {
-        // Lines were written with "\n" only; a lone "\r" inside a line must not split it.
-        var builder = new StringBuilder();
-        int c;
-        while ((c = reader.Read()) >= 0)
-        {
-            if (c == '\n')
-            {
-                return builder.ToString();
-            }
-
-            builder.Append((char)c);
-        }
-
-        return builder.Length > 0 ? builder.ToString() : null;
+        var offset = fromOffset >= 0 ? fromOffset : OutputPageReader.Skip(path, 0, fromLine);
+        return OutputPageReader.Read(path, offset, fromLine, long.MaxValue, maxLines, maxBytes, StreamRuns.At([], 0));
     }
 
     /// <summary>The job's log: in memory, else rebuilt from its stored index, else (when asked) a new file.</summary>

@@ -89,6 +89,51 @@ public sealed partial class Scheduler
         _waiting.AddFirst(job.Id);
     }
 
+    /// <summary>
+    /// A running job from before a restart that no worker holds: one whose worker never confirmed the hand-off (no
+    /// start was recorded) was never run, so it loses no attempt and counts no dead worker; the others do.
+    /// </summary>
+    private void ReturnOrphan(JobInfo job, DateTimeOffset now)
+    {
+        if (job.StartedAt is null)
+        {
+            ReturnUnstarted(job);
+        }
+        else
+        {
+            Requeue(job, dead: true, now);
+        }
+    }
+
+    /// <summary>
+    /// A hand-off that never reached a worker: the job goes back to its own place in the queue (by id) with the
+    /// attempt given back. (Guarantee point: no attempt is spent, so MaxAttempts never fails a job that never ran.)
+    /// </summary>
+    private void ReturnUnstarted(JobInfo job)
+    {
+        job.State = JobState.Waiting;
+        job.Attempts = Math.Max(0, job.Attempts - 1);
+        job.WorkerId = null;
+        job.WorkerHost = null;
+        job.Pid = null;
+        job.StartedAt = null;
+        _store.Update(job);
+        var later = _waiting.First;
+        while (later is not null && later.Value < job.Id)
+        {
+            later = later.Next;
+        }
+
+        if (later is null)
+        {
+            _waiting.AddLast(job.Id);
+        }
+        else
+        {
+            _waiting.AddBefore(later, job.Id);
+        }
+    }
+
     /// <summary>A job ends without a worker's report (cancelled, or out of attempts): record it and tell its waiters.</summary>
     private void End(JobInfo job, JobState state, string reason, DateTimeOffset now)
     {

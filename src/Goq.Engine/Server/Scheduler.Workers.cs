@@ -18,7 +18,7 @@ public sealed partial class Scheduler
                 _orphans.Remove(jobId);
                 if (_active.TryGetValue(jobId, out var job))
                 {
-                    Requeue(job, dead: true, now);
+                    ReturnOrphan(job, now);
                 }
             }
 

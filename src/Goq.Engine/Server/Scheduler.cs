@@ -65,9 +65,24 @@ public sealed partial class Scheduler
         return effects;
     }
 
-    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now)
+    /// <summary>
+    /// Queues a batch, in order. A batch whose <paramref name="batchId"/> was seen before is not queued again: the
+    /// reply is the jobs it made then, as they are now (idempotent submit; a client retrying after a lost reply or a
+    /// server restart gets no duplicates).
+    /// </summary>
+    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null)
     {
+        if (batchId is not null && _store.FindBatch(batchId) is { } seen)
+        {
+            return Enumerable.Range(0, seen.Count).Select(i => GetJob(seen.FirstId + i)).OfType<JobInfo>().ToList();
+        }
+
         var first = _store.AllocateIds(specs.Count);
+        if (batchId is not null)
+        {
+            _store.RecordBatch(batchId, first, specs.Count, now);
+        }
+
         var jobs = new List<JobInfo>(specs.Count);
         for (var i = 0; i < specs.Count; i++)
         {
@@ -156,12 +171,22 @@ public sealed partial class Scheduler
             worker.DispatchedSeq.Remove(jobId);
             if (_active.TryGetValue(jobId, out var lost))
             {
-                Requeue(lost, dead: false, now);
+                ReturnUnstarted(lost);
             }
             else
             {
                 _cancelling.Remove(jobId);
             }
+        }
+
+        // After a restart, a worker announcing itself lists every job it holds (the server before us can send it
+        // nothing more), so one of its jobs it does not list is not running: a hand-off it never confirmed (committed,
+        // then the server died before sending it) goes back to its place in the queue as if never handed out; one it
+        // had confirmed was lost with the worker's state and counts as an attempt.
+        foreach (var jobId in _orphans.Where(id => !reported.Contains(id) && _active.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
+        {
+            _orphans.Remove(jobId);
+            ReturnOrphan(_active[jobId], now);
         }
 
         // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
@@ -317,12 +342,20 @@ public sealed partial class Scheduler
         }
     }
 
-    public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
+    /// <summary>One page of jobs past <paramref name="afterId"/>; unknown ids are reported with the first page.</summary>
+    public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize)
     {
-        var jobs = _store.Query(ids, states);
-        var unknown = ids is null ? [] : ids.Distinct().Where(id => _store.Get(id) is null).ToList();
-        return new JobsReply(jobs, unknown);
+        limit = Math.Clamp(limit <= 0 ? DefaultPageSize : limit, 1, MaxPageSize);
+        var jobs = _store.Query(ids, states, afterId, limit + 1);
+        var unknown = ids is null || afterId > 0 ? [] : ids.Distinct().Where(id => _store.Get(id) is null).ToList();
+        return jobs.Count > limit
+            ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
+            : new JobsReply(jobs, unknown);
     }
+
+    public const int DefaultPageSize = 1000;
+
+    public const int MaxPageSize = 10_000;
 
     /// <summary>The scheduler's own record of an active job (the one it mutates), else the stored one.</summary>
     public JobInfo? GetJob(long id) => _active.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id) ?? _store.Get(id);

@@ -24,8 +24,17 @@ public interface IJobStore : IDisposable
 
     JobSpec? GetSpec(long id);
 
-    /// <summary>Jobs with any of the ids (null: all) and any of the states (null: all), ordered by id.</summary>
-    IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states);
+    /// <summary>
+    /// Jobs with any of the ids (null: all) and any of the states (null: all), ordered by id: those with an id above
+    /// <paramref name="afterId"/>, at most <paramref name="limit"/> of them (a page).
+    /// </summary>
+    IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue);
+
+    /// <summary>Records a submitted batch's client-chosen id and its jobs (ids first .. first + count - 1), with the jobs' commit.</summary>
+    void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at);
+
+    /// <summary>The jobs a batch id was given, if it was recorded recently enough to be remembered.</summary>
+    (long FirstId, int Count)? FindBatch(string batchId);
 
     /// <summary>Waiting and running jobs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<JobInfo> LoadActive();

@@ -5,6 +5,7 @@ public sealed class InMemoryJobStore : IJobStore
 {
     private readonly SortedDictionary<long, (JobInfo Job, JobSpec Spec)> _jobs = new();
     private readonly Dictionary<long, OutputIndex> _outputs = new();
+    private readonly BatchMemory _batches = new();
     private long _nextJobId = 1;
 
     public long NextJobId => _nextJobId;
@@ -29,13 +30,17 @@ public sealed class InMemoryJobStore : IJobStore
 
     public JobSpec? GetSpec(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Spec : null;
 
-    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states)
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue)
     {
         IEnumerable<JobInfo> found = ids is null
             ? _jobs.Values.Select(e => e.Job)
             : ids.Distinct().Order().Select(Get).OfType<JobInfo>();
-        return states is null ? found.ToList() : found.Where(j => states.Contains(j.State)).ToList();
+        return found.Where(j => j.Id > afterId && (states is null || states.Contains(j.State))).Take(limit).ToList();
     }
+
+    public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at) => _batches.Remember(batchId, firstId, count);
+
+    public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
 
     public IReadOnlyList<JobInfo> LoadActive() =>
         _jobs.Values.Select(e => e.Job).Where(j => !j.State.IsTerminal()).ToList();

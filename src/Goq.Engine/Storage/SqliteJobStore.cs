@@ -25,6 +25,8 @@ public sealed class SqliteJobStore : IJobStore
     private readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> _environmentKeys = new();
     private readonly Dictionary<string, string> _newEnvironments = new();
     private readonly Dictionary<string, string> _writtenMeta = new(StringComparer.Ordinal);
+    private readonly BatchMemory _batches = new();
+    private readonly List<(string Id, long FirstId, int Count, long At)> _newBatches = [];
     private CommitStatements? _statements;
     private long _nextJobId = 1;
 
@@ -98,9 +100,9 @@ public sealed class SqliteJobStore : IJobStore
         return reader.IsDBNull(1) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(1)) };
     }
 
-    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states)
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue)
     {
-        var sql = new StringBuilder("SELECT info FROM jobs WHERE 1=1");
+        var sql = new StringBuilder("SELECT info FROM jobs WHERE id > $after");
         if (ids is not null)
         {
             sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
@@ -111,8 +113,11 @@ public sealed class SqliteJobStore : IJobStore
             sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
         }
 
+        // A page: the rows on disk past afterId, enough of them that the staged changes merged in below (which may
+        // replace or remove some) still leave a full page.
+        var rows = limit == int.MaxValue ? -1 : (long)limit + _dirty.Count;
         var found = new SortedDictionary<long, JobInfo>();
-        using (var cmd = Command(sql.Append(" ORDER BY id").ToString()))
+        using (var cmd = Command(sql.Append(" ORDER BY id LIMIT $rows").ToString(), ("$after", afterId), ("$rows", rows)))
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
@@ -126,14 +131,22 @@ public sealed class SqliteJobStore : IJobStore
         foreach (var (id, (job, _)) in _dirty)
         {
             found.Remove(id);
-            if ((ids is null || ids.Contains(id)) && (states is null || states.Contains(job.State)))
+            if (id > afterId && (ids is null || ids.Contains(id)) && (states is null || states.Contains(job.State)))
             {
                 found[id] = job;
             }
         }
 
-        return found.Values.ToList();
+        return found.Values.Take(limit).ToList();
     }
+
+    public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at)
+    {
+        _batches.Remember(batchId, firstId, count);
+        _newBatches.Add((batchId, firstId, count, at.ToUnixTimeMilliseconds()));
+    }
+
+    public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
 
     public IReadOnlyList<JobInfo> LoadActive() => Query(null, [JobState.Waiting, JobState.Running]);
 
@@ -168,7 +181,7 @@ public sealed class SqliteJobStore : IJobStore
 
     public void Commit()
     {
-        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0)
+        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0 && _newBatches.Count == 0)
         {
             return;
         }
@@ -177,7 +190,7 @@ public sealed class SqliteJobStore : IJobStore
         using var tx = _db.BeginTransaction();
         // Prepared once and kept: parsing five statements for every commit cost more than running them.
         _statements ??= new CommitStatements(this, tx);
-        var (environment, insert, update, output, meta) = _statements.For(tx);
+        var (environment, insert, update, output, meta, batch) = _statements.For(tx);
         foreach (var (id, (job, spec)) in _dirty)
         {
             var info = JsonSerializer.Serialize(job, GoqJsonContext.Default.JobInfo);
@@ -202,6 +215,12 @@ public sealed class SqliteJobStore : IJobStore
             Run(output, id, JsonSerializer.Serialize(index, GoqJsonContext.Default.OutputIndex));
         }
 
+        // Checkpoint (idempotent submit): a batch's id is durable in the very commit that holds its jobs.
+        foreach (var (batchId, firstId, count, at) in _newBatches)
+        {
+            Run(batch, batchId, firstId, count, at);
+        }
+
         var changedMeta = MetaValues().Where(m => _writtenMeta.GetValueOrDefault(m.Key) != m.Value).ToList();
         foreach (var (key, value) in changedMeta)
         {
@@ -211,6 +230,7 @@ public sealed class SqliteJobStore : IJobStore
         tx.Commit();
         _dirty.Clear();
         _dirtyOutputs.Clear();
+        _newBatches.Clear();
         foreach (var (key, value) in changedMeta)
         {
             _writtenMeta[key] = value;
@@ -245,6 +265,7 @@ public sealed class SqliteJobStore : IJobStore
             CREATE TABLE IF NOT EXISTS jobs (id INTEGER PRIMARY KEY, state TEXT NOT NULL, info TEXT NOT NULL, spec TEXT NOT NULL, env TEXT, output TEXT);
             CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
             CREATE TABLE IF NOT EXISTS environments (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, first_job INTEGER NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL);
             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
             """);
         using var cmd = Command("SELECT value FROM meta WHERE key = 'schema_version'");
@@ -273,9 +294,29 @@ public sealed class SqliteJobStore : IJobStore
             }
         }
 
+        LoadBatches();
+
         // Never hand out an id that is on disk, whatever the meta row says.
         using var max = Command("SELECT COALESCE(MAX(id), 0) FROM jobs");
         _nextJobId = Math.Max(_nextJobId, (long)max.ExecuteScalar()! + 1);
+    }
+
+    /// <summary>Forgets batch ids past what <see cref="BatchMemory"/> keeps, then loads the rest, oldest first.</summary>
+    private void LoadBatches()
+    {
+        var cutoff = DateTimeOffset.UtcNow.Add(-BatchMemory.Retention).ToUnixTimeMilliseconds();
+        using (var prune = Command("DELETE FROM batches WHERE at < $cutoff OR id NOT IN (SELECT id FROM batches ORDER BY at DESC LIMIT $keep)",
+                   ("$cutoff", cutoff), ("$keep", BatchMemory.MaxRemembered)))
+        {
+            prune.ExecuteNonQuery();
+        }
+
+        using var cmd = Command("SELECT id, first_job, count FROM batches ORDER BY at");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            _batches.Remember(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2));
+        }
     }
 
     private string? EnvironmentKey(IReadOnlyDictionary<string, string>? environment)
@@ -371,20 +412,21 @@ public sealed class SqliteJobStore : IJobStore
         private readonly SqliteCommand _update = store.Prepared(first, "UPDATE jobs SET state = $b, info = $c WHERE id = $a", 3);
         private readonly SqliteCommand _output = store.Prepared(first, "UPDATE jobs SET output = $b WHERE id = $a", 2);
         private readonly SqliteCommand _meta = store.Prepared(first, "INSERT INTO meta (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", 2);
+        private readonly SqliteCommand _batch = store.Prepared(first, "INSERT OR REPLACE INTO batches (id, first_job, count, at) VALUES ($a, $b, $c, $d)", 4);
 
-        public (SqliteCommand Environment, SqliteCommand Insert, SqliteCommand Update, SqliteCommand Output, SqliteCommand Meta) For(SqliteTransaction tx)
+        public (SqliteCommand Environment, SqliteCommand Insert, SqliteCommand Update, SqliteCommand Output, SqliteCommand Meta, SqliteCommand Batch) For(SqliteTransaction tx)
         {
-            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta })
+            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta, _batch })
             {
                 cmd.Transaction = tx;
             }
 
-            return (_environment, _insert, _update, _output, _meta);
+            return (_environment, _insert, _update, _output, _meta, _batch);
         }
 
         public void Dispose()
         {
-            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta })
+            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta, _batch })
             {
                 cmd.Dispose();
             }

@@ -19,24 +19,30 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider
 
     public ReplayGuard Replays { get; } = new(replayWindow);
 
-    public NetMQMessage ToServer(GoqMessage body, long rid = 0)
+    public NetMQMessage ToServer(GoqMessage body, long rid = 0) => ToServer(Encode(body, rid));
+
+    /// <summary>The signed message for an envelope already encoded (see <see cref="Encode"/>).</summary>
+    public NetMQMessage ToServer(byte[] payload)
     {
-        var payload = FrameCodec.Encode(body, rid, NowMs());
         var message = new NetMQMessage(2);
         message.Append(payload);
         message.Append(Sign(payload));
         return message;
     }
 
-    public NetMQMessage ToPeer(byte[] identity, GoqMessage body, long rid)
+    public NetMQMessage ToPeer(byte[] identity, GoqMessage body, long rid) => ToPeer(identity, Encode(body, rid));
+
+    public NetMQMessage ToPeer(byte[] identity, byte[] payload)
     {
-        var payload = FrameCodec.Encode(body, rid, NowMs());
         var message = new NetMQMessage(3);
         message.Append(identity);
         message.Append(payload);
         message.Append(Sign(payload));
         return message;
     }
+
+    /// <summary>The envelope's bytes, stamped with this clock, so a sender can check the size before it sends.</summary>
+    public byte[] Encode(GoqMessage body, long rid, bool more = false) => FrameCodec.Encode(body, rid, NowMs(), more);
 
     /// <summary>
     /// Checks and decodes [payload][mac] starting at frame <paramref name="first"/>. Throws a <see cref="GoqException"/>:

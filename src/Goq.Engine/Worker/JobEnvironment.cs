@@ -35,6 +35,20 @@ public static class JobEnvironment
         return captured;
     }
 
+    /// <summary>
+    /// Why a variable cannot be passed to a job, or null. A NUL would silently cut the name or value at the exec
+    /// boundary (the C environment is NUL-terminated), so it is refused rather than truncated.
+    /// </summary>
+    public static string? Problem(string name, string? value)
+    {
+        if (name.Length == 0 || name.Contains('=') || name.Contains('\0'))
+        {
+            return $"'{name.Replace("\0", "\\0")}' is not a valid environment variable name (empty, or holds '=' or NUL)";
+        }
+
+        return value?.Contains('\0') == true ? $"the value of '{name}' holds a NUL character, which no process environment can carry" : null;
+    }
+
     private static bool Holds(string name, string? value, IReadOnlyCollection<string>? withheld) =>
         withheld is not null && withheld.Any(w => w.Length > 0
             && (name.Contains(w, StringComparison.OrdinalIgnoreCase) || (value?.Contains(w, StringComparison.OrdinalIgnoreCase) ?? false)));

@@ -65,11 +65,18 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
         _partial.Write(data);
         while (_partial.Length > maxLineChars)
         {
-            // A very long line is passed on in pieces (cut at a byte count; a split character shows as U+FFFD).
+            // A very long line is passed on in pieces of at most maxLineChars bytes, cut between two characters (never
+            // inside one), so the pieces put together give back the line exactly.
             var all = _partial.ToArray();
-            Emit(all.AsSpan(0, maxLineChars), emit, trimCr: false);
+            var cut = maxLineChars;
+            while (cut > maxLineChars - 4 && cut > 1 && (all[cut] & 0xC0) == 0x80)
+            {
+                cut--; // a UTF-8 continuation byte: the character starts before it
+            }
+
+            Emit(all.AsSpan(0, cut), emit, trimCr: false);
             _partial.SetLength(0);
-            _partial.Write(all.AsSpan(maxLineChars));
+            _partial.Write(all.AsSpan(cut));
         }
     }
 

@@ -1,4 +1,15 @@
 namespace Goq.Protocol;
 
 /// <summary>Server → client: the jobs as recorded, in the order submitted; sent only once they are stored.</summary>
-public sealed record SubmitJobsReply(IReadOnlyList<JobInfo> Jobs) : GoqMessage;
+public sealed record SubmitJobsReply(IReadOnlyList<JobInfo> Jobs) : GoqMessage, IListReply
+{
+    public int ItemCount => Jobs.Count;
+
+    public (GoqMessage First, GoqMessage Second) Split()
+    {
+        var (a, b) = ListHalves.Halve(Jobs);
+        return (new SubmitJobsReply(a), new SubmitJobsReply(b));
+    }
+
+    public GoqMessage Join(GoqMessage next) => next is SubmitJobsReply more ? new SubmitJobsReply(ListHalves.Join(Jobs, more.Jobs)) : next;
+}

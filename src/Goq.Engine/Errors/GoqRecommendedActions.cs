@@ -1,0 +1,36 @@
+namespace Goq.Errors;
+
+/// <summary>What a user should do about each error id: the ErrorRecord's RecommendedAction when the error names none.</summary>
+public static class GoqRecommendedActions
+{
+    private static readonly Dictionary<string, string> Actions = new(StringComparer.Ordinal)
+    {
+        [GoqErrorIds.ServerUnreachable] = "Check that the server runs (Get-GoqServer; Start-GoqServer) and that this home's .goq holds the server's public key and cluster secret.",
+        [GoqErrorIds.ServerAlreadyRunning] = "Use the running server, or stop it first with Stop-GoqServer.",
+        [GoqErrorIds.ServerNotRunning] = "Start the server with Start-GoqServer.",
+        [GoqErrorIds.ServerStartFailed] = "Read the server log (.goq/server.log) for the cause, mend it, and start the server again.",
+        [GoqErrorIds.PortInUse] = "Stop whatever listens on the port, or choose another one with -Port or GOQ_JSERV_PORT.",
+        [GoqErrorIds.HomeNotInitialized] = "Run Initialize-GoqHome, or point -Home or GOQ_HOME at an initialized home.",
+        [GoqErrorIds.HomeAlreadyInitialized] = "Use the home as it is, or pass -Force to replace its configuration and keys.",
+        [GoqErrorIds.InvalidConfig] = "Mend .goq/config.json, or re-create it with Initialize-GoqHome -Force.",
+        [GoqErrorIds.JobNotFound] = "List the known jobs with Get-GoqJob; removed jobs are gone for good.",
+        [GoqErrorIds.WorkerNotFound] = "List the connected workers with Get-GoqWorker.",
+        [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",
+        [GoqErrorIds.InvalidJobSpec] = "Correct the job's parameters and submit it again.",
+        [GoqErrorIds.InvalidEnvironment] = "Give each variable a name without '=' or NUL, and a value without NUL.",
+        [GoqErrorIds.MessageTooLarge] = "Keep a job's command, arguments and environment under the limit: put large data in a file and pass its path.",
+        [GoqErrorIds.WaitTimeout] = "Wait longer (-Timeout), or look at the job with Get-GoqJob.",
+        [GoqErrorIds.ServerError] = "Read the server log (.goq/server.log); report it if it looks like a bug in Goq.",
+        [GoqErrorIds.StoreUnusable] = "Move the job database aside to start with an empty queue, or use the Goq version that wrote it.",
+        [GoqErrorIds.JobNotEnded] = "Stop the job first (Stop-GoqJob), or wait for it to end (Wait-GoqJob).",
+        [GoqErrorIds.CredentialsMissing] = "Initialize the home (Initialize-GoqHome), or copy .goq from the server's home.",
+        [GoqErrorIds.CredentialsRejected] = "Copy .goq (config, cluster.secret, server.public) from the server's home to this one.",
+        [GoqErrorIds.ClockSkew] = "Synchronize this host's clock with the server's (NTP), or widen GOQ_REPLAY_WINDOW_SEC on both.",
+        [GoqErrorIds.ProtocolVersionMismatch] = "Run the same Goq version on the server, the workers and the clients.",
+        [GoqErrorIds.MalformedMessage] = "Run the same Goq version on the server, the workers and the clients.",
+    };
+
+    /// <summary>The recommended action for an error id; a general one for ids without their own.</summary>
+    public static string For(string errorId) =>
+        Actions.GetValueOrDefault(errorId) ?? "See the error message; Get-Help about the cmdlet describes its parameters.";
+}

@@ -1,0 +1,42 @@
+namespace Goq.Server;
+
+/// <summary>Which stream each line of a job's output came from, as runs of one stream, read forward by a cursor.</summary>
+internal static class StreamRuns
+{
+    /// <summary>A cursor at line <paramref name="line"/>; lines past the last run are stdout (an unindexed file).</summary>
+    public static Cursor At(IReadOnlyList<(OutputStream Stream, long Count)> runs, long line)
+    {
+        var run = 0;
+        while (run < runs.Count && line >= runs[run].Count)
+        {
+            line -= runs[run].Count;
+            run++;
+        }
+
+        return new Cursor(runs, run, line);
+    }
+
+    public sealed class Cursor(IReadOnlyList<(OutputStream Stream, long Count)> runs, int run, long within)
+    {
+        private int _run = run;
+        private long _within = within;
+
+        /// <summary>The stream of the line under the cursor; then moves to the next line.</summary>
+        public OutputStream Next()
+        {
+            if (_run >= runs.Count)
+            {
+                return OutputStream.Stdout;
+            }
+
+            var stream = runs[_run].Stream;
+            if (++_within >= runs[_run].Count)
+            {
+                _run++;
+                _within = 0;
+            }
+
+            return stream;
+        }
+    }
+}
