@@ -42,6 +42,29 @@ Describe 'Crash windows' {
         (Get-GoqJob $first.Id).State | Should -Be 'Completed'
     }
 
+    It 'ends the copy of a job whose worker died the instant it spawned it, and runs the job once' {
+        $env:GOQ_HEARTBEAT_SEC = '1' # a dead worker in seconds
+        try {
+            $null = Start-GoqServer
+            $env:GOQ_FAULT = 'worker-exit-after-spawn:1'
+            $first = Start-GoqWorker -Slots 1
+            $env:GOQ_FAULT = $null
+            $marker = Join-Path $goqHome 'done.txt'
+            $job = Submit-GoqJob "sleep 8.25; echo done >> '$marker'"
+            Wait-Until { -not (Test-ProcessAlive $first.Pid) } -Because 'the worker to die right after the spawn'
+            $orphan = Get-GoqHomeProcess 'sleep 8.25'
+            $orphan | Should -Not -BeNullOrEmpty -Because 'the job outlives its worker'
+
+            # The next worker on the host finds the job in the dead worker's ledger, written before the spawn.
+            $null = Start-GoqWorker -Slots 1
+            Wait-Until { -not (Get-GoqHomeProcess 'sleep 8.25' | Where-Object Id -In $orphan.Id) } -TimeoutSec 5 -Because 'the abandoned copy to be ended'
+            $done = Wait-GoqJob $job.Id -Timeout 60
+            $done.State | Should -Be 'Completed'
+            Get-Content $marker | Should -Be 'done' -Because 'the job ran to its end once'
+            Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter "*.$($first.Id).ledger" | Should -BeNullOrEmpty
+        } finally { $env:GOQ_HEARTBEAT_SEC = $null }
+    }
+
     It 'queues every job of a 100,000-job pipeline exactly once while the server is killed -9 three times' {
         $null = Start-GoqServer
         $manifest = Join-Path $RepoRoot 'module/Goq.psd1'

@@ -27,7 +27,7 @@ Describe 'Nothing accepted is lost' {
             $job = Submit-GoqJob $Command
             Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
             (Get-GoqJob $job.Id).WorkerId | Should -Be $worker.Id
-            Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($worker.Id).json") } -Because 'the worker to record its job'
+            Wait-Until { Test-Path (Join-Path $goqHome ".goq/run/*.$($worker.Id).ledger") } -Because 'the worker to record its job'
             $worker, $job, (Get-GoqJob $job.Id).Pid
         }
     }

@@ -57,7 +57,11 @@ Describe 'Credentials' {
         $output | Should -Contain 'secret=[]'
         $output | Should -Contain 'KEPT=yes'
         "$warned" | Should -Match 'EXPLICIT is not passed'
-        ($output | Where-Object { $_ -match '^(GOQ_|EXPLICIT=|SHALLNOTPASS=)' }) | Should -BeNullOrEmpty
+        ($output | Where-Object { $_ -match '^(GOQ_(?!JOB_ID=|JOB_ATTEMPT=|WORKER_ID=)|EXPLICIT=|SHALLNOTPASS=)' }) | Should -BeNullOrEmpty
+        # Only Goq's own variables for the job: which job, which attempt, which worker.
+        $output | Should -Contain "GOQ_JOB_ID=$($job.Id)"
+        $output | Should -Contain 'GOQ_JOB_ATTEMPT=1'
+        $output | Should -Contain "GOQ_WORKER_ID=$($worker.Id)"
         # Logs, output files, and the database too (SQLite keeps text as UTF-8, so a plain byte search finds it).
         foreach ($file in Get-ChildItem -Recurse -File -Force $goqHome | Where-Object Name -NotIn 'cluster.secret', 'server.lock') {
             $text = [System.Text.Encoding]::UTF8.GetString([System.IO.File]::ReadAllBytes($file.FullName))

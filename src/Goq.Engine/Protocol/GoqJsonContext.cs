@@ -15,5 +15,4 @@ namespace Goq.Protocol;
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(OutputIndex))]
-[JsonSerializable(typeof(Goq.Worker.JobLedgerFile))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

@@ -14,6 +14,13 @@ public sealed partial class GoqWorker
 
         var job = new RunningJob(dispatch.JobId, dispatch.Attempt);
         _running[job.JobId] = job;
+        _ledger?.Starting(job.JobId, job.Attempt); // Checkpoint: in the ledger before the job's first instruction
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [JobVariables.JobId] = job.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [JobVariables.Attempt] = job.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            [JobVariables.WorkerId] = Id,
+        };
         _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
         // Started here on the socket thread (building the environment and spawning take a fraction of a millisecond);
         // the rest runs where the job's end is seen, and hands the result back through the inbox.
@@ -26,9 +33,14 @@ public sealed partial class GoqWorker
             {
                 outcome = await _runner.RunAsync(
                     dispatch.Spec,
-                    (pid, at) => job.Started = new RunningJob.Start(pid, at), // sent by the next output flush, or with the end if that comes first
+                    (pid, at) =>
+                    {
+                        job.Started = new RunningJob.Start(pid, at); // sent by the next output flush, or with the end if that comes first
+                        Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterSpawn, job.JobId);
+                    },
                     line => job.Pending.Enqueue(line),
-                    job.Cancel.Token).ConfigureAwait(false);
+                    job.Cancel.Token,
+                    variables).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -66,6 +78,7 @@ public sealed partial class GoqWorker
         job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
         FlushJob(job);
         _running.Remove(job.JobId);
+        _ledger?.Ended(job.JobId);
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
@@ -93,9 +106,6 @@ public sealed partial class GoqWorker
         {
             FlushJob(job);
         }
-
-        // Jobs that end within one period are never recorded; only those that could outlive us matter.
-        _ledger?.Record(_running.Values.Where(j => j.Started is not null).Select(j => (j.JobId, j.Started!.Pid)));
     }
 
     private void FlushJob(RunningJob job)

@@ -1,60 +1,72 @@
-using System.Text.Json;
-using Goq.Protocol;
+using System.Globalization;
+using System.Text;
 
 namespace Goq.Worker;
 
 /// <summary>
-/// The process groups a worker's jobs run in, kept in <c>.goq/run/&lt;host&gt;.&lt;worker&gt;.json</c>. A job runs in a
-/// session of its own, so it outlives a worker killed with -9; the server then runs it again elsewhere. A worker that
-/// starts on the host, and every worker there with each heartbeat, reads the ledgers of workers that are gone and kills
-/// their jobs' groups, so the abandoned copy does not go on beside the new one. Process start times guard against
-/// reused pids. Linux only.
+/// The jobs a worker has started, kept in <c>.goq/run/&lt;host&gt;.&lt;worker&gt;.ledger</c>. A job runs in a session
+/// of its own, so it outlives a worker killed with -9; the server then runs it again elsewhere. A worker that starts on
+/// the host, and every worker there with each heartbeat, reads the ledgers of workers that are gone and kills what
+/// their jobs left running, so the abandoned copy does not go on beside the new one. Linux only.
+/// <para>
+/// The ledger is a log, appended with one write(2) per line, so each line is in the file (the page cache, which a
+/// killed process cannot take back) before the next step: <c>S job attempt</c> before the job's process is spawned,
+/// <c>E job</c> once it has ended. A job's processes are found by the variables every job gets
+/// (<see cref="JobVariables"/>) in <c>/proc/&lt;pid&gt;/environ</c>, so one spawned a moment before the worker died is
+/// found as surely as one running for hours, and a reused pid is never mistaken for a job.
+/// </para>
 /// </summary>
-internal sealed class JobLedger(string directory, string workerId, Action<string> log)
+internal sealed class JobLedger : IDisposable
 {
+    /// <summary>Past this size the log is rewritten with only the jobs still running.</summary>
+    private const long CompactBytes = 1024 * 1024;
+
     private static readonly string Host = Environment.MachineName;
-    private readonly string _path = Path.Combine(directory, $"{Host}.{workerId}.json");
-    private readonly Dictionary<(long JobId, int Pid), long> _starts = [];
-    private long _ownStart;
-    private string _written = "";
+    private readonly string _directory;
+    private readonly string _workerId;
+    private readonly Action<string> _log;
+    private readonly string _path;
+    private readonly Dictionary<long, int> _running = [];
+    private FileStream? _file;
+
+    public JobLedger(string directory, string workerId, Action<string> log)
+    {
+        _directory = directory;
+        _workerId = workerId;
+        _log = log;
+        _path = Path.Combine(directory, $"{Host}.{workerId}.ledger");
+    }
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <summary>
-    /// Kills the jobs of workers on this host that died without cleaning up; returns how many groups. Run when a worker
-    /// starts and with every heartbeat, so a dead neighbour's jobs end within a heartbeat while any worker runs here.
+    /// Kills what the jobs of workers on this host that died without cleaning up left running; returns how many
+    /// processes. Run when a worker starts and with every heartbeat, so a dead neighbour's jobs end within a heartbeat
+    /// while any worker runs here.
     /// </summary>
     public int SweepOrphans()
     {
-        var killed = 0;
         string[] files;
         try
         {
-            files = Directory.Exists(directory) ? Directory.GetFiles(directory, $"{Host}.*.json") : [];
+            files = Directory.Exists(_directory) ? Directory.GetFiles(_directory, $"{Host}.*.ledger") : [];
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             return 0; // the folder went away or cannot be read: nothing to sweep now; the next heartbeat tries again
         }
 
-        foreach (var file in files)
+        var killed = 0;
+        foreach (var file in files.Where(f => f != _path))
         {
-            if (file == _path || Read(file) is not { } ledger)
+            if (Read(file) is not { } ledger || StartTicks(ledger.WorkerPid) == ledger.WorkerStart)
             {
-                continue;
+                continue; // unreadable now, or that worker still runs
             }
 
-            if (StartTicks(ledger.WorkerPid) == ledger.WorkerStart)
+            if (ledger.Jobs.Count > 0)
             {
-                continue; // that worker still runs
-            }
-
-            foreach (var job in ledger.Jobs.Where(j => StartTicks(j.Pid) == j.Start))
-            {
-                // Guarantee point: only a group whose leader is the very process the dead worker started.
-                _ = LibC.kill(-job.Pid, LibC.SigKill);
-                killed++;
-                log($"killed the process group of job {job.JobId} (pid {job.Pid}), left behind by worker pid {ledger.WorkerPid}");
+                killed += KillJobsOf(ledger);
             }
 
             TryDelete(file);
@@ -63,55 +75,31 @@ internal sealed class JobLedger(string directory, string workerId, Action<string
         return killed;
     }
 
-    /// <summary>Records the jobs now running (pid and job id); writes only when that changed.</summary>
-    public void Record(IEnumerable<(long JobId, int Pid)> jobs)
+    /// <summary>Records that a job is about to start. (Guarantee point: in the file before the job's first instruction.)</summary>
+    public void Starting(long jobId, int attempt)
     {
-        // A job's process start time never changes: read once per job (this runs every output flush, for every running
-        // job), keyed by job and pid so a pid reused by a later job is read afresh.
-        var running = jobs.ToHashSet();
-        foreach (var gone in _starts.Keys.Where(key => !running.Contains(key)).ToList())
-        {
-            _starts.Remove(gone);
-        }
-
-        var entries = running.Select(j => new JobLedgerEntry(j.JobId, j.Pid, CachedStartTicks(j))).Where(e => e.Start > 0).ToList();
-        if (_ownStart == 0)
-        {
-            _ownStart = StartTicks(Environment.ProcessId);
-        }
-
-        var json = JsonSerializer.Serialize(new JobLedgerFile(Environment.ProcessId, _ownStart, entries), GoqJsonContext.Default.JobLedgerFile);
-        if (json == _written)
-        {
-            return;
-        }
-
-        try
-        {
-            Directory.CreateDirectory(directory);
-            var temp = _path + ".tmp";
-            File.WriteAllText(temp, json);
-            File.Move(temp, _path, overwrite: true);
-            _written = json;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            log($"cannot write the job ledger '{_path}': {ex.Message}");
-        }
+        _running[jobId] = attempt;
+        Append($"S {jobId} {attempt}\n");
     }
 
-    private long CachedStartTicks((long JobId, int Pid) job)
+    /// <summary>Records that a job has ended (or never started).</summary>
+    public void Ended(long jobId)
     {
-        if (!_starts.TryGetValue(job, out var ticks) || ticks == 0)
+        if (_running.Remove(jobId))
         {
-            _starts[job] = ticks = StartTicks(job.Pid);
+            Append($"E {jobId}\n");
         }
-
-        return ticks;
     }
 
     /// <summary>A clean exit leaves nothing behind to sweep.</summary>
-    public void Remove() => TryDelete(_path);
+    public void Remove()
+    {
+        _file?.Dispose();
+        _file = null;
+        TryDelete(_path);
+    }
+
+    public void Dispose() => _file?.Dispose();
 
     /// <summary>Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks after boot; 0 if gone.</summary>
     internal static long StartTicks(int pid)
@@ -128,17 +116,145 @@ internal sealed class JobLedger(string directory, string workerId, Action<string
         }
     }
 
-    private static JobLedgerFile? Read(string file)
+    /// <summary>What a ledger says: its worker (id, pid and start time) and the jobs started and not ended, with their attempts.</summary>
+    internal static LedgerContent? Read(string file)
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(file), GoqJsonContext.Default.JobLedgerFile);
+            int pid = 0;
+            long start = 0;
+            var worker = "";
+            var jobs = new Dictionary<long, int>();
+            foreach (var line in File.ReadLines(file))
+            {
+                var f = line.Split(' ');
+                switch (f[0])
+                {
+                    case "W" when f.Length == 4:
+                        pid = int.Parse(f[1], CultureInfo.InvariantCulture);
+                        start = long.Parse(f[2], CultureInfo.InvariantCulture);
+                        worker = f[3];
+                        break;
+                    case "S" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var id) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var attempt):
+                        jobs[id] = attempt;
+                        break;
+                    case "E" when f.Length == 2 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var ended):
+                        jobs.Remove(ended);
+                        break;
+                }
+            }
+
+            return pid > 0 && worker.Length > 0 ? new LedgerContent(worker, pid, start, jobs) : null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
             return null;
         }
     }
+
+    private int KillJobsOf(LedgerContent ledger)
+    {
+        var killed = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+
+            // Guarantee point: only a process whose environment names that worker and one of its unended jobs.
+            if (JobOf(pid, ledger.WorkerId) is { } job && ledger.Jobs.TryGetValue(job.JobId, out var attempt) && attempt == job.Attempt)
+            {
+                _ = LibC.kill(pid, LibC.SigKill);
+                killed++;
+                _log($"killed pid {pid} of job {job.JobId} (attempt {attempt}), left behind by worker pid {ledger.WorkerPid}");
+            }
+        }
+
+        return killed;
+    }
+
+    private static (long JobId, int Attempt)? JobOf(int pid, string workerId)
+    {
+        byte[] environ;
+        try
+        {
+            environ = File.ReadAllBytes($"/proc/{pid}/environ");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        long? job = null;
+        int? attempt = null;
+        var worker = false;
+        foreach (var entry in Encoding.UTF8.GetString(environ).Split('\0'))
+        {
+            if (entry.StartsWith(JobVariables.JobId + "=", StringComparison.Ordinal) && long.TryParse(entry.AsSpan(JobVariables.JobId.Length + 1), CultureInfo.InvariantCulture, out var id))
+            {
+                job = id;
+            }
+            else if (entry.StartsWith(JobVariables.Attempt + "=", StringComparison.Ordinal) && int.TryParse(entry.AsSpan(JobVariables.Attempt.Length + 1), CultureInfo.InvariantCulture, out var a))
+            {
+                attempt = a;
+            }
+            else if (entry == $"{JobVariables.WorkerId}={workerId}")
+            {
+                worker = true;
+            }
+        }
+
+        return worker && job is { } j && attempt is { } n ? (j, n) : null;
+    }
+
+    private void Append(string line)
+    {
+        try
+        {
+            if (_file is null)
+            {
+                Directory.CreateDirectory(_directory);
+                _file = Open(_path, FileMode.Append);
+                if (_file.Length == 0)
+                {
+                    Write(_file, Header());
+                }
+            }
+
+            Write(_file, line);
+            if (_file.Length > CompactBytes)
+            {
+                Compact();
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log($"cannot write the job ledger '{_path}': {ex.Message}");
+        }
+    }
+
+    /// <summary>Rewrites the log with only the running jobs; the rename makes the switch atomic for a reader.</summary>
+    private void Compact()
+    {
+        var temp = _path + ".tmp";
+        using (var fresh = Open(temp, FileMode.Create))
+        {
+            Write(fresh, Header() + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n")));
+        }
+
+        File.Move(temp, _path, overwrite: true);
+        _file!.Dispose();
+        _file = Open(_path, FileMode.Append);
+    }
+
+    private string Header() => $"W {Environment.ProcessId} {StartTicks(Environment.ProcessId)} {_workerId}\n";
+
+    // Unbuffered: each Write is one write(2), so the line is in the file when it returns.
+    private static FileStream Open(string path, FileMode mode) =>
+        new(path, mode, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
+
+    private static void Write(FileStream file, string text) => file.Write(Encoding.UTF8.GetBytes(text));
 
     private static void TryDelete(string file)
     {

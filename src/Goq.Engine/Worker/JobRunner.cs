@@ -25,7 +25,9 @@ public sealed class JobRunner(JobRunnerOptions options)
     /// <param name="onStarted">Called with the pid and start time once the process runs.</param>
     /// <param name="onLine">Called for each line, never concurrently, in the order lines were read.</param>
     /// <param name="cancel">Cancelling kills the job's whole process tree; the outcome is then Cancelled.</param>
-    public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel)
+    /// <param name="variables">Goq's own variables for the job (<see cref="JobVariables"/>), set last.</param>
+    public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel,
+        IReadOnlyDictionary<string, string>? variables = null)
     {
         var gate = new object();
         void Emit(OutputStream stream, string text)
@@ -51,6 +53,11 @@ public sealed class JobRunner(JobRunnerOptions options)
         var environment = new Dictionary<string, string?>(_workerEnvironment, StringComparer.Ordinal);
 
         JobEnvironment.Apply(environment, spec, workingDirectory, options.Withheld);
+        foreach (var (name, value) in variables ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
         var argv = BuildArgv(spec, workingDirectory, environment.GetValueOrDefault("PATH"), out var reason);
         if (argv is null)
         {

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using Goq.Protocol;
 using Goq.Tests.Support;
 using Goq.Worker;
 
@@ -12,68 +10,82 @@ public sealed class JobLedgerTests : IDisposable
     private readonly TempDir _dir = new();
     private readonly List<Process> _started = [];
 
-    private Process StartInOwnSession(string seconds)
+    /// <summary>A process in a session of its own with a job's variables, as a worker would have started it.</summary>
+    private Process StartJob(string worker, long jobId, int attempt, string seconds)
     {
-        // setsid(1) is not a group leader when started from here, so it execs in place: pid = process group.
-        var process = Process.Start(new ProcessStartInfo("setsid") { ArgumentList = { "sleep", seconds } })!;
+        var start = new ProcessStartInfo("setsid") { ArgumentList = { "sleep", seconds } };
+        start.Environment[JobVariables.JobId] = jobId.ToString();
+        start.Environment[JobVariables.Attempt] = attempt.ToString();
+        start.Environment[JobVariables.WorkerId] = worker;
+        var process = Process.Start(start)!;
         _started.Add(process);
         return process;
     }
 
-    // Until setsid(1) has exec'd sleep, the new session may not exist yet.
-    private static bool IsSleep(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-
-    private void WriteLedger(string name, int workerPid, long workerStart, params JobLedgerEntry[] jobs) =>
-        File.WriteAllText(_dir.Combine($"{Environment.MachineName}.{name}.json"),
-            JsonSerializer.Serialize(new JobLedgerFile(workerPid, workerStart, jobs), GoqJsonContext.Default.JobLedgerFile));
+    private void WriteLedger(string worker, int workerPid, long workerStart, string lines) =>
+        File.WriteAllText(_dir.Combine($"{Environment.MachineName}.{worker}.ledger"), $"W {workerPid} {workerStart} {worker}\n{lines}");
 
     [Fact]
-    public async Task JobsOfADeadWorker_AreKilled_AndItsLedgerRemoved()
+    public async Task JobsOfADeadWorker_AreKilled_EvenOneRecordedOnlyAsStarting_AndItsLedgerRemoved()
     {
-        var orphan = StartInOwnSession("305");
-        await Wait.UntilAsync(() => IsSleep(orphan.Id), what: "the orphan to lead its own session");
-        WriteLedger("dead", workerPid: 999_999, workerStart: 12345, new JobLedgerEntry(7, orphan.Id, JobLedger.StartTicks(orphan.Id)));
+        var running = StartJob("dead", 7, 1, "305");
+        var spawning = StartJob("dead", 8, 2, "305"); // the worker died between its S line and anything after
+        await Wait.UntilAsync(() => JobProcessProbe.HasJobVariables(running.Id) && JobProcessProbe.HasJobVariables(spawning.Id), what: "the jobs to run");
+        WriteLedger("dead", workerPid: 999_999, workerStart: 12345, "S 6 1\nE 6\nS 7 1\nS 8 2\n");
 
         var killed = new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans();
 
-        Assert.Equal(1, killed);
-        Assert.True(orphan.WaitForExit(5000));
-        Assert.Empty(Directory.GetFiles(_dir.Path, "*.dead.json"));
+        Assert.Equal(2, killed);
+        Assert.True(running.WaitForExit(5000));
+        Assert.True(spawning.WaitForExit(5000));
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.dead.ledger"));
     }
 
     [Fact]
-    public async Task JobsOfALiveWorker_AndReusedPids_AreLeftAlone()
+    public async Task JobsOfALiveWorker_EndedJobs_AndOtherAttempts_AreLeftAlone()
     {
-        var job = StartInOwnSession("306");
-        await Wait.UntilAsync(() => IsSleep(job.Id), what: "the job to lead its own session");
-        WriteLedger("alive", Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId), new JobLedgerEntry(1, job.Id, JobLedger.StartTicks(job.Id)));
-        WriteLedger("dead", 999_999, 12345, new JobLedgerEntry(2, job.Id, JobLedger.StartTicks(job.Id) + 1)); // another process had that pid
+        var live = StartJob("alive", 1, 1, "306");
+        var ended = StartJob("dead", 2, 1, "306");
+        var otherAttempt = StartJob("dead", 3, 2, "306");
+        await Wait.UntilAsync(() => new[] { live, ended, otherAttempt }.All(p => JobProcessProbe.HasJobVariables(p.Id)), what: "the jobs to run");
+        WriteLedger("alive", Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId), "S 1 1\n");
+        WriteLedger("dead", 999_999, 12345, "S 2 1\nE 2\nS 3 1\n");
 
         Assert.Equal(0, new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans());
-        Assert.False(job.HasExited);
-        Assert.Single(Directory.GetFiles(_dir.Path, "*.alive.json"));
+        Assert.All(new[] { live, ended, otherAttempt }, p => Assert.False(p.HasExited));
+        Assert.Single(Directory.GetFiles(_dir.Path, "*.alive.ledger"));
     }
 
     [Fact]
-    public void Record_WritesTheRunningJobs_AndRemoveCleansUp()
+    public void TheLedgerIsWrittenLineByLine_AsJobsStartAndEnd_AndRemoveCleansUp()
     {
-        var ledger = new JobLedger(_dir.Path, "me", _ => { });
-        ledger.Record([(5, Environment.ProcessId)]);
+        using var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(5, 1);
         var file = Assert.Single(Directory.GetFiles(_dir.Path));
-        var content = JsonSerializer.Deserialize(File.ReadAllText(file), GoqJsonContext.Default.JobLedgerFile)!;
-        Assert.Equal(5, Assert.Single(content.Jobs).JobId);
+        var content = JobLedger.Read(file)!; // read while the writer still has it open: each line is already there
+        Assert.Equal("me", content.WorkerId);
+        Assert.Equal(Environment.ProcessId, content.WorkerPid);
+        Assert.Equal(1, content.Jobs[5]);
+        ledger.Ended(5);
+        Assert.Empty(JobLedger.Read(file)!.Jobs);
         ledger.Remove();
         Assert.Empty(Directory.GetFiles(_dir.Path));
+    }
+
+    [Fact]
+    public void ALongLedgerIsCompacted_ToTheJobsStillRunning()
+    {
+        using var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(1, 1);
+        for (var id = 2; id < 80_000; id++)
+        {
+            ledger.Starting(id, 1);
+            ledger.Ended(id);
+        }
+
+        var file = Assert.Single(Directory.GetFiles(_dir.Path));
+        Assert.True(new FileInfo(file).Length < 1024 * 1024, "compacted");
+        Assert.Equal([1L], JobLedger.Read(file)!.Jobs.Keys);
     }
 
     public void Dispose()
@@ -92,5 +104,22 @@ public sealed class JobLedgerTests : IDisposable
         }
 
         _dir.Dispose();
+    }
+}
+
+/// <summary>Whether a test job runs with its variables: until setsid(1) has exec'd sleep, /proc shows setsid.</summary>
+internal static class JobProcessProbe
+{
+    public static bool HasJobVariables(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").StartsWith("sleep\0", StringComparison.Ordinal)
+                && File.ReadAllText($"/proc/{pid}/environ").Contains(JobVariables.JobId + "=", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 }

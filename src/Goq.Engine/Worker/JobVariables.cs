@@ -1,0 +1,13 @@
+namespace Goq.Worker;
+
+/// <summary>
+/// The variables Goq itself sets for every job (after every GOQ_* of the submitter's and the worker's was removed):
+/// which job and attempt it is, and which worker runs it. Scripts may use them; the worker finds a job's processes by
+/// them after a crash (see <see cref="JobLedger"/>).
+/// </summary>
+public static class JobVariables
+{
+    public const string JobId = "GOQ_JOB_ID";
+    public const string Attempt = "GOQ_JOB_ATTEMPT";
+    public const string WorkerId = "GOQ_WORKER_ID";
+}
