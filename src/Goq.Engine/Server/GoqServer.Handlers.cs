@@ -111,6 +111,9 @@ public sealed partial class GoqServer
     {
         if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job)
         {
+            // Not this lease's (fenced off): acknowledged all the same, so the worker lets go of it and the job, whose
+            // output the worker holds back until acknowledged, is never blocked by lines nobody will take.
+            Reply(peer, 0, new OutputAck(output.JobId, output.Attempt, output.FromLine + (output.Lines?.Count ?? 0)));
             return;
         }
 

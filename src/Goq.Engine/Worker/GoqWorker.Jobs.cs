@@ -12,7 +12,7 @@ public sealed partial class GoqWorker
             return;
         }
 
-        var job = new RunningJob(dispatch.JobId, dispatch.Attempt);
+        var job = new RunningJob(dispatch.JobId, dispatch.Attempt, new OutputBudget(_options.JobOutputBudget, _outputBudget));
         _running[job.JobId] = job;
         _ledger?.Starting(job.JobId, job.Attempt); // Checkpoint: in the ledger before the job's first instruction
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -38,9 +38,14 @@ public sealed partial class GoqWorker
                         job.Started = new RunningJob.Start(pid, at); // sent by the next output flush, or with the end if that comes first
                         Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterSpawn, job.JobId);
                     },
-                    line => job.Pending.Enqueue(line),
+                    line =>
+                    {
+                        job.Budget.Take(OutputBudget.CostOf(line));
+                        job.Pending.Enqueue(line);
+                    },
                     job.Cancel.Token,
-                    variables).ConfigureAwait(false);
+                    variables,
+                    () => job.Budget.IsFull).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -55,7 +60,11 @@ public sealed partial class GoqWorker
     private void Acknowledged(long jobId, int attempt)
     {
         _unacked.Remove((jobId, attempt));
-        _ended.Remove((jobId, attempt));
+        if (_ended.Remove((jobId, attempt), out var job))
+        {
+            job.Budget.Give(job.Unacked.Sum(OutputBudget.CostOf)); // the server has all of it: the end is only sent after the lines
+            job.Unacked.Clear();
+        }
     }
 
     private void AcknowledgeOutput(OutputAck ack)
@@ -69,8 +78,15 @@ public sealed partial class GoqWorker
         }
 
         var count = (int)Math.Min(job.Unacked.Count, ack.Lines - job.AckedLines);
+        long cost = 0;
+        for (var i = 0; i < count; i++)
+        {
+            cost += OutputBudget.CostOf(job.Unacked[i]);
+        }
+
         job.Unacked.RemoveRange(0, count);
         job.AckedLines += count;
+        job.Budget.Give(cost); // may let the job's output be read again
     }
 
     private void FinishJob(RunningJob job, JobOutcome outcome)

@@ -27,6 +27,7 @@ public sealed partial class GoqWorker : IDisposable
     private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
     private readonly JobLedger? _ledger;
+    private readonly OutputBudget _outputBudget;
     private string? _dispatchEpoch;
     private long _lastDispatch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -42,6 +43,7 @@ public sealed partial class GoqWorker : IDisposable
         _runner = new JobRunner(options.Runner with { Withheld = [.. options.Runner.Withheld, options.Credentials.SecretText] });
         _ledger = options.LedgerDirectory is { } dir && JobLedger.IsSupported ? new JobLedger(dir, options.WorkerId, options.Log) : null;
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
+        _outputBudget = OutputBudget.ForWorker(options.WorkerOutputBudget);
         _dealer = new DealerSocket();
         CurveSetup.AsClient(_dealer, options.Credentials);
         _dealer.Options.Linger = TimeSpan.FromSeconds(2);

@@ -27,6 +27,14 @@ public sealed record GoqWorkerOptions
 
     public JobRunnerOptions Runner { get; init; } = new();
 
+    /// <summary>
+    /// Unacknowledged output one job may hold (in bytes of memory) before its pipes stop being read; and all jobs
+    /// together. A job writing faster than the server stores waits on its pipe instead of growing the worker.
+    /// </summary>
+    public long JobOutputBudget { get; init; } = 4L * 1024 * 1024;
+
+    public long WorkerOutputBudget { get; init; } = 16L * 1024 * 1024;
+
     /// <summary>Where this host's workers keep their job ledgers (see JobLedger); null keeps none.</summary>
     public string? LedgerDirectory { get; init; }
 

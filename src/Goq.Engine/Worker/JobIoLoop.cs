@@ -42,14 +42,21 @@ internal sealed unsafe class JobIoLoop
     /// completes at the end of the output, which may come before or after the exit. <paramref name="onFailed"/> runs if
     /// reading fails. With <paramref name="ownsFds"/> the loop closes the three descriptors when it is done with them.
     /// </summary>
+    /// <param name="hold">While it returns true the pipes are not read (back-pressure: see <see cref="OutputBudget"/>); the exit
+    /// is still watched. Whoever makes it false again must call <see cref="Wake"/>.</param>
     public void Add(int stdoutFd, int stderrFd, int pidFd, bool ownsFds, int maxLineChars, Action<OutputStream, string> emit,
-        Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed)
+        Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold = null)
     {
         _incoming.Enqueue(new Registration(
             new PipeLineBuffer(OutputStream.Stderr, stderrFd, maxLineChars),
             new PipeLineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars),
-            pidFd, ownsFds, emit, onExit, outputDone, onFailed));
+            pidFd, ownsFds, emit, onExit, outputDone, onFailed, hold));
+        Wake();
+    }
 
+    /// <summary>Makes the loop look again at what it waits for (a new job, or a job's output no longer held).</summary>
+    public void Wake()
+    {
         // At most one wake byte is in the pipe at a time, so a write never blocks.
         if (Interlocked.Exchange(ref _wakePending, 1) == 0)
         {
@@ -81,14 +88,16 @@ internal sealed unsafe class JobIoLoop
             fds[count++] = new LibC.PollFd { Fd = _wakeRead, Events = LibC.PollIn };
             foreach (var job in active)
             {
-                // stderr before stdout before the exit: the order in which simultaneous events are handled.
-                if (job.Stderr.Open)
+                // stderr before stdout before the exit: the order in which simultaneous events are handled. A job
+                // whose output is held is not read: its pipe fills and its writes wait.
+                var held = job.Hold?.Invoke() ?? false;
+                if (job.Stderr.Open && !held)
                 {
                     owners[count] = (job, 0);
                     fds[count++] = new LibC.PollFd { Fd = job.Stderr.Fd, Events = LibC.PollIn };
                 }
 
-                if (job.Stdout.Open)
+                if (job.Stdout.Open && !held)
                 {
                     owners[count] = (job, 1);
                     fds[count++] = new LibC.PollFd { Fd = job.Stdout.Fd, Events = LibC.PollIn };
@@ -187,8 +196,10 @@ internal sealed unsafe class JobIoLoop
     }
 
     private sealed class Registration(PipeLineBuffer stderr, PipeLineBuffer stdout, int pidFd, bool ownsFds,
-        Action<OutputStream, string> emit, Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed)
+        Action<OutputStream, string> emit, Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold)
     {
+        public Func<bool>? Hold { get; } = hold;
+
         public PipeLineBuffer Stderr { get; } = stderr;
 
         public PipeLineBuffer Stdout { get; } = stdout;

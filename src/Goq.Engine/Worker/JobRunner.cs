@@ -26,8 +26,9 @@ public sealed class JobRunner(JobRunnerOptions options)
     /// <param name="onLine">Called for each line, never concurrently, in the order lines were read.</param>
     /// <param name="cancel">Cancelling kills the job's whole process tree; the outcome is then Cancelled.</param>
     /// <param name="variables">Goq's own variables for the job (<see cref="JobVariables"/>), set last.</param>
+    /// <param name="holdOutput">While true, the job's output is not read, so its writes wait (back-pressure).</param>
     public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel,
-        IReadOnlyDictionary<string, string>? variables = null)
+        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null)
     {
         var gate = new object();
         void Emit(OutputStream stream, string text)
@@ -68,7 +69,7 @@ public sealed class JobRunner(JobRunnerOptions options)
         try
         {
             process = SpawnedJobProcess.IsSupported && options.NewProcessGroup
-                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit)
+                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit, holdOutput)
                 : DotnetJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit);
         }
         catch (JobStartException ex)

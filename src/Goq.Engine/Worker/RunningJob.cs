@@ -3,8 +3,11 @@ using System.Collections.Concurrent;
 namespace Goq.Worker;
 
 /// <summary>A job a worker is running: its lease, its kill switch and the output not yet sent.</summary>
-internal sealed class RunningJob(long jobId, int attempt)
+internal sealed class RunningJob(long jobId, int attempt, OutputBudget budget)
 {
+    /// <summary>The output this job holds that the server has not acknowledged (see <see cref="OutputBudget"/>).</summary>
+    public OutputBudget Budget { get; } = budget;
+
     public long JobId { get; } = jobId;
 
     public int Attempt { get; } = attempt;

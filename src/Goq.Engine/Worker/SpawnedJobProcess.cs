@@ -29,8 +29,9 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
+    /// <param name="hold">While true, the job's pipes are not read (see <see cref="OutputBudget"/>).</param>
     public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit)
+        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null)
     {
         var strings = new List<nint>();
         byte* Utf8(string s)
@@ -91,7 +92,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             LibC.close(errPipe[1]);
             outPipe[1] = errPipe[1] = -1;
             var process = new SpawnedJobProcess(pid);
-            process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit);
+            process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit, hold);
             outPipe[0] = errPipe[0] = -1; // the reader owns them now
             return process;
         }
@@ -138,7 +139,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     {
     }
 
-    private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit)
+    private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold)
     {
         void ReapOnAThread() =>
             Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -153,7 +154,8 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
         JobIoLoop.Shared.Add(stdoutFd, stderrFd, pidFd, ownsFds: true, maxLineChars, emit,
             onExit: () => Reap(blocking: false),
             _outputDone,
-            onFailed: _ => ReapOnAThread());
+            onFailed: _ => ReapOnAThread(),
+            hold);
     }
 
     private void Reap(bool blocking)
