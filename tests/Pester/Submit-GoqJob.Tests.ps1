@@ -39,6 +39,9 @@ Describe 'Submit-GoqJob' {
         $errs[0].Exception.Message | Should -Be 'some stderr'
         $merged = Receive-GoqJob $job.Id -ErrorAction Continue 2>&1 | ForEach-Object { "$_" }
         $merged | Should -Be @('some stderr', 'some stdout')
+        # Read from the file here (this host sees it) or through the server: the same lines, streams and order.
+        $viaServer = Receive-GoqJob $job.Id -ViaServer -ErrorAction Continue 2>&1 | ForEach-Object { "$($_.GetType().Name):$_" }
+        $viaServer | Should -Be @('ErrorRecord:some stderr', 'String:some stdout')
     }
 
     It 'runs a command line through the shell and records its exit code' {

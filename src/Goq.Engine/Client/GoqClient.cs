@@ -109,6 +109,10 @@ public sealed class GoqClient : IDisposable
     public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default, long fromOffset = -1) =>
         RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines, fromOffset), cancel);
 
+    /// <summary>Where a job's output file is and what of it is recorded (see <see cref="Output.LocalOutputReader"/>).</summary>
+    public Task<OutputMapReply> GetOutputMapAsync(long jobId, CancellationToken cancel = default) =>
+        RequestAsync<OutputMapReply>(new GetOutputMap(jobId), cancel);
+
     public Task<StopWorkersReply> StopWorkersAsync(bool idle, IReadOnlyList<string>? ids, bool drain, CancellationToken cancel = default) =>
         RequestAsync<StopWorkersReply>(new StopWorkers(idle, ids, drain), cancel);
 

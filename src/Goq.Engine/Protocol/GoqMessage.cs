@@ -21,6 +21,8 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(JobFinishedNotice), "finished-notice")]
 [JsonDerivedType(typeof(ReadOutput), "read-output")]
 [JsonDerivedType(typeof(OutputReply), "output-reply")]
+[JsonDerivedType(typeof(GetOutputMap), "get-output-map")]
+[JsonDerivedType(typeof(OutputMapReply), "output-map-reply")]
 [JsonDerivedType(typeof(ShutdownServer), "shutdown")]
 [JsonDerivedType(typeof(Ack), "ack")]
 [JsonDerivedType(typeof(ErrorReply), "error")]

@@ -37,6 +37,9 @@ public sealed partial class GoqServer
             case ReadOutput read:
                 Reply(peer, rid, ReadOutput(read));
                 break;
+            case GetOutputMap map:
+                Reply(peer, rid, OutputMap(map.JobId));
+                break;
             case CancelJobs cancel:
                 Reply(peer, rid, _scheduler.Cancel(cancel.Ids ?? [], now));
                 break;

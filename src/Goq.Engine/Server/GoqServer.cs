@@ -305,6 +305,19 @@ public sealed partial class GoqServer : IDisposable
         return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset);
     }
 
+    private GoqMessage OutputMap(long jobId)
+    {
+        if (_scheduler.GetJob(jobId) is not { } job)
+        {
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {jobId}");
+        }
+
+        var terminal = job.State.IsTerminal();
+        return _output.Map(job) is { } map
+            ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State)
+            : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State);
+    }
+
     private ServerStatus Status() => new()
     {
         Endpoint = Endpoint,

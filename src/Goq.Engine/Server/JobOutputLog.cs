@@ -78,17 +78,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
             Attempt = index.Attempt,
             AttemptLines = index.AttemptLines,
         };
-        var stream = OutputStream.Stdout;
-        foreach (var count in index.StderrRuns)
-        {
-            if (count > 0)
-            {
-                log.Runs.Add((stream, count));
-            }
-
-            stream = stream == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
-        }
-
+        log.Runs.AddRange(Output.StreamRuns.FromAlternating(index.StderrRuns));
         return log;
     }
 

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text;
+using Goq.Output;
 using Goq.Configuration;
 using Goq.Storage;
 
@@ -13,6 +15,9 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null) : IDisposable
 {
     private const int MaxParallelSyncs = 8;
+
+    // A map's runs travel in one message (about 10 bytes each).
+    private const int MaxMappedRuns = 100_000;
     private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
     private readonly Dictionary<long, JobOutputLog> _logs = new();
     private readonly HashSet<JobOutputLog> _unsynced = [];
@@ -95,6 +100,28 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// <summary>How many lines of this attempt the job's file holds.</summary>
     public long AttemptLines(JobInfo job, int attempt) =>
         Log(job, create: false) is { } output && output.Attempt == attempt ? output.AttemptLines : 0;
+
+    /// <summary>
+    /// Where the job's recorded output is, with hashes of its first and last 4 KiB, for a reader that sees the file
+    /// itself; null when it has no indexed file or more stream runs than are worth sending.
+    /// </summary>
+    public (string Path, OutputIndex Index, string Head, string Tail)? Map(JobInfo job)
+    {
+        if (Log(job, create: false) is not { } output || output.Runs.Count > MaxMappedRuns)
+        {
+            return null;
+        }
+
+        try
+        {
+            var (head, tail) = OutputFingerprint.Of(output.Path, output.StartOffset, output.ByteCount);
+            return (output.Path, output.ToIndex(), head, tail);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>How many lines the job's output has, or null when its file has no index (then every line is read to the end).</summary>
     public long? LineCount(JobInfo job) => Log(job, create: false)?.LineCount;

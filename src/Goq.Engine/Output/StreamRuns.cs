@@ -1,8 +1,26 @@
-namespace Goq.Server;
+namespace Goq.Output;
 
 /// <summary>Which stream each line of a job's output came from, as runs of one stream, read forward by a cursor.</summary>
 internal static class StreamRuns
 {
+    /// <summary>Runs from their stored form: alternating run lengths, starting with stdout (see <see cref="OutputIndex"/>).</summary>
+    public static List<(OutputStream Stream, long Count)> FromAlternating(IReadOnlyList<long> counts)
+    {
+        var runs = new List<(OutputStream, long)>();
+        var stream = OutputStream.Stdout;
+        foreach (var count in counts)
+        {
+            if (count > 0)
+            {
+                runs.Add((stream, count));
+            }
+
+            stream = stream == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
+        }
+
+        return runs;
+    }
+
     /// <summary>A cursor at line <paramref name="line"/>; lines past the last run are stdout (an unindexed file).</summary>
     public static Cursor At(IReadOnlyList<(OutputStream Stream, long Count)> runs, long line)
     {

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 
-namespace Goq.Server;
+namespace Goq.Output;
 
 /// <summary>
 /// Reads one page of a job's output file: whole lines from a byte offset, until a line count, a byte budget (the
