@@ -13,9 +13,13 @@
        bound by CPU rather than by the round trip that refills a slot.
     6. The machine's own ceiling for the same job: /bin/true run -DurableJobs times by xargs with one process per core
        (GNU xargs, a small C program: no queue, no network, no store). End-to-end rates are also given as a fraction of it.
+    7. Receive-GoqJob on a job's -OutputMB of output (lines of 1,000 bytes): MB/s read from the file (this host sees it)
+       and through the server (-ViaServer), after the job ended.
+    8. The worker's peak memory above its idle size while one job writes -FloodMB as fast as it can (back-pressure).
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
-param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32)
+param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
+    [int] $OutputMB = 200, [int] $FloodMB = 1000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -89,6 +93,34 @@ function Get-CpuPerJob($Before, $After, [int] $Count) {
     (& $ms 0 'Own'), (& $ms 1 'Own'), (& $ms 2 'Own'), (& $ms 2 'Children')
 }
 
+# MB/s of Receive-GoqJob over a finished job's output, read from its file here and through the server.
+function Measure-Receive([string] $GoqHome, [int] $MB) {
+    $job = Submit-GoqJob -Home $GoqHome "yes $('r' * 999) | head -n $($MB * 1000)" | Wait-GoqJob -Home $GoqHome -Timeout 1800
+    $rates = foreach ($viaServer in $false, $true) {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $lines = (Receive-GoqJob -Home $GoqHome $job.Id -ViaServer:$viaServer | Measure-Object).Count
+        if ($lines -ne $MB * 1000) { throw "Receive-GoqJob returned $lines lines of $($MB * 1000)" }
+        [math]::Round($MB / $watch.Elapsed.TotalSeconds, 1)
+    }
+    $null = Remove-GoqJob -Home $GoqHome $job.Id
+    $rates
+}
+
+# Peak resident memory of the worker above its idle size (MB) while one job writes $MB as fast as it can.
+function Measure-WorkerFlood([string] $GoqHome, [int] $MB) {
+    $worker = Start-GoqWorker -Home $GoqHome -Slots 1
+    $memory = { param($name) [double]((Get-Content "/proc/$($worker.Pid)/status" | Where-Object { $_ -like "${name}:*" }) -replace '[^0-9]', '') / 1024 }
+    $idle = & $memory 'VmRSS'
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $job = Submit-GoqJob -Home $GoqHome "yes $('f' * 999) | head -n $($MB * 1000)" | Wait-GoqJob -Home $GoqHome -Timeout 1800
+    $seconds = $watch.Elapsed.TotalSeconds
+    if ($job.State -ne 'Completed' -or (Get-Item $job.OutputPath).Length -ne $MB * 1000000) { throw "the flood job ended $($job.State) or lost output" }
+    $peak = & $memory 'VmHWM'
+    Stop-GoqWorker -Home $GoqHome -Id $worker.Id | Out-Null
+    Remove-Item $job.OutputPath
+    [pscustomobject]@{ IdleMB = [math]::Round($idle); AboveIdleMB = [math]::Round($peak - $idle); MBps = [math]::Round($MB / $seconds, 1) }
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -130,6 +162,8 @@ try {
         $manyCpu = (Get-CpuPerJob $before (Get-CpuSnapshot $server.Pid $worker.Pid) $DurableJobs) -join ' / '
     }
     $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
+    $receive = if ($OutputMB -gt 0) { Measure-Receive $goqHome $OutputMB }
+    $flood = if ($FloodMB -gt 0 -and $IsLinux) { Measure-WorkerFlood $goqHome $FloodMB }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -149,6 +183,8 @@ try {
         "CPU ms/job, $ManySlots slots: client / server / worker / jobs" = if ($many) { $manyCpu }
         "ceiling: xargs -P $([Environment]::ProcessorCount) /bin/true /s" = if ($ceiling) { [math]::Round($ceiling) }
         "end-to-end / ceiling (2 slots, $ManySlots slots)" = if ($ceiling) { "$(& $ofCeiling $durable.EndToEnd), $(& $ofCeiling $many.EndToEnd)" }
+        "Receive-GoqJob MB/s, $OutputMB MB ended: from the file / via the server" = if ($receive) { $receive -join ' / ' }
+        "worker peak MB above idle, one job writing $FloodMB MB" = if ($flood) { "$($flood.AboveIdleMB) (idle $($flood.IdleMB) MB; job wrote at $($flood.MBps) MB/s)" }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4), $ManySlots (run 5)"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'

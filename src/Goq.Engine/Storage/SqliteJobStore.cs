@@ -189,7 +189,7 @@ public sealed class SqliteJobStore : IJobStore
         // Checkpoint: everything staged becomes durable here, or nothing does.
         using var tx = _db.BeginTransaction();
         // Prepared once and kept: parsing five statements for every commit cost more than running them.
-        _statements ??= new CommitStatements(this, tx);
+        _statements ??= new CommitStatements(_db, tx);
         var (environment, insert, update, output, meta, batch) = _statements.For(tx);
         foreach (var (id, (job, spec)) in _dirty)
         {
@@ -371,20 +371,6 @@ public sealed class SqliteJobStore : IJobStore
         cmd.ExecuteNonQuery();
     }
 
-    private SqliteCommand Prepared(SqliteTransaction tx, string sql, int parameters)
-    {
-        var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        for (var i = 0; i < parameters; i++)
-        {
-            cmd.Parameters.Add(new SqliteParameter("$" + (char)('a' + i), null));
-        }
-
-        cmd.Prepare();
-        return cmd;
-    }
-
     private void Execute(string sql)
     {
         using var cmd = Command(sql);
@@ -401,35 +387,5 @@ public sealed class SqliteJobStore : IJobStore
         }
 
         return cmd;
-    }
-
-    /// <summary>The statements every commit runs, prepared once and bound to each commit's transaction.</summary>
-    private sealed class CommitStatements(SqliteJobStore store, SqliteTransaction first) : IDisposable
-    {
-        private readonly SqliteCommand _environment = store.Prepared(first, "INSERT OR IGNORE INTO environments (key, json) VALUES ($a, $b)", 2);
-        private readonly SqliteCommand _insert = store.Prepared(first, "INSERT INTO jobs (id, state, info, spec, env) VALUES ($a, $b, $c, $d, $e) " +
-            "ON CONFLICT(id) DO UPDATE SET state = excluded.state, info = excluded.info", 5);
-        private readonly SqliteCommand _update = store.Prepared(first, "UPDATE jobs SET state = $b, info = $c WHERE id = $a", 3);
-        private readonly SqliteCommand _output = store.Prepared(first, "UPDATE jobs SET output = $b WHERE id = $a", 2);
-        private readonly SqliteCommand _meta = store.Prepared(first, "INSERT INTO meta (key, value) VALUES ($a, $b) ON CONFLICT(key) DO UPDATE SET value = excluded.value", 2);
-        private readonly SqliteCommand _batch = store.Prepared(first, "INSERT OR REPLACE INTO batches (id, first_job, count, at) VALUES ($a, $b, $c, $d)", 4);
-
-        public (SqliteCommand Environment, SqliteCommand Insert, SqliteCommand Update, SqliteCommand Output, SqliteCommand Meta, SqliteCommand Batch) For(SqliteTransaction tx)
-        {
-            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta, _batch })
-            {
-                cmd.Transaction = tx;
-            }
-
-            return (_environment, _insert, _update, _output, _meta, _batch);
-        }
-
-        public void Dispose()
-        {
-            foreach (var cmd in new[] { _environment, _insert, _update, _output, _meta, _batch })
-            {
-                cmd.Dispose();
-            }
-        }
     }
 }

@@ -9,11 +9,7 @@ public sealed record JobFinishedNotice(IReadOnlyList<JobInfo> Jobs) : GoqMessage
 {
     public int ItemCount => Jobs.Count;
 
-    public (GoqMessage First, GoqMessage Second) Split()
-    {
-        var (a, b) = ListHalves.Halve(Jobs);
-        return (new JobFinishedNotice(a), new JobFinishedNotice(b));
-    }
+    public (GoqMessage First, GoqMessage Second) Split() => ListHalves.Split(Jobs, part => new JobFinishedNotice(part));
 
     public GoqMessage Join(GoqMessage next) => next is JobFinishedNotice more ? new JobFinishedNotice(ListHalves.Join(Jobs, more.Jobs)) : next;
 }

@@ -8,17 +8,7 @@ public sealed record JobsReply(IReadOnlyList<JobInfo> Jobs, IReadOnlyList<long> 
 {
     public int ItemCount => Jobs.Count + Unknown.Count;
 
-    public (GoqMessage First, GoqMessage Second) Split()
-    {
-        if (Jobs.Count > 1)
-        {
-            var (a, b) = ListHalves.Halve(Jobs);
-            return (this with { Jobs = a }, this with { Jobs = b, Unknown = [] });
-        }
-
-        var (x, y) = ListHalves.Halve(Unknown);
-        return (this with { Unknown = x }, this with { Jobs = [], Unknown = y });
-    }
+    public (GoqMessage First, GoqMessage Second) Split() => ListHalves.Split(Jobs, Unknown, (jobs, unknown) => this with { Jobs = jobs, Unknown = unknown });
 
     public GoqMessage Join(GoqMessage next) => next is JobsReply more
         ? more with { Jobs = ListHalves.Join(Jobs, more.Jobs), Unknown = ListHalves.Join(Unknown, more.Unknown) }

@@ -5,11 +5,7 @@ public sealed record SubmitJobsReply(IReadOnlyList<JobInfo> Jobs) : GoqMessage, 
 {
     public int ItemCount => Jobs.Count;
 
-    public (GoqMessage First, GoqMessage Second) Split()
-    {
-        var (a, b) = ListHalves.Halve(Jobs);
-        return (new SubmitJobsReply(a), new SubmitJobsReply(b));
-    }
+    public (GoqMessage First, GoqMessage Second) Split() => ListHalves.Split(Jobs, part => new SubmitJobsReply(part));
 
     public GoqMessage Join(GoqMessage next) => next is SubmitJobsReply more ? new SubmitJobsReply(ListHalves.Join(Jobs, more.Jobs)) : next;
 }

@@ -5,11 +5,7 @@ public sealed record WorkersReply(IReadOnlyList<WorkerInfo> Workers) : GoqMessag
 {
     public int ItemCount => Workers.Count;
 
-    public (GoqMessage First, GoqMessage Second) Split()
-    {
-        var (a, b) = ListHalves.Halve(Workers);
-        return (new WorkersReply(a), new WorkersReply(b));
-    }
+    public (GoqMessage First, GoqMessage Second) Split() => ListHalves.Split(Workers, part => new WorkersReply(part));
 
     public GoqMessage Join(GoqMessage next) => next is WorkersReply more ? new WorkersReply(ListHalves.Join(Workers, more.Workers)) : next;
 }
