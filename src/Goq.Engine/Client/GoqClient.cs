@@ -80,7 +80,7 @@ public sealed class GoqClient : IDisposable
 
     /// <summary>One page of jobs with an id above <paramref name="afterId"/> (see <see cref="JobsReply.NextAfterId"/>).</summary>
     public Task<JobsReply> GetJobsPageAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId, CancellationToken cancel = default) =>
-        RequestAsync<JobsReply>(new GetJobs(ids, states, afterId), cancel);
+        RequestAsync<JobsReply>(new GetJobs(afterId > 0 ? ids?.Where(id => id > afterId).ToList() : ids, states, afterId), cancel); // later pages need only the ids still ahead
 
     /// <summary>Every matching job, page after page (for callers that want them all in memory).</summary>
     public async Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default)

@@ -28,6 +28,7 @@ internal sealed class JobLedger : IDisposable
     private readonly string _path;
     private readonly Dictionary<long, int> _running = [];
     private FileStream? _file;
+    private long _length; // what this process wrote, so no append costs an fstat
 
     public JobLedger(string directory, string workerId, Action<string> log)
     {
@@ -216,14 +217,15 @@ internal sealed class JobLedger : IDisposable
             {
                 Directory.CreateDirectory(_directory);
                 _file = Open(_path, FileMode.Append);
-                if (_file.Length == 0)
+                _length = _file.Length;
+                if (_length == 0)
                 {
-                    Write(_file, Header());
+                    _length += Write(_file, Header());
                 }
             }
 
-            Write(_file, line);
-            if (_file.Length > CompactBytes)
+            _length += Write(_file, line);
+            if (_length > CompactBytes)
             {
                 Compact();
             }
@@ -240,7 +242,7 @@ internal sealed class JobLedger : IDisposable
         var temp = _path + ".tmp";
         using (var fresh = Open(temp, FileMode.Create))
         {
-            Write(fresh, Header() + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n")));
+            _length = Write(fresh, Header() + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n")));
         }
 
         File.Move(temp, _path, overwrite: true);
@@ -254,7 +256,12 @@ internal sealed class JobLedger : IDisposable
     private static FileStream Open(string path, FileMode mode) =>
         new(path, mode, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0);
 
-    private static void Write(FileStream file, string text) => file.Write(Encoding.UTF8.GetBytes(text));
+    private static int Write(FileStream file, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        file.Write(bytes);
+        return bytes.Length;
+    }
 
     private static void TryDelete(string file)
     {
