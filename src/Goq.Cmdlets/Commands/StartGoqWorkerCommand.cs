@@ -24,6 +24,18 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>
+    /// Jobs are held by a job keeper process that outlives this worker: a worker killed (even with -9) and started
+    /// again on this host within the dead-worker time takes its running jobs, their output and the results of those
+    /// that ended meanwhile back, and nothing runs twice.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter JobKeeper { get; set; }
+
+    /// <summary>Internal: run as the job keeper of worker -WorkerId (started by a worker with -JobKeeper).</summary>
+    [Parameter(DontShow = true)]
+    public SwitchParameter AsKeeper { get; set; }
+
     [Parameter(DontShow = true)]
     [ValidateRange(0, 65535)]
     public int? Port { get; set; }
@@ -38,7 +50,17 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, PwshPath, ManifestPath, token)));
+            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, PwshPath, ManifestPath, token, JobKeeper && !OneShot)));
+            return;
+        }
+
+        if (JobKeeper && !OneShot && !AsKeeper)
+        {
+            var relayStarted = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), Slots, PwshPath, ManifestPath,
+                info => relayStarted.TrySetResult(info), CancelToken);
+            WriteObject(RunBlocking(_ => Started.WhenStartedAsync(relay, relayStarted.Task)));
+            RunBlocking(_ => relay);
             return;
         }
 
@@ -52,6 +74,9 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             Credentials = OrTerminate(() => settings.LoadCredentials()),
             ReplayWindow = settings.ReplayWindow,
             Runner = new JobRunnerOptions { PwshPath = PwshPath },
+            Keeper = AsKeeper && WorkerId is not null
+                ? new KeeperOptions(WorkerRelay.InfoPath(settings, WorkerId)) { GiveUpAfter = TimeSpan.FromSeconds(Math.Max(1, settings.DeadWorkerSec - settings.HeartbeatSec)) }
+                : null,
         };
         var started = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         var run = WorkerHost.RunAsync(settings, options, info => started.TrySetResult(info), CancelToken);

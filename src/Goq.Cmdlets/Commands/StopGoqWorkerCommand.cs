@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Goq.Hosting;
 
 namespace Goq.Cmdlets.Commands;
 
@@ -26,6 +27,13 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
     [Parameter(ParameterSetName = IdSet)]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// Restarts the worker in place (an upgrade): a new process on this host takes over its jobs from its job keeper,
+    /// none is lost or run again. Only for workers started with -JobKeeper.
+    /// </summary>
+    [Parameter(ParameterSetName = IdSet)]
+    public SwitchParameter Restart { get; set; }
+
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
@@ -41,6 +49,36 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
         var target = Idle ? $"idle workers of {Settings.Endpoint}" : string.Join(", ", _ids);
         if (!ShouldProcess(target, "Stop Goq worker"))
         {
+            return;
+        }
+
+        if (Restart)
+        {
+            var settings = Settings;
+            foreach (var id in _ids.Distinct())
+            {
+                try
+                {
+                    var restarted = Launcher.RestartWorkerAsync(settings, id, PwshPath, ManifestPath, CancelToken).GetAwaiter().GetResult();
+                    if (PassThru)
+                    {
+                        WriteObject(restarted);
+                    }
+                }
+                catch (Errors.GoqException ex) when (ex.ErrorId is Errors.GoqErrorIds.WorkerNotFound or Errors.GoqErrorIds.WorkerRestartUnsupported)
+                {
+                    WriteGoqError(ex, id);
+                }
+                catch (Errors.GoqException ex)
+                {
+                    ThrowTerminatingError(ErrorRecordFactory.From(ex));
+                }
+                catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+                {
+                    throw new PipelineStoppedException();
+                }
+            }
+
             return;
         }
 

@@ -61,6 +61,9 @@ public sealed class ClusterCredentials
     /// <summary>What a worker or client needs: the same, without the server's secret key.</summary>
     public ClusterCredentials ForPeers() => new(Secret, ServerPublicKey, null);
 
+    /// <summary>The same secret, for talking to another CURVE server (a worker's job keeper) by its public key.</summary>
+    public ClusterCredentials ForServerKey(byte[] publicKey) => new(Secret, publicKey, null);
+
     /// <summary>Writes the three files, each first to a temporary file (0600) then moved into place.</summary>
     public void Save(string dotDir)
     {

@@ -25,6 +25,9 @@ public static class GoqErrorIds
     /// <summary>A variable for a job's environment with an empty name, '=' or NUL in its name, or NUL in its value.</summary>
     public const string InvalidEnvironment = "GoqInvalidEnvironment";
 
+    /// <summary>A worker that cannot restart in place: not started with -JobKeeper, or on another host.</summary>
+    public const string WorkerRestartUnsupported = "GoqWorkerRestartUnsupported";
+
     /// <summary>One job's spec is larger than any message may be.</summary>
     public const string MessageTooLarge = "GoqMessageTooLarge";
 

@@ -45,11 +45,12 @@ public static class Launcher
         }
     }
 
-    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, string pwshPath, string manifestPath, CancellationToken cancel)
+    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, string pwshPath, string manifestPath, CancellationToken cancel,
+        bool jobKeeper = false)
     {
         var workerId = Guid.NewGuid().ToString("N");
         var logPath = Path.Combine(settings.DotDir, $"worker.{workerId[..8]}.log");
-        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")} -Wait -ErrorAction Stop";
+        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")}{(jobKeeper ? " -JobKeeper" : "")} -Wait -ErrorAction Stop";
         var process = DetachedProcess.Start(pwshPath, command, logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         using var client = GoqClient.ForHome(settings);
@@ -57,7 +58,8 @@ public static class Launcher
         {
             cancel.ThrowIfCancellationRequested();
             var workers = await client.GetWorkersAsync(cancel).ConfigureAwait(false);
-            if (workers.FirstOrDefault(w => w.Id == workerId) is { } worker)
+            // By id, or by pid: a worker that took over a keeper's jobs goes on under that keeper's id.
+            if (workers.FirstOrDefault(w => w.Id == workerId || (w.Pid == process.Pid && w.Host == Environment.MachineName)) is { } worker)
             {
                 return worker;
             }
@@ -81,6 +83,37 @@ public static class Launcher
 
             await Task.Delay(50, cancel).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Restarts a worker in place (an upgrade, a new configuration): its process is killed and a new one takes its jobs
+    /// back from its job keeper, the very path a worker killed -9 and started again takes. Only for a worker on this
+    /// host started with -JobKeeper: any other would lose its running jobs.
+    /// </summary>
+    public static async Task<WorkerInfo> RestartWorkerAsync(GoqSettings settings, string workerId, string pwshPath, string manifestPath, CancellationToken cancel)
+    {
+        using var client = GoqClient.ForHome(settings);
+        var worker = (await client.GetWorkersAsync(cancel).ConfigureAwait(false)).FirstOrDefault(w => w.Id == workerId)
+            ?? throw new GoqException(GoqErrorIds.WorkerNotFound, GoqErrorKind.NotFound, $"no connected worker with id '{workerId}'") { Target = workerId };
+        if (worker.Host != Environment.MachineName)
+        {
+            throw new GoqException(GoqErrorIds.WorkerRestartUnsupported, GoqErrorKind.InvalidOperation,
+                $"worker {workerId} runs on {worker.Host}, not here: restart it there") { Target = workerId };
+        }
+
+        if (!File.Exists(WorkerRelay.InfoPath(settings, workerId)))
+        {
+            throw new GoqException(GoqErrorIds.WorkerRestartUnsupported, GoqErrorKind.InvalidOperation,
+                $"worker {workerId} was not started with -JobKeeper, so a restart would lose its running jobs; stop it (-Drain) and start a new one") { Target = workerId };
+        }
+
+        using (var process = System.Diagnostics.Process.GetProcessById(worker.Pid))
+        {
+            process.Kill(); // Guarantee point: only the relay; the keeper and the jobs go on
+        }
+
+        await WaitForExitAsync(worker.Pid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
+        return await StartWorkerAsync(settings, worker.Slots, oneShot: false, pwshPath, manifestPath, cancel, jobKeeper: true).ConfigureAwait(false);
     }
 
     /// <summary>Asks the home's server to stop and waits until its process has exited (when it runs on this host).</summary>

@@ -8,7 +8,7 @@ public static class WorkerHost
 {
     public static async Task RunAsync(GoqSettings settings, GoqWorkerOptions options, Action<WorkerInfo> onStarted, CancellationToken cancel)
     {
-        using var log = new FileLog(Path.Combine(settings.DotDir, $"worker.{options.WorkerId[..Math.Min(8, options.WorkerId.Length)]}.log"));
+        using var log = new FileLog(Path.Combine(settings.DotDir, $"{(options.Keeper is null ? "worker" : "keeper")}.{options.WorkerId[..Math.Min(8, options.WorkerId.Length)]}.log"));
         using var worker = new GoqWorker(options with { Log = log.Write, LedgerDirectory = options.LedgerDirectory ?? Path.Combine(settings.DotDir, "run") });
         worker.Start();
         onStarted(new WorkerInfo
@@ -32,6 +32,40 @@ public static class WorkerHost
         finally
         {
             worker.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Runs this process as the relay of a worker whose jobs a job keeper holds: it takes over a keeper on this host that
+    /// lost its relay (a worker killed and started again keeps its jobs), or starts a keeper for a new worker.
+    /// </summary>
+    public static async Task RunWithKeeperAsync(GoqSettings settings, string workerId, int slots, string pwshPath, string manifestPath,
+        Action<WorkerInfo> onStarted, CancellationToken cancel)
+    {
+        using var log = new FileLog(Path.Combine(settings.DotDir, $"worker.{workerId[..Math.Min(8, workerId.Length)]}.log"));
+        var credentials = settings.LoadCredentials();
+        var relay = WorkerRelay.Adopt(settings, credentials, log.Write);
+        if (relay is null)
+        {
+            var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId} -AsKeeper -Wait -ErrorAction Stop";
+            var keeper = DetachedProcess.Start(pwshPath, command, Path.Combine(settings.DotDir, $"keeper.{workerId[..Math.Min(8, workerId.Length)]}.log"));
+            relay = await WorkerRelay.AttachAsync(settings, credentials, WorkerRelay.InfoPath(settings, workerId), () => keeper.HasExited, log.Write, cancel).ConfigureAwait(false);
+        }
+
+        using (relay)
+        {
+            log.Write($"goq worker relay pid {Environment.ProcessId} for worker {relay.Keeper.WorkerId} (keeper pid {relay.Keeper.Pid}) serving {settings.Endpoint}");
+            onStarted(new WorkerInfo
+            {
+                Id = relay.Keeper.WorkerId,
+                Host = Environment.MachineName,
+                Pid = Environment.ProcessId,
+                Slots = relay.Keeper.Slots,
+                ConnectedAt = DateTimeOffset.UtcNow,
+                LastSeen = DateTimeOffset.UtcNow,
+                Version = GoqVersion.Current,
+            });
+            await relay.RunAsync(cancel).ConfigureAwait(false);
         }
     }
 }

@@ -15,4 +15,5 @@ namespace Goq.Protocol;
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(OutputIndex))]
+[JsonSerializable(typeof(Goq.Worker.KeeperInfo))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

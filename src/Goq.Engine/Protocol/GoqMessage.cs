@@ -43,4 +43,5 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(CancelJob), "cancel-job")]
 [JsonDerivedType(typeof(RemoveJobs), "remove")]
 [JsonDerivedType(typeof(RemoveJobsReply), "remove-reply")]
+[JsonDerivedType(typeof(RelayHello), "relay-hello")]
 public abstract record GoqMessage;

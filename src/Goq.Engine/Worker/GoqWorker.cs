@@ -45,7 +45,16 @@ public sealed partial class GoqWorker : IDisposable
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _outputBudget = OutputBudget.ForWorker(options.WorkerOutputBudget);
         _dealer = new DealerSocket();
-        CurveSetup.AsClient(_dealer, options.Credentials);
+        if (options.Keeper is not null)
+        {
+            _keeperKeys = Configuration.ClusterCredentials.Generate();
+            CurveSetup.AsServer(_dealer, _keeperKeys); // only a relay given our public key (a 0600 file) can connect
+        }
+        else
+        {
+            CurveSetup.AsClient(_dealer, options.Credentials);
+        }
+
         _dealer.Options.Linger = TimeSpan.FromSeconds(2);
         _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
         _dealer.Options.SendHighWatermark = 100_000;
@@ -78,8 +87,16 @@ public sealed partial class GoqWorker : IDisposable
         }
 
         _ledger?.SweepOrphans();
-        _dealer.Connect(_options.Endpoint);
-        Send(Hello());
+        if (_options.Keeper is { } keeper)
+        {
+            PublishKeeper(keeper); // the hello waits for a relay
+        }
+        else
+        {
+            _dealer.Connect(_options.Endpoint);
+            Send(Hello());
+        }
+
         _options.Log($"goq worker {Id} (pid {Environment.ProcessId}, {_options.Slots} slots{(_options.OneShot ? ", one job" : "")}) serving {_options.Endpoint}");
         new Thread(RunLoop) { IsBackground = true, Name = "goq-worker" }.Start();
     }
@@ -116,11 +133,16 @@ public sealed partial class GoqWorker : IDisposable
         _inbox.Dispose();
     }
 
-    private WorkerHello Hello() => new(Id, Environment.MachineName, Environment.ProcessId, Math.Max(1, _options.Slots),
+    private WorkerHello Hello() => new(Id, Environment.MachineName, _relay?.Pid ?? Environment.ProcessId, Math.Max(1, _options.Slots),
         RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch);
 
     private void Heartbeat()
     {
+        if (_options.Keeper is not null && KeeperShouldGiveUp())
+        {
+            return;
+        }
+
         Send(Hello());
         // Another worker on this host may have died (kill -9) with jobs running: end them now, not only when the next
         // worker starts here, so the server's re-run of those jobs never runs beside the abandoned copy for long.
@@ -164,6 +186,7 @@ public sealed partial class GoqWorker : IDisposable
             _poller.Dispose();
             _dealer.Dispose();
             _ledger?.Remove();
+            RemoveKeeperInfo();
             _options.Log($"goq worker {Id} exited after {_jobsDone} jobs");
             if (_failure is not null)
             {
@@ -239,6 +262,9 @@ public sealed partial class GoqWorker : IDisposable
                     }
 
                     break;
+                case RelayHello relay when _options.Keeper is not null:
+                    RelayAttached(relay);
+                    break;
                 case WorkerHelloReply reply:
                     // The server's heartbeat wins: it is the one that decides when we count as dead.
                     if (reply.HeartbeatMs > 0 && reply.HeartbeatMs != _heartbeat.Interval)
@@ -283,6 +309,11 @@ public sealed partial class GoqWorker : IDisposable
 
     private void Send(GoqMessage message)
     {
+        if (_options.Keeper is not null && _relay is null)
+        {
+            return; // no relay to carry it: whatever matters is sent again once one comes (heartbeat)
+        }
+
         if (!_dealer.TrySendMultipartMessage(_wire.ToServer(message)))
         {
             _options.Log($"could not queue a {message.GetType().Name} for the server");

@@ -38,5 +38,8 @@ public sealed record GoqWorkerOptions
     /// <summary>Where this host's workers keep their job ledgers (see JobLedger); null keeps none.</summary>
     public string? LedgerDirectory { get; init; }
 
+    /// <summary>Run as a job keeper behind a relay (see <see cref="KeeperOptions"/>); null to talk to the server itself.</summary>
+    public KeeperOptions? Keeper { get; init; }
+
     public Action<string> Log { get; init; } = _ => { };
 }

@@ -66,6 +66,7 @@ public sealed class MessageRoundTripTests
         new GetJobs([1, 2], [JobState.Waiting], 1000, 50),
         new JobsReply([Job], [], 1000),
         new SubmitJobs([Spec], null, "batch-1"),
+        new RelayHello(4242, 123456),
         new ShutdownServer(),
         new Ack(),
         new ErrorReply(GoqErrorIds.JobNotFound, "no job"),

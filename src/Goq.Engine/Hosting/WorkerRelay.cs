@@ -1,0 +1,176 @@
+using System.Text.Json;
+using Goq.Configuration;
+using Goq.Protocol;
+using Goq.Transport;
+using Goq.Worker;
+using NetMQ;
+using NetMQ.Sockets;
+
+namespace Goq.Hosting;
+
+/// <summary>
+/// The worker process users and supervisors see, when its jobs are held by a job keeper (see
+/// <see cref="KeeperOptions"/>): it connects to the server (CURVE) and to its keeper (CURVE, the keeper's key), and
+/// passes every message between them as it is; the messages are signed end to end with the cluster secret, so the
+/// relay reads none of them. Killing it (kill -9) costs the jobs nothing: the next relay started on the host finds the
+/// keeper, whose lock no live relay holds, and carries on.
+/// </summary>
+public sealed class WorkerRelay : IDisposable
+{
+    private readonly DealerSocket _upstream = new();
+    private readonly DealerSocket _keeper = new();
+    private readonly NetMQPoller _poller;
+    private readonly NetMQTimer _watch = new(500);
+    private readonly KeeperInfo _info;
+    private readonly FileStream _lock;
+    private readonly Action<string> _log;
+
+    private WorkerRelay(GoqSettings settings, ClusterCredentials credentials, KeeperInfo info, FileStream keeperLock, Action<string> log)
+    {
+        _info = info;
+        _lock = keeperLock;
+        _log = log;
+        foreach (var socket in new[] { _upstream, _keeper })
+        {
+            socket.Options.Linger = TimeSpan.FromSeconds(1);
+            socket.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
+            socket.Options.SendHighWatermark = 100_000;
+            socket.Options.ReceiveHighWatermark = 100_000;
+        }
+
+        CurveSetup.AsClient(_upstream, credentials);
+        CurveSetup.AsClient(_keeper, credentials.ForServerKey(Convert.FromHexString(info.PublicKey)));
+        _upstream.ReceiveReady += (_, _) => Forward(_upstream, _keeper);
+        _keeper.ReceiveReady += (_, _) => Forward(_keeper, _upstream);
+        _watch.Elapsed += (_, _) =>
+        {
+            if (!KeeperAlive(info))
+            {
+                _log($"the job keeper (pid {info.Pid}) has exited; so does this relay");
+                _poller!.StopAsync();
+            }
+        };
+        _poller = new NetMQPoller { _upstream, _keeper, _watch };
+        _upstream.Connect(settings.Endpoint);
+        _keeper.Connect(info.Endpoint);
+        var wire = new WireCodec(credentials.Secret, settings.ReplayWindow);
+        _keeper.SendMultipartMessage(wire.ToServer(new RelayHello(Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId))));
+        Wire = wire;
+    }
+
+    public KeeperInfo Keeper => _info;
+
+    private WireCodec Wire { get; }
+
+    /// <summary>
+    /// A relay for a keeper on this host that no live relay holds (a worker killed and started again takes its jobs
+    /// back), or null when there is none.
+    /// </summary>
+    public static WorkerRelay? Adopt(GoqSettings settings, ClusterCredentials credentials, Action<string> log)
+    {
+        foreach (var path in KeeperFiles(settings))
+        {
+            if (TryLock(path) is not { } held)
+            {
+                continue; // a live relay holds it
+            }
+
+            if (Read(path) is { } info && KeeperAlive(info))
+            {
+                log($"taking over the jobs of worker {info.WorkerId} from its keeper (pid {info.Pid})");
+                return new WorkerRelay(settings, credentials, info, held, log);
+            }
+
+            held.Dispose();
+        }
+
+        return null;
+    }
+
+    /// <summary>A relay for the keeper that publishes <paramref name="infoPath"/>, once it has (a keeper just started).</summary>
+    public static async Task<WorkerRelay> AttachAsync(GoqSettings settings, ClusterCredentials credentials, string infoPath, Func<bool> keeperExited,
+        Action<string> log, CancellationToken cancel)
+    {
+        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (File.Exists(infoPath) && Read(infoPath) is { } info && TryLock(infoPath) is { } held)
+            {
+                return new WorkerRelay(settings, credentials, info, held, log);
+            }
+
+            if (keeperExited() || DateTimeOffset.UtcNow > deadline)
+            {
+                throw new Errors.GoqException(Errors.GoqErrorIds.WorkerStartFailed, Errors.GoqErrorKind.ResourceUnavailable,
+                    $"the job keeper did not start (see its log in {settings.DotDir})");
+            }
+
+            await Task.Delay(50, cancel).ConfigureAwait(false);
+        }
+    }
+
+    public static string InfoPath(GoqSettings settings, string workerId) => Path.Combine(settings.DotDir, "run", $"{Environment.MachineName}.{workerId}.keeper");
+
+    /// <summary>Carries messages until the keeper exits, or <paramref name="cancel"/> asks the worker to stop (then its jobs end).</summary>
+    public async Task RunAsync(CancellationToken cancel)
+    {
+        using var stop = cancel.Register(() =>
+        {
+            // Stopping the worker (Ctrl+C, a service stop) ends its jobs, as for a worker without a keeper: the relay
+            // signs the request like the server would, and waits for the keeper to go.
+            _poller.Run(() => _keeper.TrySendMultipartMessage(Wire.ToServer(new ShutdownWorker(Drain: false))));
+        });
+        await Task.Run(_poller.Run, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _poller.Dispose();
+        _upstream.Dispose();
+        _keeper.Dispose();
+        _lock.Dispose();
+    }
+
+    private static IEnumerable<string> KeeperFiles(GoqSettings settings)
+    {
+        var dir = Path.Combine(settings.DotDir, "run");
+        return Directory.Exists(dir) ? Directory.GetFiles(dir, $"{Environment.MachineName}.*.keeper") : [];
+    }
+
+    private static bool KeeperAlive(KeeperInfo info) => JobLedger.StartTicks(info.Pid) == info.Start;
+
+    // The lock is an flock the kernel drops with its holder, so a relay killed -9 never leaves its keeper locked.
+    private static FileStream? TryLock(string infoPath)
+    {
+        try
+        {
+            return new FileStream(infoPath + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static KeeperInfo? Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), GoqJsonContext.Default.KeeperInfo);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void Forward(NetMQSocket from, NetMQSocket to)
+    {
+        var message = new NetMQMessage();
+        while (from.TryReceiveMultipartMessage(ref message))
+        {
+            to.TrySendMultipartMessage(message); // full queue: dropped, as on a network; the sides send again what matters
+            message = new NetMQMessage();
+        }
+    }
+}

@@ -1,0 +1,87 @@
+# A worker whose jobs a job keeper holds (Start-GoqWorker -JobKeeper) can be killed -9 and started again on the same
+# host, as a supervisor would, without losing or re-running any job.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    # A worker is dead after 8 s of silence (a supervisor restarts a worker well within that); its keeper gives up a
+    # heartbeat before.
+    $env:GOQ_HEARTBEAT_SEC = '1'
+    $env:GOQ_DEAD_WORKER_SEC = '8'
+}
+AfterAll { $env:GOQ_HEARTBEAT_SEC = $null; $env:GOQ_DEAD_WORKER_SEC = $null }
+
+Describe 'Restarting a worker' {
+    BeforeEach {
+        $goqHome = Enter-GoqTestHome
+        $work = $goqHome
+        # The keeper is the process that holds the jobs: its pid is in the worker's ledger header.
+        function Get-KeeperPid([string] $WorkerId) {
+            $ledger = Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter "*.$WorkerId.keeper" | Select-Object -First 1
+            (Get-Content -Raw $ledger.FullName | ConvertFrom-Json).Pid
+        }
+    }
+    AfterEach { Exit-GoqTestHome $goqHome }
+
+    It 'takes its jobs back after kill -9: running ones go on, one that ended meanwhile keeps its exit code, none runs twice' {
+        $worker = Start-GoqWorker -Slots 2 -JobKeeper
+        $quick = Submit-GoqJob "echo quick-start; sleep 1; echo quick >> '$work/quick.txt'; exit 3"
+        $long = Submit-GoqJob "echo long-start; sleep 5; echo long >> '$work/long.txt'; echo long-end"
+        Wait-Until { (Get-GoqJob $long.Id).Pid -and (Get-GoqJob $quick.Id).Pid } -Because 'both jobs to start'
+        $keeper = Get-KeeperPid $worker.Id
+
+        Stop-Process -Id $worker.Pid -Force # kill -9 of the worker users see
+        Wait-Until { Test-Path "$work/quick.txt" } -TimeoutSec 10 -Because 'the quick job to end while no worker runs'
+        Test-ProcessAlive $keeper | Should -BeTrue -Because 'the keeper outlives the worker process'
+
+        $again = Start-GoqWorker -Slots 2 -JobKeeper # as a supervisor would, within a few seconds
+        $again.Id | Should -Be $worker.Id -Because 'the new worker process carries on as the same worker'
+        $again.Pid | Should -Not -Be $worker.Pid
+        $done = Wait-GoqJob $quick.Id, $long.Id -Timeout 60
+        $quickDone = $done | Where-Object Id -EQ $quick.Id
+        $quickDone.State | Should -Be 'Failed'
+        $quickDone.ExitCode | Should -Be 3 -Because 'the real exit code of a job that ended while no worker ran'
+        ($done | Where-Object Id -EQ $long.Id).State | Should -Be 'Completed'
+        $done.Attempts | Should -Be @(1, 1) -Because 'no job was run again'
+        Get-Content "$work/quick.txt" | Should -Be 'quick'
+        Get-Content "$work/long.txt" | Should -Be 'long'
+        Receive-GoqJob $long.Id | Should -Be @('long-start', 'long-end')
+        (Get-GoqServer).DeadWorkerResubmits | Should -Be 0
+        (Get-GoqWorker).Pid | Should -Be $again.Pid
+    }
+
+    It 'ends the jobs when no worker comes back within the dead-worker time, and they run elsewhere' {
+        $worker = Start-GoqWorker -Slots 1 -JobKeeper
+        $job = Submit-GoqJob "sleep 30.5; echo never >> '$work/never.txt'"
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        $keeper = Get-KeeperPid $worker.Id
+        Stop-Process -Id $worker.Pid -Force
+        Wait-Until { -not (Test-ProcessAlive $keeper) } -TimeoutSec 15 -Because 'the keeper to give up and end its jobs'
+        Get-GoqHomeProcess 'sleep 30.5' | Should -BeNullOrEmpty -Because 'the copy ended with its keeper'
+
+        $null = Start-GoqWorker -Slots 1
+        Wait-Until { (Get-GoqJob $job.Id).Attempts -eq 2 -and (Get-GoqJob $job.Id).State -eq 'Running' } -TimeoutSec 30 -Because 'the job to run again elsewhere'
+        (Get-GoqServer).DeadWorkerResubmits | Should -Be 1
+        Stop-GoqJob $job.Id | Out-Null
+    }
+
+    It 'restarts in place with Stop-GoqWorker -Restart: a new process, the same worker, its job goes on' {
+        $worker = Start-GoqWorker -Slots 1 -JobKeeper
+        $job = Submit-GoqJob "echo before; sleep 3; echo after"
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        $restarted = Stop-GoqWorker -Id $worker.Id -Restart -PassThru
+        $restarted.Id | Should -Be $worker.Id
+        $restarted.Pid | Should -Not -Be $worker.Pid
+        Test-ProcessAlive $worker.Pid | Should -BeFalse
+        $done = Wait-GoqJob $job.Id -Timeout 30
+        $done.State | Should -Be 'Completed'
+        $done.Attempts | Should -Be 1
+        Receive-GoqJob $job.Id | Should -Be @('before', 'after')
+    }
+
+    It 'stops the worker and its keeper together when asked to stop' {
+        $worker = Start-GoqWorker -Slots 1 -JobKeeper
+        $keeper = Get-KeeperPid $worker.Id
+        Stop-GoqWorker -Id $worker.Id
+        Wait-Until { -not (Test-ProcessAlive $keeper) -and -not (Test-ProcessAlive $worker.Pid) } -TimeoutSec 15 -Because 'both processes to exit'
+        Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter '*.keeper' | Should -BeNullOrEmpty
+    }
+}
