@@ -109,6 +109,7 @@ function Invoke-Test {
         $null = Invoke-FreshPwsh -Script (Join-Path $root 'tests/Pester/Invoke-GoqPester.ps1') -Arguments @('-ResultPath', $pesterResult) -TimeoutSec 2400
         if (-not (Test-Path $pesterResult)) { throw 'the Pester run wrote no result' }
         $pester = Get-Content -Raw $pesterResult | ConvertFrom-Json
+        if ($null -eq $pester.Passed -or $null -eq $pester.Failed) { throw 'the Pester run wrote no counts' }
     }
     catch {
         Write-Warning "Pester: $_"

@@ -13,6 +13,9 @@
        bound by CPU rather than by the round trip that refills a slot.
     6. The machine's own ceiling for the same job: /bin/true run -DurableJobs times by xargs with one process per core
        (GNU xargs, a small C program: no queue, no network, no store). End-to-end rates are also given as a fraction of it.
+    5b. The same with a job keeper, as Start-GoqWorker does by default (runs 2-5 use -NoJobKeeper, so the CPU of one
+       worker process is measured): what keeping jobs across a worker restart costs, as end-to-end rate and CPU per job
+       (relay + keeper as "worker"). Runs 7 and 8 use the default too.
     7. Receive-GoqJob on a job's -OutputMB of output (lines of 1,000 bytes): MB/s read from the file (this host sees it)
        and through the server (-ViaServer), after the job ended.
     8. The worker's peak memory above its idle size while one job writes -FloodMB as fast as it can (back-pressure).
@@ -106,10 +109,12 @@ function Measure-Receive([string] $GoqHome, [int] $MB) {
     $rates
 }
 
-# Peak resident memory of the worker above its idle size (MB) while one job writes $MB as fast as it can.
+# Peak resident memory of the worker (its relay and its keeper, which reads the job's pipes) above their idle size
+# (MB) while one job writes $MB as fast as it can.
 function Measure-WorkerFlood([string] $GoqHome, [int] $MB) {
     $worker = Start-GoqWorker -Home $GoqHome -Slots 1
-    $memory = { param($name) [double]((Get-Content "/proc/$($worker.Pid)/status" | Where-Object { $_ -like "${name}:*" }) -replace '[^0-9]', '') / 1024 }
+    $keeperPid = (Get-Content -Raw (Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$($worker.Id).keeper").FullName | ConvertFrom-Json).Pid
+    $memory = { param($name) ($worker.Pid, $keeperPid | ForEach-Object { [double]((Get-Content "/proc/$_/status" | Where-Object { $_ -like "${name}:*" }) -replace '[^0-9]', '') / 1024 } | Measure-Object -Sum).Sum }
     $idle = & $memory 'VmRSS'
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     $job = Submit-GoqJob -Home $GoqHome "yes $('f' * 999) | head -n $($MB * 1000)" | Wait-GoqJob -Home $GoqHome -Timeout 1800
@@ -131,7 +136,7 @@ New-Item -ItemType Directory $goqHome | Out-Null
 try {
     Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
     $server = Start-GoqServer -Home $goqHome
-    $worker = Start-GoqWorker -Home $goqHome -Slots 2
+    $worker = Start-GoqWorker -Home $goqHome -Slots 2 -NoJobKeeper
     Push-Location $goqHome
 
     # Warm up both processes (JIT, connections) so the runs below measure the steady state.
@@ -155,11 +160,27 @@ try {
     if ($DurableJobs -gt 0 -and $ManySlots -gt 0) {
         Stop-GoqWorker -Home $goqHome -Idle
         Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
-        $worker = Start-GoqWorker -Home $goqHome -Slots $ManySlots
+        $worker = Start-GoqWorker -Home $goqHome -Slots $ManySlots -NoJobKeeper
         $null = Measure-Bulk $goqHome 500 # the new worker's warm-up
         $before = Get-CpuSnapshot $server.Pid $worker.Pid
         $many = Measure-Bulk $goqHome $DurableJobs
         $manyCpu = (Get-CpuPerJob $before (Get-CpuSnapshot $server.Pid $worker.Pid) $DurableJobs) -join ' / '
+
+        # 5b: the same with a job keeper; the worker's CPU is the relay's and the keeper's, the jobs' the keeper's children.
+        Stop-GoqWorker -Home $goqHome -Idle
+        Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
+        $worker = Start-GoqWorker -Home $goqHome -Slots $ManySlots # the default: with a job keeper
+        $keeperPid = (Get-Content -Raw (Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter "*.$($worker.Id).keeper").FullName | ConvertFrom-Json).Pid
+        $null = Measure-Bulk $goqHome 500
+        $before = @(Get-CpuSnapshot $server.Pid $worker.Pid) + @(Get-CpuSeconds $keeperPid)
+        $kept = Measure-Bulk $goqHome $DurableJobs
+        $after = @(Get-CpuSnapshot $server.Pid $worker.Pid) + @(Get-CpuSeconds $keeperPid)
+        $ms = { param($i, $what) ($after[$i].$what - $before[$i].$what) * 1000 / $DurableJobs }
+        $keptCpu = '{0:N3} / {1:N3} / {2:N3} (relay {3:N3} + keeper {4:N3}) / {5:N3}' -f (& $ms 0 'Own'), (& $ms 1 'Own'), ((& $ms 2 'Own') + (& $ms 3 'Own')),
+            (& $ms 2 'Own'), (& $ms 3 'Own'), (& $ms 3 'Children')
+        Stop-GoqWorker -Home $goqHome -Idle
+        Wait-Process -Id $worker.Pid, $keeperPid -Timeout 60 -ErrorAction SilentlyContinue
+        $worker = Start-GoqWorker -Home $goqHome -Slots 2 -NoJobKeeper
     }
     $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
     $receive = if ($OutputMB -gt 0) { Measure-Receive $goqHome $OutputMB }
@@ -181,12 +202,14 @@ try {
         "CPU ms/job: the jobs themselves"          = $cpu2[3]
         "end-to-end jobs/s ($DurableJobs, $ManySlots slots)" = if ($many) { [math]::Round($many.EndToEnd) }
         "CPU ms/job, $ManySlots slots: client / server / worker / jobs" = if ($many) { $manyCpu }
+        "end-to-end jobs/s ($DurableJobs, $ManySlots slots, job keeper)" = if ($kept) { "$([math]::Round($kept.EndToEnd)) ($([math]::Round($kept.EndToEnd / $many.EndToEnd, 2)) of without)" }
+        "CPU ms/job, job keeper: client / server / worker / jobs" = if ($kept) { $keptCpu }
         "ceiling: xargs -P $([Environment]::ProcessorCount) /bin/true /s" = if ($ceiling) { [math]::Round($ceiling) }
         "end-to-end / ceiling (2 slots, $ManySlots slots)" = if ($ceiling) { "$(& $ofCeiling $durable.EndToEnd), $(& $ofCeiling $many.EndToEnd)" }
         "Receive-GoqJob MB/s, $OutputMB MB ended: from the file / via the server" = if ($receive) { $receive -join ' / ' }
         "worker peak MB above idle, one job writing $FloodMB MB" = if ($flood) { "$($flood.AboveIdleMB) (idle $($flood.IdleMB) MB; job wrote at $($flood.MBps) MB/s)" }
         'cores'                                    = [Environment]::ProcessorCount
-        'worker slots'                             = "2 (runs 2-4), $ManySlots (run 5)"
+        'worker slots'                             = "2 (runs 2-4), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
     } | Format-List | Out-String
 }

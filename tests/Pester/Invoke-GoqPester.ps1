@@ -16,7 +16,15 @@ $config.Output.Verbosity = 'Detailed'
 $config.TestResult.Enabled = $true
 $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path (Split-Path $ResultPath) 'pester.xml'
-$result = Invoke-Pester -Configuration $config
+$result = $null
+try { $result = Invoke-Pester -Configuration $config }
+catch { Write-Warning "Pester failed after its run (the counts below come from its result, if any): $_" }
+
+# A run whose result is missing (Pester failed while writing its report, say) counts as a failure, never as nothing.
+if ($null -eq $result -or $null -eq $result.PassedCount) {
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } | ConvertTo-Json | Set-Content -Path $ResultPath
+    exit 1
+}
 
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
 [pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |

@@ -57,10 +57,11 @@ Describe 'Nothing accepted is lost' {
         (Submit-GoqJob 'true').Id | Should -Be 1001 -Because 'ids are never reused'
     }
 
-    It 're-queues the job of a worker killed -9, ends the copy it left behind, and completes the job once' {
+    It 're-queues the job of a worker killed -9 with its keeper, ends the copy it left behind, and completes the job once' {
         $marker = Join-Path $work 'finished.txt'
         $first, $job, $orphan = Start-RecordedJob "echo started; sleep 6; echo done >> '$marker'"
-        Stop-Process -Id $first.Pid -Force
+        # The keeper holds the jobs (a worker killed alone takes them back: WorkerRestart.Tests.ps1): both die here.
+        Stop-Process -Id (Get-GoqKeeperPid $goqHome $first.Id), $first.Pid -Force
         Test-ProcessAlive $orphan | Should -BeTrue -Because 'a job has a session of its own and outlives its worker'
 
         # The next worker on the host ends what the dead one left running, so the job does not run twice at once.
@@ -80,10 +81,10 @@ Describe 'Nothing accepted is lost' {
         $second = Start-GoqWorker -Slots 1 # started while the first still lives: its start-up sweep finds nothing to end
         Test-ProcessAlive $orphan | Should -BeTrue
 
-        Stop-Process -Id $first.Pid -Force
+        Stop-Process -Id (Get-GoqKeeperPid $goqHome $first.Id), $first.Pid -Force
         # No worker starts after this: the second one's heartbeat (1 s here) must find the abandoned job and end it.
         Wait-Until { -not (Test-ProcessAlive $orphan) } -TimeoutSec 10 -Because 'the running neighbour to end the abandoned copy'
-        Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).json") | Should -BeFalse -Because 'the dead worker''s ledger is swept'
+        Test-Path (Join-Path $goqHome ".goq/run/*.$($first.Id).ledger") | Should -BeFalse -Because 'the dead worker''s ledger is swept'
         Wait-Until { (Get-GoqJob $job.Id).WorkerId -eq $second.Id } -TimeoutSec 30 -Because 'the job to be re-queued to the live worker'
         (Get-GoqJob $job.Id).Attempts | Should -Be 2
         Stop-GoqJob $job.Id

@@ -32,7 +32,9 @@ Describe 'Credentials' {
             (Get-GoqServer).DroppedBadSignatures | Should -BeGreaterThan $before
             @(Get-GoqWorker).Count | Should -Be 1
             Wait-Until { -not (Get-GoqHomeProcess $impostor, 'Start-GoqWorker') } -TimeoutSec 15 -Because 'the refused worker process to exit'
-            Get-Content -Raw (Get-ChildItem (Join-Path $impostor '.goq') -Filter 'worker.*.log').FullName | Should -Match 'did not accept our credentials'
+            # The worker's log, and its job keeper's, which is the process that talks to the server.
+            (Get-ChildItem (Join-Path $impostor '.goq') -Filter '*.log' | Where-Object Name -Match '^(worker|keeper)\.' | Get-Content -Raw) -join "`n" |
+                Should -Match 'did not accept our credentials'
         } finally { Remove-GoqTestHome $impostor }
     }
 
@@ -63,7 +65,7 @@ Describe 'Credentials' {
         $output | Should -Contain 'GOQ_JOB_ATTEMPT=1'
         $output | Should -Contain "GOQ_WORKER_ID=$($worker.Id)"
         # Logs, output files, and the database too (SQLite keeps text as UTF-8, so a plain byte search finds it).
-        foreach ($file in Get-ChildItem -Recurse -File -Force $goqHome | Where-Object Name -NotIn 'cluster.secret', 'server.lock') {
+        foreach ($file in Get-ChildItem -Recurse -File -Force $goqHome | Where-Object { $_.Name -ne 'cluster.secret' -and $_.Extension -ne '.lock' }) {
             $text = [System.Text.Encoding]::UTF8.GetString([System.IO.File]::ReadAllBytes($file.FullName))
             $text.Contains($secret, [StringComparison]::OrdinalIgnoreCase) | Should -BeFalse -Because "$($file.Name) must not hold the secret"
         }

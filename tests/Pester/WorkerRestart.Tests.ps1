@@ -1,4 +1,4 @@
-# A worker whose jobs a job keeper holds (Start-GoqWorker -JobKeeper) can be killed -9 and started again on the same
+# A worker whose jobs a job keeper holds (Start-GoqWorker) can be killed -9 and started again on the same
 # host, as a supervisor would, without losing or re-running any job.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
@@ -13,26 +13,21 @@ Describe 'Restarting a worker' {
     BeforeEach {
         $goqHome = Enter-GoqTestHome
         $work = $goqHome
-        # The keeper is the process that holds the jobs: its pid is in the worker's ledger header.
-        function Get-KeeperPid([string] $WorkerId) {
-            $ledger = Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter "*.$WorkerId.keeper" | Select-Object -First 1
-            (Get-Content -Raw $ledger.FullName | ConvertFrom-Json).Pid
-        }
     }
     AfterEach { Exit-GoqTestHome $goqHome }
 
     It 'takes its jobs back after kill -9: running ones go on, one that ended meanwhile keeps its exit code, none runs twice' {
-        $worker = Start-GoqWorker -Slots 2 -JobKeeper
+        $worker = Start-GoqWorker -Slots 2
         $quick = Submit-GoqJob "echo quick-start; sleep 1; echo quick >> '$work/quick.txt'; exit 3"
         $long = Submit-GoqJob "echo long-start; sleep 5; echo long >> '$work/long.txt'; echo long-end"
         Wait-Until { (Get-GoqJob $long.Id).Pid -and (Get-GoqJob $quick.Id).Pid } -Because 'both jobs to start'
-        $keeper = Get-KeeperPid $worker.Id
+        $keeper = Get-GoqKeeperPid $goqHome $worker.Id
 
         Stop-Process -Id $worker.Pid -Force # kill -9 of the worker users see
         Wait-Until { Test-Path "$work/quick.txt" } -TimeoutSec 10 -Because 'the quick job to end while no worker runs'
         Test-ProcessAlive $keeper | Should -BeTrue -Because 'the keeper outlives the worker process'
 
-        $again = Start-GoqWorker -Slots 2 -JobKeeper # as a supervisor would, within a few seconds
+        $again = Start-GoqWorker -Slots 2 # as a supervisor would, within a few seconds
         $again.Id | Should -Be $worker.Id -Because 'the new worker process carries on as the same worker'
         $again.Pid | Should -Not -Be $worker.Pid
         $done = Wait-GoqJob $quick.Id, $long.Id -Timeout 60
@@ -49,10 +44,10 @@ Describe 'Restarting a worker' {
     }
 
     It 'ends the jobs when no worker comes back within the dead-worker time, and they run elsewhere' {
-        $worker = Start-GoqWorker -Slots 1 -JobKeeper
+        $worker = Start-GoqWorker -Slots 1
         $job = Submit-GoqJob "sleep 30.5; echo never >> '$work/never.txt'"
         Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
-        $keeper = Get-KeeperPid $worker.Id
+        $keeper = Get-GoqKeeperPid $goqHome $worker.Id
         Stop-Process -Id $worker.Pid -Force
         Wait-Until { -not (Test-ProcessAlive $keeper) } -TimeoutSec 15 -Because 'the keeper to give up and end its jobs'
         Get-GoqHomeProcess 'sleep 30.5' | Should -BeNullOrEmpty -Because 'the copy ended with its keeper'
@@ -64,7 +59,7 @@ Describe 'Restarting a worker' {
     }
 
     It 'restarts in place with Stop-GoqWorker -Restart: a new process, the same worker, its job goes on' {
-        $worker = Start-GoqWorker -Slots 1 -JobKeeper
+        $worker = Start-GoqWorker -Slots 1
         $job = Submit-GoqJob "echo before; sleep 3; echo after"
         Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
         $restarted = Stop-GoqWorker -Id $worker.Id -Restart -PassThru
@@ -78,8 +73,8 @@ Describe 'Restarting a worker' {
     }
 
     It 'stops the worker and its keeper together when asked to stop' {
-        $worker = Start-GoqWorker -Slots 1 -JobKeeper
-        $keeper = Get-KeeperPid $worker.Id
+        $worker = Start-GoqWorker -Slots 1
+        $keeper = Get-GoqKeeperPid $goqHome $worker.Id
         Stop-GoqWorker -Id $worker.Id
         Wait-Until { -not (Test-ProcessAlive $keeper) -and -not (Test-ProcessAlive $worker.Pid) } -TimeoutSec 15 -Because 'both processes to exit'
         Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter '*.keeper' | Should -BeNullOrEmpty

@@ -42,6 +42,12 @@ function Wait-Until([scriptblock] $Condition, [double] $TimeoutSec = 20, [string
     }
 }
 
+# The pid of the job keeper that holds a worker's jobs (published in .goq/run/<host>.<worker>.keeper).
+function Get-GoqKeeperPid([string] $GoqHome, [string] $WorkerId) {
+    $file = Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$WorkerId.keeper" | Select-Object -First 1
+    (Get-Content -Raw $file.FullName | ConvertFrom-Json).Pid
+}
+
 function Test-ProcessAlive([int] $Id) {
     $null -ne (Get-Process -Id $Id -ErrorAction SilentlyContinue)
 }

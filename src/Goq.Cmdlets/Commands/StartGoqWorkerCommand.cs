@@ -25,12 +25,14 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     public SwitchParameter Wait { get; set; }
 
     /// <summary>
-    /// Jobs are held by a job keeper process that outlives this worker: a worker killed (even with -9) and started
-    /// again on this host within the dead-worker time takes its running jobs, their output and the results of those
-    /// that ended meanwhile back, and nothing runs twice.
+    /// Run the jobs in this worker process itself. By default (on Linux) a job keeper process that outlives the worker
+    /// holds them: a worker killed (even with -9) and started again on this host within the dead-worker time takes its
+    /// running jobs, their output and the results of those that ended meanwhile back, and nothing runs twice.
     /// </summary>
     [Parameter]
-    public SwitchParameter JobKeeper { get; set; }
+    public SwitchParameter NoJobKeeper { get; set; }
+
+    private bool UseKeeper => !NoJobKeeper && !OneShot && !AsKeeper && OperatingSystem.IsLinux();
 
     /// <summary>Internal: run as the job keeper of worker -WorkerId (started by a worker with -JobKeeper).</summary>
     [Parameter(DontShow = true)]
@@ -50,11 +52,11 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, PwshPath, ManifestPath, token, JobKeeper && !OneShot)));
+            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, PwshPath, ManifestPath, token, UseKeeper)));
             return;
         }
 
-        if (JobKeeper && !OneShot && !AsKeeper)
+        if (UseKeeper)
         {
             var relayStarted = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
             var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), Slots, PwshPath, ManifestPath,

@@ -29,7 +29,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 
     /// <summary>
     /// Restarts the worker in place (an upgrade): a new process on this host takes over its jobs from its job keeper,
-    /// none is lost or run again. Only for workers started with -JobKeeper.
+    /// none is lost or run again. Not for workers started with -NoJobKeeper.
     /// </summary>
     [Parameter(ParameterSetName = IdSet)]
     public SwitchParameter Restart { get; set; }

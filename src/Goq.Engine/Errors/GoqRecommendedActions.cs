@@ -15,7 +15,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.InvalidConfig] = "Mend .goq/config.json, or re-create it with Initialize-GoqHome -Force.",
         [GoqErrorIds.JobNotFound] = "List the known jobs with Get-GoqJob; removed jobs are gone for good.",
         [GoqErrorIds.WorkerNotFound] = "List the connected workers with Get-GoqWorker.",
-        [GoqErrorIds.WorkerRestartUnsupported] = "Run Stop-GoqWorker -Restart on the worker's own host, for a worker started with Start-GoqWorker -JobKeeper.",
+        [GoqErrorIds.WorkerRestartUnsupported] = "Run Stop-GoqWorker -Restart on the worker's own host, for a worker started without -NoJobKeeper.",
         [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",
         [GoqErrorIds.InvalidJobSpec] = "Correct the job's parameters and submit it again.",
         [GoqErrorIds.InvalidEnvironment] = "Give each variable a name without '=' or NUL, and a value without NUL.",

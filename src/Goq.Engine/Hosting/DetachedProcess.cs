@@ -33,7 +33,7 @@ public sealed class DetachedProcess
     {
         var logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
         var script =
-            $"try {{ {command} }} catch {{ [Console]::Error.WriteLine('{FatalMarker}' + ($_.FullyQualifiedErrorId -split ',')[0] + ' ' + $_.Exception.Message); exit 3 }}";
+            $"$PSStyle.OutputRendering = 'PlainText'; try {{ {command} }} catch {{ [Console]::Error.WriteLine('{FatalMarker}' + ($_.FullyQualifiedErrorId -split ',')[0] + ' ' + $_.Exception.Message); exit 3 }}";
         var psi = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
         if (OperatingSystem.IsWindows())
         {

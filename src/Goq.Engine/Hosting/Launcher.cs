@@ -46,11 +46,11 @@ public static class Launcher
     }
 
     public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, string pwshPath, string manifestPath, CancellationToken cancel,
-        bool jobKeeper = false)
+        bool jobKeeper = true)
     {
         var workerId = Guid.NewGuid().ToString("N");
         var logPath = Path.Combine(settings.DotDir, $"worker.{workerId[..8]}.log");
-        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")}{(jobKeeper ? " -JobKeeper" : "")} -Wait -ErrorAction Stop";
+        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")}{(jobKeeper ? "" : " -NoJobKeeper")} -Wait -ErrorAction Stop";
         var process = DetachedProcess.Start(pwshPath, command, logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         using var client = GoqClient.ForHome(settings);
@@ -104,7 +104,7 @@ public static class Launcher
         if (!File.Exists(WorkerRelay.InfoPath(settings, workerId)))
         {
             throw new GoqException(GoqErrorIds.WorkerRestartUnsupported, GoqErrorKind.InvalidOperation,
-                $"worker {workerId} was not started with -JobKeeper, so a restart would lose its running jobs; stop it (-Drain) and start a new one") { Target = workerId };
+                $"worker {workerId} runs without a job keeper (-NoJobKeeper), so a restart would lose its running jobs; stop it (-Drain) and start a new one") { Target = workerId };
         }
 
         using (var process = System.Diagnostics.Process.GetProcessById(worker.Pid))

@@ -45,10 +45,11 @@ public static class WorkerHost
         using var log = new FileLog(Path.Combine(settings.DotDir, $"worker.{workerId[..Math.Min(8, workerId.Length)]}.log"));
         var credentials = settings.LoadCredentials();
         var relay = WorkerRelay.Adopt(settings, credentials, log.Write);
+        DetachedProcess? started = null;
         if (relay is null)
         {
             var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId} -AsKeeper -Wait -ErrorAction Stop";
-            var keeper = DetachedProcess.Start(pwshPath, command, Path.Combine(settings.DotDir, $"keeper.{workerId[..Math.Min(8, workerId.Length)]}.log"));
+            var keeper = started = DetachedProcess.Start(pwshPath, command, Path.Combine(settings.DotDir, $"keeper.{workerId[..Math.Min(8, workerId.Length)]}.log"));
             relay = await WorkerRelay.AttachAsync(settings, credentials, WorkerRelay.InfoPath(settings, workerId), () => keeper.HasExited, log.Write, cancel).ConfigureAwait(false);
         }
 
@@ -66,6 +67,14 @@ public static class WorkerHost
                 Version = GoqVersion.Current,
             });
             await relay.RunAsync(cancel).ConfigureAwait(false);
+        }
+
+        // A keeper this relay started that failed (refused credentials, say) fails the worker with its reason.
+        if (started is { ExitCode: not null and not 0 })
+        {
+            var failure = started.FatalError(Errors.GoqErrorIds.WorkerStartFailed, "job keeper");
+            log.Write($"the job keeper failed: {failure.Message}");
+            throw failure;
         }
     }
 }

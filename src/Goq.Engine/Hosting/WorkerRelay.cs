@@ -81,6 +81,9 @@ public sealed class WorkerRelay : IDisposable
                 return new WorkerRelay(settings, credentials, info, held, log);
             }
 
+            // A keeper killed with -9 leaves its file behind; with its lock held, nobody else is looking at it.
+            TryDelete(path);
+            TryDelete(path + ".lock");
             held.Dispose();
         }
 
@@ -149,6 +152,17 @@ public sealed class WorkerRelay : IDisposable
         catch (IOException)
         {
             return null;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
         }
     }
 

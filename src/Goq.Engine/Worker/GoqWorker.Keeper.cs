@@ -64,6 +64,7 @@ public sealed partial class GoqWorker
             try
             {
                 File.Delete(keeper.InfoPath);
+                File.Delete(keeper.InfoPath + ".lock");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -102,13 +102,21 @@ internal sealed class JobLedger : IDisposable
 
     public void Dispose() => _file?.Dispose();
 
-    /// <summary>Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks after boot; 0 if gone.</summary>
+    /// <summary>
+    /// Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks after boot; 0 if gone, or if it has
+    /// died and only its zombie is left (killed, not yet reaped), so a dead process never passes for a live one.
+    /// </summary>
     internal static long StartTicks(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields[0] is "Z" or "X")
+            {
+                return 0; // field 3, the state: a zombie or a dead process
+            }
+
             return long.TryParse(fields[19], out var ticks) ? ticks : 0; // field 22 counted from after "pid (comm)"
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
