@@ -5,13 +5,14 @@ namespace Goq.Cmdlets.Commands;
 
 /// <summary>
 /// A job's output: stdout lines on the output stream and stderr lines on the error stream, in the order the job
-/// wrote them, as pwsh does for native commands. Works while the job runs (what has arrived so far) and after.
+/// wrote them, as pwsh does for native commands; for a script-block job, the objects it output (deserialized) and its
+/// error, warning, verbose, debug and information records on their streams. Works while the job runs (what has arrived so far) and after.
 /// Output stays on the server (as with Receive-Job -Keep). When this host sees the job's output file (a shared file
 /// system, or the server's host) the lines are read from it directly, at disk speed; otherwise page by page from the
 /// server (or always so, with -ViaServer).
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "GoqJob")]
-[OutputType(typeof(string))]
+[OutputType(typeof(string), typeof(PSObject))]
 public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 {
     private const int PageLines = 10_000;
@@ -34,26 +35,16 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 
     private void Receive(long id)
     {
-        if (!ViaServer && ReceiveFromFile(id) is var done && done != false)
-        {
-            return;
-        }
-
-        ReceiveViaServer(id);
-    }
-
-    /// <summary>True when the output was read from the file here; false to read it through the server; null on an error written.</summary>
-    private bool? ReceiveFromFile(long id)
-    {
+        // Asked for records: a script-block job's map is of its records file, any other job's of its text.
         Protocol.OutputMapReply map;
         try
         {
-            map = Client.GetOutputMapAsync(id, CancelToken).GetAwaiter().GetResult();
+            map = Client.GetOutputMapAsync(id, CancelToken, records: true).GetAwaiter().GetResult();
         }
         catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
         {
             WriteGoqError(ex, id);
-            return null;
+            return;
         }
         catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
         {
@@ -62,31 +53,32 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         catch (GoqException ex)
         {
             ThrowTerminatingError(ErrorRecordFactory.From(ex));
-            return null;
+            return;
         }
 
-        if (Output.LocalOutputReader.Open(map) is not { } local)
+        var records = map.Records ? new RecordWriter(this, id, map.WorkerHost) : null;
+        if (!ViaServer && Output.LocalOutputReader.Open(map) is { } local)
         {
-            return false;
-        }
-
-        foreach (var page in local.Pages(PageLines))
-        {
-            if (CancelToken.IsCancellationRequested)
+            foreach (var page in local.Pages(PageLines))
             {
-                throw new PipelineStoppedException();
+                if (CancelToken.IsCancellationRequested)
+                {
+                    throw new PipelineStoppedException();
+                }
+
+                WriteLines(id, page, records);
             }
 
-            WriteLines(id, page);
+            return;
         }
 
-        return true;
+        ReceiveViaServer(id, records);
     }
 
-    private void ReceiveViaServer(long id)
+    private void ReceiveViaServer(long id, RecordWriter? records)
     {
         // The next page is asked for as soon as a page arrives, so the server reads it while this thread writes.
-        var next = Client.ReadOutputAsync(id, 0, PageLines, CancelToken);
+        var next = Client.ReadOutputAsync(id, 0, PageLines, CancelToken, records: records is not null);
         while (true)
         {
             Protocol.OutputReply page;
@@ -113,10 +105,10 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
             var more = !page.Complete && page.Lines.Count > 0;
             if (more)
             {
-                next = Client.ReadOutputAsync(id, page.NextLine, PageLines, CancelToken, page.NextOffset);
+                next = Client.ReadOutputAsync(id, page.NextLine, PageLines, CancelToken, page.NextOffset, records is not null);
             }
 
-            WriteLines(id, page.Lines);
+            WriteLines(id, page.Lines, page.Records ? records : null);
             if (!more)
             {
                 return;
@@ -124,10 +116,16 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         }
     }
 
-    private void WriteLines(long id, IReadOnlyList<OutputLine> lines)
+    private void WriteLines(long id, IReadOnlyList<OutputLine> lines, RecordWriter? records)
     {
         foreach (var line in lines)
         {
+            if (records is not null)
+            {
+                records.Add(line.Text);
+                continue;
+            }
+
             if (line.Stream == OutputStream.Stderr)
             {
                 WriteError(new ErrorRecord(new RemoteException(line.Text), "NativeCommandError", ErrorCategory.NotSpecified, id));

@@ -75,7 +75,12 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             HeartbeatMs = settings.HeartbeatSec * 1000,
             Credentials = OrTerminate(() => settings.LoadCredentials()),
             ReplayWindow = settings.ReplayWindow,
-            Runner = new JobRunnerOptions { PwshPath = PwshPath },
+            Runner = new JobRunnerOptions
+            {
+                PwshPath = PwshPath,
+                ScriptRunnerCommand = ScriptRunnerCommand(PwshPath),
+                MaxJobRecordBytes = settings.MaxJobRecordBytes,
+            },
             Keeper = AsKeeper && WorkerId is not null
                 ? new KeeperOptions(WorkerRelay.InfoPath(settings, WorkerId)) { GiveUpAfter = TimeSpan.FromSeconds(Math.Max(1, settings.DeadWorkerSec - settings.HeartbeatSec)) }
                 : null,
@@ -84,5 +89,12 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var run = WorkerHost.RunAsync(settings, options, info => started.TrySetResult(info), CancelToken);
         WriteObject(RunBlocking(_ => Started.WhenStartedAsync(run, started.Task)));
         RunBlocking(_ => run);
+    }
+
+    /// <summary>How the worker starts a warm runner for script-block jobs: this pwsh, without a profile, loading Goq.Runner.</summary>
+    private static string[] ScriptRunnerCommand(string pwsh)
+    {
+        var assembly = typeof(Goq.Runner.RunnerMain).Assembly.Location.Replace("'", "''");
+        return [pwsh, "-NoProfile", "-NonInteractive", "-NoLogo", "-Command", $"Add-Type -LiteralPath '{assembly}'; exit [Goq.Runner.RunnerMain]::Run()"];
     }
 }

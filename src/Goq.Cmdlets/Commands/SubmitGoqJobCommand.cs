@@ -20,6 +20,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 {
     private const string CommandSet = "Command";
     private const string PathSet = "LiteralPath";
+    private const string ScriptBlockSet = "ScriptBlock";
     private const int BatchSize = 1000;
 
     // What a batch may take by the bound of JobSizes (never less than its JSON): room left for the envelope.
@@ -31,6 +32,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private long _pendingBytes;
     private long _sharedBytes;
     private RetryingSubmitter? _submitter;
+    private string? _script;
+    private ScriptJobData? _scriptData;
     private readonly Stopwatch _sinceFirstPending = new();
     private Dictionary<string, string>? _captured;
     private Dictionary<string, string>? _explicit;
@@ -43,12 +46,31 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [ValidateNotNullOrEmpty]
     public string Command { get; set; } = "";
 
-    /// <summary>Exact arguments: the program runs without a shell, each argument passed as it is.</summary>
+    /// <summary>
+    /// Exact arguments: the program runs without a shell, each argument passed as it is (as text). For a script block,
+    /// the values bound to its param() (serialized, as Start-Job does).
+    /// </summary>
     [Parameter(Position = 1, ParameterSetName = CommandSet)]
     [Parameter(ParameterSetName = PathSet)]
+    [Parameter(Position = 1, ParameterSetName = ScriptBlockSet)]
     [AllowEmptyString]
     [AllowEmptyCollection]
-    public string[]? ArgumentList { get; set; }
+    [AllowNull]
+    public object?[]? ArgumentList { get; set; }
+
+    /// <summary>A PowerShell script block, run on a worker in a fresh runspace; what it outputs comes back as objects.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ScriptBlockSet)]
+    public ScriptBlock ScriptBlock { get; set; } = null!;
+
+    /// <summary>The script block's input: each pipeline record makes one job, with $_ and $input bound to it.</summary>
+    [Parameter(ValueFromPipeline = true, ParameterSetName = ScriptBlockSet)]
+    [AllowNull]
+    public PSObject? InputObject { get; set; }
+
+    /// <summary>How deep the objects a script-block job outputs (and its arguments and input) are serialized; default 2.</summary>
+    [Parameter(ParameterSetName = ScriptBlockSet)]
+    [ValidateRange(1, 100)]
+    public int SerializationDepth { get; set; } = JobSpec.DefaultSerializationDepth;
 
     /// <summary>Script files to run, one job each: .ps1 through pwsh, others directly or through bash.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
@@ -108,6 +130,19 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             _sharedBytes = exact;
         }
 
+        if (ParameterSetName == ScriptBlockSet)
+        {
+            // $using: values are taken once, from the caller's scope, when the pipeline starts (as Start-Job does).
+            _script = ScriptBlock.ToString();
+            _scriptData = ScriptJobData.Capture(ScriptBlock, SessionState, SerializationDepth, out var missing);
+            if (missing is not null)
+            {
+                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, ErrorCategory.ObjectNotFound,
+                    $"the script block uses $using:{missing}, but no variable '{missing}' exists here", missing,
+                    $"Define ${missing} before submitting the job, or remove $using:{missing} from the script block."));
+            }
+        }
+
         var settings = Settings;
         _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue);
         foreach (var (name, value) in _explicit ?? [])
@@ -134,13 +169,25 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
                     continue;
                 }
 
-                Add(new JobSpec { Kind = JobKind.Script, Command = full, ArgumentList = ArgumentList ?? [], WorkingDirectory = directory });
+                Add(new JobSpec { Kind = JobKind.Script, Command = full, ArgumentList = TextArguments(), WorkingDirectory = directory });
             }
+        }
+        else if (ParameterSetName == ScriptBlockSet)
+        {
+            var input = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
+            Add(new JobSpec
+            {
+                Kind = JobKind.ScriptBlock,
+                Command = _script!,
+                ScriptData = _scriptData!.Serialize(ArgumentList ?? [], input, InputObject, WriteWarning),
+                SerializationDepth = SerializationDepth == JobSpec.DefaultSerializationDepth ? null : SerializationDepth,
+                WorkingDirectory = directory,
+            });
         }
         else
         {
             var exact = MyInvocation.BoundParameters.ContainsKey(nameof(ArgumentList));
-            Add(new JobSpec { Kind = exact ? JobKind.Exec : JobKind.Shell, Command = Command, ArgumentList = exact ? ArgumentList ?? [] : [], WorkingDirectory = directory });
+            Add(new JobSpec { Kind = exact ? JobKind.Exec : JobKind.Shell, Command = Command, ArgumentList = exact ? TextArguments() : [], WorkingDirectory = directory });
         }
 
         if (_pending.Count >= BatchSize || (_pending.Count > 0 && _sinceFirstPending.Elapsed > BatchAge))
@@ -154,6 +201,9 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         Flush();
         CollectInFlight();
     }
+
+    private string[] TextArguments() =>
+        (ArgumentList ?? []).Select(a => a is null ? "" : LanguagePrimitives.ConvertTo<string>(a)).ToArray();
 
     private void Add(JobSpec spec)
     {

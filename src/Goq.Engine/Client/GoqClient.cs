@@ -106,12 +106,12 @@ public sealed class GoqClient : IDisposable
         (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;
 
     /// <param name="fromOffset">The previous page's <see cref="OutputReply.NextOffset"/>, or -1 to start at a line number alone.</param>
-    public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default, long fromOffset = -1) =>
-        RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines, fromOffset), cancel);
+    public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default, long fromOffset = -1, bool records = false) =>
+        RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines, fromOffset, records), cancel);
 
     /// <summary>Where a job's output file is and what of it is recorded (see <see cref="Output.LocalOutputReader"/>).</summary>
-    public Task<OutputMapReply> GetOutputMapAsync(long jobId, CancellationToken cancel = default) =>
-        RequestAsync<OutputMapReply>(new GetOutputMap(jobId), cancel);
+    public Task<OutputMapReply> GetOutputMapAsync(long jobId, CancellationToken cancel = default, bool records = false) =>
+        RequestAsync<OutputMapReply>(new GetOutputMap(jobId, records), cancel);
 
     public Task<StopWorkersReply> StopWorkersAsync(bool idle, IReadOnlyList<string>? ids, bool drain, CancellationToken cancel = default) =>
         RequestAsync<StopWorkersReply>(new StopWorkers(idle, ids, drain), cancel);

@@ -24,4 +24,7 @@ public sealed class GoqConfig
 
     /// <summary>How long a submit is retried across a server restart (see <see cref="GoqDefaults.SubmitRetrySec"/>); null for the default.</summary>
     public int? SubmitRetrySec { get; set; }
+
+    /// <summary>MiB of serialized objects a script-block job may output (see <see cref="GoqDefaults.MaxJobRecordMiB"/>); null for the default.</summary>
+    public int? MaxJobRecordMiB { get; set; }
 }

@@ -15,4 +15,7 @@ public static class GoqDefaults
 
     /// <summary>How long Submit-GoqJob keeps sending a batch the server did not answer (a restart), in seconds.</summary>
     public const int SubmitRetrySec = 30;
+
+    /// <summary>MiB of serialized objects (CliXml) one script-block job may output before it fails.</summary>
+    public const int MaxJobRecordMiB = 64;
 }

@@ -48,6 +48,12 @@ public sealed record GoqSettings
     /// <summary>How long a submit is retried across a server restart (GOQ_SUBMIT_RETRY_SEC, config, default 30 s).</summary>
     public int SubmitRetrySec { get; init; } = GoqDefaults.SubmitRetrySec;
 
+    /// <summary>
+    /// Serialized objects and records a script-block job may output before it fails (GOQ_MAX_JOB_RECORD_MIB, config
+    /// MaxJobRecordMiB, default 64 MiB). Enforced by the worker that runs the job.
+    /// </summary>
+    public long MaxJobRecordBytes { get; init; } = GoqDefaults.MaxJobRecordMiB * 1024L * 1024;
+
     /// <summary>Reads this home's credentials (see <see cref="ClusterCredentials"/>); the server's secret key only for a server.</summary>
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
@@ -97,6 +103,7 @@ public sealed record GoqSettings
             OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
             ReplayWindowSec = EnvInt("GOQ_REPLAY_WINDOW_SEC") ?? config.ReplayWindowSec ?? GoqDefaults.ReplayWindowSec,
             SubmitRetrySec = EnvInt("GOQ_SUBMIT_RETRY_SEC") ?? config.SubmitRetrySec ?? GoqDefaults.SubmitRetrySec,
+            MaxJobRecordBytes = Math.Max(1, EnvInt("GOQ_MAX_JOB_RECORD_MIB") ?? config.MaxJobRecordMiB ?? GoqDefaults.MaxJobRecordMiB) * 1024L * 1024,
         };
     }
 

@@ -25,6 +25,8 @@ public static class GoqErrorIds
     /// <summary>A variable for a job's environment with an empty name, '=' or NUL in its name, or NUL in its value.</summary>
     public const string InvalidEnvironment = "GoqInvalidEnvironment";
 
+    public const string UsingVariableNotFound = "GoqUsingVariableNotFound";
+
     /// <summary>A worker that cannot restart in place: not started with -JobKeeper, or on another host.</summary>
     public const string WorkerRestartUnsupported = "GoqWorkerRestartUnsupported";
 

@@ -19,6 +19,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",
         [GoqErrorIds.InvalidJobSpec] = "Correct the job's parameters and submit it again.",
         [GoqErrorIds.InvalidEnvironment] = "Give each variable a name without '=' or NUL, and a value without NUL.",
+        [GoqErrorIds.UsingVariableNotFound] = "Define the variable before submitting the job, or remove the $using: reference from the script block.",
         [GoqErrorIds.MessageTooLarge] = "Keep a job's command, arguments and environment under the limit: put large data in a file and pass its path.",
         [GoqErrorIds.WaitTimeout] = "Wait longer (-Timeout), or look at the job with Get-GoqJob.",
         [GoqErrorIds.ServerError] = "Read the server log (.goq/server.log); report it if it looks like a bug in Goq.",

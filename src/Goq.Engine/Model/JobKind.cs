@@ -11,4 +11,10 @@ public enum JobKind
 
     /// <summary>A script file: .ps1 through pwsh, otherwise directly when executable, else through bash.</summary>
     Script,
+
+    /// <summary>
+    /// A PowerShell script block, run in a fresh runspace of a warm pwsh runner on the worker; what it outputs comes back
+    /// as serialized objects (CliXml) besides the rendered text.
+    /// </summary>
+    ScriptBlock,
 }

@@ -7,7 +7,7 @@ public sealed record JobSpec
 
     public JobKind Kind { get; init; }
 
-    /// <summary>The command line (Shell), the program (Exec) or the script path (Script).</summary>
+    /// <summary>The command line (Shell), the program (Exec), the script path (Script) or the script block's text (ScriptBlock).</summary>
     public string Command { get; init; } = "";
 
     /// <summary>Exact arguments for Exec and Script jobs; empty for Shell jobs.</summary>
@@ -29,6 +29,17 @@ public sealed record JobSpec
     public int MaxAttempts { get; init; } = DefaultMaxAttempts;
 
     public const int DefaultMaxAttempts = 3;
+
+    /// <summary>
+    /// For ScriptBlock jobs: the script block's arguments, pipeline input and <c>$using:</c> values, serialized by the
+    /// submitter (CliXml). The engine carries it as it is and never reads it; only the runner does.
+    /// </summary>
+    public string? ScriptData { get; init; }
+
+    /// <summary>For ScriptBlock jobs: how deep the objects the job outputs are serialized; null for the default (2).</summary>
+    public int? SerializationDepth { get; init; }
+
+    public const int DefaultSerializationDepth = 2;
 
     /// <summary>user@host of the submitter.</summary>
     public string SubmittedBy { get; init; } = "";

@@ -9,5 +9,7 @@ namespace Goq;
 /// <param name="StderrRuns">Alternating run lengths, starting with stdout: [stdout, stderr, stdout, ...].</param>
 /// <param name="Bytes">The job's bytes in the file; after a crash, anything past them was never recorded and is cut.</param>
 /// <param name="Attempt">The attempt whose lines were written last.</param>
-/// <param name="AttemptLines">How many lines that attempt has written.</param>
-public sealed record OutputIndex(long StartOffset, long Lines, IReadOnlyList<long> StderrRuns, long Bytes = 0, int Attempt = 0, long AttemptLines = 0);
+/// <param name="AttemptLines">How many lines that attempt has written (text and records together).</param>
+/// <param name="Records">A script-block job's records file (<c>out.NNNNN.records</c>, beside the text file), indexed the same way.</param>
+public sealed record OutputIndex(long StartOffset, long Lines, IReadOnlyList<long> StderrRuns, long Bytes = 0, int Attempt = 0, long AttemptLines = 0,
+    OutputIndex? Records = null);

@@ -16,4 +16,6 @@ namespace Goq.Protocol;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(OutputIndex))]
 [JsonSerializable(typeof(Goq.Worker.KeeperInfo))]
+[JsonSerializable(typeof(Goq.Worker.RunnerJob))]
+[JsonSerializable(typeof(Goq.Worker.RunnerEnd))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

@@ -38,7 +38,7 @@ public sealed partial class GoqServer
                 Reply(peer, rid, ReadOutput(read));
                 break;
             case GetOutputMap map:
-                Reply(peer, rid, OutputMap(map.JobId));
+                Reply(peer, rid, OutputMap(map.JobId, map.Records));
                 break;
             case CancelJobs cancel:
                 Reply(peer, rid, _scheduler.Cancel(cancel.Ids ?? [], now));

@@ -300,12 +300,13 @@ public sealed partial class GoqServer : IDisposable
         var terminal = job.State.IsTerminal();
         var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
         // Checkpoint (sizes): a page is bounded by bytes as well as lines, so no output can make a reply too large.
-        var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes);
-        var complete = terminal && (_output.LineCount(job) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
-        return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset);
+        var records = read.Records && job.Kind == JobKind.ScriptBlock;
+        var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records);
+        var complete = terminal && (_output.LineCount(job, records) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
+        return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset, records, job.WorkerHost);
     }
 
-    private GoqMessage OutputMap(long jobId)
+    private GoqMessage OutputMap(long jobId, bool records)
     {
         if (_scheduler.GetJob(jobId) is not { } job)
         {
@@ -313,9 +314,11 @@ public sealed partial class GoqServer : IDisposable
         }
 
         var terminal = job.State.IsTerminal();
-        return _output.Map(job) is { } map
-            ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State)
-            : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State);
+        records = records && job.Kind == JobKind.ScriptBlock;
+        return _output.Map(job, records) is { } map
+            ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State,
+                records, job.WorkerHost)
+            : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);
     }
 
     private ServerStatus Status() => new()

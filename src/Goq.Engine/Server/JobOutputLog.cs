@@ -27,7 +27,13 @@ internal sealed class JobOutputLog(string path, long startOffset)
     /// <summary>The attempt whose lines were written last, and how many it has written.</summary>
     public int Attempt { get; set; }
 
+    /// <summary>Counts text and record lines together: it numbers the lines a worker sends, which mix both.</summary>
     public long AttemptLines { get; set; }
+
+    /// <summary>A script-block job's records file, written beside this one (its own attempt fields are unused).</summary>
+    public JobOutputLog? Records { get; set; }
+
+    public static string RecordsPath(string textPath) => textPath + ".records";
 
     public void AddLine(OutputStream stream, int bytes)
     {
@@ -66,7 +72,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
             expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
         }
 
-        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines);
+        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex());
     }
 
     public static JobOutputLog FromIndex(string path, OutputIndex index)
@@ -79,6 +85,11 @@ internal sealed class JobOutputLog(string path, long startOffset)
             AttemptLines = index.AttemptLines,
         };
         log.Runs.AddRange(Output.StreamRuns.FromAlternating(index.StderrRuns));
+        if (index.Records is { } records)
+        {
+            log.Records = FromIndex(RecordsPath(path), records);
+        }
+
         return log;
     }
 

@@ -56,22 +56,41 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
             return null;
         }
 
-        output.Writer ??= OpenWriter(output.Path);
-        var buffer = new MemoryStream();
+        // A script-block job's records go to its records file, its text to the text file; both count as one sequence.
+        var text = new MemoryStream();
+        var records = output.Records is null ? null : new MemoryStream();
         for (var i = skip; i < lines.Count; i++)
         {
             var line = lines[i];
+            var (log, buffer) = line.Stream == OutputStream.Record && records is not null ? (output.Records!, records) : (output, text);
             var bytes = Utf8.GetByteCount(line.Text) + 1;
             buffer.Write(Utf8.GetBytes(line.Text));
             buffer.WriteByte((byte)'\n');
-            output.AddLine(line.Stream, bytes);
+            // The records file's lines are all records: its index marks them all as one stream.
+            log.AddLine(line.Stream == OutputStream.Stderr && log == output ? OutputStream.Stderr : OutputStream.Stdout, bytes);
         }
 
-        output.Writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
-        output.Writer.Flush();
-        _unsynced.Add(output);
+        Write(output, text);
+        if (records is not null)
+        {
+            Write(output.Records!, records);
+        }
+
         output.AttemptLines += lines.Count - skip;
         return output.ToIndex();
+    }
+
+    private void Write(JobOutputLog log, MemoryStream buffer)
+    {
+        if (buffer.Length == 0)
+        {
+            return;
+        }
+
+        log.Writer ??= OpenWriter(log.Path);
+        log.Writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
+        log.Writer.Flush();
+        _unsynced.Add(log);
     }
 
     /// <summary>
@@ -90,8 +109,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
         foreach (var output in _closing)
         {
-            output.Writer?.Dispose();
-            output.Writer = null;
+            CloseWriters(output);
         }
 
         _closing.Clear();
@@ -105,9 +123,9 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// Where the job's recorded output is, with hashes of its first and last 4 KiB, for a reader that sees the file
     /// itself; null when it has no indexed file or more stream runs than are worth sending.
     /// </summary>
-    public (string Path, OutputIndex Index, string Head, string Tail)? Map(JobInfo job)
+    public (string Path, OutputIndex Index, string Head, string Tail)? Map(JobInfo job, bool records = false)
     {
-        if (Log(job, create: false) is not { } output || output.Runs.Count > MaxMappedRuns)
+        if (Pick(Log(job, create: false), records) is not { } output || output.Runs.Count > MaxMappedRuns)
         {
             return null;
         }
@@ -124,7 +142,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     }
 
     /// <summary>How many lines the job's output has, or null when its file has no index (then every line is read to the end).</summary>
-    public long? LineCount(JobInfo job) => Log(job, create: false)?.LineCount;
+    public long? LineCount(JobInfo job, bool records = false) => Pick(Log(job, create: false), records)?.LineCount;
 
     /// <summary>The job ended: close its file; returns its index, to be stored with the job.</summary>
     public OutputIndex? Close(long jobId)
@@ -134,17 +152,28 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
             return null;
         }
 
-        if (_unsynced.Contains(output))
+        if (_unsynced.Contains(output) || (output.Records is { } records && _unsynced.Contains(records)))
         {
             _closing.Add(output); // its last lines are acknowledged with this turn's commit: closed once they are synced
         }
         else
         {
-            output.Writer?.Dispose();
-            output.Writer = null;
+            CloseWriters(output);
         }
 
         return output.ToIndex();
+    }
+
+    private static void CloseWriters(JobOutputLog output)
+    {
+        foreach (var log in new[] { output, output.Records })
+        {
+            if (log is not null)
+            {
+                log.Writer?.Dispose();
+                log.Writer = null;
+            }
+        }
     }
 
     /// <summary>
@@ -153,12 +182,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// NextOffset of the page before): reading goes on from there instead of from the nearest checkpoint, so a reader
     /// paging through the whole output reads it once. A wrong offset only garbles that reader's own page.
     /// </summary>
-    public OutputPage Read(JobInfo job, long fromLine, long fromOffset, int maxLines, long maxBytes)
+    public OutputPage Read(JobInfo job, long fromLine, long fromOffset, int maxLines, long maxBytes, bool records = false)
     {
-        var output = Log(job, create: false);
+        var output = Pick(Log(job, create: false), records);
         if (output is null)
         {
-            return job.OutputPath is { } path && File.Exists(path)
+            return !records && job.OutputPath is { } path && File.Exists(path)
                 ? ReadUnindexed(path, fromLine, fromOffset, maxLines, maxBytes)
                 : new OutputPage([], fromLine, Math.Max(0, fromOffset));
         }
@@ -187,9 +216,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     {
         foreach (var output in _logs.Values.Concat(_closing))
         {
-            output.Writer?.Dispose();
+            CloseWriters(output);
         }
     }
+
+    /// <summary>The text log, or (asked for records) the records log, null for a job that has none.</summary>
+    private static JobOutputLog? Pick(JobOutputLog? output, bool records) => records ? output?.Records : output;
 
     private void SyncFolder(string dir)
     {
@@ -271,10 +303,15 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// </summary>
     private void TrimUnrecorded(JobOutputLog output)
     {
+        if (output.Records is { } records)
+        {
+            TrimUnrecorded(records);
+        }
+
         try
         {
             var recorded = output.StartOffset + output.ByteCount;
-            if (new FileInfo(output.Path).Length > recorded)
+            if (File.Exists(output.Path) && new FileInfo(output.Path).Length > recorded)
             {
                 using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
                 stream.SetLength(recorded);
@@ -310,6 +347,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
                 var path = Path.Combine(dir, FileName(job.Id));
                 var start = File.Exists(path) ? new FileInfo(path).Length : 0;
                 var output = new JobOutputLog(path, start) { Writer = OpenWriter(path) };
+                if (job.Kind == JobKind.ScriptBlock)
+                {
+                    var records = JobOutputLog.RecordsPath(path);
+                    output.Records = new JobOutputLog(records, File.Exists(records) ? new FileInfo(records).Length : 0) { Writer = OpenWriter(records) };
+                }
+
                 if (start == 0)
                 {
                     _newEntries.Add(dir); // a new name in the folder: on disk with the first lines' sync

@@ -130,6 +130,7 @@ public sealed partial class GoqWorker : IDisposable
     public void Dispose()
     {
         Stop();
+        _runner.Dispose();
         _inbox.Dispose();
     }
 

@@ -8,7 +8,7 @@ namespace Goq.Worker;
 /// handed on in the order they were read. Every outcome (including a missing program, a bad directory or a
 /// crash) becomes a <see cref="JobOutcome"/>; nothing a job does can throw out of here.
 /// </summary>
-public sealed class JobRunner(JobRunnerOptions options)
+public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 {
     private static readonly string[] SignalNames =
     [
@@ -20,6 +20,8 @@ public sealed class JobRunner(JobRunnerOptions options)
     private readonly Dictionary<string, string?> _workerEnvironment = System.Environment.GetEnvironmentVariables()
         .Cast<System.Collections.DictionaryEntry>()
         .ToDictionary(e => (string)e.Key, e => e.Value as string, StringComparer.Ordinal);
+
+    private ScriptRunnerPool? _scripts;
 
     /// <param name="spec">What to run.</param>
     /// <param name="onStarted">Called with the pid and start time once the process runs.</param>
@@ -57,6 +59,31 @@ public sealed class JobRunner(JobRunnerOptions options)
         foreach (var (name, value) in variables ?? new Dictionary<string, string>())
         {
             environment[name] = value;
+        }
+
+        if (spec.Kind == JobKind.ScriptBlock)
+        {
+            if (options.ScriptRunnerCommand is not { Count: > 0 } command || !SpawnedJobProcess.IsSupported)
+            {
+                return Fail($"this worker cannot run script-block jobs (no PowerShell runner{(SpawnedJobProcess.IsSupported ? "" : " on this platform")})");
+            }
+
+            _scripts ??= new ScriptRunnerPool(options, command, () => _workerEnvironment);
+            var job = new RunnerJob(
+                variables?.TryGetValue(JobVariables.JobId, out var id) == true ? long.Parse(id, System.Globalization.CultureInfo.InvariantCulture) : 0,
+                variables?.TryGetValue(JobVariables.Attempt, out var attempt) == true ? int.Parse(attempt, System.Globalization.CultureInfo.InvariantCulture) : 0,
+                spec.Command, spec.ScriptData, spec.SerializationDepth ?? JobSpec.DefaultSerializationDepth, workingDirectory,
+                environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal),
+                options.MaxJobRecordBytes);
+            try
+            {
+                return await _scripts.RunAsync(job, onStarted, line => Emit(line.Stream, line.Text), holdOutput ?? (() => false), cancel, spec.TimeoutSec)
+                    .ConfigureAwait(false);
+            }
+            catch (JobStartException ex)
+            {
+                return Fail(ex.Message);
+            }
         }
 
         var argv = BuildArgv(spec, workingDirectory, environment.GetValueOrDefault("PATH"), out var reason);
@@ -137,6 +164,9 @@ public sealed class JobRunner(JobRunnerOptions options)
 
         return new JobOutcome(JobState.Failed, exitCode, $"exit code {exitCode}", pid, startedAt, finishedAt);
     }
+
+    /// <summary>Ends the warm PowerShell runners.</summary>
+    public void Dispose() => _scripts?.Dispose();
 
     private List<string>? BuildArgv(JobSpec spec, string workingDirectory, string? path, out string? reason)
     {

@@ -17,4 +17,22 @@ public sealed record JobRunnerOptions
 
     /// <summary>Longest line passed on in one piece; longer lines are split.</summary>
     public int MaxLineChars { get; init; } = 32 * 1024;
+
+    /// <summary>
+    /// The command that starts a warm PowerShell runner for script-block jobs (given by the module, which knows where
+    /// the runner is); null when this worker cannot run them.
+    /// </summary>
+    public IReadOnlyList<string>? ScriptRunnerCommand { get; init; }
+
+    /// <summary>Jobs a runner runs before it is replaced by a fresh process.</summary>
+    public int RunnerMaxJobs { get; init; } = 1000;
+
+    /// <summary>Resident memory past which a runner is replaced after its job.</summary>
+    public long RunnerMaxBytes { get; init; } = 1024L * 1024 * 1024;
+
+    /// <summary>How long an unused runner is kept.</summary>
+    public TimeSpan RunnerIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Serialized objects and records one script-block job may output; past it the job fails.</summary>
+    public long MaxJobRecordBytes { get; init; } = 64L * 1024 * 1024;
 }

@@ -35,6 +35,12 @@ internal static unsafe class LibC
     [DllImport("libc", SetLastError = true)]
     public static extern int pipe2(int* fds, int flags);
 
+    public const int AfUnix = 1;
+    public const int SockStream = 1;
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int socketpair(int domain, int type, int protocol, int* fds);
+
     [DllImport("libc", SetLastError = true)]
     public static extern int open(byte* path, int flags, int mode);
 

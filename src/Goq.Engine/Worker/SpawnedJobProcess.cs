@@ -30,8 +30,9 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     public static bool IsSupported => OperatingSystem.IsLinux();
 
     /// <param name="hold">While true, the job's pipes are not read (see <see cref="OutputBudget"/>).</param>
+    /// <param name="channelFd">When not negative, given to the child as its descriptor 3 (a script runner's channel).</param>
     public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null)
+        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null, int channelFd = -1)
     {
         var strings = new List<nint>();
         byte* Utf8(string s)
@@ -73,6 +74,10 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             LibC.posix_spawn_file_actions_adddup2(actions, devNull, 0);
             LibC.posix_spawn_file_actions_adddup2(actions, outPipe[1], 1);
             LibC.posix_spawn_file_actions_adddup2(actions, errPipe[1], 2);
+            if (channelFd >= 0)
+            {
+                LibC.posix_spawn_file_actions_adddup2(actions, channelFd, 3);
+            }
             LibC.posix_spawn_file_actions_addchdir_np(actions, Utf8(workingDirectory));
             LibC.posix_spawnattr_init(attr);
             LibC.posix_spawnattr_setflags(attr, LibC.PosixSpawnSetSid | LibC.PosixSpawnSetSigDef | LibC.PosixSpawnSetSigMask);

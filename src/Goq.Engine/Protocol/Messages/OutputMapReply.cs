@@ -7,6 +7,8 @@ namespace Goq.Protocol;
 /// <paramref name="Tail"/> are SHA-256 hashes of the first and last 4 KiB of that part, so a client can tell that the
 /// file it sees at <paramref name="Path"/> is this one. <paramref name="Path"/> is null when the output cannot be read
 /// this way (no file, or too many runs for one message): then read it page by page (<see cref="ReadOutput"/>).
+/// <paramref name="Records"/> says the map is of the job's records file (asked for, and the job has one);
+/// <paramref name="WorkerHost"/> is where the job ran.
 /// </summary>
 public sealed record OutputMapReply(long JobId, string? Path, long StartOffset, long Bytes, long Lines, IReadOnlyList<long> StderrRuns,
-    string Head, string Tail, bool Complete, JobState State) : GoqMessage;
+    string Head, string Tail, bool Complete, JobState State, bool Records = false, string? WorkerHost = null) : GoqMessage;

@@ -5,5 +5,7 @@ namespace Goq.Protocol;
 /// page starts and <paramref name="NextOffset"/> where that line starts in the job's output (pass it back);
 /// <paramref name="Complete"/> is true once the job has ended and every line has been returned. A line longer than
 /// the worker's line limit (32 KiB) was stored as consecutive pieces, and comes back as those pieces.
+/// <paramref name="Records"/> says the lines are from the job's records file (asked for, and the job has one).
 /// </summary>
-public sealed record OutputReply(long JobId, IReadOnlyList<OutputLine> Lines, long NextLine, bool Complete, JobState State, long NextOffset = -1) : GoqMessage;
+public sealed record OutputReply(long JobId, IReadOnlyList<OutputLine> Lines, long NextLine, bool Complete, JobState State, long NextOffset = -1,
+    bool Records = false, string? WorkerHost = null) : GoqMessage;

@@ -1,0 +1,104 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Goq.Runner;
+
+namespace Goq.Cmdlets;
+
+/// <summary>
+/// What a script-block job takes with it from the submitter: its arguments, its input record and the values of its
+/// <c>$using:</c> references, serialized together as CliXml (the remoting serializer, so they arrive as Start-Job's
+/// do). The <c>$using:</c> values are read once, when the pipeline starts.
+/// </summary>
+internal sealed class ScriptJobData
+{
+    private readonly Hashtable _using;
+    private readonly int _depth;
+
+    private ScriptJobData(Hashtable usingValues, int depth)
+    {
+        _using = usingValues;
+        _depth = depth;
+    }
+
+    /// <summary>Reads the <c>$using:</c> values from <paramref name="state"/> (the caller's scope); <paramref name="missing"/> names one that does not exist.</summary>
+    public static ScriptJobData Capture(ScriptBlock script, SessionState state, int depth, out string? missing)
+    {
+        missing = null;
+        var values = new Hashtable(StringComparer.OrdinalIgnoreCase);
+        if (script.Ast is ScriptBlockAst ast)
+        {
+            foreach (var (name, _) in UsingVariables.Find(ast))
+            {
+                var key = UsingVariables.Key(name);
+                if (values.ContainsKey(key))
+                {
+                    continue;
+                }
+
+                if (name.StartsWith("env:", StringComparison.OrdinalIgnoreCase))
+                {
+                    values[key] = Environment.GetEnvironmentVariable(name[4..]);
+                    continue;
+                }
+
+                if (state.PSVariable.Get(name) is not { } variable)
+                {
+                    missing = name;
+                    break;
+                }
+
+                values[key] = variable.Value;
+            }
+        }
+
+        return new ScriptJobData(values, depth);
+    }
+
+    /// <summary>One job's data. A value the serializer cannot take is sent as its string form, with a warning.</summary>
+    public string Serialize(object?[] arguments, bool hasInput, object? input, Action<string> warn)
+    {
+        var table = new Hashtable { ["a"] = arguments, ["u"] = _using };
+        if (hasInput)
+        {
+            table["i"] = input;
+        }
+
+        try
+        {
+            // The table and the argument array are two levels of their own: the values keep the depth asked for.
+            return PSSerializer.Serialize(table, _depth + 2);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            string Safe(object? value, string what)
+            {
+                try
+                {
+                    _ = PSSerializer.Serialize(value, _depth);
+                    return null!;
+                }
+                catch (Exception inner) when (inner is not OutOfMemoryException)
+                {
+                    warn($"{what} ({value?.GetType().FullName}) cannot be serialized ({inner.Message}); the job gets its string form");
+                    return value?.ToString() ?? "";
+                }
+            }
+
+            var safeArguments = arguments.Select((a, i) => Safe(a, $"argument {i + 1}") ?? a).ToArray();
+            var safeUsing = new Hashtable(StringComparer.OrdinalIgnoreCase);
+            foreach (DictionaryEntry entry in _using)
+            {
+                safeUsing[entry.Key] = Safe(entry.Value, $"$using:{entry.Key}") ?? entry.Value;
+            }
+
+            table = new Hashtable { ["a"] = safeArguments, ["u"] = safeUsing };
+            if (hasInput)
+            {
+                table["i"] = Safe(input, "the input object") ?? input;
+            }
+
+            return PSSerializer.Serialize(table, _depth + 2);
+        }
+    }
+}

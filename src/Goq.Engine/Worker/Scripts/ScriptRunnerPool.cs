@@ -1,0 +1,127 @@
+namespace Goq.Worker;
+
+/// <summary>
+/// The worker's warm PowerShell runners: at most one per running script-block job, started on first need and kept
+/// for the next job (a fresh pwsh per job costs half a second). A runner is retired after
+/// <see cref="JobRunnerOptions.RunnerMaxJobs"/> jobs, above <see cref="JobRunnerOptions.RunnerMaxBytes"/> of memory,
+/// after <see cref="JobRunnerOptions.RunnerIdleTimeout"/> unused, and whenever it died or was killed. Thread-safe.
+/// </summary>
+internal sealed class ScriptRunnerPool : IDisposable
+{
+    private static readonly TimeSpan ReadyWithin = TimeSpan.FromSeconds(60);
+    private readonly JobRunnerOptions _options;
+    private readonly IReadOnlyList<string> _command;
+    private readonly Func<IEnumerable<KeyValuePair<string, string?>>> _environment;
+    private readonly Stack<ScriptRunner> _idle = new();
+    private readonly HashSet<ScriptRunner> _busy = [];
+    private readonly Timer _reaper;
+    private bool _disposed;
+
+    public ScriptRunnerPool(JobRunnerOptions options, IReadOnlyList<string> command, Func<IEnumerable<KeyValuePair<string, string?>>> environment)
+    {
+        _options = options;
+        _command = command;
+        _environment = environment;
+        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, options.RunnerIdleTimeout.Ticks / 4));
+        _reaper = new Timer(_ => RetireIdle(), null, every, every);
+    }
+
+    public async Task<JobOutcome> RunAsync(RunnerJob job, Action<int, DateTimeOffset> onStarted, Action<OutputLine> emit, Func<bool> hold,
+        CancellationToken cancel, int? timeoutSec)
+    {
+        ScriptRunner runner;
+        try
+        {
+            runner = Take() ?? await ScriptRunner.StartAsync(_command, _environment(), "/", _options.MaxLineChars, ReadyWithin).WaitAsync(cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return new JobOutcome(JobState.Cancelled, null, "cancelled", null, null, DateTimeOffset.UtcNow);
+        }
+
+        lock (_idle)
+        {
+            _busy.Add(runner);
+        }
+
+        onStarted(runner.Pid, DateTimeOffset.UtcNow);
+        var outcome = await runner.RunAsync(job, emit, hold, cancel, timeoutSec).ConfigureAwait(false);
+        Return(runner);
+        return outcome;
+    }
+
+    public void Dispose()
+    {
+        lock (_idle)
+        {
+            _disposed = true;
+            _reaper.Dispose();
+            while (_idle.TryPop(out var runner))
+            {
+                runner.Quit();
+            }
+
+            foreach (var runner in _busy)
+            {
+                runner.Dispose();
+            }
+        }
+    }
+
+    private ScriptRunner? Take()
+    {
+        lock (_idle)
+        {
+            while (_idle.TryPop(out var runner))
+            {
+                if (!runner.Exited.IsCompleted)
+                {
+                    return runner;
+                }
+
+                runner.Dispose();
+            }
+
+            return null;
+        }
+    }
+
+    private void Return(ScriptRunner runner)
+    {
+        // Checked per job: a runner whose jobs leaked memory (modules, static caches) is replaced, not grown.
+        var retire = runner.Broken || runner.JobsRun >= _options.RunnerMaxJobs || runner.ResidentBytes() > _options.RunnerMaxBytes;
+        lock (_idle)
+        {
+            _busy.Remove(runner);
+            if (!retire && !_disposed)
+            {
+                _idle.Push(runner);
+                return;
+            }
+        }
+
+        if (runner.Broken)
+        {
+            runner.Dispose();
+        }
+        else
+        {
+            runner.Quit();
+        }
+    }
+
+    private void RetireIdle()
+    {
+        var now = DateTimeOffset.UtcNow;
+        List<ScriptRunner> old;
+        lock (_idle)
+        {
+            old = _idle.Where(r => now - r.IdleSince > _options.RunnerIdleTimeout).ToList();
+            var keep = _idle.Except(old).Reverse().ToList();
+            _idle.Clear();
+            keep.ForEach(_idle.Push);
+        }
+
+        old.ForEach(r => r.Quit());
+    }
+}

@@ -1,0 +1,201 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Goq.Output;
+using Goq.Worker;
+
+namespace Goq.Runner;
+
+/// <summary>
+/// Runs one script-block job in a fresh runspace: the job's environment and working directory, its arguments bound
+/// to param(), its input as <c>$input</c> and <c>$_</c>, its <c>$using:</c> values as variables; every object and
+/// stream record sent as it comes. A terminating error fails the job with its message; <c>exit N</c> ends it with N.
+/// </summary>
+internal static class JobExecution
+{
+    private const int TextWidth = 120;
+
+    public static RunnerEnd Run(RunnerJob job, RunspaceSource runspaces, Action<OutputStream, string> send)
+    {
+        var sink = new RecordSink(send, job.SerializationDepth, job.MaxRecordBytes);
+        try
+        {
+            SetEnvironment(job.Environment);
+            Environment.CurrentDirectory = job.WorkingDirectory;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Failed(sink, $"cannot enter the working directory '{job.WorkingDirectory}': {ex.Message}");
+        }
+
+        var ast = Parser.ParseInput(job.Script, out _, out var errors);
+        if (errors.Length > 0)
+        {
+            return Failed(sink, $"the script block does not parse: {errors[0].Message}");
+        }
+
+        var data = Data(job.ScriptData, sink);
+        var (runspace, host) = runspaces.Take();
+        using (runspace)
+        {
+            var state = runspace.SessionStateProxy;
+            state.Path.SetLocation(WildcardPattern.Escape(job.WorkingDirectory));
+            foreach (DictionaryEntry entry in data.Using)
+            {
+                state.SetVariable(UsingVariables.Prefix + entry.Key, entry.Value);
+            }
+
+            if (data.HasInput)
+            {
+                state.SetVariable("_", data.Input);
+            }
+
+            using var shell = PowerShell.Create();
+            shell.Runspace = runspace;
+            shell.AddScript(UsingVariables.Rewrite(job.Script, ast));
+            foreach (var argument in data.Arguments)
+            {
+                shell.AddArgument(argument);
+            }
+
+            shell.AddCommand("Write-GoqRunnerRecord").AddParameter("Sink", sink);
+            shell.AddCommand("Out-String").AddParameter("Stream").AddParameter("Width", TextWidth);
+            Watch(shell, sink);
+            var output = new PSDataCollection<PSObject>();
+            output.DataAdded += (_, e) => sink.Text(OutputStream.Stdout, output[e.Index]?.ToString() ?? "");
+            try
+            {
+                var input = new PSDataCollection<object?>(data.HasInput ? [data.Input] : []);
+                input.Complete();
+                shell.Invoke(input, output);
+            }
+            catch (OutputLimitException ex)
+            {
+                return Failed(sink, ex.Message, recordIt: false);
+            }
+            catch (RuntimeException ex) when (sink.OverLimit)
+            {
+                _ = ex;
+                return Failed(sink, sink.LimitReason, recordIt: false);
+            }
+            catch (RuntimeException ex)
+            {
+                // A terminating error: written to the job's error stream, as Receive-Job shows it, and its reason.
+                var record = ex.ErrorRecord;
+                sink.Record(RecordLines.Error, record);
+                sink.Text(OutputStream.Stderr, record.ToString());
+                return new RunnerEnd(JobState.Failed, host.ExitCode is { } code and not 0 ? code : 1, ex.Message);
+            }
+
+            if (sink.OverLimit)
+            {
+                return Failed(sink, sink.LimitReason, recordIt: false);
+            }
+
+            return host.ExitCode is { } exit and not 0
+                ? new RunnerEnd(JobState.Failed, exit, $"exit code {exit}")
+                : new RunnerEnd(JobState.Completed, 0, null);
+        }
+    }
+
+    private static void Watch(PowerShell shell, RecordSink sink)
+    {
+        var streams = shell.Streams;
+        void Stop()
+        {
+            if (sink.OverLimit)
+            {
+                shell.BeginStop(null, null);
+            }
+        }
+
+        streams.Error.DataAdded += (_, e) =>
+        {
+            var record = streams.Error[e.Index];
+            sink.Record(RecordLines.Error, record);
+            sink.Text(OutputStream.Stderr, record.ToString());
+            Stop();
+        };
+        streams.Warning.DataAdded += (_, e) =>
+        {
+            var record = streams.Warning[e.Index];
+            sink.Record(RecordLines.Warning, record);
+            sink.Text(OutputStream.Stdout, "WARNING: " + record.Message);
+            Stop();
+        };
+        streams.Verbose.DataAdded += (_, e) =>
+        {
+            var record = streams.Verbose[e.Index];
+            sink.Record(RecordLines.Verbose, record);
+            sink.Text(OutputStream.Stdout, "VERBOSE: " + record.Message);
+            Stop();
+        };
+        streams.Debug.DataAdded += (_, e) =>
+        {
+            var record = streams.Debug[e.Index];
+            sink.Record(RecordLines.Debug, record);
+            sink.Text(OutputStream.Stdout, "DEBUG: " + record.Message);
+            Stop();
+        };
+        streams.Information.DataAdded += (_, e) =>
+        {
+            var record = streams.Information[e.Index];
+            sink.Record(RecordLines.Information, record);
+            sink.Text(OutputStream.Stdout, record.MessageData?.ToString() ?? "");
+            Stop();
+        };
+    }
+
+    private static RunnerEnd Failed(RecordSink sink, string reason, bool recordIt = true)
+    {
+        if (recordIt)
+        {
+            var record = new ErrorRecord(new InvalidOperationException(reason), "GoqScriptJobFailed", ErrorCategory.InvalidOperation, null);
+            sink.Record(RecordLines.Error, record);
+        }
+
+        sink.Text(OutputStream.Stderr, "goq: " + reason);
+        return new RunnerEnd(JobState.Failed, 1, reason);
+    }
+
+    /// <summary>Replaces this process's environment with the job's (a runner runs one job at a time).</summary>
+    private static void SetEnvironment(IReadOnlyDictionary<string, string> environment)
+    {
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            var name = (string)entry.Key;
+            if (!environment.ContainsKey(name))
+            {
+                Environment.SetEnvironmentVariable(name, null);
+            }
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
+    }
+
+    private static ScriptData Data(string? xml, RecordSink sink)
+    {
+        if (string.IsNullOrEmpty(xml))
+        {
+            return new ScriptData([], false, null, new Hashtable());
+        }
+
+        try
+        {
+            var table = PSSerializer.Deserialize(xml) is PSObject { BaseObject: Hashtable t } ? t : xml is null ? new Hashtable() : throw new InvalidDataException("not a table");
+            var arguments = table["a"] is { } a ? (PSObject.AsPSObject(a).BaseObject is ArrayList list ? list.Cast<object?>().ToArray() : [a]) : [];
+            var usings = table["u"] is PSObject { BaseObject: Hashtable u } ? u : table["u"] as Hashtable ?? new Hashtable();
+            return new ScriptData(arguments, table.ContainsKey("i"), table["i"], usings);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            sink.Warn($"the job's arguments and input could not be read ({ex.Message}); it runs without them");
+            return new ScriptData([], false, null, new Hashtable());
+        }
+    }
+
+    private sealed record ScriptData(object?[] Arguments, bool HasInput, object? Input, Hashtable Using);
+}

@@ -1,0 +1,195 @@
+# Script-block jobs: PowerShell that runs on a worker in a fresh runspace of a warm runner, and gives back objects.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $goqHome = Enter-GoqTestHome
+    $worker = Start-GoqWorker -Slots 2
+
+    # Receives a job's records into one object: output, and each stream's records.
+    function Receive-All([long] $Id) {
+        $out = Receive-GoqJob $Id -ErrorVariable errs -WarningVariable warns -InformationVariable infos -ErrorAction SilentlyContinue -WarningAction SilentlyContinue -InformationAction SilentlyContinue
+        [pscustomobject]@{ Output = @($out); Errors = @($errs); Warnings = @($warns); Information = @($infos) }
+    }
+}
+AfterAll { Exit-GoqTestHome $goqHome }
+
+Describe 'Submit-GoqJob -ScriptBlock' {
+    It 'binds a script block positionally and runs it as a ScriptBlock job' {
+        $job = Submit-GoqJob { 'hello from ' + $PSVersionTable.PSEdition }
+        $job.Kind | Should -Be 'ScriptBlock'
+        (Wait-GoqJob $job.Id -Timeout 60).State | Should -Be 'Completed'
+        Receive-GoqJob $job.Id | Should -Be 'hello from Core'
+        Submit-GoqJob 'echo a string still binds to -Command' | Select-Object -ExpandProperty Kind | Should -Be 'Shell'
+    }
+
+    It 'round-trips objects with their properties, deserialized as Invoke-Command gives them' {
+        $job = Submit-GoqJob {
+            [pscustomobject]@{ Name = 'one'; Count = 3 }
+            [datetime]::new(2026, 12, 2, 10, 30, 0, [DateTimeKind]::Utc)
+            , @(1, 2, 3)
+            @{ key = 'value'; n = 5 }
+            [pscustomobject]@{ Outer = @{ Inner = [pscustomobject]@{ Leaf = 'deep' } } }
+        } | Wait-GoqJob -Timeout 60
+        $job.State | Should -Be 'Completed'
+        $out = @(Receive-GoqJob $job.Id)
+        $out.Count | Should -Be 5
+        $out[0].Name | Should -Be 'one'
+        $out[0].Count | Should -Be 3
+        $out[0].pstypenames[0] | Should -Be 'Deserialized.System.Management.Automation.PSCustomObject'
+        $out[0].PSComputerName | Should -Be ([Environment]::MachineName)
+        $out[0].GoqJobId | Should -Be $job.Id
+        $out[1] | Should -BeOfType [datetime]
+        $out[1].ToUniversalTime() | Should -Be ([datetime]::new(2026, 12, 2, 10, 30, 0, [DateTimeKind]::Utc))
+        @($out[2]) | Should -Be @(1, 2, 3)
+        $out[3].key | Should -Be 'value'
+        $out[3].n | Should -Be 5
+        $out[4].Outer.Inner.Leaf | Should -Be 'deep' -Because 'property bags and hashtables are kept whole, as remoting keeps them'
+    }
+
+    It 'cuts .NET objects at depth 2 by default and deeper with -SerializationDepth' {
+        $chain = {
+            class GoqNode { [string] $Name; [object] $Child; [string] ToString() { return 'node ' + $this.Name } }
+            [GoqNode]@{ Name = 'a'; Child = [GoqNode]@{ Name = 'b'; Child = [GoqNode]@{ Name = 'c'; Child = [GoqNode]@{ Name = 'd' } } } }
+        }
+        $two = Submit-GoqJob $chain | Wait-GoqJob -Timeout 60 | ForEach-Object { Receive-GoqJob $_.Id }
+        $two.Child.Name | Should -Be 'b'
+        $two.Child.Child | Should -Be 'node c' -Because 'the third level is its string form at depth 2'
+        $three = Submit-GoqJob $chain -SerializationDepth 3 | Wait-GoqJob -Timeout 60 | ForEach-Object { Receive-GoqJob $_.Id }
+        $three.Child.Child.Name | Should -Be 'c'
+        $three.Child.Child.Child | Should -Be 'node d'
+    }
+
+    It 'gives every stream its own records, in order, with the error id and category kept' {
+        $job = Submit-GoqJob {
+            Write-Warning 'careful'
+            Write-Error 'oops' -ErrorId 'My.Error' -Category InvalidData
+            Write-Information 'for your information' -Tags 'tag1'
+            Write-Host 'from write-host'
+            $VerbosePreference = 'Continue'; Write-Verbose 'talking'
+            $DebugPreference = 'Continue'; Write-Debug 'bug hunt'
+            'result'
+        } | Wait-GoqJob -Timeout 60
+        $job.State | Should -Be 'Completed' -Because 'a non-terminating error does not fail the job (as with Start-Job)'
+        $all = Receive-All $job.Id
+        $all.Output | Should -Be 'result'
+        $all.Warnings.Message | Should -Be 'careful'
+        $all.Errors.Count | Should -Be 1
+        $all.Errors[0].FullyQualifiedErrorId | Should -BeLike 'My.Error*'
+        $all.Errors[0].FullyQualifiedErrorId | Should -Not -BeLike '*Receive-GoqJob*'
+        $all.Errors[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $all.Errors[0].Exception.Message | Should -Be 'oops'
+        $all.Information.MessageData | ForEach-Object { "$_" } | Should -Be @('for your information', 'from write-host')
+        $all.Information[0].Tags | Should -Contain 'tag1'
+        $quiet = @{ ErrorAction = 'SilentlyContinue'; WarningAction = 'SilentlyContinue'; InformationAction = 'SilentlyContinue' }
+        $verbose = Receive-GoqJob $job.Id @quiet -Verbose 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }
+        $verbose.Message | Should -Be 'talking'
+        # (-Debug would make the other streams ask for confirmation in a non-interactive host: the preference is set instead.)
+        $debug = & { $DebugPreference = 'Continue'; Receive-GoqJob $job.Id @quiet 5>&1 } | Where-Object { $_ -is [System.Management.Automation.DebugRecord] }
+        $debug.Message | Should -Be 'bug hunt'
+    }
+
+    It 'takes $using: values from the caller and binds -ArgumentList to param()' {
+        $greeting = 'hi'; $list = @(1, 2)
+        $job = Submit-GoqJob { param($a, $b) "$using:greeting $a $b $($using:list.Count)" } -ArgumentList 'x', 7 | Wait-GoqJob -Timeout 60
+        Receive-GoqJob $job.Id | Should -Be 'hi x 7 2'
+    }
+
+    It 'refuses a $using: variable that does not exist, naming it, and queues nothing' {
+        $before = (Get-GoqServer).NextJobId
+        { Submit-GoqJob { $using:noSuchVariable } } | Should -Throw -ErrorId 'GoqUsingVariableNotFound*' -ExpectedMessage '*noSuchVariable*'
+        (Get-GoqServer).NextJobId | Should -Be $before
+    }
+
+    It 'makes one job per pipeline record, with $_ and $input bound to it' {
+        $jobs = 1..6 | Submit-GoqJob -ScriptBlock { [pscustomobject]@{ Under = $_ * 2; Input = @($input)[0] } }
+        $jobs.Count | Should -Be 6
+        $done = Wait-GoqJob $jobs.Id -Timeout 60
+        $done.State | Sort-Object -Unique | Should -Be 'Completed'
+        $out = $jobs | ForEach-Object { Receive-GoqJob $_.Id }
+        $out.Under | Should -Be @(2, 4, 6, 8, 10, 12)
+        $out.Input | Should -Be @(1, 2, 3, 4, 5, 6)
+    }
+
+    It 'runs each job in a fresh runspace, in the submitter''s directory' {
+        $first = Submit-GoqJob { $global:leaked = 'yes'; function Leaky { 'leak' }; Set-Alias lk Leaky; 'first' } | Wait-GoqJob -Timeout 60
+        $first.State | Should -Be 'Completed'
+        # Both slots' runners run a job, so whichever runner the first used has run another job since.
+        $probe = 1..4 | Submit-GoqJob -ScriptBlock { "$global:leaked|$([bool](Get-Command Leaky -ErrorAction Ignore))|$((Get-Location).Path)|$PWD" } | Wait-GoqJob -Timeout 60
+        $probe | ForEach-Object { Receive-GoqJob $_.Id } | Sort-Object -Unique | Should -Be "|False|$goqHome|$goqHome"
+    }
+
+    It 'writes readable text to the output file' {
+        $job = Submit-GoqJob { [pscustomobject]@{ Alpha = 1; Beta = 'two' }; Write-Warning 'warned' } | Wait-GoqJob -Timeout 60
+        $text = Get-Content -Raw $job.OutputPath
+        $text | Should -Match 'Alpha\s+Beta'
+        $text | Should -Match '1\s+two'
+        $text | Should -Match 'WARNING: warned'
+    }
+}
+
+Describe 'How a script-block job ends' {
+    It 'fails with the message of a terminating error and writes the error' {
+        $job = Submit-GoqJob { 'before'; throw 'it broke' } | Wait-GoqJob -Timeout 60
+        $job.State | Should -Be 'Failed'
+        $job.Reason | Should -Be 'it broke'
+        $all = Receive-All $job.Id
+        $all.Output | Should -Be 'before'
+        $all.Errors[0].Exception.Message | Should -Be 'it broke'
+        $job = Submit-GoqJob { Get-Item /no/such/path -ErrorAction Stop } | Wait-GoqJob -Timeout 60
+        $job.State | Should -Be 'Failed'
+        $job.Reason | Should -BeLike '*/no/such/path*'
+    }
+
+    It 'ends with the exit code of exit N and of [Environment]::Exit(N), and the next job runs' {
+        $exit = Submit-GoqJob { 'x'; exit 3 } | Wait-GoqJob -Timeout 60
+        $exit.State | Should -Be 'Failed'
+        $exit.ExitCode | Should -Be 3
+        $zero = Submit-GoqJob { exit 0 } | Wait-GoqJob -Timeout 60
+        $zero.State | Should -Be 'Completed'
+        $hard = Submit-GoqJob { [Environment]::Exit(4) } | Wait-GoqJob -Timeout 60
+        $hard.State | Should -Be 'Failed'
+        $hard.ExitCode | Should -Be 4
+        $next = Submit-GoqJob { 'still fine' } | Wait-GoqJob -Timeout 60
+        $next.State | Should -Be 'Completed'
+        Receive-GoqJob $next.Id | Should -Be 'still fine'
+    }
+
+    It 'fails a job whose runner is killed, with a reason saying so, and keeps the worker' {
+        $job = Submit-GoqJob { Start-Sleep 60 }
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        $runner = (Get-GoqJob $job.Id).Pid
+        Stop-Process -Id $runner -Force
+        $done = Wait-GoqJob $job.Id -Timeout 30
+        $done.State | Should -Be 'Failed'
+        $done.Reason | Should -BeLike '*PowerShell runner*died*signal 9*'
+        (Get-GoqWorker).Id | Should -Be $worker.Id
+        (Submit-GoqJob { 'after the crash' } | Wait-GoqJob -Timeout 60 | ForEach-Object { Receive-GoqJob $_.Id }) | Should -Be 'after the crash'
+    }
+
+    It 'stops a running script-block job within 2 s, with what it started' {
+        $job = Submit-GoqJob { sleep 300.25 }
+        Wait-Until { (Get-GoqJob $job.Id).State -eq 'Running' -and (Get-GoqHomeProcess 'sleep 300.25') } -Because 'the job and its child to run'
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        Stop-GoqJob $job.Id | Out-Null
+        $done = Wait-GoqJob $job.Id -Timeout 10
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 2
+        $done.State | Should -Be 'Cancelled'
+        Wait-Until { -not (Get-GoqHomeProcess 'sleep 300.25') } -TimeoutSec 5 -Because 'the child to be killed with the runner'
+    }
+
+    It 'fails a job past -TimeoutSec' {
+        $job = Submit-GoqJob { Start-Sleep 30 } -TimeoutSec 1 | Wait-GoqJob -Timeout 30
+        $job.State | Should -Be 'Failed'
+        $job.Reason | Should -BeLike 'timed out after 1 s*'
+    }
+
+    It 'returns an object the serializer cannot take as its string form, with a warning' {
+        $job = Submit-GoqJob {
+            Add-Type -TypeDefinition 'public class GoqBadProperty { public string Fine { get { return "ok"; } } public string Bad { get { throw new System.Exception("no"); } } public override string ToString() { return "bad-object"; } }'
+            [GoqBadProperty]::new()
+        } | Wait-GoqJob -Timeout 60
+        $job.State | Should -Be 'Completed'
+        $all = Receive-All $job.Id
+        $all.Output.Count | Should -Be 1
+        $all.Output[0].Fine | Should -Be 'ok' -Because 'a property that throws is skipped, the rest is kept'
+    }
+}
