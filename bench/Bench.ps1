@@ -19,10 +19,14 @@
     7. Receive-GoqJob on a job's -OutputMB of output (lines of 1,000 bytes): MB/s read from the file (this host sees it)
        and through the server (-ViaServer), after the job ended.
     8. The worker's peak memory above its idle size while one job writes -FloodMB as fast as it can (back-pressure).
+    9. -ScriptJobs trivial script-block jobs ([pscustomobject]@{ i = $_ }, one per pipeline record) on one worker of 2
+       slots (with its job keeper, the default), from the first submit to the last object returned by Receive-GoqJob;
+       and, in the same run, ForEach-Object -Parallel -ThrottleLimit 2 over the same script block (in-process, local,
+       not durable), with the ratio.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
-    [int] $OutputMB = 200, [int] $FloodMB = 1000)
+    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -75,6 +79,25 @@ function Measure-Bulk([string] $GoqHome, [int] $Count) {
     $failed = @($done | Where-Object State -NE 'Completed').Count
     if ($done.Count -ne $Count -or $failed -gt 0) { throw "bulk run: $($done.Count) of $Count jobs ended, $failed not Completed" }
     [pscustomobject]@{ Submit = $Count / $submitSec; EndToEnd = $Count / ($lastEnd - $t0).TotalSeconds }
+}
+
+# Script-block jobs end to end (submit, run, every object back) against ForEach-Object -Parallel on the same block.
+function Measure-ScriptJobs([string] $GoqHome, [int] $Count) {
+    $block = { [pscustomobject]@{ i = $_ } }
+    $null = 1..50 | Submit-GoqJob -Home $GoqHome -ScriptBlock $block | Wait-GoqJob -Home $GoqHome -Timeout 300 # warm runners
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $jobs = 1..$Count | Submit-GoqJob -Home $GoqHome -ScriptBlock $block
+    $done = $jobs | Wait-GoqJob -Home $GoqHome -Timeout 1800
+    $objects = @($jobs | Receive-GoqJob -Home $GoqHome)
+    $goq = $Count / $watch.Elapsed.TotalSeconds
+    $failed = @($done | Where-Object State -NE 'Completed').Count
+    if ($objects.Count -ne $Count -or $failed -gt 0 -or ($objects.i | Measure-Object -Sum).Sum -ne ($Count * ($Count + 1) / 2)) {
+        throw "script-block run: $($objects.Count) of $Count objects back, $failed jobs not Completed"
+    }
+    $watch.Restart()
+    $local = @(1..$Count | ForEach-Object -Parallel $block -ThrottleLimit 2)
+    $parallel = $local.Count / $watch.Elapsed.TotalSeconds
+    [pscustomobject]@{ Goq = $goq; Parallel = $parallel }
 }
 
 # CPU time used so far, in seconds: by the process itself, and by its children that have exited (the jobs).
@@ -185,6 +208,13 @@ try {
     $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
     $receive = if ($OutputMB -gt 0) { Measure-Receive $goqHome $OutputMB }
     $flood = if ($FloodMB -gt 0 -and $IsLinux) { Measure-WorkerFlood $goqHome $FloodMB }
+    $scripts = $null
+    if ($ScriptJobs -gt 0) {
+        Stop-GoqWorker -Home $goqHome -Idle
+        Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
+        $worker = Start-GoqWorker -Home $goqHome -Slots 2 # the default: with a job keeper
+        $scripts = Measure-ScriptJobs $goqHome $ScriptJobs
+    }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -208,8 +238,11 @@ try {
         "end-to-end / ceiling (2 slots, $ManySlots slots)" = if ($ceiling) { "$(& $ofCeiling $durable.EndToEnd), $(& $ofCeiling $many.EndToEnd)" }
         "Receive-GoqJob MB/s, $OutputMB MB ended: from the file / via the server" = if ($receive) { $receive -join ' / ' }
         "worker peak MB above idle, one job writing $FloodMB MB" = if ($flood) { "$($flood.AboveIdleMB) (idle $($flood.IdleMB) MB; job wrote at $($flood.MBps) MB/s)" }
+        "script-block jobs/s ($ScriptJobs, 2 slots, submit to last object received)" = if ($scripts) { [math]::Round($scripts.Goq) }
+        'ForEach-Object -Parallel -ThrottleLimit 2, same block /s' = if ($scripts) { [math]::Round($scripts.Parallel) }
+        'script-block jobs / ForEach-Object -Parallel' = if ($scripts) { [math]::Round($scripts.Goq / $scripts.Parallel, 2) }
         'cores'                                    = [Environment]::ProcessorCount
-        'worker slots'                             = "2 (runs 2-4), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8"
+        'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
     } | Format-List | Out-String
 }

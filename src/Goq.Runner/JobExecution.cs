@@ -39,7 +39,12 @@ internal static class JobExecution
         using (runspace)
         {
             var state = runspace.SessionStateProxy;
-            state.Path.SetLocation(WildcardPattern.Escape(job.WorkingDirectory));
+            // A runspace opens where the process is, which is where the last job ran: usually this job's directory
+            // too (a pipeline's jobs share one), and then setting the location again would only cost a mount lookup.
+            if (!string.Equals(state.Path.CurrentFileSystemLocation.ProviderPath, job.WorkingDirectory, StringComparison.Ordinal))
+            {
+                state.Path.SetLocation(WildcardPattern.Escape(job.WorkingDirectory));
+            }
             foreach (DictionaryEntry entry in data.Using)
             {
                 state.SetVariable(UsingVariables.Prefix + entry.Key, entry.Value);

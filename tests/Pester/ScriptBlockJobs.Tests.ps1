@@ -193,3 +193,22 @@ Describe 'How a script-block job ends' {
         $all.Output[0].Fine | Should -Be 'ok' -Because 'a property that throws is skipped, the rest is kept'
     }
 }
+
+Describe 'A script-block job''s output limit' {
+    BeforeAll {
+        Get-GoqWorker | Stop-GoqWorker -Drain | Out-Null
+        $env:GOQ_MAX_JOB_RECORD_MIB = '1'
+        try { $limited = Start-GoqWorker -Slots 1 } finally { $env:GOQ_MAX_JOB_RECORD_MIB = $null }
+    }
+
+    It 'fails a job past the limit with a reason naming it, keeps what came before, and the next job runs' {
+        $job = Submit-GoqJob { 'first'; foreach ($i in 1..100000) { 'x' * 100 } } | Wait-GoqJob -Timeout 120
+        $job.State | Should -Be 'Failed'
+        $job.Reason | Should -BeLike '*limit of 1,048,576 bytes of serialized objects*'
+        $out = @(Receive-GoqJob $job.Id -ErrorAction SilentlyContinue)
+        $out[0] | Should -Be 'first'
+        $out.Count | Should -BeLessThan 100000
+        (Get-Item ($job.OutputPath + '.records')).Length | Should -BeLessThan 2MB
+        (Submit-GoqJob { 'next' } | Wait-GoqJob -Timeout 60 | ForEach-Object { Receive-GoqJob $_.Id }) | Should -Be 'next'
+    }
+}

@@ -25,21 +25,39 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter ViaServer { get; set; }
 
+    // Jobs whose maps have been asked for and not yet read, in order: many jobs (a pipeline of them) cost one round
+    // trip at a time only while the first is awaited, not one each.
+    private const int MapsAhead = 64;
+    private readonly Queue<(long Id, Task<Protocol.OutputMapReply> Map)> _ahead = new();
+
     protected override void ProcessRecord()
     {
         foreach (var id in Id)
         {
-            Receive(id);
+            // Asked for records: a script-block job's map is of its records file, any other job's of its text.
+            _ahead.Enqueue((id, Client.GetOutputMapAsync(id, CancelToken, records: true)));
+            while (_ahead.Count > MapsAhead || (_ahead.Count > 0 && _ahead.Peek().Map.IsCompleted))
+            {
+                var (next, map) = _ahead.Dequeue();
+                Receive(next, map);
+            }
         }
     }
 
-    private void Receive(long id)
+    protected override void EndProcessing()
     {
-        // Asked for records: a script-block job's map is of its records file, any other job's of its text.
+        while (_ahead.TryDequeue(out var next))
+        {
+            Receive(next.Id, next.Map);
+        }
+    }
+
+    private void Receive(long id, Task<Protocol.OutputMapReply> mapTask)
+    {
         Protocol.OutputMapReply map;
         try
         {
-            map = Client.GetOutputMapAsync(id, CancelToken, records: true).GetAwaiter().GetResult();
+            map = mapTask.GetAwaiter().GetResult();
         }
         catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
         {

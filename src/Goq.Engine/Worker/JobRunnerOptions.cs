@@ -25,7 +25,7 @@ public sealed record JobRunnerOptions
     public IReadOnlyList<string>? ScriptRunnerCommand { get; init; }
 
     /// <summary>Jobs a runner runs before it is replaced by a fresh process.</summary>
-    public int RunnerMaxJobs { get; init; } = 1000;
+    public int RunnerMaxJobs { get; init; } = 10_000;
 
     /// <summary>Resident memory past which a runner is replaced after its job.</summary>
     public long RunnerMaxBytes { get; init; } = 1024L * 1024 * 1024;

@@ -83,4 +83,52 @@ public sealed class OutputFilesTests : IDisposable
         _files.SyncToDisk();
         Assert.Empty(_synced);
     }
+
+    [Fact]
+    public void AScriptBlockJob_KeepsItsRecordsInAFileOfTheirOwn_CountedWithItsTextAsOneSequence()
+    {
+        var job = Job(3);
+        job.Kind = JobKind.ScriptBlock;
+        var mixed = new List<OutputLine>
+        {
+            new(OutputStream.Record, "o.<S>one</S>"),
+            new(OutputStream.Stdout, "one"),
+            new(OutputStream.Record, "e.<S>bad</S>"),
+            new(OutputStream.Stderr, "bad"),
+        };
+        var index = _files.Append(job, 1, 0, mixed)!;
+        // A worker sending the last two lines again and one more: only the new one is written.
+        _files.Append(job, 1, 2, [mixed[2], mixed[3], new(OutputStream.Record, "o.<S>two</S>")]);
+        _files.SyncToDisk();
+
+        var records = job.OutputPath + ".records";
+        Assert.Equal(["one", "bad"], File.ReadAllLines(job.OutputPath!));
+        Assert.Equal(["o.<S>one</S>", "e.<S>bad</S>", "o.<S>two</S>"], File.ReadAllLines(records));
+        Assert.Contains(records, _synced); // records are acknowledged on disk, like text
+        Assert.Equal(5, _files.AttemptLines(job, 1));
+        Assert.Equal(2, _files.LineCount(job));
+        Assert.Equal(3, _files.LineCount(job, records: true));
+        Assert.NotNull(index.Records);
+
+        var page = _files.Read(job, 0, -1, 10, 1 << 20, records: true);
+        Assert.Equal(["o.<S>one</S>", "e.<S>bad</S>", "o.<S>two</S>"], page.Lines.Select(l => l.Text));
+        var text = _files.Read(job, 0, -1, 10, 1 << 20);
+        Assert.Equal([OutputStream.Stdout, OutputStream.Stderr], text.Lines.Select(l => l.Stream));
+
+        // After the job ends (and after a restart) both are found again from the stored index.
+        job.State = JobState.Completed;
+        _indexes[job.Id] = _files.Close(job.Id)!;
+        using var reopened = new OutputFiles(_dir.Path, "o", _ => { }, id => _indexes.GetValueOrDefault(id), (_, _) => { });
+        Assert.Equal(3, reopened.LineCount(job, records: true));
+        Assert.Equal(records, reopened.Map(job, records: true)!.Value.Path);
+    }
+
+    [Fact]
+    public void ACommandJob_HasNoRecordsFile()
+    {
+        var job = Job(4);
+        _files.Append(job, 1, 0, Lines("text"));
+        Assert.Null(_files.LineCount(job, records: true));
+        Assert.False(File.Exists(job.OutputPath + ".records"));
+    }
 }

@@ -49,6 +49,26 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void AScriptBlockJobsCliXml_IsKeptByteForByte_WithoutBeingRead()
+    {
+        // Not even well-formed XML: the engine carries the submitter's blob to the runner as it is.
+        const string blob = "<Objs Version=\"1.1.0.1\">\n  <S>a_x000A_b &amp; \u00fc</S>\r\n<unclosed";
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            var id = store.AllocateIds(1);
+            store.Insert(new JobInfo { Id = id, State = JobState.Waiting, Kind = JobKind.ScriptBlock, Command = "$_", SubmittedAt = DateTimeOffset.UnixEpoch },
+                new JobSpec { Kind = JobKind.ScriptBlock, Command = "$_", ScriptData = blob, SerializationDepth = 4 });
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        var spec = reopened.GetSpec(1)!;
+        Assert.Equal(blob, spec.ScriptData);
+        Assert.Equal(4, spec.SerializationDepth);
+        Assert.Equal(JobKind.ScriptBlock, reopened.LoadActive().Single().Kind);
+    }
+
+    [Fact]
     public void StagedChanges_AreNotOnDisk_UntilCommit()
     {
         using var store = new SqliteJobStore(DbPath);
