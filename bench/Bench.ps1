@@ -1,4 +1,4 @@
-#Requires -Version 7.4
+#Requires -Version 7.6
 <#
 .SYNOPSIS
     Goq's benchmark: every number comes from one run on this machine, so ratios between them are meaningful.
@@ -249,7 +249,7 @@ try {
 finally {
     Pop-Location -ErrorAction SilentlyContinue
     try { Stop-GoqWorker -Home $goqHome -Idle } catch { Write-Warning "stopping workers: $_" }
-    try { Stop-GoqServer -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
+    try { Stop-GoqServer -Confirm:$false -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
     $null = Stop-GoqHomeProcess $goqHome
     Remove-Item -Recurse -Force $goqHome -ErrorAction SilentlyContinue
 }

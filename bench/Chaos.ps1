@@ -63,8 +63,8 @@ try {
     } | Format-List | Out-String
 }
 finally {
-    try { Get-GoqWorker -Home $goqHome | Stop-GoqWorker -Home $goqHome } catch { }
-    try { Stop-GoqServer -Home $goqHome } catch { }
+    try { Get-GoqWorker -Home $goqHome | Stop-GoqWorker -Home $goqHome -Force } catch { }
+    try { Stop-GoqServer -Confirm:$false -Home $goqHome } catch { }
     $null = Stop-GoqHomeProcess $goqHome
     Remove-Item -Recurse -Force $goqHome -ErrorAction SilentlyContinue
     $env:GOQ_HEARTBEAT_SEC = $null; $env:GOQ_DEAD_WORKER_SEC = $null

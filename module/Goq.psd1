@@ -6,7 +6,7 @@
     CompanyName          = 'Goq'
     Copyright            = '(c) Goq. All rights reserved.'
     Description          = 'Goq: a distributed job queue and job manager (server, workers, clients over NetMQ) for PowerShell.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Goq.Format.ps1xml')
     CmdletsToExport      = @(

@@ -48,7 +48,7 @@ try {
 finally {
     Pop-Location -ErrorAction SilentlyContinue
     try { Stop-GoqWorker -Home $goqHome -Idle } catch { Write-Warning "stopping workers: $_" }
-    try { Stop-GoqServer -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
+    try { Stop-GoqServer -Confirm:$false -Home $goqHome } catch { Write-Warning "stopping the server: $_" }
     # Whatever still names the demo home on its command line was started by the demo: it must not outlive it.
     $killed = Stop-GoqHomeProcess $goqHome
     if ($killed -gt 0) { Write-Warning "killed $killed process(es) the demo left behind" }

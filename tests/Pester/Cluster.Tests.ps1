@@ -60,7 +60,7 @@ BeforeAll {
     # Idempotent, and run whatever happened before: processes first (a namespace lives on while a process is in it).
     function Remove-ClusterHosts {
         if (Test-Path $goqHome) {
-            try { Stop-GoqServer -Home $goqHome -ErrorAction SilentlyContinue } catch { }
+            try { Stop-GoqServer -Confirm:$false -Home $goqHome -ErrorAction SilentlyContinue } catch { }
             $null = Stop-GoqHomeProcess $goqHome -GraceSec 2
         }
         foreach ($h in $hosts.Values) {

@@ -30,17 +30,34 @@ Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
 
     It 'stops gracefully and returns once the process has exited' {
         $serverPid = (Get-GoqServer -Home $goqHome).ServerPid
-        Stop-GoqServer -Home $goqHome
+        Stop-GoqServer -Confirm:$false -Home $goqHome
         Test-ProcessAlive $serverPid | Should -BeFalse
     }
 
-    It 'gives a clear ConnectionError within a few seconds when no server runs' {
+    It 'says at once, with a ConnectionError, that no server runs for a local home' {
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
         $err = { Get-GoqServer -Home $goqHome } | Should -Throw -PassThru
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 10
-        $err.FullyQualifiedErrorId | Should -BeLike 'GoqServerUnreachable,*'
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 1 -Because 'nothing listens on the port: no time-out to wait for'
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqServerNotRunning,*'
         $err.CategoryInfo.Category | Should -Be 'ConnectionError'
-        $err.Exception.Message | Should -BeLike '*did not answer*'
+        $err.ErrorDetails.RecommendedAction | Should -BeLike '*Start-GoqServer*'
+    }
+
+    It 'waits GOQ_CONNECT_TIMEOUT_SEC for a server that does not answer, then says so' {
+        # A port that accepts connections but never speaks: the request waits for its time-out.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $env:GOQ_CONNECT_TIMEOUT_SEC = '1'
+        $env:GOQ_JSERV_PORT = "$($listener.LocalEndpoint.Port)"
+        try {
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $err = { Get-GoqJob -Home $goqHome -ErrorAction Stop } | Should -Throw -PassThru
+            $elapsed = $watch.Elapsed.TotalSeconds
+        }
+        finally { $env:GOQ_CONNECT_TIMEOUT_SEC = $null; $env:GOQ_JSERV_PORT = $null; $listener.Stop() }
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqServerUnreachable,*'
+        $elapsed | Should -BeLessThan 4
+        $elapsed | Should -BeGreaterThan 0.9
     }
 
     It 'fails clearly when the port is taken' {
@@ -97,7 +114,7 @@ Describe 'The job database' {
             Start-GoqServer -Home $goqHome | Out-Null
             (Submit-GoqJob -Home $goqHome 'true' -WorkingDirectory $goqHome).Id | Should -Be 1
             (Get-GoqServer -Home $goqHome).NextJobId | Should -Be 2
-            Stop-GoqServer -Home $goqHome
+            Stop-GoqServer -Confirm:$false -Home $goqHome
             Start-GoqServer -Home $goqHome | Out-Null
             (Get-GoqServer -Home $goqHome).NextJobId | Should -Be 2
             (Get-GoqJob -Home $goqHome -Id 1).State | Should -Be 'Waiting'

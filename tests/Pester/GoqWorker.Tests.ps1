@@ -35,7 +35,7 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
 
     It 'rejoins a restarted server by itself (its heartbeat announces it)' {
         $worker = Start-GoqWorker -Slots 1
-        Stop-GoqServer
+        Stop-GoqServer -Confirm:$false
         Start-GoqServer | Out-Null
         Wait-Until { (Get-GoqWorker).Id -contains $worker.Id } -TimeoutSec 20 -Because 'the worker to re-announce itself'
         (Submit-GoqJob 'echo back' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed'

@@ -45,7 +45,7 @@ Describe 'Initialize-GoqHome' {
         { Initialize-GoqHome -Path $dir -Port 4000 } | Should -Throw -ErrorId 'GoqHomeAlreadyInitialized,Goq.Cmdlets.Commands.InitializeGoqHomeCommand'
         Get-Content -Raw (Join-Path $dir '.goq/cluster.secret') | Should -Be $secret
 
-        (Initialize-GoqHome -Path $dir -Port 4000 -Force).Endpoint | Should -Be 'tcp://127.0.0.1:4000'
+        (Initialize-GoqHome -Path $dir -Port 4000 -Force -Confirm:$false).Endpoint | Should -Be 'tcp://127.0.0.1:4000'
         Get-Content -Raw (Join-Path $dir '.goq/cluster.secret') | Should -Not -Be $secret
     }
 

@@ -101,7 +101,7 @@ Describe 'Nothing accepted is lost' {
         $status.WaitingJobs | Should -Be 1
         $status.NextJobId | Should -Be 3
 
-        Stop-GoqServer
+        Stop-GoqServer -Confirm:$false
         Start-GoqServer | Out-Null
         $status = Get-GoqServer
         $status.RunningJobs | Should -Be 1
@@ -123,7 +123,7 @@ Describe 'Nothing accepted is lost' {
         $async = $ps.BeginInvoke()
         try {
             Wait-Until { (Get-GoqServer).WatchedJobs -eq 1 } -Because 'the waiter to register'
-            Stop-GoqServer
+            Stop-GoqServer -Confirm:$false
             Start-GoqServer | Out-Null
             $async.AsyncWaitHandle.WaitOne(60000) | Should -BeTrue
             $result = $ps.EndInvoke($async)

@@ -26,8 +26,8 @@ function Remove-GoqTestHome([string] $GoqHome) {
     if (-not $GoqHome) { return }
     if (Test-Path (Join-Path $GoqHome '.goq/server.pid')) {
         # Only ask a server that runs: asking one that does not costs a request timeout.
-        try { Get-GoqWorker -Home $GoqHome | Stop-GoqWorker -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
-        try { Stop-GoqServer -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
+        try { Get-GoqWorker -Home $GoqHome | Stop-GoqWorker -Home $GoqHome -Force -ErrorAction SilentlyContinue } catch { }
+        try { Stop-GoqServer -Confirm:$false -Home $GoqHome -ErrorAction SilentlyContinue } catch { }
     }
     $null = Stop-GoqHomeProcess $GoqHome -GraceSec 5
     Remove-Item -Recurse -Force $GoqHome -ErrorAction SilentlyContinue

@@ -9,7 +9,8 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
 {
     private readonly List<long> _ids = [];
 
-    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Position = 0, ValueFromPipeline = true)]
+    [GoqJobIds]
     [ValidateRange(1, long.MaxValue)]
     public long[]? Id { get; set; }
 
@@ -25,6 +26,11 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
 
     protected override void EndProcessing()
     {
+        if (_ids.Count == 0 && MyInvocation.ExpectingInput)
+        {
+            return; // piped input that named no Goq job (refused, or empty) means no jobs, not every job
+        }
+
         // Page by page, each written as it comes: no number of jobs makes one reply too large or holds them all here.
         var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         var ids = _ids.Count > 0 ? _ids : null;

@@ -15,5 +15,10 @@ public abstract class GoqClientCmdlet : GoqCmdlet
     protected string SecretText => OrTerminate(() => Settings.LoadCredentials().SecretText);
 
     // Kept for the pipeline: looking it up reads the credential files, too much to do per record.
-    protected GoqClient Client => _client is { IsUsable: true } client ? client : _client = OrTerminate(() => ClientCache.Get(Settings));
+    protected GoqClient Client => _client is { IsUsable: true } client ? client : _client = OrTerminate(() =>
+    {
+        // Once per cmdlet call, not per retry: a submit riding out a server restart must not be cut short by it.
+        Goq.Client.ServerProbe.ThrowIfNotListening(Settings);
+        return ClientCache.Get(Settings);
+    });
 }

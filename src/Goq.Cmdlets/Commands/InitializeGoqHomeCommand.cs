@@ -4,8 +4,12 @@ using Goq.Errors;
 
 namespace Goq.Cmdlets.Commands;
 
-/// <summary>Creates a Goq home: the .goq folder (mode 0700) with its config file, cluster secret and server keys (0600).</summary>
-[Cmdlet(VerbsData.Initialize, "GoqHome", SupportsShouldProcess = true)]
+/// <summary>
+/// Creates a Goq home: the .goq folder (mode 0700) with its config file, cluster secret and server keys (0600). With
+/// -Force on an existing home it makes new keys (keeping its port, host and settings unless given), after asking
+/// (ConfirmImpact High), and never while that home's server runs.
+/// </summary>
+[Cmdlet(VerbsData.Initialize, "GoqHome", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(HomeInfo))]
 public sealed class InitializeGoqHomeCommand : PSCmdlet
 {
@@ -31,7 +35,10 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
     protected override void EndProcessing()
     {
         var path = GoqSettings.ResolveHome(Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path));
-        if (!ShouldProcess(path, "Initialize Goq home"))
+        // Only replacing a home asks (its keys are lost, every copy of .goq must be replaced); a new home does not.
+        var replacing = Force && GoqHomeInitializer.IsHome(path);
+        if ((replacing || MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+            && !ShouldProcess(path, replacing ? "Replace the Goq home's keys (every copy of its .goq must be replaced)" : "Initialize Goq home"))
         {
             return;
         }

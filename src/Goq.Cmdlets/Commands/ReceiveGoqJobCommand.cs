@@ -17,7 +17,8 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 {
     private const int PageLines = 10_000;
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [GoqJobIds]
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 

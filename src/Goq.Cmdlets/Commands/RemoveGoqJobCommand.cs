@@ -3,15 +3,19 @@ using Goq.Errors;
 
 namespace Goq.Cmdlets.Commands;
 
-/// <summary>Removes ended jobs from the server's history (their output files stay where they are).</summary>
-[Cmdlet(VerbsCommon.Remove, "GoqJob", SupportsShouldProcess = true, DefaultParameterSetName = IdSet)]
+/// <summary>
+/// Removes ended jobs from the server's history (their output files stay where they are); with -Force also unfinished
+/// ones, which are cancelled first (as Remove-Job -Force does).
+/// </summary>
+[Cmdlet(VerbsCommon.Remove, "GoqJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
 public sealed class RemoveGoqJobCommand : GoqClientCmdlet
 {
     private const string IdSet = "Id";
     private const string StateSet = "State";
     private readonly List<long> _ids = [];
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true)]
+    [GoqJobIds]
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 
@@ -19,6 +23,10 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
     [Parameter(Mandatory = true, ParameterSetName = StateSet)]
     [ValidateSet(nameof(JobState.Completed), nameof(JobState.Failed), nameof(JobState.Cancelled))]
     public JobState[] State { get; set; } = [];
+
+    /// <summary>Cancel unfinished jobs first, then remove them.</summary>
+    [Parameter(ParameterSetName = IdSet)]
+    public SwitchParameter Force { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -40,7 +48,8 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        var reply = RunBlocking(token => ParameterSetName == IdSet ? Client.RemoveAsync(_ids, null, token) : Client.RemoveAsync(null, State, token));
+        var reply = RunBlocking(token => ParameterSetName == StateSet ? Client.RemoveAsync(null, State, token)
+            : Force ? Client.RemoveForcedAsync(_ids, token) : Client.RemoveAsync(_ids, null, token));
         foreach (var id in reply.Unknown)
         {
             WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
@@ -49,7 +58,7 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
         foreach (var id in reply.StillActive)
         {
             WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, ErrorCategory.InvalidOperation,
-                $"job {id} has not ended; stop it first (Stop-GoqJob)", id));
+                $"job {id} has not ended; stop it first (Stop-GoqJob), or use -Force", id));
         }
 
         WriteVerbose($"removed {reply.Removed.Count} job(s)");

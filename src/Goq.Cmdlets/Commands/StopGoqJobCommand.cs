@@ -14,7 +14,8 @@ public sealed class StopGoqJobCommand : GoqClientCmdlet
 {
     private readonly List<long> _ids = [];
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [GoqJobIds]
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 

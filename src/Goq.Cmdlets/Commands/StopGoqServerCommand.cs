@@ -1,16 +1,25 @@
 using System.Management.Automation;
+using Goq.Errors;
 using Goq.Hosting;
 
 namespace Goq.Cmdlets.Commands;
 
-/// <summary>Stops the home's server gracefully; returns once its process has exited.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "GoqServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+/// <summary>
+/// Stops the home's server gracefully; returns once its process has exited. With -Force, a server on this host that
+/// does not answer is killed by its recorded pid (checked against its start time). Asks first (ConfirmImpact High):
+/// scripts pass -Confirm:$false.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Stop, "GoqServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(ServerStatus))]
 public sealed class StopGoqServerCommand : GoqClientCmdlet
 {
     /// <summary>Write the server's last status.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
+
+    /// <summary>Kill a server on this host that does not answer (by its recorded pid).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
 
     protected override void EndProcessing()
     {
@@ -19,7 +28,32 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
             return;
         }
 
-        var status = RunBlocking(token => Launcher.StopServerAsync(Client, token));
+        ServerStatus status;
+        try
+        {
+            status = Launcher.StopServerAsync(Client, CancelToken).GetAwaiter().GetResult();
+        }
+        catch (GoqException ex) when (Force && ex.Kind is GoqErrorKind.Connection or GoqErrorKind.Timeout)
+        {
+            var killed = RunBlocking(token => Launcher.KillServerAsync(Settings, token));
+            if (killed is null)
+            {
+                ThrowTerminatingError(ErrorRecordFactory.From(ex));
+            }
+
+            WriteWarning($"the server did not answer ({ex.Message}); its process {killed} was killed");
+            return;
+        }
+        catch (GoqException ex)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.From(ex));
+            return;
+        }
+        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+
         if (PassThru)
         {
             WriteObject(status);

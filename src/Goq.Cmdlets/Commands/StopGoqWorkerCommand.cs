@@ -1,10 +1,15 @@
 using System.Management.Automation;
+using Goq.Client;
 using Goq.Hosting;
 
 namespace Goq.Cmdlets.Commands;
 
-/// <summary>Tells workers to exit: every idle one (-Idle, goq's immolateworkers) or those named by -Id.</summary>
-[Cmdlet(VerbsLifecycle.Stop, "GoqWorker", SupportsShouldProcess = true, DefaultParameterSetName = IdSet)]
+/// <summary>
+/// Tells workers to exit: every idle one (-Idle, goq's immolateworkers) or those named by -Id (a whole id, a unique
+/// prefix, or host/prefix as the job table shows it), and returns once the processes of those on this host have
+/// exited. Without -Drain or -Force it asks before stopping a worker that runs jobs.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Stop, "GoqWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(WorkerInfo))]
 public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 {
@@ -39,6 +44,8 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 
     protected override void ProcessRecord() => _ids.AddRange(Id);
 
+    private static readonly TimeSpan ExitWithin = TimeSpan.FromSeconds(60);
+
     protected override void EndProcessing()
     {
         if (!Idle && _ids.Count == 0)
@@ -46,8 +53,44 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
             return;
         }
 
-        var target = Idle ? $"idle workers of {Settings.Endpoint}" : string.Join(", ", _ids);
+        if (!Idle)
+        {
+            var connected = RunBlocking(token => Client.GetWorkersAsync(token));
+            var resolved = new List<WorkerInfo>();
+            foreach (var name in _ids.Distinct())
+            {
+                var found = WorkerMatch.Find(connected, name);
+                if (found.Count == 1)
+                {
+                    resolved.Add(found[0]);
+                    continue;
+                }
+
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, ErrorCategory.ObjectNotFound, found.Count == 0
+                    ? $"no connected worker with id '{name}'"
+                    : $"'{name}' names {found.Count} workers ({string.Join(", ", found.Select(w => $"{w.Host}/{w.Id}"))}); give more of the id", name));
+            }
+
+            _workers = resolved.DistinctBy(w => w.Id).ToList();
+            _ids.Clear();
+            _ids.AddRange(_workers.Select(w => w.Id));
+            if (_ids.Count == 0)
+            {
+                return;
+            }
+        }
+
+        var target = Idle ? $"idle workers of {Settings.Endpoint}" : string.Join(", ", _workers.Select(w => $"{w.Host}/{w.Id}"));
         if (!ShouldProcess(target, "Stop Goq worker"))
+        {
+            return;
+        }
+
+        // Checkpoint: jobs are killed (and queued again) only when the user said so.
+        var busy = _workers.Where(w => w.BusySlots > 0).ToList();
+        if (!Restart && !Drain && !Force && busy.Count > 0 && !ShouldContinue(
+                $"{string.Join(", ", busy.Select(w => $"{w.Host}/{w.Id[..Math.Min(8, w.Id.Length)]} runs {w.BusySlots} job(s)"))}: stopping kills them, and they are queued again. Use -Drain to let them finish first.",
+                "Stop busy Goq workers?"))
         {
             return;
         }
@@ -88,9 +131,37 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
             WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, ErrorCategory.ObjectNotFound, $"no connected worker with id '{id}'", id));
         }
 
+        WaitForExit(reply.Stopped);
         if (PassThru)
         {
             WriteObject(reply.Stopped, enumerateCollection: true);
+        }
+    }
+
+    private List<WorkerInfo> _workers = [];
+
+    /// <summary>Returns once the stopped workers of this host have exited (Ctrl+C stops waiting, not the stop).</summary>
+    private void WaitForExit(IReadOnlyList<WorkerInfo> stopped)
+    {
+        var local = stopped.Where(w => string.Equals(w.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase) && w.Pid > 0).ToList();
+        if (local.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            RunBlocking(async token =>
+            {
+                foreach (var worker in local)
+                {
+                    await Launcher.WaitForExitAsync(worker.Pid, Drain ? Timeout.InfiniteTimeSpan : ExitWithin, token).ConfigureAwait(false);
+                }
+            });
+        }
+        catch (PipelineStoppedException)
+        {
+            throw;
         }
     }
 }

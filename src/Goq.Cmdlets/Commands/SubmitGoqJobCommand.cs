@@ -43,6 +43,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
     /// <summary>A command line for the shell or, with -ArgumentList, the program to run.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = CommandSet)]
+    [CommandLine]
     [ValidateNotNullOrEmpty]
     public string Command { get; set; } = "";
 
@@ -158,7 +159,12 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     protected override void ProcessRecord()
     {
         var directory = _directory;
-        if (ParameterSetName == PathSet)
+        if (ParameterSetName == CommandSet && CommandLineAttribute.FileOf(Command) is { } file)
+        {
+            LiteralPath = [file]; // a file from the pipeline: a script job, as with -LiteralPath
+        }
+
+        if (ParameterSetName == PathSet || (ParameterSetName == CommandSet && CommandLineAttribute.FileOf(Command) is not null))
         {
             foreach (var path in LiteralPath)
             {

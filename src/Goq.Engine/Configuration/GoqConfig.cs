@@ -27,4 +27,7 @@ public sealed class GoqConfig
 
     /// <summary>MiB of serialized objects a script-block job may output (see <see cref="GoqDefaults.MaxJobRecordMiB"/>); null for the default.</summary>
     public int? MaxJobRecordMiB { get; set; }
+
+    /// <summary>Seconds a request waits for the server before it fails (GOQ_CONNECT_TIMEOUT_SEC); null for the default 5.</summary>
+    public int? ConnectTimeoutSec { get; set; }
 }

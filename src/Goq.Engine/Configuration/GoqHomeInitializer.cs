@@ -7,6 +7,13 @@ namespace Goq.Configuration;
 /// <summary>Creates a home's <c>.goq</c> folder: the config file, the cluster secret and the server's CURVE keys.</summary>
 public static class GoqHomeInitializer
 {
+    /// <summary>True when the folder already holds a Goq home (a config file or keys).</summary>
+    public static bool IsHome(string root)
+    {
+        var probe = new GoqSettings { Home = root };
+        return File.Exists(probe.ConfigPath) || ClusterCredentials.ExistIn(probe.DotDir);
+    }
+
     public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force)
     {
         var root = GoqSettings.ResolveHome(home);
@@ -23,11 +30,32 @@ public static class GoqHomeInitializer
             throw new GoqException(GoqErrorIds.InvalidConfig, GoqErrorKind.InvalidArgument, $"port {port} is out of range");
         }
 
+        // Checkpoint: new keys under a running server would leave it unreachable and unstoppable by this home.
+        if (Hosting.ServerHost.RunningPid(probe) is { } running)
+        {
+            throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
+                $"the Goq server of '{root}' runs{(running > 0 ? $" (pid {running})" : "")}; stop it (Stop-GoqServer) before re-initializing its home")
+            { Target = root };
+        }
+
+        // Re-initializing keeps where the server is unless told otherwise: only the keys are new.
+        var existing = TryReadConfig(probe.ConfigPath);
         var config = new GoqConfig
         {
-            Port = port ?? GoqDefaults.Port,
-            ServerHost = string.IsNullOrWhiteSpace(serverHost) ? GoqDefaults.ServerHost : serverHost,
+            Port = port ?? existing?.Port ?? GoqDefaults.Port,
+            ServerHost = !string.IsNullOrWhiteSpace(serverHost) ? serverHost : existing?.ServerHost ?? GoqDefaults.ServerHost,
         };
+        if (existing is not null)
+        {
+            config.BindAddress = existing.BindAddress;
+            config.HeartbeatSec = existing.HeartbeatSec;
+            config.DeadWorkerSec = existing.DeadWorkerSec;
+            config.OutputDir = existing.OutputDir;
+            config.ReplayWindowSec = existing.ReplayWindowSec;
+            config.SubmitRetrySec = existing.SubmitRetrySec;
+            config.MaxJobRecordMiB = existing.MaxJobRecordMiB;
+            config.ConnectTimeoutSec = existing.ConnectTimeoutSec;
+        }
 
         CreatePrivateDirectory(probe.DotDir);
 
@@ -45,6 +73,18 @@ public static class GoqHomeInitializer
             Endpoint = settings.Endpoint,
             ServerPublicKey = Convert.ToHexString(credentials.ServerPublicKey).ToLowerInvariant(),
         };
+    }
+
+    private static GoqConfig? TryReadConfig(string path)
+    {
+        try
+        {
+            return File.Exists(path) ? GoqSettings.ReadConfig(path) : null;
+        }
+        catch (GoqException)
+        {
+            return null; // a broken config is replaced whole
+        }
     }
 
     /// <summary>Creates a directory only its owner can enter (0700 on Unix).</summary>

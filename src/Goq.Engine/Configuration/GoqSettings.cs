@@ -38,6 +38,7 @@ public sealed record GoqSettings
 
     public string OutputDir { get; init; } = GoqDefaults.OutputDir;
 
+    /// <summary>How long a request waits for the server's answer (GOQ_CONNECT_TIMEOUT_SEC, config ConnectTimeoutSec, default 5 s).</summary>
     public int RequestTimeoutMs { get; init; } = GoqDefaults.RequestTimeoutMs;
 
     /// <summary>How far a message's timestamp may be from this clock (GOQ_REPLAY_WINDOW_SEC, config, default).</summary>
@@ -103,6 +104,7 @@ public sealed record GoqSettings
             OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
             ReplayWindowSec = EnvInt("GOQ_REPLAY_WINDOW_SEC") ?? config.ReplayWindowSec ?? GoqDefaults.ReplayWindowSec,
             SubmitRetrySec = EnvInt("GOQ_SUBMIT_RETRY_SEC") ?? config.SubmitRetrySec ?? GoqDefaults.SubmitRetrySec,
+            RequestTimeoutMs = Math.Max(1, EnvInt("GOQ_CONNECT_TIMEOUT_SEC") ?? config.ConnectTimeoutSec ?? GoqDefaults.RequestTimeoutMs / 1000) * 1000,
             MaxJobRecordBytes = Math.Max(1, EnvInt("GOQ_MAX_JOB_RECORD_MIB") ?? config.MaxJobRecordMiB ?? GoqDefaults.MaxJobRecordMiB) * 1024L * 1024,
         };
     }

@@ -7,7 +7,6 @@ public static class GoqRecommendedActions
     {
         [GoqErrorIds.ServerUnreachable] = "Check that the server runs (Get-GoqServer; Start-GoqServer) and that this home's .goq holds the server's public key and cluster secret.",
         [GoqErrorIds.ServerAlreadyRunning] = "Use the running server, or stop it first with Stop-GoqServer.",
-        [GoqErrorIds.ServerNotRunning] = "Start the server with Start-GoqServer.",
         [GoqErrorIds.ServerStartFailed] = "Read the server log (.goq/server.log) for the cause, mend it, and start the server again.",
         [GoqErrorIds.PortInUse] = "Stop whatever listens on the port, or choose another one with -Port or GOQ_JSERV_PORT.",
         [GoqErrorIds.HomeNotInitialized] = "Run Initialize-GoqHome, or point -Home or GOQ_HOME at an initialized home.",
@@ -19,6 +18,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",
         [GoqErrorIds.InvalidJobSpec] = "Correct the job's parameters and submit it again.",
         [GoqErrorIds.InvalidEnvironment] = "Give each variable a name without '=' or NUL, and a value without NUL.",
+        [GoqErrorIds.ServerNotRunning] = "Start the server (Start-GoqServer), or check -Home and GOQ_HOME name the home you mean.",
         [GoqErrorIds.UsingVariableNotFound] = "Define the variable before submitting the job, or remove the $using: reference from the script block.",
         [GoqErrorIds.MessageTooLarge] = "Keep a job's command, arguments and environment under the limit: put large data in a file and pass its path.",
         [GoqErrorIds.WaitTimeout] = "Wait longer (-Timeout), or look at the job with Get-GoqJob.",

@@ -117,6 +117,26 @@ public static class Launcher
     }
 
     /// <summary>Asks the home's server to stop and waits until its process has exited (when it runs on this host).</summary>
+    /// <summary>
+    /// Stops a server that does not answer by killing its recorded process (this host only, checked by its start time),
+    /// and waits until it has exited. Returns the pid killed, or null when this home has no live server here.
+    /// </summary>
+    public static async Task<int?> KillServerAsync(GoqSettings settings, CancellationToken cancel)
+    {
+        if (ServerHost.RecordedLiveServer(settings) is not { } pid)
+        {
+            return null;
+        }
+
+        using (var process = System.Diagnostics.Process.GetProcessById(pid))
+        {
+            process.Kill(entireProcessTree: false);
+        }
+
+        await WaitForExitAsync(pid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
+        return pid;
+    }
+
     public static async Task<ServerStatus> StopServerAsync(GoqClient client, CancellationToken cancel)
     {
         var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);
@@ -129,10 +149,10 @@ public static class Launcher
         return status;
     }
 
-    /// <summary>Waits until a local process is gone.</summary>
+    /// <summary>Waits until a local process is gone (a negative timeout waits as long as it takes).</summary>
     public static async Task WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken cancel)
     {
-        var deadline = DateTimeOffset.UtcNow + timeout;
+        var deadline = timeout < TimeSpan.Zero ? DateTimeOffset.MaxValue : DateTimeOffset.UtcNow + timeout;
         while (IsAlive(pid))
         {
             if (DateTimeOffset.UtcNow > deadline)

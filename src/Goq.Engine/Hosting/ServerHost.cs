@@ -34,7 +34,8 @@ public static class ServerHost
         server.Start();
         try
         {
-            File.WriteAllText(settings.PidPath, $"{Environment.ProcessId}\n{settings.Endpoint}\n");
+            // pid, endpoint and the process's start time: Stop-GoqServer -Force kills only this very process, never a reused pid.
+            File.WriteAllText(settings.PidPath, $"{Environment.ProcessId}\n{settings.Endpoint}\n{Worker.JobLedger.StartTicks(Environment.ProcessId)}\n");
             GoqHomeInitializer.RestrictFile(settings.PidPath);
             onStarted(new ServerInfo { Endpoint = settings.Endpoint, Pid = Environment.ProcessId, Home = settings.Home, Version = GoqVersion.Current });
             await server.Completion.WaitAsync(cancel).ConfigureAwait(false);
@@ -53,9 +54,14 @@ public static class ServerHost
     /// <summary>The pid of the server running on this home, or null when none runs.</summary>
     public static int? RunningPid(GoqSettings settings)
     {
+        if (!File.Exists(settings.LockPath))
+        {
+            return null; // never started here (or not even a home yet)
+        }
+
         try
         {
-            using var probe = new FileStream(settings.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            using var probe = new FileStream(settings.LockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
             return null;
         }
         catch (IOException)
@@ -81,6 +87,26 @@ public static class ServerHost
             throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
                 $"a Goq server already runs on home '{settings.Home}'{(pid is { } p ? $" (pid {p})" : "")}; stop it with Stop-GoqServer first", ex)
             { Target = settings.Home };
+        }
+    }
+
+    /// <summary>
+    /// The server process recorded for this home on this host, when it still runs and is that very process (its start
+    /// time matches the one recorded); null otherwise.
+    /// </summary>
+    public static int? RecordedLiveServer(GoqSettings settings)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(settings.PidPath);
+            return lines.Length >= 3 && int.TryParse(lines[0], out var pid) && long.TryParse(lines[2], out var start)
+                && start > 0 && Worker.JobLedger.StartTicks(pid) == start
+                ? pid
+                : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

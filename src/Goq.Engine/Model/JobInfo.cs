@@ -18,7 +18,8 @@ public sealed class JobInfo
 
     public string Command { get; set; } = "";
 
-    public IReadOnlyList<string> ArgumentList { get; set; } = [];
+    /// <summary>An array (not a list), so Export-Csv and friends see plain strings.</summary>
+    public string[] ArgumentList { get; set; } = [];
 
     public string WorkingDirectory { get; set; } = "";
 

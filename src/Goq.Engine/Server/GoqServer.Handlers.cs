@@ -78,7 +78,8 @@ public sealed partial class GoqServer
                 break;
             case JobFinished finished:
                 if (finished.TotalLines is { } total && _scheduler.AcceptsOutput(finished.WorkerId, finished.JobId, finished.Attempt)
-                    && _scheduler.GetJob(finished.JobId) is { } writer && _output.AttemptLines(writer, finished.Attempt) < total)
+                    && _scheduler.GetJob(finished.JobId) is { } writer && _store.Get(writer.Id) is not null
+                    && _output.AttemptLines(writer, finished.Attempt) < total)
                 {
                     // Some of its output is missing (lost with a connection or a crash): no ack, so the worker sends
                     // the missing lines and this report again with its next heartbeat.
@@ -112,7 +113,9 @@ public sealed partial class GoqServer
 
     private void AppendOutput(PeerId peer, JobOutput output)
     {
-        if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job)
+        // A job removed while its kill was under way (Remove-GoqJob -Force) keeps no output: its lines are taken and dropped.
+        if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job
+            || _store.Get(job.Id) is null)
         {
             // Not this lease's (fenced off): acknowledged all the same, so the worker lets go of it and the job, whose
             // output the worker holds back until acknowledged, is never blocked by lines nobody will take.

@@ -94,7 +94,7 @@ public sealed partial class Scheduler
                 State = JobState.Waiting,
                 Kind = spec.Kind,
                 Command = spec.Command,
-                ArgumentList = spec.ArgumentList,
+                ArgumentList = [.. spec.ArgumentList],
                 WorkingDirectory = spec.WorkingDirectory,
                 SubmittedAt = now,
                 SubmittedBy = spec.SubmittedBy,
@@ -250,7 +250,11 @@ public sealed partial class Scheduler
             _cancelling.Remove(finished.JobId);
             killed.ExitCode = finished.ExitCode;
             killed.StartedAt = finished.StartedAt ?? killed.StartedAt;
-            _store.Update(killed);
+            if (_store.Get(killed.Id) is not null)
+            {
+                _store.Update(killed); // not when it was removed meanwhile (Remove-GoqJob -Force): it stays gone
+            }
+
             FreeSlot(finished.WorkerId, killed.Id);
             return killed;
         }

@@ -226,6 +226,22 @@ public sealed class FaultToleranceTests : IDisposable
         await _cluster.Client.CancelAsync([waiting.Id]);
     }
 
+    [Fact]
+    public async Task RemoveForced_OfARunningJob_CancelsAndForgetsIt_AndItsSlotComesBack()
+    {
+        _cluster.AddWorker(slots: 1);
+        var job = (await _cluster.Client.SubmitAsync([Spec("sleep 305")]))[0];
+        await Wait.UntilAsync(() => _cluster.Client.GetJobsAsync([job.Id], null), r => r.Jobs[0].Pid is not null, what: "the job to start");
+
+        var reply = await _cluster.Client.RemoveForcedAsync([job.Id]);
+        Assert.Equal([job.Id], reply.Removed);
+        Assert.Empty((await _cluster.Client.GetJobsAsync([job.Id], null)).Jobs);
+        // The kill is confirmed after the job is gone: the slot still comes back, and the job stays removed.
+        var next = await _cluster.RunAsync(Spec("echo next"));
+        Assert.Equal(JobState.Completed, next.State);
+        Assert.Empty((await _cluster.Client.GetJobsAsync([job.Id], null)).Jobs);
+    }
+
     private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
 
     private static bool NoSleepLeft() =>
