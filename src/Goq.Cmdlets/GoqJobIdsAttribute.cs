@@ -28,18 +28,19 @@ public sealed class GoqJobIdsAttribute : ArgumentTransformationAttribute
         return new[] { One(inputData) };
     }
 
-    private static long One(object? item)
+    // Text that is not a number is passed on as it is: the binder's own conversion then reports it, as for any long.
+    private static object One(object? item)
     {
         var wrapped = item as PSObject;
-        var value = wrapped?.BaseObject ?? item;
+        var value = wrapped?.BaseObject ?? item ?? throw new ArgumentTransformationMetadataException("an empty (null) id is not a Goq job");
         switch (value)
         {
             case long or int or short or byte or uint or ushort or sbyte:
                 return Convert.ToInt64(value, CultureInfo.InvariantCulture);
             case ulong big when big <= long.MaxValue:
                 return (long)big;
-            case string text when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed):
-                return parsed;
+            case string text:
+                return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : text;
             case JobInfo job:
                 return job.Id;
         }

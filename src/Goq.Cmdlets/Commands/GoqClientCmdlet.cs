@@ -17,7 +17,9 @@ public abstract class GoqClientCmdlet : GoqCmdlet
     // Kept for the pipeline: looking it up reads the credential files, too much to do per record.
     protected GoqClient Client => _client is { IsUsable: true } client ? client : _client = OrTerminate(() =>
     {
-        // Once per cmdlet call, not per retry: a submit riding out a server restart must not be cut short by it.
+        // Once per cmdlet call, not per retry: a submit riding out a server restart must not be cut short by it. The
+        // credentials are checked first: a home without them says so, whatever the server does.
+        _ = Settings.LoadCredentials();
         Goq.Client.ServerProbe.ThrowIfNotListening(Settings);
         return ClientCache.Get(Settings);
     });
