@@ -121,27 +121,23 @@ internal static class JobExecution
             sink.Text(OutputStream.Stderr, record.ToString());
             Stop();
         };
-        streams.Warning.DataAdded += (_, e) =>
+
+        void Informational<T>(PSDataCollection<T> collection, char kind, string prefix)
+            where T : InformationalRecord
         {
-            var record = streams.Warning[e.Index];
-            sink.Record(RecordLines.Warning, record);
-            sink.Text(OutputStream.Stdout, "WARNING: " + record.Message);
-            Stop();
-        };
-        streams.Verbose.DataAdded += (_, e) =>
-        {
-            var record = streams.Verbose[e.Index];
-            sink.Record(RecordLines.Verbose, record);
-            sink.Text(OutputStream.Stdout, "VERBOSE: " + record.Message);
-            Stop();
-        };
-        streams.Debug.DataAdded += (_, e) =>
-        {
-            var record = streams.Debug[e.Index];
-            sink.Record(RecordLines.Debug, record);
-            sink.Text(OutputStream.Stdout, "DEBUG: " + record.Message);
-            Stop();
-        };
+            collection.DataAdded += (_, e) =>
+            {
+                var record = collection[e.Index];
+                sink.Record(kind, record);
+                sink.Text(OutputStream.Stdout, prefix + record.Message);
+                Stop();
+            };
+        }
+
+        Informational(streams.Warning, RecordLines.Warning, "WARNING: ");
+        Informational(streams.Verbose, RecordLines.Verbose, "VERBOSE: ");
+        Informational(streams.Debug, RecordLines.Debug, "DEBUG: ");
+
         streams.Information.DataAdded += (_, e) =>
         {
             var record = streams.Information[e.Index];

@@ -55,23 +55,8 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 
     private void Receive(long id, Task<Protocol.OutputMapReply> mapTask)
     {
-        Protocol.OutputMapReply map;
-        try
+        if (Reply(mapTask, id) is not { } map)
         {
-            map = mapTask.GetAwaiter().GetResult();
-        }
-        catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
-        {
-            WriteGoqError(ex, id);
-            return;
-        }
-        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
-        catch (GoqException ex)
-        {
-            ThrowTerminatingError(ErrorRecordFactory.From(ex));
             return;
         }
 
@@ -94,29 +79,37 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         ReceiveViaServer(id, records);
     }
 
+    /// <summary>A reply about one job; null (with the error written) when the job is unknown. Other failures end the cmdlet.</summary>
+    private T? Reply<T>(Task<T> reply, long id) where T : class
+    {
+        try
+        {
+            return reply.GetAwaiter().GetResult();
+        }
+        catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
+        {
+            WriteGoqError(ex, id);
+            return null;
+        }
+        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (GoqException ex)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.From(ex));
+            return null;
+        }
+    }
+
     private void ReceiveViaServer(long id, RecordWriter? records)
     {
         // The next page is asked for as soon as a page arrives, so the server reads it while this thread writes.
         var next = Client.ReadOutputAsync(id, 0, PageLines, CancelToken, records: records is not null);
         while (true)
         {
-            Protocol.OutputReply page;
-            try
+            if (Reply(next, id) is not { } page)
             {
-                page = next.GetAwaiter().GetResult();
-            }
-            catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
-            {
-                WriteGoqError(ex, id);
-                return;
-            }
-            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-            {
-                throw new PipelineStoppedException();
-            }
-            catch (GoqException ex)
-            {
-                ThrowTerminatingError(ErrorRecordFactory.From(ex));
                 return;
             }
 

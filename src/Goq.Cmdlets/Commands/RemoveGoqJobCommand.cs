@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using Goq.Client;
 using Goq.Errors;
 
 namespace Goq.Cmdlets.Commands;

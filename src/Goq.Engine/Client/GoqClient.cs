@@ -124,21 +124,6 @@ public sealed class GoqClient : IDisposable
     public Task<RemoveJobsReply> RemoveAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
         RequestAsync<RemoveJobsReply>(new RemoveJobs(ids, states), cancel);
 
-    /// <summary>
-    /// Removes jobs whatever their state, as Remove-Job -Force does: unfinished ones are cancelled first, and removed
-    /// once they have ended (a running job's process tree takes a moment to die).
-    /// </summary>
-    public async Task<RemoveJobsReply> RemoveForcedAsync(IReadOnlyList<long> ids, CancellationToken cancel = default)
-    {
-        var cancelled = await CancelAsync(ids, cancel).ConfigureAwait(false);
-        if (cancelled.Cancelled.Count > 0)
-        {
-            await WaitAsync([.. cancelled.Cancelled.Select(j => j.Id)], any: false, timeout: TimeSpan.FromSeconds(60), _ => { }, cancel).ConfigureAwait(false);
-        }
-
-        return await RemoveAsync(ids, null, cancel).ConfigureAwait(false);
-    }
-
     /// <summary>How often a wait registers itself again, so it survives a server restart (the server forgets waiters).</summary>
     public TimeSpan RewatchInterval { get; init; } = TimeSpan.FromSeconds(3);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Goq.Client;
 using Goq.Protocol;
 using Goq.Tests.Support;
 
