@@ -6,9 +6,10 @@ namespace Goq.Cmdlets;
 /// <summary>
 /// Turns a script-block job's records back into what it wrote: output objects (deserialized, with PSComputerName and
 /// GoqJobId added, as Invoke-Command adds PSComputerName) and error, warning, verbose, debug and information records
-/// on their own streams, with an error's FullyQualifiedErrorId and category kept. Writes on the pipeline thread only.
+/// on their own streams, with an error's FullyQualifiedErrorId and category kept. Where they go is the sink's affair:
+/// a cmdlet's streams (on its pipeline thread) or a GoqJob's collections.
 /// </summary>
-internal sealed class RecordWriter(Cmdlet cmdlet, long jobId, string? computerName)
+internal sealed class RecordWriter(IStreamSink cmdlet, long jobId, string? computerName)
 {
     private readonly RecordAssembler _assembler = new();
 

@@ -4,7 +4,7 @@ namespace Goq.Cmdlets.Commands;
 
 /// <summary>Jobs known to the server (waiting, running and finished), ordered by id.</summary>
 [Cmdlet(VerbsCommon.Get, "GoqJob")]
-[OutputType(typeof(JobInfo))]
+[OutputType(typeof(JobInfo), typeof(GoqJob))]
 public sealed class GetGoqJobCommand : GoqClientCmdlet
 {
     private readonly List<long> _ids = [];
@@ -21,6 +21,10 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
+
+    /// <summary>Return the jobs as PowerShell jobs (Goq.GoqJob): Get-GoqJob -State Failed -AsJob | Receive-Job.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
 
     protected override void ProcessRecord() => _ids.AddRange(Id ?? []);
 
@@ -47,7 +51,15 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             {
                 if (patterns is null || (job.Name is { } name && patterns.Any(p => p.IsMatch(name))))
                 {
-                    WriteObject(job);
+                    if (AsJob)
+                    {
+                        var settings = Settings;
+                        WriteObject(GoqJobSourceAdapter.Adopt(this, job, settings, () => ClientCache.Get(settings)));
+                    }
+                    else
+                    {
+                        WriteObject(job);
+                    }
                 }
             }
 

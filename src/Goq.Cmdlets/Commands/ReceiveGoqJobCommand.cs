@@ -60,7 +60,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        var records = map.Records ? new RecordWriter(this, id, map.WorkerHost) : null;
+        var records = map.Records ? new RecordWriter(new CmdletSink(this), id, map.WorkerHost) : null;
         if (!ViaServer && Output.LocalOutputReader.Open(map) is { } local)
         {
             foreach (var page in local.Pages(PageLines))

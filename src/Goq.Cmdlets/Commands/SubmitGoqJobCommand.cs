@@ -15,7 +15,7 @@ namespace Goq.Cmdlets.Commands;
 /// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
-[OutputType(typeof(JobInfo))]
+[OutputType(typeof(JobInfo), typeof(GoqJob))]
 public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 {
     private const string CommandSet = "Command";
@@ -97,6 +97,10 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [Parameter]
     [ValidateRange(1, 100)]
     public int MaxAttempts { get; set; } = JobSpec.DefaultMaxAttempts;
+
+    /// <summary>Return each job as a PowerShell job (Goq.GoqJob), for Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job.</summary>
+    [Parameter]
+    public SwitchParameter AsJob { get; set; }
 
     /// <summary>Variables set for the job; they win over the submitter's and the worker's.</summary>
     [Parameter]
@@ -286,7 +290,18 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
                 WriteVerbose(retry);
             }
 
-            WriteObject(jobs, enumerateCollection: true);
+            if (AsJob)
+            {
+                var settings = Settings;
+                foreach (var job in jobs)
+                {
+                    WriteObject(GoqJobSourceAdapter.Adopt(this, job, settings, () => ClientCache.Get(settings)));
+                }
+            }
+            else
+            {
+                WriteObject(jobs, enumerateCollection: true);
+            }
         }
     }
 

@@ -30,4 +30,7 @@ public sealed class GoqConfig
 
     /// <summary>Seconds a request waits for the server before it fails (GOQ_CONNECT_TIMEOUT_SEC); null for the default 5.</summary>
     public int? ConnectTimeoutSec { get; set; }
+
+    /// <summary>Ended jobs Get-Job lists (the most recent); null for the default 100.</summary>
+    public int? RecentJobs { get; set; }
 }

@@ -18,4 +18,7 @@ public static class GoqDefaults
 
     /// <summary>MiB of serialized objects (CliXml) one script-block job may output before it fails.</summary>
     public const int MaxJobRecordMiB = 64;
+
+    /// <summary>How many of the most recent ended jobs Get-Job lists.</summary>
+    public const int RecentJobs = 100;
 }

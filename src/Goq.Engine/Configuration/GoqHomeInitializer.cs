@@ -55,6 +55,7 @@ public static class GoqHomeInitializer
             config.SubmitRetrySec = existing.SubmitRetrySec;
             config.MaxJobRecordMiB = existing.MaxJobRecordMiB;
             config.ConnectTimeoutSec = existing.ConnectTimeoutSec;
+            config.RecentJobs = existing.RecentJobs;
         }
 
         CreatePrivateDirectory(probe.DotDir);

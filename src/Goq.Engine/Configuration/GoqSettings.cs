@@ -49,6 +49,9 @@ public sealed record GoqSettings
     /// <summary>How long a submit is retried across a server restart (GOQ_SUBMIT_RETRY_SEC, config, default 30 s).</summary>
     public int SubmitRetrySec { get; init; } = GoqDefaults.SubmitRetrySec;
 
+    /// <summary>How many of the most recent ended jobs Get-Job lists besides the active ones (GOQ_RECENT_JOBS, config RecentJobs, default 100).</summary>
+    public int RecentJobs { get; init; } = GoqDefaults.RecentJobs;
+
     /// <summary>
     /// Serialized objects and records a script-block job may output before it fails (GOQ_MAX_JOB_RECORD_MIB, config
     /// MaxJobRecordMiB, default 64 MiB). Enforced by the worker that runs the job.
@@ -104,6 +107,7 @@ public sealed record GoqSettings
             OutputDir = Env("GOQ_ODIR") ?? config.OutputDir,
             ReplayWindowSec = EnvInt("GOQ_REPLAY_WINDOW_SEC") ?? config.ReplayWindowSec ?? GoqDefaults.ReplayWindowSec,
             SubmitRetrySec = EnvInt("GOQ_SUBMIT_RETRY_SEC") ?? config.SubmitRetrySec ?? GoqDefaults.SubmitRetrySec,
+            RecentJobs = Math.Max(0, EnvInt("GOQ_RECENT_JOBS") ?? config.RecentJobs ?? GoqDefaults.RecentJobs),
             RequestTimeoutMs = Math.Max(1, EnvInt("GOQ_CONNECT_TIMEOUT_SEC") ?? config.ConnectTimeoutSec ?? GoqDefaults.RequestTimeoutMs / 1000) * 1000,
             MaxJobRecordBytes = Math.Max(1, EnvInt("GOQ_MAX_JOB_RECORD_MIB") ?? config.MaxJobRecordMiB ?? GoqDefaults.MaxJobRecordMiB) * 1024L * 1024,
         };

@@ -1,0 +1,268 @@
+using System.ComponentModel;
+using System.Management.Automation;
+using Goq.Client;
+using Goq.Cmdlets;
+using PSJobState = System.Management.Automation.JobState;
+
+namespace Goq;
+
+/// <summary>
+/// A Goq job as a PowerShell job (PSJobTypeName 'GoqJob'), so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job
+/// work on it. Its InstanceId comes from the server's key and the job's id, so it is the same in every session. The
+/// server pushes its end; its output and stream records are then read once into the job's collections, before its
+/// state changes, so Wait-Job and Receive-Job -Wait see everything. Waiting maps to NotStarted (never Blocked, which
+/// Wait-Job refuses), Cancelled to Stopped. ChildJobs are kept for job arrays.
+/// </summary>
+public sealed class GoqJob : Job2
+{
+    private readonly object _gate = new();
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _loaded;
+    private int _watching;
+
+    internal GoqJob(JobInfo info, Guid instanceId, GoqJobSourceAdapter? owner, Func<GoqClient> client)
+        : base(info.Command, info.Name ?? $"Goq{info.Id}", instanceId)
+    {
+        Owner = owner;
+        Client = client;
+        Info = info;
+        PSJobTypeName = GoqJobSourceAdapter.TypeName;
+    }
+
+    /// <summary>The server's id for this job.</summary>
+    public long GoqId => Info.Id;
+
+    /// <summary>The latest record of the job.</summary>
+    public JobInfo Info { get; private set; }
+
+    public int? ExitCode => Info.ExitCode;
+
+    public override string Location => Info.WorkerHost ?? "";
+
+    public override string StatusMessage => Info.Reason ?? "";
+
+    public override bool HasMoreData =>
+        Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
+
+    internal Func<GoqClient> Client { get; }
+
+    internal GoqJobSourceAdapter? Owner { get; set; }
+
+    /// <summary>Waits (once) for the server to push the job's end, then takes it; a lost server is asked again later.</summary>
+    internal void WatchEnd()
+    {
+        if (Interlocked.Exchange(ref _watching, 1) != 0)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            while (!Info.State.IsTerminal())
+            {
+                try
+                {
+                    await Client().WaitAsync([GoqId], any: false, timeout: null, e =>
+                    {
+                        if (e.Job is { } ended)
+                        {
+                            Update(ended, loadNow: false);
+                        }
+                    }).ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false); // server away: ask again
+                }
+            }
+        });
+    }
+
+    internal static PSJobState StateOf(Goq.JobState state) => state switch
+    {
+        Goq.JobState.Running => PSJobState.Running,
+        Goq.JobState.Completed => PSJobState.Completed,
+        Goq.JobState.Failed => PSJobState.Failed,
+        Goq.JobState.Cancelled => PSJobState.Stopped,
+        _ => PSJobState.NotStarted,
+    };
+
+    /// <summary>
+    /// Takes a newer record. An end is taken once: the output is read first (off the caller's thread when it is the
+    /// client's), then the state is set, with the reason of a failure.
+    /// </summary>
+    internal void Update(JobInfo info, bool loadNow)
+    {
+        lock (_gate)
+        {
+            if (_loaded)
+            {
+                return; // ended and read: nothing changes any more
+            }
+
+            Info = info;
+            if (!info.State.IsTerminal())
+            {
+                if (StateOf(info.State) != JobStateInfo.State)
+                {
+                    SetJobState(StateOf(info.State));
+                }
+
+                return;
+            }
+
+            _loaded = true;
+        }
+
+        if (loadNow)
+        {
+            Finish(info);
+        }
+        else
+        {
+            _ = Task.Run(() => Finish(info));
+        }
+    }
+
+    public override void StartJob()
+    {
+    }
+
+    public override void StartJobAsync() => OnStartJobCompleted(new AsyncCompletedEventArgs(null, false, null));
+
+    public override void StopJob() => StopJob(force: false, reason: null);
+
+    // Checkpoint: Stop-Job waits for StopJobCompleted; it is raised whatever happens, or Stop-Job would hang.
+    public override void StopJobAsync() => StopJobAsync(force: false, reason: null);
+
+    public override void StopJob(bool force, string? reason)
+    {
+        if (JobStateInfo.State is PSJobState.Completed or PSJobState.Failed or PSJobState.Stopped)
+        {
+            return;
+        }
+
+        SetJobState(PSJobState.Stopping);
+        var client = Client();
+        var reply = client.CancelAsync([GoqId]).GetAwaiter().GetResult();
+        var ended = reply.Cancelled.Concat(reply.AlreadyEnded).FirstOrDefault(j => j.Id == GoqId);
+        if (ended is not null)
+        {
+            Update(ended, loadNow: true);
+            _finished.Task.GetAwaiter().GetResult(); // its end may be being taken on another thread: wait for it
+        }
+        else
+        {
+            SetJobState(PSJobState.Stopped);
+        }
+    }
+
+    public override void StopJobAsync(bool force, string? reason) => _ = Task.Run(() =>
+    {
+        Exception? error = null;
+        try
+        {
+            StopJob(force, reason);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            error = ex;
+        }
+
+        OnStopJobCompleted(new AsyncCompletedEventArgs(error, false, null));
+    });
+
+    public override void SuspendJob() => throw NotYet("Suspend-Job");
+
+    public override void SuspendJobAsync() => throw NotYet("Suspend-Job");
+
+    public override void SuspendJob(bool force, string? reason) => throw NotYet("Suspend-Job");
+
+    public override void SuspendJobAsync(bool force, string? reason) => throw NotYet("Suspend-Job");
+
+    public override void ResumeJob() => throw NotYet("Resume-Job");
+
+    public override void ResumeJobAsync() => throw NotYet("Resume-Job");
+
+    public override void UnblockJob() => throw NotYet("Unblock-Job");
+
+    public override void UnblockJobAsync() => throw NotYet("Unblock-Job");
+
+    public override string ToString() => $"GoqJob {GoqId} ({Info.State})";
+
+
+    private void Finish(JobInfo info)
+    {
+        try
+        {
+            Load();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Error.Add(new ErrorRecord(ex, "GoqJobOutputUnreadable", ErrorCategory.ReadError, GoqId));
+        }
+
+        SetState(StateOf(info.State), info.State == Goq.JobState.Failed ? new GoqJobFailedException(info) : null);
+        _finished.TrySetResult();
+    }
+
+    // Job2's SetJobState with a reason (so JobStateInfo.Reason carries why a job failed) is in pwsh 7 but not in the
+    // reference assembly this builds against: found once, with the reasonless one as a fallback.
+    private static readonly System.Reflection.MethodInfo? SetWithReason = typeof(Job2).GetMethod("SetJobState",
+        System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public, null,
+        [typeof(PSJobState), typeof(Exception)], null);
+
+    private void SetState(PSJobState state, Exception? reason)
+    {
+        if (SetWithReason is not null)
+        {
+            SetWithReason.Invoke(this, [state, reason]);
+        }
+        else
+        {
+            SetJobState(state);
+        }
+    }
+
+    /// <summary>Reads the job's output into its collections (records as objects and stream records, text as lines).</summary>
+    private void Load()
+    {
+        var sink = new JobSink(this);
+        RecordWriter? records = null;
+        var client = Client();
+        client.ReadAllOutputAsync(GoqId, (line, isRecord) =>
+        {
+            if (isRecord)
+            {
+                (records ??= new RecordWriter(sink, GoqId, Info.WorkerHost)).Add(line.Text);
+            }
+            else if (line.Stream == OutputStream.Stderr)
+            {
+                sink.WriteError(new ErrorRecord(new RemoteException(line.Text), "NativeCommandError", ErrorCategory.NotSpecified, GoqId));
+            }
+            else
+            {
+                sink.WriteObject(line.Text);
+            }
+        }).GetAwaiter().GetResult();
+    }
+
+    private static NotSupportedException NotYet(string what) => new($"{what} is not supported for Goq jobs yet");
+
+    /// <summary>A GoqJob's own collections.</summary>
+    private sealed class JobSink(GoqJob job) : IStreamSink
+    {
+        public void WriteObject(object? value) => job.Output.Add(value is null ? null : PSObject.AsPSObject(value));
+
+        public void WriteError(ErrorRecord record) => job.Error.Add(record);
+
+        public void WriteWarning(string message) => job.Warning.Add(new WarningRecord(message));
+
+        public void WriteVerbose(string message) => job.Verbose.Add(new VerboseRecord(message));
+
+        public void WriteDebug(string message) => job.Debug.Add(new DebugRecord(message));
+
+        public void WriteInformation(InformationRecord record) => job.Information.Add(record);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Security.Cryptography;
+using Goq.Client;
+using Goq.Configuration;
+using PSJobState = System.Management.Automation.JobState;
+
+namespace Goq;
+
+/// <summary>
+/// Puts Goq jobs in PowerShell's job system (registered by Import-Module, which finds this public type). Get-Job lists,
+/// besides the jobs this session made with -AsJob, the current user's jobs of the default home: every waiting and
+/// running one and the most recent ended ones (RecentJobs, default 100), read from the server at each call, like
+/// PSScheduledJob read its runs from disk. A home that is not initialized, or a server that does not answer within a
+/// second, leaves Get-Job with the session's other jobs and no error.
+/// </summary>
+public sealed class GoqJobSourceAdapter : JobSourceAdapter
+{
+    public const string TypeName = "GoqJob";
+    private const string JobParameter = "GoqJob";
+    private const int AnswerWithinMs = 1000;
+    private readonly ConcurrentDictionary<Guid, GoqJob> _jobs = new();
+    private readonly ConcurrentDictionary<string, GoqClient> _clients = new();
+
+    public GoqJobSourceAdapter() => Name = TypeName;
+
+    /// <summary>The GoqJob of a Goq job, the same object for the same job within a session (made through the JobManager).</summary>
+    internal static GoqJob Adopt(PSCmdlet cmdlet, JobInfo info, GoqSettings settings, Func<GoqClient> client)
+    {
+        var job = new GoqJob(info, InstanceIdOf(settings, info.Id), null, client);
+        var parameters = new Dictionary<string, object> { [JobParameter] = job };
+        return (GoqJob)cmdlet.JobManager.NewJob(new JobInvocationInfo(new JobDefinition(typeof(GoqJobSourceAdapter), info.Command, job.Name), parameters));
+    }
+
+    /// <summary>Derived from the server's public key and the job id: the same Goq job has the same InstanceId in every session.</summary>
+    internal static Guid InstanceIdOf(GoqSettings settings, long jobId)
+    {
+        var key = settings.LoadCredentials().ServerPublicKey;
+        var hash = SHA256.HashData([.. key, .. BitConverter.GetBytes(jobId)]);
+        return new Guid(hash.AsSpan(0, 16));
+    }
+
+    public override Job2 NewJob(JobInvocationInfo specification)
+    {
+        var given = specification.Parameters.SelectMany(p => p).FirstOrDefault(p => p.Name == JobParameter)?.Value as GoqJob
+            ?? throw new ArgumentException("a GoqJob is made by the Goq cmdlets (Submit-GoqJob -AsJob, Get-GoqJob -AsJob)");
+        return Keep(given, loadNow: false);
+    }
+
+    public override IList<Job2> GetJobs() => [.. Refresh()];
+
+    public override IList<Job2> GetJobsByName(string name, bool recurse)
+    {
+        var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+        return [.. Refresh().Where(j => pattern.IsMatch(j.Name))];
+    }
+
+    public override IList<Job2> GetJobsByCommand(string command, bool recurse)
+    {
+        var pattern = new WildcardPattern(command, WildcardOptions.IgnoreCase);
+        return [.. Refresh().Where(j => pattern.IsMatch(j.Command))];
+    }
+
+    public override Job2? GetJobByInstanceId(Guid instanceId, bool recurse) =>
+        _jobs.TryGetValue(instanceId, out var known) ? known : Refresh().FirstOrDefault(j => j.InstanceId == instanceId);
+
+    public override Job2? GetJobBySessionId(int id, bool recurse) =>
+        _jobs.Values.FirstOrDefault(j => j.Id == id) ?? Refresh().FirstOrDefault(j => j.Id == id);
+
+    public override IList<Job2> GetJobsByState(PSJobState state, bool recurse) => [.. Refresh().Where(j => j.JobStateInfo.State == state)];
+
+    public override IList<Job2> GetJobsByFilter(Dictionary<string, object> filter, bool recurse) => [];
+
+    /// <summary>Remove-Job: the server forgets the job (Remove-Job -Force has stopped it first).</summary>
+    public override void RemoveJob(Job2 job)
+    {
+        if (job is GoqJob goq)
+        {
+            goq.Client().RemoveForcedAsync([goq.GoqId]).GetAwaiter().GetResult();
+            Forget(goq);
+        }
+    }
+
+    internal void Forget(GoqJob job) => _jobs.TryRemove(job.InstanceId, out _);
+
+    private GoqJob Keep(GoqJob job, bool loadNow)
+    {
+        var kept = _jobs.GetOrAdd(job.InstanceId, job);
+        kept.Owner ??= this;
+        kept.Update(job.Info, loadNow);
+        if (!kept.Info.State.IsTerminal())
+        {
+            kept.WatchEnd();
+        }
+
+        return kept;
+    }
+
+    /// <summary>The jobs known here, after asking the default home's server for the current user's.</summary>
+    private IEnumerable<GoqJob> Refresh()
+    {
+        try
+        {
+            var settings = GoqSettings.Load(null);
+            ServerProbe.ThrowIfNotListening(settings);
+            var client = _clients.GetOrAdd(settings.Endpoint, _ => GoqClient.ForHome(settings, requestTimeoutMs: AnswerWithinMs));
+            if (!client.IsUsable)
+            {
+                _clients.TryRemove(settings.Endpoint, out _);
+                client = _clients.GetOrAdd(settings.Endpoint, _ => GoqClient.ForHome(settings, requestTimeoutMs: AnswerWithinMs));
+            }
+
+            var mine = System.Environment.UserName + "@";
+            foreach (var info in Mine(client, settings.RecentJobs).Where(j => j.SubmittedBy.StartsWith(mine, StringComparison.Ordinal)))
+            {
+                Keep(new GoqJob(info, InstanceIdOf(settings, info.Id), this, () => client), loadNow: true);
+            }
+        }
+        catch (Exception ex) when (ex is Errors.GoqException or IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // Checkpoint: Get-Job stays quiet and quick when Goq cannot be reached; it lists what this session knows.
+        }
+
+        return _jobs.Values.OrderBy(j => j.Id);
+    }
+
+    /// <summary>Every waiting and running job, and the most recent <paramref name="recent"/> ended ones.</summary>
+    private static IEnumerable<JobInfo> Mine(GoqClient client, int recent)
+    {
+        var active = client.GetJobsAsync(null, [Goq.JobState.Waiting, Goq.JobState.Running]).GetAwaiter().GetResult().Jobs;
+        var next = client.GetStatusAsync().GetAwaiter().GetResult().NextJobId;
+        IReadOnlyList<JobInfo> ended = [];
+        // The newest ended jobs are near the top of the id range: look back further until there are enough.
+        for (long window = Math.Max(recent, 1) * 2; recent > 0; window *= 4)
+        {
+            var from = Math.Max(0, next - 1 - window);
+            var page = client.GetJobsPageAsync(null, [Goq.JobState.Completed, Goq.JobState.Failed, Goq.JobState.Cancelled], from).GetAwaiter().GetResult();
+            var found = new List<JobInfo>(page.Jobs);
+            while (page.NextAfterId is { } after && found.Count < recent * 8)
+            {
+                page = client.GetJobsPageAsync(null, [Goq.JobState.Completed, Goq.JobState.Failed, Goq.JobState.Cancelled], after).GetAwaiter().GetResult();
+                found.AddRange(page.Jobs);
+            }
+
+            ended = found.TakeLast(recent).ToList();
+            if (ended.Count >= recent || from == 0)
+            {
+                break;
+            }
+        }
+
+        return active.Concat(ended);
+    }
+}

@@ -1,0 +1,126 @@
+# Goq jobs in PowerShell's job system: Submit-GoqJob -AsJob and the built-in job cmdlets, across sessions.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $goqHome = Enter-GoqTestHome
+    $null = Start-GoqWorker -Slots 2
+    $pwsh = Join-Path $PSHOME 'pwsh'
+}
+AfterAll {
+    Get-Job | Where-Object PSJobTypeName -EQ 'GoqJob' | Remove-Job -Force -ErrorAction SilentlyContinue
+    Exit-GoqTestHome $goqHome
+}
+
+Describe 'Submit-GoqJob -AsJob' {
+    It 'returns a GoqJob that Get-Job lists and Wait-Job and Receive-Job use, with objects and streams' {
+        $job = Submit-GoqJob { Write-Warning 'careful'; [pscustomobject]@{ Answer = 42 }; 'done' } -AsJob -Name asjob-demo
+        $job | Should -BeOfType ([Goq.GoqJob])
+        $job.PSJobTypeName | Should -Be 'GoqJob'
+        $job.GoqId | Should -BeGreaterThan 0
+        $job.Name | Should -Be 'asjob-demo'
+        (Get-Job -Id $job.Id).InstanceId | Should -Be $job.InstanceId
+        (Get-Job -Name 'asjob-*').GoqId | Should -Be $job.GoqId
+        (Get-Job -InstanceId $job.InstanceId).GoqId | Should -Be $job.GoqId
+
+        Wait-Job $job -Timeout 60 | Should -Be $job
+        $job.State | Should -Be 'Completed'
+        $job.ExitCode | Should -Be 0
+        $job.Location | Should -Be ([Environment]::MachineName)
+        $job.Info.State | Should -Be 'Completed'
+        (Get-Job -State Completed).InstanceId | Should -Contain $job.InstanceId
+        $out = Receive-Job $job -Keep -WarningVariable warned -WarningAction SilentlyContinue
+        $out[0].Answer | Should -Be 42
+        $out[0].PSComputerName | Should -Be ([Environment]::MachineName)
+        $out[1] | Should -Be 'done'
+        "$warned" | Should -Be 'careful'
+        $job.HasMoreData | Should -BeTrue -Because '-Keep leaves the data'
+        $null = Receive-Job $job -WarningAction SilentlyContinue
+        $job.HasMoreData | Should -BeFalse
+        Receive-GoqJob $job -WarningAction SilentlyContinue | Select-Object -Last 1 | Should -Be 'done' -Because 'the Goq cmdlets take a GoqJob too'
+    }
+
+    It 'maps Failed with its reason, and a command job''s exit code' {
+        $job = Submit-GoqJob 'echo out; echo err >&2; exit 3' -AsJob
+        Wait-Job $job -Timeout 60 | Out-Null
+        $job.State | Should -Be 'Failed'
+        $job.ExitCode | Should -Be 3
+        $job.JobStateInfo.Reason.Message | Should -Be 'exit code 3'
+        Receive-Job $job -ErrorVariable errs -ErrorAction SilentlyContinue | Should -Be 'out'
+        "$($errs | Where-Object { "$_" -eq 'err' })" | Should -Be 'err'
+    }
+
+    It 'waits for any with Wait-Job -Any, and times out with -Timeout' {
+        $slow = Submit-GoqJob 'sleep 20' -AsJob
+        $fast = Submit-GoqJob 'true' -AsJob
+        (Wait-Job $slow, $fast -Any -Timeout 30).GoqId | Should -Be $fast.GoqId
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        Wait-Job $slow -Timeout 1 | Should -BeNullOrEmpty
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        Stop-Job $slow
+        $slow.State | Should -Be 'Stopped'
+    }
+
+    It 'stops a running job with Stop-Job (on the server), and Receive-Job -Wait -AutoRemoveJob forgets it' {
+        $job = Submit-GoqJob { 'started'; Start-Sleep 60 } -AsJob
+        Wait-Until { (Get-GoqJob $job.GoqId).State -eq 'Running' } -Because 'the job to start'
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        Stop-Job $job
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 5
+        $job.State | Should -Be 'Stopped'
+        (Get-GoqJob $job.GoqId).State | Should -Be 'Cancelled'
+
+        $next = Submit-GoqJob { 'waited for' } -AsJob
+        Receive-Job $next -Wait -AutoRemoveJob | Should -Be 'waited for'
+        Get-Job -InstanceId $next.InstanceId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        Get-GoqJob $next.GoqId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'removing the PowerShell job forgets the Goq job'
+    }
+
+    It 'refuses to remove an unfinished job without -Force, and with -Force cancels it first' {
+        $job = Submit-GoqJob 'sleep 60' -AsJob
+        Wait-Until { (Get-GoqJob $job.GoqId).State -eq 'Running' } -Because 'the job to start'
+        { Remove-Job $job -ErrorAction Stop } | Should -Throw
+        (Get-GoqJob $job.GoqId).State | Should -Be 'Running'
+        Remove-Job $job -Force
+        Get-GoqJob $job.GoqId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Goq jobs in other sessions' {
+    It 'lists the user''s Goq jobs in a new pwsh with the same InstanceId, and receives them there' {
+        $job = Submit-GoqJob { [pscustomobject]@{ From = 'first session' } } -AsJob
+        Wait-Job $job -Timeout 60 | Out-Null
+        $script = "Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$goqHome'; " +
+            "`$j = Get-Job -InstanceId '$($job.InstanceId)'; `$j.PSJobTypeName; `$j.State; (`$j | Receive-Job).From"
+        $lines = & $pwsh -NoProfile -NonInteractive -Command $script
+        $lines | Should -Be @('GoqJob', 'Completed', 'first session')
+    }
+
+    It 'turns any Goq jobs into GoqJobs with Get-GoqJob -AsJob' {
+        $failed = Submit-GoqJob { throw 'broken on purpose' } | Wait-GoqJob -Timeout 60
+        $jobs = Get-GoqJob -Id $failed.Id -AsJob
+        $jobs | Should -BeOfType ([Goq.GoqJob])
+        Wait-Job $jobs -Timeout 30 | Out-Null
+        $jobs.State | Should -Be 'Failed'
+        $jobs | Receive-Job -ErrorVariable errs -ErrorAction SilentlyContinue
+        "$errs" | Should -BeLike '*broken on purpose*'
+    }
+
+    It 'keeps Get-Job quick and quiet when the home is not initialized or its server is down' {
+        $local = Start-ThreadJob { 1 }
+        $empty = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-none-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory $empty | Out-Null
+        try {
+            foreach ($case in @{ GOQ_HOME = $empty }, @{ GOQ_HOME = $goqHome; Down = $true }) {
+                $script = "Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$($case.GOQ_HOME)'; " +
+                    "`$null = Start-ThreadJob { 1 }; `$w = [Diagnostics.Stopwatch]::StartNew(); `$all = @(Get-Job -ErrorVariable e 2>&1); " +
+                    "'{0}|{1}|{2}' -f `$w.Elapsed.TotalSeconds, @(`$all | Where-Object PSJobTypeName -EQ 'ThreadJob').Count, `$e.Count"
+                if ($case.Down) { Stop-GoqServer -Confirm:$false }
+                try { $seconds, $threadJobs, $errors = (& $pwsh -NoProfile -NonInteractive -Command $script) -split '\|' }
+                finally { if ($case.Down) { Start-GoqServer | Out-Null } }
+                [double]$seconds | Should -BeLessThan 1
+                $threadJobs | Should -Be 1 -Because "the session's other jobs are still listed"
+                $errors | Should -Be 0
+            }
+        }
+        finally { Remove-Item -Recurse -Force $empty; $local | Remove-Job -Force }
+    }
+}
