@@ -111,4 +111,54 @@ Describe 'Get-GoqJob' {
         Get-GoqJob -Id 999999 -ErrorVariable errs -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
         $errs[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
     }
+
+    It 'shows its progress (done of total) when it waits for several jobs for more than a moment, unless silenced' {
+        $quick = Submit-GoqJob 'true'
+        $slow = Submit-GoqJob 'sleep 1.5'
+        foreach ($preference in 'Continue', 'SilentlyContinue') {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; `$ProgressPreference = '$preference'; Wait-GoqJob -Home '$goqHome' $($quick.Id), $($slow.Id) -Timeout 30 | Out-Null")
+                $ps.Invoke()
+                $progress = @($ps.Streams.Progress)
+                if ($preference -eq 'Continue') {
+                    $progress.StatusDescription | Should -Contain '1 of 2 ended'
+                    $progress[-1].RecordType | Should -Be 'Completed'
+                }
+                else {
+                    $progress | Should -BeNullOrEmpty
+                }
+            }
+            finally { $ps.Dispose() }
+            $slow = Submit-GoqJob 'sleep 1.5' # a fresh slow job for the second round
+        }
+    }
+}
+
+Describe 'Receive-GoqJob -Wait' {
+    It 'follows a running job''s output as it comes, and returns when the job ends' {
+        $job = Submit-GoqJob 'echo first; sleep 1.5; echo second; sleep 1.5; echo third'
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $seen = Receive-GoqJob $job.Id -Wait | ForEach-Object { [pscustomobject]@{ At = $watch.Elapsed.TotalSeconds; Line = $_ } }
+        $seen.Line | Should -Be @('first', 'second', 'third')
+        ($seen[2].At - $seen[0].At) | Should -BeGreaterThan 2 -Because 'the lines came as the job wrote them'
+        (Get-GoqJob $job.Id).State | Should -Be 'Completed'
+    }
+
+    It 'stops following on Ctrl+C, and the job goes on' {
+        $job = Submit-GoqJob 'echo going; sleep 30'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Receive-GoqJob -Home '$goqHome' $($job.Id) -Wait")
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $async = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            Wait-Until { $output.Count -ge 1 } -Because 'the first line to be followed'
+            $ps.Stop() # what Ctrl+C does
+            $async.IsCompleted | Should -BeTrue
+            "$($output[0])" | Should -Be 'going'
+        }
+        finally { $ps.Dispose() }
+        (Get-GoqJob $job.Id).State | Should -Be 'Running'
+        Stop-GoqJob $job.Id | Out-Null
+    }
 }

@@ -26,6 +26,13 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter ViaServer { get; set; }
 
+    /// <summary>Follow a running job's output as it comes until the job ends (Ctrl+C stops following, not the job).</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    private static readonly TimeSpan FollowFirst = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan FollowAtMost = TimeSpan.FromMilliseconds(500);
+
     // Jobs whose maps have been asked for and not yet read, in order: many jobs (a pipeline of them) cost one round
     // trip at a time only while the first is awaited, not one each.
     private const int MapsAhead = 64;
@@ -61,7 +68,9 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         }
 
         var records = map.Records ? new RecordWriter(new CmdletSink(this), id, map.WorkerHost) : null;
-        if (!ViaServer && Output.LocalOutputReader.Open(map) is { } local)
+        // A finished job is read from the file when this host sees it; one being followed (-Wait) through the server,
+        // which knows when it has ended.
+        if (!ViaServer && !(Wait && !map.Complete) && Output.LocalOutputReader.Open(map) is { } local)
         {
             foreach (var page in local.Pages(PageLines))
             {
@@ -106,6 +115,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     {
         // The next page is asked for as soon as a page arrives, so the server reads it while this thread writes.
         var next = Client.ReadOutputAsync(id, 0, PageLines, CancelToken, records: records is not null);
+        var pause = FollowFirst;
         while (true)
         {
             if (Reply(next, id) is not { } page)
@@ -113,11 +123,17 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
                 return;
             }
 
-            // Done once the job has ended and every line came, or (while it runs) once a page brings nothing new.
-            var more = !page.Complete && page.Lines.Count > 0;
+            // Done once the job has ended and every line came, or (while it runs) once a page brings nothing new, unless
+            // following it (-Wait): then asked again, sooner while lines come, up to every half second while none do.
+            var more = !page.Complete && (page.Lines.Count > 0 || Wait);
             if (more)
             {
-                next = Client.ReadOutputAsync(id, page.NextLine, PageLines, CancelToken, page.NextOffset, records is not null);
+                pause = page.Lines.Count > 0 ? FollowFirst : TimeSpan.FromTicks(Math.Min(FollowAtMost.Ticks, pause.Ticks * 2));
+                var (line, offset) = (page.NextLine, page.NextOffset);
+                next = page.Lines.Count > 0
+                    ? Client.ReadOutputAsync(id, line, PageLines, CancelToken, offset, records is not null)
+                    : Task.Delay(pause, CancelToken).ContinueWith(_ => Client.ReadOutputAsync(id, line, PageLines, CancelToken, offset, records is not null),
+                        CancelToken, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
             }
 
             WriteLines(id, page.Lines, page.Records ? records : null);
