@@ -11,6 +11,7 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
 
     [Parameter(Position = 0, ValueFromPipeline = true)]
     [GoqJobIds]
+    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
     public long[]? Id { get; set; }
 
@@ -20,6 +21,7 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.GoqJobNameCompleter))]
     public string[]? Name { get; set; }
 
     /// <summary>Return the jobs as PowerShell jobs (Goq.GoqJob): Get-GoqJob -State Failed -AsJob | Receive-Job.</summary>

@@ -19,6 +19,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [GoqJobIds]
+    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 

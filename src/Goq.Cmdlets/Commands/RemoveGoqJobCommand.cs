@@ -17,6 +17,7 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true)]
     [GoqJobIds]
+    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 

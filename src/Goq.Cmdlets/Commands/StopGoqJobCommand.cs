@@ -16,6 +16,7 @@ public sealed class StopGoqJobCommand : GoqClientCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     [GoqJobIds]
+    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 

@@ -19,6 +19,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.GoqWorkerIdCompleter))]
     public string[] Id { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = IdleSet)]
