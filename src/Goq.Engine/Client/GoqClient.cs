@@ -146,7 +146,18 @@ public sealed class GoqClient : IDisposable
                     return;
                 }
 
-                onEvent(new WaitEvent(id, job));
+                try
+                {
+                    onEvent(new WaitEvent(id, job));
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // Checkpoint: a caller's callback (one whose wait has just timed out or been cancelled, say) never
+                    // throws on the client's I/O thread; the wait ends with its error instead.
+                    done.TrySetException(ex);
+                    return;
+                }
+
                 if (remaining.Count == 0 || (any && job is not null))
                 {
                     done.TrySetResult();
@@ -205,6 +216,7 @@ public sealed class GoqClient : IDisposable
                 }
             }
 
+            await done.Task.ConfigureAwait(false); // a callback's failure ends the wait with it
             return true;
         }
         finally

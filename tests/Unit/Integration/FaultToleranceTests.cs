@@ -243,6 +243,19 @@ public sealed class FaultToleranceTests : IDisposable
         Assert.Empty((await _cluster.Client.GetJobsAsync([job.Id], null)).Jobs);
     }
 
+    [Fact]
+    public async Task AWaitCallbackThatThrows_EndsThatWait_NotTheClient()
+    {
+        _cluster.AddWorker(slots: 1);
+        var job = await _cluster.RunAsync(Spec("true"));
+        // As a caller whose wait was given up: its callback throws (BlockingCollection.Add after CompleteAdding, say).
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            _cluster.Client.WaitAsync([job.Id], any: false, timeout: TimeSpan.FromSeconds(10), _ => throw new InvalidOperationException("gone")));
+        Assert.Equal("gone", ex.Message);
+        var next = await _cluster.RunAsync(Spec("echo still"));
+        Assert.Equal(JobState.Completed, next.State); // the client's I/O thread carried on
+    }
+
     private static bool ProcessExists(int pid) => Directory.Exists($"/proc/{pid}");
 
     private static bool NoSleepLeft() =>
