@@ -276,7 +276,7 @@ public sealed class GoqClient : IDisposable
             return await reply.Task.ConfigureAwait(false) switch
             {
                 T ok => ok,
-                ErrorReply error => throw new GoqException(error.ErrorId, KindOf(error.ErrorId), error.Message) { Target = Endpoint },
+                ErrorReply error => throw new GoqException(error.ErrorId, error.Kind, error.Message) { Target = Endpoint },
                 var other => throw new GoqException(GoqErrorIds.MalformedMessage, GoqErrorKind.InvalidData,
                     $"the server answered a {request.GetType().Name} with a {other.GetType().Name}"),
             };
@@ -323,13 +323,6 @@ public sealed class GoqClient : IDisposable
     private GoqException CredentialsRejected() => new(GoqErrorIds.CredentialsRejected, GoqErrorKind.Security,
         $"the Goq server at {Endpoint} did not accept our credentials: this home's cluster secret (.goq/{Configuration.ClusterCredentials.SecretFile}) is not the server's; copy .goq from the server's home")
     { Target = Endpoint };
-
-    private static GoqErrorKind KindOf(string errorId) => errorId switch
-    {
-        GoqErrorIds.JobNotFound or GoqErrorIds.WorkerNotFound => GoqErrorKind.NotFound,
-        GoqErrorIds.InvalidJobSpec or GoqErrorIds.MessageTooLarge or GoqErrorIds.InvalidEnvironment => GoqErrorKind.InvalidArgument,
-        _ => GoqErrorKind.InvalidOperation,
-    };
 
     private void Post(GoqMessage message, long rid) => Post(_wire.Encode(message, rid));
 

@@ -5,7 +5,7 @@ namespace Goq.Hosting;
 
 /// <summary>
 /// Starts a long-lived pwsh that outlives its caller: in a session of its own (setsid), stdin from /dev/null, output
-/// appended to a log file. A fatal error inside it is written as one line <c>GOQ-FATAL &lt;ErrorId&gt; &lt;message&gt;</c>,
+/// appended to a log file. A fatal error inside it is written as one line <c>GOQ-FATAL &lt;ErrorId&gt; &lt;Kind&gt; &lt;message&gt;</c>,
 /// which <see cref="FatalError"/> turns back into the same <see cref="GoqException"/>.
 /// </summary>
 public sealed class DetachedProcess
@@ -33,7 +33,7 @@ public sealed class DetachedProcess
     {
         var logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
         var script =
-            $"$PSStyle.OutputRendering = 'PlainText'; try {{ {command} }} catch {{ [Console]::Error.WriteLine('{FatalMarker}' + ($_.FullyQualifiedErrorId -split ',')[0] + ' ' + $_.Exception.Message); exit 3 }}";
+            $"$PSStyle.OutputRendering = 'PlainText'; try {{ {command} }} catch {{ [Console]::Error.WriteLine('{FatalMarker}' + ($_.FullyQualifiedErrorId -split ',')[0] + ' ' + $(if ($null -ne $_.Exception.Kind) {{ $_.Exception.Kind }} else {{ 'InvalidOperation' }}) + ' ' + $_.Exception.Message); exit 3 }}";
         var psi = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
         if (OperatingSystem.IsWindows())
         {
@@ -101,11 +101,12 @@ public sealed class DetachedProcess
         var fatal = lines.LastOrDefault(l => l.StartsWith(FatalMarker, StringComparison.Ordinal));
         if (fatal is not null)
         {
-            var rest = fatal[FatalMarker.Length..].TrimEnd('\r');
-            var space = rest.IndexOf(' ');
-            var id = space > 0 ? rest[..space] : defaultErrorId;
-            var message = space > 0 ? rest[(space + 1)..] : rest;
-            return new GoqException(id, KindOf(id), message);
+            // "<ErrorId> <Kind> <message>": the kind travels with the error, as in an ErrorReply.
+            var parts = fatal[FatalMarker.Length..].TrimEnd('\r').Split(' ', 3);
+            var id = parts.Length > 1 ? parts[0] : defaultErrorId;
+            var kind = parts.Length > 2 && Enum.TryParse<GoqErrorKind>(parts[1], out var parsed) ? parsed : GoqErrorKind.InvalidOperation;
+            var message = parts.Length > 2 ? parts[2] : parts[^1];
+            return new GoqException(id, kind, message);
         }
 
         var exit = _process.HasExited ? $"exited with code {_process.ExitCode}" : "did not come up in time";
@@ -122,12 +123,4 @@ public sealed class DetachedProcess
         {
         }
     }
-
-    private static GoqErrorKind KindOf(string id) => id switch
-    {
-        GoqErrorIds.PortInUse or GoqErrorIds.ServerAlreadyRunning or GoqErrorIds.HomeNotInitialized => GoqErrorKind.ResourceUnavailable,
-        GoqErrorIds.ServerUnreachable => GoqErrorKind.Connection,
-        GoqErrorIds.InvalidConfig => GoqErrorKind.InvalidData,
-        _ => GoqErrorKind.InvalidOperation,
-    };
 }

@@ -46,7 +46,7 @@ public static class MessageParts
         if (!standalone)
         {
             parts.Add(wire.Encode(new ErrorReply(GoqErrorIds.MessageTooLarge,
-                $"the answer ({body.GetType().Name}, {payload.Length:N0} bytes) is larger than a message may be ({FrameCodec.MaxMessageBytes:N0} bytes)"), rid, more: !last));
+                $"the answer ({body.GetType().Name}, {payload.Length:N0} bytes) is larger than a message may be ({FrameCodec.MaxMessageBytes:N0} bytes)", Errors.GoqErrorKind.InvalidArgument), rid, more: !last));
         }
     }
 }

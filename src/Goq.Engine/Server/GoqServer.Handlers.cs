@@ -17,7 +17,7 @@ public sealed partial class GoqServer
                 var specs = error is not null || submit.SharedEnvironment is null
                     ? submit.Jobs
                     : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
-                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(specs, now, submit.BatchId)) : new ErrorReply(error.Value.ErrorId, error.Value.Message));
+                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(specs, now, submit.BatchId)) : new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
                 break;
             case GetJobs get:
                 Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States, get.AfterId, get.Limit));

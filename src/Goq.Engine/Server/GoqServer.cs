@@ -262,8 +262,8 @@ public sealed partial class GoqServer : IDisposable
             var refusal = ex.ErrorId switch
             {
                 GoqErrorIds.BadSignature => new ErrorReply(GoqErrorIds.CredentialsRejected,
-                    "the server did not accept our credentials: this home's cluster secret is not the server's"),
-                GoqErrorIds.ClockSkew => new ErrorReply(GoqErrorIds.ClockSkew, ex.Message),
+                    "the server did not accept our credentials: this home's cluster secret is not the server's", GoqErrorKind.Security),
+                GoqErrorIds.ClockSkew => new ErrorReply(GoqErrorIds.ClockSkew, ex.Message, GoqErrorKind.Security),
                 _ => null,
             };
             if (refusal is not null && _rejections.TryTake(Environment.TickCount64))
@@ -294,7 +294,7 @@ public sealed partial class GoqServer : IDisposable
     {
         if (_scheduler.GetJob(read.JobId) is not { } job)
         {
-            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}");
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}", GoqErrorKind.NotFound);
         }
 
         var terminal = job.State.IsTerminal();
@@ -310,7 +310,7 @@ public sealed partial class GoqServer : IDisposable
     {
         if (_scheduler.GetJob(jobId) is not { } job)
         {
-            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {jobId}");
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {jobId}", GoqErrorKind.NotFound);
         }
 
         var terminal = job.State.IsTerminal();

@@ -75,6 +75,7 @@ public sealed class MessageRoundTripTests
         new ShutdownServer(),
         new Ack(),
         new ErrorReply(GoqErrorIds.JobNotFound, "no job"),
+        new ErrorReply(GoqErrorIds.JobNotFound, "no job", GoqErrorKind.NotFound),
         new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false),
         new WorkerHelloReply(5000),
         new WorkerBye("w"),
