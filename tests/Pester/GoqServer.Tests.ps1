@@ -20,6 +20,11 @@ Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
         $status.Version | Should -Not -BeNullOrEmpty
     }
 
+    It 'reports the version the module manifest gives, the one place it is kept' {
+        (Get-GoqServer -Home $goqHome).Version | Should -Be "$((Import-PowerShellDataFile (Join-Path $RepoRoot 'module/Goq.psd1')).ModuleVersion)"
+        (Get-GoqServer -Home $goqHome).Version | Should -Be "$((Get-Module Goq).Version)"
+    }
+
     It 'refuses a second server on the same home, naming the running pid' {
         $running = (Get-GoqServer -Home $goqHome).ServerPid
         $err = { Start-GoqServer -Home $goqHome } | Should -Throw -PassThru
