@@ -119,6 +119,9 @@ public sealed partial class Scheduler
             _workers[hello.WorkerId] = worker;
         }
 
+        // Back on another connection (a new relay): dispatches sent to the old one that it does not list never arrived.
+        var reconnected = !isNew && (worker.Detached || worker.Peer != peer);
+        worker.Detached = false;
         worker.Peer = peer;
         worker.Host = hello.Host;
         worker.Pid = hello.Pid;
@@ -165,7 +168,7 @@ public sealed partial class Scheduler
         // numbers from this server run count; hellos queued before it say nothing about our dispatches.
         var seen = hello.Epoch == _epoch ? hello.LastDispatch : 0;
         foreach (var jobId in worker.Running.Where(id => !reported.Contains(id)
-                     && worker.DispatchedSeq.TryGetValue(id, out var seq) && seq <= seen).ToList())
+                     && worker.DispatchedSeq.TryGetValue(id, out var seq) && (seq <= seen || reconnected)).ToList())
         {
             worker.Running.Remove(jobId);
             worker.DispatchedSeq.Remove(jobId);
@@ -310,13 +313,19 @@ public sealed partial class Scheduler
         Dispatch();
     }
 
-    /// <summary>A connection is gone (a send to it failed): forget its watches.</summary>
+    /// <summary>
+    /// A connection is gone (a send to it failed): forget its watches, and send its worker nothing more. The worker is
+    /// not declared dead for it: a worker whose relay died (its jobs kept by its job keeper) comes back under a new
+    /// connection and lists its jobs, and one that never comes back is declared dead by the dead-worker time (Tick).
+    /// Declaring it dead here failed jobs that its keeper was running to their end. (Guarantee point.)
+    /// </summary>
     public void PeerLost(PeerId peer)
     {
         _watches.RemovePeer(peer);
-        foreach (var worker in _workers.Values.Where(w => w.Peer == peer).ToList())
+        foreach (var worker in _workers.Values.Where(w => w.Peer == peer))
         {
-            WorkerGone(worker.Id, dead: true);
+            worker.Detached = true;
+            _idle.Remove(worker);
         }
     }
 

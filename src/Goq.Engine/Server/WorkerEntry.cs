@@ -38,7 +38,10 @@ internal sealed class WorkerEntry(string id, PeerId peer)
     /// <summary>Jobs the worker says it runs that the scheduler does not know (its state was lost).</summary>
     public int ForeignRunning { get; set; }
 
-    public int FreeSlots => Stopping || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count - ForeignRunning);
+    /// <summary>A send to it failed: no jobs go to it until it says hello again (a new relay) or is declared dead.</summary>
+    public bool Detached { get; set; }
+
+    public int FreeSlots => Stopping || Detached || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count - ForeignRunning);
 
     public WorkerInfo ToInfo() => new()
     {
