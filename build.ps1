@@ -3,7 +3,8 @@
 .SYNOPSIS
     Builds, tests, demonstrates and benchmarks Goq.
 .DESCRIPTION
-    Build  publishes the cmdlets and the engine into module/bin, so module/Goq.psd1 can be imported.
+    Build  publishes the cmdlets and the engine into module/bin and generates the help (module/en-US) from help/en-US,
+           so module/Goq.psd1 can be imported.
     Test   builds, runs the xUnit suite, then the Pester suite in a fresh pwsh, and prints
            'N passed, N failed, N skipped' as its last line; it exits non-zero on any failure or when nothing ran.
     Demo   builds, then runs a server, a worker and a handful of jobs in a throw-away home, and stops them.
@@ -58,7 +59,7 @@ function Invoke-FreshPwsh {
 }
 
 function Invoke-Clean {
-    foreach ($dir in @((Join-Path $moduleDir 'bin'), $artifacts)) {
+    foreach ($dir in @((Join-Path $moduleDir 'bin'), (Join-Path $moduleDir 'en-US'), $artifacts)) {
         if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
     }
     Get-ChildItem -Path (Join-Path $root 'src'), (Join-Path $root 'tests') -Directory -Recurse -Include bin, obj |
@@ -73,6 +74,11 @@ function Invoke-Build {
     Invoke-Dotnet publish (Join-Path $root 'src/Goq.Cmdlets/Goq.Cmdlets.csproj') -c $Configuration -o $bin --no-build '-v:q' '-nologo'
     # The reference assembly must never ship: pwsh brings the real one.
     Remove-Item (Join-Path $bin 'System.Management.Automation.dll') -ErrorAction SilentlyContinue
+    # Help is generated from help/en-US (the text) and the built cmdlets (the parameter facts), in a fresh pwsh.
+    $helpOut = Join-Path $moduleDir 'en-US'
+    if (Test-Path $helpOut) { Remove-Item -Recurse -Force $helpOut }
+    $helpArgs = @('-ManifestPath', (Join-Path $moduleDir 'Goq.psd1'), '-SourceDir', (Join-Path $root 'help/en-US'), '-OutDir', $helpOut)
+    if ((Invoke-FreshPwsh -Script (Join-Path $root 'tools/Build-Help.ps1') -Arguments $helpArgs -TimeoutSec 300) -ne 0) { throw 'generating the help failed' }
     Write-Information "Module built in $bin" -InformationAction Continue
 }
 
