@@ -9,13 +9,15 @@
            'N passed, N failed, N skipped' as its last line; it exits non-zero on any failure or when nothing ran.
     Demo   builds, then runs a server, a worker and a handful of jobs in a throw-away home, and stops them.
     Bench  builds, then measures spawn rate, bulk submit, end-to-end throughput and submit-to-start latency.
+    Package builds, then packs the module into artifacts/Goq.<version>.nupkg, which Install-PSResource installs from a
+           local repository folder (Register-PSResourceRepository -Uri <folder>).
     Clean  removes build output.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -138,6 +140,11 @@ switch ($Task) {
     'Demo' {
         Invoke-Build
         exit (Invoke-FreshPwsh -Script (Join-Path $root 'tools/Demo.ps1') -TimeoutSec 300)
+    }
+    'Package' {
+        Invoke-Build
+        $packArgs = @('-ModuleDir', $moduleDir, '-OutDir', $artifacts)
+        if ((Invoke-FreshPwsh -Script (Join-Path $root 'tools/New-GoqPackage.ps1') -Arguments $packArgs -TimeoutSec 300) -ne 0) { throw 'packing the module failed' }
     }
     'Bench' {
         Invoke-Build
