@@ -35,8 +35,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private string? _script;
     private ScriptJobData? _scriptData;
     private readonly Stopwatch _sinceFirstPending = new();
-    private Dictionary<string, string>? _captured;
-    private Dictionary<string, string>? _explicit;
+    private SubmitterEnvironment? _environment;
     private Task<IReadOnlyList<JobInfo>>? _inFlight;
     private string _submittedBy = "";
     private string _directory = "";
@@ -113,24 +112,12 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         // Resolved once for the whole pipeline: resolving a location reads /proc/self/mountinfo every time, which was
         // more than half of the cost of submitting a job from the pipeline.
         _directory = ResolveWorkingDirectory();
-        var secret = SecretText;
-        _captured = JobEnvironment.Capture(System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? "")), [secret]);
-        _explicit = Environment?.Cast<DictionaryEntry>()
-            .ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "", StringComparer.Ordinal);
-        if (_explicit is not null)
-        {
-            var kept = JobEnvironment.Capture(_explicit, [secret]);
-            foreach (var name in _explicit.Keys.Where(k => !kept.ContainsKey(k)))
-            {
-                WriteWarning($"-Environment {name} is not passed to the job: Goq's own settings and the cluster secret never are");
-            }
-
-            _explicit = kept;
-        }
-
-        _sharedBytes = JobSizes.UpperBound(_captured);
-        if (_sharedBytes > FrameCodec.MaxJobBytes && JobSizes.Exact(_captured) is var exact)
+        var explicitVariables = Environment?.Cast<DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string?>(e.Key.ToString() ?? "", e.Value?.ToString()));
+        _environment = OrTerminate(() => SubmitterEnvironment.Capture(SecretText, explicitVariables,
+            name => WriteWarning($"-Environment {name} is not passed to the job: Goq's own settings and the cluster secret never are")));
+        _sharedBytes = JobSizes.UpperBound(_environment.Captured);
+        if (_sharedBytes > FrameCodec.MaxJobBytes && JobSizes.Exact(_environment.Captured) is var exact)
         {
             _sharedBytes = exact;
         }
@@ -150,14 +137,6 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         var settings = Settings;
         _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue);
-        foreach (var (name, value) in _explicit ?? [])
-        {
-            if (JobEnvironment.Problem(name, value) is { } problem)
-            {
-                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidEnvironment, ErrorCategory.InvalidArgument,
-                    $"-Environment {problem}", name, "Give each variable a name without '=' or NUL, and a value without NUL."));
-            }
-        }
     }
 
     protected override void ProcessRecord()
@@ -222,13 +201,11 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        spec = spec with
+        spec = _environment!.ApplyTo(spec) with
         {
             Name = Name,
             TimeoutSec = TimeoutSec,
             MaxAttempts = MaxAttempts,
-            CapturedEnvironment = _captured,
-            Environment = _explicit,
             SubmittedBy = _submittedBy,
         };
 

@@ -24,6 +24,7 @@ public sealed class GoqClient : IDisposable
 
     // Parts of list replies that came in several messages, joined until the last part (client thread only).
     private readonly Dictionary<long, GoqMessage> _partial = new();
+    private readonly string _secretText;
     private long _nextRid;
     private volatile GoqException? _rejection;
     private int _disposed;
@@ -33,6 +34,7 @@ public sealed class GoqClient : IDisposable
     {
         Endpoint = endpoint;
         RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
+        _secretText = credentials.SecretText;
         _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec), clock);
         _dealer = new DealerSocket();
         CurveSetup.AsClient(_dealer, credentials);
@@ -67,9 +69,13 @@ public sealed class GoqClient : IDisposable
     /// <summary>
     /// Submits a batch. With a <paramref name="batchId"/> the submit is idempotent: the server remembers the id with the
     /// jobs, and a batch sent again (after a lost reply, a server restart) is answered with the same jobs, not new ones.
+    /// A job that carries no captured environment gets this process's (see <see cref="SubmitterEnvironment"/>); no job
+    /// leaves with a Goq setting or the cluster secret in its environment.
     /// </summary>
     public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default, string? batchId = null)
     {
+        jobs = SubmitterEnvironment.Prepare(jobs, _secretText);
+
         // One environment for the whole batch (the usual case) is sent once instead of once per job.
         var shared = jobs.Count > 0 ? jobs[0].CapturedEnvironment : null;
         var message = shared is not null && jobs.All(j => ReferenceEquals(j.CapturedEnvironment, shared))

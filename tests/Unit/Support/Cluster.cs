@@ -137,6 +137,9 @@ internal sealed class Cluster : IDisposable
 
     private readonly List<IJobStore> _stores = [];
 
+    /// <summary>The running server's store (read it only while the server is idle: it is the server thread's).</summary>
+    public IJobStore Store => _stores[^1];
+
     private void Log(string line)
     {
         lock (LogLines)
