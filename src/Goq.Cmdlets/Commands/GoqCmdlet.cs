@@ -71,6 +71,9 @@ public abstract class GoqCmdlet : PSCmdlet, IDisposable
 
     protected string ManifestPath => Path.Combine(MyInvocation.MyCommand.Module?.ModuleBase ?? AppContext.BaseDirectory, "Goq.psd1");
 
+    /// <summary>How this module runs a role in a process of its own (a detached server, worker or job keeper).</summary>
+    protected Goq.Hosting.IRoleCommands RoleCommands => new Hosting.PwshRoleCommands(PwshPath, ManifestPath);
+
     protected override void StopProcessing() => _cancel.Cancel();
 
     public void Dispose()

@@ -24,7 +24,7 @@ public sealed class StartGoqServerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, PwshPath, ManifestPath, token)));
+            WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, RoleCommands, token)));
             return;
         }
 

@@ -52,14 +52,14 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, PwshPath, ManifestPath, token, UseKeeper)));
+            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, RoleCommands, token, UseKeeper)));
             return;
         }
 
         if (UseKeeper)
         {
             var relayStarted = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), Slots, PwshPath, ManifestPath,
+            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), Slots, RoleCommands,
                 info => relayStarted.TrySetResult(info), CancelToken);
             WriteObject(RunBlocking(_ => Started.WhenStartedAsync(relay, relayStarted.Task)));
             RunBlocking(_ => relay);

@@ -103,7 +103,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
             {
                 try
                 {
-                    var restarted = Launcher.RestartWorkerAsync(settings, id, PwshPath, ManifestPath, CancelToken).GetAwaiter().GetResult();
+                    var restarted = Launcher.RestartWorkerAsync(settings, id, RoleCommands, CancelToken).GetAwaiter().GetResult();
                     if (PassThru)
                     {
                         WriteObject(restarted);

@@ -4,13 +4,12 @@ using Goq.Errors;
 namespace Goq.Hosting;
 
 /// <summary>
-/// Starts a long-lived pwsh that outlives its caller: in a session of its own (setsid), stdin from /dev/null, output
-/// appended to a log file. A fatal error inside it is written as one line <c>GOQ-FATAL &lt;ErrorId&gt; &lt;Kind&gt; &lt;message&gt;</c>,
-/// which <see cref="FatalError"/> turns back into the same <see cref="GoqException"/>.
+/// Starts a long-lived role process that outlives its caller: in a session of its own (setsid), stdin from /dev/null,
+/// output appended to a log file. What it runs comes from the host (<see cref="IRoleCommands"/>); the reason it gives
+/// for failing (a <see cref="FatalLine"/> in that log) is turned back into the same <see cref="GoqException"/>.
 /// </summary>
 public sealed class DetachedProcess
 {
-    private const string FatalMarker = "GOQ-FATAL ";
     private readonly Process _process;
     private readonly string _logPath;
     private readonly long _logStart;
@@ -28,16 +27,14 @@ public sealed class DetachedProcess
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    /// <summary>Runs <paramref name="command"/> (a pwsh command line that imports the module) detached.</summary>
-    public static DetachedProcess Start(string pwshPath, string command, string logPath)
+    /// <summary>Runs <paramref name="command"/> detached, its output appended to <paramref name="logPath"/>.</summary>
+    public static DetachedProcess Start(ProcessCommand command, string logPath)
     {
         var logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
-        var script =
-            $"$PSStyle.OutputRendering = 'PlainText'; try {{ {command} }} catch {{ [Console]::Error.WriteLine('{FatalMarker}' + ($_.FullyQualifiedErrorId -split ',')[0] + ' ' + $(if ($null -ne $_.Exception.Kind) {{ $_.Exception.Kind }} else {{ 'InvalidOperation' }}) + ' ' + $_.Exception.Message); exit 3 }}";
         var psi = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
         if (OperatingSystem.IsWindows())
         {
-            psi.FileName = pwshPath;
+            psi.FileName = command.Program;
             psi.RedirectStandardOutput = false;
         }
         else
@@ -47,10 +44,10 @@ public sealed class DetachedProcess
             psi.ArgumentList.Add("log=$1; shift; if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" </dev/null >>\"$log\" 2>&1; else exec \"$@\" </dev/null >>\"$log\" 2>&1; fi");
             psi.ArgumentList.Add("goq-launch");
             psi.ArgumentList.Add(logPath);
-            psi.ArgumentList.Add(pwshPath);
+            psi.ArgumentList.Add(command.Program);
         }
 
-        foreach (var arg in new[] { "-NoProfile", "-NonInteractive", "-Command", script })
+        foreach (var arg in command.Arguments)
         {
             psi.ArgumentList.Add(arg);
         }
@@ -77,12 +74,9 @@ public sealed class DetachedProcess
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             throw new GoqException(GoqErrorIds.ServerStartFailed, GoqErrorKind.ResourceUnavailable,
-                $"cannot start '{pwshPath}': {ex.Message}", ex);
+                $"cannot start '{command.Program}': {ex.Message}", ex);
         }
     }
-
-    /// <summary>Quotes a value for a single-quoted pwsh string.</summary>
-    public static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
 
     /// <summary>The error the process reported before it exited, or a generic one naming its log.</summary>
     public GoqException FatalError(string defaultErrorId, string what)
@@ -98,15 +92,9 @@ public sealed class DetachedProcess
         {
         }
 
-        var fatal = lines.LastOrDefault(l => l.StartsWith(FatalMarker, StringComparison.Ordinal));
-        if (fatal is not null)
+        if (lines.Select(l => FatalLine.TryParse(l, defaultErrorId)).LastOrDefault(e => e is not null) is { } fatal)
         {
-            // "<ErrorId> <Kind> <message>": the kind travels with the error, as in an ErrorReply.
-            var parts = fatal[FatalMarker.Length..].TrimEnd('\r').Split(' ', 3);
-            var id = parts.Length > 1 ? parts[0] : defaultErrorId;
-            var kind = parts.Length > 2 && Enum.TryParse<GoqErrorKind>(parts[1], out var parsed) ? parsed : GoqErrorKind.InvalidOperation;
-            var message = parts.Length > 2 ? parts[2] : parts[^1];
-            return new GoqException(id, kind, message);
+            return fatal;
         }
 
         var exit = _process.HasExited ? $"exited with code {_process.ExitCode}" : "did not come up in time";

@@ -9,7 +9,7 @@ public static class Launcher
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<ServerInfo> StartServerAsync(GoqSettings settings, string pwshPath, string manifestPath, CancellationToken cancel)
+    public static async Task<ServerInfo> StartServerAsync(GoqSettings settings, IRoleCommands roles, CancellationToken cancel)
     {
         if (ServerHost.RunningPid(settings) is { } running)
         {
@@ -18,8 +18,7 @@ public static class Launcher
             { Target = settings.Home };
         }
 
-        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqServer -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Wait -ErrorAction Stop";
-        var process = DetachedProcess.Start(pwshPath, command, settings.ServerLogPath);
+        var process = DetachedProcess.Start(roles.Server(settings), settings.ServerLogPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         while (true)
         {
@@ -45,13 +44,12 @@ public static class Launcher
         }
     }
 
-    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, string pwshPath, string manifestPath, CancellationToken cancel,
+    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, IRoleCommands roles, CancellationToken cancel,
         bool jobKeeper = true)
     {
         var workerId = Guid.NewGuid().ToString("N");
         var logPath = Path.Combine(settings.DotDir, $"worker.{workerId[..8]}.log");
-        var command = $"Import-Module {DetachedProcess.Quote(manifestPath)}; Start-GoqWorker -Home {DetachedProcess.Quote(settings.Home)} -Port {settings.Port} -Slots {slots} -WorkerId {workerId}{(oneShot ? " -OneShot" : "")}{(jobKeeper ? "" : " -NoJobKeeper")} -Wait -ErrorAction Stop";
-        var process = DetachedProcess.Start(pwshPath, command, logPath);
+        var process = DetachedProcess.Start(roles.Worker(settings, workerId, slots, oneShot, jobKeeper), logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         using var client = GoqClient.ForHome(settings);
         while (true)
@@ -90,7 +88,7 @@ public static class Launcher
     /// back from its job keeper, the very path a worker killed -9 and started again takes. Only for a worker on this
     /// host started with -JobKeeper: any other would lose its running jobs.
     /// </summary>
-    public static async Task<WorkerInfo> RestartWorkerAsync(GoqSettings settings, string workerId, string pwshPath, string manifestPath, CancellationToken cancel)
+    public static async Task<WorkerInfo> RestartWorkerAsync(GoqSettings settings, string workerId, IRoleCommands roles, CancellationToken cancel)
     {
         using var client = GoqClient.ForHome(settings);
         var worker = (await client.GetWorkersAsync(cancel).ConfigureAwait(false)).FirstOrDefault(w => w.Id == workerId)
@@ -113,10 +111,9 @@ public static class Launcher
         }
 
         await WaitForExitAsync(worker.Pid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
-        return await StartWorkerAsync(settings, worker.Slots, oneShot: false, pwshPath, manifestPath, cancel, jobKeeper: true).ConfigureAwait(false);
+        return await StartWorkerAsync(settings, worker.Slots, oneShot: false, roles, cancel, jobKeeper: true).ConfigureAwait(false);
     }
 
-    /// <summary>Asks the home's server to stop and waits until its process has exited (when it runs on this host).</summary>
     /// <summary>
     /// Stops a server that does not answer by killing its recorded process (this host only, checked by its start time),
     /// and waits until it has exited. Returns the pid killed, or null when this home has no live server here.
@@ -137,6 +134,7 @@ public static class Launcher
         return pid;
     }
 
+    /// <summary>Asks the home's server to stop and waits until its process has exited (when it runs on this host).</summary>
     public static async Task<ServerStatus> StopServerAsync(GoqClient client, CancellationToken cancel)
     {
         var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);

@@ -1,0 +1,39 @@
+using System.Globalization;
+using Goq.Configuration;
+using Goq.Hosting;
+
+namespace Goq.Cmdlets.Hosting;
+
+/// <summary>
+/// Runs each Goq role as the cmdlet that runs it in the foreground, in a pwsh of its own: this pwsh, without a
+/// profile, importing this module. A failure is reported as the engine's <see cref="FatalLine"/>, so the launcher
+/// gets the error's id and kind, not text to parse.
+/// </summary>
+internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : IRoleCommands
+{
+    public ProcessCommand Server(GoqSettings settings) =>
+        Pwsh($"Start-GoqServer -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Wait");
+
+    public ProcessCommand Worker(GoqSettings settings, string workerId, int slots, bool oneShot, bool jobKeeper) =>
+        Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Slots {Number(slots)} -WorkerId {Quote(workerId)}"
+            + (oneShot ? " -OneShot" : "") + (jobKeeper ? "" : " -NoJobKeeper") + " -Wait");
+
+    public ProcessCommand Keeper(GoqSettings settings, string workerId, int slots) =>
+        Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Slots {Number(slots)} -WorkerId {Quote(workerId)} -AsKeeper -Wait");
+
+    private ProcessCommand Pwsh(string cmdlet)
+    {
+        // When the module itself does not load there is no FatalLine type: the error goes to the log as text, and the
+        // launcher says the process exited and names the log.
+        var script =
+            "$PSStyle.OutputRendering = 'PlainText'; " +
+            $"try {{ Import-Module {Quote(manifestPath)} -ErrorAction Stop; {cmdlet} -ErrorAction Stop }} " +
+            "catch { [Console]::Error.WriteLine($(if ('Goq.Hosting.FatalLine' -as [type]) { [Goq.Hosting.FatalLine]::Format($_.Exception) } else { \"$_\" })); exit 3 }";
+        return new ProcessCommand(pwshPath, ["-NoProfile", "-NonInteractive", "-Command", script]);
+    }
+
+    /// <summary>A value as a single-quoted pwsh string.</summary>
+    private static string Quote(string value) => "'" + value.Replace("'", "''") + "'";
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
