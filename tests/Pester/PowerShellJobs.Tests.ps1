@@ -38,6 +38,18 @@ Describe 'Submit-GoqJob -AsJob' {
         Receive-GoqJob $job -WarningAction SilentlyContinue | Select-Object -Last 1 | Should -Be 'done' -Because 'the Goq cmdlets take a GoqJob too'
     }
 
+    It 'shows a running job''s output so far with Receive-Job, its state as Running, and streams the rest with Receive-Job -Wait' {
+        $flag = Join-Path $goqHome "go-$([guid]::NewGuid().ToString('N'))"
+        $job = Submit-GoqJob { param($Flag) 'first'; while (-not (Test-Path $Flag)) { Start-Sleep -Milliseconds 50 }; 'second' } -ArgumentList $flag -AsJob
+        Wait-Until { $job.HasMoreData } -TimeoutSec 30 -Because 'the first line to reach the running job'
+        Wait-Until { $job.State -eq 'Running' } -TimeoutSec 10 -Because 'the job to show as running'
+        Receive-Job $job | Should -Be 'first'
+        $job.HasMoreData | Should -BeFalse
+        New-Item -ItemType File $flag | Out-Null
+        Receive-Job $job -Wait | Should -Be 'second' -Because 'only what came after the first read'
+        $job.State | Should -Be 'Completed'
+    }
+
     It 'maps Failed with its reason, and a command job''s exit code' {
         $job = Submit-GoqJob 'echo out; echo err >&2; exit 3' -AsJob
         Wait-Job $job -Timeout 60 | Out-Null
@@ -112,13 +124,15 @@ Describe 'Goq jobs in other sessions' {
             foreach ($case in @{ GOQ_HOME = $empty }, @{ GOQ_HOME = $goqHome; Down = $true }) {
                 $script = "Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$($case.GOQ_HOME)'; " +
                     "`$null = Start-ThreadJob { 1 }; `$w = [Diagnostics.Stopwatch]::StartNew(); `$all = @(Get-Job -ErrorVariable e 2>&1); " +
-                    "'{0}|{1}|{2}' -f `$w.Elapsed.TotalSeconds, @(`$all | Where-Object PSJobTypeName -EQ 'ThreadJob').Count, `$e.Count"
+                    "`$s = `$w.Elapsed.TotalSeconds; `$v = @(Get-Job -Verbose 4>&1 | Where-Object { `$_ -is [Management.Automation.VerboseRecord] -and `$_.Message -like 'Goq:*' }); " +
+                    "'{0}|{1}|{2}|{3}' -f `$s, @(`$all | Where-Object PSJobTypeName -EQ 'ThreadJob').Count, `$e.Count, `$v.Count"
                 if ($case.Down) { Stop-GoqServer -Confirm:$false }
-                try { $seconds, $threadJobs, $errors = (& $pwsh -NoProfile -NonInteractive -Command $script) -split '\|' }
+                try { $seconds, $threadJobs, $errors, $verbose = (& $pwsh -NoProfile -NonInteractive -Command $script) -split '\|' }
                 finally { if ($case.Down) { Start-GoqServer | Out-Null } }
                 [double]$seconds | Should -BeLessThan 1
                 $threadJobs | Should -Be 1 -Because "the session's other jobs are still listed"
                 $errors | Should -Be 0
+                $verbose | Should -Be 1 -Because 'Get-Job -Verbose says why the Goq jobs are missing'
             }
         }
         finally { Remove-Item -Recurse -Force $empty; $local | Remove-Job -Force }

@@ -9,15 +9,18 @@ namespace Goq;
 /// <summary>
 /// A Goq job as a PowerShell job (PSJobTypeName 'GoqJob'), so Get-Job, Wait-Job, Receive-Job, Stop-Job and Remove-Job
 /// work on it. Its InstanceId comes from the server's key and the job's id, so it is the same in every session. The
-/// server pushes its end; its output and stream records are then read once into the job's collections, before its
-/// state changes, so Wait-Job and Receive-Job -Wait see everything. Waiting maps to NotStarted (never Blocked, which
-/// Wait-Job refuses), Cancelled to Stopped. ChildJobs are kept for job arrays.
+/// server pushes its end (one watch for all the session's jobs of a server); its output is followed while it runs
+/// (<see cref="GoqJobOutput"/>) and the rest read into the job's collections before its state changes, so Wait-Job
+/// and Receive-Job -Wait see everything. Waiting maps to NotStarted (never Blocked, which Wait-Job refuses),
+/// Cancelled to Stopped. ChildJobs are kept for job arrays.
 /// </summary>
 public sealed class GoqJob : Job2
 {
     private readonly object _gate = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JobEndWatcher> Watchers = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private bool _loaded;
+    private readonly GoqJobOutput _output;
+    private volatile bool _loaded;
     private int _watching;
 
     internal GoqJob(JobInfo info, Guid instanceId, GoqJobSourceAdapter? owner, Func<GoqClient> client)
@@ -27,6 +30,7 @@ public sealed class GoqJob : Job2
         Client = client;
         Info = info;
         PSJobTypeName = GoqJobSourceAdapter.TypeName;
+        _output = new GoqJobOutput(this);
     }
 
     /// <summary>The server's id for this job.</summary>
@@ -48,35 +52,36 @@ public sealed class GoqJob : Job2
 
     internal GoqJobSourceAdapter? Owner { get; set; }
 
-    /// <summary>Waits (once) for the server to push the job's end, then takes it; a lost server is asked again later.</summary>
+    /// <summary>True once the job's end has been taken (its output is being, or has been, read).</summary>
+    internal bool Ended => _loaded;
+
+    /// <summary>Has the server push the job's end (once), and follows its output meanwhile.</summary>
     internal void WatchEnd()
     {
+        _output.Follow();
         if (Interlocked.Exchange(ref _watching, 1) != 0)
         {
             return;
         }
 
-        _ = Task.Run(async () =>
+        var client = Client();
+        Watchers.GetOrAdd(client.Endpoint, _ => new JobEndWatcher(Client)).Watch(GoqId, ended =>
         {
-            while (!Info.State.IsTerminal())
+            if (ended is not null)
             {
-                try
-                {
-                    await Client().WaitAsync([GoqId], any: false, timeout: null, e =>
-                    {
-                        if (e.Job is { } ended)
-                        {
-                            Update(ended, loadNow: false);
-                        }
-                    }).ConfigureAwait(false);
-                    return;
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(5)).ConfigureAwait(false); // server away: ask again
-                }
+                Update(ended, loadNow: false);
             }
         });
+    }
+
+    /// <summary>Takes the server's latest record of the job (it pushes ends, not starts).</summary>
+    internal async Task RefreshAsync()
+    {
+        var page = await Client().GetJobsPageAsync([GoqId], null, 0).ConfigureAwait(false);
+        if (page.Jobs.FirstOrDefault(j => j.Id == GoqId) is { } info)
+        {
+            Update(info, loadNow: false);
+        }
     }
 
     internal static PSJobState StateOf(Goq.JobState state) => state switch
@@ -191,12 +196,11 @@ public sealed class GoqJob : Job2
 
     public override string ToString() => $"GoqJob {GoqId} ({Info.State})";
 
-
     private void Finish(JobInfo info)
     {
         try
         {
-            Load();
+            _output.ReadRest();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -225,44 +229,5 @@ public sealed class GoqJob : Job2
         }
     }
 
-    /// <summary>Reads the job's output into its collections (records as objects and stream records, text as lines).</summary>
-    private void Load()
-    {
-        var sink = new JobSink(this);
-        RecordWriter? records = null;
-        var client = Client();
-        client.ReadAllOutputAsync(GoqId, (line, isRecord) =>
-        {
-            if (isRecord)
-            {
-                (records ??= new RecordWriter(sink, GoqId, Info.WorkerHost)).Add(line.Text);
-            }
-            else if (line.Stream == OutputStream.Stderr)
-            {
-                sink.WriteError(new ErrorRecord(new RemoteException(line.Text), "NativeCommandError", ErrorCategory.NotSpecified, GoqId));
-            }
-            else
-            {
-                sink.WriteObject(line.Text);
-            }
-        }).GetAwaiter().GetResult();
-    }
-
     private static NotSupportedException NotYet(string what) => new($"{what} is not supported for Goq jobs yet");
-
-    /// <summary>A GoqJob's own collections.</summary>
-    private sealed class JobSink(GoqJob job) : IStreamSink
-    {
-        public void WriteObject(object? value) => job.Output.Add(value is null ? null : PSObject.AsPSObject(value));
-
-        public void WriteError(ErrorRecord record) => job.Error.Add(record);
-
-        public void WriteWarning(string message) => job.Warning.Add(new WarningRecord(message));
-
-        public void WriteVerbose(string message) => job.Verbose.Add(new VerboseRecord(message));
-
-        public void WriteDebug(string message) => job.Debug.Add(new DebugRecord(message));
-
-        public void WriteInformation(InformationRecord record) => job.Information.Add(record);
-    }
 }

@@ -118,7 +118,9 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
         }
         catch (Exception ex) when (ex is Errors.GoqException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
-            // Checkpoint: Get-Job stays quiet and quick when Goq cannot be reached; it lists what this session knows.
+            // Checkpoint: Get-Job stays quiet and quick when Goq cannot be reached; it lists what this session knows,
+            // and says why only when asked (-Verbose).
+            CallerVerbose.Write($"Goq: the jobs of the default home are not listed: {ex.Message}");
         }
 
         return _jobs.Values.OrderBy(j => j.Id);
