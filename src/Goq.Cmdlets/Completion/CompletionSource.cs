@@ -42,9 +42,7 @@ internal static class CompletionSource
     /// <summary>Waiting and running jobs first (newest first), then the most recent ended ones.</summary>
     public static async Task<IReadOnlyList<JobInfo>> JobsAsync(GoqClient client)
     {
-        var active = (await client.GetJobsPageAsync(null, [JobState.Waiting, JobState.Running], 0).ConfigureAwait(false)).Jobs;
-        var next = (await client.GetStatusAsync().ConfigureAwait(false)).NextJobId;
-        var ended = (await client.GetJobsPageAsync(null, [JobState.Completed, JobState.Failed, JobState.Cancelled], Math.Max(0, next - 1 - 200)).ConfigureAwait(false)).Jobs;
+        var (active, ended) = await client.GetActiveAndRecentAsync(recent: 200, maxActive: 1000).ConfigureAwait(false);
         return [.. active.OrderByDescending(j => j.Id), .. ended.OrderByDescending(j => j.Id)];
     }
 

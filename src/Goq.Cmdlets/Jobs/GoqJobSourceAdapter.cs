@@ -129,28 +129,7 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
     /// <summary>Every waiting and running job, and the most recent <paramref name="recent"/> ended ones.</summary>
     private static IEnumerable<JobInfo> Mine(GoqClient client, int recent)
     {
-        var active = client.GetJobsAsync(null, [Goq.JobState.Waiting, Goq.JobState.Running]).GetAwaiter().GetResult().Jobs;
-        var next = client.GetStatusAsync().GetAwaiter().GetResult().NextJobId;
-        IReadOnlyList<JobInfo> ended = [];
-        // The newest ended jobs are near the top of the id range: look back further until there are enough.
-        for (long window = Math.Max(recent, 1) * 2; recent > 0; window *= 4)
-        {
-            var from = Math.Max(0, next - 1 - window);
-            var page = client.GetJobsPageAsync(null, [Goq.JobState.Completed, Goq.JobState.Failed, Goq.JobState.Cancelled], from).GetAwaiter().GetResult();
-            var found = new List<JobInfo>(page.Jobs);
-            while (page.NextAfterId is { } after && found.Count < recent * 8)
-            {
-                page = client.GetJobsPageAsync(null, [Goq.JobState.Completed, Goq.JobState.Failed, Goq.JobState.Cancelled], after).GetAwaiter().GetResult();
-                found.AddRange(page.Jobs);
-            }
-
-            ended = found.TakeLast(recent).ToList();
-            if (ended.Count >= recent || from == 0)
-            {
-                break;
-            }
-        }
-
+        var (active, ended) = client.GetActiveAndRecentAsync(recent).GetAwaiter().GetResult();
         return active.Concat(ended);
     }
 }
