@@ -7,7 +7,7 @@ using Goq.Worker;
 namespace Goq.Runner;
 
 /// <summary>
-/// Runs one script-block job in a fresh runspace: the job's environment and working directory, its arguments bound
+/// Runs one script-block job in a runspace no other job has left anything in (<see cref="RunspaceSource"/>): the job's environment and working directory, its arguments bound
 /// to param(), its input as <c>$input</c> and <c>$_</c>, its <c>$using:</c> values as variables; every object and
 /// stream record sent as it comes. A terminating error fails the job with its message; <c>exit N</c> ends it with N.
 /// </summary>
@@ -35,72 +35,87 @@ internal static class JobExecution
         }
 
         var data = Data(job.ScriptData, sink);
-        var (runspace, host) = runspaces.Take();
-        using (runspace)
+        var lease = runspaces.Take();
+        var completed = false;
+        try
         {
-            var state = runspace.SessionStateProxy;
-            // A runspace opens where the process is, which is where the last job ran: usually this job's directory
-            // too (a pipeline's jobs share one), and then setting the location again would only cost a mount lookup.
-            if (!string.Equals(state.Path.CurrentFileSystemLocation.ProviderPath, job.WorkingDirectory, StringComparison.Ordinal))
-            {
-                state.Path.SetLocation(WildcardPattern.Escape(job.WorkingDirectory));
-            }
-            foreach (DictionaryEntry entry in data.Using)
-            {
-                state.SetVariable(UsingVariables.Prefix + entry.Key, entry.Value);
-            }
-
-            if (data.HasInput)
-            {
-                state.SetVariable("_", data.Input);
-            }
-
-            using var shell = PowerShell.Create();
-            shell.Runspace = runspace;
-            shell.AddScript(UsingVariables.Rewrite(job.Script, ast));
-            foreach (var argument in data.Arguments)
-            {
-                shell.AddArgument(argument);
-            }
-
-            shell.AddCommand("Write-GoqRunnerRecord").AddParameter("Sink", sink);
-            shell.AddCommand("Out-String").AddParameter("Stream").AddParameter("Width", TextWidth);
-            Watch(shell, sink);
-            var output = new PSDataCollection<PSObject>();
-            output.DataAdded += (_, e) => sink.Text(OutputStream.Stdout, output[e.Index]?.ToString() ?? "");
-            try
-            {
-                var input = new PSDataCollection<object?>(data.HasInput ? [data.Input] : []);
-                input.Complete();
-                shell.Invoke(input, output);
-            }
-            catch (OutputLimitException ex)
-            {
-                return Failed(sink, ex.Message, recordIt: false);
-            }
-            catch (RuntimeException ex) when (sink.OverLimit)
-            {
-                _ = ex;
-                return Failed(sink, sink.LimitReason, recordIt: false);
-            }
-            catch (RuntimeException ex)
-            {
-                // A terminating error: written to the job's error stream, as Receive-Job shows it, and its reason.
-                var record = ex.ErrorRecord;
-                sink.Record(RecordLines.Error, record);
-                sink.Text(OutputStream.Stderr, record.ToString());
-                return new RunnerEnd(JobState.Failed, host.ExitCode is { } code and not 0 ? code : 1, ex.Message);
-            }
-
-            if (sink.OverLimit)
-            {
-                return Failed(sink, sink.LimitReason, recordIt: false);
-            }
-
-            return host.ExitCode is { } exit and not 0
-                ? new RunnerEnd(JobState.Failed, exit, $"exit code {exit}")
-                : new RunnerEnd(JobState.Completed, 0, null);
+            var end = Run(job, ast, data, lease, sink);
+            completed = end.State == JobState.Completed;
+            return end;
         }
+        finally
+        {
+            runspaces.Return(lease, completed);
+        }
+    }
+
+    private static RunnerEnd Run(RunnerJob job, ScriptBlockAst ast, ScriptData data, RunspaceSource.Lease lease, RecordSink sink)
+    {
+        var (runspace, host) = (lease.Runspace, lease.Host);
+        var state = runspace.SessionStateProxy;
+        // A runspace opens (and is reset) where the process is, which is where the last job ran: usually this job's
+        // directory too (a pipeline's jobs share one), and then setting the location again would only cost a mount lookup.
+        if (!string.Equals(state.Path.CurrentFileSystemLocation.ProviderPath, job.WorkingDirectory, StringComparison.Ordinal))
+        {
+            state.Path.SetLocation(WildcardPattern.Escape(job.WorkingDirectory));
+        }
+
+        foreach (DictionaryEntry entry in data.Using)
+        {
+            state.SetVariable(UsingVariables.Prefix + entry.Key, entry.Value);
+        }
+
+        if (data.HasInput)
+        {
+            state.SetVariable("_", data.Input);
+        }
+
+        using var shell = PowerShell.Create();
+        shell.Runspace = runspace;
+        // In a scope of its own, as a script block runs: what it defines goes with the scope, not into the global one.
+        shell.AddScript(UsingVariables.Rewrite(job.Script, ast), useLocalScope: true);
+        foreach (var argument in data.Arguments)
+        {
+            shell.AddArgument(argument);
+        }
+
+        shell.AddCommand("Write-GoqRunnerRecord").AddParameter("Sink", sink);
+        shell.AddCommand("Out-String").AddParameter("Stream").AddParameter("Width", TextWidth);
+        Watch(shell, sink);
+        var output = new PSDataCollection<PSObject>();
+        output.DataAdded += (_, e) => sink.Text(OutputStream.Stdout, output[e.Index]?.ToString() ?? "");
+        try
+        {
+            var input = new PSDataCollection<object?>(data.HasInput ? [data.Input] : []);
+            input.Complete();
+            shell.Invoke(input, output);
+        }
+        catch (OutputLimitException ex)
+        {
+            return Failed(sink, ex.Message, recordIt: false);
+        }
+        catch (RuntimeException ex) when (sink.OverLimit)
+        {
+            _ = ex;
+            return Failed(sink, sink.LimitReason, recordIt: false);
+        }
+        catch (RuntimeException ex)
+        {
+            // A terminating error: written to the job's error stream, as Receive-Job shows it, and its reason.
+            var record = ex.ErrorRecord;
+            sink.Record(RecordLines.Error, record);
+            sink.Text(OutputStream.Stderr, record.ToString());
+            return new RunnerEnd(JobState.Failed, host.ExitCode is { } code and not 0 ? code : 1, ex.Message);
+        }
+
+        if (sink.OverLimit)
+        {
+            return Failed(sink, sink.LimitReason, recordIt: false);
+        }
+
+        return host.ExitCode is { } exit and not 0
+            ? new RunnerEnd(JobState.Failed, exit, $"exit code {exit}")
+            : new RunnerEnd(JobState.Completed, 0, null);
     }
 
     private static void Watch(PowerShell shell, RecordSink sink)

@@ -5,7 +5,8 @@ namespace Goq.Runner;
 
 /// <summary>
 /// The host of a job's runspace: non-interactive, silent (what Write-Host writes reaches the job through the
-/// information stream), and the place where <c>exit N</c> lands, as <see cref="ExitCode"/>. One per runspace.
+/// information stream), and the place where <c>exit N</c> lands, as <see cref="ExitCode"/>. One per runspace (reset when
+/// the runspace is used again).
 /// </summary>
 internal sealed class RunnerHost : PSHost
 {
@@ -38,4 +39,7 @@ internal sealed class RunnerHost : PSHost
     }
 
     public override void SetShouldExit(int exitCode) => ExitCode = exitCode;
+
+    /// <summary>Forgets the last job's exit code, for a runspace that is used again.</summary>
+    public void Reset() => ExitCode = null;
 }

@@ -1,17 +1,22 @@
+using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 
 namespace Goq.Runner;
 
 /// <summary>
-/// Fresh runspaces for jobs, cheaply: every runspace shares one type table and one format table, loaded once per
-/// runner (loading them per runspace was most of the cost of opening one, and made rendering slow), and the built-in
+/// Runspaces for jobs, cheaply: every runspace shares one type table and one format table, loaded once per runner
+/// (loading them per runspace was most of the cost of opening one, and made rendering slow), and the built-in
 /// commands are bound up front (CreateDefault) so a job does not pay for auto-loading Microsoft.PowerShell.Utility.
-/// The next runspace is opened while the worker reports the last job and hands out the next.
+/// A runspace a job has used is used again only when that job completed and left nothing behind: its fingerprint
+/// (<see cref="RunspaceFingerprint"/>) is the one it had when it was opened, and ResetRunspaceState then resets its
+/// variables, location, events and breakpoints. Opening a runspace costs a few milliseconds (the FileSystem provider
+/// looks up every mount point); checking and resetting one, about one. Otherwise the next runspace is opened while
+/// the worker reports the last job and hands out the next.
 /// </summary>
 internal sealed class RunspaceSource
 {
     private readonly InitialSessionState _state;
-    private (Runspace Runspace, RunnerHost Host)? _spare;
+    private Lease? _ready;
 
     public RunspaceSource()
     {
@@ -24,22 +29,58 @@ internal sealed class RunspaceSource
         _state.ThreadOptions = PSThreadOptions.UseCurrentThread;
     }
 
-    /// <summary>Opens the next runspace ahead of its job.</summary>
-    public void Prepare() => _spare ??= Open();
+    /// <summary>How many runspaces this runner has opened (and how many jobs reused one).</summary>
+    public int Opened { get; private set; }
 
-    /// <summary>A runspace no job has used, with its own host.</summary>
-    public (Runspace Runspace, RunnerHost Host) Take()
+    public int Reused { get; private set; }
+
+    /// <summary>Has a runspace ready for the next job.</summary>
+    public void Prepare() => _ready ??= Open();
+
+    /// <summary>A runspace for a job: one no job has used, or one reset to be as it was then.</summary>
+    public Lease Take()
     {
-        var next = _spare ?? Open();
-        _spare = null;
+        var next = _ready ?? Open();
+        _ready = null;
         return next;
     }
 
-    private (Runspace, RunnerHost) Open()
+    /// <summary>Gives a runspace back after its job; <paramref name="completed"/> when the job ended normally.</summary>
+    public void Return(Lease lease, bool completed)
+    {
+        // Checkpoint (isolation): a runspace is reused only when its job ended normally and the fingerprint of what a
+        // reset leaves alone is exactly what it was when the runspace was opened.
+        if (completed && _ready is null && lease.Baseline is { } baseline
+            && lease.Runspace.RunspaceStateInfo.State == RunspaceState.Opened
+            && lease.Runspace.RunspaceAvailability == RunspaceAvailability.Available
+            && RunspaceFingerprint.Take(lease.Runspace) is { } now && now.Matches(baseline))
+        {
+            try
+            {
+                lease.Runspace.ResetRunspaceState();
+                lease.Host.Reset();
+                _ready = lease;
+                Reused++;
+                return;
+            }
+            catch (Exception ex) when (ex is PSInvalidOperationException or InvalidRunspaceStateException)
+            {
+                // not resettable after all: a fresh one
+            }
+        }
+
+        lease.Runspace.Dispose();
+    }
+
+    private Lease Open()
     {
         var host = new RunnerHost();
         var runspace = RunspaceFactory.CreateRunspace(host, _state);
         runspace.Open();
-        return (runspace, host);
+        Opened++;
+        return new Lease(runspace, host, RunspaceFingerprint.Take(runspace));
     }
+
+    /// <summary>A runspace lent to one job, its host, and its fingerprint when opened (null: never reused).</summary>
+    internal sealed record Lease(Runspace Runspace, RunnerHost Host, RunspaceFingerprint? Baseline);
 }

@@ -110,7 +110,7 @@ Describe 'Submit-GoqJob -ScriptBlock' {
     }
 
     It 'runs each job in a fresh runspace, in the submitter''s directory' {
-        $first = Submit-GoqJob { $global:leaked = 'yes'; function Leaky { 'leak' }; Set-Alias lk Leaky; 'first' } | Wait-GoqJob -Timeout 60
+        $first = Submit-GoqJob { $global:leaked = 'yes'; function global:Leaky { 'leak' }; Set-Alias lk Leaky -Scope Global; function Local { }; 'first' } | Wait-GoqJob -Timeout 60
         $first.State | Should -Be 'Completed'
         # Both slots' runners run a job, so whichever runner the first used has run another job since.
         $probe = 1..4 | Submit-GoqJob -ScriptBlock { "$global:leaked|$([bool](Get-Command Leaky -ErrorAction Ignore))|$((Get-Location).Path)|$PWD" } | Wait-GoqJob -Timeout 60
