@@ -69,8 +69,7 @@ public sealed class GoqClient : IDisposable
     /// <summary>
     /// Submits a batch. With a <paramref name="batchId"/> the submit is idempotent: the server remembers the id with the
     /// jobs, and a batch sent again (after a lost reply, a server restart) is answered with the same jobs, not new ones.
-    /// A job that carries no captured environment gets this process's (see <see cref="SubmitterEnvironment"/>); no job
-    /// leaves with a Goq setting or the cluster secret in its environment.
+    /// Every job leaves with its environment prepared by <see cref="SubmitterEnvironment"/>.
     /// </summary>
     public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, CancellationToken cancel = default, string? batchId = null)
     {
