@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Management.Automation;
 using System.Security.Cryptography;
 using Goq.Client;
+using Goq.Cmdlets;
 using Goq.Configuration;
 using PSJobState = System.Management.Automation.JobState;
 
@@ -113,7 +114,9 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
             var mine = System.Environment.UserName + "@";
             foreach (var info in Mine(client, settings.RecentJobs).Where(j => j.SubmittedBy.StartsWith(mine, StringComparison.Ordinal)))
             {
-                Keep(new GoqJob(info, InstanceIdOf(settings, info.Id), this, () => client), loadNow: true);
+                // The listing's own client answers within a second or not at all; a job's work (its watch, its output,
+                // Stop-Job) takes the cached client that Adopt gives too, replaced whenever it breaks.
+                Keep(new GoqJob(info, InstanceIdOf(settings, info.Id), this, () => ClientCache.Get(settings)), loadNow: true);
             }
         }
         catch (Exception ex) when (ex is Errors.GoqException or IOException or UnauthorizedAccessException or OperationCanceledException)
