@@ -13,6 +13,22 @@ internal sealed class RecordWriter(IStreamSink cmdlet, long jobId, string? compu
 {
     private readonly RecordAssembler _assembler = new();
 
+    /// <summary>
+    /// A line of a command job's text output, as pwsh gives a native command's: stdout as a string on the output
+    /// stream, stderr as an ErrorRecord (NativeCommandError) on the error stream.
+    /// </summary>
+    public static void WriteText(IStreamSink sink, long jobId, OutputLine line)
+    {
+        if (line.Stream == OutputStream.Stderr)
+        {
+            sink.WriteError(new ErrorRecord(new RemoteException(line.Text), "NativeCommandError", ErrorCategory.NotSpecified, jobId));
+        }
+        else
+        {
+            sink.WriteObject(line.Text);
+        }
+    }
+
     public void Add(string line)
     {
         if (_assembler.Add(line) is { } record)

@@ -38,6 +38,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     // trip at a time only while the first is awaited, not one each.
     private const int MapsAhead = 64;
     private readonly Queue<(long Id, Task<Protocol.OutputMapReply> Map)> _ahead = new();
+    private CmdletSink? _sink;
 
     protected override void ProcessRecord()
     {
@@ -68,7 +69,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        var records = map.Records ? new RecordWriter(new CmdletSink(this), id, map.WorkerHost) : null;
+        var records = map.Records ? new RecordWriter(_sink ??= new CmdletSink(this), id, map.WorkerHost) : null;
         // A finished job is read from the file when this host sees it; one being followed (-Wait) through the server,
         // which knows when it has ended.
         if (!ViaServer && !(Wait && !map.Complete) && Output.LocalOutputReader.Open(map) is { } local)
@@ -155,14 +156,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
                 continue;
             }
 
-            if (line.Stream == OutputStream.Stderr)
-            {
-                WriteError(new ErrorRecord(new RemoteException(line.Text), "NativeCommandError", ErrorCategory.NotSpecified, id));
-            }
-            else
-            {
-                WriteObject(line.Text);
-            }
+            RecordWriter.WriteText(_sink ??= new CmdletSink(this), id, line);
         }
     }
 }

@@ -117,13 +117,9 @@ internal sealed class GoqJobOutput(GoqJob job)
         {
             (_records ??= new RecordWriter(_sink, job.GoqId, _cursor?.WorkerHost ?? job.Info.WorkerHost)).Add(line.Text);
         }
-        else if (line.Stream == OutputStream.Stderr)
-        {
-            _sink.WriteError(new ErrorRecord(new RemoteException(line.Text), "NativeCommandError", ErrorCategory.NotSpecified, job.GoqId));
-        }
         else
         {
-            _sink.WriteObject(line.Text);
+            RecordWriter.WriteText(_sink, job.GoqId, line);
         }
     }
 
