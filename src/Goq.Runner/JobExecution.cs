@@ -15,7 +15,8 @@ internal static class JobExecution
 {
     private const int TextWidth = 120;
 
-    public static RunnerEnd Run(RunnerJob job, RunspaceSource runspaces, Action<OutputStream, string> send)
+    /// <summary>Runs the job and tells <paramref name="report"/> how it ended, before its runspace is checked and reset.</summary>
+    public static void Run(RunnerJob job, RunspaceSource runspaces, Action<OutputStream, string> send, Action<RunnerEnd> report)
     {
         var sink = new RecordSink(send, job.SerializationDepth, job.MaxRecordBytes);
         try
@@ -25,13 +26,15 @@ internal static class JobExecution
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Failed(sink, $"cannot enter the working directory '{job.WorkingDirectory}': {ex.Message}");
+            report(Failed(sink, $"cannot enter the working directory '{job.WorkingDirectory}': {ex.Message}"));
+            return;
         }
 
         var ast = Parser.ParseInput(job.Script, out _, out var errors);
         if (errors.Length > 0)
         {
-            return Failed(sink, $"the script block does not parse: {errors[0].Message}");
+            report(Failed(sink, $"the script block does not parse: {errors[0].Message}"));
+            return;
         }
 
         var data = Data(job.ScriptData, sink);
@@ -41,7 +44,8 @@ internal static class JobExecution
         {
             var end = Run(job, ast, data, lease, sink);
             completed = end.State == JobState.Completed;
-            return end;
+            // The end goes out first: checking and resetting the runspace (a few milliseconds) is not the job's time.
+            report(end);
         }
         finally
         {

@@ -48,8 +48,7 @@ public static class RunnerMain
                 }
 
                 var job = RunnerWire.ReadJob(frame.Payload);
-                var end = JobExecution.Run(job, runspaces, (stream, text) => Send(RunnerWire.Line(stream, text)));
-                Send(RunnerWire.End(end));
+                JobExecution.Run(job, runspaces, (stream, text) => Send(RunnerWire.Line(stream, text)), end => Send(RunnerWire.End(end)));
                 runspaces.Prepare();
             }
         }

@@ -30,7 +30,7 @@ internal sealed class RunspaceFingerprint
             var tokens = new List<object?>(1024);
             foreach (var name in ScopeTables)
             {
-                Add(tokens, global.GetType().GetField(name, Any)?.GetValue(global) as IDictionary, required: name is "_functions" or "_alias" or "_drives");
+                Add(tokens, Optional(global, name) as IDictionary, required: name is "_functions" or "_alias" or "_drives");
             }
 
             Add(tokens, Required(state, "ModuleTable") as IDictionary, required: true);
@@ -78,8 +78,22 @@ internal sealed class RunspaceFingerprint
         }
     }
 
-    private static object? Optional(object? target, string name) => target?.GetType().GetProperty(name, Any)?.GetValue(target);
+    // Looked up once per type and member: this runs after every job.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Type Type, string Name), Func<object?, object?>?> Getters = new();
 
-    private static object Required(object? target, string name) =>
-        (target?.GetType().GetProperty(name, Any) ?? throw new MissingMemberException(name)).GetValue(target) ?? throw new MissingMemberException(name);
+    private static object? Optional(object? target, string name)
+    {
+        if (target is null)
+        {
+            return null;
+        }
+
+        var getter = Getters.GetOrAdd((target.GetType(), name), key =>
+            key.Type.GetProperty(key.Name, Any) is { } property ? property.GetValue
+            : key.Type.GetField(key.Name, Any) is { } field ? field.GetValue
+            : null);
+        return getter?.Invoke(target);
+    }
+
+    private static object Required(object? target, string name) => Optional(target, name) ?? throw new MissingMemberException(name);
 }
