@@ -57,12 +57,7 @@ internal static class JobExecution
     {
         var (runspace, host) = (lease.Runspace, lease.Host);
         var state = runspace.SessionStateProxy;
-        // A runspace opens (and is reset) where the process is, which is where the last job ran: usually this job's
-        // directory too (a pipeline's jobs share one), and then setting the location again would only cost a mount lookup.
-        if (!string.Equals(state.Path.CurrentFileSystemLocation.ProviderPath, job.WorkingDirectory, StringComparison.Ordinal))
-        {
-            state.Path.SetLocation(WildcardPattern.Escape(job.WorkingDirectory));
-        }
+        EnterLocation(state, job.WorkingDirectory);
 
         foreach (DictionaryEntry entry in data.Using)
         {
@@ -120,6 +115,27 @@ internal static class JobExecution
         return host.ExitCode is { } exit and not 0
             ? new RunnerEnd(JobState.Failed, exit, $"exit code {exit}")
             : new RunnerEnd(JobState.Completed, 0, null);
+    }
+
+    /// <summary>
+    /// Makes the job's directory the runspace's location. SetLocation lists every ancestor folder to correct the casing of
+    /// the path (milliseconds under a folder as full as /tmp); the process has just entered the folder, so it exists,
+    /// and on Unix the root drive's current location (what SetLocation ends up setting) and $PWD are set instead.
+    /// </summary>
+    private static void EnterLocation(System.Management.Automation.Runspaces.SessionStateProxy state, string directory)
+    {
+        if (!OperatingSystem.IsWindows() && directory.StartsWith('/') && state.Drive.Current is { Root: "/" } drive
+            && drive.Provider.Name == "FileSystem")
+        {
+            drive.CurrentLocation = directory.Trim('/');
+            if (string.Equals(state.Path.CurrentFileSystemLocation.ProviderPath, directory.Length > 1 ? directory.TrimEnd('/') : directory, StringComparison.Ordinal))
+            {
+                state.PSVariable.Set("PWD", state.Path.CurrentLocation);
+                return;
+            }
+        }
+
+        state.Path.SetLocation(WildcardPattern.Escape(directory));
     }
 
     private static void Watch(PowerShell shell, RecordSink sink)

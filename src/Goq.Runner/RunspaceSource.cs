@@ -57,6 +57,9 @@ internal sealed class RunspaceSource
         {
             try
             {
+                // The reset sets the location to the process's directory, which costs a listing of each of its
+                // ancestors (see JobExecution.EnterLocation): from the root, it costs nothing.
+                LeaveForRoot();
                 lease.Runspace.ResetRunspaceState();
                 lease.Host.Reset();
                 _ready = lease;
@@ -72,11 +75,36 @@ internal sealed class RunspaceSource
         lease.Runspace.Dispose();
     }
 
+    private static void LeaveForRoot()
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            Environment.CurrentDirectory = "/";
+        }
+    }
+
     private Lease Open()
     {
         var host = new RunnerHost();
         var runspace = RunspaceFactory.CreateRunspace(host, _state);
-        runspace.Open();
+        var directory = Environment.CurrentDirectory;
+        LeaveForRoot(); // a runspace opens where the process is: see Return
+        try
+        {
+            runspace.Open();
+        }
+        finally
+        {
+            try
+            {
+                Environment.CurrentDirectory = directory; // the job that takes it may already be in its own
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // gone meanwhile: the job that enters a folder enters it itself
+            }
+        }
+
         Opened++;
         return new Lease(runspace, host, RunspaceFingerprint.Take(runspace));
     }
