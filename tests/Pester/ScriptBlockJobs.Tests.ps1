@@ -113,8 +113,8 @@ Describe 'Submit-GoqJob -ScriptBlock' {
         $first = Submit-GoqJob { $global:leaked = 'yes'; function global:Leaky { 'leak' }; Set-Alias lk Leaky -Scope Global; function Local { }; 'first' } | Wait-GoqJob -Timeout 60
         $first.State | Should -Be 'Completed'
         # Both slots' runners run a job, so whichever runner the first used has run another job since.
-        $probe = 1..4 | Submit-GoqJob -ScriptBlock { "$global:leaked|$([bool](Get-Command Leaky -ErrorAction Ignore))|$((Get-Location).Path)|$PWD" } | Wait-GoqJob -Timeout 60
-        $probe | ForEach-Object { Receive-GoqJob $_.Id } | Sort-Object -Unique | Should -Be "|False|$goqHome|$goqHome"
+        $probe = 1..4 | Submit-GoqJob -ScriptBlock { "$global:leaked|$([bool](Get-Command Leaky -ErrorAction Ignore))|$((Get-Location).Path)|$PWD|$((Get-Item .).FullName)|$([IO.Directory]::GetCurrentDirectory())" } | Wait-GoqJob -Timeout 60
+        $probe | ForEach-Object { Receive-GoqJob $_.Id } | Sort-Object -Unique | Should -Be "|False|$goqHome|$goqHome|$goqHome|$goqHome"
     }
 
     It 'writes readable text to the output file' {
