@@ -21,10 +21,11 @@ Describe 'Crash windows' {
         $env:GOQ_FAULT = 'server-exit-after-dispatch-commit:2'
         $server = Start-GoqServer
         $env:GOQ_FAULT = $null
-        $null = Start-GoqWorker -Slots 1
+        $null = Start-GoqWorker -Slots 1 -Prefetch 0
         $ledger = Join-Path $goqHome 'ran.txt'
         $first = Submit-GoqJob 'sleep 1'
-        # Queued behind the first: it is handed out when the first ends, and the server dies right after that commit.
+        # Queued behind the first (no job is taken ahead): it is handed out when the first ends, and the server dies right
+        # after that commit.
         $second = Submit-GoqJob "echo ran >> '$ledger'" -MaxAttempts 1
         $second.Id | Should -Be 2
         Wait-Until { -not (Test-ProcessAlive $server.Pid) } -TimeoutSec 30 -Because 'the server to die after committing the hand-off'

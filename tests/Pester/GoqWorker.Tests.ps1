@@ -82,6 +82,41 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         Stop-GoqJob $job.Id
     }
 
+    It 'takes up to -Prefetch jobs ahead while its slots are busy, shows them, and runs them as slots free; -Prefetch 0 takes none' {
+        $flag = Join-Path $goqHome 'prefetch-go'
+        $worker = Start-GoqWorker -Slots 1 -Prefetch 2
+        $worker.Prefetch | Should -Be 2
+        $jobs = @(Submit-GoqJob "while [ ! -e '$flag' ]; do sleep 0.05; done") + @(1..3 | ForEach-Object { Submit-GoqJob "echo ahead $_" })
+        # Held ahead (shown as Running, not started), then given back unstarted after a quarter of a second without a slot.
+        $log = Join-Path $goqHome ".goq/keeper.$($worker.Id.Substring(0, 8)).log"
+        foreach ($held in $jobs[1..2]) {
+            Wait-Until { (Test-Path $log) -and (Select-String -LiteralPath $log -SimpleMatch "giving back job $($held.Id):" -Quiet) } -Because "job $($held.Id) to be given back"
+        }
+        $jobs[1..3] | ForEach-Object { $j = Get-GoqJob $_.Id; $j.State | Should -Be 'Waiting'; $j.Attempts | Should -Be 0 }
+        $listed = Get-GoqWorker | Where-Object Id -EQ $worker.Id
+        $listed.BusySlots | Should -Be 1
+        $listed.PrefetchedJobs | Should -Be 0 -Because 'it takes no more ahead until a job of its ends'
+        ($listed | Format-Table | Out-String) | Should -Match 'Ahead'
+
+        New-Item -ItemType File $flag | Out-Null
+        $done = $jobs | Wait-GoqJob -Timeout 60
+        $done.State | Should -Be @('Completed', 'Completed', 'Completed', 'Completed')
+        $done.Attempts | Should -Be @(1, 1, 1, 1)
+        (Receive-GoqJob $jobs[1..3].Id) | Should -Be @('ahead 1', 'ahead 2', 'ahead 3')
+        Stop-GoqWorker -Id $worker.Id
+
+        Remove-Item $flag
+        $none = Start-GoqWorker -Slots 1 -Prefetch 0
+        $blocker = Submit-GoqJob "while [ ! -e '$flag' ]; do sleep 0.05; done"
+        $behind = Submit-GoqJob 'echo behind'
+        Wait-Until { (Get-GoqJob $blocker.Id).Pid } -Because 'the first job to start'
+        (Get-GoqJob $behind.Id).State | Should -Be 'Waiting'
+        (Get-GoqWorker | Where-Object Id -EQ $none.Id).PrefetchedJobs | Should -Be 0
+        New-Item -ItemType File $flag | Out-Null
+        ($blocker, $behind | Wait-GoqJob -Timeout 60).State | Should -Be @('Completed', 'Completed')
+        Stop-GoqWorker -Id $none.Id
+    }
+
     It 'rejects a non-positive slot count' {
         { Start-GoqWorker -Slots 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.StartGoqWorkerCommand'
     }

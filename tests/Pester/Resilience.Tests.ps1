@@ -92,7 +92,7 @@ Describe 'Nothing accepted is lost' {
 
     It 'keeps running and waiting jobs over a graceful restart, and does not run the running one again' {
         $marker = Join-Path $work 'runs.txt'
-        Start-GoqWorker -Slots 1 | Out-Null
+        Start-GoqWorker -Slots 1 -Prefetch 0 | Out-Null # the second job waits in the server's queue, not held ahead by the worker
         $running = Submit-GoqJob "echo run >> '$marker'; sleep 3; echo finished"
         $waiting = Submit-GoqJob 'echo second'
         Wait-Until { (Get-GoqJob $running.Id).Pid } -Because 'the first job to start'

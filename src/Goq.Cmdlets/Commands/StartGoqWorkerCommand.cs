@@ -16,6 +16,14 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     [ValidateRange(1, 4096)]
     public int Slots { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// How many jobs beyond -Slots the worker takes ahead, each started the moment a slot frees (default: as many as
+    /// -Slots; 0 for none). One that waits a quarter of a second without a slot goes back to the server.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, 4096)]
+    public int? Prefetch { get; set; }
+
     /// <summary>Run one job, then exit.</summary>
     [Parameter]
     public SwitchParameter OneShot { get; set; }
@@ -52,14 +60,14 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Slots, OneShot, RoleCommands, token, UseKeeper)));
+            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, new WorkerCapacity(Slots, Prefetch), OneShot, RoleCommands, token, UseKeeper)));
             return;
         }
 
         if (UseKeeper)
         {
             var relayStarted = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), Slots, RoleCommands,
+            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), new WorkerCapacity(Slots, Prefetch), RoleCommands,
                 info => relayStarted.TrySetResult(info), CancelToken);
             WriteObject(RunBlocking(_ => Started.WhenStartedAsync(relay, relayStarted.Task)));
             RunBlocking(_ => relay);
@@ -71,6 +79,7 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             Endpoint = settings.Endpoint,
             WorkerId = WorkerId ?? Guid.NewGuid().ToString("N"),
             Slots = Slots,
+            Prefetch = Prefetch,
             OneShot = OneShot,
             HeartbeatMs = settings.HeartbeatSec * 1000,
             Credentials = OrTerminate(() => settings.LoadCredentials()),

@@ -14,12 +14,15 @@ internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : I
     public ProcessCommand Server(GoqSettings settings) =>
         Pwsh($"Start-GoqServer -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Wait");
 
-    public ProcessCommand Worker(GoqSettings settings, string workerId, int slots, bool oneShot, bool jobKeeper) =>
-        Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Slots {Number(slots)} -WorkerId {Quote(workerId)}"
+    public ProcessCommand Worker(GoqSettings settings, string workerId, WorkerCapacity capacity, bool oneShot, bool jobKeeper) =>
+        Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{Capacity(capacity)} -WorkerId {Quote(workerId)}"
             + (oneShot ? " -OneShot" : "") + (jobKeeper ? "" : " -NoJobKeeper") + " -Wait");
 
-    public ProcessCommand Keeper(GoqSettings settings, string workerId, int slots) =>
-        Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Slots {Number(slots)} -WorkerId {Quote(workerId)} -AsKeeper -Wait");
+    public ProcessCommand Keeper(GoqSettings settings, string workerId, WorkerCapacity capacity) =>
+        Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{Capacity(capacity)} -WorkerId {Quote(workerId)} -AsKeeper -Wait");
+
+    private static string Capacity(WorkerCapacity capacity) =>
+        $" -Slots {Number(capacity.Slots)}" + (capacity.Prefetch is { } prefetch ? $" -Prefetch {Number(prefetch)}" : "");
 
     private ProcessCommand Pwsh(string cmdlet)
     {

@@ -13,8 +13,8 @@ public interface IRoleCommands
     ProcessCommand Server(GoqSettings settings);
 
     /// <summary>A worker with a given id; <paramref name="jobKeeper"/> false runs its jobs in the worker process itself.</summary>
-    ProcessCommand Worker(GoqSettings settings, string workerId, int slots, bool oneShot, bool jobKeeper);
+    ProcessCommand Worker(GoqSettings settings, string workerId, WorkerCapacity capacity, bool oneShot, bool jobKeeper);
 
     /// <summary>The job keeper of a worker: it holds the worker's jobs and outlives the worker process.</summary>
-    ProcessCommand Keeper(GoqSettings settings, string workerId, int slots);
+    ProcessCommand Keeper(GoqSettings settings, string workerId, WorkerCapacity capacity);
 }

@@ -44,12 +44,12 @@ public static class Launcher
         }
     }
 
-    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, int slots, bool oneShot, IRoleCommands roles, CancellationToken cancel,
+    public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, WorkerCapacity capacity, bool oneShot, IRoleCommands roles, CancellationToken cancel,
         bool jobKeeper = true)
     {
         var workerId = Guid.NewGuid().ToString("N");
         var logPath = Path.Combine(settings.DotDir, $"worker.{workerId[..8]}.log");
-        var process = DetachedProcess.Start(roles.Worker(settings, workerId, slots, oneShot, jobKeeper), logPath);
+        var process = DetachedProcess.Start(roles.Worker(settings, workerId, capacity, oneShot, jobKeeper), logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         using var client = GoqClient.ForHome(settings);
         while (true)
@@ -111,7 +111,7 @@ public static class Launcher
         }
 
         await WaitForExitAsync(worker.Pid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
-        return await StartWorkerAsync(settings, worker.Slots, oneShot: false, roles, cancel, jobKeeper: true).ConfigureAwait(false);
+        return await StartWorkerAsync(settings, new WorkerCapacity(worker.Slots, worker.Prefetch), oneShot: false, roles, cancel, jobKeeper: true).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -17,6 +17,7 @@ public static class WorkerHost
             Host = Environment.MachineName,
             Pid = Environment.ProcessId,
             Slots = options.Slots,
+            Prefetch = options.EffectivePrefetch,
             ConnectedAt = DateTimeOffset.UtcNow,
             LastSeen = DateTimeOffset.UtcNow,
             Version = GoqVersion.Current,
@@ -39,7 +40,7 @@ public static class WorkerHost
     /// Runs this process as the relay of a worker whose jobs a job keeper holds: it takes over a keeper on this host that
     /// lost its relay (a worker killed and started again keeps its jobs), or starts a keeper for a new worker.
     /// </summary>
-    public static async Task RunWithKeeperAsync(GoqSettings settings, string workerId, int slots, IRoleCommands roles,
+    public static async Task RunWithKeeperAsync(GoqSettings settings, string workerId, WorkerCapacity capacity, IRoleCommands roles,
         Action<WorkerInfo> onStarted, CancellationToken cancel)
     {
         using var log = new FileLog(Path.Combine(settings.DotDir, $"worker.{workerId[..Math.Min(8, workerId.Length)]}.log"));
@@ -48,7 +49,7 @@ public static class WorkerHost
         DetachedProcess? started = null;
         if (relay is null)
         {
-            var keeper = started = DetachedProcess.Start(roles.Keeper(settings, workerId, slots), Path.Combine(settings.DotDir, $"keeper.{workerId[..Math.Min(8, workerId.Length)]}.log"));
+            var keeper = started = DetachedProcess.Start(roles.Keeper(settings, workerId, capacity), Path.Combine(settings.DotDir, $"keeper.{workerId[..Math.Min(8, workerId.Length)]}.log"));
             relay = await WorkerRelay.AttachAsync(settings, credentials, WorkerRelay.InfoPath(settings, workerId), () => keeper.HasExited, log.Write, cancel).ConfigureAwait(false);
         }
 

@@ -14,10 +14,17 @@ public sealed class WorkerInfo
 
     public int BusySlots { get; set; }
 
+    /// <summary>How many jobs beyond its slots it takes ahead, to start each the moment a slot frees.</summary>
+    public int Prefetch { get; set; }
+
+    /// <summary>Jobs handed to it ahead that wait there for a free slot (they show as Running, without a start time).</summary>
+    public int PrefetchedJobs { get; set; }
+
     public DateTimeOffset ConnectedAt { get; set; }
 
     public DateTimeOffset LastSeen { get; set; }
 
+    /// <summary>The jobs it holds: running, and handed to it ahead.</summary>
     public IReadOnlyList<long> RunningJobs { get; set; } = [];
 
     public string Version { get; set; } = "";

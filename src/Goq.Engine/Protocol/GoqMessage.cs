@@ -44,4 +44,5 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(RemoveJobs), "remove")]
 [JsonDerivedType(typeof(RemoveJobsReply), "remove-reply")]
 [JsonDerivedType(typeof(RelayHello), "relay-hello")]
+[JsonDerivedType(typeof(JobReturned), "job-returned")]
 public abstract record GoqMessage;

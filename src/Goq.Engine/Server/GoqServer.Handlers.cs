@@ -76,6 +76,14 @@ public sealed partial class GoqServer
             case JobOutput output:
                 AppendOutput(peer, output);
                 break;
+            case JobReturned returned:
+                if (!_scheduler.JobReturned(returned))
+                {
+                    _staleReports++;
+                    _options.Log($"ignored a stale return of job {returned.JobId} attempt {returned.Attempt} from worker {returned.WorkerId}");
+                }
+
+                break;
             case JobFinished finished:
                 if (finished.TotalLines is { } total && _scheduler.AcceptsOutput(finished.WorkerId, finished.JobId, finished.Attempt)
                     && _scheduler.GetJob(finished.JobId) is { } writer && _store.Get(writer.Id) is not null

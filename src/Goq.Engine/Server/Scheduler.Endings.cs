@@ -37,7 +37,7 @@ public sealed partial class Scheduler
             {
                 // The slot stays taken until the worker confirms the kill; the job has ended for everyone else.
                 _orphans.Remove(id);
-                if (_workers.TryGetValue(job.WorkerId ?? "", out var worker))
+                if (_workers.TryGet(job.WorkerId ?? "", out var worker))
                 {
                     _cancelling[id] = job;
                     _effects.Add(new SchedulerEffect(worker.Peer, 0, new CancelJob(id, job.Attempts)));

@@ -50,5 +50,5 @@ public sealed partial class Scheduler
     public JobInfo? GetJob(long id) => _active.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id) ?? _store.Get(id);
 
     public IReadOnlyList<WorkerInfo> GetWorkers() =>
-        _workers.Values.OrderBy(w => w.ConnectedAt).Select(w => w.ToInfo()).ToList();
+        _workers.All.OrderBy(w => w.ConnectedAt).Select(w => w.ToInfo()).ToList();
 }

@@ -16,7 +16,7 @@ public sealed partial class Scheduler
             foreach (var jobId in _orphans.OrderDescending().ToList())
             {
                 _orphans.Remove(jobId);
-                if (_active.TryGetValue(jobId, out var job))
+                if (_active.TryGetValue(jobId, out var job) && job.State == JobState.Running)
                 {
                     ReturnOrphan(job, now);
                 }
@@ -25,7 +25,7 @@ public sealed partial class Scheduler
             Dispatch();
         }
 
-        foreach (var worker in _workers.Values.Where(w => now - w.LastSeen > _options.DeadAfter).ToList())
+        foreach (var worker in _workers.All.Where(w => now - w.LastSeen > _options.DeadAfter).ToList())
         {
             WorkerGone(worker.Id, dead: true, now);
         }
@@ -37,13 +37,13 @@ public sealed partial class Scheduler
         var chosen = new List<WorkerEntry>();
         if (idle)
         {
-            chosen.AddRange(_workers.Values.Where(w => w.Running.Count == 0));
+            chosen.AddRange(_workers.All.Where(w => w.Running.Count == 0));
         }
 
         var unknown = new List<string>();
         foreach (var id in ids ?? [])
         {
-            if (_workers.TryGetValue(id, out var worker))
+            if (_workers.TryGet(id, out var worker))
             {
                 chosen.Add(worker);
             }
@@ -57,12 +57,12 @@ public sealed partial class Scheduler
         foreach (var worker in chosen.Distinct())
         {
             worker.Stopping = true;
-            _idle.Remove(worker);
+            _workers.Refresh(worker);
             _effects.Add(new SchedulerEffect(worker.Peer, 0, new ShutdownWorker(drain)));
             stopped.Add(worker.ToInfo());
             if (worker.Running.Count == 0)
             {
-                _workers.Remove(worker.Id);
+                _workers.Remove(worker.Id, out _);
             }
         }
 

@@ -6,7 +6,8 @@ namespace Goq.Server;
 /// <summary>
 /// The queue as a pure state machine: events in, state changes (staged in the store) and effects (messages to
 /// send) out. No sockets, no files, no clock of its own. Owned by exactly one thread, the server's poller.
-/// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns.
+/// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns. With no slot
+/// free, a worker that takes jobs ahead (its Prefetch) is handed the next ones, which it starts as its slots free.
 /// </summary>
 public sealed partial class Scheduler
 {
@@ -20,8 +21,7 @@ public sealed partial class Scheduler
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
     private readonly Dictionary<long, JobInfo> _active = new();
-    private readonly Dictionary<string, WorkerEntry> _workers = new();
-    private readonly LinkedList<WorkerEntry> _idle = new();
+    private readonly WorkerPool _workers = new();
     private readonly WatchRegistry _watches = new();
     private readonly List<SchedulerEffect> _effects = [];
 
@@ -51,7 +51,7 @@ public sealed partial class Scheduler
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
-    public int IdleSlots => _workers.Values.Sum(w => w.FreeSlots);
+    public int IdleSlots => _workers.IdleSlots;
 
     public int WorkerCount => _workers.Count;
 
@@ -112,11 +112,11 @@ public sealed partial class Scheduler
     /// <summary>A worker announced itself (on connect and as its heartbeat); true when it was not known.</summary>
     public bool WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
     {
-        var isNew = !_workers.TryGetValue(hello.WorkerId, out var worker);
-        if (worker is null)
+        var isNew = !_workers.TryGet(hello.WorkerId, out var worker);
+        if (isNew)
         {
             worker = new WorkerEntry(hello.WorkerId, peer) { ConnectedAt = now };
-            _workers[hello.WorkerId] = worker;
+            _workers.Add(worker);
         }
 
         // Back on another connection (a new relay): dispatches sent to the old one that it does not list never arrived.
@@ -126,6 +126,7 @@ public sealed partial class Scheduler
         worker.Host = hello.Host;
         worker.Pid = hello.Pid;
         worker.Slots = Math.Max(1, hello.Slots);
+        worker.Prefetch = Math.Max(0, hello.Prefetch);
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
@@ -194,7 +195,7 @@ public sealed partial class Scheduler
 
         // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
         worker.ForeignRunning = foreign;
-        RefreshIdle(worker);
+        _workers.Refresh(worker);
         Dispatch();
         return isNew;
     }
@@ -210,7 +211,6 @@ public sealed partial class Scheduler
             return;
         }
 
-        _idle.Remove(worker);
         foreach (var jobId in worker.Running.OrderDescending())
         {
             if (_cancelling.Remove(jobId))
@@ -265,10 +265,11 @@ public sealed partial class Scheduler
         if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
         {
             // A job we did not know it ran has ended: its slot is free again.
-            if (_workers.TryGetValue(finished.WorkerId, out var reporter) && reporter.ForeignRunning > 0)
+            if (_workers.TryGet(finished.WorkerId, out var reporter) && reporter.ForeignRunning > 0)
             {
                 reporter.ForeignRunning--;
-                RefreshIdle(reporter);
+                reporter.PrefetchPaused = false;
+                _workers.Refresh(reporter);
                 Dispatch();
             }
 
@@ -301,13 +302,51 @@ public sealed partial class Scheduler
         return job;
     }
 
-    private void FreeSlot(string workerId, long jobId)
+    /// <summary>
+    /// A worker gives back a job it held ahead of a free slot, unstarted: it goes back to its place in the queue with
+    /// its attempt given back, and the worker gets no more jobs ahead until one of its jobs ends. False when the report
+    /// is for no lease of that worker's (stale, or the job was cancelled meanwhile: then only its place is freed).
+    /// </summary>
+    public bool JobReturned(JobReturned returned)
     {
-        if (_workers.TryGetValue(workerId, out var worker))
+        if (_cancelling.TryGetValue(returned.JobId, out var killed) && killed.WorkerId == returned.WorkerId && killed.Attempts == returned.Attempt)
+        {
+            _cancelling.Remove(returned.JobId); // it never started: nothing to wait for
+            Release(returned.WorkerId, returned.JobId, jobEnded: false);
+            return true;
+        }
+
+        if (!IsCurrentLease(returned.WorkerId, returned.JobId, returned.Attempt, out var job))
+        {
+            return false;
+        }
+
+        _orphans.Remove(job.Id);
+        ReturnUnstarted(job);
+        if (_workers.TryGet(returned.WorkerId, out var worker))
+        {
+            worker.PrefetchPaused = true;
+        }
+
+        Release(returned.WorkerId, returned.JobId, jobEnded: false);
+        return true;
+    }
+
+    private void FreeSlot(string workerId, long jobId) => Release(workerId, jobId, jobEnded: true);
+
+    /// <summary>The worker no longer holds the job; when one of its jobs ended, it takes jobs ahead again.</summary>
+    private void Release(string workerId, long jobId, bool jobEnded)
+    {
+        if (_workers.TryGet(workerId, out var worker))
         {
             worker.Running.Remove(jobId);
             worker.DispatchedSeq.Remove(jobId);
-            RefreshIdle(worker);
+            if (jobEnded)
+            {
+                worker.PrefetchPaused = false;
+            }
+
+            _workers.Refresh(worker);
         }
 
         Dispatch();
@@ -322,10 +361,10 @@ public sealed partial class Scheduler
     public void PeerLost(PeerId peer)
     {
         _watches.RemovePeer(peer);
-        foreach (var worker in _workers.Values.Where(w => w.Peer == peer))
+        foreach (var worker in _workers.All.Where(w => w.Peer == peer))
         {
             worker.Detached = true;
-            _idle.Remove(worker);
+            _workers.Refresh(worker);
         }
     }
 
@@ -344,26 +383,11 @@ public sealed partial class Scheduler
         return includeCancelling && _cancelling.TryGetValue(jobId, out job!) && job.WorkerId == workerId && job.Attempts == attempt;
     }
 
-    private void RefreshIdle(WorkerEntry worker)
-    {
-        var node = _idle.Find(worker);
-        if (worker.FreeSlots > 0 && node is null)
-        {
-            _idle.AddLast(worker);
-        }
-        else if (worker.FreeSlots == 0 && node is not null)
-        {
-            _idle.Remove(node);
-        }
-    }
-
     private void Dispatch()
     {
-        while (_waiting.First is { } head && _idle.First is { } slot)
+        while (_waiting.First is { } head && _workers.Next() is { } worker)
         {
-            var worker = slot.Value;
             _waiting.RemoveFirst();
-            _idle.RemoveFirst();
             var job = _active[head.Value];
             var spec = _store.GetSpec(job.Id) ?? throw new InvalidOperationException($"job {job.Id} has no spec");
             job.State = JobState.Running;
@@ -378,12 +402,7 @@ public sealed partial class Scheduler
                 worker.OneShotUsed = true;
             }
 
-            // Round robin: a worker with slots left goes to the back of the line.
-            if (worker.FreeSlots > 0)
-            {
-                _idle.AddLast(worker);
-            }
-
+            _workers.Took(worker); // round robin: a worker with room left goes to the back of its line
             _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch)));
         }
     }

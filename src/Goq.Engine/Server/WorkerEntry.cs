@@ -13,6 +13,15 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public int Slots { get; set; }
 
+    /// <summary>How many jobs beyond its slots it takes ahead (it says so in its hello).</summary>
+    public int Prefetch { get; set; }
+
+    /// <summary>
+    /// It gave a job back because no slot freed in time: its jobs are long, so it gets none ahead until one of them
+    /// ends (otherwise the same job would go back and forth).
+    /// </summary>
+    public bool PrefetchPaused { get; set; }
+
     public bool OneShot { get; set; }
 
     /// <summary>A one-shot worker gets one job in all; then it is never idle again.</summary>
@@ -43,13 +52,21 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public int FreeSlots => Stopping || Detached || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count - ForeignRunning);
 
+    /// <summary>Jobs it can still take ahead of a free slot, once it has none free.</summary>
+    public int FreePrefetch => Stopping || Detached || OneShot || PrefetchPaused ? 0 : Math.Max(0, Slots + Prefetch - Running.Count - ForeignRunning);
+
+    /// <summary>Its place in the line of workers that take jobs (see <see cref="WorkerPool"/>), if it is in one.</summary>
+    public LinkedListNode<WorkerEntry>? Turn { get; set; }
+
     public WorkerInfo ToInfo() => new()
     {
         Id = Id,
         Host = Host,
         Pid = Pid,
         Slots = Slots,
-        BusySlots = Running.Count + ForeignRunning,
+        BusySlots = Math.Min(Slots, Running.Count + ForeignRunning),
+        Prefetch = Prefetch,
+        PrefetchedJobs = Math.Max(0, Running.Count + ForeignRunning - Slots),
         ConnectedAt = ConnectedAt,
         LastSeen = LastSeen,
         RunningJobs = Running.Order().ToList(),

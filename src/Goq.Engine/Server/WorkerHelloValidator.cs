@@ -25,6 +25,11 @@ public static class WorkerHelloValidator
             return $"worker {hello.WorkerId} announced {hello.Slots} slots; 1 to {MaxSlots} are allowed";
         }
 
+        if (hello.Prefetch is < 0 or > MaxSlots)
+        {
+            return $"worker {hello.WorkerId} announced {hello.Prefetch} jobs ahead; 0 to {MaxSlots} are allowed";
+        }
+
         if (hello.Host is null || hello.Host.Length > MaxHostLength || hello.Host.Any(char.IsControl))
         {
             return $"worker {hello.WorkerId} announced an invalid host name";

@@ -5,6 +5,56 @@ namespace Goq.Worker;
 /// <summary>A job's life in the worker: started, its output flushed and acknowledged, its end reported.</summary>
 public sealed partial class GoqWorker
 {
+    /// <summary>A dispatch: started at once while a slot is free, else held until one frees (taken ahead).</summary>
+    private void Accept(DispatchJob dispatch)
+    {
+        if (_running.ContainsKey(dispatch.JobId) || _ahead.Contains(dispatch.JobId))
+        {
+            return; // this one came before
+        }
+
+        if (_exiting)
+        {
+            Send(new JobReturned(Id, dispatch.JobId, dispatch.Attempt));
+        }
+        else if (_running.Count < Slots)
+        {
+            StartJob(dispatch);
+        }
+        else
+        {
+            _ahead.Add(dispatch, Environment.TickCount64);
+        }
+    }
+
+    /// <summary>Starts jobs taken ahead into the slots that are free.</summary>
+    private void StartAhead()
+    {
+        while (!_exiting && _running.Count < Slots && _ahead.Next() is { } next)
+        {
+            StartJob(next);
+        }
+    }
+
+    /// <summary>Gives back the jobs taken ahead that waited too long for a slot (every one, with <paramref name="all"/>).</summary>
+    private void ReturnStale(bool all = false)
+    {
+        foreach (var dispatch in _ahead.TakeStale(Environment.TickCount64, all))
+        {
+            _options.Log($"giving back job {dispatch.JobId}: {(all ? "exiting" : "no slot freed in time")}");
+            Send(new JobReturned(Id, dispatch.JobId, dispatch.Attempt));
+        }
+    }
+
+    /// <summary>A job taken ahead was cancelled before it started: its end is reported like any other's.</summary>
+    private void CancelledAhead(long jobId, int attempt)
+    {
+        _options.Log($"cancelling job {jobId} before it started");
+        var report = new JobFinished(Id, jobId, attempt, JobState.Cancelled, null, "cancelled before it started", null, DateTimeOffset.UtcNow, null, 0);
+        _unacked[(jobId, attempt)] = report;
+        Send(report);
+    }
+
     private void StartJob(DispatchJob dispatch)
     {
         if (_exiting || _running.ContainsKey(dispatch.JobId))
@@ -94,6 +144,7 @@ public sealed partial class GoqWorker
         job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
         FlushJob(job);
         _running.Remove(job.JobId);
+        StartAhead(); // the next job goes into the slot before this one's end is even sent
         _ledger?.Ended(job.JobId);
         job.Cancel.Dispose();
         _jobsDone++;

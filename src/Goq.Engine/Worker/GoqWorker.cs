@@ -28,6 +28,7 @@ public sealed partial class GoqWorker : IDisposable
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
     private readonly JobLedger? _ledger;
     private readonly OutputBudget _outputBudget;
+    private readonly PrefetchQueue _ahead;
     private string? _dispatchEpoch;
     private long _lastDispatch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -44,6 +45,7 @@ public sealed partial class GoqWorker : IDisposable
         _ledger = options.LedgerDirectory is { } dir && JobLedger.IsSupported ? new JobLedger(dir, options.WorkerId, options.Log) : null;
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _outputBudget = OutputBudget.ForWorker(options.WorkerOutputBudget);
+        _ahead = new PrefetchQueue(options.PrefetchHold);
         _dealer = new DealerSocket();
         if (options.Keeper is not null)
         {
@@ -70,7 +72,11 @@ public sealed partial class GoqWorker : IDisposable
         // The heartbeat is the full announcement, so a server that restarted (or lost us) learns who we are from it.
         _heartbeat.Elapsed += (_, _) => Heartbeat();
         _flush = new NetMQTimer(options.OutputFlushMs);
-        _flush.Elapsed += (_, _) => FlushAll();
+        _flush.Elapsed += (_, _) =>
+        {
+            FlushAll();
+            ReturnStale();
+        };
         _poller = new NetMQPoller { _dealer, _inbox, _heartbeat, _flush };
     }
 
@@ -134,8 +140,10 @@ public sealed partial class GoqWorker : IDisposable
         _inbox.Dispose();
     }
 
-    private WorkerHello Hello() => new(Id, Environment.MachineName, _relay?.Pid ?? Environment.ProcessId, Math.Max(1, _options.Slots),
-        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch);
+    private int Slots => Math.Max(1, _options.Slots);
+
+    private WorkerHello Hello() => new(Id, Environment.MachineName, _relay?.Pid ?? Environment.ProcessId, Slots,
+        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch, _options.EffectivePrefetch);
 
     private void Heartbeat()
     {
@@ -166,9 +174,10 @@ public sealed partial class GoqWorker : IDisposable
     }
 
     // Jobs whose end the server has not acknowledged are still ours: listing them keeps the server from thinking
-    // their dispatch was lost before the re-sent report reaches it.
+    // their dispatch was lost before the re-sent report reaches it. So are the jobs taken ahead.
     private List<RunningJobRef> RunningRefs() =>
         _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt))
+            .Concat(_ahead.Jobs.Select(d => new RunningJobRef(d.JobId, d.Attempt)))
             .Concat(_unacked.Keys.Select(k => new RunningJobRef(k.JobId, k.Attempt)))
             .ToList();
 
@@ -243,7 +252,7 @@ public sealed partial class GoqWorker : IDisposable
                         Acknowledged(ack.JobId, ack.Attempt);
                     }
 
-                    StartJob(dispatch);
+                    Accept(dispatch);
                     break;
                 case ShutdownWorker shutdown:
                     _options.Log($"the server asked this worker to exit{(shutdown.Drain ? " after its jobs" : "")}");
@@ -260,6 +269,10 @@ public sealed partial class GoqWorker : IDisposable
                     {
                         _options.Log($"cancelling job {cancel.JobId}");
                         target.Cancel.Cancel();
+                    }
+                    else if (_ahead.Remove(cancel.JobId, cancel.Attempt))
+                    {
+                        CancelledAhead(cancel.JobId, cancel.Attempt);
                     }
 
                     break;
@@ -287,6 +300,7 @@ public sealed partial class GoqWorker : IDisposable
     {
         _exiting = true;
         _drain = drain;
+        ReturnStale(all: true); // jobs taken ahead never started: back to the queue, wherever we exit
         if (!drain)
         {
             foreach (var job in _running.Values)

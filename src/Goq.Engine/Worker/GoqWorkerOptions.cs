@@ -20,6 +20,18 @@ public sealed record GoqWorkerOptions
     /// <summary>Run one job, then exit.</summary>
     public bool OneShot { get; init; }
 
+    /// <summary>
+    /// How many jobs beyond its slots the worker takes ahead, each started the moment a slot frees (null: as many as
+    /// it has slots; 0: none). Short jobs then follow one another without a round trip to the server in between.
+    /// </summary>
+    public int? Prefetch { get; init; }
+
+    /// <summary>How long a job taken ahead may wait for a slot before it is given back to the server.</summary>
+    public TimeSpan PrefetchHold { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The jobs taken ahead, as announced: none for a one-shot worker.</summary>
+    public int EffectivePrefetch => OneShot ? 0 : Math.Clamp(Prefetch ?? Slots, 0, Server.WorkerHelloValidator.MaxSlots);
+
     public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
 
     /// <summary>How often the output of running jobs is sent to the server.</summary>

@@ -77,6 +77,8 @@ public sealed class MessageRoundTripTests
         new ErrorReply(GoqErrorIds.JobNotFound, "no job"),
         new ErrorReply(GoqErrorIds.JobNotFound, "no job", GoqErrorKind.NotFound),
         new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false),
+        new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false, "epoch", 5, Prefetch: 2),
+        new JobReturned("w", 7, 1),
         new WorkerHelloReply(5000),
         new WorkerBye("w"),
         new DispatchJob(7, 1, Spec),

@@ -57,13 +57,15 @@ internal sealed class Cluster : IDisposable
         }
     }
 
-    public GoqWorker AddWorker(int slots = 2, bool oneShot = false, ClusterCredentials? credentials = null)
+    public GoqWorker AddWorker(int slots = 2, bool oneShot = false, ClusterCredentials? credentials = null, int? prefetch = null, TimeSpan? prefetchHold = null)
     {
         var worker = new GoqWorker(new GoqWorkerOptions
         {
             Endpoint = Server.Endpoint,
             Credentials = credentials ?? Credentials.ForPeers(),
             Slots = slots,
+            Prefetch = prefetch,
+            PrefetchHold = prefetchHold ?? TimeSpan.FromMilliseconds(250),
             OneShot = oneShot,
             HeartbeatMs = Math.Min(1000, HeartbeatMs),
             Log = Log,

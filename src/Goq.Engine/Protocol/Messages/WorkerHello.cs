@@ -1,7 +1,10 @@
 namespace Goq.Protocol;
 
 /// <summary>
-/// Worker → server, on connect and then as the heartbeat: who I am, how many slots I have and which jobs I am
-/// still running (so the server never hands me more jobs than I have free slots, also after it restarted).
+/// Worker → server, on connect and then as the heartbeat: who I am, how many slots I have and which jobs I hold
+/// (running, or handed to me ahead and waiting for a slot), so the server never hands me more jobs than I can take,
+/// also after it restarted. <paramref name="Prefetch"/> is how many jobs beyond my slots I take ahead: a job handed
+/// over while every slot is busy starts the moment one frees, without a round trip to the server.
 /// </summary>
-public sealed record WorkerHello(string WorkerId, string Host, int Pid, int Slots, IReadOnlyList<RunningJobRef> Running, string Version, bool OneShot, string? Epoch = null, long LastDispatch = 0) : GoqMessage;
+public sealed record WorkerHello(string WorkerId, string Host, int Pid, int Slots, IReadOnlyList<RunningJobRef> Running, string Version, bool OneShot,
+    string? Epoch = null, long LastDispatch = 0, int Prefetch = 0) : GoqMessage;
