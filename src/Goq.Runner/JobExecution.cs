@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Management.Automation;
-using System.Management.Automation.Language;
 using Goq.Output;
 using Goq.Worker;
 
@@ -30,10 +29,10 @@ internal static class JobExecution
             return;
         }
 
-        var ast = Parser.ParseInput(job.Script, out _, out var errors);
-        if (errors.Length > 0)
+        var (parseError, script) = ParsedScripts.Get(job.Script);
+        if (parseError is not null)
         {
-            report(Failed(sink, $"the script block does not parse: {errors[0].Message}"));
+            report(Failed(sink, $"the script block does not parse: {parseError}"));
             return;
         }
 
@@ -42,7 +41,7 @@ internal static class JobExecution
         var completed = false;
         try
         {
-            var end = Run(job, ast, data, lease, sink);
+            var end = Run(job, script, data, lease, sink);
             completed = end.State == JobState.Completed;
             // The end goes out first: checking and resetting the runspace (a few milliseconds) is not the job's time.
             report(end);
@@ -53,7 +52,7 @@ internal static class JobExecution
         }
     }
 
-    private static RunnerEnd Run(RunnerJob job, ScriptBlockAst ast, ScriptData data, RunspaceSource.Lease lease, RecordSink sink)
+    private static RunnerEnd Run(RunnerJob job, string script, ScriptData data, RunspaceSource.Lease lease, RecordSink sink)
     {
         var (runspace, host) = (lease.Runspace, lease.Host);
         var state = runspace.SessionStateProxy;
@@ -72,7 +71,7 @@ internal static class JobExecution
         using var shell = PowerShell.Create();
         shell.Runspace = runspace;
         // In a scope of its own, as a script block runs: what it defines goes with the scope, not into the global one.
-        shell.AddScript(UsingVariables.Rewrite(job.Script, ast), useLocalScope: true);
+        shell.AddScript(script, useLocalScope: true);
         foreach (var argument in data.Arguments)
         {
             shell.AddArgument(argument);
