@@ -85,8 +85,12 @@ public sealed partial class GoqServer
 
                 break;
             case JobFinished finished:
-                if (finished.TotalLines is { } total && _scheduler.AcceptsOutput(finished.WorkerId, finished.JobId, finished.Attempt)
-                    && _scheduler.GetJob(finished.JobId) is { } writer && _store.Get(writer.Id) is not null
+                if (finished.Lines is { Count: > 0 } last)
+                {
+                    StoreOutput(finished.WorkerId, finished.JobId, finished.Attempt, finished.FromLine, last); // its ack is the end's
+                }
+
+                if (finished.TotalLines is { } total && _scheduler.OutputWriter(finished.WorkerId, finished.JobId, finished.Attempt) is { } writer
                     && _output.AttemptLines(writer, finished.Attempt) < total)
                 {
                     // Some of its output is missing (lost with a connection or a crash): no ack, so the worker sends
@@ -121,22 +125,32 @@ public sealed partial class GoqServer
 
     private void AppendOutput(PeerId peer, JobOutput output)
     {
-        // A job removed while its kill was under way (Remove-GoqJob -Force) keeps no output: its lines are taken and dropped.
-        if (!_scheduler.AcceptsOutput(output.WorkerId, output.JobId, output.Attempt) || _scheduler.GetJob(output.JobId) is not { } job
-            || _store.Get(job.Id) is null)
+        if (StoreOutput(output.WorkerId, output.JobId, output.Attempt, output.FromLine, output.Lines ?? []) is { } lines)
         {
-            // Not this lease's (fenced off): acknowledged all the same, so the worker lets go of it and the job, whose
-            // output the worker holds back until acknowledged, is never blocked by lines nobody will take.
-            Reply(peer, 0, new OutputAck(output.JobId, output.Attempt, output.FromLine + (output.Lines?.Count ?? 0)));
-            return;
+            Reply(peer, 0, new OutputAck(output.JobId, output.Attempt, lines));
+        }
+    }
+
+    /// <summary>
+    /// Appends an attempt's lines to its job's output; returns how many lines of the attempt to acknowledge, or null
+    /// when they could not be written (no ack: the worker sends them again).
+    /// </summary>
+    private long? StoreOutput(string workerId, long jobId, int attempt, long fromLine, IReadOnlyList<OutputLine> lines)
+    {
+        if (_scheduler.OutputWriter(workerId, jobId, attempt) is not { } job)
+        {
+            // Not this lease's (fenced off), or a job removed while its kill was under way: acknowledged all the same,
+            // so the worker lets go of them and the job, whose output the worker holds back until acknowledged, is never
+            // blocked by lines nobody will take.
+            return fromLine + lines.Count;
         }
 
         try
         {
             var before = job.OutputPath;
-            if (_output.Append(job, output.Attempt, output.FromLine, output.Lines) is { } index)
+            if (_output.Append(job, attempt, fromLine, lines) is { } index)
             {
-                // Checkpoint: the lines, the index that counts them and the ack below go out with this turn's commit.
+                // Checkpoint: the lines, the index that counts them and the ack go out with this turn's commit.
                 _store.SaveOutputIndex(job.Id, index);
                 if (job.OutputPath != before)
                 {
@@ -144,11 +158,12 @@ public sealed partial class GoqServer
                 }
             }
 
-            Reply(peer, 0, new OutputAck(job.Id, output.Attempt, _output.AttemptLines(job, output.Attempt)));
+            return _output.AttemptLines(job, attempt);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             _options.Log($"job {job.Id}: writing output failed: {ex.Message}");
+            return null;
         }
     }
 }

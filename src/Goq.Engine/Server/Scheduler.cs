@@ -241,8 +241,13 @@ public sealed partial class Scheduler
         return true;
     }
 
-    /// <summary>True when output from this worker and lease belongs to the job (fencing).</summary>
-    public bool AcceptsOutput(string workerId, long jobId, int attempt) => IsLease(workerId, jobId, attempt, out _, includeCancelling: true);
+    /// <summary>
+    /// The job whose output this worker and lease may write (fencing), or null. A job cancelled while its kill is under
+    /// way may write until the kill is confirmed, unless it was removed meanwhile (Remove-GoqJob -Force): that one keeps
+    /// no output. Only that case costs a look in the store; a running job cannot be removed.
+    /// </summary>
+    public JobInfo? OutputWriter(string workerId, long jobId, int attempt) =>
+        IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && (_active.ContainsKey(jobId) || _store.Get(jobId) is not null) ? job : null;
 
     /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
     public JobInfo? JobFinished(JobFinished finished)

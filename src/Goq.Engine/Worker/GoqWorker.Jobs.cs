@@ -142,19 +142,33 @@ public sealed partial class GoqWorker
     private void FinishJob(RunningJob job, JobOutcome outcome)
     {
         job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
-        FlushJob(job);
+        var report = !(_exiting && !_drain);
+        var last = TakePending(job);
+        var (carried, from) = report && last.Count <= MaxLinesPerChunk && last.Sum(l => l.Text.Length) <= MaxCharsPerChunk
+            ? (last, job.SentLines) // the end carries the last lines: one message and one ack fewer for a short job
+            : (null, 0);
+        if (carried is null)
+        {
+            SendOutput(job, last);
+        }
+        else
+        {
+            job.Unacked.AddRange(carried);
+        }
+
         _running.Remove(job.JobId);
         StartAhead(); // the next job goes into the slot before this one's end is even sent
         _ledger?.Ended(job.JobId);
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
-        if (!(_exiting && !_drain))
+        if (report)
         {
-            var report = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines);
-            _unacked[(job.JobId, job.Attempt)] = report;
+            var finished = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines,
+                carried is { Count: > 0 } ? carried : null, from);
+            _unacked[(job.JobId, job.Attempt)] = finished;
             _ended[(job.JobId, job.Attempt)] = job;
-            Send(report);
+            Send(finished);
         }
 
         if (_options.OneShot && !_exiting)
@@ -183,13 +197,23 @@ public sealed partial class GoqWorker
             Send(new JobStarted(Id, job.JobId, job.Attempt, started.Pid, started.At));
         }
 
+        SendOutput(job, TakePending(job));
+    }
+
+    private static List<OutputLine> TakePending(RunningJob job)
+    {
         var pending = new List<OutputLine>();
         while (job.Pending.TryDequeue(out var line))
         {
             pending.Add(line);
         }
 
-        foreach (var chunk in Chunks(pending))
+        return pending;
+    }
+
+    private void SendOutput(RunningJob job, List<OutputLine> lines)
+    {
+        foreach (var chunk in Chunks(lines))
         {
             Send(new JobOutput(Id, job.JobId, job.Attempt, chunk, job.SentLines));
             job.Unacked.AddRange(chunk);

@@ -67,6 +67,42 @@ public sealed class FaultToleranceTests : IDisposable
     }
 
     [Fact]
+    public async Task AnEndThatCarriesTheLastLines_IsTakenWithThem_AndOneAfterAGap_WaitsForTheMissingLines()
+    {
+        var jobs = await _cluster.Client.SubmitAsync([Spec("true"), Spec("true")]);
+        using var worker = new DeafWorker(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());
+        var first = worker.ReceiveDispatch(TimeSpan.FromSeconds(10));
+        var now = DateTimeOffset.UtcNow;
+        OutputLine Out(string text) => new(OutputStream.Stdout, text);
+
+        // Two lines sent on their own, the last two with the end: one ack, and all four lines in order.
+        worker.Send(new JobOutput("deaf", first.JobId, first.Attempt, [Out("one"), Out("two")], 0));
+        worker.Send(new JobFinished("deaf", first.JobId, first.Attempt, JobState.Completed, 0, null, now, now, 42, 4,
+            [Out("three"), new OutputLine(OutputStream.Stderr, "four")], 2));
+        var second = worker.ReceiveDispatch(TimeSpan.FromSeconds(10));
+        Assert.Equal([new RunningJobRef(first.JobId, first.Attempt)], second.Acks);
+        var done = await _cluster.WaitForAsync(first.JobId);
+        Assert.Equal(["one", "two", "three", "four"], File.ReadAllLines(done.OutputPath!));
+        Assert.Equal([OutputStream.Stdout, OutputStream.Stdout, OutputStream.Stdout, OutputStream.Stderr], (await _cluster.OutputAsync(first.JobId)).Select(l => l.Stream));
+
+        // Lines 0-1 were lost on the way: the end with lines 2-3 is not taken (no ack) until they come. (The heartbeats
+        // keep this worker alive meanwhile: it is slower than the dead-worker time here.)
+        void Alive() => worker.Send(new WorkerHello("deaf", "deafhost", 1, 1, [new RunningJobRef(second.JobId, second.Attempt)], "test", false));
+        Alive();
+        worker.Send(new JobFinished("deaf", second.JobId, second.Attempt, JobState.Completed, 0, null, now, now, 43, 4, [Out("c"), Out("d")], 2));
+        await Wait.UntilAsync(() => _cluster.LogLines.ToArray().Any(l => l.Contains($"job {second.JobId}: waiting for the rest", StringComparison.Ordinal)),
+            what: "the end to be held back");
+        Alive();
+        Assert.Equal(JobState.Running, (await _cluster.Client.GetJobsAsync([second.JobId], null)).Jobs[0].State);
+        worker.Send(new JobOutput("deaf", second.JobId, second.Attempt, [Out("a"), Out("b")], 0));
+        Assert.Equal(2, worker.Receive<OutputAck>(TimeSpan.FromSeconds(10)).Lines);
+        worker.Send(new JobFinished("deaf", second.JobId, second.Attempt, JobState.Completed, 0, null, now, now, 43, 4, [Out("c"), Out("d")], 2));
+        var ack = worker.Receive<JobFinishedAck>(TimeSpan.FromSeconds(10));
+        Assert.Equal((second.JobId, second.Attempt), (ack.JobId, ack.Attempt));
+        Assert.Equal(["a", "b", "c", "d"], File.ReadAllLines((await _cluster.WaitForAsync(second.JobId)).OutputPath!));
+    }
+
+    [Fact]
     public async Task JobThatKeepsLosingItsWorker_FailsAfterMaxAttempts()
     {
         using var deaf = new DeafWorker(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers());

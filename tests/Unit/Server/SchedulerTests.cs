@@ -97,8 +97,8 @@ public sealed class SchedulerTests
         Dispatches();
         Assert.Null(Finish("w2", 1));
         Assert.Null(Finish("w1", 1, attempt: 2));
-        Assert.False(_scheduler.AcceptsOutput("w2", 1, 1));
-        Assert.True(_scheduler.AcceptsOutput("w1", 1, 1));
+        Assert.Null(_scheduler.OutputWriter("w2", 1, 1));
+        Assert.Equal(1, _scheduler.OutputWriter("w1", 1, 1)?.Id);
         Assert.NotNull(Finish("w1", 1));
         Assert.Null(Finish("w1", 1)); // exactly once
         Assert.Equal(1, _store.Counters.FinishedJobs);
