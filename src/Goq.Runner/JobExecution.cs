@@ -71,10 +71,10 @@ internal static class JobExecution
         using var shell = PowerShell.Create();
         shell.Runspace = runspace;
         // In a scope of its own, as a script block runs: what it defines goes with the scope, not into the global one.
-        shell.AddScript(script, useLocalScope: true);
-        foreach (var argument in data.Arguments)
+        shell.AddCommand("Invoke-Command").AddParameter("ScriptBlock", ScriptBlock.Create(script));
+        if (data.Arguments.Length > 0)
         {
-            shell.AddArgument(argument);
+            shell.AddParameter("ArgumentList", data.Arguments);
         }
 
         shell.AddCommand("Write-GoqRunnerRecord").AddParameter("Sink", sink);

@@ -1,8 +1,13 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
+    # Any job counts as short, so a worker that has run one takes jobs ahead however loaded the machine is.
+    $env:GOQ_PREFETCH_HORIZON_MS = '60000'
     $goqHome = Enter-GoqTestHome
 }
-AfterAll { Exit-GoqTestHome $goqHome }
+AfterAll {
+    Exit-GoqTestHome $goqHome
+    $env:GOQ_PREFETCH_HORIZON_MS = $null
+}
 
 Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
     It 'shows 10 idle slots as WaitingWorkers = 10, and Stop-GoqWorker -Idle ends them all' {
@@ -86,6 +91,7 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         $flag = Join-Path $goqHome 'prefetch-go'
         $worker = Start-GoqWorker -Slots 1 -Prefetch 2
         $worker.Prefetch | Should -Be 2
+        (Submit-GoqJob 'true' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed' # the server hands jobs ahead to a worker whose jobs it knows to be short
         $jobs = @(Submit-GoqJob "while [ ! -e '$flag' ]; do sleep 0.05; done") + @(1..3 | ForEach-Object { Submit-GoqJob "echo ahead $_" })
         # Held ahead (shown as Running, not started), then given back unstarted after a quarter of a second without a slot.
         $log = Join-Path $goqHome ".goq/keeper.$($worker.Id.Substring(0, 8)).log"

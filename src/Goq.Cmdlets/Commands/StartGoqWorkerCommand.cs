@@ -17,8 +17,9 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     public int Slots { get; set; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// How many jobs beyond -Slots the worker takes ahead, each started the moment a slot frees (default: as many as
-    /// -Slots; 0 for none). One that waits a quarter of a second without a slot goes back to the server.
+    /// At most how many jobs beyond -Slots the worker takes ahead, each started the moment a slot frees (default: eight
+    /// per slot; 0 for none). The server hands it as many as its recent jobs' run time calls for; one that waits a quarter
+    /// of a second without a slot goes back to the server.
     /// </summary>
     [Parameter]
     [ValidateRange(0, 4096)]

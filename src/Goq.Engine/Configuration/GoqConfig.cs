@@ -33,4 +33,7 @@ public sealed class GoqConfig
 
     /// <summary>Ended jobs Get-Job lists (the most recent); null for the default 100.</summary>
     public int? RecentJobs { get; set; }
+
+    /// <summary>How far ahead busy workers are handed jobs, in milliseconds of their jobs' run time; null for the default 100.</summary>
+    public int? PrefetchHorizonMs { get; set; }
 }

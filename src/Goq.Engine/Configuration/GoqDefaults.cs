@@ -21,4 +21,7 @@ public static class GoqDefaults
 
     /// <summary>How many of the most recent ended jobs Get-Job lists.</summary>
     public const int RecentJobs = 100;
+
+    /// <summary>How far ahead (in milliseconds of their recent jobs' run time) busy workers are handed jobs.</summary>
+    public const int PrefetchHorizonMs = 100;
 }

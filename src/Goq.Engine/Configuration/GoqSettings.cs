@@ -58,6 +58,12 @@ public sealed record GoqSettings
     /// </summary>
     public long MaxJobRecordBytes { get; init; } = GoqDefaults.MaxJobRecordMiB * 1024L * 1024;
 
+    /// <summary>
+    /// The server hands a worker whose slots are busy as many jobs ahead as its slots get through in this many
+    /// milliseconds of its recent jobs' run time (GOQ_PREFETCH_HORIZON_MS, config PrefetchHorizonMs, default 100).
+    /// </summary>
+    public int PrefetchHorizonMs { get; init; } = GoqDefaults.PrefetchHorizonMs;
+
     /// <summary>Reads this home's credentials (see <see cref="ClusterCredentials"/>); the server's secret key only for a server.</summary>
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
@@ -110,6 +116,7 @@ public sealed record GoqSettings
             RecentJobs = Math.Max(0, EnvInt("GOQ_RECENT_JOBS") ?? config.RecentJobs ?? GoqDefaults.RecentJobs),
             RequestTimeoutMs = Math.Max(1, EnvInt("GOQ_CONNECT_TIMEOUT_SEC") ?? config.ConnectTimeoutSec ?? GoqDefaults.RequestTimeoutMs / 1000) * 1000,
             MaxJobRecordBytes = Math.Max(1, EnvInt("GOQ_MAX_JOB_RECORD_MIB") ?? config.MaxJobRecordMiB ?? GoqDefaults.MaxJobRecordMiB) * 1024L * 1024,
+            PrefetchHorizonMs = Math.Max(0, EnvInt("GOQ_PREFETCH_HORIZON_MS") ?? config.PrefetchHorizonMs ?? GoqDefaults.PrefetchHorizonMs),
         };
     }
 

@@ -28,6 +28,7 @@ public static class ServerHost
             {
                 DeadAfter = TimeSpan.FromSeconds(settings.DeadWorkerSec),
                 RestartGrace = TimeSpan.FromSeconds(settings.DeadWorkerSec),
+                PrefetchHorizon = TimeSpan.FromMilliseconds(settings.PrefetchHorizonMs),
             },
             Log = log.Write,
         }, store);

@@ -11,6 +11,7 @@ namespace Goq.Output;
 internal static class OutputPageReader
 {
     private const int BlockBytes = 256 * 1024;
+    private const int MinBlockBytes = 4096;
 
     // Bytes that JSON carries as they are; every other byte is counted as its longest escape (\uXXXX).
     private static readonly SearchValues<byte> PlainJson = SearchValues.Create(
@@ -27,67 +28,105 @@ internal static class OutputPageReader
     /// <param name="streams">Which stream each line came from, read forward with the lines.</param>
     public static OutputPage Read(string path, long offset, long line, long endLine, int maxLines, long maxBytes, StreamRuns.Cursor streams)
     {
-        var lines = new List<OutputLine>();
-        long budget = 0;
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         file.Seek(offset, SeekOrigin.Begin);
-        var buffer = new byte[BlockBytes];
+        // Pooled, and no larger than what is left of the file: most outputs are a few lines, and a fresh block of a
+        // quarter of a megabyte for each (zeroed, on the large-object heap) cost more than reading them.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(file.Length - offset + 1, MinBlockBytes, BlockBytes));
+        try
+        {
+            return ReadLines(file, buffer, offset, line, endLine, maxLines, maxBytes, streams);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static OutputPage ReadLines(FileStream file, byte[] first, long offset, long line, long endLine, int maxLines, long maxBytes, StreamRuns.Cursor streams)
+    {
+        var lines = new List<OutputLine>();
+        long budget = 0;
+        var buffer = first;
         int filled = 0, start = 0;
         var eof = false;
-        while (line < endLine && lines.Count < maxLines)
+        try
         {
-            var newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
-            if (newline < 0)
+            while (line < endLine && lines.Count < maxLines)
             {
-                if (eof)
+                var newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                if (newline < 0)
                 {
-                    // A last line without its newline (an unindexed file): take it whole, as the old reader did.
-                    if (filled > start)
+                    if (eof)
                     {
-                        var rest = buffer.AsSpan(start, filled - start);
-                        lines.Add(new OutputLine(streams.Next(), Utf8.GetString(rest)));
-                        offset += rest.Length;
-                        line++;
-                        start = filled;
+                        // A last line without its newline (an unindexed file): take it whole, as the old reader did.
+                        if (filled > start)
+                        {
+                            var rest = buffer.AsSpan(start, filled - start);
+                            lines.Add(new OutputLine(streams.Next(), Utf8.GetString(rest)));
+                            offset += rest.Length;
+                            line++;
+                            start = filled;
+                        }
+
+                        break;
                     }
 
+                    // Keep the partial line, and make room for the rest of it.
+                    if (start > 0)
+                    {
+                        Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+                        filled -= start;
+                        start = 0;
+                    }
+
+                    if (filled == buffer.Length)
+                    {
+                        buffer = Grow(buffer, filled, first);
+                    }
+
+                    var read = file.Read(buffer, filled, buffer.Length - filled);
+                    eof = read == 0;
+                    filled += read;
+                    continue;
+                }
+
+                var text = buffer.AsSpan(start, newline);
+                var cost = JsonBound(text);
+                if (lines.Count > 0 && budget + cost > maxBytes)
+                {
                     break;
                 }
 
-                // Keep the partial line, and make room for the rest of it.
-                if (start > 0)
-                {
-                    Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-                    filled -= start;
-                    start = 0;
-                }
-
-                if (filled == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-
-                var read = file.Read(buffer, filled, buffer.Length - filled);
-                eof = read == 0;
-                filled += read;
-                continue;
+                budget += cost;
+                lines.Add(new OutputLine(streams.Next(), Utf8.GetString(text)));
+                offset += newline + 1;
+                start += newline + 1;
+                line++;
             }
-
-            var text = buffer.AsSpan(start, newline);
-            var cost = JsonBound(text);
-            if (lines.Count > 0 && budget + cost > maxBytes)
+        }
+        finally
+        {
+            if (buffer != first)
             {
-                break;
+                ArrayPool<byte>.Shared.Return(buffer);
             }
-
-            budget += cost;
-            lines.Add(new OutputLine(streams.Next(), Utf8.GetString(text)));
-            offset += newline + 1;
-            start += newline + 1;
-            line++;
         }
 
         return new OutputPage(lines, line, offset);
+    }
+
+    /// <summary>A pooled buffer twice as large holding the first <paramref name="filled"/> bytes; the old one goes back unless it is the caller's.</summary>
+    private static byte[] Grow(byte[] buffer, int filled, byte[] callers)
+    {
+        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+        Buffer.BlockCopy(buffer, 0, larger, 0, filled);
+        if (buffer != callers)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        return larger;
     }
 
     /// <summary>The offset just past <paramref name="lines"/> more lines from <paramref name="offset"/> (or the file's end).</summary>
@@ -100,7 +139,19 @@ internal static class OutputPageReader
 
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         file.Seek(offset, SeekOrigin.Begin);
-        var buffer = new byte[BlockBytes];
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockBytes);
+        try
+        {
+            return SkipLines(file, buffer, offset, lines);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static long SkipLines(FileStream file, byte[] buffer, long offset, long lines)
+    {
         int read;
         while ((read = file.Read(buffer, 0, buffer.Length)) > 0)
         {

@@ -15,6 +15,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null) : IDisposable
 {
     private const int MaxParallelSyncs = 8;
+    private const int InlineSyncs = 8;
 
     // A map's runs travel in one message (about 10 bytes each).
     private const int MaxMappedRuns = 100_000;
@@ -101,11 +102,20 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     public void SyncToDisk()
     {
         // The syncs are independent: issued together, the disk takes them as one queue rather than one after another.
+        // A few (a turn that saw one or two jobs' lines) are done here: handing them to the thread pool cost more CPU
+        // than they take, in thread wake-ups and spinning.
         var work = _unsynced.Select(output => (Action)(() => Sync(output)))
             .Concat(_newEntries.Select(dir => (Action)(() => SyncFolder(dir)))).ToList();
         _unsynced.Clear();
         _newEntries.Clear();
-        Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSyncs }, sync => sync());
+        if (work.Count <= InlineSyncs)
+        {
+            work.ForEach(sync => sync());
+        }
+        else
+        {
+            Parallel.ForEach(work, new ParallelOptions { MaxDegreeOfParallelism = MaxParallelSyncs }, sync => sync());
+        }
 
         foreach (var output in _closing)
         {

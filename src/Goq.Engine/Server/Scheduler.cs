@@ -115,7 +115,7 @@ public sealed partial class Scheduler
         var isNew = !_workers.TryGet(hello.WorkerId, out var worker);
         if (isNew)
         {
-            worker = new WorkerEntry(hello.WorkerId, peer) { ConnectedAt = now };
+            worker = new WorkerEntry(hello.WorkerId, peer) { ConnectedAt = now, PrefetchHorizonMs = _options.PrefetchHorizon.TotalMilliseconds };
             _workers.Add(worker);
         }
 
@@ -301,6 +301,11 @@ public sealed partial class Scheduler
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {
             _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
+        }
+
+        if (finished.StartedAt is { } started && _workers.TryGet(finished.WorkerId, out var worker))
+        {
+            worker.NoteRun(finished.FinishedAt - started);
         }
 
         FreeSlot(finished.WorkerId, job.Id);

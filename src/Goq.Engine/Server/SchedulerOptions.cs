@@ -9,6 +9,14 @@ public sealed record SchedulerOptions
     /// <summary>A worker not heard from for this long is dead; its jobs go back to the front of the queue.</summary>
     public TimeSpan DeadAfter { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// A worker whose slots are all busy is handed jobs ahead (up to its Prefetch) only as many as its slots get through
+    /// in this time, judged by how long its recent jobs ran: many for jobs of milliseconds, none for jobs of a second.
+    /// So a job held ahead waits about this long at most, and workers running long jobs never hold jobs that another
+    /// worker could start sooner.
+    /// </summary>
+    public TimeSpan PrefetchHorizon { get; init; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Defaults derived from the heartbeat: dead after three missed heartbeats, grace of three heartbeats.</summary>
     public static SchedulerOptions FromHeartbeat(TimeSpan heartbeat) => new()
     {

@@ -52,8 +52,26 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public int FreeSlots => Stopping || Detached || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count - ForeignRunning);
 
+    /// <summary>How long its recent jobs ran (a moving average, in milliseconds); null before the first one ended.</summary>
+    public double? RecentRunMs { get; private set; }
+
+    /// <summary>See <see cref="SchedulerOptions.PrefetchHorizon"/>.</summary>
+    public double PrefetchHorizonMs { get; init; } = 100;
+
+    /// <summary>How many jobs it takes ahead now: as many as its slots run within the horizon, at most its Prefetch.</summary>
+    public int AheadNow => RecentRunMs is { } run
+        ? (int)Math.Min(Prefetch, Slots * Math.Floor(PrefetchHorizonMs / Math.Max(1, run)))
+        : 0;
+
     /// <summary>Jobs it can still take ahead of a free slot, once it has none free.</summary>
-    public int FreePrefetch => Stopping || Detached || OneShot || PrefetchPaused ? 0 : Math.Max(0, Slots + Prefetch - Running.Count - ForeignRunning);
+    public int FreePrefetch => Stopping || Detached || OneShot || PrefetchPaused ? 0 : Math.Max(0, Slots + AheadNow - Running.Count - ForeignRunning);
+
+    /// <summary>One of its jobs ran this long.</summary>
+    public void NoteRun(TimeSpan run)
+    {
+        var ms = Math.Max(0, run.TotalMilliseconds);
+        RecentRunMs = RecentRunMs is { } recent ? (0.8 * recent) + (0.2 * ms) : ms;
+    }
 
     /// <summary>Its place in the line of workers that take jobs (see <see cref="WorkerPool"/>), if it is in one.</summary>
     public LinkedListNode<WorkerEntry>? Turn { get; set; }

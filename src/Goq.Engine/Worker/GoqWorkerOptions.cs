@@ -21,8 +21,9 @@ public sealed record GoqWorkerOptions
     public bool OneShot { get; init; }
 
     /// <summary>
-    /// How many jobs beyond its slots the worker takes ahead, each started the moment a slot frees (null: as many as
-    /// it has slots; 0: none). Short jobs then follow one another without a round trip to the server in between.
+    /// At most how many jobs beyond its slots the worker takes ahead, each started the moment a slot frees (null: eight
+    /// per slot; 0: none). Short jobs then follow one another without a round trip to the server in between; the server
+    /// hands a worker only as many as its slots get through in a tenth of a second (see SchedulerOptions.PrefetchHorizon).
     /// </summary>
     public int? Prefetch { get; init; }
 
@@ -30,7 +31,7 @@ public sealed record GoqWorkerOptions
     public TimeSpan PrefetchHold { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The jobs taken ahead, as announced: none for a one-shot worker.</summary>
-    public int EffectivePrefetch => OneShot ? 0 : Math.Clamp(Prefetch ?? Slots, 0, Server.WorkerHelloValidator.MaxSlots);
+    public int EffectivePrefetch => OneShot ? 0 : Math.Clamp(Prefetch ?? (8 * Slots), 0, Server.WorkerHelloValidator.MaxSlots);
 
     public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
 

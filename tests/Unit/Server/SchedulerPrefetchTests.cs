@@ -21,47 +21,85 @@ public sealed class SchedulerPrefetchTests
     private List<(string To, long JobId, int Attempt)> Dispatches() =>
         _scheduler.TakeEffects().Where(e => e.Message is DispatchJob).Select(e => (e.To.ToString(), ((DispatchJob)e.Message).JobId, ((DispatchJob)e.Message).Attempt)).ToList();
 
-    private JobInfo? Finish(string worker, long id, int attempt = 1) =>
-        _scheduler.JobFinished(new JobFinished(worker, id, attempt, JobState.Completed, 0, null, Now, Now));
+    private List<long> Submit(int count) => _scheduler.Submit(Enumerable.Range(0, count).Select(_ => Spec()).ToList(), Now).Select(j => j.Id).ToList();
+
+    private JobInfo? Finish(string worker, long id, int attempt = 1, double ms = 2) =>
+        _scheduler.JobFinished(new JobFinished(worker, id, attempt, JobState.Completed, 0, null, Now, Now.AddMilliseconds(ms)));
+
+    /// <summary>A worker that has run one job of <paramref name="ms"/>: the server hands jobs ahead by how long they run.</summary>
+    private void Warm(string worker, int slots, int prefetch, double ms = 2)
+    {
+        Hello(worker, slots, prefetch);
+        var job = Submit(1)[0];
+        Assert.Single(Dispatches());
+        Assert.NotNull(Finish(worker, job, ms: ms));
+    }
 
     [Fact]
     public void AWorkerWithEverySlotBusy_TakesUpToItsPrefetchAhead_InQueueOrder()
     {
-        Hello("w1", slots: 2, prefetch: 2);
-        _scheduler.Submit([Spec(), Spec(), Spec(), Spec(), Spec()], Now);
+        Warm("w1", slots: 2, prefetch: 2);
+        var jobs = Submit(5);
 
-        Assert.Equal([1L, 2L, 3L, 4L], Dispatches().Select(d => d.JobId));
+        Assert.Equal(jobs[..4], Dispatches().Select(d => d.JobId));
         Assert.Equal(1, _scheduler.WaitingJobs);
         var info = Assert.Single(_scheduler.GetWorkers());
         Assert.Equal(2, info.BusySlots); // never more than its slots
         Assert.Equal(2, info.PrefetchedJobs);
         Assert.Equal(2, info.Prefetch);
-        Assert.Equal([1L, 2L, 3L, 4L], info.RunningJobs);
+        Assert.Equal(jobs[..4], info.RunningJobs);
 
         // A job ends: the worker starts one it holds, and is handed the next to hold.
-        Assert.NotNull(Finish("w1", 1));
-        Assert.Equal([5L], Dispatches().Select(d => d.JobId));
+        Assert.NotNull(Finish("w1", jobs[0]));
+        Assert.Equal([jobs[4]], Dispatches().Select(d => d.JobId));
+    }
+
+    [Fact]
+    public void HowManyGoAhead_FollowsHowLongTheWorkersJobsRun()
+    {
+        // Nothing known yet: nothing ahead.
+        Hello("w1", slots: 2, prefetch: 64);
+        var first = Submit(3);
+        Assert.Equal(first[..2], Dispatches().Select(d => d.JobId));
+
+        // Jobs of 40 ms: each slot gets through two in the tenth of a second the server looks ahead.
+        Assert.NotNull(Finish("w1", first[0], ms: 40));
+        Assert.Equal([first[2]], Dispatches().Select(d => d.JobId)); // the free slot
+        var more = Submit(6);
+        Assert.Equal(more[..4], Dispatches().Select(d => d.JobId));
+        Assert.Equal(4, Assert.Single(_scheduler.GetWorkers()).PrefetchedJobs);
+
+        // Jobs of a second: none ahead any more; those it holds still run there.
+        foreach (var id in new[] { first[1], first[2] }.Concat(more[..4]))
+        {
+            Finish("w1", id, ms: 1000);
+        }
+
+        Assert.Equal(more[4..], Dispatches().Select(d => d.JobId)); // its two slots only
+        Assert.Equal(0, Assert.Single(_scheduler.GetWorkers()).PrefetchedJobs);
+        Submit(1);
+        Assert.Empty(Dispatches());
     }
 
     [Fact]
     public void AFreeSlotAnywhere_ComesBeforeTakingAhead()
     {
-        Hello("w1", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec()], Now);
-        Assert.Equal([("w1", 1L, 1)], Dispatches());
+        Warm("w1", slots: 1, prefetch: 1);
+        var blocker = Submit(1)[0];
+        Assert.Equal([("w1", blocker, 1)], Dispatches());
+        Warm("w2", slots: 1, prefetch: 1); // its warm-up job took w2's free slot, not w1's place ahead
 
-        Hello("w2", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec(), Spec(), Spec(), Spec()], Now);
+        var jobs = Submit(4);
         // w2's free slot first, then one ahead each, in turn; the last waits.
-        Assert.Equal([("w2", 2L, 1), ("w1", 3L, 1), ("w2", 4L, 1)], Dispatches());
+        Assert.Equal([("w2", jobs[0], 1), ("w1", jobs[1], 1), ("w2", jobs[2], 1)], Dispatches());
         Assert.Equal(1, _scheduler.WaitingJobs);
     }
 
     [Fact]
     public void NoPrefetch_MeansNoMoreJobsThanSlots()
     {
-        Hello("w1", slots: 2, prefetch: 0);
-        _scheduler.Submit([Spec(), Spec(), Spec()], Now);
+        Warm("w1", slots: 2, prefetch: 0);
+        Submit(3);
         Assert.Equal(2, Dispatches().Count);
         Assert.Equal(1, _scheduler.WaitingJobs);
     }
@@ -69,12 +107,12 @@ public sealed class SchedulerPrefetchTests
     [Fact]
     public void AReturnedJob_GoesBackToItsPlace_WithItsAttemptGivenBack_AndTheWorkerTakesNoMoreAheadUntilAJobOfItsEnds()
     {
-        Hello("w1", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec(), Spec(), Spec()], Now);
-        Assert.Equal([1L, 2L], Dispatches().Select(d => d.JobId));
+        Warm("w1", slots: 1, prefetch: 1);
+        var jobs = Submit(3);
+        Assert.Equal(jobs[..2], Dispatches().Select(d => d.JobId));
 
-        Assert.True(_scheduler.JobReturned(new JobReturned("w1", 2, 1)));
-        var returned = _scheduler.GetJob(2)!;
+        Assert.True(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 1)));
+        var returned = _scheduler.GetJob(jobs[1])!;
         Assert.Equal(JobState.Waiting, returned.State);
         Assert.Equal(0, returned.Attempts);
         Assert.Null(returned.WorkerId);
@@ -82,71 +120,72 @@ public sealed class SchedulerPrefetchTests
         Assert.Equal(2, _scheduler.WaitingJobs);
         Assert.Equal(0, Assert.Single(_scheduler.GetWorkers()).PrefetchedJobs);
 
-        // Job 1 ends: job 2 (back in its place, ahead of 3) takes the slot, and job 3 goes ahead again.
-        Assert.NotNull(Finish("w1", 1));
-        Assert.Equal([("w1", 2L, 1), ("w1", 3L, 1)], Dispatches());
+        // The first ends: the returned job (back in its place, ahead of the third) takes the slot, and the third goes ahead.
+        Assert.NotNull(Finish("w1", jobs[0]));
+        Assert.Equal([("w1", jobs[1], 1), ("w1", jobs[2], 1)], Dispatches());
         Assert.Equal(0, _store.Counters.DeadWorkerResubmits);
     }
 
     [Fact]
     public void AReturnedJob_GoesToAnotherWorkersFreeSlot_AtOnce()
     {
-        Hello("w1", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec(), Spec()], Now);
+        Warm("w1", slots: 1, prefetch: 1);
+        var jobs = Submit(2);
         Dispatches();
         Hello("w2", slots: 1, prefetch: 0);
         Assert.Empty(Dispatches());
 
-        Assert.True(_scheduler.JobReturned(new JobReturned("w1", 2, 1)));
-        Assert.Equal([("w2", 2L, 1)], Dispatches());
+        Assert.True(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 1)));
+        Assert.Equal([("w2", jobs[1], 1)], Dispatches());
     }
 
     [Fact]
     public void AReturnOfAJobCancelledMeanwhile_FreesItsPlace_AndItStaysCancelled()
     {
-        Hello("w1", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec(), Spec(), Spec()], Now);
+        Warm("w1", slots: 1, prefetch: 1);
+        var jobs = Submit(3);
         Dispatches();
-        _scheduler.Cancel([2], Now);
-        Assert.Equal(JobState.Cancelled, _store.Get(2)!.State);
+        _scheduler.Cancel([jobs[1]], Now);
+        Assert.Equal(JobState.Cancelled, _store.Get(jobs[1])!.State);
         _scheduler.TakeEffects();
 
-        Assert.True(_scheduler.JobReturned(new JobReturned("w1", 2, 1)));
-        Assert.Equal(JobState.Cancelled, _store.Get(2)!.State);
-        Assert.Equal([("w1", 3L, 1)], Dispatches()); // the place it held is free again
+        Assert.True(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 1)));
+        Assert.Equal(JobState.Cancelled, _store.Get(jobs[1])!.State);
+        Assert.Equal([("w1", jobs[2], 1)], Dispatches()); // the place it held is free again
     }
 
     [Fact]
     public void AReturnForAnotherLease_IsStale()
     {
-        Hello("w1", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec(), Spec()], Now);
+        Warm("w1", slots: 1, prefetch: 1);
+        var jobs = Submit(2);
         Dispatches();
-        Assert.False(_scheduler.JobReturned(new JobReturned("w1", 2, 7)));
-        Assert.False(_scheduler.JobReturned(new JobReturned("w2", 2, 1)));
+        Assert.False(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 7)));
+        Assert.False(_scheduler.JobReturned(new JobReturned("w2", jobs[1], 1)));
         Assert.False(_scheduler.JobReturned(new JobReturned("w1", 99, 1)));
-        Assert.Equal(JobState.Running, _scheduler.GetJob(2)!.State);
+        Assert.Equal(JobState.Running, _scheduler.GetJob(jobs[1])!.State);
     }
 
     [Fact]
     public void AJobTakenAheadBeforeARestart_AndGivenBackAfterIt_IsQueuedOnce()
     {
-        Hello("w1", slots: 1, prefetch: 1);
-        _scheduler.Submit([Spec(), Spec()], Now);
-        Dispatches();
+        Warm("w1", slots: 1, prefetch: 1);
+        var jobs = Submit(2);
+        Assert.Equal(2, Dispatches().Count);
 
         // The server restarts: both jobs are the worker's until it says otherwise (or the grace ends). Its return of
-        // job 2 comes before its first hello.
+        // the second comes before its first hello.
         var after = new Scheduler(_store, now: Now);
-        Assert.True(after.JobReturned(new JobReturned("w1", 2, 1)));
+        Assert.True(after.JobReturned(new JobReturned("w1", jobs[1], 1)));
         var later = Now.AddHours(1); // the grace is long over: nothing of the worker's is left to return
-        after.WorkerHello(new PeerId("w1b"), new WorkerHello("w1", "host", 1, 1, [new RunningJobRef(1, 1)], "v", false, Prefetch: 1), later);
+        after.WorkerHello(new PeerId("w1b"), new WorkerHello("w1", "host", 1, 1, [new RunningJobRef(jobs[0], 1)], "v", false, Prefetch: 1), later);
         after.Tick(later);
-        var dispatches = after.TakeEffects().Select(e => e.Message).OfType<DispatchJob>().ToList();
-        Assert.Equal([(2L, 1)], dispatches.Select(d => (d.JobId, d.Attempt))); // taken ahead again, once, as attempt 1
-        Assert.Equal(0, after.WaitingJobs);
         after.Tick(later.AddSeconds(1));
-        Assert.Empty(after.TakeEffects().Select(e => e.Message).OfType<DispatchJob>());
-        Assert.Equal(JobState.Running, after.GetJob(2)!.State);
+        Assert.Empty(after.TakeEffects().Select(e => e.Message).OfType<DispatchJob>()); // a new worker entry: nothing ahead yet
+        Assert.Equal(1, after.WaitingJobs); // once, not twice
+        Assert.Equal(0, after.GetJob(jobs[1])!.Attempts);
+        Assert.NotNull(after.JobFinished(new JobFinished("w1", jobs[0], 1, JobState.Completed, 0, null, later, later)));
+        Assert.Equal([(jobs[1], 1)], after.TakeEffects().Select(e => e.Message).OfType<DispatchJob>().Select(d => (d.JobId, d.Attempt)));
+        Assert.Equal(0, after.WaitingJobs);
     }
 }

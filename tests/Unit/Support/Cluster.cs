@@ -11,11 +11,12 @@ internal sealed class Cluster : IDisposable
 {
     private readonly List<GoqWorker> _workers = [];
 
-    public Cluster(int heartbeatMs = 5000, bool durable = false)
+    public Cluster(int heartbeatMs = 5000, bool durable = false, TimeSpan? prefetchHorizon = null)
     {
         Home = new TempDir();
         HeartbeatMs = heartbeatMs;
         Durable = durable;
+        PrefetchHorizon = prefetchHorizon;
         Server = StartServer("tcp://127.0.0.1:0");
         Client = NewClient();
     }
@@ -32,6 +33,9 @@ internal sealed class Cluster : IDisposable
     public int HeartbeatMs { get; }
 
     public bool Durable { get; }
+
+    /// <summary>See <see cref="SchedulerOptions.PrefetchHorizon"/>; null for the server's default.</summary>
+    public TimeSpan? PrefetchHorizon { get; }
 
     public string DatabasePath => Home.Combine("goq.db");
 
@@ -128,6 +132,7 @@ internal sealed class Cluster : IDisposable
             BindEndpoint = endpoint,
             Home = Home.Path,
             HeartbeatMs = HeartbeatMs,
+            Scheduler = PrefetchHorizon is { } horizon ? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(HeartbeatMs)) with { PrefetchHorizon = horizon } : null,
             Credentials = Credentials,
             ReplayWindow = ReplayWindow,
             Log = Log,
