@@ -212,3 +212,35 @@ Describe 'A script-block job''s output limit' {
         (Submit-GoqJob { 'next' } | Wait-GoqJob -Timeout 60 | ForEach-Object { Receive-GoqJob $_.Id }) | Should -Be 'next'
     }
 }
+
+Describe 'Recycling a worker''s warm runners' {
+    BeforeAll {
+        # Runs script-block jobs one after another on a one-slot worker and gives the pid of the runner that ran each.
+        function Get-RunnerPids([int] $Count) {
+            foreach ($i in 1..$Count) {
+                $job = Submit-GoqJob { $PID } | Wait-GoqJob -Timeout 120
+                $job.State | Should -Be 'Completed'
+                $job.Pid | Should -Be (Receive-GoqJob $job.Id) -Because 'a script-block job''s Pid is its runner''s'
+                $job.Pid
+            }
+        }
+    }
+    BeforeEach { Get-GoqWorker | Stop-GoqWorker -Drain | Out-Null }
+
+    It 'replaces a runner after GOQ_RUNNER_MAX_JOBS jobs' {
+        $env:GOQ_RUNNER_MAX_JOBS = '2'
+        try { $null = Start-GoqWorker -Slots 1 } finally { $env:GOQ_RUNNER_MAX_JOBS = $null }
+        $pids = @(Get-RunnerPids 5)
+        $pids[1] | Should -Be $pids[0]
+        $pids[2] | Should -Not -BeIn $pids[0..1]
+        $pids[3] | Should -Be $pids[2]
+        $pids[4] | Should -Not -BeIn $pids[0..3]
+    }
+
+    It 'replaces a runner whose memory is above GOQ_RUNNER_MAX_MEMORY_MIB after its job' {
+        $env:GOQ_RUNNER_MAX_MEMORY_MIB = '1' # every runner is above it
+        try { $null = Start-GoqWorker -Slots 1 } finally { $env:GOQ_RUNNER_MAX_MEMORY_MIB = $null }
+        $pids = @(Get-RunnerPids 3)
+        ($pids | Select-Object -Unique).Count | Should -Be 3
+    }
+}

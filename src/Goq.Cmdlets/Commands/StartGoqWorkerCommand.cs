@@ -90,6 +90,8 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
                 PwshPath = PwshPath,
                 ScriptRunnerCommand = ScriptRunnerCommand(PwshPath),
                 MaxJobRecordBytes = settings.MaxJobRecordBytes,
+                RunnerMaxJobs = settings.RunnerMaxJobs,
+                RunnerMaxBytes = settings.RunnerMaxBytes,
             },
             Keeper = AsKeeper && WorkerId is not null
                 ? new KeeperOptions(WorkerRelay.InfoPath(settings, WorkerId)) { GiveUpAfter = TimeSpan.FromSeconds(Math.Max(1, settings.DeadWorkerSec - settings.HeartbeatSec)) }

@@ -24,4 +24,10 @@ public static class GoqDefaults
 
     /// <summary>How far ahead (in milliseconds of their recent jobs' run time) busy workers are handed jobs.</summary>
     public const int PrefetchHorizonMs = 100;
+
+    /// <summary>Script-block jobs a warm pwsh runner runs before a fresh one replaces it.</summary>
+    public const int RunnerMaxJobs = 10_000;
+
+    /// <summary>Resident MiB past which a warm pwsh runner is replaced after its job.</summary>
+    public const int RunnerMaxMemoryMiB = 1024;
 }

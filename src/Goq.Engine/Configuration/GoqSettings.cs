@@ -64,6 +64,12 @@ public sealed record GoqSettings
     /// </summary>
     public int PrefetchHorizonMs { get; init; } = GoqDefaults.PrefetchHorizonMs;
 
+    /// <summary>Script-block jobs a worker's warm pwsh runner runs before a fresh one replaces it (GOQ_RUNNER_MAX_JOBS, config RunnerMaxJobs, default 10,000).</summary>
+    public int RunnerMaxJobs { get; init; } = GoqDefaults.RunnerMaxJobs;
+
+    /// <summary>Resident memory past which a runner is replaced after its job (GOQ_RUNNER_MAX_MEMORY_MIB, config RunnerMaxMemoryMiB, default 1,024 MiB).</summary>
+    public long RunnerMaxBytes { get; init; } = GoqDefaults.RunnerMaxMemoryMiB * 1024L * 1024;
+
     /// <summary>Reads this home's credentials (see <see cref="ClusterCredentials"/>); the server's secret key only for a server.</summary>
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
@@ -116,7 +122,9 @@ public sealed record GoqSettings
             RecentJobs = Math.Max(0, EnvInt("GOQ_RECENT_JOBS") ?? config.RecentJobs ?? GoqDefaults.RecentJobs),
             RequestTimeoutMs = Math.Max(1, EnvInt("GOQ_CONNECT_TIMEOUT_SEC") ?? config.ConnectTimeoutSec ?? GoqDefaults.RequestTimeoutMs / 1000) * 1000,
             MaxJobRecordBytes = Math.Max(1, EnvInt("GOQ_MAX_JOB_RECORD_MIB") ?? config.MaxJobRecordMiB ?? GoqDefaults.MaxJobRecordMiB) * 1024L * 1024,
-            PrefetchHorizonMs = Math.Max(0, EnvInt("GOQ_PREFETCH_HORIZON_MS") ?? config.PrefetchHorizonMs ?? GoqDefaults.PrefetchHorizonMs),
+            PrefetchHorizonMs = Math.Max(0, EnvInt("GOQ_PREFETCH_HORIZON_MS", zeroAllowed: true) ?? config.PrefetchHorizonMs ?? GoqDefaults.PrefetchHorizonMs),
+            RunnerMaxJobs = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_JOBS") ?? config.RunnerMaxJobs ?? GoqDefaults.RunnerMaxJobs),
+            RunnerMaxBytes = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_MEMORY_MIB") ?? config.RunnerMaxMemoryMiB ?? GoqDefaults.RunnerMaxMemoryMiB) * 1024L * 1024,
         };
     }
 
@@ -148,6 +156,6 @@ public sealed record GoqSettings
     private static string? Env(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
 
-    private static int? EnvInt(string name) =>
-        int.TryParse(Env(name), out var value) && value > 0 ? value : null;
+    private static int? EnvInt(string name, bool zeroAllowed = false) =>
+        int.TryParse(Env(name), out var value) && (value > 0 || (zeroAllowed && value == 0)) ? value : null;
 }

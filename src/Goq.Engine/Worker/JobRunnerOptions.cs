@@ -25,10 +25,10 @@ public sealed record JobRunnerOptions
     public IReadOnlyList<string>? ScriptRunnerCommand { get; init; }
 
     /// <summary>Jobs a runner runs before it is replaced by a fresh process.</summary>
-    public int RunnerMaxJobs { get; init; } = 10_000;
+    public int RunnerMaxJobs { get; init; } = Configuration.GoqDefaults.RunnerMaxJobs;
 
     /// <summary>Resident memory past which a runner is replaced after its job.</summary>
-    public long RunnerMaxBytes { get; init; } = 1024L * 1024 * 1024;
+    public long RunnerMaxBytes { get; init; } = Configuration.GoqDefaults.RunnerMaxMemoryMiB * 1024L * 1024;
 
     /// <summary>How long an unused runner is kept.</summary>
     public TimeSpan RunnerIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);

@@ -38,4 +38,31 @@ public sealed class GoqSettingsTests
         Assert.Equal("tcp://node1:1776", settings.Endpoint);
         Assert.Equal(40, settings.DeadWorkerSec);
     }
+
+    [Fact]
+    public void RunnerRecyclingAndHowFarAheadJobsGo_ComeFromTheEnvironment_ThenTheConfig_ThenTheDefaults()
+    {
+        var defaults = GoqSettings.FromConfig("/h", new GoqConfig());
+        Assert.Equal((GoqDefaults.RunnerMaxJobs, GoqDefaults.RunnerMaxMemoryMiB * 1024L * 1024, GoqDefaults.PrefetchHorizonMs),
+            (defaults.RunnerMaxJobs, defaults.RunnerMaxBytes, defaults.PrefetchHorizonMs));
+
+        var config = new GoqConfig { RunnerMaxJobs = 50, RunnerMaxMemoryMiB = 300, PrefetchHorizonMs = 40 };
+        var fromConfig = GoqSettings.FromConfig("/h", config);
+        Assert.Equal((50, 300L * 1024 * 1024, 40), (fromConfig.RunnerMaxJobs, fromConfig.RunnerMaxBytes, fromConfig.PrefetchHorizonMs));
+
+        Environment.SetEnvironmentVariable("GOQ_RUNNER_MAX_JOBS", "2");
+        Environment.SetEnvironmentVariable("GOQ_RUNNER_MAX_MEMORY_MIB", "1");
+        Environment.SetEnvironmentVariable("GOQ_PREFETCH_HORIZON_MS", "0");
+        try
+        {
+            var fromEnv = GoqSettings.FromConfig("/h", config);
+            Assert.Equal((2, 1024L * 1024, 0), (fromEnv.RunnerMaxJobs, fromEnv.RunnerMaxBytes, fromEnv.PrefetchHorizonMs));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GOQ_RUNNER_MAX_JOBS", null);
+            Environment.SetEnvironmentVariable("GOQ_RUNNER_MAX_MEMORY_MIB", null);
+            Environment.SetEnvironmentVariable("GOQ_PREFETCH_HORIZON_MS", null);
+        }
+    }
 }

@@ -12,6 +12,8 @@ namespace Goq.Worker;
 internal sealed class ScriptRunner : IDisposable
 {
     private static readonly TimeSpan HoldPoll = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MemoryCheckEvery = TimeSpan.FromMilliseconds(200);
+    private long _memoryCheckedAt = long.MinValue / 2;
     private readonly SpawnedJobProcess _process;
     private readonly NetworkStream _channel;
     private readonly object _sendGate = new();
@@ -176,6 +178,23 @@ internal sealed class ScriptRunner : IDisposable
                 ? new JobOutcome(JobState.Completed, 0, null, Pid, started, DateTimeOffset.UtcNow)
                 : new JobOutcome(JobState.Failed, code, $"exit code {code} (the job ended its PowerShell process)", Pid, started, DateTimeOffset.UtcNow);
         }
+    }
+
+    /// <summary>
+    /// True when the runner's resident memory is above <paramref name="limit"/>. Read from /proc at most every
+    /// <see cref="MemoryCheckEvery"/> (reading it after each of many short jobs was a noticeable share of a worker's
+    /// work); a job that grows the runner past the limit is still caught after its own end when it ran that long.
+    /// </summary>
+    public bool OverMemory(long limit)
+    {
+        var now = Environment.TickCount64;
+        if (now - _memoryCheckedAt < MemoryCheckEvery.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        _memoryCheckedAt = now;
+        return ResidentBytes() > limit;
     }
 
     /// <summary>The runner's resident memory, or 0 when it cannot be read.</summary>

@@ -105,8 +105,9 @@ internal sealed class ScriptRunnerPool : IDisposable
 
     private void Return(ScriptRunner runner)
     {
-        // Checked per job: a runner whose jobs leaked memory (modules, static caches) is replaced, not grown.
-        var retire = runner.Broken || runner.JobsRun >= _options.RunnerMaxJobs || runner.ResidentBytes() > _options.RunnerMaxBytes;
+        // Checked after a job (its memory at most every 200 ms): a runner whose jobs leaked memory (modules, static
+        // caches) is replaced, not grown.
+        var retire = runner.Broken || runner.JobsRun >= _options.RunnerMaxJobs || runner.OverMemory(_options.RunnerMaxBytes);
         lock (_idle)
         {
             _busy.Remove(runner);
