@@ -313,56 +313,6 @@ public sealed partial class Scheduler
     }
 
     /// <summary>
-    /// A worker gives back a job it held ahead of a free slot, unstarted: it goes back to its place in the queue with
-    /// its attempt given back, and the worker gets no more jobs ahead until one of its jobs ends. False when the report
-    /// is for no lease of that worker's (stale, or the job was cancelled meanwhile: then only its place is freed).
-    /// </summary>
-    public bool JobReturned(JobReturned returned)
-    {
-        if (_cancelling.TryGetValue(returned.JobId, out var killed) && killed.WorkerId == returned.WorkerId && killed.Attempts == returned.Attempt)
-        {
-            _cancelling.Remove(returned.JobId); // it never started: nothing to wait for
-            Release(returned.WorkerId, returned.JobId, jobEnded: false);
-            return true;
-        }
-
-        if (!IsCurrentLease(returned.WorkerId, returned.JobId, returned.Attempt, out var job))
-        {
-            return false;
-        }
-
-        _orphans.Remove(job.Id);
-        ReturnUnstarted(job);
-        if (_workers.TryGet(returned.WorkerId, out var worker))
-        {
-            worker.PrefetchPaused = true;
-        }
-
-        Release(returned.WorkerId, returned.JobId, jobEnded: false);
-        return true;
-    }
-
-    private void FreeSlot(string workerId, long jobId) => Release(workerId, jobId, jobEnded: true);
-
-    /// <summary>The worker no longer holds the job; when one of its jobs ended, it takes jobs ahead again.</summary>
-    private void Release(string workerId, long jobId, bool jobEnded)
-    {
-        if (_workers.TryGet(workerId, out var worker))
-        {
-            worker.Running.Remove(jobId);
-            worker.DispatchedSeq.Remove(jobId);
-            if (jobEnded)
-            {
-                worker.PrefetchPaused = false;
-            }
-
-            _workers.Refresh(worker);
-        }
-
-        Dispatch();
-    }
-
-    /// <summary>
     /// A connection is gone (a send to it failed): forget its watches, and send its worker nothing more. The worker is
     /// not declared dead for it: a worker whose relay died (its jobs kept by its job keeper) comes back under a new
     /// connection and lists its jobs, and one that never comes back is declared dead by the dead-worker time (Tick).
