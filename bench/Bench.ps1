@@ -22,7 +22,7 @@
     9. -ScriptJobs trivial script-block jobs ([pscustomobject]@{ i = $_ }, one per pipeline record) on one worker of 2
        slots (with its job keeper, the default), from the first submit to the last object returned by Receive-GoqJob;
        and, in the same run, ForEach-Object -Parallel -ThrottleLimit 2 over the same script block (in-process, local,
-       not durable), with the ratio.
+       not durable), with the ratio; and the CPU each process used per job meanwhile (Linux).
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
@@ -81,23 +81,34 @@ function Measure-Bulk([string] $GoqHome, [int] $Count) {
     [pscustomobject]@{ Submit = $Count / $submitSec; EndToEnd = $Count / ($lastEnd - $t0).TotalSeconds }
 }
 
-# Script-block jobs end to end (submit, run, every object back) against ForEach-Object -Parallel on the same block.
-function Measure-ScriptJobs([string] $GoqHome, [int] $Count) {
+# Script-block jobs end to end (submit, run, every object back) against ForEach-Object -Parallel on the same block,
+# with the CPU each process used per job meanwhile (Linux): this pwsh, the server, the relay, the job keeper, its runners.
+function Measure-ScriptJobs([string] $GoqHome, [int] $Count, [int] $ServerPid, $Worker) {
     $block = { [pscustomobject]@{ i = $_ } }
     $null = 1..50 | Submit-GoqJob -Home $GoqHome -ScriptBlock $block | Wait-GoqJob -Home $GoqHome -Timeout 300 # warm runners
+    $keeperPid = (Get-Content -Raw (Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$($Worker.Id).keeper").FullName | ConvertFrom-Json).Pid
+    $processes = [ordered]@{ client = $PID; server = $ServerPid; relay = $Worker.Pid; keeper = $keeperPid }
+    Get-Process | Where-Object { $_.Parent.Id -eq $keeperPid } | ForEach-Object -Begin { $n = 0 } -Process { $processes["runner$n"] = $_.Id; $n++ }
+    $cpuNow = { @($processes.Values | ForEach-Object { try { (Get-CpuSeconds $_).Own } catch { [double]::NaN } }) } # NaN: it exited meanwhile
+    $before = & $cpuNow
     $watch = [System.Diagnostics.Stopwatch]::StartNew()
     $jobs = 1..$Count | Submit-GoqJob -Home $GoqHome -ScriptBlock $block
     $done = $jobs | Wait-GoqJob -Home $GoqHome -Timeout 1800
     $objects = @($jobs | Receive-GoqJob -Home $GoqHome)
     $goq = $Count / $watch.Elapsed.TotalSeconds
+    $after = & $cpuNow
     $failed = @($done | Where-Object State -NE 'Completed').Count
     if ($objects.Count -ne $Count -or $failed -gt 0 -or ($objects.i | Measure-Object -Sum).Sum -ne ($Count * ($Count + 1) / 2)) {
         throw "script-block run: $($objects.Count) of $Count objects back, $failed jobs not Completed"
     }
+    $names = @($processes.Keys)
+    $ms = for ($i = 0; $i -lt $names.Count; $i++) { if ([double]::IsNaN($after[$i])) { 0.0 } else { ($after[$i] - $before[$i]) * 1000 / $Count } }
+    $runners = ($ms | Select-Object -Skip 4 | Measure-Object -Sum).Sum
+    $cpu = '{0:N2} / {1:N2} / {2:N2} / {3:N2} / {4:N2} (total {5:N2})' -f $ms[0], $ms[1], $ms[2], $ms[3], $runners, (($ms | Measure-Object -Sum).Sum)
     $watch.Restart()
     $local = @(1..$Count | ForEach-Object -Parallel $block -ThrottleLimit 2)
     $parallel = $local.Count / $watch.Elapsed.TotalSeconds
-    [pscustomobject]@{ Goq = $goq; Parallel = $parallel }
+    [pscustomobject]@{ Goq = $goq; Parallel = $parallel; Cpu = $cpu }
 }
 
 # CPU time used so far, in seconds: by the process itself, and by its children that have exited (the jobs).
@@ -213,7 +224,7 @@ try {
         Stop-GoqWorker -Home $goqHome -Idle
         Wait-Process -Id $worker.Pid -Timeout 60 -ErrorAction SilentlyContinue
         $worker = Start-GoqWorker -Home $goqHome -Slots 2 # the default: with a job keeper
-        $scripts = Measure-ScriptJobs $goqHome $ScriptJobs
+        $scripts = Measure-ScriptJobs $goqHome $ScriptJobs $server.Pid $worker
     }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
@@ -241,6 +252,7 @@ try {
         "script-block jobs/s ($ScriptJobs, 2 slots, submit to last object received)" = if ($scripts) { [math]::Round($scripts.Goq) }
         'ForEach-Object -Parallel -ThrottleLimit 2, same block /s' = if ($scripts) { [math]::Round($scripts.Parallel) }
         'script-block jobs / ForEach-Object -Parallel' = if ($scripts) { [math]::Round($scripts.Goq / $scripts.Parallel, 2) }
+        'script-block CPU ms/job: client / server / relay / keeper / runners' = if ($scripts) { $scripts.Cpu }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
