@@ -17,10 +17,12 @@ public sealed partial class GoqServer
                 var specs = error is not null || submit.SharedEnvironment is null
                     ? submit.Jobs
                     : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
-                Reply(peer, rid, error is null ? new SubmitJobsReply(_scheduler.Submit(specs, now, submit.BatchId)) : new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
+                Reply(peer, rid, error is not null
+                    ? new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument)
+                    : new SubmitJobsReply(_queries.SeenBatch(submit.BatchId) ?? _scheduler.Submit(specs, now, submit.BatchId)));
                 break;
             case GetJobs get:
-                Reply(peer, rid, _scheduler.GetJobs(get.Ids, get.States, get.AfterId, get.Limit));
+                Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit));
                 break;
             case GetServerStatus:
                 Reply(peer, rid, new ServerStatusReply(Status()));
@@ -29,7 +31,7 @@ public sealed partial class GoqServer
                 Reply(peer, rid, new WorkersReply(_scheduler.GetWorkers()));
                 break;
             case WatchJobs watch:
-                Reply(peer, rid, _scheduler.Watch(peer, rid, watch.Ids));
+                Reply(peer, rid, _queries.Watch(peer, rid, watch.Ids));
                 break;
             case UnwatchJobs unwatch:
                 _scheduler.Unwatch(peer, unwatch.WatchRid);
@@ -41,10 +43,10 @@ public sealed partial class GoqServer
                 Reply(peer, rid, OutputMap(map.JobId, map.Records));
                 break;
             case CancelJobs cancel:
-                Reply(peer, rid, _scheduler.Cancel(cancel.Ids ?? [], now));
+                Reply(peer, rid, _queries.Cancel(cancel.Ids ?? [], now));
                 break;
             case RemoveJobs remove:
-                Reply(peer, rid, _scheduler.Remove(remove.Ids, remove.States));
+                Reply(peer, rid, _queries.Remove(remove.Ids, remove.States));
                 break;
             case StopWorkers stop:
                 Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
@@ -59,7 +61,13 @@ public sealed partial class GoqServer
                 _options.Log($"dropped a worker announcement: {invalid}");
                 break;
             case WorkerHello hello:
-                if (_scheduler.WorkerHello(peer, hello, now))
+                var outcome = _scheduler.WorkerHello(peer, hello, now);
+                foreach (var stop in _queries.CancelledForeign(outcome.Foreign))
+                {
+                    Reply(peer, 0, stop); // cancelled while we could not reach its worker: stopped now
+                }
+
+                if (outcome.IsNew)
                 {
                     _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
                     Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs));

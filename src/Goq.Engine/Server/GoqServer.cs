@@ -27,6 +27,7 @@ public sealed partial class GoqServer : IDisposable
     private readonly GoqServerOptions _options;
     private readonly IJobStore _store;
     private readonly Scheduler _scheduler;
+    private readonly JobQueries _queries;
     private readonly OutputFiles _output;
     private readonly RouterSocket _router;
     private readonly NetMQPoller _poller;
@@ -52,6 +53,7 @@ public sealed partial class GoqServer : IDisposable
         _options = options;
         _store = store;
         _scheduler = new Scheduler(store, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
+        _queries = new JobQueries(store, _scheduler);
         _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
         {
             _store.Update(job);
@@ -292,7 +294,7 @@ public sealed partial class GoqServer : IDisposable
 
     private GoqMessage ReadOutput(ReadOutput read)
     {
-        if (_scheduler.GetJob(read.JobId) is not { } job)
+        if (_queries.Job(read.JobId) is not { } job)
         {
             return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}", GoqErrorKind.NotFound);
         }
@@ -308,7 +310,7 @@ public sealed partial class GoqServer : IDisposable
 
     private GoqMessage OutputMap(long jobId, bool records)
     {
-        if (_scheduler.GetJob(jobId) is not { } job)
+        if (_queries.Job(jobId) is not { } job)
         {
             return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {jobId}", GoqErrorKind.NotFound);
         }

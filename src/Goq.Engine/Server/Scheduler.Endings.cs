@@ -5,24 +5,27 @@ namespace Goq.Server;
 /// <summary>The ways a job ends other than a worker's report: cancelled, removed, out of attempts.</summary>
 public sealed partial class Scheduler
 {
-    /// <summary>Cancels jobs: a waiting one at once, a running one at once too, while its worker kills its tree.</summary>
+    /// <summary>
+    /// Cancels jobs: a waiting one at once, a running one at once too, while its worker kills its tree. The reply's
+    /// <see cref="CancelJobsReply.Unknown"/> holds the ids this scheduler does not hold: ended long ago, or never known
+    /// (the server tells which, from the store).
+    /// </summary>
     public CancelJobsReply Cancel(IReadOnlyList<long> ids, DateTimeOffset now)
     {
         var cancelled = new List<JobInfo>();
         var ended = new List<JobInfo>();
-        var unknown = new List<long>();
+        var notHeld = new List<long>();
         foreach (var id in ids.Distinct())
         {
             if (!_active.TryGetValue(id, out var job))
             {
-                var done = _cancelling.GetValueOrDefault(id) ?? _store.Get(id);
-                if (done is null)
+                if (_cancelling.TryGetValue(id, out var killed))
                 {
-                    unknown.Add(id);
+                    ended.Add(killed);
                 }
                 else
                 {
-                    ended.Add(done);
+                    notHeld.Add(id);
                 }
 
                 continue;
@@ -50,25 +53,24 @@ public sealed partial class Scheduler
         }
 
         Dispatch();
-        return new CancelJobsReply(cancelled, ended, unknown);
+        return new CancelJobsReply(cancelled, ended, notHeld);
     }
 
-    /// <summary>Forgets ended jobs; active ones are reported, not removed.</summary>
-    public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
+    /// <summary>
+    /// Jobs the store no longer holds (Remove-GoqJob). A cancelled one whose kill is still under way keeps no output
+    /// and is not written back when its kill is confirmed.
+    /// </summary>
+    public void Removed(IEnumerable<long> ids)
     {
-        var terminal = (states ?? [JobState.Completed, JobState.Failed, JobState.Cancelled]).Where(s => s.IsTerminal()).ToList();
-        var found = _store.Query(ids, null);
-        // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
-        var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();
-        var stillActive = ids is null ? [] : found.Where(j => !j.State.IsTerminal()).Select(j => j.Id).ToList();
-        var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
-        var removed = candidates.Count == 0 ? [] : _store.Remove(candidates);
-        return new RemoveJobsReply(removed, stillActive, unknown);
+        foreach (var id in ids.Where(_cancelling.ContainsKey))
+        {
+            _removedWhileCancelling.Add(id);
+        }
     }
 
     private void Requeue(JobInfo job, bool dead, DateTimeOffset now)
     {
-        var maxAttempts = Math.Max(1, _store.GetSpec(job.Id)?.MaxAttempts ?? JobSpec.DefaultMaxAttempts);
+        var maxAttempts = Math.Max(1, _specs.GetValueOrDefault(job.Id)?.MaxAttempts ?? JobSpec.DefaultMaxAttempts);
         if (dead)
         {
             _store.Counters.DeadWorkerResubmits++;
@@ -134,6 +136,13 @@ public sealed partial class Scheduler
         }
     }
 
+    /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
+    private void Retire(long jobId)
+    {
+        _active.Remove(jobId);
+        _specs.Remove(jobId);
+    }
+
     /// <summary>A job ends without a worker's report (cancelled, or out of attempts): record it and tell its waiters.</summary>
     private void End(JobInfo job, JobState state, string reason, DateTimeOffset now)
     {
@@ -141,7 +150,7 @@ public sealed partial class Scheduler
         job.Reason = reason;
         job.FinishedAt = now;
         _store.Update(job);
-        _active.Remove(job.Id);
+        Retire(job.Id);
         if (state == JobState.Cancelled)
         {
             _store.Counters.CancelledJobs++;

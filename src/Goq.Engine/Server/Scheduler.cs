@@ -4,35 +4,49 @@ using Goq.Storage;
 namespace Goq.Server;
 
 /// <summary>
-/// The queue as a pure state machine: events in, state changes (staged in the store) and effects (messages to
-/// send) out. No sockets, no files, no clock of its own. Owned by exactly one thread, the server's poller.
+/// The queue as a pure state machine: events in, state changes (staged in the store's memory) and effects (messages
+/// to send) out. No sockets, no files, no clock of its own, no reads of the store: the active jobs and their specs are
+/// held here, and whatever concerns ended jobs the server answers from the store itself (<see cref="JobQueries"/>).
+/// Owned by exactly one thread, the server's poller.
 /// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns. With no slot
 /// free, a worker that takes jobs ahead (its Prefetch) is handed the next ones, which it starts as its slots free.
 /// </summary>
 public sealed partial class Scheduler
 {
-    private readonly IJobStore _store;
+    private readonly IJobStaging _store;
     private readonly SchedulerOptions _options;
     private readonly LinkedList<long> _waiting = new();
     private readonly HashSet<long> _orphans = [];
     private readonly Dictionary<long, JobInfo> _cancelling = new();
+
+    // Cancelled jobs whose kill is still under way that Remove-GoqJob -Force took out of the store: they keep no output.
+    private readonly HashSet<long> _removedWhileCancelling = [];
     private readonly DateTimeOffset _graceUntil;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
     private readonly Dictionary<long, JobInfo> _active = new();
+    private readonly Dictionary<long, JobSpec> _specs = new();
     private readonly WorkerPool _workers = new();
     private readonly WatchRegistry _watches = new();
     private readonly List<SchedulerEffect> _effects = [];
 
+    /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
     public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
+        : this(store, store.LoadActive(), options, now)
     {
-        _store = store;
+    }
+
+    /// <summary>A scheduler that stages its changes in <paramref name="staging"/>, starting with the active jobs given.</summary>
+    public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, DateTimeOffset? now = null)
+    {
+        _store = staging;
         _options = options ?? new SchedulerOptions();
         _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
-        foreach (var job in store.LoadActive())
+        foreach (var (job, spec) in active)
         {
             _active[job.Id] = job;
+            _specs[job.Id] = spec;
             if (job.State == JobState.Running)
             {
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
@@ -66,17 +80,11 @@ public sealed partial class Scheduler
     }
 
     /// <summary>
-    /// Queues a batch, in order. A batch whose <paramref name="batchId"/> was seen before is not queued again: the
-    /// reply is the jobs it made then, as they are now (idempotent submit; a client retrying after a lost reply or a
-    /// server restart gets no duplicates).
+    /// Queues a batch, in order, recording its <paramref name="batchId"/> with it. (A batch id seen before is the
+    /// server's to answer, from the store: see <see cref="JobQueries.SeenBatch"/>; idempotent submit.)
     /// </summary>
     public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null)
     {
-        if (batchId is not null && _store.FindBatch(batchId) is { } seen)
-        {
-            return Enumerable.Range(0, seen.Count).Select(i => GetJob(seen.FirstId + i)).OfType<JobInfo>().ToList();
-        }
-
         var first = _store.AllocateIds(specs.Count);
         if (batchId is not null)
         {
@@ -101,6 +109,7 @@ public sealed partial class Scheduler
             };
             _store.Insert(job, spec);
             _active[job.Id] = job;
+            _specs[job.Id] = spec;
             _waiting.AddLast(job.Id);
             jobs.Add(job);
         }
@@ -109,8 +118,12 @@ public sealed partial class Scheduler
         return jobs;
     }
 
-    /// <summary>A worker announced itself (on connect and as its heartbeat); true when it was not known.</summary>
-    public bool WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
+    /// <summary>
+    /// A worker announced itself (on connect and as its heartbeat). Says whether it was new, and which of the jobs it
+    /// listed this server does not hold: the server looks those up (one cancelled while the worker was out of reach
+    /// is stopped now).
+    /// </summary>
+    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
     {
         var isNew = !_workers.TryGet(hello.WorkerId, out var worker);
         if (isNew)
@@ -130,7 +143,7 @@ public sealed partial class Scheduler
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
-        var foreign = 0;
+        var foreign = new List<RunningJobRef>();
         var reported = new HashSet<long>();
         foreach (var running in hello.Running)
         {
@@ -155,12 +168,7 @@ public sealed partial class Scheduler
             }
             else
             {
-                foreign++;
-                if (_store.Get(running.JobId) is { State: JobState.Cancelled })
-                {
-                    // Cancelled while we could not reach its worker: stop it now.
-                    _effects.Add(new SchedulerEffect(peer, 0, new CancelJob(running.JobId, running.Attempt)));
-                }
+                foreign.Add(running);
             }
         }
 
@@ -194,10 +202,10 @@ public sealed partial class Scheduler
         }
 
         // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
-        worker.ForeignRunning = foreign;
+        worker.ForeignRunning = foreign.Count;
         _workers.Refresh(worker);
         Dispatch();
-        return isNew;
+        return new WorkerHelloOutcome(isNew, foreign);
     }
 
     /// <summary>
@@ -247,7 +255,7 @@ public sealed partial class Scheduler
     /// no output. Only that case costs a look in the store; a running job cannot be removed.
     /// </summary>
     public JobInfo? OutputWriter(string workerId, long jobId, int attempt) =>
-        IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && (_active.ContainsKey(jobId) || _store.Get(jobId) is not null) ? job : null;
+        IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && !_removedWhileCancelling.Contains(jobId) ? job : null;
 
     /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
     public JobInfo? JobFinished(JobFinished finished)
@@ -258,7 +266,7 @@ public sealed partial class Scheduler
             _cancelling.Remove(finished.JobId);
             killed.ExitCode = finished.ExitCode;
             killed.StartedAt = finished.StartedAt ?? killed.StartedAt;
-            if (_store.Get(killed.Id) is not null)
+            if (!_removedWhileCancelling.Remove(killed.Id))
             {
                 _store.Update(killed); // not when it was removed meanwhile (Remove-GoqJob -Force): it stays gone
             }
@@ -288,7 +296,7 @@ public sealed partial class Scheduler
         job.Pid = finished.Pid ?? job.Pid;
         job.FinishedAt = finished.FinishedAt;
         _store.Update(job);
-        _active.Remove(job.Id);
+        Retire(job.Id);
         if (job.State == JobState.Cancelled)
         {
             _store.Counters.CancelledJobs++;
@@ -349,7 +357,7 @@ public sealed partial class Scheduler
         {
             _waiting.RemoveFirst();
             var job = _active[head.Value];
-            var spec = _store.GetSpec(job.Id) ?? throw new InvalidOperationException($"job {job.Id} has no spec");
+            var spec = _specs[job.Id];
             job.State = JobState.Running;
             job.Attempts++;
             job.WorkerId = worker.Id;

@@ -5,21 +5,8 @@ namespace Goq.Storage;
 /// durable at <see cref="Commit"/>; the server acknowledges nothing before the commit that holds it.
 /// Owned by the server's scheduler thread: implementations need not be thread-safe.
 /// </summary>
-public interface IJobStore : IDisposable
+public interface IJobStore : IJobStaging, IDisposable
 {
-    /// <summary>The id the next submitted job gets. Ids start at 1 and are never reused.</summary>
-    long NextJobId { get; }
-
-    /// <summary>Counters that survive restarts (finished, cancelled, dead-worker resubmits).</summary>
-    StoreCounters Counters { get; }
-
-    /// <summary>Reserves <paramref name="count"/> consecutive ids and returns the first.</summary>
-    long AllocateIds(int count);
-
-    void Insert(JobInfo job, JobSpec spec);
-
-    void Update(JobInfo job);
-
     JobInfo? Get(long id);
 
     JobSpec? GetSpec(long id);
@@ -30,14 +17,8 @@ public interface IJobStore : IDisposable
     /// </summary>
     IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue);
 
-    /// <summary>Records a submitted batch's client-chosen id and its jobs (ids first .. first + count - 1), with the jobs' commit.</summary>
-    void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at);
-
-    /// <summary>The jobs a batch id was given, if it was recorded recently enough to be remembered.</summary>
-    (long FirstId, int Count)? FindBatch(string batchId);
-
-    /// <summary>Waiting and running jobs, ordered by id, to rebuild the queue after a restart.</summary>
-    IReadOnlyList<JobInfo> LoadActive();
+    /// <summary>Waiting and running jobs with their specs, ordered by id, to rebuild the queue after a restart.</summary>
+    IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive();
 
     /// <summary>Forgets finished jobs (Remove-GoqJob); returns the ids that were removed.</summary>
     IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids);

@@ -42,8 +42,8 @@ public sealed class InMemoryJobStore : IJobStore
 
     public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
 
-    public IReadOnlyList<JobInfo> LoadActive() =>
-        _jobs.Values.Select(e => e.Job).Where(j => !j.State.IsTerminal()).ToList();
+    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive() =>
+        _jobs.Values.Where(e => !e.Job.State.IsTerminal()).Select(e => (e.Job, e.Spec)).ToList();
 
     public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
     {

@@ -148,7 +148,22 @@ public sealed class SqliteJobStore : IJobStore
 
     public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
 
-    public IReadOnlyList<JobInfo> LoadActive() => Query(null, [JobState.Waiting, JobState.Running]);
+    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive()
+    {
+        Commit(); // whatever is staged is on disk, so one query sees it all
+        var active = new List<(JobInfo, JobSpec)>();
+        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($waiting, $running) ORDER BY id",
+            ("$waiting", nameof(JobState.Waiting)), ("$running", nameof(JobState.Running)));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var job = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
+            var spec = JsonSerializer.Deserialize(reader.GetString(1), GoqJsonContext.Default.JobSpec)!;
+            active.Add((job, reader.IsDBNull(2) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(2)) }));
+        }
+
+        return active;
+    }
 
     public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
     {

@@ -50,7 +50,7 @@ public sealed class RestartSchedulerTests
     {
         var after = CrashWithHandOffs();
         after.Tick(Now.AddSeconds(16)); // the worker never came back
-        var started = after.GetJob(1)!;
+        var started = _store.Get(1)!; // ended: the store holds it, no longer the scheduler
         var unconfirmed = after.GetJob(2)!;
         Assert.Equal(JobState.Waiting, unconfirmed.State);
         Assert.Equal(0, unconfirmed.Attempts);

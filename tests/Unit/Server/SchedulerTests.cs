@@ -141,7 +141,7 @@ public sealed class SchedulerTests
     }
 
     [Fact]
-    public void Watch_ReturnsEndedAndUnknownAtOnce_AndNotifiesTheRestWhenTheyEnd()
+    public void Watch_WatchesTheActiveJobs_ReturnsTheOthers_AndNotifiesWhenTheyEnd()
     {
         Hello("w1", slots: 1);
         _scheduler.Submit([Spec(), Spec()], Now);
@@ -149,9 +149,8 @@ public sealed class SchedulerTests
         Finish("w1", 1);
         _scheduler.TakeEffects();
 
-        var reply = _scheduler.Watch(Peer("c"), 77, [1, 2, 99]);
-        Assert.Equal(1, Assert.Single(reply.Finished).Id);
-        Assert.Equal(99, Assert.Single(reply.Unknown));
+        // The ended one and the unknown one are the server's to look up (JobQueries); the scheduler holds neither.
+        Assert.Equal([1L, 99L], _scheduler.Watch(Peer("c"), 77, [1, 2, 99]));
 
         Finish("w1", 2);
         var notice = Assert.Single(_scheduler.TakeEffects(), e => e.Message is JobFinishedNotice);
@@ -266,11 +265,15 @@ public sealed class SchedulerTests
     }
 
     [Fact]
-    public void GetJobs_ReportsUnknownIds()
+    public void GetJob_IsOnlyForTheJobsItHolds()
     {
-        _scheduler.Submit([Spec()], Now);
-        var reply = _scheduler.GetJobs([1, 5], null);
-        Assert.Equal(1, Assert.Single(reply.Jobs).Id);
-        Assert.Equal(5, Assert.Single(reply.Unknown));
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec(), Spec()], Now);
+        Dispatches();
+        Assert.Equal(JobState.Running, _scheduler.GetJob(1)!.State);
+        Assert.Equal(JobState.Waiting, _scheduler.GetJob(2)!.State);
+        Finish("w1", 1);
+        Assert.Null(_scheduler.GetJob(1)); // ended: the store's (JobQueries.Job)
+        Assert.Null(_scheduler.GetJob(5));
     }
 }

@@ -42,7 +42,8 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(4, reopened.NextJobId);
         Assert.Equal(7, reopened.Counters.FinishedJobs);
         Assert.Equal(2, reopened.Counters.DeadWorkerResubmits);
-        Assert.Equal([1L, 2L, 3L], reopened.LoadActive().Select(j => j.Id));
+        Assert.Equal([1L, 2L, 3L], reopened.LoadActive().Select(j => j.Job.Id));
+        Assert.Equal(SharedEnvironment, reopened.LoadActive()[1].Spec.CapturedEnvironment!.ToDictionary()); // specs come with them
         var spec = reopened.GetSpec(2)!;
         Assert.Equal("true", spec.Command);
         Assert.Equal(SharedEnvironment, spec.CapturedEnvironment!.ToDictionary());
@@ -65,7 +66,8 @@ public sealed class SqliteJobStoreTests : IDisposable
         var spec = reopened.GetSpec(1)!;
         Assert.Equal(blob, spec.ScriptData);
         Assert.Equal(4, spec.SerializationDepth);
-        Assert.Equal(JobKind.ScriptBlock, reopened.LoadActive().Single().Kind);
+        Assert.Equal(JobKind.ScriptBlock, reopened.LoadActive().Single().Job.Kind);
+        Assert.Equal(blob, reopened.LoadActive().Single().Spec.ScriptData);
     }
 
     [Fact]

@@ -1,0 +1,98 @@
+using Goq.Protocol;
+using Goq.Storage;
+
+namespace Goq.Server;
+
+/// <summary>
+/// What clients ask about jobs that the store answers: ended jobs, pages of the job list, batches seen before,
+/// removals. The <see cref="Scheduler"/> holds only the active jobs and never reads the store; this is where its
+/// answers and the store's meet. Owned by the server's loop thread, like both.
+/// </summary>
+internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
+{
+    public const int DefaultPageSize = 1000;
+
+    public const int MaxPageSize = 10_000;
+
+    /// <summary>A job as it is now: the scheduler's own record of one it holds, else the stored one.</summary>
+    public JobInfo? Job(long id) => scheduler.GetJob(id) ?? store.Get(id);
+
+    /// <summary>One page of jobs past <paramref name="afterId"/>; unknown ids are reported with the first page.</summary>
+    public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize)
+    {
+        limit = Math.Clamp(limit <= 0 ? DefaultPageSize : limit, 1, MaxPageSize);
+        var jobs = store.Query(ids, states, afterId, limit + 1);
+        var unknown = ids is null || afterId > 0 ? [] : ids.Distinct().Where(id => store.Get(id) is null).ToList();
+        return jobs.Count > limit
+            ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
+            : new JobsReply(jobs, unknown);
+    }
+
+    /// <summary>Registers a watch on the active jobs; returns those that already ended, and the unknown ids.</summary>
+    public WatchReply Watch(PeerId peer, long rid, IReadOnlyList<long> ids)
+    {
+        var finished = new List<JobInfo>();
+        var unknown = new List<long>();
+        foreach (var id in scheduler.Watch(peer, rid, ids))
+        {
+            if (store.Get(id) is { } done)
+            {
+                finished.Add(done);
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        return new WatchReply(finished, unknown);
+    }
+
+    /// <summary>Cancels the active jobs; of the others, says which ended already and which are unknown.</summary>
+    public CancelJobsReply Cancel(IReadOnlyList<long> ids, DateTimeOffset now)
+    {
+        var reply = scheduler.Cancel(ids, now);
+        var ended = reply.AlreadyEnded.ToList();
+        var unknown = new List<long>();
+        foreach (var id in reply.Unknown)
+        {
+            if (store.Get(id) is { } done)
+            {
+                ended.Add(done);
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        return reply with { AlreadyEnded = ended, Unknown = unknown };
+    }
+
+    /// <summary>Forgets ended jobs; active ones are reported, not removed.</summary>
+    public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
+    {
+        var terminal = (states ?? [JobState.Completed, JobState.Failed, JobState.Cancelled]).Where(s => s.IsTerminal()).ToList();
+        var found = store.Query(ids, null);
+        // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
+        var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();
+        var stillActive = ids is null ? [] : found.Where(j => !j.State.IsTerminal()).Select(j => j.Id).ToList();
+        var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
+        var removed = candidates.Count == 0 ? [] : store.Remove(candidates);
+        scheduler.Removed(removed);
+        return new RemoveJobsReply(removed, stillActive, unknown);
+    }
+
+    /// <summary>
+    /// The jobs a batch made, as they are now, when its id was seen before (a client sending it again after a lost
+    /// reply or a server restart: it gets no duplicates); null for a new batch.
+    /// </summary>
+    public IReadOnlyList<JobInfo>? SeenBatch(string? batchId) =>
+        batchId is not null && store.FindBatch(batchId) is { } seen
+            ? Enumerable.Range(0, seen.Count).Select(i => Job(seen.FirstId + i)).OfType<JobInfo>().ToList()
+            : null;
+
+    /// <summary>Of the jobs a worker runs that the scheduler does not hold, those cancelled while it was out of reach: to be stopped now.</summary>
+    public IEnumerable<CancelJob> CancelledForeign(IReadOnlyList<RunningJobRef> foreign) =>
+        foreign.Where(r => store.Get(r.JobId) is { State: JobState.Cancelled }).Select(r => new CancelJob(r.JobId, r.Attempt));
+}

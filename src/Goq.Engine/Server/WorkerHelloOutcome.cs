@@ -1,0 +1,10 @@
+using Goq.Protocol;
+
+namespace Goq.Server;
+
+/// <summary>
+/// What a worker's hello told the scheduler: whether the worker is new to it, and the jobs the worker listed that the
+/// scheduler does not hold (ended meanwhile, or unknown after a restart that lost them); they take its slots until
+/// reported done.
+/// </summary>
+public sealed record WorkerHelloOutcome(bool IsNew, IReadOnlyList<RunningJobRef> Foreign);

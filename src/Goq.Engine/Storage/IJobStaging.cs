@@ -1,0 +1,28 @@
+namespace Goq.Storage;
+
+/// <summary>
+/// What the scheduler may do with the store: stage changes, which stay in memory until the server commits them, and
+/// read what the store keeps in memory anyway (the next id, the counters, recent batch ids). Nothing here touches the
+/// disk, so the scheduler stays a state machine whose only I/O is done by the server around it.
+/// </summary>
+public interface IJobStaging
+{
+    /// <summary>The id the next submitted job gets. Ids start at 1 and are never reused.</summary>
+    long NextJobId { get; }
+
+    /// <summary>Counters that survive restarts (finished, cancelled, dead-worker resubmits).</summary>
+    StoreCounters Counters { get; }
+
+    /// <summary>Reserves <paramref name="count"/> consecutive ids and returns the first.</summary>
+    long AllocateIds(int count);
+
+    void Insert(JobInfo job, JobSpec spec);
+
+    void Update(JobInfo job);
+
+    /// <summary>Records a submitted batch's client-chosen id and its jobs (ids first .. first + count - 1), with the jobs' commit.</summary>
+    void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at);
+
+    /// <summary>The jobs a batch id was given, if it was recorded recently enough to be remembered.</summary>
+    (long FirstId, int Count)? FindBatch(string batchId);
+}
