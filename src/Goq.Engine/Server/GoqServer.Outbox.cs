@@ -29,6 +29,13 @@ public sealed partial class GoqServer
         {
             foreach (var effect in _scheduler.TakeEffects())
             {
+                if (effect.Message is DispatchJob handed && _scheduler.GetJob(handed.JobId) is { } job)
+                {
+                    // Planned with the turn's commit already, unless handed out in this round (a lost peer's jobs):
+                    // then staged now and committed at the end of the round, still before any of its lines can come.
+                    _output.Plan(job);
+                }
+
                 if (effect.Message is DispatchJob dispatch && _acks.Remove(effect.To, out var acks))
                 {
                     _outbox.Add((effect.To, effect.Rid, dispatch with { Acks = acks }));

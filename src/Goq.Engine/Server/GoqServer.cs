@@ -58,8 +58,8 @@ public sealed partial class GoqServer : IDisposable
         {
             _store.Update(job);
             _store.SaveOutputIndex(job.Id, index);
-            _store.Commit(); // an extra commit, once per job that writes output
-        });
+            _store.Commit(); // an extra commit, for a job whose output could not be placed when it was dispatched
+        }, stagePlan: store.SaveOutputIndex);
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _router = new RouterSocket();
         CurveSetup.AsServer(_router, options.Credentials);
@@ -215,6 +215,7 @@ public sealed partial class GoqServer : IDisposable
         }
 
         _output.SyncToDisk(); // Checkpoint: output lines on disk before the commit that counts them and the acks below.
+        PlanOutputs();
         _store.Commit(); // Checkpoint: everything replied below is durable from here on.
         Flush();
         if (_stopRequested)
@@ -223,9 +224,20 @@ public sealed partial class GoqServer : IDisposable
         }
     }
 
+    /// <summary>Places the output of the jobs being dispatched, in this turn's commit: before any of their lines can come.</summary>
+    private void PlanOutputs()
+    {
+        foreach (var job in _scheduler.Dispatching)
+        {
+            _output.Plan(job);
+        }
+    }
+
     private void OnTick()
     {
         _scheduler.Tick(DateTimeOffset.UtcNow);
+        _output.ForgetPlans(id => _scheduler.GetJob(id) is not null);
+        PlanOutputs();
         _store.Commit(); // Checkpoint: re-queued and failed jobs are durable before anything is sent about them.
         Flush();
     }

@@ -24,6 +24,9 @@ internal sealed class JobOutputLog(string path, long startOffset)
 
     public FileStream? Writer { get; set; }
 
+    /// <summary>Placed when its job was dispatched, and not written yet: its file may not exist.</summary>
+    public bool Planned { get; set; }
+
     /// <summary>The attempt whose lines were written last, and how many it has written.</summary>
     public int Attempt { get; set; }
 
@@ -72,7 +75,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
             expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
         }
 
-        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex());
+        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex(), Path);
     }
 
     public static JobOutputLog FromIndex(string path, OutputIndex index)

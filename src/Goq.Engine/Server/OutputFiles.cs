@@ -7,12 +7,15 @@ using Goq.Storage;
 namespace Goq.Server;
 
 /// <summary>
-/// Writes job output where goq does, <c>&lt;WorkingDirectory&gt;/&lt;odir&gt;/out.NNNNN</c>, falling back to
-/// <c>&lt;home&gt;/&lt;odir&gt;/out.NNNNN</c>, and reads it back page by page. Owned by the scheduler thread.
-/// <paramref name="synced"/> is told each file and folder put on disk (tests watch it).
+/// Writes job output where goq does (see <see cref="OutputPlacement"/>) and reads it back page by page. Owned by the
+/// scheduler thread. A job's output is placed when it is dispatched (<see cref="Plan"/>): where its lines start is
+/// staged with the dispatch, in <paramref name="stagePlan"/>, and so committed before any of them can be written. A job
+/// whose output could not be placed then is placed at its first line, and <paramref name="recordNewFile"/> must make
+/// where its lines start durable at once. <paramref name="synced"/> is told each file and folder put on disk (tests
+/// watch it).
 /// </summary>
 internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex,
-    Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null) : IDisposable
+    Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null, Action<long, OutputIndex>? stagePlan = null) : IDisposable
 {
     private const int MaxParallelSyncs = 8;
     private const int InlineSyncs = 8;
@@ -25,8 +28,34 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     private readonly HashSet<string> _newEntries = [];
     private readonly List<JobOutputLog> _closing = [];
     private readonly object _syncedGate = new();
+    private readonly OutputPlacement _placement = new(home, outputDir, log);
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
+
+    /// <summary>
+    /// Places the output of a job being dispatched that has none yet, and stages where its lines start (to be committed
+    /// with the dispatch). (Guarantee point: so it is durable before the job's first byte is written, and after a
+    /// crash anything past the recorded length can be cut without guessing whose it is.)
+    /// </summary>
+    public void Plan(JobInfo job)
+    {
+        if (stagePlan is null || job.OutputPath is not null || _logs.ContainsKey(job.Id) || _placement.Plan(job) is not { } planned)
+        {
+            return;
+        }
+
+        _logs[job.Id] = planned;
+        stagePlan(job.Id, planned.ToIndex());
+    }
+
+    /// <summary>Drops the plans of jobs that ended without writing a line (<paramref name="holds"/> is false for them).</summary>
+    public void ForgetPlans(Func<long, bool> holds)
+    {
+        foreach (var (id, _) in _logs.Where(l => l.Value.Planned && !holds(l.Key)).ToList())
+        {
+            _logs.Remove(id);
+        }
+    }
 
     /// <summary>
     /// Appends an attempt's lines to the job's file, creating it on the first line. Lines the file already has (a
@@ -88,7 +117,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
             return;
         }
 
-        log.Writer ??= OpenWriter(log.Path);
+        log.Writer ??= OutputPlacement.OpenWriter(log.Path);
         log.Writer.Write(buffer.GetBuffer(), 0, (int)buffer.Length);
         log.Writer.Flush();
         _unsynced.Add(log);
@@ -135,7 +164,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     /// </summary>
     public (string Path, OutputIndex Index, string Head, string Tail)? Map(JobInfo job, bool records = false)
     {
-        if (Pick(Log(job, create: false), records) is not { } output || output.Runs.Count > MaxMappedRuns)
+        if (Pick(Log(job, create: false), records) is not { Planned: false } output || output.Runs.Count > MaxMappedRuns)
         {
             return null;
         }
@@ -195,6 +224,11 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     public OutputPage Read(JobInfo job, long fromLine, long fromOffset, int maxLines, long maxBytes, bool records = false)
     {
         var output = Pick(Log(job, create: false), records);
+        if (output is { Planned: true })
+        {
+            return new OutputPage([], fromLine, Math.Max(0, fromOffset)); // nothing written yet
+        }
+
         if (output is null)
         {
             return !records && job.OutputPath is { } path && File.Exists(path)
@@ -275,26 +309,51 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         return OutputPageReader.Read(path, offset, fromLine, long.MaxValue, maxLines, maxBytes, StreamRuns.At([], 0));
     }
 
-    /// <summary>The job's log: in memory, else rebuilt from its stored index, else (when asked) a new file.</summary>
+    /// <summary>
+    /// The job's log: in memory (made real at its first line when it was only planned), else rebuilt from its stored
+    /// index, else (when asked) a new file.
+    /// </summary>
     private JobOutputLog? Log(JobInfo job, bool create)
     {
         if (_logs.TryGetValue(job.Id, out var output))
         {
-            return output;
+            if (!output.Planned || !create || _placement.Materialize(job, output, _newEntries))
+            {
+                return output;
+            }
+
+            _logs.Remove(job.Id); // the plan no longer holds: placed anew below
+            output = null;
+        }
+        else if ((job.OutputPath is not null || !job.State.IsTerminal()) && loadIndex(job.Id) is { } index && (job.OutputPath ?? index.Path) is { } path)
+        {
+            // After a restart: a file written to, or one planned for a job that had not written yet.
+            output = JobOutputLog.FromIndex(path, index);
+            if (File.Exists(path))
+            {
+                _placement.TrimUnrecorded(output);
+            }
+            else if (job.State.IsTerminal())
+            {
+                return null;
+            }
+            else
+            {
+                MarkPlanned(output);
+                if (create && !_placement.Materialize(job, output, _newEntries))
+                {
+                    output = null;
+                }
+            }
         }
 
-        if (job.OutputPath is { } path && File.Exists(path) && loadIndex(job.Id) is { } index)
+        if (output is null && create)
         {
-            output = JobOutputLog.FromIndex(path, index);
-            TrimUnrecorded(output);
-        }
-        else if (create)
-        {
-            output = Open(job);
+            output = _placement.Open(job, _newEntries);
             if (output is not null)
             {
-                // Guarantee point: where this job's lines start is durable before its first byte is written, so
-                // after a crash anything past the recorded length can be cut without guessing whose it is.
+                // Guarantee point: where this job's lines start is durable before its first byte is written (it had
+                // no plan, or its plan failed).
                 recordNewFile(job, output.ToIndex());
             }
         }
@@ -307,82 +366,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         return output;
     }
 
-    /// <summary>
-    /// After a crash the file may hold lines written after the last commit: they were never acknowledged, so the
-    /// worker sends them again. Cutting them here keeps them from appearing twice. (Guarantee point.)
-    /// </summary>
-    private void TrimUnrecorded(JobOutputLog output)
+    private static void MarkPlanned(JobOutputLog output)
     {
+        output.Planned = true;
         if (output.Records is { } records)
         {
-            TrimUnrecorded(records);
+            records.Planned = true;
         }
-
-        try
-        {
-            var recorded = output.StartOffset + output.ByteCount;
-            if (File.Exists(output.Path) && new FileInfo(output.Path).Length > recorded)
-            {
-                using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-                stream.SetLength(recorded);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            log($"cannot trim '{output.Path}' to its recorded length: {ex.Message}");
-        }
-    }
-
-    private static FileStream OpenWriter(string path) =>
-        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-
-    private JobOutputLog? Open(JobInfo job)
-    {
-        foreach (var root in new[] { job.WorkingDirectory, home })
-        {
-            if (string.IsNullOrEmpty(root) || !Directory.Exists(root))
-            {
-                continue;
-            }
-
-            try
-            {
-                var dir = Path.Combine(root, outputDir);
-                if (!Directory.Exists(dir))
-                {
-                    GoqHomeInitializer.CreatePrivateDirectory(dir);
-                    _newEntries.Add(root);
-                }
-
-                var path = Path.Combine(dir, FileName(job.Id));
-                var start = File.Exists(path) ? new FileInfo(path).Length : 0;
-                var output = new JobOutputLog(path, start) { Writer = OpenWriter(path) };
-                if (job.Kind == JobKind.ScriptBlock)
-                {
-                    var records = JobOutputLog.RecordsPath(path);
-                    output.Records = new JobOutputLog(records, File.Exists(records) ? new FileInfo(records).Length : 0) { Writer = OpenWriter(records) };
-                }
-
-                if (start == 0)
-                {
-                    _newEntries.Add(dir); // a new name in the folder: on disk with the first lines' sync
-                }
-
-                job.OutputPath = path;
-                if (root != job.WorkingDirectory)
-                {
-                    log($"job {job.Id}: cannot write under '{job.WorkingDirectory}'; output goes to '{path}'");
-                }
-
-                return output;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                log($"job {job.Id}: cannot write output under '{root}': {ex.Message}");
-            }
-        }
-
-        log($"job {job.Id}: no place to write output; it is dropped");
-        return null;
     }
 }

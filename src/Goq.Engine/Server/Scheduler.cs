@@ -71,6 +71,10 @@ public sealed partial class Scheduler
 
     public int WatchedJobs => _watches.Count;
 
+    /// <summary>The jobs handed to workers since the last <see cref="TakeEffects"/>: their dispatches are not sent yet.</summary>
+    public IEnumerable<JobInfo> Dispatching =>
+        _effects.Select(e => e.Message).OfType<DispatchJob>().Select(d => _active.GetValueOrDefault(d.JobId)).OfType<JobInfo>();
+
     /// <summary>Returns and clears the messages produced since the last call; send them after the commit.</summary>
     public IReadOnlyList<SchedulerEffect> TakeEffects()
     {
