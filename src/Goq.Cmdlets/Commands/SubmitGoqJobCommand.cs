@@ -39,6 +39,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private Task<IReadOnlyList<JobInfo>>? _inFlight;
     private string _submittedBy = "";
     private string _directory = "";
+    private readonly HashSet<long> _existingJobs = [];
 
     /// <summary>A command line for the shell or, with -ArgumentList, the program to run.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = CommandSet)]
@@ -104,6 +105,19 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     /// <summary>Variables set for the job; they win over the submitter's and the worker's.</summary>
     [Parameter]
     public Hashtable? Environment { get; set; }
+
+    /// <summary>
+    /// Jobs that must end before this one runs (see -DependencyMode): ids, or the Goq.JobInfo and Goq.GoqJob objects Goq
+    /// returns. Until then the job is Blocked; if they can no longer do what it needs, it ends DependencyFailed.
+    /// </summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [GoqJobIds]
+    [ValidateRange(1, long.MaxValue)]
+    public long[]? DependsOn { get; set; }
+
+    /// <summary>What the jobs in -DependsOn must do: AfterOk (complete), AfterAny (end), AfterNotOk (end, one of them not completing).</summary>
+    [Parameter]
+    public DependencyMode DependencyMode { get; set; }
 
     protected override void BeginProcessing()
     {
@@ -201,12 +215,21 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             return;
         }
 
+        if (DependsOn is { Length: > 0 } && MissingDependency(DependsOn) is { } missing)
+        {
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.DependencyNotFound, ErrorCategory.ObjectNotFound,
+                $"the job depends on job {missing}, which does not exist (never submitted, or removed); it was not submitted", missing));
+            return;
+        }
+
         spec = _environment!.ApplyTo(spec) with
         {
             Name = Name,
             TimeoutSec = TimeoutSec,
             MaxAttempts = MaxAttempts,
             SubmittedBy = _submittedBy,
+            DependsOn = DependsOn ?? [],
+            DependencyMode = DependencyMode,
         };
 
         // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are
@@ -236,6 +259,26 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         _pending.Add(spec);
         _pendingBytes += bytes;
+    }
+
+    /// <summary>
+    /// A job id in <paramref name="ids"/> the server does not know, or null. Asked once per id for the whole pipeline,
+    /// so a record that names an unknown job fails alone, not the batch it would have travelled in.
+    /// </summary>
+    private long? MissingDependency(long[] ids)
+    {
+        var unseen = ids.Where(id => !_existingJobs.Contains(id)).Distinct().ToList();
+        if (unseen.Count > 0)
+        {
+            var settings = Settings;
+            var reply = RunBlocking(token => ClientCache.Get(settings).GetJobsAsync(unseen, null, token));
+            foreach (var id in unseen.Except(reply.Unknown))
+            {
+                _existingJobs.Add(id);
+            }
+        }
+
+        return ids.Where(id => !_existingJobs.Contains(id)).Cast<long?>().FirstOrDefault();
     }
 
     private void Flush()

@@ -88,7 +88,7 @@ public sealed class GoqJob : Job2
     {
         Goq.JobState.Running => PSJobState.Running,
         Goq.JobState.Completed => PSJobState.Completed,
-        Goq.JobState.Failed => PSJobState.Failed,
+        Goq.JobState.Failed or Goq.JobState.DependencyFailed => PSJobState.Failed,
         Goq.JobState.Cancelled => PSJobState.Stopped,
         _ => PSJobState.NotStarted,
     };

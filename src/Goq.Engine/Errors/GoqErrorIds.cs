@@ -22,6 +22,9 @@ public static class GoqErrorIds
     public const string StoreUnusable = "GoqStoreUnusable";
     public const string JobNotEnded = "GoqJobNotEnded";
 
+    /// <summary>A job's -DependsOn names a job the server does not know (never submitted, or removed).</summary>
+    public const string DependencyNotFound = "GoqDependencyNotFound";
+
     /// <summary>A variable for a job's environment with an empty name, '=' or NUL in its name, or NUL in its value.</summary>
     public const string InvalidEnvironment = "GoqInvalidEnvironment";
 

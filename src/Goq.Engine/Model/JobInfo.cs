@@ -45,6 +45,11 @@ public sealed class JobInfo
 
     public string? OutputPath { get; set; }
 
+    /// <summary>The jobs this one waits for (<c>-DependsOn</c>), and what they must do (<see cref="DependencyMode"/>).</summary>
+    public long[] DependsOn { get; set; } = [];
+
+    public DependencyMode DependencyMode { get; set; }
+
     public string SubmittedBy { get; set; } = "";
 
     /// <summary>Host and short worker id, e.g. <c>node7/3f2a9c1e</c>.</summary>

@@ -41,6 +41,14 @@ public sealed record JobSpec
 
     public const int DefaultSerializationDepth = 2;
 
+    /// <summary>Jobs that must end (see <see cref="DependencyMode"/>) before this one may run; each must exist when it is submitted.</summary>
+    public IReadOnlyList<long> DependsOn { get; init; } = [];
+
+    public DependencyMode DependencyMode { get; init; }
+
+    /// <summary>At most this many jobs in one job's <see cref="DependsOn"/>.</summary>
+    public const int MaxDependencies = 10_000;
+
     /// <summary>user@host of the submitter.</summary>
     public string SubmittedBy { get; init; } = "";
 }

@@ -1,6 +1,6 @@
 namespace Goq;
 
-/// <summary>Where a job is in its life. Terminal states are Completed, Failed and Cancelled.</summary>
+/// <summary>Where a job is in its life. Terminal states are Completed, Failed, Cancelled and DependencyFailed.</summary>
 public enum JobState
 {
     Waiting,
@@ -8,4 +8,10 @@ public enum JobState
     Completed,
     Failed,
     Cancelled,
+
+    /// <summary>Waiting for the jobs it depends on (<c>-DependsOn</c>) before it can wait for a slot.</summary>
+    Blocked,
+
+    /// <summary>Ended without running: a job it depends on ended in a way that can no longer meet its dependency.</summary>
+    DependencyFailed,
 }

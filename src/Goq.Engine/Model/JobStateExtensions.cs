@@ -5,5 +5,5 @@ public static class JobStateExtensions
 {
     /// <summary>True for states a job never leaves.</summary>
     public static bool IsTerminal(this JobState state) =>
-        state is JobState.Completed or JobState.Failed or JobState.Cancelled;
+        state is JobState.Completed or JobState.Failed or JobState.Cancelled or JobState.DependencyFailed;
 }

@@ -13,6 +13,9 @@ public sealed class ServerStatus
 
     public int WaitingJobs { get; set; }
 
+    /// <summary>Jobs waiting for the jobs they depend on.</summary>
+    public int BlockedJobs { get; set; }
+
     /// <summary>Idle worker slots: each free slot counts as one waiting worker.</summary>
     public int WaitingWorkers { get; set; }
 

@@ -17,9 +17,24 @@ public sealed partial class GoqServer
                 var specs = error is not null || submit.SharedEnvironment is null
                     ? submit.Jobs
                     : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
-                Reply(peer, rid, error is not null
-                    ? new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument)
-                    : new SubmitJobsReply(_queries.SeenBatch(submit.BatchId) ?? _scheduler.Submit(specs, now, submit.BatchId)));
+                if (error is not null)
+                {
+                    Reply(peer, rid, new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
+                }
+                else if (_queries.SeenBatch(submit.BatchId) is { } seen)
+                {
+                    Reply(peer, rid, new SubmitJobsReply(seen));
+                }
+                else if (_queries.MissingDependency(specs) is { } missing)
+                {
+                    Reply(peer, rid, new ErrorReply(GoqErrorIds.DependencyNotFound,
+                        $"job {missing.Index + 1} of the batch depends on job {missing.Id}, which does not exist (never submitted, or removed)", GoqErrorKind.NotFound));
+                }
+                else
+                {
+                    Reply(peer, rid, new SubmitJobsReply(_scheduler.Submit(specs, now, submit.BatchId, _queries.EndedState)));
+                }
+
                 break;
             case GetJobs get:
                 Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit));

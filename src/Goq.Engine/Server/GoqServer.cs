@@ -342,6 +342,7 @@ public sealed partial class GoqServer : IDisposable
         ServerHost = Environment.MachineName,
         RunningJobs = _scheduler.RunningJobs,
         WaitingJobs = _scheduler.WaitingJobs,
+        BlockedJobs = _scheduler.BlockedJobs,
         WaitingWorkers = _scheduler.IdleSlots,
         Workers = _scheduler.WorkerCount,
         WatchedJobs = _scheduler.WatchedJobs,

@@ -92,6 +92,29 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
             ? Enumerable.Range(0, seen.Count).Select(i => Job(seen.FirstId + i)).OfType<JobInfo>().ToList()
             : null;
 
+    /// <summary>How a job the scheduler does not hold ended, as the store has it; null when it does not exist.</summary>
+    public JobState? EndedState(long id) => store.Get(id)?.State;
+
+    /// <summary>The first dependency of a batch that names no job (a batch is taken whole or not at all); null when all exist.</summary>
+    public (int Index, long Id)? MissingDependency(IReadOnlyList<JobSpec> specs)
+    {
+        var known = new HashSet<long>();
+        for (var i = 0; i < specs.Count; i++)
+        {
+            foreach (var id in specs[i].DependsOn)
+            {
+                if (!known.Contains(id) && scheduler.GetJob(id) is null && store.Get(id) is null)
+                {
+                    return (i, id);
+                }
+
+                known.Add(id);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Of the jobs a worker runs that the scheduler does not hold, those cancelled while it was out of reach: to be stopped now.</summary>
     public IEnumerable<CancelJob> CancelledForeign(IReadOnlyList<RunningJobRef> foreign) =>
         foreign.Where(r => store.Get(r.JobId) is { State: JobState.Cancelled }).Select(r => new CancelJob(r.JobId, r.Attempt));

@@ -83,6 +83,16 @@ public static class JobSpecValidator
             return $"has a timeout of {spec.TimeoutSec} s; it must be at least 1";
         }
 
+        if (spec.DependsOn is null || spec.DependsOn.Count > JobSpec.MaxDependencies || spec.DependsOn.Any(id => id < 1))
+        {
+            return $"has an invalid list of dependencies (job ids from 1, at most {JobSpec.MaxDependencies:N0})";
+        }
+
+        if (!Enum.IsDefined(spec.DependencyMode))
+        {
+            return "has an unknown dependency mode";
+        }
+
         if (spec.MaxAttempts is < 1 or > 100)
         {
             return $"allows {spec.MaxAttempts} attempts; it must be 1 to 100";

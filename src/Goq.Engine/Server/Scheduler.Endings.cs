@@ -31,9 +31,10 @@ public sealed partial class Scheduler
                 continue;
             }
 
-            if (job.State == JobState.Waiting)
+            if (job.State is JobState.Waiting or JobState.Blocked)
             {
                 _waiting.Remove(id);
+                _dependencies.Remove(id);
                 End(job, JobState.Cancelled, "cancelled before it started", now);
             }
             else
@@ -143,8 +144,18 @@ public sealed partial class Scheduler
         _specs.Remove(jobId);
     }
 
-    /// <summary>A job ends without a worker's report (cancelled, or out of attempts): record it and tell its waiters.</summary>
+    /// <summary>
+    /// A job ends without a worker's report (cancelled, out of attempts, or a dependency that can no longer be met):
+    /// record it, tell its waiters, and settle the jobs that depend on it.
+    /// </summary>
     private void End(JobInfo job, JobState state, string reason, DateTimeOffset now)
+    {
+        Conclude(job, state, reason, now);
+        Settle(job, now);
+    }
+
+    /// <summary>Records a job's end and tells its waiters; what depends on it is the caller's to settle.</summary>
+    private void Conclude(JobInfo job, JobState state, string reason, DateTimeOffset now)
     {
         job.State = state;
         job.Reason = reason;

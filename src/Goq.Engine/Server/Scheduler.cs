@@ -30,19 +30,26 @@ public sealed partial class Scheduler
     private readonly WorkerPool _workers = new();
     private readonly WatchRegistry _watches = new();
     private readonly List<SchedulerEffect> _effects = [];
+    private readonly DependencyGraph _dependencies = new();
 
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
     public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
-        : this(store, store.LoadActive(), options, now)
+        : this(store, store.LoadActive(), options, now, id => store.Get(id)?.State)
     {
     }
 
-    /// <summary>A scheduler that stages its changes in <paramref name="staging"/>, starting with the active jobs given.</summary>
-    public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, DateTimeOffset? now = null)
+    /// <summary>
+    /// A scheduler that stages its changes in <paramref name="staging"/>, starting with the active jobs given.
+    /// <paramref name="endedState"/> says how a job that is not among them ended (null: unknown); it is asked here only,
+    /// for the dependencies of blocked jobs.
+    /// </summary>
+    public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, DateTimeOffset? now = null,
+        Func<long, JobState?>? endedState = null)
     {
         _store = staging;
         _options = options ?? new SchedulerOptions();
         _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
+        var blocked = new List<JobInfo>();
         foreach (var (job, spec) in active)
         {
             _active[job.Id] = job;
@@ -52,16 +59,27 @@ public sealed partial class Scheduler
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
                 _orphans.Add(job.Id);
             }
+            else if (job.State == JobState.Blocked)
+            {
+                blocked.Add(job);
+            }
             else
             {
                 _waiting.AddLast(job.Id);
             }
         }
+
+        foreach (var job in blocked)
+        {
+            Block(job, endedState ?? (_ => null), now ?? DateTimeOffset.UtcNow);
+        }
     }
 
     public int WaitingJobs => _waiting.Count;
 
-    public int RunningJobs => _active.Count - _waiting.Count;
+    public int BlockedJobs => _dependencies.Count;
+
+    public int RunningJobs => _active.Count - _waiting.Count - _dependencies.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -87,7 +105,9 @@ public sealed partial class Scheduler
     /// Queues a batch, in order, recording its <paramref name="batchId"/> with it. (A batch id seen before is the
     /// server's to answer, from the store: see <see cref="JobQueries.SeenBatch"/>; idempotent submit.)
     /// </summary>
-    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null)
+    /// <param name="endedState">How a job this scheduler does not hold ended (null: unknown): the server's answer, from
+    /// the store, for the jobs the batch depends on.</param>
+    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null, Func<long, JobState?>? endedState = null)
     {
         var first = _store.AllocateIds(specs.Count);
         if (batchId is not null)
@@ -110,12 +130,21 @@ public sealed partial class Scheduler
                 WorkingDirectory = spec.WorkingDirectory,
                 SubmittedAt = now,
                 SubmittedBy = spec.SubmittedBy,
+                DependsOn = [.. spec.DependsOn.Distinct()],
+                DependencyMode = spec.DependencyMode,
             };
             _store.Insert(job, spec);
             _active[job.Id] = job;
             _specs[job.Id] = spec;
-            _waiting.AddLast(job.Id);
             jobs.Add(job);
+            if (job.DependsOn.Length == 0)
+            {
+                _waiting.AddLast(job.Id);
+            }
+            else
+            {
+                Block(job, endedState ?? (_ => null), now);
+            }
         }
 
         Dispatch();
@@ -315,6 +344,7 @@ public sealed partial class Scheduler
             _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
         }
 
+        Settle(job, finished.FinishedAt);
         if (finished.StartedAt is { } started && _workers.TryGet(finished.WorkerId, out var worker))
         {
             worker.NoteRun(finished.FinishedAt - started);

@@ -152,8 +152,8 @@ public sealed class SqliteJobStore : IJobStore
     {
         Commit(); // whatever is staged is on disk, so one query sees it all
         var active = new List<(JobInfo, JobSpec)>();
-        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($waiting, $running) ORDER BY id",
-            ("$waiting", nameof(JobState.Waiting)), ("$running", nameof(JobState.Running)));
+        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($waiting, $running, $blocked) ORDER BY id",
+            ("$waiting", nameof(JobState.Waiting)), ("$running", nameof(JobState.Running)), ("$blocked", nameof(JobState.Blocked)));
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {

@@ -71,6 +71,25 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void ABlockedJob_AndWhatItDependsOn_SurviveAReopen()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            var scheduler = new Goq.Server.Scheduler(store);
+            var first = scheduler.Submit([new JobSpec { Kind = JobKind.Shell, Command = "true" }], DateTimeOffset.UnixEpoch)[0];
+            scheduler.Submit([new JobSpec { Kind = JobKind.Shell, Command = "next", DependsOn = [first.Id], DependencyMode = DependencyMode.AfterAny }], DateTimeOffset.UnixEpoch);
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        var (job, spec) = reopened.LoadActive().Single(j => j.Job.Command == "next");
+        Assert.Equal((JobState.Blocked, DependencyMode.AfterAny), (job.State, job.DependencyMode));
+        Assert.Equal([1L], job.DependsOn);
+        Assert.Equal([1L], spec.DependsOn);
+        Assert.Equal(1, new Goq.Server.Scheduler(reopened).BlockedJobs);
+    }
+
+    [Fact]
     public void StagedChanges_AreNotOnDisk_UntilCommit()
     {
         using var store = new SqliteJobStore(DbPath);
