@@ -57,6 +57,26 @@ Describe 'Nothing accepted is lost' {
         (Submit-GoqJob 'true').Id | Should -Be 1001 -Because 'ids are never reused'
     }
 
+    It 'runs a dependency chain in order, each step once, when the server is killed -9 in the middle of it' {
+        $null = Start-GoqWorker -Slots 2
+        $marker = Join-Path $work 'steps.txt'
+        $steps = @(Submit-GoqJob "echo 1 >> '$marker'; sleep 0.3")
+        foreach ($i in 2..8) {
+            $steps += Submit-GoqJob "echo $i >> '$marker'; sleep 0.3" -DependsOn $steps[-1].Id
+        }
+        $broken = Submit-GoqJob 'exit 1' -DependsOn $steps[2].Id
+        $afterBroken = Submit-GoqJob 'echo never' -DependsOn $broken.Id
+        Wait-Until { (Test-Path $marker) -and @(Get-Content $marker).Count -ge 4 } -TimeoutSec 60 -Because 'half the chain to run'
+        $serverPid = (Get-GoqServer).ServerPid
+        Stop-Process -Id $serverPid -Force # kill -9, in the middle of the chain
+        Wait-Until { -not (Test-ProcessAlive $serverPid) } -Because 'the server to die'
+
+        Start-GoqServer | Out-Null
+        $done = @($steps) + $broken + $afterBroken | Wait-GoqJob -Timeout 120 | Sort-Object Id # Wait-GoqJob writes jobs as they end
+        $done.State | Should -Be (@('Completed') * 8 + 'Failed', 'DependencyFailed')
+        Get-Content $marker | Should -Be (1..8 | ForEach-Object { "$_" }) -Because 'each step ran once, in order'
+    }
+
     It 're-queues the job of a worker killed -9 with its keeper, ends the copy it left behind, and completes the job once' {
         $marker = Join-Path $work 'finished.txt'
         $first, $job, $orphan = Start-RecordedJob "echo started; sleep 6; echo done >> '$marker'"
