@@ -23,10 +23,12 @@
        slots (with its job keeper, the default), from the first submit to the last object returned by Receive-GoqJob;
        and, in the same run, ForEach-Object -Parallel -ThrottleLimit 2 over the same script block (in-process, local,
        not durable), with the ratio; and the CPU each process used per job meanwhile (Linux).
+    10. A chain of -ChainJobs jobs, each depending on the one before, whose head fails: how long from the head's release
+       until Wait-GoqJob has heard that every job after it ended DependencyFailed.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
-    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000)
+    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -109,6 +111,33 @@ function Measure-ScriptJobs([string] $GoqHome, [int] $Count, [int] $ServerPid, $
     $local = @(1..$Count | ForEach-Object -Parallel $block -ThrottleLimit 2)
     $parallel = $local.Count / $watch.Elapsed.TotalSeconds
     [pscustomobject]@{ Goq = $goq; Parallel = $parallel; Cpu = $cpu }
+}
+
+# A chain of $Count jobs, each depending on the one before, whose head fails: how long from releasing the head until
+# Wait-GoqJob has heard that the head failed and the last job ended DependencyFailed (the head noticing its release,
+# failing and being reported, the server ending the whole chain in one turn and committing it, the notices).
+function Measure-DependencyChain([string] $GoqHome, [int] $Count) {
+    $flag = Join-Path $GoqHome 'chain-release'
+    $head = Submit-GoqJob -Home $GoqHome "while [ ! -e '$flag' ]; do sleep 0.01; done; exit 1"
+    # One job a request (each names the id the one before got), through the engine's client: the cmdlet's own start-up
+    # for each of 10,000 calls would make building the chain the slow part.
+    $client = [Goq.Client.GoqClient]::ForHome([Goq.Configuration.GoqSettings]::Load($GoqHome))
+    try {
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        $last = $head.Id
+        for ($i = 1; $i -lt $Count; $i++) {
+            $spec = [Goq.JobSpec]@{ Kind = 'Shell'; Command = 'true'; WorkingDirectory = $GoqHome; DependsOn = [long[]]@($last) }
+            $last = $client.SubmitAsync([Goq.JobSpec[]]@($spec)).GetAwaiter().GetResult()[0].Id
+        }
+        $buildSec = $watch.Elapsed.TotalSeconds
+    }
+    finally { $client.Dispose() }
+    New-Item -ItemType File $flag | Out-Null
+    $watch.Restart()
+    $ended = Wait-GoqJob -Home $GoqHome $head.Id, $last -Timeout 600 | Sort-Object Id
+    $heard = $watch.Elapsed.TotalMilliseconds
+    if ($ended[0].State -ne 'Failed' -or $ended[1].State -ne 'DependencyFailed') { throw "dependency chain: ended $($ended.State -join ', ')" }
+    [pscustomobject]@{ BuildSec = $buildSec; HeardMs = $heard }
 }
 
 # CPU time used so far, in seconds: by the process itself, and by its children that have exited (the jobs).
@@ -226,6 +255,7 @@ try {
         $worker = Start-GoqWorker -Home $goqHome -Slots 2 # the default: with a job keeper
         $scripts = Measure-ScriptJobs $goqHome $ScriptJobs $server.Pid $worker
     }
+    $chain = if ($ChainJobs -gt 1) { Measure-DependencyChain $goqHome $ChainJobs }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -253,6 +283,7 @@ try {
         'ForEach-Object -Parallel -ThrottleLimit 2, same block /s' = if ($scripts) { [math]::Round($scripts.Parallel) }
         'script-block jobs / ForEach-Object -Parallel' = if ($scripts) { [math]::Round($scripts.Goq / $scripts.Parallel, 2) }
         'script-block CPU ms/job: client / server / relay / keeper / runners' = if ($scripts) { $scripts.Cpu }
+        "dependency chain of $ChainJobs, head fails: ms until all ended (chain built in s)" = if ($chain) { '{0:N0} ({1:N1})' -f $chain.HeardMs, $chain.BuildSec }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
