@@ -23,6 +23,7 @@
         'Receive-GoqJob'
         'Stop-GoqJob'
         'Remove-GoqJob'
+        'Set-GoqJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -115,6 +115,10 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long[]? DependsOn { get; set; }
 
+    /// <summary>Higher runs first (default 0); first come, first served within a priority. Set-GoqJob changes a waiting job's.</summary>
+    [Parameter]
+    public int Priority { get; set; }
+
     /// <summary>What the jobs in -DependsOn must do: AfterOk (complete), AfterAny (end), AfterNotOk (end, one of them not completing).</summary>
     [Parameter]
     public DependencyMode DependencyMode { get; set; }
@@ -230,6 +234,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             SubmittedBy = _submittedBy,
             DependsOn = DependsOn ?? [],
             DependencyMode = DependencyMode,
+            Priority = Priority,
         };
 
         // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are

@@ -126,6 +126,10 @@ public sealed class GoqClient : IDisposable
     public Task<CancelJobsReply> CancelAsync(IReadOnlyList<long> ids, CancellationToken cancel = default) =>
         RequestAsync<CancelJobsReply>(new CancelJobs(ids), cancel);
 
+    /// <summary>Changes the priority of jobs that have not started.</summary>
+    public Task<SetJobsReply> SetPriorityAsync(IReadOnlyList<long> ids, int priority, CancellationToken cancel = default) =>
+        RequestAsync<SetJobsReply>(new SetJobs(ids, priority), cancel);
+
     public Task<RemoveJobsReply> RemoveAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
         RequestAsync<RemoveJobsReply>(new RemoveJobs(ids, states), cancel);
 

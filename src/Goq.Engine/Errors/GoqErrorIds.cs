@@ -22,6 +22,9 @@ public static class GoqErrorIds
     public const string StoreUnusable = "GoqStoreUnusable";
     public const string JobNotEnded = "GoqJobNotEnded";
 
+    /// <summary>A change that only a job that has not started can take (Set-GoqJob) asked of one that has.</summary>
+    public const string JobStarted = "GoqJobStarted";
+
     /// <summary>A job's -DependsOn names a job the server does not know (never submitted, or removed).</summary>
     public const string DependencyNotFound = "GoqDependencyNotFound";
 

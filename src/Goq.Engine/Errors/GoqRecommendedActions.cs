@@ -13,6 +13,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.HomeAlreadyInitialized] = "Use the home as it is, or pass -Force to replace its configuration and keys.",
         [GoqErrorIds.InvalidConfig] = "Mend .goq/config.json, or re-create it with Initialize-GoqHome -Force.",
         [GoqErrorIds.JobNotFound] = "List the known jobs with Get-GoqJob; removed jobs are gone for good.",
+        [GoqErrorIds.JobStarted] = "Change only waiting or blocked jobs (Get-GoqJob -State Waiting, Blocked); a job that runs or ended keeps what it was given.",
         [GoqErrorIds.DependencyNotFound] = "Name jobs that exist in -DependsOn (Get-GoqJob lists them); a job can only depend on jobs submitted before it.",
         [GoqErrorIds.WorkerNotFound] = "List the connected workers with Get-GoqWorker.",
         [GoqErrorIds.WorkerRestartUnsupported] = "Run Stop-GoqWorker -Restart on the worker's own host, for a worker started without -NoJobKeeper.",

@@ -45,6 +45,9 @@ public sealed class JobInfo
 
     public string? OutputPath { get; set; }
 
+    /// <summary>Higher runs first; first come, first served within a priority (Set-GoqJob -Priority changes a waiting job's).</summary>
+    public int Priority { get; set; }
+
     /// <summary>The jobs this one waits for (<c>-DependsOn</c>), and what they must do (<see cref="DependencyMode"/>).</summary>
     public long[] DependsOn { get; set; } = [];
 

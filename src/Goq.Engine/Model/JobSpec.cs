@@ -49,6 +49,9 @@ public sealed record JobSpec
     /// <summary>At most this many jobs in one job's <see cref="DependsOn"/>.</summary>
     public const int MaxDependencies = 10_000;
 
+    /// <summary>Higher runs first; first come, first served within a priority.</summary>
+    public int Priority { get; init; }
+
     /// <summary>user@host of the submitter.</summary>
     public string SubmittedBy { get; init; } = "";
 }

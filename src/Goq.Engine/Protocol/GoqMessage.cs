@@ -45,4 +45,6 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(RemoveJobsReply), "remove-reply")]
 [JsonDerivedType(typeof(RelayHello), "relay-hello")]
 [JsonDerivedType(typeof(JobReturned), "job-returned")]
+[JsonDerivedType(typeof(SetJobs), "set-jobs")]
+[JsonDerivedType(typeof(SetJobsReply), "set-jobs-reply")]
 public abstract record GoqMessage;

@@ -69,6 +69,27 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         return reply with { AlreadyEnded = ended, Unknown = unknown };
     }
 
+    /// <summary>Changes the priority of jobs that have not started; of the others, says which started or ended and which are unknown.</summary>
+    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority)
+    {
+        var reply = scheduler.SetPriority(ids, priority);
+        var started = reply.Started.ToList();
+        var unknown = new List<long>();
+        foreach (var id in reply.Unknown)
+        {
+            if (store.Get(id) is { } done)
+            {
+                started.Add(done);
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        return reply with { Started = started, Unknown = unknown };
+    }
+
     /// <summary>Forgets ended jobs; active ones are reported, not removed.</summary>
     public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
     {

@@ -69,25 +69,12 @@ public sealed partial class Scheduler
         }
     }
 
-    /// <summary>Its dependencies are met: it waits for a slot, in its place by id (submitted before the jobs behind it).</summary>
+    /// <summary>Its dependencies are met: it waits for a slot, in its place (by priority, then id).</summary>
     private void Unblock(JobInfo job)
     {
         job.State = JobState.Waiting;
         job.Reason = null;
         _store.Update(job);
-        var later = _waiting.Last;
-        while (later is not null && later.Value > job.Id)
-        {
-            later = later.Previous;
-        }
-
-        if (later is null)
-        {
-            _waiting.AddFirst(job.Id);
-        }
-        else
-        {
-            _waiting.AddAfter(later, job.Id);
-        }
+        _waiting.Add(job.Id, job.Priority);
     }
 }

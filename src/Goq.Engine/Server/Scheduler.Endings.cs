@@ -89,7 +89,7 @@ public sealed partial class Scheduler
         job.Pid = null;
         job.StartedAt = null;
         _store.Update(job);
-        _waiting.AddFirst(job.Id);
+        _waiting.AddFront(job.Id, job.Priority);
     }
 
     /// <summary>
@@ -121,20 +121,7 @@ public sealed partial class Scheduler
         job.Pid = null;
         job.StartedAt = null;
         _store.Update(job);
-        var later = _waiting.First;
-        while (later is not null && later.Value < job.Id)
-        {
-            later = later.Next;
-        }
-
-        if (later is null)
-        {
-            _waiting.AddLast(job.Id);
-        }
-        else
-        {
-            _waiting.AddBefore(later, job.Id);
-        }
+        _waiting.Add(job.Id, job.Priority);
     }
 
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>

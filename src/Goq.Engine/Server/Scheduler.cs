@@ -15,7 +15,7 @@ public sealed partial class Scheduler
 {
     private readonly IJobStaging _store;
     private readonly SchedulerOptions _options;
-    private readonly LinkedList<long> _waiting = new();
+    private readonly WaitingQueue _waiting = new();
     private readonly HashSet<long> _orphans = [];
     private readonly Dictionary<long, JobInfo> _cancelling = new();
 
@@ -65,7 +65,7 @@ public sealed partial class Scheduler
             }
             else
             {
-                _waiting.AddLast(job.Id);
+                _waiting.Add(job.Id, job.Priority);
             }
         }
 
@@ -130,6 +130,7 @@ public sealed partial class Scheduler
                 WorkingDirectory = spec.WorkingDirectory,
                 SubmittedAt = now,
                 SubmittedBy = spec.SubmittedBy,
+                Priority = spec.Priority,
                 DependsOn = [.. spec.DependsOn.Distinct()],
                 DependencyMode = spec.DependencyMode,
             };
@@ -139,7 +140,7 @@ public sealed partial class Scheduler
             jobs.Add(job);
             if (job.DependsOn.Length == 0)
             {
-                _waiting.AddLast(job.Id);
+                _waiting.Add(job.Id, job.Priority);
             }
             else
             {
@@ -387,10 +388,10 @@ public sealed partial class Scheduler
 
     private void Dispatch()
     {
-        while (_waiting.First is { } head && _workers.Next() is { } worker)
+        while (_waiting.Next is { } next && _workers.Next() is { } worker)
         {
-            _waiting.RemoveFirst();
-            var job = _active[head.Value];
+            _waiting.Remove(next);
+            var job = _active[next];
             var spec = _specs[job.Id];
             job.State = JobState.Running;
             job.Attempts++;

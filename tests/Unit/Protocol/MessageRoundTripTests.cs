@@ -79,6 +79,8 @@ public sealed class MessageRoundTripTests
         new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false),
         new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false, "epoch", 5, Prefetch: 2),
         new JobReturned("w", 7, 1),
+        new SetJobs([1, 2], 5),
+        new SetJobsReply([Job], [Job], [3]),
         new WorkerHelloReply(5000),
         new WorkerBye("w"),
         new DispatchJob(7, 1, Spec),

@@ -276,4 +276,27 @@ public sealed class SchedulerTests
         Assert.Null(_scheduler.GetJob(1)); // ended: the store's (JobQueries.Job)
         Assert.Null(_scheduler.GetJob(5));
     }
+
+    [Fact]
+    public void AJobOfHigherPriority_OvertakesTheQueue_AndSetPriorityMovesAWaitingJob()
+    {
+        Hello("w1", slots: 1);
+        _scheduler.Submit([Spec("running")], Now);
+        _scheduler.Submit([Spec("low-a"), Spec("low-b")], Now);
+        var urgent = _scheduler.Submit([Spec("urgent") with { Priority = 5 }], Now)[0];
+        Assert.Equal((5, JobState.Waiting), (urgent.Priority, urgent.State));
+        Assert.Equal([1L], Dispatches().Select(d => d.Job.JobId));
+
+        var reply = _scheduler.SetPriority([3, 1, 99], 9); // 3 waits; 1 runs; 99 is not this scheduler's
+        Assert.Equal(3, Assert.Single(reply.Changed).Id);
+        Assert.Equal(1, Assert.Single(reply.Started).Id);
+        Assert.Equal(99, Assert.Single(reply.Unknown));
+
+        Finish("w1", 1);
+        Assert.Equal([3L], Dispatches().Select(d => d.Job.JobId));
+        Finish("w1", 3);
+        Assert.Equal([4L], Dispatches().Select(d => d.Job.JobId));
+        Finish("w1", 4);
+        Assert.Equal([2L], Dispatches().Select(d => d.Job.JobId));
+    }
 }
