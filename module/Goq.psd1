@@ -24,6 +24,8 @@
         'Stop-GoqJob'
         'Remove-GoqJob'
         'Set-GoqJob'
+        'Suspend-GoqJob'
+        'Resume-GoqJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

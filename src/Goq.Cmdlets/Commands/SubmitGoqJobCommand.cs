@@ -115,6 +115,14 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long[]? DependsOn { get; set; }
 
+    /// <summary>Queue the job Held: it starts only once Resume-GoqJob releases it.</summary>
+    [Parameter]
+    public SwitchParameter Hold { get; set; }
+
+    /// <summary>The job does not start before this time.</summary>
+    [Parameter]
+    public DateTime? NotBefore { get; set; }
+
     /// <summary>Higher runs first (default 0); first come, first served within a priority. Set-GoqJob changes a waiting job's.</summary>
     [Parameter]
     public int Priority { get; set; }
@@ -235,6 +243,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             DependsOn = DependsOn ?? [],
             DependencyMode = DependencyMode,
             Priority = Priority,
+            Hold = Hold,
+            NotBefore = NotBefore is { } at ? new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at) : null,
         };
 
         // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are

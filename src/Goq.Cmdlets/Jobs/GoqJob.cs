@@ -90,6 +90,7 @@ public sealed class GoqJob : Job2
         Goq.JobState.Completed => PSJobState.Completed,
         Goq.JobState.Failed or Goq.JobState.DependencyFailed => PSJobState.Failed,
         Goq.JobState.Cancelled => PSJobState.Stopped,
+        Goq.JobState.Held => PSJobState.Suspended,
         _ => PSJobState.NotStarted,
     };
 
@@ -163,32 +164,51 @@ public sealed class GoqJob : Job2
         }
     }
 
-    public override void StopJobAsync(bool force, string? reason) => _ = Task.Run(() =>
+    public override void StopJobAsync(bool force, string? reason) => InBackground(() => StopJob(force, reason), OnStopJobCompleted);
+
+    private static void InBackground(Action work, Action<AsyncCompletedEventArgs> completed) => _ = Task.Run(() =>
     {
         Exception? error = null;
         try
         {
-            StopJob(force, reason);
+            work();
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             error = ex;
         }
 
-        OnStopJobCompleted(new AsyncCompletedEventArgs(error, false, null));
+        completed(new AsyncCompletedEventArgs(error, false, null));
     });
 
-    public override void SuspendJob() => throw NotYet("Suspend-Job");
+    private void Hold(bool hold)
+    {
+        var reply = Client().HoldAsync([GoqId], hold).GetAwaiter().GetResult();
+        if (reply.Changed.FirstOrDefault(j => j.Id == GoqId) is { } changed)
+        {
+            Update(changed, loadNow: false);
+            return;
+        }
 
-    public override void SuspendJobAsync() => throw NotYet("Suspend-Job");
+        var what = hold ? "suspended" : "resumed";
+        throw reply.Started.FirstOrDefault(j => j.Id == GoqId) is { } started
+            ? new InvalidOperationException($"Goq job {GoqId} is {started.State}: only a job that has not started can be {what}")
+            : new InvalidOperationException($"Goq job {GoqId} is not known to the server any more");
+    }
 
-    public override void SuspendJob(bool force, string? reason) => throw NotYet("Suspend-Job");
+    // Suspend-Job and Resume-Job hold and release the job on the server (Suspend-GoqJob, Resume-GoqJob); only a job that
+    // has not started can be. Like Stop-Job, they wait for the Completed event, which is raised whatever happens.
+    public override void SuspendJob() => Hold(true);
 
-    public override void SuspendJobAsync(bool force, string? reason) => throw NotYet("Suspend-Job");
+    public override void SuspendJobAsync() => SuspendJobAsync(force: false, reason: null);
 
-    public override void ResumeJob() => throw NotYet("Resume-Job");
+    public override void SuspendJob(bool force, string? reason) => Hold(true);
 
-    public override void ResumeJobAsync() => throw NotYet("Resume-Job");
+    public override void SuspendJobAsync(bool force, string? reason) => InBackground(() => Hold(true), OnSuspendJobCompleted);
+
+    public override void ResumeJob() => Hold(false);
+
+    public override void ResumeJobAsync() => InBackground(() => Hold(false), OnResumeJobCompleted);
 
     public override void UnblockJob() => throw NotYet("Unblock-Job");
 

@@ -130,6 +130,10 @@ public sealed class GoqClient : IDisposable
     public Task<SetJobsReply> SetPriorityAsync(IReadOnlyList<long> ids, int priority, CancellationToken cancel = default) =>
         RequestAsync<SetJobsReply>(new SetJobs(ids, priority), cancel);
 
+    /// <summary>Holds jobs that have not started (true), or releases held ones (false).</summary>
+    public Task<SetJobsReply> HoldAsync(IReadOnlyList<long> ids, bool hold, CancellationToken cancel = default) =>
+        RequestAsync<SetJobsReply>(new SetJobs(ids, null, hold), cancel);
+
     public Task<RemoveJobsReply> RemoveAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
         RequestAsync<RemoveJobsReply>(new RemoveJobs(ids, states), cancel);
 

@@ -6,7 +6,7 @@ namespace Goq.Client;
 /// </summary>
 public static class RecentJobs
 {
-    private static readonly JobState[] ActiveStates = [JobState.Waiting, JobState.Running, JobState.Blocked];
+    private static readonly JobState[] ActiveStates = [JobState.Waiting, JobState.Running, JobState.Blocked, JobState.Held];
     private static readonly JobState[] EndedStates = [JobState.Completed, JobState.Failed, JobState.Cancelled];
 
     /// <summary>

@@ -45,6 +45,12 @@ public sealed class JobInfo
 
     public string? OutputPath { get; set; }
 
+    /// <summary>A user's hold is on (<c>-Hold</c>, <c>Suspend-GoqJob</c>): it does not start until <c>Resume-GoqJob</c>.</summary>
+    public bool Hold { get; set; }
+
+    /// <summary>It does not start before this time.</summary>
+    public DateTimeOffset? NotBefore { get; set; }
+
     /// <summary>Higher runs first; first come, first served within a priority (Set-GoqJob -Priority changes a waiting job's).</summary>
     public int Priority { get; set; }
 

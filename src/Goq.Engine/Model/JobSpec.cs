@@ -49,6 +49,12 @@ public sealed record JobSpec
     /// <summary>At most this many jobs in one job's <see cref="DependsOn"/>.</summary>
     public const int MaxDependencies = 10_000;
 
+    /// <summary>Queue the job Held: it runs only once Resume-GoqJob releases it.</summary>
+    public bool Hold { get; init; }
+
+    /// <summary>The job does not start before this time (Slurm's --begin).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
     /// <summary>Higher runs first; first come, first served within a priority.</summary>
     public int Priority { get; init; }
 

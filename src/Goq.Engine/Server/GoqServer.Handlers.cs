@@ -60,11 +60,9 @@ public sealed partial class GoqServer
             case CancelJobs cancel:
                 Reply(peer, rid, _queries.Cancel(cancel.Ids ?? [], now));
                 break;
-            case SetJobs { Ids: { } ids, Priority: { } priority }:
-                Reply(peer, rid, _queries.SetPriority(ids, priority));
-                break;
-            case SetJobs:
-                Reply(peer, rid, new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and a priority", GoqErrorKind.InvalidArgument));
+            case SetJobs set:
+                Reply(peer, rid, _queries.Change(set, now) as GoqMessage
+                    ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
                 break;
             case RemoveJobs remove:
                 Reply(peer, rid, _queries.Remove(remove.Ids, remove.States));

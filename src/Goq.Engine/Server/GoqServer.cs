@@ -343,6 +343,7 @@ public sealed partial class GoqServer : IDisposable
         RunningJobs = _scheduler.RunningJobs,
         WaitingJobs = _scheduler.WaitingJobs,
         BlockedJobs = _scheduler.BlockedJobs,
+        HeldJobs = _scheduler.HeldJobs,
         WaitingWorkers = _scheduler.IdleSlots,
         Workers = _scheduler.WorkerCount,
         WatchedJobs = _scheduler.WatchedJobs,

@@ -69,10 +69,24 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         return reply with { AlreadyEnded = ended, Unknown = unknown };
     }
 
-    /// <summary>Changes the priority of jobs that have not started; of the others, says which started or ended and which are unknown.</summary>
-    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority)
+    /// <summary>
+    /// Changes jobs that have not started (their priority, a hold); of the others, says which started or ended and which
+    /// are unknown. Null when the message asks for no change.
+    /// </summary>
+    public SetJobsReply? Change(SetJobs set, DateTimeOffset now)
     {
-        var reply = scheduler.SetPriority(ids, priority);
+        if (set.Ids is not { } ids || (set.Priority is null && set.Hold is null))
+        {
+            return null;
+        }
+
+        var reply = set.Priority is { } priority ? scheduler.SetPriority(ids, priority) : null;
+        reply = set.Hold switch
+        {
+            true => scheduler.Hold(ids, now),
+            false => scheduler.Release(ids, now),
+            null => reply!,
+        };
         var started = reply.Started.ToList();
         var unknown = new List<long>();
         foreach (var id in reply.Unknown)

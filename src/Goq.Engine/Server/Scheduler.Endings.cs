@@ -31,10 +31,9 @@ public sealed partial class Scheduler
                 continue;
             }
 
-            if (job.State is JobState.Waiting or JobState.Blocked)
+            if (job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
             {
-                _waiting.Remove(id);
-                _dependencies.Remove(id);
+                Unpark(job);
                 End(job, JobState.Cancelled, "cancelled before it started", now);
             }
             else
@@ -127,7 +126,11 @@ public sealed partial class Scheduler
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
     private void Retire(long jobId)
     {
-        _active.Remove(jobId);
+        if (_active.Remove(jobId, out var job))
+        {
+            Unpark(job);
+        }
+
         _specs.Remove(jobId);
     }
 

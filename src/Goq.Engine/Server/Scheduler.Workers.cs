@@ -11,6 +11,7 @@ public sealed partial class Scheduler
     /// </summary>
     public void Tick(DateTimeOffset now)
     {
+        ReleaseDue(now);
         if (_orphans.Count > 0 && now >= _graceUntil)
         {
             foreach (var jobId in _orphans.OrderDescending().ToList())

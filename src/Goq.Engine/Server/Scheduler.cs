@@ -49,7 +49,7 @@ public sealed partial class Scheduler
         _store = staging;
         _options = options ?? new SchedulerOptions();
         _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
-        var blocked = new List<JobInfo>();
+        var notStarted = new List<JobInfo>();
         foreach (var (job, spec) in active)
         {
             _active[job.Id] = job;
@@ -59,27 +59,24 @@ public sealed partial class Scheduler
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
                 _orphans.Add(job.Id);
             }
-            else if (job.State == JobState.Blocked)
-            {
-                blocked.Add(job);
-            }
             else
             {
-                _waiting.Add(job.Id, job.Priority);
+                notStarted.Add(job);
             }
         }
 
-        foreach (var job in blocked)
+        // Placed once every active job is known, so a dependency on one of them counts as not ended.
+        foreach (var job in notStarted)
         {
-            Block(job, endedState ?? (_ => null), now ?? DateTimeOffset.UtcNow);
+            Admit(job, endedState ?? (_ => null), now ?? DateTimeOffset.UtcNow);
         }
     }
 
     public int WaitingJobs => _waiting.Count;
 
-    public int BlockedJobs => _dependencies.Count;
+    public int BlockedJobs => _blockedJobs.Count;
 
-    public int RunningJobs => _active.Count - _waiting.Count - _dependencies.Count;
+    public int RunningJobs => _active.Count - _waiting.Count - _blockedJobs.Count - _heldJobs.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -133,19 +130,14 @@ public sealed partial class Scheduler
                 Priority = spec.Priority,
                 DependsOn = [.. spec.DependsOn.Distinct()],
                 DependencyMode = spec.DependencyMode,
+                Hold = spec.Hold,
+                NotBefore = spec.NotBefore,
             };
             _store.Insert(job, spec);
             _active[job.Id] = job;
             _specs[job.Id] = spec;
             jobs.Add(job);
-            if (job.DependsOn.Length == 0)
-            {
-                _waiting.Add(job.Id, job.Priority);
-            }
-            else
-            {
-                Block(job, endedState ?? (_ => null), now);
-            }
+            Admit(job, endedState ?? (_ => null), now);
         }
 
         Dispatch();

@@ -152,8 +152,8 @@ public sealed class SqliteJobStore : IJobStore
     {
         Commit(); // whatever is staged is on disk, so one query sees it all
         var active = new List<(JobInfo, JobSpec)>();
-        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($waiting, $running, $blocked) ORDER BY id",
-            ("$waiting", nameof(JobState.Waiting)), ("$running", nameof(JobState.Running)), ("$blocked", nameof(JobState.Blocked)));
+        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($waiting, $running, $blocked, $held) ORDER BY id",
+            ("$waiting", nameof(JobState.Waiting)), ("$running", nameof(JobState.Running)), ("$blocked", nameof(JobState.Blocked)), ("$held", nameof(JobState.Held)));
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {

@@ -80,6 +80,7 @@ public sealed class MessageRoundTripTests
         new WorkerHello("w", "h", 1, 2, [new RunningJobRef(1, 1)], "0.1.0", false, "epoch", 5, Prefetch: 2),
         new JobReturned("w", 7, 1),
         new SetJobs([1, 2], 5),
+        new SetJobs([1], null, Hold: true),
         new SetJobsReply([Job], [Job], [3]),
         new WorkerHelloReply(5000),
         new WorkerBye("w"),

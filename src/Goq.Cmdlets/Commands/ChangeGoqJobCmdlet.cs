@@ -1,0 +1,66 @@
+using System.Management.Automation;
+using Goq.Errors;
+using Goq.Protocol;
+
+namespace Goq.Cmdlets.Commands;
+
+/// <summary>
+/// What Set-, Suspend- and Resume-GoqJob share: they change jobs that have not started yet, all in one request, and
+/// report those that have started or ended (GoqJobStarted) and the unknown ids (GoqJobNotFound).
+/// </summary>
+public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
+{
+    private readonly List<long> _ids = [];
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [GoqJobIds]
+    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
+    [ValidateRange(1, long.MaxValue)]
+    public long[] Id { get; set; } = [];
+
+    /// <summary>Write the changed jobs.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>What ShouldProcess says is done to each job.</summary>
+    private protected abstract string Action { get; }
+
+    /// <summary>The one request that changes the jobs.</summary>
+    private protected abstract Task<SetJobsReply> ChangeAsync(IReadOnlyList<long> ids, CancellationToken cancel);
+
+    protected override void ProcessRecord()
+    {
+        foreach (var id in Id)
+        {
+            if (ShouldProcess($"Goq job {id}", Action))
+            {
+                _ids.Add(id);
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_ids.Count == 0)
+        {
+            return;
+        }
+
+        var reply = RunBlocking(token => ChangeAsync(_ids, token));
+        foreach (var id in reply.Unknown)
+        {
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+        }
+
+        foreach (var job in reply.Started)
+        {
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobStarted, ErrorCategory.InvalidOperation,
+                $"job {job.Id} is {job.State}: only a job that has not started can be changed", job.Id));
+        }
+
+        if (PassThru)
+        {
+            WriteObject(reply.Changed, enumerateCollection: true);
+        }
+    }
+}

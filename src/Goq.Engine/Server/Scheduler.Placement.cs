@@ -1,0 +1,166 @@
+using Goq.Protocol;
+
+namespace Goq.Server;
+
+/// <summary>
+/// Where a job that has not started belongs: Held (a user's hold, or a -NotBefore time not reached), Blocked (its
+/// dependencies pending) or Waiting (for a slot), in that order. Its Reason says why it does not run yet.
+/// </summary>
+public sealed partial class Scheduler
+{
+    // Jobs a user holds (-Hold, Suspend-GoqJob) and jobs not to start before a time; and, mirroring their states, the
+    // jobs parked Held or Blocked (so the counts cost nothing).
+    private readonly HashSet<long> _userHolds = [];
+    private readonly SortedSet<(DateTimeOffset At, long Id)> _notBefore = [];
+    private readonly HashSet<long> _heldJobs = [];
+    private readonly HashSet<long> _blockedJobs = [];
+
+    public int HeldJobs => _heldJobs.Count;
+
+    /// <summary>Puts a job that has not started where it belongs now, and says why it waits.</summary>
+    private void Place(JobInfo job, DateTimeOffset now)
+    {
+        _waiting.Remove(job.Id);
+        _heldJobs.Remove(job.Id);
+        _blockedJobs.Remove(job.Id);
+        var dependencies = _dependencies.Reason(job.Id);
+        if (_userHolds.Contains(job.Id) || job.NotBefore > now)
+        {
+            job.State = JobState.Held;
+            job.Reason = (_userHolds.Contains(job.Id) ? "held: Resume-GoqJob releases it" : $"not before {job.NotBefore!.Value.ToUniversalTime():u}")
+                + (dependencies is null ? "" : $"; then {dependencies}");
+            _heldJobs.Add(job.Id);
+        }
+        else if (dependencies is not null)
+        {
+            job.State = JobState.Blocked;
+            job.Reason = dependencies;
+            _blockedJobs.Add(job.Id);
+        }
+        else
+        {
+            job.State = JobState.Waiting;
+            job.Reason = null;
+            _waiting.Add(job.Id, job.Priority);
+        }
+
+        _store.Update(job);
+    }
+
+    /// <summary>A new job (or one loaded after a restart): its holds are taken, its dependencies settled, then it is placed.</summary>
+    private void Admit(JobInfo job, Func<long, JobState?> endedState, DateTimeOffset now)
+    {
+        if (job.Hold)
+        {
+            _userHolds.Add(job.Id);
+        }
+
+        if (job.NotBefore is { } at && at > now)
+        {
+            _notBefore.Add((at, job.Id));
+        }
+
+        if (job.DependsOn.Length > 0 && Depend(job, endedState) is { Outcome: DependencyOutcome.Failed } failed)
+        {
+            End(job, JobState.DependencyFailed, failed.Reason!, now);
+            return;
+        }
+
+        Place(job, now);
+    }
+
+    /// <summary>Holds jobs that have not started (Suspend-GoqJob); the reply's Unknown holds the ids this scheduler does not hold.</summary>
+    public SetJobsReply Hold(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
+    {
+        job.Hold = true;
+        _userHolds.Add(job.Id);
+        Place(job, now);
+    });
+
+    /// <summary>Releases held jobs (Resume-GoqJob): a user's hold, and a -NotBefore time not reached, both end now.</summary>
+    public SetJobsReply Release(IReadOnlyList<long> ids, DateTimeOffset now)
+    {
+        var reply = Change(ids, job =>
+        {
+            job.Hold = false;
+            _userHolds.Remove(job.Id);
+            if (job.NotBefore is { } at)
+            {
+                _notBefore.Remove((at, job.Id));
+                job.NotBefore = null;
+            }
+
+            Place(job, now);
+        });
+        Dispatch();
+        return reply;
+    }
+
+    /// <summary>Changes the priority of jobs that have not started (they move in the queue).</summary>
+    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority) => Change(ids, job =>
+    {
+        job.Priority = priority;
+        _waiting.Reprioritize(job.Id, priority);
+        _store.Update(job);
+    });
+
+    /// <summary>Jobs whose -NotBefore time has come: placed again (waiting, unless held or blocked for another reason).</summary>
+    private void ReleaseDue(DateTimeOffset now)
+    {
+        var released = false;
+        while (_notBefore.Count > 0 && _notBefore.Min is var (at, id) && at <= now)
+        {
+            _notBefore.Remove((at, id));
+            if (_active.TryGetValue(id, out var job) && job.State == JobState.Held)
+            {
+                Place(job, now);
+                released = true;
+            }
+        }
+
+        if (released)
+        {
+            Dispatch();
+        }
+    }
+
+    /// <summary>Applies a change to the jobs that have not started; reports the others (started or ended) and the ids not held here.</summary>
+    private SetJobsReply Change(IReadOnlyList<long> ids, Action<JobInfo> change)
+    {
+        var changed = new List<JobInfo>();
+        var started = new List<JobInfo>();
+        var notHeld = new List<long>();
+        foreach (var id in ids.Distinct())
+        {
+            if (_active.TryGetValue(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
+            {
+                change(job);
+                changed.Add(job);
+            }
+            else if (GetJob(id) is { } other)
+            {
+                started.Add(other);
+            }
+            else
+            {
+                notHeld.Add(id);
+            }
+        }
+
+        return new SetJobsReply(changed, started, notHeld);
+    }
+
+    /// <summary>A job leaves the scheduler: its holds and parking go with it.</summary>
+    private void Unpark(JobInfo job)
+    {
+        _waiting.Remove(job.Id);
+        _dependencies.Remove(job.Id);
+        _userHolds.Remove(job.Id);
+        _heldJobs.Remove(job.Id);
+        _blockedJobs.Remove(job.Id);
+        if (job.NotBefore is { } at)
+        {
+            _notBefore.Remove((at, job.Id));
+        }
+    }
+}
