@@ -4,8 +4,7 @@ using Goq.Protocol;
 namespace Goq.Cmdlets.Commands;
 
 /// <summary>
-/// Releases held jobs: a user's hold (Submit-GoqJob -Hold, Suspend-GoqJob) and a -NotBefore time not yet reached both
-/// end now. A released job waits for a slot, or for its dependencies when they are still pending.
+/// Releases held jobs (Submit-GoqJob -Hold, Suspend-GoqJob), and lets a job waiting for its -NotBefore time start now. A released job waits for a slot, or for its dependencies when they are still pending.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Resume, "GoqJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
 [OutputType(typeof(JobInfo))]

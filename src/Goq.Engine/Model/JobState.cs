@@ -18,6 +18,6 @@ public enum JobState
     /// <summary>Ended without running: a job it depends on ended in a way that can no longer meet its dependency.</summary>
     DependencyFailed,
 
-    /// <summary>Held back: by a user (<c>-Hold</c>, <c>Suspend-GoqJob</c>) until <c>Resume-GoqJob</c>, or until its <c>-NotBefore</c> time.</summary>
+    /// <summary>Held back by a user (<c>-Hold</c>, <c>Suspend-GoqJob</c>) until <c>Resume-GoqJob</c>.</summary>
     Held,
 }

@@ -3,17 +3,19 @@ using Goq.Protocol;
 namespace Goq.Server;
 
 /// <summary>
-/// Where a job that has not started belongs: Held (a user's hold, or a -NotBefore time not reached), Blocked (its
-/// dependencies pending) or Waiting (for a slot), in that order. Its Reason says why it does not run yet.
+/// Where a job that has not started belongs: Held (a user's hold), Blocked (its dependencies pending), Waiting for its
+/// -NotBefore time, or Waiting in the queue for a slot, in that order. Its Reason says why it does not run yet. (A time
+/// is Waiting, not Held: the job starts by itself, and for PowerShell's Wait-Job that is NotStarted, not Suspended.)
 /// </summary>
 public sealed partial class Scheduler
 {
     // Jobs a user holds (-Hold, Suspend-GoqJob) and jobs not to start before a time; and, mirroring their states, the
-    // jobs parked Held or Blocked (so the counts cost nothing).
+    // jobs parked Held, Blocked or waiting for their time (so the counts cost nothing).
     private readonly HashSet<long> _userHolds = [];
     private readonly SortedSet<(DateTimeOffset At, long Id)> _notBefore = [];
     private readonly HashSet<long> _heldJobs = [];
     private readonly HashSet<long> _blockedJobs = [];
+    private readonly HashSet<long> _delayedJobs = [];
 
     public int HeldJobs => _heldJobs.Count;
 
@@ -23,19 +25,26 @@ public sealed partial class Scheduler
         _waiting.Remove(job.Id);
         _heldJobs.Remove(job.Id);
         _blockedJobs.Remove(job.Id);
+        _delayedJobs.Remove(job.Id);
         var dependencies = _dependencies.Reason(job.Id);
-        if (_userHolds.Contains(job.Id) || job.NotBefore > now)
+        var time = job.NotBefore > now ? $"not before {job.NotBefore!.Value.ToUniversalTime():u}" : null;
+        if (_userHolds.Contains(job.Id))
         {
             job.State = JobState.Held;
-            job.Reason = (_userHolds.Contains(job.Id) ? "held: Resume-GoqJob releases it" : $"not before {job.NotBefore!.Value.ToUniversalTime():u}")
-                + (dependencies is null ? "" : $"; then {dependencies}");
+            job.Reason = string.Join("; then ", new[] { "held: Resume-GoqJob releases it", time, dependencies }.OfType<string>());
             _heldJobs.Add(job.Id);
         }
         else if (dependencies is not null)
         {
             job.State = JobState.Blocked;
-            job.Reason = dependencies;
+            job.Reason = time is null ? dependencies : $"{dependencies}; then {time}";
             _blockedJobs.Add(job.Id);
+        }
+        else if (time is not null)
+        {
+            job.State = JobState.Waiting;
+            job.Reason = time;
+            _delayedJobs.Add(job.Id);
         }
         else
         {
@@ -111,7 +120,7 @@ public sealed partial class Scheduler
         while (_notBefore.Count > 0 && _notBefore.Min is var (at, id) && at <= now)
         {
             _notBefore.Remove((at, id));
-            if (_active.TryGetValue(id, out var job) && job.State == JobState.Held)
+            if (_active.TryGetValue(id, out var job) && _delayedJobs.Contains(id))
             {
                 Place(job, now);
                 released = true;
@@ -158,6 +167,7 @@ public sealed partial class Scheduler
         _userHolds.Remove(job.Id);
         _heldJobs.Remove(job.Id);
         _blockedJobs.Remove(job.Id);
+        _delayedJobs.Remove(job.Id);
         if (job.NotBefore is { } at)
         {
             _notBefore.Remove((at, job.Id));

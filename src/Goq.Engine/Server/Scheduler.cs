@@ -72,11 +72,12 @@ public sealed partial class Scheduler
         }
     }
 
-    public int WaitingJobs => _waiting.Count;
+    /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time.</summary>
+    public int WaitingJobs => _waiting.Count + _delayedJobs.Count;
 
     public int BlockedJobs => _blockedJobs.Count;
 
-    public int RunningJobs => _active.Count - _waiting.Count - _blockedJobs.Count - _heldJobs.Count;
+    public int RunningJobs => _active.Count - WaitingJobs - _blockedJobs.Count - _heldJobs.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 

@@ -74,10 +74,11 @@ public sealed class SchedulerHoldTests
     }
 
     [Fact]
-    public void AJobNotBeforeATime_IsHeldUntilTheTickThatReachesIt()
+    public void AJobNotBeforeATime_WaitsForTheTickThatReachesIt()
     {
         var later = Submit(Spec(notBefore: Now.AddMinutes(5)));
-        Assert.Equal((JobState.Held, "not before 1970-01-01 00:05:00Z"), (later.State, later.Reason));
+        Assert.Equal((JobState.Waiting, "not before 1970-01-01 00:05:00Z"), (later.State, later.Reason));
+        Assert.Equal((0, 1, 0), (_scheduler.HeldJobs, _scheduler.WaitingJobs, _scheduler.RunningJobs));
         Assert.Empty(Dispatched());
         Tick(Now.AddMinutes(4));
         Assert.Empty(Dispatched());
@@ -124,7 +125,8 @@ public sealed class SchedulerHoldTests
         Dispatched();
 
         var after = new Scheduler(_store, now: Now.AddMinutes(1));
-        Assert.Equal(2, after.HeldJobs);
+        Assert.Equal((1, 1), (after.HeldJobs, after.WaitingJobs));
+        Assert.Equal("not before 1970-01-01 00:10:00Z", after.GetJob(timed.Id)!.Reason);
         after.Tick(Now.AddMinutes(11));
         Assert.Equal(JobState.Waiting, after.GetJob(timed.Id)!.State);
         Assert.Equal(JobState.Held, after.GetJob(held.Id)!.State);
