@@ -26,6 +26,8 @@
         'Set-GoqJob'
         'Suspend-GoqJob'
         'Resume-GoqJob'
+        'Get-GoqQueue'
+        'Set-GoqQueue'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

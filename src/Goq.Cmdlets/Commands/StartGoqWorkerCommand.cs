@@ -25,6 +25,20 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     [ValidateRange(0, 4096)]
     public int? Prefetch { get; set; }
 
+    /// <summary>The queues it serves (default: the queue named default). It takes the best job of all of them.</summary>
+    [Parameter]
+    [ValidateCount(1, 64)]
+    [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+    public string[]? Queue { get; set; }
+
+    /// <summary>What this worker offers (gpu, bigmem, ...): jobs that -Require labels run only on workers with all of them.</summary>
+    [Parameter]
+    [ValidateCount(0, 64)]
+    [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+    public string[]? Label { get; set; }
+
+    private WorkerCapacity Capacity => new(Slots, Prefetch, Queue?.Distinct(StringComparer.Ordinal).ToArray(), Label?.Distinct(StringComparer.Ordinal).ToArray());
+
     /// <summary>Run one job, then exit.</summary>
     [Parameter]
     public SwitchParameter OneShot { get; set; }
@@ -61,14 +75,14 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, new WorkerCapacity(Slots, Prefetch), OneShot, RoleCommands, token, UseKeeper)));
+            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Capacity, OneShot, RoleCommands, token, UseKeeper)));
             return;
         }
 
         if (UseKeeper)
         {
             var relayStarted = new TaskCompletionSource<WorkerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), new WorkerCapacity(Slots, Prefetch), RoleCommands,
+            var relay = WorkerHost.RunWithKeeperAsync(settings, WorkerId ?? Guid.NewGuid().ToString("N"), Capacity, RoleCommands,
                 info => relayStarted.TrySetResult(info), CancelToken);
             WriteObject(RunBlocking(_ => Started.WhenStartedAsync(relay, relayStarted.Task)));
             RunBlocking(_ => relay);
@@ -81,6 +95,8 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             WorkerId = WorkerId ?? Guid.NewGuid().ToString("N"),
             Slots = Slots,
             Prefetch = Prefetch,
+            Queues = Capacity.Queues,
+            Labels = Capacity.Labels ?? [],
             OneShot = OneShot,
             HeartbeatMs = settings.HeartbeatSec * 1000,
             Credentials = OrTerminate(() => settings.LoadCredentials()),

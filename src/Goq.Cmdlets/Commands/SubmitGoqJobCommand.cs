@@ -131,6 +131,23 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public DependencyMode DependencyMode { get; set; }
 
+    /// <summary>The queue the job waits in (default: default); only workers serving it (Start-GoqWorker -Queue) run it.</summary>
+    [Parameter]
+    [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
+    public string Queue { get; set; } = JobSpec.DefaultQueue;
+
+    /// <summary>How many slots of one worker the job takes while it runs (default 1).</summary>
+    [Parameter]
+    [ValidateRange(1, 4096)]
+    public int SlotCount { get; set; } = 1;
+
+    /// <summary>Labels a worker must have, every one of them (Start-GoqWorker -Label), to run the job.</summary>
+    [Parameter]
+    [ValidateCount(0, 64)]
+    [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
+    public string[]? Require { get; set; }
+
     protected override void BeginProcessing()
     {
         _submittedBy = $"{System.Environment.UserName}@{System.Environment.MachineName}"; // looked up once: not free per job
@@ -243,6 +260,9 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             DependsOn = DependsOn ?? [],
             DependencyMode = DependencyMode,
             Priority = Priority,
+            Queue = Queue,
+            SlotCount = SlotCount,
+            Require = Require ?? [],
             Hold = Hold,
             NotBefore = NotBefore is { } at ? new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at) : null,
         };

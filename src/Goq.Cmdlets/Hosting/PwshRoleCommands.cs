@@ -22,7 +22,9 @@ internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : I
         Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{Capacity(capacity)} -WorkerId {Quote(workerId)} -AsKeeper -Wait");
 
     private static string Capacity(WorkerCapacity capacity) =>
-        $" -Slots {Number(capacity.Slots)}" + (capacity.Prefetch is { } prefetch ? $" -Prefetch {Number(prefetch)}" : "");
+        $" -Slots {Number(capacity.Slots)}" + (capacity.Prefetch is { } prefetch ? $" -Prefetch {Number(prefetch)}" : "")
+        + (capacity.Queues is { Count: > 0 } queues ? $" -Queue {string.Join(",", queues.Select(Quote))}" : "")
+        + (capacity.Labels is { Count: > 0 } labels ? $" -Label {string.Join(",", labels.Select(Quote))}" : "");
 
     private ProcessCommand Pwsh(string cmdlet)
     {

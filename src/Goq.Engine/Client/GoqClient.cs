@@ -110,6 +110,14 @@ public sealed class GoqClient : IDisposable
     public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancel = default) =>
         (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;
 
+    /// <summary>Every queue with its counts and throttle limit.</summary>
+    public async Task<IReadOnlyList<QueueInfo>> GetQueuesAsync(CancellationToken cancel = default) =>
+        (await RequestAsync<QueuesReply>(new GetQueues(), cancel).ConfigureAwait(false)).Queues;
+
+    /// <summary>Caps how many jobs of a queue run at once cluster-wide (0: no cap); returns the queue.</summary>
+    public async Task<QueueInfo> SetQueueAsync(string name, int throttleLimit, CancellationToken cancel = default) =>
+        (await RequestAsync<QueuesReply>(new SetQueue(name, throttleLimit), cancel).ConfigureAwait(false)).Queues[0];
+
     /// <param name="fromOffset">The previous page's <see cref="OutputReply.NextOffset"/>, or -1 to start at a line number alone.</param>
     public Task<OutputReply> ReadOutputAsync(long jobId, long fromLine, int maxLines, CancellationToken cancel = default, long fromOffset = -1, bool records = false) =>
         RequestAsync<OutputReply>(new ReadOutput(jobId, fromLine, maxLines, fromOffset, records), cancel);

@@ -37,6 +37,8 @@ public sealed class GoqConfig
     /// <summary>How far ahead busy workers are handed jobs, in milliseconds of their jobs' run time; null for the default 100.</summary>
     public int? PrefetchHorizonMs { get; set; }
 
+    public int? KeepSlotsAfterSec { get; set; }
+
     /// <summary>Script-block jobs a runner runs before it is replaced; null for the default 10,000.</summary>
     public int? RunnerMaxJobs { get; set; }
 

@@ -25,6 +25,8 @@ public static class GoqDefaults
     /// <summary>How far ahead (in milliseconds of their recent jobs' run time) busy workers are handed jobs.</summary>
     public const int PrefetchHorizonMs = 100;
 
+    public const int KeepSlotsAfterSec = 300;
+
     /// <summary>Script-block jobs a warm pwsh runner runs before a fresh one replaces it.</summary>
     public const int RunnerMaxJobs = 10_000;
 

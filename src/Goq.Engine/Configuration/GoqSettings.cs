@@ -64,6 +64,13 @@ public sealed record GoqSettings
     /// </summary>
     public int PrefetchHorizonMs { get; init; } = GoqDefaults.PrefetchHorizonMs;
 
+    /// <summary>
+    /// A job needing more slots than any worker has free that has waited this many seconds gets slots kept for it: one
+    /// worker that could run it takes no smaller jobs until it fits (GOQ_KEEP_SLOTS_AFTER_SEC, config KeepSlotsAfterSec,
+    /// default 300; 0 keeps them at once).
+    /// </summary>
+    public int KeepSlotsAfterSec { get; init; } = GoqDefaults.KeepSlotsAfterSec;
+
     /// <summary>Script-block jobs a worker's warm pwsh runner runs before a fresh one replaces it (GOQ_RUNNER_MAX_JOBS, config RunnerMaxJobs, default 10,000).</summary>
     public int RunnerMaxJobs { get; init; } = GoqDefaults.RunnerMaxJobs;
 
@@ -123,6 +130,7 @@ public sealed record GoqSettings
             RequestTimeoutMs = Math.Max(1, EnvInt("GOQ_CONNECT_TIMEOUT_SEC") ?? config.ConnectTimeoutSec ?? GoqDefaults.RequestTimeoutMs / 1000) * 1000,
             MaxJobRecordBytes = Math.Max(1, EnvInt("GOQ_MAX_JOB_RECORD_MIB") ?? config.MaxJobRecordMiB ?? GoqDefaults.MaxJobRecordMiB) * 1024L * 1024,
             PrefetchHorizonMs = Math.Max(0, EnvInt("GOQ_PREFETCH_HORIZON_MS", zeroAllowed: true) ?? config.PrefetchHorizonMs ?? GoqDefaults.PrefetchHorizonMs),
+            KeepSlotsAfterSec = Math.Max(0, EnvInt("GOQ_KEEP_SLOTS_AFTER_SEC", zeroAllowed: true) ?? config.KeepSlotsAfterSec ?? GoqDefaults.KeepSlotsAfterSec),
             RunnerMaxJobs = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_JOBS") ?? config.RunnerMaxJobs ?? GoqDefaults.RunnerMaxJobs),
             RunnerMaxBytes = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_MEMORY_MIB") ?? config.RunnerMaxMemoryMiB ?? GoqDefaults.RunnerMaxMemoryMiB) * 1024L * 1024,
         };

@@ -25,6 +25,9 @@ public static class GoqErrorIds
     /// <summary>A change that only a job that has not started can take (Set-GoqJob) asked of one that has.</summary>
     public const string JobStarted = "GoqJobStarted";
 
+    /// <summary>A queue name that is not 1 to 64 letters, digits, '-', '_' or '.', or a negative throttle limit.</summary>
+    public const string InvalidQueue = "GoqInvalidQueue";
+
     /// <summary>A job's -DependsOn names a job the server does not know (never submitted, or removed).</summary>
     public const string DependencyNotFound = "GoqDependencyNotFound";
 

@@ -111,7 +111,7 @@ public static class Launcher
         }
 
         await WaitForExitAsync(worker.Pid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
-        return await StartWorkerAsync(settings, new WorkerCapacity(worker.Slots, worker.Prefetch), oneShot: false, roles, cancel, jobKeeper: true).ConfigureAwait(false);
+        return await StartWorkerAsync(settings, new WorkerCapacity(worker.Slots, worker.Prefetch, worker.Queues, worker.Labels), oneShot: false, roles, cancel, jobKeeper: true).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -29,6 +29,7 @@ public static class ServerHost
                 DeadAfter = TimeSpan.FromSeconds(settings.DeadWorkerSec),
                 RestartGrace = TimeSpan.FromSeconds(settings.DeadWorkerSec),
                 PrefetchHorizon = TimeSpan.FromMilliseconds(settings.PrefetchHorizonMs),
+                KeepSlotsAfter = TimeSpan.FromSeconds(settings.KeepSlotsAfterSec),
             },
             Log = log.Write,
         }, store);

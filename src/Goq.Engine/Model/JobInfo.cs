@@ -61,6 +61,15 @@ public sealed class JobInfo
 
     public string SubmittedBy { get; set; } = "";
 
+    /// <summary>The queue it waits in; only workers serving it run it.</summary>
+    public string Queue { get; set; } = JobSpec.DefaultQueue;
+
+    /// <summary>Slots of one worker it takes while it runs.</summary>
+    public int SlotCount { get; set; } = 1;
+
+    /// <summary>Labels its worker must have.</summary>
+    public string[] Require { get; set; } = [];
+
     /// <summary>Host and short worker id, e.g. <c>node7/3f2a9c1e</c>.</summary>
     [JsonIgnore]
     public string? Worker => WorkerId is null ? null : $"{WorkerHost}/{WorkerId[..Math.Min(8, WorkerId.Length)]}";

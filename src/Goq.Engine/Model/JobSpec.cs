@@ -58,6 +58,17 @@ public sealed record JobSpec
     /// <summary>Higher runs first; first come, first served within a priority.</summary>
     public int Priority { get; init; }
 
+    /// <summary>The queue it waits in (<c>-Queue</c>); only workers serving that queue run it.</summary>
+    public string Queue { get; init; } = DefaultQueue;
+
+    public const string DefaultQueue = "default";
+
+    /// <summary>How many slots of one worker it takes while it runs (a 4-core job on a 16-slot worker).</summary>
+    public int SlotCount { get; init; } = 1;
+
+    /// <summary>Labels a worker must have every one of to run it (<c>-Require gpu</c>).</summary>
+    public IReadOnlyList<string> Require { get; init; } = [];
+
     /// <summary>user@host of the submitter.</summary>
     public string SubmittedBy { get; init; } = "";
 }

@@ -16,7 +16,7 @@ public sealed class ServerStatus
     /// <summary>Jobs waiting for the jobs they depend on.</summary>
     public int BlockedJobs { get; set; }
 
-    /// <summary>Jobs held back (by a user, or until their -NotBefore time).</summary>
+    /// <summary>Jobs a user holds back (-Hold, Suspend-GoqJob).</summary>
     public int HeldJobs { get; set; }
 
     /// <summary>Idle worker slots: each free slot counts as one waiting worker.</summary>

@@ -20,6 +20,12 @@ public sealed class WorkerInfo
     /// <summary>Jobs handed to it ahead that wait there for a free slot (they show as Running, without a start time).</summary>
     public int PrefetchedJobs { get; set; }
 
+    /// <summary>The queues it serves.</summary>
+    public string[] Queues { get; set; } = [JobSpec.DefaultQueue];
+
+    /// <summary>What it offers; a job that requires labels runs only where all of them are.</summary>
+    public string[] Labels { get; set; } = [];
+
     public DateTimeOffset ConnectedAt { get; set; }
 
     public DateTimeOffset LastSeen { get; set; }

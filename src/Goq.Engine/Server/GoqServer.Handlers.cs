@@ -64,6 +64,16 @@ public sealed partial class GoqServer
                 Reply(peer, rid, _queries.Change(set, now) as GoqMessage
                     ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
                 break;
+            case GetQueues:
+                Reply(peer, rid, new QueuesReply(_scheduler.GetQueues()));
+                break;
+            case SetQueue setQueue when !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0:
+                Reply(peer, rid, new ErrorReply(GoqErrorIds.InvalidQueue,
+                    $"a queue name is 1 to {NameRules.MaxLength} letters, digits, '-', '_' or '.', and a throttle limit is 0 (no cap) or more", GoqErrorKind.InvalidArgument));
+                break;
+            case SetQueue setQueue:
+                Reply(peer, rid, new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit)]));
+                break;
             case RemoveJobs remove:
                 Reply(peer, rid, _queries.Remove(remove.Ids, remove.States));
                 break;

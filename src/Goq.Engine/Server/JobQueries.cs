@@ -21,11 +21,24 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
     public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize)
     {
         limit = Math.Clamp(limit <= 0 ? DefaultPageSize : limit, 1, MaxPageSize);
-        var jobs = store.Query(ids, states, afterId, limit + 1);
+        var jobs = store.Query(ids, states, afterId, limit + 1).Select(Explained).ToList();
         var unknown = ids is null || afterId > 0 ? [] : ids.Distinct().Where(id => store.Get(id) is null).ToList();
         return jobs.Count > limit
             ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
             : new JobsReply(jobs, unknown);
+    }
+
+    /// <summary>A waiting job with why it does not start (a copy: the scheduler's own record is not changed), else the job.</summary>
+    private JobInfo Explained(JobInfo job)
+    {
+        if (job.State != JobState.Waiting || job.Reason is not null || scheduler.WhyWaiting(job.Id) is not { } why)
+        {
+            return job;
+        }
+
+        var copy = job.Clone();
+        copy.Reason = why;
+        return copy;
     }
 
     /// <summary>Registers a watch on the active jobs; returns those that already ended, and the unknown ids.</summary>

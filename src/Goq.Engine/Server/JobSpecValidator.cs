@@ -93,6 +93,21 @@ public static class JobSpecValidator
             return "has an unknown dependency mode";
         }
 
+        if (!NameRules.IsValid(spec.Queue))
+        {
+            return $"has an invalid queue name '{spec.Queue}': use 1 to {NameRules.MaxLength} letters, digits, '-', '_' or '.'";
+        }
+
+        if (spec.SlotCount is < 1 or > WorkerHelloValidator.MaxSlots)
+        {
+            return $"asks for {spec.SlotCount} slots; 1 to {WorkerHelloValidator.MaxSlots} are allowed";
+        }
+
+        if (NameRules.Problem(spec.Require, "required label") is { } labels)
+        {
+            return labels;
+        }
+
         if (spec.MaxAttempts is < 1 or > 100)
         {
             return $"allows {spec.MaxAttempts} attempts; it must be 1 to 100";

@@ -12,6 +12,7 @@ public sealed partial class Scheduler
     /// </summary>
     public CancelJobsReply Cancel(IReadOnlyList<long> ids, DateTimeOffset now)
     {
+        _now = now;
         var cancelled = new List<JobInfo>();
         var ended = new List<JobInfo>();
         var notHeld = new List<long>();
@@ -88,7 +89,8 @@ public sealed partial class Scheduler
         job.Pid = null;
         job.StartedAt = null;
         _store.Update(job);
-        _waiting.AddFront(job.Id, job.Priority);
+        _limits.Leave(job.Id);
+        _waiting.Add(job, now, front: true);
     }
 
     /// <summary>
@@ -120,7 +122,8 @@ public sealed partial class Scheduler
         job.Pid = null;
         job.StartedAt = null;
         _store.Update(job);
-        _waiting.Add(job.Id, job.Priority);
+        _limits.Leave(job.Id);
+        _waiting.Add(job, _now);
     }
 
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
@@ -130,6 +133,8 @@ public sealed partial class Scheduler
         {
             Unpark(job);
         }
+
+        _limits.Leave(jobId);
 
         _specs.Remove(jobId);
     }

@@ -50,7 +50,7 @@ public sealed partial class Scheduler
         {
             job.State = JobState.Waiting;
             job.Reason = null;
-            _waiting.Add(job.Id, job.Priority);
+            _waiting.Add(job, now);
         }
 
         _store.Update(job);
@@ -162,6 +162,11 @@ public sealed partial class Scheduler
     /// <summary>A job leaves the scheduler: its holds and parking go with it.</summary>
     private void Unpark(JobInfo job)
     {
+        if (_keptBy.Remove(job.Id, out var keeper))
+        {
+            keeper.KeptFor = null;
+        }
+
         _waiting.Remove(job.Id);
         _dependencies.Remove(job.Id);
         _userHolds.Remove(job.Id);

@@ -11,6 +11,7 @@ public sealed partial class Scheduler
     /// </summary>
     public void Tick(DateTimeOffset now)
     {
+        _now = now;
         ReleaseDue(now);
         if (_orphans.Count > 0 && now >= _graceUntil)
         {
@@ -29,6 +30,12 @@ public sealed partial class Scheduler
         foreach (var worker in _workers.All.Where(w => now - w.LastSeen > _options.DeadAfter).ToList())
         {
             WorkerGone(worker.Id, dead: true, now);
+        }
+
+        // A wide job may have waited long enough by now to have slots kept for it.
+        if (_waiting.Classes.Any(c => c.SlotCount > 1))
+        {
+            Dispatch();
         }
     }
 
@@ -61,6 +68,7 @@ public sealed partial class Scheduler
             _workers.Refresh(worker);
             _effects.Add(new SchedulerEffect(worker.Peer, 0, new ShutdownWorker(drain)));
             stopped.Add(worker.ToInfo());
+            Unkeep(worker);
             if (worker.Running.Count == 0)
             {
                 _workers.Remove(worker.Id, out _);

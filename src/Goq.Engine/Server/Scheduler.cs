@@ -15,7 +15,7 @@ public sealed partial class Scheduler
 {
     private readonly IJobStaging _store;
     private readonly SchedulerOptions _options;
-    private readonly WaitingQueue _waiting = new();
+    private readonly WaitingPool _waiting = new();
     private readonly HashSet<long> _orphans = [];
     private readonly Dictionary<long, JobInfo> _cancelling = new();
 
@@ -49,6 +49,12 @@ public sealed partial class Scheduler
         _store = staging;
         _options = options ?? new SchedulerOptions();
         _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
+        _now = now ?? DateTimeOffset.UtcNow;
+        foreach (var (queue, limit) in staging.Counters.QueueLimits)
+        {
+            _limits.SetLimit(RunLimits.QueueKey(queue), limit);
+        }
+
         var notStarted = new List<JobInfo>();
         foreach (var (job, spec) in active)
         {
@@ -58,6 +64,7 @@ public sealed partial class Scheduler
             {
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
                 _orphans.Add(job.Id);
+                _limits.Enter(job.Id, JobClass.Of(job).Throttles);
             }
             else
             {
@@ -107,6 +114,7 @@ public sealed partial class Scheduler
     /// the store, for the jobs the batch depends on.</param>
     public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null, Func<long, JobState?>? endedState = null)
     {
+        _now = now;
         var first = _store.AllocateIds(specs.Count);
         if (batchId is not null)
         {
@@ -129,6 +137,9 @@ public sealed partial class Scheduler
                 SubmittedAt = now,
                 SubmittedBy = spec.SubmittedBy,
                 Priority = spec.Priority,
+                Queue = spec.Queue,
+                SlotCount = spec.SlotCount,
+                Require = [.. spec.Require],
                 DependsOn = [.. spec.DependsOn.Distinct()],
                 DependencyMode = spec.DependencyMode,
                 Hold = spec.Hold,
@@ -152,6 +163,7 @@ public sealed partial class Scheduler
     /// </summary>
     public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
     {
+        _now = now;
         var isNew = !_workers.TryGet(hello.WorkerId, out var worker);
         if (isNew)
         {
@@ -170,6 +182,16 @@ public sealed partial class Scheduler
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
+        if (hello.Queues is { Count: > 0 } queues && !worker.Queues.SetEquals(queues))
+        {
+            worker.Queues = new HashSet<string>(queues, StringComparer.Ordinal);
+        }
+
+        if (hello.Labels is { } labels && !worker.Labels.SetEquals(labels))
+        {
+            worker.Labels = new HashSet<string>(labels, StringComparer.Ordinal);
+        }
+
         var foreign = new List<RunningJobRef>();
         var reported = new HashSet<long>();
         foreach (var running in hello.Running)
@@ -177,7 +199,7 @@ public sealed partial class Scheduler
             if (IsLease(worker.Id, running.JobId, running.Attempt, out var job, includeCancelling: true))
             {
                 reported.Add(job.Id);
-                worker.Running.Add(job.Id);
+                worker.Running.Add(job.Id, job.SlotCount);
                 _orphans.Remove(job.Id);
             }
             else if (_active.TryGetValue(running.JobId, out var requeued) && requeued.State == JobState.Waiting
@@ -186,12 +208,13 @@ public sealed partial class Scheduler
                 // We thought this worker dead and queued its job again, but nobody has taken it yet and the worker
                 // still runs it: give it back rather than run it twice.
                 _waiting.Remove(requeued.Id);
+                _limits.Enter(requeued.Id, JobClass.Of(requeued).Throttles);
                 requeued.State = JobState.Running;
                 requeued.WorkerId = worker.Id;
                 requeued.WorkerHost = worker.Host;
                 _store.Update(requeued);
                 reported.Add(requeued.Id);
-                worker.Running.Add(requeued.Id);
+                worker.Running.Add(requeued.Id, requeued.SlotCount);
             }
             else
             {
@@ -245,6 +268,8 @@ public sealed partial class Scheduler
         {
             return;
         }
+
+        Unkeep(worker);
 
         foreach (var jobId in worker.Running.OrderDescending())
         {
@@ -377,29 +402,5 @@ public sealed partial class Scheduler
         }
 
         return includeCancelling && _cancelling.TryGetValue(jobId, out job!) && job.WorkerId == workerId && job.Attempts == attempt;
-    }
-
-    private void Dispatch()
-    {
-        while (_waiting.Next is { } next && _workers.Next() is { } worker)
-        {
-            _waiting.Remove(next);
-            var job = _active[next];
-            var spec = _specs[job.Id];
-            job.State = JobState.Running;
-            job.Attempts++;
-            job.WorkerId = worker.Id;
-            job.WorkerHost = worker.Host;
-            _store.Update(job);
-            worker.Running.Add(job.Id);
-            worker.DispatchedSeq[job.Id] = ++worker.DispatchSeq;
-            if (worker.OneShot)
-            {
-                worker.OneShotUsed = true;
-            }
-
-            _workers.Took(worker); // round robin: a worker with room left goes to the back of its line
-            _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch)));
-        }
     }
 }

@@ -17,6 +17,13 @@ public sealed record SchedulerOptions
     /// </summary>
     public TimeSpan PrefetchHorizon { get; init; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// Fairness for wide jobs (<c>-SlotCount</c>): while one cannot fit anywhere, narrower jobs behind it run in the free
+    /// slots (backfill); once it has waited this long, one worker that could run it keeps its slots for it, taking no
+    /// smaller job until enough have freed. So a big job is never starved by a stream of small ones.
+    /// </summary>
+    public TimeSpan KeepSlotsAfter { get; init; } = TimeSpan.FromSeconds(Configuration.GoqDefaults.KeepSlotsAfterSec);
+
     /// <summary>Defaults derived from the heartbeat: dead after three missed heartbeats, grace of three heartbeats.</summary>
     public static SchedulerOptions FromHeartbeat(TimeSpan heartbeat) => new()
     {

@@ -16,6 +16,9 @@ internal sealed class WaitingQueue
     /// <summary>The job handed out next, or null when none waits.</summary>
     public long? Next => _order.Count > 0 ? _order.Min.Id : null;
 
+    /// <summary>The job handed out next with its place (priority, then sequence), to compare heads of several queues.</summary>
+    public (int Priority, long Seq, long Id)? Head => _order.Count > 0 ? (_order.Min.Priority, _order.Min.Seq, _order.Min.Id) : null;
+
     public bool Contains(long id) => _entries.ContainsKey(id);
 
     /// <summary>Queues a job in its place: by priority, then by id.</summary>
@@ -23,6 +26,9 @@ internal sealed class WaitingQueue
 
     /// <summary>Queues a job ahead of every other of its priority (its worker was lost while it ran).</summary>
     public void AddFront(long id, int priority) => Put(new Entry(priority, long.MinValue / 2 + --_front, id));
+
+    /// <summary>Queues a job at a place the caller chose (several queues that share one order: see <see cref="WaitingPool"/>).</summary>
+    public void AddAt(long id, int priority, long seq) => Put(new Entry(priority, seq, id));
 
     public bool Remove(long id)
     {

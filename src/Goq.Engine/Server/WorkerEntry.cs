@@ -36,7 +36,17 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public DateTimeOffset LastSeen { get; set; }
 
-    public HashSet<long> Running { get; } = [];
+    /// <summary>The jobs it holds, running or taken ahead, with the slots they take.</summary>
+    public WorkerJobs Running { get; } = new();
+
+    /// <summary>The queues it serves.</summary>
+    public HashSet<string> Queues { get; set; } = new(StringComparer.Ordinal) { JobSpec.DefaultQueue };
+
+    /// <summary>What it offers (gpu, bigmem, ...).</summary>
+    public HashSet<string> Labels { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The waiting job its free slots are kept for (a wide job that waited too long), or null.</summary>
+    public long? KeptFor { get; set; }
 
     /// <summary>How many jobs we have handed this worker in this server run.</summary>
     public long DispatchSeq { get; set; }
@@ -50,7 +60,7 @@ internal sealed class WorkerEntry(string id, PeerId peer)
     /// <summary>A send to it failed: no jobs go to it until it says hello again (a new relay) or is declared dead.</summary>
     public bool Detached { get; set; }
 
-    public int FreeSlots => Stopping || Detached || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.Count - ForeignRunning);
+    public int FreeSlots => Stopping || Detached || (OneShot && OneShotUsed) ? 0 : Math.Max(0, Slots - Running.UsedSlots - ForeignRunning);
 
     /// <summary>How long its recent jobs ran (a moving average, in milliseconds); null before the first one ended.</summary>
     public double? RecentRunMs { get; private set; }
@@ -64,7 +74,7 @@ internal sealed class WorkerEntry(string id, PeerId peer)
         : 0;
 
     /// <summary>Jobs it can still take ahead of a free slot, once it has none free.</summary>
-    public int FreePrefetch => Stopping || Detached || OneShot || PrefetchPaused ? 0 : Math.Max(0, Slots + AheadNow - Running.Count - ForeignRunning);
+    public int FreePrefetch => Stopping || Detached || OneShot || PrefetchPaused ? 0 : Math.Max(0, Slots + AheadNow - Running.UsedSlots - ForeignRunning);
 
     /// <summary>One of its jobs ran this long.</summary>
     public void NoteRun(TimeSpan run)
@@ -82,9 +92,11 @@ internal sealed class WorkerEntry(string id, PeerId peer)
         Host = Host,
         Pid = Pid,
         Slots = Slots,
-        BusySlots = Math.Min(Slots, Running.Count + ForeignRunning),
+        BusySlots = Math.Min(Slots, Running.UsedSlots + ForeignRunning),
         Prefetch = Prefetch,
-        PrefetchedJobs = Math.Max(0, Running.Count + ForeignRunning - Slots),
+        PrefetchedJobs = Math.Max(0, Running.UsedSlots + ForeignRunning - Slots),
+        Queues = [.. Queues.Order(StringComparer.Ordinal)],
+        Labels = [.. Labels.Order(StringComparer.Ordinal)],
         ConnectedAt = ConnectedAt,
         LastSeen = LastSeen,
         RunningJobs = Running.Order().ToList(),

@@ -40,6 +40,16 @@ public static class WorkerHelloValidator
             return $"worker {hello.WorkerId} announced an invalid list of running jobs";
         }
 
+        if (hello.Queues is { } queues && NameRules.Problem(queues, "queue") is { } badQueue)
+        {
+            return $"worker {hello.WorkerId} {badQueue}";
+        }
+
+        if (hello.Labels is { } labels && NameRules.Problem(labels, "label") is { } badLabel)
+        {
+            return $"worker {hello.WorkerId} {badLabel}";
+        }
+
         return null;
     }
 }

@@ -33,8 +33,15 @@ internal sealed class WorkerPool
         return true;
     }
 
-    /// <summary>The worker that takes the next job, or null when none can.</summary>
-    public WorkerEntry? Next() => _idle.First?.Value ?? _ahead.First?.Value;
+    /// <summary>The workers in line for a job, in turn: those with free slots, or (<paramref name="ahead"/>) those that take jobs ahead.</summary>
+    public IEnumerable<WorkerEntry> Line(bool ahead)
+    {
+        // By node, not by enumerator: the caller hands a job to one and moves it, which ends the walk anyway.
+        for (var node = (ahead ? _ahead : _idle).First; node is not null; node = node.Next)
+        {
+            yield return node.Value;
+        }
+    }
 
     /// <summary>A job went to <paramref name="worker"/>: it goes to the back of its line, or leaves it when full.</summary>
     public void Took(WorkerEntry worker)

@@ -18,6 +18,8 @@ public sealed class SqliteJobStore : IJobStore
 {
     public const int SchemaVersion = 1;
 
+    private const string QueueLimitKey = "queue_limit:";
+
     private readonly SqliteConnection _db;
     private readonly Dictionary<long, (JobInfo Job, JobSpec? Spec)> _dirty = new();
     private readonly Dictionary<long, OutputIndex> _dirtyOutputs = new();
@@ -29,6 +31,7 @@ public sealed class SqliteJobStore : IJobStore
     private readonly List<(string Id, long FirstId, int Count, long At)> _newBatches = [];
     private CommitStatements? _statements;
     private long _nextJobId = 1;
+    private int _writtenSettings;
 
     public SqliteJobStore(string path)
     {
@@ -196,7 +199,7 @@ public sealed class SqliteJobStore : IJobStore
 
     public void Commit()
     {
-        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0 && _newBatches.Count == 0)
+        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0 && _newBatches.Count == 0 && Counters.SettingsVersion == _writtenSettings)
         {
             return;
         }
@@ -246,6 +249,7 @@ public sealed class SqliteJobStore : IJobStore
         _dirty.Clear();
         _dirtyOutputs.Clear();
         _newBatches.Clear();
+        _writtenSettings = Counters.SettingsVersion;
         foreach (var (key, value) in changedMeta)
         {
             _writtenMeta[key] = value;
@@ -271,6 +275,10 @@ public sealed class SqliteJobStore : IJobStore
         yield return ("finished_jobs", Counters.FinishedJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("cancelled_jobs", Counters.CancelledJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         yield return ("dead_worker_resubmits", Counters.DeadWorkerResubmits.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (queue, limit) in Counters.QueueLimits)
+        {
+            yield return (QueueLimitKey + queue, limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     private void CreateOrCheckSchema()
@@ -306,6 +314,9 @@ public sealed class SqliteJobStore : IJobStore
                 case "finished_jobs": Counters.FinishedJobs = value; break;
                 case "cancelled_jobs": Counters.CancelledJobs = value; break;
                 case "dead_worker_resubmits": Counters.DeadWorkerResubmits = value; break;
+                case var key when key.StartsWith(QueueLimitKey, StringComparison.Ordinal):
+                    Counters.QueueLimits[key[QueueLimitKey.Length..]] = (int)Math.Clamp(value, 0, int.MaxValue);
+                    break;
             }
         }
 

@@ -17,7 +17,7 @@ public sealed partial class GoqWorker
         {
             Send(new JobReturned(Id, dispatch.JobId, dispatch.Attempt));
         }
-        else if (_running.Count < Slots)
+        else if (HasRoomFor(dispatch))
         {
             StartJob(dispatch);
         }
@@ -30,11 +30,19 @@ public sealed partial class GoqWorker
     /// <summary>Starts jobs taken ahead into the slots that are free.</summary>
     private void StartAhead()
     {
-        while (!_exiting && _running.Count < Slots && _ahead.Next() is { } next)
+        while (!_exiting && _ahead.Peek() is { } next && HasRoomFor(next))
         {
+            _ahead.Next();
             StartJob(next);
         }
     }
+
+    /// <summary>
+    /// Whether the job's slots (-SlotCount) are free. One wider than the whole worker (the server never sends such,
+    /// unless the worker restarted with fewer slots) runs alone rather than never.
+    /// </summary>
+    private bool HasRoomFor(DispatchJob dispatch) =>
+        _running.Count == 0 || _running.Values.Sum(j => j.SlotCount) + Math.Max(1, dispatch.Spec.SlotCount) <= Slots;
 
     /// <summary>Gives back the jobs taken ahead that waited too long for a slot (every one, with <paramref name="all"/>).</summary>
     private void ReturnStale(bool all = false)
@@ -62,7 +70,10 @@ public sealed partial class GoqWorker
             return;
         }
 
-        var job = new RunningJob(dispatch.JobId, dispatch.Attempt, new OutputBudget(_options.JobOutputBudget, _outputBudget));
+        var job = new RunningJob(dispatch.JobId, dispatch.Attempt, new OutputBudget(_options.JobOutputBudget, _outputBudget))
+        {
+            SlotCount = Math.Max(1, dispatch.Spec.SlotCount),
+        };
         _running[job.JobId] = job;
         _ledger?.Starting(job.JobId, job.Attempt); // Checkpoint: in the ledger before the job's first instruction
         var variables = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -70,6 +81,7 @@ public sealed partial class GoqWorker
             [JobVariables.JobId] = job.JobId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [JobVariables.Attempt] = job.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
             [JobVariables.WorkerId] = Id,
+            [JobVariables.Slots] = job.SlotCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
         // Started here on the socket thread (building the environment and spawning take a fraction of a millisecond);

@@ -143,7 +143,7 @@ public sealed partial class GoqWorker : IDisposable
     private int Slots => Math.Max(1, _options.Slots);
 
     private WorkerHello Hello() => new(Id, Environment.MachineName, _relay?.Pid ?? Environment.ProcessId, Slots,
-        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch, _options.EffectivePrefetch);
+        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch, _options.EffectivePrefetch, _options.Queues, _options.Labels);
 
     private void Heartbeat()
     {

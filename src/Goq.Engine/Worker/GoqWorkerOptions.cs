@@ -17,6 +17,12 @@ public sealed record GoqWorkerOptions
 
     public int Slots { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>The queues it serves (null or empty: the default queue).</summary>
+    public IReadOnlyList<string>? Queues { get; init; }
+
+    /// <summary>What it offers (gpu, bigmem, ...): a job that requires labels runs only on a worker with all of them.</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
     /// <summary>Run one job, then exit.</summary>
     public bool OneShot { get; init; }
 

@@ -10,4 +10,7 @@ public static class JobVariables
     public const string JobId = "GOQ_JOB_ID";
     public const string Attempt = "GOQ_JOB_ATTEMPT";
     public const string WorkerId = "GOQ_WORKER_ID";
+
+    /// <summary>How many slots the job was given (-SlotCount): how many cores it may use.</summary>
+    public const string Slots = "GOQ_JOB_SLOTS";
 }

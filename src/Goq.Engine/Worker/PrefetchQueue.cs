@@ -19,6 +19,9 @@ internal sealed class PrefetchQueue(TimeSpan hold)
 
     public void Add(DispatchJob dispatch, long nowMs) => _jobs.AddLast((dispatch, nowMs));
 
+    /// <summary>The job that starts next, left in place.</summary>
+    public DispatchJob? Peek() => _jobs.First?.Value.Dispatch;
+
     public DispatchJob? Next()
     {
         if (_jobs.First is not { } first)

@@ -12,6 +12,9 @@ internal sealed class RunningJob(long jobId, int attempt, OutputBudget budget)
 
     public int Attempt { get; } = attempt;
 
+    /// <summary>The worker's slots it takes (-SlotCount).</summary>
+    public int SlotCount { get; init; } = 1;
+
     public CancellationTokenSource Cancel { get; } = new();
 
     private Start? _started;

@@ -50,6 +50,29 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void QueueLimits_AndAJobsQueueSlotsAndLabels_SurviveAReopen()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            var id = store.AllocateIds(1);
+            store.Insert(new JobInfo { Id = id, State = JobState.Waiting, Command = "true", Queue = "gpu", SlotCount = 4, Require = ["gpu", "bigmem"] },
+                new JobSpec { Kind = JobKind.Shell, Command = "true", Queue = "gpu", SlotCount = 4, Require = ["gpu", "bigmem"] });
+            store.Counters.QueueLimits["gpu"] = 3;
+            store.Counters.QueueLimits["old"] = 0; // a cap taken off is written as none, not forgotten on disk
+            store.Commit();
+            store.Counters.QueueLimits["cpu"] = 9;
+            store.Counters.SettingsVersion++;
+            store.Commit(); // nothing else changed: the setting alone is written
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        Assert.Equal(new Dictionary<string, int> { ["gpu"] = 3, ["old"] = 0, ["cpu"] = 9 }, reopened.Counters.QueueLimits);
+        var (job, spec) = reopened.LoadActive().Single();
+        Assert.Equal(("gpu", 4, "gpu,bigmem"), (job.Queue, job.SlotCount, string.Join(',', job.Require)));
+        Assert.Equal(("gpu", 4, "gpu,bigmem"), (spec.Queue, spec.SlotCount, string.Join(',', spec.Require)));
+    }
+
+    [Fact]
     public void AScriptBlockJobsCliXml_IsKeptByteForByte_WithoutBeingRead()
     {
         // Not even well-formed XML: the engine carries the submitter's blob to the runner as it is.

@@ -5,6 +5,8 @@ namespace Goq.Protocol;
 /// (running, or handed to me ahead and waiting for a slot), so the server never hands me more jobs than I can take,
 /// also after it restarted. <paramref name="Prefetch"/> is how many jobs beyond my slots I take ahead: a job handed
 /// over while every slot is busy starts the moment one frees, without a round trip to the server.
+/// <paramref name="Queues"/> are the queues it serves (null: the default queue) and <paramref name="Labels"/> what it
+/// offers (e.g. gpu): a job runs only on a worker serving its queue with every label it requires.
 /// </summary>
 public sealed record WorkerHello(string WorkerId, string Host, int Pid, int Slots, IReadOnlyList<RunningJobRef> Running, string Version, bool OneShot,
-    string? Epoch = null, long LastDispatch = 0, int Prefetch = 0) : GoqMessage;
+    string? Epoch = null, long LastDispatch = 0, int Prefetch = 0, IReadOnlyList<string>? Queues = null, IReadOnlyList<string>? Labels = null) : GoqMessage;
