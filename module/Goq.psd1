@@ -28,6 +28,7 @@
         'Resume-GoqJob'
         'Get-GoqQueue'
         'Set-GoqQueue'
+        'Restart-GoqJob'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

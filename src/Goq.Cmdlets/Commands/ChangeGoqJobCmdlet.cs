@@ -5,14 +5,14 @@ using Goq.Protocol;
 namespace Goq.Cmdlets.Commands;
 
 /// <summary>
-/// What Set-, Suspend- and Resume-GoqJob share: they change jobs that have not started yet, all in one request, and
-/// report those that have started or ended (GoqJobStarted) and the unknown ids (GoqJobNotFound).
+/// What Set-, Suspend-, Resume- and Restart-GoqJob share: they change jobs, all in one request, and report those the
+/// change does not apply to (by default: they have started or ended, GoqJobStarted) and the unknown ids (GoqJobNotFound).
 /// </summary>
 public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
 {
     private readonly List<long> _ids = [];
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [GoqJobIds]
     [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
@@ -27,6 +27,10 @@ public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
 
     /// <summary>The one request that changes the jobs.</summary>
     private protected abstract Task<SetJobsReply> ChangeAsync(IReadOnlyList<long> ids, CancellationToken cancel);
+
+    /// <summary>The error for a job the change does not apply to.</summary>
+    private protected virtual ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobStarted, ErrorCategory.InvalidOperation,
+        $"job {job.Id} is {job.State}: only a job that has not started can be changed", job.Id);
 
     protected override void ProcessRecord()
     {
@@ -54,8 +58,7 @@ public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
 
         foreach (var job in reply.Started)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobStarted, ErrorCategory.InvalidOperation,
-                $"job {job.Id} is {job.State}: only a job that has not started can be changed", job.Id));
+            WriteError(NotChangeable(job));
         }
 
         if (PassThru)

@@ -4,7 +4,7 @@ namespace Goq.Cmdlets.Commands;
 
 /// <summary>Jobs known to the server (waiting, running and finished), ordered by id.</summary>
 [Cmdlet(VerbsCommon.Get, "GoqJob")]
-[OutputType(typeof(JobInfo), typeof(GoqJob))]
+[OutputType(typeof(JobInfo), typeof(GoqJob), typeof(JobAttempt))]
 public sealed class GetGoqJobCommand : GoqClientCmdlet
 {
     private readonly List<long> _ids = [];
@@ -24,6 +24,29 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
     [ArgumentCompleter(typeof(Completion.GoqJobNameCompleter))]
     public string[]? Name { get; set; }
 
+    /// <summary>Only jobs still in the queue at or after this time (not ended before it).</summary>
+    [Parameter]
+    public DateTime? Since { get; set; }
+
+    /// <summary>Only jobs submitted at or before this time.</summary>
+    [Parameter]
+    public DateTime? Until { get; set; }
+
+    /// <summary>Only jobs of this submitter: user@host, or a user name on any host.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? SubmittedBy { get; set; }
+
+    /// <summary>Only jobs in these queues.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
+    public string[]? Queue { get; set; }
+
+    /// <summary>Write every attempt of each job (Goq.JobAttempt): earlier runs (retries, restarts, lost workers) and the current one.</summary>
+    [Parameter]
+    public SwitchParameter IncludeAttempts { get; set; }
+
     /// <summary>Return the jobs as PowerShell jobs (Goq.GoqJob): Get-GoqJob -State Failed -AsJob | Receive-Job.</summary>
     [Parameter]
     public SwitchParameter AsJob { get; set; }
@@ -40,10 +63,17 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
         // Page by page, each written as it comes: no number of jobs makes one reply too large or holds them all here.
         var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
         var ids = _ids.Count > 0 ? _ids : null;
+        var filter = new JobFilter
+        {
+            Since = Since is { } since ? Local(since) : null,
+            Until = Until is { } until ? Local(until) : null,
+            SubmittedBy = SubmittedBy,
+            Queues = Queue,
+        };
         long? after = 0;
         while (after is { } from)
         {
-            var page = RunBlocking(token => Client.GetJobsPageAsync(ids, State, from, token));
+            var page = RunBlocking(token => Client.GetJobsPageAsync(ids, State, from, token, filter));
             foreach (var id in page.Unknown)
             {
                 WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
@@ -53,7 +83,15 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             {
                 if (patterns is null || (job.Name is { } name && patterns.Any(p => p.IsMatch(name))))
                 {
-                    if (AsJob)
+                    if (IncludeAttempts)
+                    {
+                        WriteObject(job.History, enumerateCollection: true);
+                        if (job.Attempts > job.AttemptsBeforeRun || job.State.IsTerminal())
+                        {
+                            WriteObject(JobAttempt.Of(job));
+                        }
+                    }
+                    else if (AsJob)
                     {
                         var settings = Settings;
                         WriteObject(GoqJobSourceAdapter.Adopt(this, job, settings, () => ClientCache.Get(settings)));
@@ -68,4 +106,8 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             after = page.NextAfterId;
         }
     }
+
+    /// <summary>A time as the user typed it: a time without a zone is this host's local time.</summary>
+    private static DateTimeOffset Local(DateTime at) =>
+        new(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at);
 }

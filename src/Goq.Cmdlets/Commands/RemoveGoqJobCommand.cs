@@ -21,9 +21,9 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
     [ValidateRange(1, long.MaxValue)]
     public long[] Id { get; set; } = [];
 
-    /// <summary>Remove every ended job in these states (Completed, Failed, Cancelled).</summary>
+    /// <summary>Remove every ended job in these states (Completed, Failed, Cancelled, DependencyFailed).</summary>
     [Parameter(Mandatory = true, ParameterSetName = StateSet)]
-    [ValidateSet(nameof(JobState.Completed), nameof(JobState.Failed), nameof(JobState.Cancelled))]
+    [ValidateSet(nameof(JobState.Completed), nameof(JobState.Failed), nameof(JobState.Cancelled), nameof(JobState.DependencyFailed))]
     public JobState[] State { get; set; } = [];
 
     /// <summary>Cancel unfinished jobs first, then remove them.</summary>

@@ -131,6 +131,19 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public DependencyMode DependencyMode { get; set; }
 
+    /// <summary>
+    /// Run a job that fails (non-zero exit, time-out, could not start) again, up to this many times. Every attempt is
+    /// kept (Get-GoqJob -IncludeAttempts); the job's dependents and waiters hear only of its last.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(0, JobSpec.MaxRetryCount)]
+    public int RetryCount { get; set; }
+
+    /// <summary>Seconds to wait before each retry.</summary>
+    [Parameter]
+    [ValidateRange(0, 7 * 86400)]
+    public int RetryDelaySec { get; set; }
+
     /// <summary>The queue the job waits in (default: default); only workers serving it (Start-GoqWorker -Queue) run it.</summary>
     [Parameter]
     [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
@@ -256,6 +269,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             Name = Name,
             TimeoutSec = TimeoutSec,
             MaxAttempts = MaxAttempts,
+            RetryCount = RetryCount,
+            RetryDelaySec = RetryDelaySec,
             SubmittedBy = _submittedBy,
             DependsOn = DependsOn ?? [],
             DependencyMode = DependencyMode,

@@ -84,8 +84,10 @@ public sealed class GoqClient : IDisposable
     }
 
     /// <summary>One page of jobs with an id above <paramref name="afterId"/> (see <see cref="JobsReply.NextAfterId"/>).</summary>
-    public Task<JobsReply> GetJobsPageAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId, CancellationToken cancel = default) =>
-        RequestAsync<JobsReply>(new GetJobs(afterId > 0 ? ids?.Where(id => id > afterId).ToList() : ids, states, afterId), cancel); // later pages need only the ids still ahead
+    public Task<JobsReply> GetJobsPageAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId, CancellationToken cancel = default,
+        JobFilter? filter = null) =>
+        RequestAsync<JobsReply>(new GetJobs(afterId > 0 ? ids?.Where(id => id > afterId).ToList() : ids, states, afterId, 0,
+            filter is { IsEmpty: false } ? filter : null), cancel); // later pages need only the ids still ahead
 
     /// <summary>Every matching job, page after page (for callers that want them all in memory).</summary>
     public async Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default)
@@ -141,6 +143,10 @@ public sealed class GoqClient : IDisposable
     /// <summary>Holds jobs that have not started (true), or releases held ones (false).</summary>
     public Task<SetJobsReply> HoldAsync(IReadOnlyList<long> ids, bool hold, CancellationToken cancel = default) =>
         RequestAsync<SetJobsReply>(new SetJobs(ids, null, hold), cancel);
+
+    /// <summary>Runs ended jobs again under their ids (and, with <paramref name="includeDependents"/>, what broke on them).</summary>
+    public Task<SetJobsReply> RestartAsync(IReadOnlyList<long> ids, bool includeDependents, CancellationToken cancel = default) =>
+        RequestAsync<SetJobsReply>(new RestartJobs(ids, includeDependents), cancel);
 
     public Task<RemoveJobsReply> RemoveAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default) =>
         RequestAsync<RemoveJobsReply>(new RemoveJobs(ids, states), cancel);

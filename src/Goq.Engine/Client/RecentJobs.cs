@@ -7,7 +7,7 @@ namespace Goq.Client;
 public static class RecentJobs
 {
     private static readonly JobState[] ActiveStates = [JobState.Waiting, JobState.Running, JobState.Blocked, JobState.Held];
-    private static readonly JobState[] EndedStates = [JobState.Completed, JobState.Failed, JobState.Cancelled];
+    private static readonly JobState[] EndedStates = [.. JobStateExtensions.Terminal];
 
     /// <summary>
     /// The waiting and running jobs (at most about <paramref name="maxActive"/>: whole pages of them) and the

@@ -15,6 +15,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.JobNotFound] = "List the known jobs with Get-GoqJob; removed jobs are gone for good.",
         [GoqErrorIds.JobStarted] = "Change only waiting or blocked jobs (Get-GoqJob -State Waiting, Blocked); a job that runs or ended keeps what it was given.",
         [GoqErrorIds.DependencyNotFound] = "Name jobs that exist in -DependsOn (Get-GoqJob lists them); a job can only depend on jobs submitted before it.",
+        [GoqErrorIds.InvalidQueue] = "Name the queue with 1 to 64 letters, digits, '-', '_' or '.', and give a throttle limit of 0 (none) or more.",
         [GoqErrorIds.WorkerNotFound] = "List the connected workers with Get-GoqWorker.",
         [GoqErrorIds.WorkerRestartUnsupported] = "Run Stop-GoqWorker -Restart on the worker's own host, for a worker started without -NoJobKeeper.",
         [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",

@@ -70,6 +70,28 @@ public sealed class JobInfo
     /// <summary>Labels its worker must have.</summary>
     public string[] Require { get; set; } = [];
 
+    /// <summary>How many times it was run again after failing (<c>-RetryCount</c>), in this run of it (Restart-GoqJob starts again at 0).</summary>
+    public int Retries { get; set; }
+
+    /// <summary>The hand-offs before its current run began (retries and restarts): -MaxAttempts counts only this run's.</summary>
+    public int AttemptsBeforeRun { get; set; }
+
+    /// <summary>Its earlier runs, oldest first (see <see cref="JobAttempt"/>); the current one is the job itself.</summary>
+    public JobAttempt[] History { get; set; } = [];
+
+    /// <summary>CPU time in user mode of its processes (from the child's rusage), once it ended; null where not measured.</summary>
+    public TimeSpan? UserCpuTime { get; set; }
+
+    /// <summary>CPU time in the kernel on its behalf.</summary>
+    public TimeSpan? SystemCpuTime { get; set; }
+
+    /// <summary>Peak resident memory of its largest process, in bytes.</summary>
+    public long? MaxMemoryBytes { get; set; }
+
+    /// <summary>User and system CPU time together.</summary>
+    [JsonIgnore]
+    public TimeSpan? CpuTime => UserCpuTime is null && SystemCpuTime is null ? null : (UserCpuTime ?? TimeSpan.Zero) + (SystemCpuTime ?? TimeSpan.Zero);
+
     /// <summary>Host and short worker id, e.g. <c>node7/3f2a9c1e</c>.</summary>
     [JsonIgnore]
     public string? Worker => WorkerId is null ? null : $"{WorkerHost}/{WorkerId[..Math.Min(8, WorkerId.Length)]}";

@@ -30,6 +30,14 @@ public sealed record JobSpec
 
     public const int DefaultMaxAttempts = 3;
 
+    /// <summary>How many times a job that fails (non-zero exit, time-out, could not start) is run again.</summary>
+    public int RetryCount { get; init; }
+
+    /// <summary>Seconds to wait before each retry.</summary>
+    public int RetryDelaySec { get; init; }
+
+    public const int MaxRetryCount = 1000;
+
     /// <summary>
     /// For ScriptBlock jobs: the script block's arguments, pipeline input and <c>$using:</c> values, serialized by the
     /// submitter (CliXml). The engine carries it as it is and never reads it; only the runner does.

@@ -47,6 +47,7 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(JobReturned), "job-returned")]
 [JsonDerivedType(typeof(SetJobs), "set-jobs")]
 [JsonDerivedType(typeof(SetJobsReply), "set-jobs-reply")]
+[JsonDerivedType(typeof(RestartJobs), "restart")]
 [JsonDerivedType(typeof(GetQueues), "get-queues")]
 [JsonDerivedType(typeof(SetQueue), "set-queue")]
 [JsonDerivedType(typeof(QueuesReply), "queues-reply")]

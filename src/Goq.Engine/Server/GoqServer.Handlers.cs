@@ -37,7 +37,7 @@ public sealed partial class GoqServer
 
                 break;
             case GetJobs get:
-                Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit));
+                Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit, get.Filter));
                 break;
             case GetServerStatus:
                 Reply(peer, rid, new ServerStatusReply(Status()));
@@ -63,6 +63,12 @@ public sealed partial class GoqServer
             case SetJobs set:
                 Reply(peer, rid, _queries.Change(set, now) as GoqMessage
                     ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
+                break;
+            case RestartJobs restart when restart.Ids is null:
+                Reply(peer, rid, new ErrorReply(GoqErrorIds.InvalidJobSpec, "a restart needs job ids", GoqErrorKind.InvalidArgument));
+                break;
+            case RestartJobs restart:
+                Reply(peer, rid, _queries.Restart(restart.Ids, restart.IncludeDependents, now));
                 break;
             case GetQueues:
                 Reply(peer, rid, new QueuesReply(_scheduler.GetQueues()));

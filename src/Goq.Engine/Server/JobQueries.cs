@@ -18,10 +18,10 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
     public JobInfo? Job(long id) => scheduler.GetJob(id) ?? store.Get(id);
 
     /// <summary>One page of jobs past <paramref name="afterId"/>; unknown ids are reported with the first page.</summary>
-    public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize)
+    public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize, JobFilter? filter = null)
     {
         limit = Math.Clamp(limit <= 0 ? DefaultPageSize : limit, 1, MaxPageSize);
-        var jobs = store.Query(ids, states, afterId, limit + 1).Select(Explained).ToList();
+        var jobs = store.Query(ids, states, afterId, limit + 1, filter).Select(Explained).ToList();
         var unknown = ids is null || afterId > 0 ? [] : ids.Distinct().Where(id => store.Get(id) is null).ToList();
         return jobs.Count > limit
             ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
@@ -117,10 +117,64 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         return reply with { Started = started, Unknown = unknown };
     }
 
+    /// <summary>
+    /// Runs ended jobs again (Restart-GoqJob), with <paramref name="includeDependents"/> also every job that ended
+    /// DependencyFailed because of one of them, transitively; reports the jobs that have not ended and the unknown ids.
+    /// </summary>
+    public SetJobsReply Restart(IReadOnlyList<long> ids, bool includeDependents, DateTimeOffset now)
+    {
+        var notEnded = new List<JobInfo>();
+        var unknown = new List<long>();
+        var chosen = new SortedDictionary<long, (JobInfo, JobSpec)>();
+        foreach (var id in ids.Distinct())
+        {
+            if (scheduler.GetJob(id) is { } active)
+            {
+                notEnded.Add(active);
+            }
+            else if (store.Get(id) is { } ended && store.GetSpec(id) is { } spec)
+            {
+                chosen[id] = (ended, spec);
+            }
+            else
+            {
+                unknown.Add(id);
+            }
+        }
+
+        if (includeDependents && chosen.Count > 0)
+        {
+            // Who broke on whom: every job that ended DependencyFailed, by the jobs it depends on.
+            var dependents = new Dictionary<long, List<JobInfo>>();
+            foreach (var broken in store.Query(null, [JobState.DependencyFailed]))
+            {
+                foreach (var on in broken.DependsOn)
+                {
+                    (dependents.TryGetValue(on, out var list) ? list : dependents[on] = []).Add(broken);
+                }
+            }
+
+            var next = new Queue<long>(chosen.Keys);
+            while (next.TryDequeue(out var id))
+            {
+                foreach (var dependent in dependents.GetValueOrDefault(id) ?? [])
+                {
+                    if (!chosen.ContainsKey(dependent.Id) && store.GetSpec(dependent.Id) is { } spec)
+                    {
+                        chosen[dependent.Id] = (dependent, spec);
+                        next.Enqueue(dependent.Id);
+                    }
+                }
+            }
+        }
+
+        return new SetJobsReply(scheduler.Restart(chosen.Values.ToList(), now, EndedState), notEnded, unknown);
+    }
+
     /// <summary>Forgets ended jobs; active ones are reported, not removed.</summary>
     public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
     {
-        var terminal = (states ?? [JobState.Completed, JobState.Failed, JobState.Cancelled]).Where(s => s.IsTerminal()).ToList();
+        var terminal = (states ?? JobStateExtensions.Terminal).Where(s => s.IsTerminal()).ToList();
         var found = store.Query(ids, null);
         // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
         var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();

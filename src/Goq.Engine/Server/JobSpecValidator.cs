@@ -108,6 +108,11 @@ public static class JobSpecValidator
             return labels;
         }
 
+        if (spec.RetryCount is < 0 or > JobSpec.MaxRetryCount || spec.RetryDelaySec is < 0 or > 7 * 86400)
+        {
+            return $"asks for {spec.RetryCount} retries {spec.RetryDelaySec} s apart; 0 to {JobSpec.MaxRetryCount} retries, at most a week apart, are allowed";
+        }
+
         if (spec.MaxAttempts is < 1 or > 100)
         {
             return $"allows {spec.MaxAttempts} attempts; it must be 1 to 100";

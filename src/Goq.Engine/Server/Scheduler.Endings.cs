@@ -77,10 +77,26 @@ public sealed partial class Scheduler
             _store.Counters.DeadWorkerResubmits++;
         }
 
-        if (job.Attempts >= maxAttempts)
+        var thisRun = job.Attempts - job.AttemptsBeforeRun;
+        if (thisRun >= maxAttempts)
         {
-            End(job, JobState.Failed, $"its worker was lost on each of its {job.Attempts} attempts (MaxAttempts {maxAttempts})", now);
+            job.State = JobState.Failed;
+            job.Reason = $"its worker was lost on each of its {thisRun} attempts (MaxAttempts {maxAttempts})";
+            job.FinishedAt = now;
+            if (!Retried(job, now))
+            {
+                End(job, JobState.Failed, job.Reason, now);
+            }
+
             return;
+        }
+
+        if (job.StartedAt is not null)
+        {
+            // It ran: that attempt is kept, with its output, in the job's history.
+            var lost = JobAttempt.Of(job);
+            (lost.State, lost.Reason, lost.FinishedAt) = (JobState.Failed, "its worker was lost", now);
+            job.History = [.. job.History, lost];
         }
 
         job.State = JobState.Waiting;

@@ -347,6 +347,20 @@ public sealed partial class Scheduler
         job.StartedAt = finished.StartedAt ?? job.StartedAt;
         job.Pid = finished.Pid ?? job.Pid;
         job.FinishedAt = finished.FinishedAt;
+        job.UserCpuTime = finished.Usage is { } usage ? TimeSpan.FromMicroseconds(usage.UserCpuMicros) : null;
+        job.SystemCpuTime = finished.Usage is { } used ? TimeSpan.FromMicroseconds(used.SystemCpuMicros) : null;
+        job.MaxMemoryBytes = finished.Usage?.MaxRssBytes;
+        if (finished.StartedAt is { } ran && _workers.TryGet(finished.WorkerId, out var runner))
+        {
+            runner.NoteRun(finished.FinishedAt - ran);
+        }
+
+        if (Retried(job, _now > finished.FinishedAt ? _now : finished.FinishedAt))
+        {
+            FreeSlot(finished.WorkerId, job.Id);
+            return job;
+        }
+
         _store.Update(job);
         Retire(job.Id);
         if (job.State == JobState.Cancelled)
@@ -364,11 +378,6 @@ public sealed partial class Scheduler
         }
 
         Settle(job, finished.FinishedAt);
-        if (finished.StartedAt is { } started && _workers.TryGet(finished.WorkerId, out var worker))
-        {
-            worker.NoteRun(finished.FinishedAt - started);
-        }
-
         FreeSlot(finished.WorkerId, job.Id);
         return job;
     }

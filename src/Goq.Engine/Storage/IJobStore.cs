@@ -12,10 +12,11 @@ public interface IJobStore : IJobStaging, IDisposable
     JobSpec? GetSpec(long id);
 
     /// <summary>
-    /// Jobs with any of the ids (null: all) and any of the states (null: all), ordered by id: those with an id above
-    /// <paramref name="afterId"/>, at most <paramref name="limit"/> of them (a page).
+    /// Jobs with any of the ids (null: all) and any of the states (null: all) that match <paramref name="filter"/>,
+    /// ordered by id: those with an id above <paramref name="afterId"/>, at most <paramref name="limit"/> of them (a page).
     /// </summary>
-    IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue);
+    IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
+        JobFilter? filter = null);
 
     /// <summary>Waiting and running jobs with their specs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive();

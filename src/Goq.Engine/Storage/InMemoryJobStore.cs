@@ -30,12 +30,13 @@ public sealed class InMemoryJobStore : IJobStore
 
     public JobSpec? GetSpec(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Spec : null;
 
-    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue)
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
+        JobFilter? filter = null)
     {
         IEnumerable<JobInfo> found = ids is null
             ? _jobs.Values.Select(e => e.Job)
             : ids.Distinct().Order().Select(Get).OfType<JobInfo>();
-        return found.Where(j => j.Id > afterId && (states is null || states.Contains(j.State))).Take(limit).ToList();
+        return found.Where(j => j.Id > afterId && (states is null || states.Contains(j.State)) && (filter?.Matches(j) ?? true)).Take(limit).ToList();
     }
 
     public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at) => _batches.Remember(batchId, firstId, count);

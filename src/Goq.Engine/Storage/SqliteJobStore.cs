@@ -103,7 +103,8 @@ public sealed class SqliteJobStore : IJobStore
         return reader.IsDBNull(1) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(1)) };
     }
 
-    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue)
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
+        JobFilter? filter = null)
     {
         var sql = new StringBuilder("SELECT info FROM jobs WHERE id > $after");
         if (ids is not null)
@@ -116,11 +117,18 @@ public sealed class SqliteJobStore : IJobStore
             sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
         }
 
+        var parameters = new List<(string, object?)> { ("$after", afterId) };
+        if (filter is not null)
+        {
+            AppendFilter(sql, filter, parameters);
+        }
+
         // A page: the rows on disk past afterId, enough of them that the staged changes merged in below (which may
         // replace or remove some) still leave a full page.
         var rows = limit == int.MaxValue ? -1 : (long)limit + _dirty.Count;
         var found = new SortedDictionary<long, JobInfo>();
-        using (var cmd = Command(sql.Append(" ORDER BY id LIMIT $rows").ToString(), ("$after", afterId), ("$rows", rows)))
+        parameters.Add(("$rows", rows));
+        using (var cmd = Command(sql.Append(" ORDER BY id LIMIT $rows").ToString(), [.. parameters]))
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
@@ -134,13 +142,51 @@ public sealed class SqliteJobStore : IJobStore
         foreach (var (id, (job, _)) in _dirty)
         {
             found.Remove(id);
-            if (id > afterId && (ids is null || ids.Contains(id)) && (states is null || states.Contains(job.State)))
+            if (id > afterId && (ids is null || ids.Contains(id)) && (states is null || states.Contains(job.State)) && (filter?.Matches(job) ?? true))
             {
                 found[id] = job;
             }
         }
 
         return found.Values.Take(limit).ToList();
+    }
+
+    /// <summary>The filter in SQL, over the job's JSON: the same test as <see cref="JobFilter.Matches"/>.</summary>
+    private static void AppendFilter(StringBuilder sql, JobFilter filter, List<(string, object?)> parameters)
+    {
+        // Times are stored as the serializer writes them, all in UTC, so they compare as text.
+        static string Time(DateTimeOffset at) => JsonSerializer.Serialize(at.ToUniversalTime(), GoqJsonContext.Default.DateTimeOffset).Trim('"');
+        if (filter.Since is { } since)
+        {
+            sql.Append(" AND (json_extract(info, '$.FinishedAt') IS NULL OR json_extract(info, '$.FinishedAt') >= $since)");
+            parameters.Add(("$since", Time(since)));
+        }
+
+        if (filter.Until is { } until)
+        {
+            sql.Append(" AND json_extract(info, '$.SubmittedAt') <= $until");
+            parameters.Add(("$until", Time(until)));
+        }
+
+        if (filter.SubmittedBy is { } by)
+        {
+            sql.Append(" AND (json_extract(info, '$.SubmittedBy') = $by COLLATE NOCASE");
+            if (!by.Contains('@'))
+            {
+                sql.Append(@" OR json_extract(info, '$.SubmittedBy') LIKE $byUser ESCAPE '\'");
+                parameters.Add(("$byUser", by.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "@%"));
+            }
+
+            sql.Append(')');
+            parameters.Add(("$by", by));
+        }
+
+        if (filter.Queues is { } queues)
+        {
+            var names = queues.Select((_, i) => $"$q{i}").ToList();
+            sql.Append($" AND COALESCE(json_extract(info, '$.Queue'), '{JobSpec.DefaultQueue}') IN ({(names.Count == 0 ? "NULL" : string.Join(',', names))})");
+            parameters.AddRange(queues.Select((q, i) => ($"$q{i}", (object?)q)));
+        }
     }
 
     public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at)
@@ -171,7 +217,7 @@ public sealed class SqliteJobStore : IJobStore
     public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
     {
         Commit();
-        var removed = Query(ids, [JobState.Completed, JobState.Failed, JobState.Cancelled]).Select(j => j.Id).ToList();
+        var removed = Query(ids, [.. JobStateExtensions.Terminal]).Select(j => j.Id).ToList();
         using var tx = _db.BeginTransaction();
         foreach (var id in removed)
         {

@@ -27,6 +27,8 @@ internal sealed class DotnetJobProcess : IJobProcess
 
     public int? Signal => null;
 
+    public Protocol.JobUsage? Usage => null;
+
     public Task OutputDone => _outputDone.Task;
 
     public static DotnetJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,

@@ -177,7 +177,7 @@ public sealed partial class GoqWorker
         if (report)
         {
             var finished = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines,
-                carried is { Count: > 0 } ? carried : null, from);
+                carried is { Count: > 0 } ? carried : null, from, outcome.Usage);
             _unacked[(job.JobId, job.Attempt)] = finished;
             _ended[(job.JobId, job.Attempt)] = job;
             Send(finished);

@@ -11,6 +11,9 @@ internal interface IJobProcess : IDisposable
     /// <summary>The signal that ended the main process, when the platform tells it apart from an exit code.</summary>
     int? Signal { get; }
 
+    /// <summary>What the job's processes used, once it exited; null where the platform does not say.</summary>
+    Protocol.JobUsage? Usage { get; }
+
     /// <summary>Completes once every line of both streams has been handed on (all writers closed the pipes).</summary>
     Task OutputDone { get; }
 

@@ -140,29 +140,30 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         }
 
         var finishedAt = DateTimeOffset.UtcNow;
+        JobOutcome Used(JobOutcome outcome) => outcome with { Usage = process.Usage };
         if (timedOut)
         {
-            return Fail($"timed out after {spec.TimeoutSec} s; its process tree was killed", pid, startedAt, exitCode);
+            return Used(Fail($"timed out after {spec.TimeoutSec} s; its process tree was killed", pid, startedAt, exitCode));
         }
 
         if (cancelled)
         {
             Emit(OutputStream.Stderr, "goq: the job was cancelled; its process tree was killed");
-            return new JobOutcome(JobState.Cancelled, exitCode, "cancelled", pid, startedAt, finishedAt);
+            return Used(new JobOutcome(JobState.Cancelled, exitCode, "cancelled", pid, startedAt, finishedAt));
         }
 
         if (exitCode == 0)
         {
-            return new JobOutcome(JobState.Completed, 0, null, pid, startedAt, finishedAt);
+            return Used(new JobOutcome(JobState.Completed, 0, null, pid, startedAt, finishedAt));
         }
 
         if (process.Signal is { } signal || (exitCode is > 128 and < 128 + 32 && !OperatingSystem.IsWindows() && (signal = exitCode - 128) > 0))
         {
             var name = signal < SignalNames.Length ? SignalNames[signal] : $"signal {signal}";
-            return Fail($"exit code {exitCode}: the process was killed by signal {signal} ({name})", pid, startedAt, exitCode);
+            return Used(Fail($"exit code {exitCode}: the process was killed by signal {signal} ({name})", pid, startedAt, exitCode));
         }
 
-        return new JobOutcome(JobState.Failed, exitCode, $"exit code {exitCode}", pid, startedAt, finishedAt);
+        return Used(new JobOutcome(JobState.Failed, exitCode, $"exit code {exitCode}", pid, startedAt, finishedAt));
     }
 
     /// <summary>Ends the warm PowerShell runners.</summary>

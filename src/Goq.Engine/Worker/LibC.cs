@@ -56,6 +56,22 @@ internal static unsafe class LibC
     [DllImport("libc", SetLastError = true)]
     public static extern int waitpid(int pid, int* status, int options);
 
+    /// <summary>waitpid that also fills in what the child (and the descendants it waited for) used.</summary>
+    [DllImport("libc", SetLastError = true)]
+    public static extern int wait4(int pid, int* status, int options, Rusage* usage);
+
+    /// <summary>Linux's struct rusage on 64-bit targets: two timevals, then fourteen longs (ru_maxrss in KiB).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Rusage
+    {
+        public long UserSec;
+        public long UserMicros;
+        public long SystemSec;
+        public long SystemMicros;
+        public long MaxRssKiB;
+        private fixed long _rest[13];
+    }
+
     [DllImport("libc", SetLastError = true)]
     public static extern long syscall(long number, long arg1, long arg2);
 

@@ -25,6 +25,9 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
 
     public int? Signal { get; private set; }
 
+    /// <summary>What the job's processes used, from wait4: set before <see cref="Exited"/> completes.</summary>
+    public Protocol.JobUsage? Usage { get; private set; }
+
     public Task OutputDone => _outputDone.Task;
 
     public static bool IsSupported => OperatingSystem.IsLinux();
@@ -172,15 +175,25 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
 
         int status;
         int result;
+        LibC.Rusage usage = default;
         do
         {
-            result = LibC.waitpid(Pid, &status, blocking ? 0 : LibC.Wnohang);
+            // Guarantee point (accounting): wait4 reports the child's rusage, which covers every descendant it waited for.
+            result = Environment.Is64BitProcess
+                ? LibC.wait4(Pid, &status, blocking ? 0 : LibC.Wnohang, &usage)
+                : LibC.waitpid(Pid, &status, blocking ? 0 : LibC.Wnohang);
         }
         while (result < 0 && Marshal.GetLastPInvokeError() == LibC.Eintr);
 
         if (result != Pid || Interlocked.Exchange(ref _reaped, 1) != 0)
         {
             return;
+        }
+
+        if (Environment.Is64BitProcess)
+        {
+            Usage = new Protocol.JobUsage(usage.UserSec * 1_000_000 + usage.UserMicros, usage.SystemSec * 1_000_000 + usage.SystemMicros,
+                usage.MaxRssKiB * 1024);
         }
 
         var signal = status & 0x7f;

@@ -73,6 +73,35 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void AFilter_SelectsByTimeWindowSubmitterAndQueue_InTheStore_AndInWhatIsStaged()
+    {
+        var t0 = DateTimeOffset.UnixEpoch.AddDays(1);
+        JobInfo Job(long id, int submittedMin, int? finishedMin, string by, string queue) => new()
+        {
+            Id = id, Command = "true", SubmittedBy = by, Queue = queue, SubmittedAt = t0.AddMinutes(submittedMin),
+            FinishedAt = finishedMin is { } f ? t0.AddMinutes(f) : null, State = finishedMin is null ? JobState.Waiting : JobState.Completed,
+        };
+
+        using var store = new SqliteJobStore(DbPath);
+        store.AllocateIds(5);
+        store.Insert(Job(1, 0, 10, "ann@a", "default"), new JobSpec { Command = "true" });
+        store.Insert(Job(2, 20, 30, "bob@b", "gpu"), new JobSpec { Command = "true" });
+        store.Insert(Job(3, 40, null, "ANN@c", "gpu"), new JobSpec { Command = "true" });
+        store.Insert(Job(4, 50, null, "annie@a", "default"), new JobSpec { Command = "true" });
+        store.Commit();
+        store.Update(Job(5, 60, 61, "ann_x@a", "default")); // staged only
+
+        List<long> Ids(JobFilter filter) => store.Query(null, null, filter: filter).Select(j => j.Id).ToList();
+        Assert.Equal([2L, 3L, 4L, 5L], Ids(new JobFilter { Since = t0.AddMinutes(15) })); // 1 ended before
+        Assert.Equal([1L, 2L], Ids(new JobFilter { Until = t0.AddMinutes(20) }));
+        Assert.Equal([2L], Ids(new JobFilter { Since = t0.AddMinutes(15), Until = t0.AddMinutes(35) }));
+        Assert.Equal([1L, 3L], Ids(new JobFilter { SubmittedBy = "ann" })); // any host, any case; not annie, not ann_x
+        Assert.Equal([1L], Ids(new JobFilter { SubmittedBy = "ann@a" }));
+        Assert.Equal([2L, 3L], Ids(new JobFilter { Queues = ["gpu"] }));
+        Assert.Equal([1L, 4L, 5L], Ids(new JobFilter { Queues = ["default", "none"] }));
+    }
+
+    [Fact]
     public void AScriptBlockJobsCliXml_IsKeptByteForByte_WithoutBeingRead()
     {
         // Not even well-formed XML: the engine carries the submitter's blob to the runner as it is.

@@ -101,7 +101,8 @@ internal sealed class ScriptRunner : IDisposable
             limit.CancelAfter(TimeSpan.FromSeconds(seconds));
         }
 
-        JobOutcome Outcome(JobState state, int? exitCode, string? reason) => new(state, exitCode, reason, Pid, startedAt, DateTimeOffset.UtcNow);
+        var usage = RunnerUsage.Start(Pid);
+        JobOutcome Outcome(JobState state, int? exitCode, string? reason) => new(state, exitCode, reason, Pid, startedAt, DateTimeOffset.UtcNow, usage?.Stop());
 
         try
         {

@@ -1,0 +1,27 @@
+namespace Goq;
+
+/// <summary>
+/// What Get-GoqJob's -Since, -Until, -SubmittedBy and -Queue ask, applied by the server's store. A job matches the
+/// time window as Slurm's sacct does: it was in the queue at some moment between <see cref="Since"/> and
+/// <see cref="Until"/> (submitted by Until, not ended before Since).
+/// </summary>
+public sealed record JobFilter
+{
+    public DateTimeOffset? Since { get; init; }
+
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary><c>user@host</c>, or a user name alone (any host); case-insensitive.</summary>
+    public string? SubmittedBy { get; init; }
+
+    public IReadOnlyList<string>? Queues { get; init; }
+
+    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null;
+
+    public bool Matches(JobInfo job) =>
+        (Since is not { } since || job.FinishedAt is not { } finished || finished >= since)
+        && (Until is not { } until || job.SubmittedAt <= until)
+        && (SubmittedBy is not { } by || job.SubmittedBy.Equals(by, StringComparison.OrdinalIgnoreCase)
+            || (!by.Contains('@') && job.SubmittedBy.StartsWith(by + "@", StringComparison.OrdinalIgnoreCase)))
+        && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal));
+}
