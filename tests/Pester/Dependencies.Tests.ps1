@@ -39,6 +39,14 @@ Describe 'Submit-GoqJob -DependsOn' {
         ($d.Id | Get-GoqJob -AsJob | Wait-Job -Timeout 30).JobStateInfo.State | Should -Be 'Failed'
         (Get-GoqJob -State DependencyFailed).Id | Should -Contain $c.Id
         (Get-GoqJob $c.Id | Format-Table | Out-String) | Should -Match 'DepFailed'
+        $counts = (Get-GoqServer).Jobs
+        $counts.DependencyFailed | Should -Be @(Get-GoqJob -State DependencyFailed).Count
+        $counts.Completed | Should -Be @(Get-GoqJob -State Completed).Count
+        $counts.Total | Should -Be @(Get-GoqJob).Count
+        (Get-GoqServer | Format-List | Out-String) | Should -Match 'Jobs\s*:.*DependencyFailed \d'
+
+        Remove-GoqJob -State DependencyFailed
+        Get-GoqJob -State DependencyFailed | Should -BeNullOrEmpty -Because 'ended DependencyFailed jobs can be removed like the others'
     }
 
     It 'takes DependsOn from each pipeline record by property name, and refuses only the record that names a job that does not exist' {

@@ -7,5 +7,5 @@ namespace Goq.Cmdlets.Commands;
 [OutputType(typeof(ServerStatus))]
 public sealed class GetGoqServerCommand : GoqClientCmdlet
 {
-    protected override void EndProcessing() => WriteObject(RunBlocking(token => Client.GetStatusAsync(token)));
+    protected override void EndProcessing() => WriteObject(RunBlocking(token => Client.GetStatusAsync(token, countStates: true)));
 }

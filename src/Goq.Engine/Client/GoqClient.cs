@@ -106,8 +106,9 @@ public sealed class GoqClient : IDisposable
         return new JobsReply(jobs, unknown);
     }
 
-    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default) =>
-        (await RequestAsync<ServerStatusReply>(new GetServerStatus(), cancel).ConfigureAwait(false)).Status;
+    /// <summary>The server's counters; with <paramref name="countStates"/> also how many jobs are in each state.</summary>
+    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false) =>
+        (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates), cancel).ConfigureAwait(false)).Status;
 
     public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancel = default) =>
         (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;

@@ -44,6 +44,9 @@ public sealed class ServerStatus
 
     public long DroppedMalformed { get; set; }
 
+    /// <summary>How many jobs are in each state (Get-GoqServer asks for them; null when not asked).</summary>
+    public JobStateCounts? Jobs { get; set; }
+
     public DateTimeOffset StartedAt { get; set; }
 
     public string Version { get; set; } = "";

@@ -39,8 +39,8 @@ public sealed partial class GoqServer
             case GetJobs get:
                 Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit, get.Filter));
                 break;
-            case GetServerStatus:
-                Reply(peer, rid, new ServerStatusReply(Status()));
+            case GetServerStatus getStatus:
+                Reply(peer, rid, new ServerStatusReply(Status(getStatus.CountStates)));
                 break;
             case GetWorkers:
                 Reply(peer, rid, new WorkersReply(_scheduler.GetWorkers()));

@@ -335,8 +335,9 @@ public sealed partial class GoqServer : IDisposable
             : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);
     }
 
-    private ServerStatus Status() => new()
+    private ServerStatus Status(bool countStates = false) => new()
     {
+        Jobs = countStates ? _queries.CountStates() : null,
         Endpoint = Endpoint,
         ServerPid = Environment.ProcessId,
         ServerHost = Environment.MachineName,

@@ -41,6 +41,24 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         return copy;
     }
 
+    /// <summary>Jobs per state: the active ones as the scheduler holds them, the ended ones as the store counts them.</summary>
+    public JobStateCounts CountStates()
+    {
+        var counts = new JobStateCounts
+        {
+            Waiting = scheduler.WaitingJobs,
+            Running = scheduler.RunningJobs,
+            Blocked = scheduler.BlockedJobs,
+            Held = scheduler.HeldJobs,
+        };
+        foreach (var (state, count) in store.CountStates(JobStateExtensions.Terminal))
+        {
+            counts.Add(state, count);
+        }
+
+        return counts;
+    }
+
     /// <summary>Registers a watch on the active jobs; returns those that already ended, and the unknown ids.</summary>
     public WatchReply Watch(PeerId peer, long rid, IReadOnlyList<long> ids)
     {

@@ -18,6 +18,9 @@ public interface IJobStore : IJobStaging, IDisposable
     IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
         JobFilter? filter = null);
 
+    /// <summary>How many jobs are in each of <paramref name="states"/>, staged changes included.</summary>
+    IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states);
+
     /// <summary>Waiting and running jobs with their specs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive();
 

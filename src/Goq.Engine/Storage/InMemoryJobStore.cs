@@ -39,6 +39,9 @@ public sealed class InMemoryJobStore : IJobStore
         return found.Where(j => j.Id > afterId && (states is null || states.Contains(j.State)) && (filter?.Matches(j) ?? true)).Take(limit).ToList();
     }
 
+    public IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states) =>
+        _jobs.Values.Where(e => states.Contains(e.Job.State)).GroupBy(e => e.Job.State).ToDictionary(g => g.Key, g => (long)g.LongCount());
+
     public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at) => _batches.Remember(batchId, firstId, count);
 
     public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);

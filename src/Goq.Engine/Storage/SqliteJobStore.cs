@@ -151,6 +151,52 @@ public sealed class SqliteJobStore : IJobStore
         return found.Values.Take(limit).ToList();
     }
 
+    public IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states)
+    {
+        var counts = states.ToDictionary(s => s, _ => 0L);
+        using (var cmd = Command("SELECT state, COUNT(*) FROM jobs GROUP BY state")) // over the state index only
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (Enum.TryParse<JobState>(reader.GetString(0), out var state) && counts.ContainsKey(state))
+                {
+                    counts[state] += reader.GetInt64(1);
+                }
+            }
+        }
+
+        // Staged changes: each counts in its new state instead of the one on disk (if any).
+        if (_dirty.Count > 0)
+        {
+            var onDisk = new Dictionary<long, JobState>();
+            using var cmd = Command($"SELECT id, state FROM jobs WHERE id IN ({string.Join(',', _dirty.Keys.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+            {
+                if (Enum.TryParse<JobState>(reader.GetString(1), out var state))
+                {
+                    onDisk[reader.GetInt64(0)] = state;
+                }
+            }
+
+            foreach (var (id, (job, _)) in _dirty)
+            {
+                if (onDisk.TryGetValue(id, out var was) && counts.ContainsKey(was))
+                {
+                    counts[was]--;
+                }
+
+                if (counts.ContainsKey(job.State))
+                {
+                    counts[job.State]++;
+                }
+            }
+        }
+
+        return counts;
+    }
+
     /// <summary>The filter in SQL, over the job's JSON: the same test as <see cref="JobFilter.Matches"/>.</summary>
     private static void AppendFilter(StringBuilder sql, JobFilter filter, List<(string, object?)> parameters)
     {

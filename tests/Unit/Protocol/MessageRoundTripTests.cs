@@ -50,6 +50,7 @@ public sealed class MessageRoundTripTests
         new GetJobs(null, null),
         new JobsReply([Job], [9]),
         new GetServerStatus(),
+        new GetServerStatus(CountStates: true),
         new ServerStatusReply(new ServerStatus { Endpoint = "tcp://x:1", NextJobId = 5, WaitingWorkers = 10 }),
         new GetWorkers(),
         new WorkersReply([new WorkerInfo { Id = "w", Host = "h", Slots = 2, RunningJobs = [1] }]),

@@ -102,6 +102,27 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void CountStates_CountsEachStateOnDisk_WithStagedChangesInTheirNewState()
+    {
+        using var store = new SqliteJobStore(DbPath);
+        Add(store, 4);
+        store.Commit();
+        var done = store.Get(1)!;
+        done.State = JobState.Completed;
+        store.Update(done);
+        store.Commit();
+        var failed = store.Get(2)!;
+        failed.State = JobState.DependencyFailed;
+        store.Update(failed); // staged only
+        var (fresh, spec) = NewJob(store.AllocateIds(1));
+        fresh.State = JobState.Failed;
+        store.Insert(fresh, spec); // staged only
+
+        var counts = store.CountStates([.. JobStateExtensions.Terminal, JobState.Waiting]);
+        Assert.Equal((1L, 1L, 1L, 0L, 2L), (counts[JobState.Completed], counts[JobState.DependencyFailed], counts[JobState.Failed], counts[JobState.Cancelled], counts[JobState.Waiting]));
+    }
+
+    [Fact]
     public void AScriptBlockJobsCliXml_IsKeptByteForByte_WithoutBeingRead()
     {
         // Not even well-formed XML: the engine carries the submitter's blob to the runner as it is.

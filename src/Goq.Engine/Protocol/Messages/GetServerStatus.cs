@@ -1,4 +1,8 @@
 namespace Goq.Protocol;
 
-/// <summary>Client → server: counters and queue lengths. Replied to with <see cref="ServerStatusReply"/>.</summary>
-public sealed record GetServerStatus : GoqMessage;
+/// <summary>
+/// Client → server: counters and queue lengths, and with <paramref name="CountStates"/> how many jobs are in each state
+/// (ended ones counted in the store: not free with a long history, so only when asked). Replied to with
+/// <see cref="ServerStatusReply"/>.
+/// </summary>
+public sealed record GetServerStatus(bool CountStates = false) : GoqMessage;
