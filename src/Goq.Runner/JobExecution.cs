@@ -63,6 +63,11 @@ internal static class JobExecution
             state.SetVariable(UsingVariables.Prefix + entry.Key, entry.Value);
         }
 
+        if (job.Environment.TryGetValue("GOQ_ARRAY_ID", out var arrayId) && int.TryParse(arrayId, System.Globalization.CultureInfo.InvariantCulture, out var index))
+        {
+            state.SetVariable("GoqArrayId", index); // an array task's index, as in $env:GOQ_ARRAY_ID
+        }
+
         if (data.HasInput)
         {
             state.SetVariable("_", data.Input);

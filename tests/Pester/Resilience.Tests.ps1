@@ -77,6 +77,22 @@ Describe 'Nothing accepted is lost' {
         Get-Content $marker | Should -Be (1..8 | ForEach-Object { "$_" }) -Because 'each step ran once, in order'
     }
 
+    It 'runs every task of an array once when the server is killed -9 in the middle of it' {
+        $null = Start-GoqWorker -Slots 2
+        $marker = Join-Path $work 'tasks.txt'
+        $array = Submit-GoqJob "echo `$GOQ_ARRAY_ID >> '$marker'; sleep 0.2" -ArrayIndex (0..19) -ThrottleLimit 2
+        Wait-Until { (Test-Path $marker) -and @(Get-Content $marker).Count -ge 6 } -TimeoutSec 60 -Because 'part of the array to run'
+        $serverPid = (Get-GoqServer).ServerPid
+        Stop-Process -Id $serverPid -Force # kill -9, in the middle of the array
+        Wait-Until { -not (Test-ProcessAlive $serverPid) } -Because 'the server to die'
+
+        Start-GoqServer | Out-Null
+        $done = Wait-GoqJob $array.Id -Timeout 120
+        $done | Should -HaveCount 20
+        $done.State | Sort-Object -Unique | Should -Be 'Completed'
+        Get-Content $marker | Sort-Object { [int]$_ } | Should -Be (0..19 | ForEach-Object { "$_" }) -Because 'each task ran once'
+    }
+
     It 're-queues the job of a worker killed -9 with its keeper, ends the copy it left behind, and completes the job once' {
         $marker = Join-Path $work 'finished.txt'
         $first, $job, $orphan = Start-RecordedJob "echo started; sleep 6; echo done >> '$marker'"

@@ -43,6 +43,11 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
     [ArgumentCompleter(typeof(Completion.QueueNameCompleter))]
     public string[]? Queue { get; set; }
 
+    /// <summary>Only the tasks of array jobs with these indices (with -Id of an array: those of its tasks).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? ArrayIndex { get; set; }
+
     /// <summary>Write every attempt of each job (Goq.JobAttempt): earlier runs (retries, restarts, lost workers) and the current one.</summary>
     [Parameter]
     public SwitchParameter IncludeAttempts { get; set; }
@@ -69,6 +74,7 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             Until = Until is { } until ? Local(until) : null,
             SubmittedBy = SubmittedBy,
             Queues = Queue,
+            ArrayIndexes = ArrayIndex,
         };
         long? after = 0;
         while (after is { } from)

@@ -161,8 +161,40 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
     public string[]? Require { get; set; }
 
+    /// <summary>
+    /// Make the job an array job: one task per index, each run with GOQ_ARRAY_ID set to its index (and $GoqArrayId in a
+    /// script block). The array has one id, for Wait-, Stop-, Remove-GoqJob and -DependsOn; its tasks start in index order.
+    /// </summary>
+    [Parameter]
+    [ValidateCount(1, JobSpec.MaxArrayTasks)]
+    [ValidateRange(0, int.MaxValue)]
+    public int[]? ArrayIndex { get; set; }
+
+    /// <summary>At most this many of the array's tasks run at once (default: no cap).</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int ThrottleLimit { get; set; }
+
     protected override void BeginProcessing()
     {
+        if (ArrayIndex is null && ThrottleLimit > 0)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+                "-ThrottleLimit caps an array's tasks: use it with -ArrayIndex", ThrottleLimit));
+        }
+
+        if (ArrayIndex is not null && AsJob)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+                "an array job is not a PowerShell job: submit it without -AsJob, and use Wait-GoqJob and Receive-GoqJob on its tasks", "AsJob"));
+        }
+
+        if (ArrayIndex is not null && ArrayIndex.Distinct().Count() != ArrayIndex.Length)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+                "-ArrayIndex names an index more than once; each task needs an index of its own", ArrayIndex));
+        }
+
         _submittedBy = $"{System.Environment.UserName}@{System.Environment.MachineName}"; // looked up once: not free per job
 
         // Resolved once for the whole pipeline: resolving a location reads /proc/self/mountinfo every time, which was
@@ -277,6 +309,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             Priority = Priority,
             Queue = Queue,
             SlotCount = SlotCount,
+            ArrayIndex = ArrayIndex,
+            ThrottleLimit = ThrottleLimit,
             Require = Require ?? [],
             Hold = Hold,
             NotBefore = NotBefore is { } at ? new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at) : null,

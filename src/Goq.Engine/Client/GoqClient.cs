@@ -86,8 +86,7 @@ public sealed class GoqClient : IDisposable
     /// <summary>One page of jobs with an id above <paramref name="afterId"/> (see <see cref="JobsReply.NextAfterId"/>).</summary>
     public Task<JobsReply> GetJobsPageAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId, CancellationToken cancel = default,
         JobFilter? filter = null) =>
-        RequestAsync<JobsReply>(new GetJobs(afterId > 0 ? ids?.Where(id => id > afterId).ToList() : ids, states, afterId, 0,
-            filter is { IsEmpty: false } ? filter : null), cancel); // later pages need only the ids still ahead
+        RequestAsync<JobsReply>(new GetJobs(ids, states, afterId, 0, filter is { IsEmpty: false } ? filter : null), cancel);
 
     /// <summary>Every matching job, page after page (for callers that want them all in memory).</summary>
     public async Task<JobsReply> GetJobsAsync(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, CancellationToken cancel = default)
@@ -199,6 +198,21 @@ public sealed class GoqClient : IDisposable
         {
             void Apply(WatchReply reply)
             {
+                // An array job's id stands for its tasks: wait for each of them instead.
+                foreach (var array in reply.Arrays ?? [])
+                {
+                    lock (gate)
+                    {
+                        if (remaining.Remove(array.ArrayJobId))
+                        {
+                            for (var k = 0; k < array.Count; k++)
+                            {
+                                remaining.Add(array.FirstTaskId + k);
+                            }
+                        }
+                    }
+                }
+
                 foreach (var job in reply.Finished)
                 {
                     Ended(job, job.Id);

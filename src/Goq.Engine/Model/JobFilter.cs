@@ -16,12 +16,16 @@ public sealed record JobFilter
 
     public IReadOnlyList<string>? Queues { get; init; }
 
-    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null;
+    /// <summary>Only tasks of array jobs with these indices (Get-GoqJob -ArrayIndex).</summary>
+    public IReadOnlyList<int>? ArrayIndexes { get; init; }
+
+    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && ArrayIndexes is null;
 
     public bool Matches(JobInfo job) =>
         (Since is not { } since || job.FinishedAt is not { } finished || finished >= since)
         && (Until is not { } until || job.SubmittedAt <= until)
         && (SubmittedBy is not { } by || job.SubmittedBy.Equals(by, StringComparison.OrdinalIgnoreCase)
             || (!by.Contains('@') && job.SubmittedBy.StartsWith(by + "@", StringComparison.OrdinalIgnoreCase)))
-        && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal));
+        && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal))
+        && (ArrayIndexes is not { } indexes || (job.ArrayIndex is { } index && indexes.Contains(index)));
 }

@@ -70,6 +70,15 @@ public sealed class JobInfo
     /// <summary>Labels its worker must have.</summary>
     public string[] Require { get; set; } = [];
 
+    /// <summary>For a task of an array job: the array's id (Get-GoqJob -Id on it lists its tasks).</summary>
+    public long? ArrayJobId { get; set; }
+
+    /// <summary>For a task of an array job: its index (<c>GOQ_ARRAY_ID</c>).</summary>
+    public int? ArrayIndex { get; set; }
+
+    /// <summary>For an array job itself (what Submit-GoqJob -ArrayIndex returns): how many tasks it has.</summary>
+    public int? TaskCount { get; set; }
+
     /// <summary>How many times it was run again after failing (<c>-RetryCount</c>), in this run of it (Restart-GoqJob starts again at 0).</summary>
     public int Retries { get; set; }
 

@@ -77,6 +77,21 @@ public sealed record JobSpec
     /// <summary>Labels a worker must have every one of to run it (<c>-Require gpu</c>).</summary>
     public IReadOnlyList<string> Require { get; init; } = [];
 
+    /// <summary>
+    /// An array job (<c>-ArrayIndex</c>): one task per index, each a job of its own with this spec. Kept once, with the
+    /// array; a task's own spec carries <see cref="ArrayTask"/> instead.
+    /// </summary>
+    public IReadOnlyList<int>? ArrayIndex { get; init; }
+
+    /// <summary>At most this many of an array's tasks run at once (0: no cap).</summary>
+    public int ThrottleLimit { get; init; }
+
+    /// <summary>Which task of which array this job is (set by the server on a task's spec).</summary>
+    public ArrayTask? ArrayTask { get; init; }
+
+    /// <summary>At most this many tasks in one array.</summary>
+    public const int MaxArrayTasks = 1_000_000;
+
     /// <summary>user@host of the submitter.</summary>
     public string SubmittedBy { get; init; } = "";
 }

@@ -29,7 +29,16 @@ public static class JobSizes
             entries++;
         }
 
-        return SpecOverhead + (MaxEscape * chars) + (EntryOverhead * entries);
+        foreach (var label in spec.Require)
+        {
+            chars += label.Length;
+            entries++;
+        }
+
+        chars += spec.Queue.Length + (spec.ScriptData?.Length ?? 0);
+
+        // Numbers: an index takes at most 11 characters and a comma, a job id at most 20 and a comma.
+        return SpecOverhead + (MaxEscape * chars) + (EntryOverhead * entries) + (12L * (spec.ArrayIndex?.Count ?? 0)) + (21L * spec.DependsOn.Count);
     }
 
     /// <summary>An environment's bound, for the one a batch shares.</summary>

@@ -29,8 +29,9 @@ internal sealed class JobClass(string key, string queue, int slotCount, string[]
     public static (string Key, string[] Require, string[] Throttles) Of(JobInfo job)
     {
         var require = job.Require.Length == 0 ? [] : job.Require.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        string[] throttles = [RunLimits.QueueKey(job.Queue)];
-        var key = $"{job.Queue}\u0001{job.SlotCount}\u0001{string.Join(',', require)}";
+        // A task of an array counts against the array's throttle too, so each array is a class of its own.
+        string[] throttles = job.ArrayJobId is { } array ? [RunLimits.QueueKey(job.Queue), RunLimits.ArrayKey(array)] : [RunLimits.QueueKey(job.Queue)];
+        var key = $"{job.Queue}\u0001{job.SlotCount}\u0001{string.Join(',', require)}\u0001{job.ArrayJobId}";
         return (key, require, throttles);
     }
 }

@@ -8,23 +8,44 @@ namespace Goq.Server;
 /// removals. The <see cref="Scheduler"/> holds only the active jobs and never reads the store; this is where its
 /// answers and the store's meet. Owned by the server's loop thread, like both.
 /// </summary>
-internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
+internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
 {
     public const int DefaultPageSize = 1000;
 
     public const int MaxPageSize = 10_000;
 
-    /// <summary>A job as it is now: the scheduler's own record of one it holds, else the stored one.</summary>
-    public JobInfo? Job(long id) => scheduler.GetJob(id) ?? store.Get(id);
+    /// <summary>A job as it is now: the scheduler's own record of one it holds, else the stored one; an array job's own record.</summary>
+    public JobInfo? Job(long id) => scheduler.GetJob(id) ?? store.Get(id) ?? ArrayRecord(id);
 
-    /// <summary>One page of jobs past <paramref name="afterId"/>; unknown ids are reported with the first page.</summary>
+    /// <summary>
+    /// One page of jobs past <paramref name="afterId"/>; unknown ids are reported with the first page. An array job's id
+    /// stands for its tasks (those with <see cref="JobFilter.ArrayIndexes"/>, when given), and tasks not made yet are
+    /// rows like the others.
+    /// </summary>
     public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize, JobFilter? filter = null)
     {
         limit = Math.Clamp(limit <= 0 ? DefaultPageSize : limit, 1, MaxPageSize);
-        var jobs = store.Query(ids, states, afterId, limit + 1, filter).Select(Explained).ToList();
-        var unknown = ids is null || afterId > 0 ? [] : ids.Distinct().Where(id => store.Get(id) is null).ToList();
-        return jobs.Count > limit
-            ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
+        List<long>? window = null;
+        var truncated = false;
+        var unknown = new List<long>();
+        if (ids is not null)
+        {
+            // Only the next page's worth of ids is looked up: every id stands for one row, stored or not made yet.
+            var (expanded, _) = Expand(ids, filter?.ArrayIndexes);
+            var ahead = expanded.Where(id => id > afterId).Order().Take(limit + 2).ToList();
+            truncated = ahead.Count > limit + 1;
+            window = ahead.Take(limit + 1).ToList();
+            if (afterId == 0)
+            {
+                unknown.AddRange(ids.Distinct().Where(id => ArrayRecord(id) is null && store.Get(id) is null && !scheduler.IsUnmadeTask(id)));
+            }
+        }
+
+        var jobs = store.Query(window, states, afterId, limit + 1, filter)
+            .Concat(scheduler.UnmadeJobs(window, states, afterId, limit + 1, filter))
+            .OrderBy(j => j.Id).Take(limit + 1).Select(Explained).ToList();
+        return jobs.Count > limit ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
+            : truncated ? new JobsReply(jobs, unknown, window![^1])
             : new JobsReply(jobs, unknown);
     }
 
@@ -62,11 +83,14 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
     /// <summary>Registers a watch on the active jobs; returns those that already ended, and the unknown ids.</summary>
     public WatchReply Watch(PeerId peer, long rid, IReadOnlyList<long> ids)
     {
+        var (expanded, arrays) = Expand(ids);
         var finished = new List<JobInfo>();
         var unknown = new List<long>();
-        foreach (var id in scheduler.Watch(peer, rid, ids))
+        var notActive = scheduler.Watch(peer, rid, expanded);
+        var ended = store.Query(notActive, null).ToDictionary(j => j.Id);
+        foreach (var id in notActive)
         {
-            if (store.Get(id) is { } done)
+            if (ended.TryGetValue(id, out var done))
             {
                 finished.Add(done);
             }
@@ -76,7 +100,7 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
             }
         }
 
-        return new WatchReply(finished, unknown);
+        return new WatchReply(finished, unknown, arrays.Count > 0 ? arrays : null);
     }
 
     /// <summary>Cancels the active jobs; of the others, says which ended already and which are unknown.</summary>
@@ -87,7 +111,7 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         var unknown = new List<long>();
         foreach (var id in reply.Unknown)
         {
-            if (store.Get(id) is { } done)
+            if (Job(id) is { } done)
             {
                 ended.Add(done);
             }
@@ -122,7 +146,7 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         var unknown = new List<long>();
         foreach (var id in reply.Unknown)
         {
-            if (store.Get(id) is { } done)
+            if (Job(id) is { } done)
             {
                 started.Add(done);
             }
@@ -144,7 +168,7 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         var notEnded = new List<JobInfo>();
         var unknown = new List<long>();
         var chosen = new SortedDictionary<long, (JobInfo, JobSpec)>();
-        foreach (var id in ids.Distinct())
+        foreach (var id in Expand(ids).Ids)
         {
             if (scheduler.GetJob(id) is { } active)
             {
@@ -193,6 +217,8 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
     public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
     {
         var terminal = (states ?? JobStateExtensions.Terminal).Where(s => s.IsTerminal()).ToList();
+        var arrays = ids is null ? [] : Expand(ids).Arrays;
+        ids = ids is null ? null : Expand(ids).Ids;
         var found = store.Query(ids, null);
         // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
         var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();
@@ -200,6 +226,7 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
         var removed = candidates.Count == 0 ? [] : store.Remove(candidates);
         scheduler.Removed(removed);
+        ForgetRemovedArrays(arrays);
         return new RemoveJobsReply(removed, stillActive, unknown);
     }
 
@@ -208,12 +235,10 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
     /// reply or a server restart: it gets no duplicates); null for a new batch.
     /// </summary>
     public IReadOnlyList<JobInfo>? SeenBatch(string? batchId) =>
-        batchId is not null && store.FindBatch(batchId) is { } seen
-            ? Enumerable.Range(0, seen.Count).Select(i => Job(seen.FirstId + i)).OfType<JobInfo>().ToList()
-            : null;
+        batchId is not null && store.FindBatch(batchId) is { } seen ? BatchJobs(seen.FirstId, seen.Count) : null;
 
     /// <summary>How a job the scheduler does not hold ended, as the store has it; null when it does not exist.</summary>
-    public JobState? EndedState(long id) => store.Get(id)?.State;
+    public JobState? EndedState(long id) => store.Get(id)?.State ?? ArrayRecord(id)?.State;
 
     /// <summary>The first dependency of a batch that names no job (a batch is taken whole or not at all); null when all exist.</summary>
     public (int Index, long Id)? MissingDependency(IReadOnlyList<JobSpec> specs)
@@ -223,7 +248,7 @@ internal sealed class JobQueries(IJobStore store, Scheduler scheduler)
         {
             foreach (var id in specs[i].DependsOn)
             {
-                if (!known.Contains(id) && scheduler.GetJob(id) is null && store.Get(id) is null)
+                if (!known.Contains(id) && Job(id) is null && !scheduler.IsUnmadeTask(id))
                 {
                     return (i, id);
                 }

@@ -113,6 +113,24 @@ public static class JobSpecValidator
             return $"asks for {spec.RetryCount} retries {spec.RetryDelaySec} s apart; 0 to {JobSpec.MaxRetryCount} retries, at most a week apart, are allowed";
         }
 
+        if (spec.ArrayIndex is { } indices)
+        {
+            if (indices.Count is 0 or > JobSpec.MaxArrayTasks || indices.Any(i => i < 0) || indices.Distinct().Count() != indices.Count)
+            {
+                return $"has an invalid array: 1 to {JobSpec.MaxArrayTasks:N0} distinct indices from 0";
+            }
+        }
+
+        if (spec.ThrottleLimit < 0 || (spec.ThrottleLimit > 0 && spec.ArrayIndex is null))
+        {
+            return "has a throttle limit without an array (use -ArrayIndex), or a negative one";
+        }
+
+        if (spec.ArrayTask is not null)
+        {
+            return "names an array task itself; the server makes those";
+        }
+
         if (spec.MaxAttempts is < 1 or > 100)
         {
             return $"allows {spec.MaxAttempts} attempts; it must be 1 to 100";

@@ -32,6 +32,9 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
+    /// <summary>goq's name for a job's output; an array task's is its array's with its index (<c>out.00042.7</c>).</summary>
+    public static string FileName(JobInfo job) => job.ArrayJobId is { } array ? $"{FileName(array)}.{job.ArrayIndex}" : FileName(job.Id);
+
     /// <summary>
     /// Places the output of a job being dispatched that has none yet, and stages where its lines start (to be committed
     /// with the dispatch). (Guarantee point: so it is durable before the job's first byte is written, and after a

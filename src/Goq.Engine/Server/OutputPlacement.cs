@@ -21,7 +21,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<stri
                 return null;
             }
 
-            var path = Path.Combine(root, outputDir, OutputFiles.FileName(job.Id));
+            var path = Path.Combine(root, outputDir, OutputFiles.FileName(job));
             var output = new JobOutputLog(path, LengthOf(path)) { Planned = true };
             if (job.Kind == JobKind.ScriptBlock)
             {
@@ -107,7 +107,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<stri
                     newEntries.Add(root);
                 }
 
-                var path = Path.Combine(dir, OutputFiles.FileName(job.Id));
+                var path = Path.Combine(dir, OutputFiles.FileName(job));
                 var start = LengthOf(path);
                 var output = new JobOutputLog(path, start) { Writer = OpenWriter(path) };
                 if (job.Kind == JobKind.ScriptBlock)

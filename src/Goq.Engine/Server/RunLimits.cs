@@ -13,6 +13,8 @@ internal sealed class RunLimits
 
     public static string QueueKey(string queue) => "queue:" + queue;
 
+    public static string ArrayKey(long arrayId) => "array:" + arrayId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The cap on <paramref name="key"/>, 0 for none.</summary>
     public int Limit(string key) => _limits.GetValueOrDefault(key);
 

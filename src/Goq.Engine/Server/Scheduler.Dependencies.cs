@@ -10,7 +10,8 @@ public sealed partial class Scheduler
         return _dependencies.Add(job.Id, job.DependencyMode, dependencies);
 
         // Held here: not ended. Ended: as it ended, else as the store says; a job nobody knows any more counts as failed.
-        JobState? State(long id) => _active.ContainsKey(id) ? null : _cancelling.ContainsKey(id) ? JobState.Cancelled : endedState(id) ?? JobState.Failed;
+        JobState? State(long id) => _active.ContainsKey(id) || _arrays.ContainsKey(id) || IsUnmadeTask(id) ? null
+            : _cancelling.ContainsKey(id) ? JobState.Cancelled : endedState(id) ?? JobState.Failed;
     }
 
     /// <summary>
@@ -23,7 +24,7 @@ public sealed partial class Scheduler
         var work = new Queue<JobInfo>();
         work.Enqueue(ended);
         var placed = false;
-        while (work.TryDequeue(out var job))
+        while (work.TryDequeue(out var job) || TakeArrayEnd(out job))
         {
             foreach (var (id, verdict) in _dependencies.Ended(job.Id, job.State))
             {
@@ -49,5 +50,19 @@ public sealed partial class Scheduler
         {
             Dispatch();
         }
+    }
+
+    /// <summary>An array that ended and whose dependents are not settled yet.</summary>
+    private bool TakeArrayEnd(out JobInfo array)
+    {
+        array = null!;
+        if (_pendingArrayEnds.Count == 0)
+        {
+            return false;
+        }
+
+        array = _pendingArrayEnds[^1];
+        _pendingArrayEnds.RemoveAt(_pendingArrayEnds.Count - 1);
+        return true;
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class Scheduler
         var cancelled = new List<JobInfo>();
         var ended = new List<JobInfo>();
         var notHeld = new List<long>();
-        foreach (var id in ids.Distinct())
+        foreach (var id in ExpandArrays(ids, cancelled, now))
         {
             if (!_active.TryGetValue(id, out var job))
             {
@@ -53,6 +53,7 @@ public sealed partial class Scheduler
             cancelled.Add(job);
         }
 
+        SettleEndedArrays(now);
         Dispatch();
         return new CancelJobsReply(cancelled, ended, notHeld);
     }
@@ -145,14 +146,13 @@ public sealed partial class Scheduler
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
     private void Retire(long jobId)
     {
+        _limits.Leave(jobId);
+        _specs.Remove(jobId);
         if (_active.Remove(jobId, out var job))
         {
             Unpark(job);
+            TaskEnded(job);
         }
-
-        _limits.Leave(jobId);
-
-        _specs.Remove(jobId);
     }
 
     /// <summary>

@@ -151,6 +151,7 @@ public sealed partial class Scheduler
 
         _workers.Took(worker); // round robin: a worker with room left goes to the back of its line
         _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch)));
+        TaskHandedOut(job);
     }
 
     /// <summary>
@@ -189,7 +190,9 @@ public sealed partial class Scheduler
 
         if (_limits.Full(jobClass.Throttles) is { } full)
         {
-            return $"queue '{jobClass.Queue}' is at its throttle limit of {_limits.Limit(full)} running jobs";
+            return full.StartsWith("array:", StringComparison.Ordinal)
+                ? $"array {full[6..]} is at its throttle limit of {_limits.Limit(full)} running tasks"
+                : $"queue '{jobClass.Queue}' is at its throttle limit of {_limits.Limit(full)} running jobs";
         }
 
         if (_keptBy.TryGetValue(id, out var keeper) && keeper.KeptFor == id)
@@ -222,6 +225,17 @@ public sealed partial class Scheduler
         foreach (var jobClass in _waiting.Classes)
         {
             Of(jobClass.Queue).WaitingJobs += jobClass.Jobs.Count;
+        }
+
+        foreach (var array in _arrays.Values)
+        {
+            var queue = Of(array.Info.Queue);
+            switch (UnmadeState(array))
+            {
+                case JobState.Held: queue.HeldJobs += array.Unmade; break;
+                case JobState.Blocked: queue.BlockedJobs += array.Unmade; break;
+                default: queue.WaitingJobs += array.Unmade; break;
+            }
         }
 
         foreach (var id in _delayedJobs)

@@ -17,7 +17,7 @@ public sealed partial class Scheduler
     private readonly HashSet<long> _blockedJobs = [];
     private readonly HashSet<long> _delayedJobs = [];
 
-    public int HeldJobs => _heldJobs.Count;
+    public int HeldJobs => _heldJobs.Count + UnmadeIn(JobState.Held);
 
     /// <summary>Puts a job that has not started where it belongs now, and says why it waits.</summary>
     private void Place(JobInfo job, DateTimeOffset now)
@@ -84,11 +84,17 @@ public sealed partial class Scheduler
         job.Hold = true;
         _userHolds.Add(job.Id);
         Place(job, now);
+        TaskHeld(job, now);
+    }, array =>
+    {
+        array.Info.Hold = true;
+        array.Info.State = array.Info.State == JobState.Running ? JobState.Running : JobState.Held;
     });
 
     /// <summary>Releases held jobs (Resume-GoqJob): a user's hold, and a -NotBefore time not reached, both end now.</summary>
     public SetJobsReply Release(IReadOnlyList<long> ids, DateTimeOffset now)
     {
+        _now = now;
         var reply = Change(ids, job =>
         {
             job.Hold = false;
@@ -100,6 +106,11 @@ public sealed partial class Scheduler
             }
 
             Place(job, now);
+        }, array =>
+        {
+            array.Info.Hold = false;
+            array.Info.NotBefore = null;
+            array.Info.State = array.Info.State == JobState.Held ? JobState.Waiting : array.Info.State;
         });
         Dispatch();
         return reply;
@@ -111,7 +122,7 @@ public sealed partial class Scheduler
         job.Priority = priority;
         _waiting.Reprioritize(job.Id, priority);
         _store.Update(job);
-    });
+    }, array => array.Info.Priority = priority);
 
     /// <summary>Jobs whose -NotBefore time has come: placed again (waiting, unless held or blocked for another reason).</summary>
     private void ReleaseDue(DateTimeOffset now)
@@ -134,13 +145,25 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Applies a change to the jobs that have not started; reports the others (started or ended) and the ids not held here.</summary>
-    private SetJobsReply Change(IReadOnlyList<long> ids, Action<JobInfo> change)
+    private SetJobsReply Change(IReadOnlyList<long> ids, Action<JobInfo> change, Action<ArrayJob> changeArray)
     {
         var changed = new List<JobInfo>();
         var started = new List<JobInfo>();
         var notHeld = new List<long>();
         foreach (var id in ids.Distinct())
         {
+            if (_arrays.TryGetValue(id, out var array))
+            {
+                ChangeArray(array, changeArray, change);
+                changed.Add(array.Info);
+                continue;
+            }
+
+            if (IsUnmadeTask(id))
+            {
+                MakeNamed(id, _now);
+            }
+
             if (_active.TryGetValue(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
             {
                 change(job);

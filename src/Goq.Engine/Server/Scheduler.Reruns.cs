@@ -59,6 +59,11 @@ public sealed partial class Scheduler
                 job.History = [.. job.History, JobAttempt.Of(job)];
             }
 
+            if (job.ArrayJobId is { } arrayId && _arrays.TryGetValue(arrayId, out var array))
+            {
+                array.Restarted(job.State); // its array runs: the task counts as live again
+            }
+
             job.Retries = 0;
             job.Hold = false;
             job.NotBefore = null;

@@ -34,7 +34,7 @@ public sealed partial class Scheduler
 
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
     public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
-        : this(store, store.LoadActive(), options, now, id => store.Get(id)?.State)
+        : this(store, store.LoadActive(), options, now, id => store.Get(id)?.State ?? store.GetArray(id)?.Array.State, store.LoadActiveArrays())
     {
     }
 
@@ -44,8 +44,9 @@ public sealed partial class Scheduler
     /// for the dependencies of blocked jobs.
     /// </summary>
     public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, DateTimeOffset? now = null,
-        Func<long, JobState?>? endedState = null)
+        Func<long, JobState?>? endedState = null, IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays = null)
     {
+        _endedState = endedState ?? (_ => null);
         _store = staging;
         _options = options ?? new SchedulerOptions();
         _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
@@ -53,6 +54,12 @@ public sealed partial class Scheduler
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
             _limits.SetLimit(RunLimits.QueueKey(queue), limit);
+        }
+
+        // Arrays first: a job that depends on one waits for it.
+        foreach (var (array, spec, tasks) in arrays ?? [])
+        {
+            LoadArray(array, spec, tasks);
         }
 
         var notStarted = new List<JobInfo>();
@@ -77,14 +84,19 @@ public sealed partial class Scheduler
         {
             Admit(job, endedState ?? (_ => null), now ?? DateTimeOffset.UtcNow);
         }
+
+        foreach (var array in _arrays.Values.ToList())
+        {
+            ResumeArray(array, now ?? DateTimeOffset.UtcNow);
+        }
     }
 
-    /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time.</summary>
-    public int WaitingJobs => _waiting.Count + _delayedJobs.Count;
+    /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time (array tasks not made yet included).</summary>
+    public int WaitingJobs => _waiting.Count + _delayedJobs.Count + UnmadeIn(JobState.Waiting);
 
-    public int BlockedJobs => _blockedJobs.Count;
+    public int BlockedJobs => _blockedJobs.Count + UnmadeIn(JobState.Blocked);
 
-    public int RunningJobs => _active.Count - WaitingJobs - _blockedJobs.Count - _heldJobs.Count;
+    public int RunningJobs => _active.Count - _waiting.Count - _delayedJobs.Count - _blockedJobs.Count - _heldJobs.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -115,36 +127,28 @@ public sealed partial class Scheduler
     public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null, Func<long, JobState?>? endedState = null)
     {
         _now = now;
-        var first = _store.AllocateIds(specs.Count);
+        _endedState = endedState ?? _endedState;
+
+        // An array takes an id for itself and one for each of its tasks, right after it.
+        var count = specs.Sum(s => 1L + (s.ArrayIndex?.Count ?? 0));
+        var first = _store.AllocateIds(checked((int)count));
         if (batchId is not null)
         {
-            _store.RecordBatch(batchId, first, specs.Count, now);
+            _store.RecordBatch(batchId, first, (int)count, now); // every id it took: the server answers a resend from them
         }
 
         var jobs = new List<JobInfo>(specs.Count);
-        for (var i = 0; i < specs.Count; i++)
+        var id = first;
+        foreach (var spec in specs)
         {
-            var spec = specs[i];
-            var job = new JobInfo
+            if (spec.ArrayIndex is { } indices)
             {
-                Id = first + i,
-                Name = spec.Name,
-                State = JobState.Waiting,
-                Kind = spec.Kind,
-                Command = spec.Command,
-                ArgumentList = [.. spec.ArgumentList],
-                WorkingDirectory = spec.WorkingDirectory,
-                SubmittedAt = now,
-                SubmittedBy = spec.SubmittedBy,
-                Priority = spec.Priority,
-                Queue = spec.Queue,
-                SlotCount = spec.SlotCount,
-                Require = [.. spec.Require],
-                DependsOn = [.. spec.DependsOn.Distinct()],
-                DependencyMode = spec.DependencyMode,
-                Hold = spec.Hold,
-                NotBefore = spec.NotBefore,
-            };
+                jobs.Add(SubmitArray(id, spec, now));
+                id += 1 + indices.Count;
+                continue;
+            }
+
+            var job = NewJob(id++, spec, now);
             _store.Insert(job, spec);
             _active[job.Id] = job;
             _specs[job.Id] = spec;
@@ -155,6 +159,27 @@ public sealed partial class Scheduler
         Dispatch();
         return jobs;
     }
+
+    private static JobInfo NewJob(long id, JobSpec spec, DateTimeOffset now) => new()
+    {
+        Id = id,
+        Name = spec.Name,
+        State = JobState.Waiting,
+        Kind = spec.Kind,
+        Command = spec.Command,
+        ArgumentList = [.. spec.ArgumentList],
+        WorkingDirectory = spec.WorkingDirectory,
+        SubmittedAt = now,
+        SubmittedBy = spec.SubmittedBy,
+        Priority = spec.Priority,
+        Queue = spec.Queue,
+        SlotCount = spec.SlotCount,
+        Require = [.. spec.Require],
+        DependsOn = [.. spec.DependsOn.Distinct()],
+        DependencyMode = spec.DependencyMode,
+        Hold = spec.Hold,
+        NotBefore = spec.NotBefore,
+    };
 
     /// <summary>
     /// A worker announced itself (on connect and as its heartbeat). Says whether it was new, and which of the jobs it

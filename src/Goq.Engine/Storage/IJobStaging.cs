@@ -20,6 +20,12 @@ public interface IJobStaging
 
     void Update(JobInfo job);
 
+    /// <summary>Stages an array job's own record and its spec (indices and all), once: its tasks are stored as they are made.</summary>
+    void InsertArray(JobInfo array, JobSpec spec);
+
+    /// <summary>Stages a change of an array job's own record (its state, priority, hold).</summary>
+    void UpdateArray(JobInfo array);
+
     /// <summary>Records a submitted batch's client-chosen id and its jobs (ids first .. first + count - 1), with the jobs' commit.</summary>
     void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at);
 

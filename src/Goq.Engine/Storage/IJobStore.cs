@@ -24,6 +24,15 @@ public interface IJobStore : IJobStaging, IDisposable
     /// <summary>Waiting and running jobs with their specs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive();
 
+    /// <summary>An array job's own record and spec, or null.</summary>
+    (JobInfo Array, JobSpec Spec)? GetArray(long id);
+
+    /// <summary>The array jobs that have not ended, each with the tasks made so far (id and state), to rebuild them after a restart.</summary>
+    IReadOnlyList<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)> LoadActiveArrays();
+
+    /// <summary>Forgets an ended array job's own record, once its tasks are removed.</summary>
+    void RemoveArray(long id);
+
     /// <summary>Forgets finished jobs (Remove-GoqJob); returns the ids that were removed.</summary>
     IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids);
 

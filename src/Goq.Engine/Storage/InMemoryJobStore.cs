@@ -6,6 +6,7 @@ public sealed class InMemoryJobStore : IJobStore
     private readonly SortedDictionary<long, (JobInfo Job, JobSpec Spec)> _jobs = new();
     private readonly Dictionary<long, OutputIndex> _outputs = new();
     private readonly BatchMemory _batches = new();
+    private readonly Dictionary<long, (JobInfo Array, JobSpec Spec)> _arrays = new();
     private long _nextJobId = 1;
 
     public long NextJobId => _nextJobId;
@@ -25,6 +26,22 @@ public sealed class InMemoryJobStore : IJobStore
     {
         // The scheduler mutates the stored object itself; nothing to stage.
     }
+
+    public void InsertArray(JobInfo array, JobSpec spec) => _arrays[array.Id] = (array, spec);
+
+    public void UpdateArray(JobInfo array)
+    {
+        // The scheduler mutates the stored object itself; nothing to stage.
+    }
+
+    public (JobInfo Array, JobSpec Spec)? GetArray(long id) => _arrays.TryGetValue(id, out var entry) ? entry : null;
+
+    public IReadOnlyList<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)> LoadActiveArrays() =>
+        _arrays.Values.Where(a => !a.Array.State.IsTerminal()).OrderBy(a => a.Array.Id)
+            .Select(a => (a.Array, a.Spec, (IReadOnlyList<(long, JobState)>)_jobs.Values.Where(j => j.Job.ArrayJobId == a.Array.Id).Select(j => (j.Job.Id, j.Job.State)).ToList()))
+            .ToList();
+
+    public void RemoveArray(long id) => _arrays.Remove(id);
 
     public JobInfo? Get(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Job : null;
 

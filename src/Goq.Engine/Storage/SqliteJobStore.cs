@@ -14,7 +14,7 @@ namespace Goq.Storage;
 /// transaction (the server's group commit). Submitters' environments are stored once per distinct content.
 /// Owned by the server's scheduler thread.
 /// </summary>
-public sealed class SqliteJobStore : IJobStore
+public sealed partial class SqliteJobStore : IJobStore
 {
     public const int SchemaVersion = 1;
 
@@ -227,6 +227,11 @@ public sealed class SqliteJobStore : IJobStore
             parameters.Add(("$by", by));
         }
 
+        if (filter.ArrayIndexes is { } indexes)
+        {
+            sql.Append($" AND json_extract(info, '$.ArrayIndex') IN ({(indexes.Count == 0 ? "NULL" : string.Join(',', indexes.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))))})");
+        }
+
         if (filter.Queues is { } queues)
         {
             var names = queues.Select((_, i) => $"$q{i}").ToList();
@@ -291,7 +296,7 @@ public sealed class SqliteJobStore : IJobStore
 
     public void Commit()
     {
-        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0 && _newBatches.Count == 0 && Counters.SettingsVersion == _writtenSettings)
+        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0 && _newBatches.Count == 0 && _dirtyArrays.Count == 0 && Counters.SettingsVersion == _writtenSettings)
         {
             return;
         }
@@ -320,6 +325,7 @@ public sealed class SqliteJobStore : IJobStore
                 JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJsonContext.Default.JobSpec), envKey);
         }
 
+        CommitArrays(tx);
         foreach (var (id, index) in _dirtyOutputs)
         {
             Run(output, id, JsonSerializer.Serialize(index, GoqJsonContext.Default.OutputIndex));
@@ -341,6 +347,7 @@ public sealed class SqliteJobStore : IJobStore
         _dirty.Clear();
         _dirtyOutputs.Clear();
         _newBatches.Clear();
+        _dirtyArrays.Clear();
         _writtenSettings = Counters.SettingsVersion;
         foreach (var (key, value) in changedMeta)
         {
@@ -381,6 +388,7 @@ public sealed class SqliteJobStore : IJobStore
             CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
             CREATE TABLE IF NOT EXISTS environments (key TEXT PRIMARY KEY, json TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, first_job INTEGER NOT NULL, count INTEGER NOT NULL, at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS arrays (id INTEGER PRIMARY KEY, state TEXT NOT NULL, info TEXT NOT NULL, spec TEXT NOT NULL, env TEXT);
             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
             """);
         using var cmd = Command("SELECT value FROM meta WHERE key = 'schema_version'");
@@ -414,8 +422,9 @@ public sealed class SqliteJobStore : IJobStore
 
         LoadBatches();
 
-        // Never hand out an id that is on disk, whatever the meta row says.
-        using var max = Command("SELECT COALESCE(MAX(id), 0) FROM jobs");
+        // Never hand out an id that is on disk, whatever the meta row says (an array's tasks' ids come after its own).
+        using var max = Command("SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0), " +
+            "COALESCE((SELECT MAX(id + json_extract(info, '$.TaskCount')) FROM arrays), 0))");
         _nextJobId = Math.Max(_nextJobId, (long)max.ExecuteScalar()! + 1);
     }
 

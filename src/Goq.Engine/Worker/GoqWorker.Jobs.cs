@@ -83,6 +83,12 @@ public sealed partial class GoqWorker
             [JobVariables.WorkerId] = Id,
             [JobVariables.Slots] = job.SlotCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (dispatch.Spec.ArrayTask is { } task)
+        {
+            variables[JobVariables.ArrayId] = task.Index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            variables[JobVariables.ArrayJobId] = task.ArrayJobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            variables[JobVariables.ArrayCount] = task.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
         // Started here on the socket thread (building the environment and spawning take a fraction of a millisecond);
         // the rest runs where the job's end is seen, and hands the result back through the inbox.

@@ -13,4 +13,13 @@ public static class JobVariables
 
     /// <summary>How many slots the job was given (-SlotCount): how many cores it may use.</summary>
     public const string Slots = "GOQ_JOB_SLOTS";
+
+    /// <summary>An array task's index (<c>-ArrayIndex</c>); script blocks also get it as <c>$GoqArrayId</c>.</summary>
+    public const string ArrayId = "GOQ_ARRAY_ID";
+
+    /// <summary>An array task's array id.</summary>
+    public const string ArrayJobId = "GOQ_ARRAY_JOB_ID";
+
+    /// <summary>How many tasks the array has.</summary>
+    public const string ArrayCount = "GOQ_ARRAY_COUNT";
 }

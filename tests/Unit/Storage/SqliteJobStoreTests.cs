@@ -123,6 +123,38 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void AnArray_IsStoredOnce_ComesBackWithItsMadeTasks_AndItsTaskIdsAreNeverHandedOutAgain()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            var id = store.AllocateIds(1 + 100_000);
+            var spec = new JobSpec { Kind = JobKind.Shell, Command = "true", ArrayIndex = [.. Enumerable.Range(0, 100_000)], ThrottleLimit = 5, CapturedEnvironment = SharedEnvironment };
+            store.InsertArray(new JobInfo { Id = id, Command = "true", State = JobState.Running, TaskCount = 100_000 }, spec);
+            var (task, _) = NewJob(id + 1);
+            task.ArrayJobId = id;
+            task.ArrayIndex = 0;
+            task.State = JobState.Completed;
+            store.Insert(task, spec with { ArrayIndex = null, ArrayTask = new ArrayTask(id, 0, 100_000) });
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        Assert.Equal(100_002, reopened.NextJobId); // past every task, made or not
+        var (array, arraySpec, tasks) = Assert.Single(reopened.LoadActiveArrays());
+        Assert.Equal((1L, 100_000, 5), (array.Id, arraySpec.ArrayIndex!.Count, arraySpec.ThrottleLimit));
+        Assert.Equal(SharedEnvironment, arraySpec.CapturedEnvironment!.ToDictionary());
+        Assert.Equal([(2L, JobState.Completed)], tasks);
+        Assert.Equal(new ArrayTask(1, 0, 100_000), reopened.GetSpec(2)!.ArrayTask);
+        array.State = JobState.Completed;
+        reopened.UpdateArray(array);
+        reopened.Commit();
+        Assert.Empty(reopened.LoadActiveArrays());
+        Assert.Equal(JobState.Completed, reopened.GetArray(1)!.Value.Array.State);
+        reopened.RemoveArray(1);
+        Assert.Null(reopened.GetArray(1));
+    }
+
+    [Fact]
     public void AScriptBlockJobsCliXml_IsKeptByteForByte_WithoutBeingRead()
     {
         // Not even well-formed XML: the engine carries the submitter's blob to the runner as it is.
