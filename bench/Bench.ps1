@@ -25,10 +25,13 @@
        not durable), with the ratio; and the CPU each process used per job meanwhile (Linux).
     10. A chain of -ChainJobs jobs, each depending on the one before, whose head fails: how long from the head's release
        until Wait-GoqJob has heard that every job after it ended DependencyFailed.
+    11. An array of -ArrayTasks tasks (-ArrayIndex 0..N-1) in a queue no worker serves: how long Submit-GoqJob takes to
+       return it, the server's resident memory before and after (so the array stays whole on the server), how long
+       Get-GoqJob takes to list every task, and how long Stop-GoqJob takes to cancel them all.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
-    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000)
+    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -138,6 +141,27 @@ function Measure-DependencyChain([string] $GoqHome, [int] $Count) {
     $heard = $watch.Elapsed.TotalMilliseconds
     if ($ended[0].State -ne 'Failed' -or $ended[1].State -ne 'DependencyFailed') { throw "dependency chain: ended $($ended.State -join ', ')" }
     [pscustomobject]@{ BuildSec = $buildSec; HeardMs = $heard }
+}
+
+# An array of $Count tasks that no worker serves: submit time, the server's resident memory before and after, listing
+# and cancelling every task.
+function Measure-Array([string] $GoqHome, [int] $Count, [int] $ServerPid) {
+    $rss = { [double]((Get-Content "/proc/$ServerPid/status" | Where-Object { $_ -like 'VmRSS:*' }) -replace '[^0-9]', '') / 1024 }
+    $before = & $rss
+    $indices = [int[]](0..($Count - 1))
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $array = Submit-GoqJob -Home $GoqHome 'true' -ArrayIndex $indices -Queue bench-array
+    $submitMs = $watch.Elapsed.TotalMilliseconds
+    if ($array.TaskCount -ne $Count) { throw "array: $($array.TaskCount) tasks" }
+    $after = & $rss
+    $watch.Restart()
+    $listed = (Get-GoqJob -Home $GoqHome $array.Id | Measure-Object).Count
+    $listSec = $watch.Elapsed.TotalSeconds
+    if ($listed -ne $Count) { throw "array: $listed tasks listed" }
+    $watch.Restart()
+    Stop-GoqJob -Home $GoqHome $array.Id
+    $cancelSec = $watch.Elapsed.TotalSeconds
+    [pscustomobject]@{ SubmitMs = $submitMs; BeforeMB = $before; AfterMB = $after; ListSec = $listSec; CancelSec = $cancelSec }
 }
 
 # CPU time used so far, in seconds: by the process itself, and by its children that have exited (the jobs).
@@ -256,6 +280,7 @@ try {
         $scripts = Measure-ScriptJobs $goqHome $ScriptJobs $server.Pid $worker
     }
     $chain = if ($ChainJobs -gt 1) { Measure-DependencyChain $goqHome $ChainJobs }
+    $array = if ($ArrayTasks -gt 0 -and $IsLinux) { Measure-Array $goqHome $ArrayTasks $server.Pid }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -284,6 +309,8 @@ try {
         'script-block jobs / ForEach-Object -Parallel' = if ($scripts) { [math]::Round($scripts.Goq / $scripts.Parallel, 2) }
         'script-block CPU ms/job: client / server / relay / keeper / runners' = if ($scripts) { $scripts.Cpu }
         "dependency chain of $ChainJobs, head fails: ms until all ended (chain built in s)" = if ($chain) { '{0:N0} ({1:N1})' -f $chain.HeardMs, $chain.BuildSec }
+        "array of $ArrayTasks tasks: submit ms; server RSS MB before, after" = if ($array) { '{0:N0}; {1:N0}, {2:N0} (+{3:N1})' -f $array.SubmitMs, $array.BeforeMB, $array.AfterMB, ($array.AfterMB - $array.BeforeMB) }
+        "array of $ArrayTasks tasks: Get-GoqJob lists all s, Stop-GoqJob cancels all s" = if ($array) { '{0:N1}, {1:N1}' -f $array.ListSec, $array.CancelSec }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'

@@ -234,36 +234,35 @@ public sealed partial class Scheduler
     // Arrays that ended, for Settle to settle what depends on them (iteratively, never from inside a task's retirement).
     private readonly List<JobInfo> _pendingArrayEnds = [];
 
-    /// <summary>Cancels every task of an array: those not made yet are made and end Cancelled at once.</summary>
-    private List<JobInfo> CancelArray(ArrayJob array, DateTimeOffset now)
+    /// <summary>Cancels every task of an array not made yet: each is made and ends Cancelled at once.</summary>
+    private void CancelArray(ArrayJob array, DateTimeOffset now)
     {
-        var cancelled = new List<JobInfo>();
         array.Ending = true;
         while (array.NextPosition() is { } position)
         {
             var task = Make(array, position);
             End(task, JobState.Cancelled, "cancelled before it started (its array was cancelled)", now);
             array.TaskEnded(JobState.Cancelled);
-            cancelled.Add(task);
         }
 
         array.Ending = false;
         array.Frontier = null;
-        return cancelled;
     }
 
     /// <summary>
     /// For Cancel: an array's id stands for its tasks (those not made yet end Cancelled here, into
     /// <paramref name="cancelled"/>; the live ones are returned to be cancelled), and a task not made yet is made.
     /// </summary>
-    private List<long> ExpandArrays(IReadOnlyList<long> ids, List<JobInfo> cancelled, DateTimeOffset now)
+    private (List<long> Ids, Dictionary<long, JobInfo> Arrays) ExpandArrays(IReadOnlyList<long> ids, DateTimeOffset now)
     {
         var expanded = new List<long>(ids.Count);
+        var arrays = new Dictionary<long, JobInfo>();
         foreach (var id in ids.Distinct())
         {
             if (_arrays.TryGetValue(id, out var array))
             {
-                cancelled.AddRange(CancelArray(array, now));
+                arrays[id] = array.Info;
+                CancelArray(array, now);
                 expanded.AddRange(LiveTasks(array));
                 if (array.Ended)
                 {
@@ -281,7 +280,7 @@ public sealed partial class Scheduler
             }
         }
 
-        return expanded;
+        return (expanded, arrays);
     }
 
     /// <summary>Settles what depends on arrays that ended outside a job's settling (a cancel of a whole array).</summary>

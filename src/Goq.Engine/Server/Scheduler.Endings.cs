@@ -16,7 +16,10 @@ public sealed partial class Scheduler
         var cancelled = new List<JobInfo>();
         var ended = new List<JobInfo>();
         var notHeld = new List<long>();
-        foreach (var id in ExpandArrays(ids, cancelled, now))
+        // An array's id stands for its tasks; the reply names the array, not each of its tasks.
+        var (expanded, arrays) = ExpandArrays(ids, now);
+        var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _active.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
+        foreach (var id in expanded)
         {
             if (!_active.TryGetValue(id, out var job))
             {
@@ -50,8 +53,13 @@ public sealed partial class Scheduler
                 End(job, JobState.Cancelled, "cancelled", now);
             }
 
-            cancelled.Add(job);
+            if (ofArrays?.Contains(id) != true)
+            {
+                cancelled.Add(job);
+            }
         }
+
+        cancelled.AddRange(arrays.Values); // each array's own record: Cancelled once its last task ended
 
         SettleEndedArrays(now);
         Dispatch();
