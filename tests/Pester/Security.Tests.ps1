@@ -59,8 +59,8 @@ Describe 'Credentials' {
         $output | Should -Contain 'secret=[]'
         $output | Should -Contain 'KEPT=yes'
         "$warned" | Should -Match 'EXPLICIT is not passed'
-        ($output | Where-Object { $_ -match '^(GOQ_(?!JOB_ID=|JOB_ATTEMPT=|WORKER_ID=)|EXPLICIT=|SHALLNOTPASS=)' }) | Should -BeNullOrEmpty
-        # Only Goq's own variables for the job: which job, which attempt, which worker.
+        ($output | Where-Object { $_ -match '^(GOQ_(?!JOB_ID=|JOB_ATTEMPT=|WORKER_ID=|JOB_SLOTS=)|EXPLICIT=|SHALLNOTPASS=)' }) | Should -BeNullOrEmpty
+        # Only Goq's own variables for the job: which job, which attempt, which worker, how many slots.
         $output | Should -Contain "GOQ_JOB_ID=$($job.Id)"
         $output | Should -Contain 'GOQ_JOB_ATTEMPT=1'
         $output | Should -Contain "GOQ_WORKER_ID=$($worker.Id)"

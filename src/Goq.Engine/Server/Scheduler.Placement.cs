@@ -12,7 +12,7 @@ public sealed partial class Scheduler
     // Jobs a user holds (-Hold, Suspend-GoqJob) and jobs not to start before a time; and, mirroring their states, the
     // jobs parked Held, Blocked or waiting for their time (so the counts cost nothing).
     private readonly HashSet<long> _userHolds = [];
-    private readonly SortedSet<(DateTimeOffset At, long Id)> _notBefore = [];
+    private readonly ReleaseTimers _notBefore = new();
     private readonly HashSet<long> _heldJobs = [];
     private readonly HashSet<long> _blockedJobs = [];
     private readonly HashSet<long> _delayedJobs = [];
@@ -66,7 +66,7 @@ public sealed partial class Scheduler
 
         if (job.NotBefore is { } at && at > now)
         {
-            _notBefore.Add((at, job.Id));
+            _notBefore.Set(job.Id, at);
         }
 
         if (job.DependsOn.Length > 0 && Depend(job, endedState) is { Outcome: DependencyOutcome.Failed } failed)
@@ -99,11 +99,8 @@ public sealed partial class Scheduler
         {
             job.Hold = false;
             _userHolds.Remove(job.Id);
-            if (job.NotBefore is { } at)
-            {
-                _notBefore.Remove((at, job.Id));
-                job.NotBefore = null;
-            }
+            _notBefore.Remove(job.Id);
+            job.NotBefore = null;
 
             Place(job, now);
         }, array =>
@@ -128,9 +125,8 @@ public sealed partial class Scheduler
     private void ReleaseDue(DateTimeOffset now)
     {
         var released = false;
-        while (_notBefore.Count > 0 && _notBefore.Min is var (at, id) && at <= now)
+        foreach (var id in _notBefore.TakeDue(now))
         {
-            _notBefore.Remove((at, id));
             if (_active.TryGetValue(id, out var job) && _delayedJobs.Contains(id))
             {
                 Place(job, now);
@@ -196,9 +192,6 @@ public sealed partial class Scheduler
         _heldJobs.Remove(job.Id);
         _blockedJobs.Remove(job.Id);
         _delayedJobs.Remove(job.Id);
-        if (job.NotBefore is { } at)
-        {
-            _notBefore.Remove((at, job.Id));
-        }
+        _notBefore.Remove(job.Id);
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class Scheduler
         if (spec.RetryDelaySec > 0)
         {
             job.NotBefore = now.AddSeconds(spec.RetryDelaySec);
-            _notBefore.Add((job.NotBefore.Value, job.Id));
+            _notBefore.Set(job.Id, job.NotBefore.Value);
         }
 
         Place(job, now);

@@ -155,6 +155,29 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void ARetriedJobsHistory_RetriesAndAccounting_SurviveAReopen()
+    {
+        using (var store = new SqliteJobStore(DbPath))
+        {
+            var (job, spec) = NewJob(store.AllocateIds(1));
+            job.State = JobState.Waiting;
+            job.Retries = 1;
+            job.Attempts = 1;
+            job.AttemptsBeforeRun = 1;
+            job.History = [new JobAttempt { JobId = 1, Attempt = 1, State = JobState.Failed, ExitCode = 3, UserCpuTime = TimeSpan.FromSeconds(2), MaxMemoryBytes = 4096 }];
+            store.Insert(job, spec with { RetryCount = 2, RetryDelaySec = 30 });
+            store.Commit();
+        }
+
+        using var reopened = new SqliteJobStore(DbPath);
+        var (loaded, loadedSpec) = reopened.LoadActive().Single();
+        Assert.Equal((1, 1, 1), (loaded.Retries, loaded.Attempts, loaded.AttemptsBeforeRun));
+        var attempt = Assert.Single(loaded.History);
+        Assert.Equal((JobState.Failed, 3, TimeSpan.FromSeconds(2), 4096L), (attempt.State, attempt.ExitCode!.Value, attempt.CpuTime!.Value, attempt.MaxMemoryBytes!.Value));
+        Assert.Equal((2, 30), (loadedSpec.RetryCount, loadedSpec.RetryDelaySec));
+    }
+
+    [Fact]
     public void AScriptBlockJobsCliXml_IsKeptByteForByte_WithoutBeingRead()
     {
         // Not even well-formed XML: the engine carries the submitter's blob to the runner as it is.
