@@ -49,6 +49,31 @@ internal sealed partial class JobQueries
         return (expanded, arrays);
     }
 
+    /// <summary>
+    /// For Restart-GoqJob on arrays: their tasks' ids. An array that has ended runs again (its tasks are restarted by the
+    /// caller), so it is held by the scheduler once more, with the tasks it had.
+    /// </summary>
+    private HashSet<long> ArrayTaskIds(List<ArrayTasks> arrays, DateTimeOffset now)
+    {
+        var ids = new HashSet<long>();
+        foreach (var array in arrays)
+        {
+            var last = array.FirstTaskId + array.Count - 1;
+            if (scheduler.GetArray(array.ArrayJobId) is null && store.GetArray(array.ArrayJobId) is var (record, spec))
+            {
+                var tasks = store.Query(null, null, array.ArrayJobId, array.Count).Where(j => j.Id <= last).Select(j => (j.Id, j.State)).ToList();
+                scheduler.Revive(record, spec, tasks, now);
+            }
+
+            for (var id = array.FirstTaskId; id <= last; id++)
+            {
+                ids.Add(id);
+            }
+        }
+
+        return ids;
+    }
+
     /// <summary>A batch's jobs as they are now: each array job once (its tasks' ids follow it), then the next job.</summary>
     private List<JobInfo> BatchJobs(long firstId, int count)
     {

@@ -168,8 +168,15 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
         var notEnded = new List<JobInfo>();
         var unknown = new List<long>();
         var chosen = new SortedDictionary<long, (JobInfo, JobSpec)>();
-        foreach (var id in Expand(ids).Ids)
+        var (expanded, arrays) = Expand(ids);
+        var ofArrays = ArrayTaskIds(arrays, now);
+        foreach (var id in expanded)
         {
+            if (ofArrays.Contains(id) && (scheduler.GetJob(id) is not null || scheduler.IsUnmadeTask(id)))
+            {
+                continue; // an array's id restarts its ended tasks; the others are no error
+            }
+
             if (scheduler.GetJob(id) is { } active)
             {
                 notEnded.Add(active);

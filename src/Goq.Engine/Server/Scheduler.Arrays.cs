@@ -68,6 +68,21 @@ public sealed partial class Scheduler
         _limits.SetLimit(RunLimits.ArrayKey(info.Id), spec.ThrottleLimit);
     }
 
+    /// <summary>An array that ended is held again, with the tasks it had, because some of them are about to be restarted.</summary>
+    public void Revive(JobInfo info, JobSpec spec, IReadOnlyList<(long Id, JobState State)> tasks, DateTimeOffset now)
+    {
+        if (_arrays.ContainsKey(info.Id))
+        {
+            return;
+        }
+
+        info.State = JobState.Waiting;
+        info.FinishedAt = null;
+        info.Reason = null;
+        LoadArray(info, spec, tasks);
+        _store.UpdateArray(info);
+    }
+
     /// <summary>After a restart, once its made tasks are placed: the first of them still waiting its turn is the frontier, else the next is made.</summary>
     private void ResumeArray(ArrayJob array, DateTimeOffset now)
     {

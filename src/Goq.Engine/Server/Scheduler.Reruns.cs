@@ -75,6 +75,13 @@ public sealed partial class Scheduler
             restarted.Add(job);
         }
 
+        // An array held again for tasks that were not restarted after all ends again at once.
+        foreach (var array in _arrays.Values.Where(a => a.Ended).ToList())
+        {
+            EndArray(array);
+        }
+
+        SettleEndedArrays(now);
         Dispatch();
         return restarted;
     }

@@ -195,6 +195,51 @@ public sealed class SchedulerArrayTests
     }
 
     [Fact]
+    public void RestartingAnArray_RunsItsEndedTasksAgain_AndTheArrayEndsAgainWithThem()
+    {
+        Worker("w1", 1);
+        var array = _scheduler.Submit([Array([0, 1, 2])], Now).Single();
+        End(Dispatched().Single().JobId);
+        End(Dispatched().Single().JobId, JobState.Failed);
+        End(Dispatched().Single().JobId);
+        Assert.Equal(JobState.Failed, Job(array.Id).State);
+
+        var reply = _queries.Restart([array.Id], includeDependents: false, Now);
+        Assert.Equal(3, reply.Changed.Count);
+        Assert.Empty(reply.Started);
+        Assert.Empty(reply.Unknown);
+        Assert.Equal(JobState.Running, _scheduler.GetArray(array.Id)!.State);
+        for (var i = 0; i < 3; i++)
+        {
+            End(Dispatched().Single().JobId);
+        }
+
+        Assert.Equal(JobState.Completed, Job(array.Id).State);
+    }
+
+    [Fact]
+    public void RestartingARunningArray_RestartsOnlyItsEndedTasks_WithoutErrorsForTheOthers()
+    {
+        Worker("w1", 1);
+        var array = _scheduler.Submit([Array([0, 1, 2])], Now).Single();
+        End(Dispatched().Single().JobId, JobState.Failed);
+        var reply = _queries.Restart([array.Id], includeDependents: false, Now);
+        Assert.Equal([array.Id + 1], reply.Changed.Select(j => j.Id));
+        Assert.Empty(reply.Started);
+        Assert.Empty(reply.Unknown);
+        var ran = new List<long>();
+        for (var i = 0; i < 3; i++)
+        {
+            var next = Dispatched().Single().JobId;
+            ran.Add(next);
+            End(next);
+        }
+
+        Assert.Equal([array.Id + 1, array.Id + 2, array.Id + 3], ran.Order());
+        Assert.Equal(JobState.Completed, Job(array.Id).State);
+    }
+
+    [Fact]
     public void AfterARestart_AnArrayGoesOnWhereItWas_NothingRunsTwice()
     {
         Worker("w1", 1);
