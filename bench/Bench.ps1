@@ -6,7 +6,10 @@
     1. The raw rate of starting and reaping /bin/true from .NET (stdout and stderr redirected and read, as a worker does).
     2. -Jobs trivial jobs (/bin/true, no shell) submitted in bulk through the pipeline to a local server with one
        worker of 2 slots: bulk submit rate, and end-to-end rate from the first submit to the last completion.
-    3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99.
+    3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99, from the call of
+       Submit-GoqJob until the job's program (touch) wrote its file.
+    2b, 3b. task-spooler (`tsp`, installed when missing and allowed) on the same work side by side: -Jobs `tsp /bin/true`
+       with TS_SLOTS=2 and its own socket, end to end, with Goq's ratio to it; and the same submit-to-start measurement.
     4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size, and the CPU
        time each process used per job meanwhile (Linux), which bounds the end-to-end rate on a small host.
     5. The same -DurableJobs run with one worker of -ManySlots (32) slots: more jobs in flight than cores, so the rate is
@@ -70,6 +73,61 @@ function Measure-XargsRate([int] $Count, [int] $Parallel) {
     }
     finally {
         Remove-Item -LiteralPath $list -ErrorAction SilentlyContinue
+    }
+}
+
+# task-spooler (Debian's task-spooler, `tsp`), the one-host peer: installed here when missing and allowed (root with
+# apt-get), else $null with the reason in $script:TspMissing.
+function Get-TaskSpooler {
+    $tsp = Get-Command tsp -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $tsp -and $IsLinux -and (id -u) -eq '0' -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
+        $null = apt-get install -y task-spooler 2>&1
+        if ($LASTEXITCODE -ne 0) { $null = apt-get update 2>&1; $null = apt-get install -y task-spooler 2>&1 }
+        $tsp = Get-Command tsp -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    }
+    if (-not $tsp) { $script:TspMissing = 'tsp is not installed and could not be (apt-get install task-spooler needs root and the Debian registry)' }
+    $tsp.Source
+}
+
+# task-spooler on the same work, with its own socket and $Slots slots: $Count `tsp /bin/true` calls from a shell loop
+# (a tsp client is a process per job), then `tsp -w` for the last; and $Single submits from this pwsh, each timed until
+# the job (touch) has written its file. Rates and latencies in the same units as Goq's.
+function Measure-TaskSpooler([string] $Tsp, [int] $Count, [int] $Slots, [int] $Single, [string] $Dir) {
+    $env:TS_SOCKET = Join-Path $Dir 'tsp.socket'
+    $env:TS_SLOTS = "$Slots"
+    $env:TS_MAXFINISHED = '100000'
+    try {
+        & $Tsp -S $Slots | Out-Null
+        & $Tsp -C | Out-Null
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        bash -c "for i in `$(seq $Count); do '$Tsp' /bin/true >/dev/null; done; '$Tsp' -w >/dev/null"
+        $endToEnd = $Count / $watch.Elapsed.TotalSeconds
+        $latencies = foreach ($i in 1..$Single) {
+            $file = Join-Path $Dir "tsp-touch-$i"
+            $before = [DateTime]::UtcNow
+            & $Tsp /usr/bin/touch $file | Out-Null
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Test-Path -LiteralPath $file) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 2 }
+            ((Get-Item -LiteralPath $file).LastWriteTimeUtc - $before).TotalMilliseconds
+        }
+        [pscustomobject]@{ EndToEnd = $endToEnd; Latencies = $latencies }
+    }
+    finally {
+        & $Tsp -K 2>$null | Out-Null
+        Remove-Item Env:TS_SOCKET, Env:TS_SLOTS, Env:TS_MAXFINISHED -ErrorAction SilentlyContinue
+        Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'ts-out.*' -ErrorAction SilentlyContinue | Remove-Item -ErrorAction SilentlyContinue
+    }
+}
+
+# Submit-to-start: from the call of Submit-GoqJob in this (warm) pwsh until the job's first instruction, taken as the
+# time its program (touch) wrote its file; one job at a time to an idle worker.
+function Measure-Latency([string] $GoqHome, [int] $Single, [string] $Dir) {
+    foreach ($i in 1..$Single) {
+        $file = Join-Path $Dir "goq-touch-$i"
+        $before = [DateTime]::UtcNow
+        $job = Submit-GoqJob -Home $GoqHome /usr/bin/touch -ArgumentList $file | Wait-GoqJob -Home $GoqHome -Timeout 60
+        if ($job.State -ne 'Completed') { throw "latency job $($job.Id): $($job.State) $($job.Reason)" }
+        ((Get-Item -LiteralPath $file).LastWriteTimeUtc - $before).TotalMilliseconds
     }
 }
 
@@ -232,11 +290,12 @@ try {
 
     $spawnRate = Measure-SpawnRate $Spawns
     $bulk = Measure-Bulk $goqHome $Jobs
-    $latencies = foreach ($i in 1..$Single) {
-        $before = [DateTimeOffset]::UtcNow
-        $job = Submit-GoqJob -Home $goqHome /bin/true -ArgumentList @() | Wait-GoqJob -Home $goqHome -Timeout 60
-        ($job.StartedAt - $before).TotalMilliseconds
-    }
+    $touchDir = Join-Path $goqHome 'touch'
+    New-Item -ItemType Directory $touchDir | Out-Null
+    $null = Measure-Latency $goqHome 5 $touchDir # warm
+    $latencies = Measure-Latency $goqHome $Single $touchDir
+    $tsp = if ($Jobs -gt 0) { Get-TaskSpooler }
+    $peer = if ($tsp) { Measure-TaskSpooler $tsp $Jobs 2 $Single $touchDir }
     # Where the CPU goes during the durable run, per job: what bounds the end-to-end rate on a small host.
     $before = Get-CpuSnapshot $server.Pid $worker.Pid
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
@@ -288,8 +347,10 @@ try {
         "bulk submit jobs/s ($Jobs)"                = [math]::Round($bulk.Submit)
         "end-to-end jobs/s ($Jobs)"                 = [math]::Round($bulk.EndToEnd)
         'end-to-end / spawn rate'                  = [math]::Round($bulk.EndToEnd / $spawnRate, 2)
-        "submit-to-start p50 ms ($Single single)"   = [math]::Round((Get-Percentile $latencies 50), 2)
-        "submit-to-start p99 ms ($Single single)"   = [math]::Round((Get-Percentile $latencies 99), 2)
+        "task-spooler end-to-end jobs/s ($Jobs, TS_SLOTS=2)" = if ($peer) { [math]::Round($peer.EndToEnd) } else { "skipped: $script:TspMissing" }
+        "end-to-end Goq / task-spooler ($Jobs)"     = if ($peer) { [math]::Round($bulk.EndToEnd / $peer.EndToEnd, 2) }
+        "submit-to-start p50 / p99 ms ($Single single, until the job's touch)" = '{0:N2} / {1:N2}' -f (Get-Percentile $latencies 50), (Get-Percentile $latencies 99)
+        "task-spooler submit-to-start p50 / p99 ms, same" = if ($peer) { '{0:N2} / {1:N2}' -f (Get-Percentile $peer.Latencies 50), (Get-Percentile $peer.Latencies 99) }
         "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
         "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }
         "CPU ms/job: client (this pwsh)"           = $cpu2[0]
