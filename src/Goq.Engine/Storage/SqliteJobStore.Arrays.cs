@@ -12,13 +12,25 @@ public sealed partial class SqliteJobStore
 {
     private readonly Dictionary<long, (JobInfo Array, JobSpec? Spec)> _dirtyArrays = new();
 
-    public void InsertArray(JobInfo array, JobSpec spec) => _dirtyArrays[array.Id] = (array, spec);
+    // Every array's id, so asking whether an id is an array (every id a client names is asked) costs no query.
+    private readonly HashSet<long> _arrayIds = [];
+
+    public void InsertArray(JobInfo array, JobSpec spec)
+    {
+        _dirtyArrays[array.Id] = (array, spec);
+        _arrayIds.Add(array.Id);
+    }
 
     public void UpdateArray(JobInfo array) =>
         _dirtyArrays[array.Id] = (array, _dirtyArrays.TryGetValue(array.Id, out var staged) ? staged.Spec : null);
 
     public (JobInfo Array, JobSpec Spec)? GetArray(long id)
     {
+        if (!_arrayIds.Contains(id))
+        {
+            return null;
+        }
+
         if (_dirtyArrays.TryGetValue(id, out var staged) && staged.Spec is not null)
         {
             return (staged.Array, staged.Spec);
@@ -73,6 +85,17 @@ public sealed partial class SqliteJobStore
         Commit();
         using var cmd = Command("DELETE FROM arrays WHERE id = $id", ("$id", id));
         cmd.ExecuteNonQuery();
+        _arrayIds.Remove(id);
+    }
+
+    private void LoadArrayIds()
+    {
+        using var cmd = Command("SELECT id FROM arrays");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            _arrayIds.Add(reader.GetInt64(0));
+        }
     }
 
     private void CommitArrays(SqliteTransaction tx)

@@ -421,6 +421,7 @@ public sealed partial class SqliteJobStore : IJobStore
         }
 
         LoadBatches();
+        LoadArrayIds();
 
         // Never hand out an id that is on disk, whatever the meta row says (an array's tasks' ids come after its own).
         using var max = Command("SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0), " +
