@@ -307,6 +307,30 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void APageOfJobsInAState_IsReadThroughTheStateIndex_NotByScanningTheHistory()
+    {
+        using (new SqliteJobStore(DbPath))
+        {
+        }
+
+        // The query Get-GoqJob -State Running makes: with a million ended jobs a scan in id order would read them all.
+        using var db = new SqliteConnection($"Data Source={DbPath}");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN SELECT info FROM jobs WHERE id > 0 AND state IN ('Running') ORDER BY id LIMIT 1001";
+        using var reader = cmd.ExecuteReader();
+        var plan = new List<string>();
+        while (reader.Read())
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        Assert.Contains(plan, step => step.Contains("USING INDEX jobs_state (state=? AND rowid>?)", StringComparison.Ordinal)); // the index holds the id (rowid) too
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN jobs", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void CorruptFile_IsAClearError_NeverAReset()
     {
         File.WriteAllText(DbPath, "this is not a database, but somebody's data" + new string('x', 5000));
