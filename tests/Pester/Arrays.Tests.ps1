@@ -67,6 +67,7 @@ Describe 'Submit-GoqJob -ArrayIndex' {
         $stopped | Should -HaveCount 1000
         $stopped.State | Sort-Object -Unique | Should -Be 'Cancelled'
 
+        (Get-Job | Where-Object { $_.PSJobTypeName -eq 'GoqJob' -and $null -ne $_.Info.ArrayJobId }) | Should -BeNullOrEmpty -Because 'an array is not a PowerShell job: Get-Job leaves its tasks out'
         Remove-GoqJob $big.Id, $array.Id
         Get-GoqJob $big.Id -ErrorAction SilentlyContinue -ErrorVariable err | Should -BeNullOrEmpty
         $err.FullyQualifiedErrorId | Should -BeLike 'GoqJobNotFound,*'

@@ -129,10 +129,11 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
         return _jobs.Values.OrderBy(j => j.Id);
     }
 
-    /// <summary>Every waiting and running job, and the most recent <paramref name="recent"/> ended ones.</summary>
+    /// <summary>Every waiting and running job, and the most recent <paramref name="recent"/> ended ones, but array tasks.</summary>
     private static IEnumerable<JobInfo> Mine(GoqClient client, int recent)
     {
-        var (active, ended) = client.GetActiveAndRecentAsync(recent).GetAwaiter().GetResult();
+        // Not the tasks of arrays: an array is not a PowerShell job, and one of 100,000 tasks would swamp Get-Job.
+        var (active, ended) = client.GetActiveAndRecentAsync(recent, arrayTasks: false).GetAwaiter().GetResult();
         return active.Concat(ended);
     }
 }

@@ -14,13 +14,14 @@ public static class RecentJobs
     /// <paramref name="recent"/> ended jobs with the highest ids, each list in id order.
     /// </summary>
     public static async Task<(IReadOnlyList<JobInfo> Active, IReadOnlyList<JobInfo> Ended)> GetActiveAndRecentAsync(this GoqClient client, int recent,
-        int maxActive = int.MaxValue, CancellationToken cancel = default)
+        int maxActive = int.MaxValue, CancellationToken cancel = default, bool arrayTasks = true)
     {
+        var filter = arrayTasks ? null : new JobFilter { ArrayTasks = false };
         var active = new List<JobInfo>();
         long? after = 0;
         while (after is { } from && active.Count < maxActive)
         {
-            var page = await client.GetJobsPageAsync(null, ActiveStates, from, cancel).ConfigureAwait(false);
+            var page = await client.GetJobsPageAsync(null, ActiveStates, from, cancel, filter).ConfigureAwait(false);
             active.AddRange(page.Jobs);
             after = page.NextAfterId;
         }
@@ -40,7 +41,7 @@ public static class RecentJobs
             long? page = start;
             while (page is { } from && found.Count < recent * 8L)
             {
-                var reply = await client.GetJobsPageAsync(null, EndedStates, from, cancel).ConfigureAwait(false);
+                var reply = await client.GetJobsPageAsync(null, EndedStates, from, cancel, filter).ConfigureAwait(false);
                 found.AddRange(reply.Jobs);
                 page = reply.NextAfterId;
             }

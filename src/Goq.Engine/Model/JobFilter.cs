@@ -19,7 +19,10 @@ public sealed record JobFilter
     /// <summary>Only tasks of array jobs with these indices (Get-GoqJob -ArrayIndex).</summary>
     public IReadOnlyList<int>? ArrayIndexes { get; init; }
 
-    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && ArrayIndexes is null;
+    /// <summary>False: no tasks of array jobs (Get-Job lists jobs, and an array is not a PowerShell job); null: any.</summary>
+    public bool? ArrayTasks { get; init; }
+
+    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && ArrayIndexes is null && ArrayTasks is null;
 
     public bool Matches(JobInfo job) =>
         (Since is not { } since || job.FinishedAt is not { } finished || finished >= since)
@@ -27,5 +30,6 @@ public sealed record JobFilter
         && (SubmittedBy is not { } by || job.SubmittedBy.Equals(by, StringComparison.OrdinalIgnoreCase)
             || (!by.Contains('@') && job.SubmittedBy.StartsWith(by + "@", StringComparison.OrdinalIgnoreCase)))
         && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal))
-        && (ArrayIndexes is not { } indexes || (job.ArrayIndex is { } index && indexes.Contains(index)));
+        && (ArrayIndexes is not { } indexes || (job.ArrayIndex is { } index && indexes.Contains(index)))
+        && (ArrayTasks != false || job.ArrayJobId is null);
 }

@@ -343,19 +343,29 @@ public sealed partial class Scheduler
     public IReadOnlyList<JobInfo> UnmadeJobs(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter)
     {
         var rows = new List<JobInfo>();
+        var alike = filter is null ? null : filter with { ArrayIndexes = null };
         foreach (var array in _arrays.Values.OrderBy(a => a.Info.Id))
         {
             var state = UnmadeState(array);
-            if (states is not null && !states.Contains(state))
+            if ((states is not null && !states.Contains(state)) || array.NextPosition() is not { } first)
             {
                 continue;
             }
 
-            var candidates = ids is null ? array.UnmadeIds(afterId) : ids.Where(id => id > afterId && array.IsUnmade(id)).Order();
+            // Tasks not made yet differ only in their id and index: one of them answers the filter for all.
+            if (alike is not null && !alike.Matches(Unmade(array, first, state)))
+            {
+                continue;
+            }
+
+            var candidates = ids is not null ? ids.Where(id => id > afterId && array.IsUnmade(id)).Order()
+                : filter?.ArrayIndexes is { } indexes ? indexes.Select(i => Array.BinarySearch(array.Indices, i)).Where(p => p >= 0).Select(array.TaskId)
+                    .Where(id => id > afterId && array.IsUnmade(id)).Order()
+                : array.UnmadeIds(afterId);
             foreach (var id in candidates)
             {
                 var row = Unmade(array, array.Position(id)!.Value, state);
-                if (filter?.Matches(row) ?? true)
+                if (filter?.ArrayIndexes is null || filter.Matches(row))
                 {
                     rows.Add(row);
                     if (rows.Count >= limit && ids is null)

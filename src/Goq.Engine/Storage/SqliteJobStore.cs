@@ -227,6 +227,11 @@ public sealed partial class SqliteJobStore : IJobStore
             parameters.Add(("$by", by));
         }
 
+        if (filter.ArrayTasks == false)
+        {
+            sql.Append(" AND json_extract(info, '$.ArrayJobId') IS NULL");
+        }
+
         if (filter.ArrayIndexes is { } indexes)
         {
             sql.Append($" AND json_extract(info, '$.ArrayIndex') IN ({(indexes.Count == 0 ? "NULL" : string.Join(',', indexes.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))))})");

@@ -81,6 +81,18 @@ public sealed class SchedulerArrayTests
     }
 
     [Fact]
+    public void Filters_ApplyToTasksNotMadeYet_AndCanLeaveArrayTasksOut()
+    {
+        var plain = _scheduler.Submit([Plain()], Now).Single();
+        var array = _scheduler.Submit([Array(Enumerable.Range(0, 50_000)) with { Queue = "sweep" }], Now).Single();
+        List<long> Ids(JobFilter filter) => _queries.GetJobs(null, null, filter: filter).Jobs.Select(j => j.Id).ToList();
+        Assert.Equal([plain.Id], Ids(new JobFilter { ArrayTasks = false }));
+        Assert.Equal([plain.Id], Ids(new JobFilter { Queues = ["default"] }));
+        Assert.Equal([array.Id + 1, array.Id + 43_001], Ids(new JobFilter { ArrayIndexes = [0, 43_000, 60_000] }));
+        Assert.Equal(1000, Ids(new JobFilter { Queues = ["sweep"] }).Count); // a full page
+    }
+
+    [Fact]
     public void AThrottleLimit_CapsHowManyTasksRunAtOnce()
     {
         Worker("w1", 4);
