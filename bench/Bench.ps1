@@ -31,10 +31,16 @@
     11. An array of -ArrayTasks tasks (-ArrayIndex 0..N-1) in a queue no worker serves: how long Submit-GoqJob takes to
        return it, the server's resident memory before and after (so the array stays whole on the server), how long
        Get-GoqJob takes to list every task, and how long Stop-GoqJob takes to cancel them all.
+    12. -HeavyJobs jobs each writing -HeavyMB of 100-byte lines, on the 2-slot worker: MB/s of output through the server
+       to its files (every line durable, fsynced as always), first submit to last end.
+    13. A history of -HistoryJobs ended jobs (arrays in a queue no worker serves, cancelled): the time Get-GoqJob takes to
+       write its first object and all of them, Get-GoqJob -State Running, the server's memory, and submit-to-start p50
+       of jobs submitted while a full listing runs.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
-    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000)
+    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
+    [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $HistoryJobs = 1000000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -222,6 +228,53 @@ function Measure-Array([string] $GoqHome, [int] $Count, [int] $ServerPid) {
     [pscustomobject]@{ SubmitMs = $submitMs; BeforeMB = $before; AfterMB = $after; ListSec = $listSec; CancelSec = $cancelSec }
 }
 
+# $Count jobs each writing $MB of 100-byte lines: MB/s through the server to disk.
+function Measure-OutputHeavy([string] $GoqHome, [int] $Count, [int] $MB) {
+    $command = "yes $('h' * 99) | head -n $($MB * 10000)"
+    $t0 = [DateTimeOffset]::UtcNow
+    $jobs = 1..$Count | ForEach-Object { $command } | Submit-GoqJob -Home $GoqHome
+    $done = $jobs | Wait-GoqJob -Home $GoqHome -Timeout 3600
+    if (@($done | Where-Object State -NE 'Completed').Count -gt 0) { throw 'output-heavy run: not every job completed' }
+    $last = ($done | Measure-Object -Property FinishedAt -Maximum).Maximum
+    $rate = $Count * $MB / ($last - $t0).TotalSeconds
+    $null = Remove-GoqJob -Home $GoqHome $jobs.Id
+    $rate
+}
+
+# A history of $Count ended jobs (arrays nobody serves, cancelled), then what listing it costs.
+function Measure-History([string] $GoqHome, [int] $Count, [int] $ServerPid) {
+    $rss = { [double]((Get-Content "/proc/$ServerPid/status" | Where-Object { $_ -like 'VmRSS:*' }) -replace '[^0-9]', '') / 1024 }
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    for ($made = 0; $made -lt $Count; $made += 250000) {
+        $size = [math]::Min(250000, $Count - $made)
+        $array = Submit-GoqJob -Home $GoqHome 'true' -ArrayIndex ([int[]](0..($size - 1))) -Queue bench-history
+        Stop-GoqJob -Home $GoqHome $array.Id
+    }
+    $buildSec = $watch.Elapsed.TotalSeconds
+    $watch.Restart()
+    $null = Get-GoqJob -Home $GoqHome | Select-Object -First 1
+    $firstMs = $watch.Elapsed.TotalMilliseconds
+    $watch.Restart()
+    $all = (Get-GoqJob -Home $GoqHome | Measure-Object).Count
+    $allSec = $watch.Elapsed.TotalSeconds
+    $watch.Restart()
+    $null = Get-GoqJob -Home $GoqHome -State Running
+    $runningMs = $watch.Elapsed.TotalMilliseconds
+    $memory = & $rss
+
+    # Submit-to-start while another client lists the whole history.
+    $module = (Get-Module Goq).Path
+    $lister = Start-ThreadJob { param($m, $h) Import-Module $m; (Get-GoqJob -Home $h | Measure-Object).Count } -ArgumentList $module, $GoqHome
+    Start-Sleep -Milliseconds 300
+    $dir = Join-Path $GoqHome 'history-touch'
+    New-Item -ItemType Directory $dir -Force | Out-Null
+    $during = Measure-Latency $GoqHome 20 $dir
+    $null = $lister | Wait-Job | Receive-Job
+    Remove-Job $lister
+    [pscustomobject]@{ BuildSec = $buildSec; FirstMs = $firstMs; All = $all; AllSec = $allSec; RunningMs = $runningMs; MemoryMB = $memory;
+        DuringP50 = Get-Percentile $during 50 }
+}
+
 # CPU time used so far, in seconds: by the process itself, and by its children that have exited (the jobs).
 function Get-CpuSeconds([int] $ProcessId) {
     if (-not $IsLinux) { return [pscustomobject]@{ Own = 0.0; Children = 0.0 } }
@@ -340,6 +393,8 @@ try {
     }
     $chain = if ($ChainJobs -gt 1) { Measure-DependencyChain $goqHome $ChainJobs }
     $array = if ($ArrayTasks -gt 0 -and $IsLinux) { Measure-Array $goqHome $ArrayTasks $server.Pid }
+    $heavy = if ($HeavyJobs -gt 0) { Measure-OutputHeavy $goqHome $HeavyJobs $HeavyMB }
+    $history = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-History $goqHome $HistoryJobs $server.Pid }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -372,6 +427,10 @@ try {
         "dependency chain of $ChainJobs, head fails: ms until all ended (chain built in s)" = if ($chain) { '{0:N0} ({1:N1})' -f $chain.HeardMs, $chain.BuildSec }
         "array of $ArrayTasks tasks: submit ms; server RSS MB before, after" = if ($array) { '{0:N0}; {1:N0}, {2:N0} (+{3:N1})' -f $array.SubmitMs, $array.BeforeMB, $array.AfterMB, ($array.AfterMB - $array.BeforeMB) }
         "array of $ArrayTasks tasks: Get-GoqJob lists all s, Stop-GoqJob cancels all s" = if ($array) { '{0:N1}, {1:N1}' -f $array.ListSec, $array.CancelSec }
+        "output-heavy: $HeavyJobs jobs of $HeavyMB MB lines, MB/s through the server to disk" = if ($heavy) { [math]::Round($heavy, 1) }
+        "history of $HistoryJobs ended jobs: Get-GoqJob first object ms, all s" = if ($history) { '{0:N0}, {1:N1} ({2:N0} jobs; history built in {3:N0} s)' -f $history.FirstMs, $history.AllSec, $history.All, $history.BuildSec }
+        "history of $($HistoryJobs): Get-GoqJob -State Running ms; server RSS MB" = if ($history) { '{0:N0}; {1:N0}' -f $history.RunningMs, $history.MemoryMB }
+        "history of $($HistoryJobs): submit-to-start p50 ms while another client lists it all" = if ($history) { '{0:N2}' -f $history.DuringP50 }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'
