@@ -9,5 +9,5 @@ namespace Goq.Protocol;
 /// processes used, where the worker could measure it.
 /// </summary>
 public sealed record JobFinished(string WorkerId, long JobId, int Attempt, JobState State, int? ExitCode, string? Reason, DateTimeOffset? StartedAt,
-    DateTimeOffset FinishedAt, int? Pid = null, long? TotalLines = null, IReadOnlyList<OutputLine>? Lines = null, long FromLine = 0,
+    DateTimeOffset FinishedAt, int? Pid = null, long? TotalLines = null, [property: System.Text.Json.Serialization.JsonConverter(typeof(OutputLinesConverter))] IReadOnlyList<OutputLine>? Lines = null, long FromLine = 0,
     JobUsage? Usage = null) : GoqMessage;

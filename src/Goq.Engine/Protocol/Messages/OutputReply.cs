@@ -7,5 +7,6 @@ namespace Goq.Protocol;
 /// the worker's line limit (32 KiB) was stored as consecutive pieces, and comes back as those pieces.
 /// <paramref name="Records"/> says the lines are from the job's records file (asked for, and the job has one).
 /// </summary>
-public sealed record OutputReply(long JobId, IReadOnlyList<OutputLine> Lines, long NextLine, bool Complete, JobState State, long NextOffset = -1,
+public sealed record OutputReply(long JobId,
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(OutputLinesConverter))] IReadOnlyList<OutputLine> Lines, long NextLine, bool Complete, JobState State, long NextOffset = -1,
     bool Records = false, string? WorkerHost = null) : GoqMessage;
