@@ -109,6 +109,13 @@ public sealed class JobInfo
     [JsonIgnore]
     public TimeSpan? Duration => StartedAt is null ? null : (FinishedAt ?? DateTimeOffset.UtcNow) - StartedAt.Value;
 
+    /// <summary>
+    /// For a page of Get-GoqJob only: the job as the store holds it (JSON), when the server read just its id and state
+    /// and sends the rest on as stored (see StoredJobsConverter). Never set on a record anybody changes.
+    /// </summary>
+    [JsonIgnore]
+    internal string? StoredJson { get; init; }
+
     public override string ToString() => $"Goq job {Id} ({State})";
 
     /// <summary>A detached copy, so a snapshot can leave the scheduler thread.</summary>

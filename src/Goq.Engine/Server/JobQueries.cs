@@ -41,7 +41,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
             }
         }
 
-        var jobs = store.Query(window, states, afterId, limit + 1, filter)
+        var jobs = store.Query(window, states, afterId, limit + 1, filter, toSend: true)
             .Concat(scheduler.UnmadeJobs(window, states, afterId, limit + 1, filter))
             .OrderBy(j => j.Id).Take(limit + 1).Select(Explained).ToList();
         return jobs.Count > limit ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)

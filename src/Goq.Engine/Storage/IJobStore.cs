@@ -15,8 +15,10 @@ public interface IJobStore : IJobStaging, IDisposable
     /// Jobs with any of the ids (null: all) and any of the states (null: all) that match <paramref name="filter"/>,
     /// ordered by id: those with an id above <paramref name="afterId"/>, at most <paramref name="limit"/> of them (a page).
     /// </summary>
+    /// <param name="toSend">The jobs only go out in a reply (a page of Get-GoqJob): a job that is not waiting may come as
+    /// its id, state and stored JSON alone, to be sent on as stored.</param>
     IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
-        JobFilter? filter = null);
+        JobFilter? filter = null, bool toSend = false);
 
     /// <summary>How many jobs are in each of <paramref name="states"/>, staged changes included.</summary>
     IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states);

@@ -48,7 +48,7 @@ public sealed class InMemoryJobStore : IJobStore
     public JobSpec? GetSpec(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Spec : null;
 
     public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
-        JobFilter? filter = null)
+        JobFilter? filter = null, bool toSend = false)
     {
         IEnumerable<JobInfo> found = ids is null
             ? _jobs.Values.Select(e => e.Job)

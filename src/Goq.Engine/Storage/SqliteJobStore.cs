@@ -104,9 +104,9 @@ public sealed partial class SqliteJobStore : IJobStore
     }
 
     public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
-        JobFilter? filter = null)
+        JobFilter? filter = null, bool toSend = false)
     {
-        var sql = new StringBuilder("SELECT info FROM jobs WHERE id > $after");
+        var sql = new StringBuilder("SELECT info, id, state FROM jobs WHERE id > $after");
         if (ids is not null)
         {
             sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
@@ -133,7 +133,10 @@ public sealed partial class SqliteJobStore : IJobStore
         {
             while (reader.Read())
             {
-                var job = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
+                // A job that only goes out in a reply is sent as stored; a waiting one may get its Reason filled in.
+                var job = toSend && reader.GetString(2) is var state && state != nameof(JobState.Waiting) && Enum.TryParse<JobState>(state, out var parsed)
+                    ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetString(0) }
+                    : JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
                 found[job.Id] = job;
             }
         }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Goq.Errors;
 using Goq.Storage;
 using Goq.Tests.Support;
@@ -328,6 +329,31 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Contains(plan, step => step.Contains("USING INDEX jobs_state (state=? AND rowid>?)", StringComparison.Ordinal)); // the index holds the id (rowid) too
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN jobs", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void APageToSend_CarriesEndedJobsAsStored_AndTheClientReadsThemWhole()
+    {
+        using var store = new SqliteJobStore(DbPath);
+        var first = store.AllocateIds(2);
+        var (done, spec) = NewJob(first, "echo done");
+        (done.State, done.ExitCode, done.Reason, done.Queue, done.UserCpuTime) = (JobState.Failed, 3, "exit code 3", "gpu", TimeSpan.FromSeconds(1.5));
+        store.Insert(done, spec);
+        var (waiting, spec2) = NewJob(first + 1);
+        store.Insert(waiting, spec2);
+        store.Commit();
+
+        var page = store.Query(null, null, toSend: true);
+        Assert.Equal(("", null), (page[0].Command, page[0].ExitCode)); // only what the server needs: id and state
+        Assert.Equal("true", page[1].Command); // a waiting job is read whole (its Reason may be filled in)
+
+        var json = JsonSerializer.Serialize(new Goq.Protocol.JobsReply(page, []), Goq.Protocol.GoqJsonContext.Default.JobsReply);
+        var received = JsonSerializer.Deserialize(json, Goq.Protocol.GoqJsonContext.Default.JobsReply)!.Jobs;
+        Assert.Equal(("echo done", 3, "exit code 3", "gpu", TimeSpan.FromSeconds(1.5), JobState.Failed),
+            (received[0].Command, received[0].ExitCode!.Value, received[0].Reason, received[0].Queue, received[0].UserCpuTime!.Value, received[0].State));
+        Assert.Equal((first + 1, "true"), (received[1].Id, received[1].Command));
+        Assert.Equal(JsonSerializer.Serialize(store.Get(first), Goq.Protocol.GoqJsonContext.Default.JobInfo),
+            JsonSerializer.Serialize(received[0], Goq.Protocol.GoqJsonContext.Default.JobInfo));
     }
 
     [Fact]

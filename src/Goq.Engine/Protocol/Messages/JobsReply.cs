@@ -4,7 +4,8 @@ namespace Goq.Protocol;
 /// Server → client: a page of the jobs found, ordered by id, and the requested ids that are not known (on the first
 /// page). <paramref name="NextAfterId"/> is where the next page starts; null when this was the last.
 /// </summary>
-public sealed record JobsReply(IReadOnlyList<JobInfo> Jobs, IReadOnlyList<long> Unknown, long? NextAfterId = null) : GoqMessage, IListReply
+public sealed record JobsReply([property: System.Text.Json.Serialization.JsonConverter(typeof(StoredJobsConverter))] IReadOnlyList<JobInfo> Jobs,
+    IReadOnlyList<long> Unknown, long? NextAfterId = null) : GoqMessage, IListReply
 {
     public int ItemCount => Jobs.Count + Unknown.Count;
 
