@@ -21,7 +21,19 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
 
         if (joinable)
         {
-            writer.WriteString("j", string.Join('\n', value.Select(l => l.Text)));
+            // In segments, line by line: joining them first made a string as large as the batch (megabytes, on the
+            // large object heap) for every message a busy job's output took.
+            writer.WritePropertyName("j");
+            for (var i = 0; i < value.Count; i++)
+            {
+                writer.WriteStringValueSegment(value[i].Text, isFinalSegment: false);
+                if (i < value.Count - 1)
+                {
+                    writer.WriteStringValueSegment("\n", isFinalSegment: false);
+                }
+            }
+
+            writer.WriteStringValueSegment("", isFinalSegment: true);
         }
         else
         {
@@ -69,7 +81,7 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
             switch (name)
             {
                 case "j" when reader.TokenType == JsonTokenType.String:
-                    texts = reader.GetString()!.Split('\n');
+                    texts = SplitLines(ref reader);
                     break;
                 case "a" when reader.TokenType == JsonTokenType.StartArray:
                     var list = new List<string>();
@@ -127,6 +139,32 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
         }
 
         return lines;
+    }
+
+    /// <summary>The joined texts, split at each newline, without making the whole as one string first (it may be megabytes).</summary>
+    private static string[] SplitLines(ref Utf8JsonReader reader)
+    {
+        // A character takes at least one byte of the JSON, escaped or not: the value's length bounds its characters.
+        var bound = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, bound));
+        try
+        {
+            var text = buffer.AsSpan(0, reader.CopyString(buffer));
+            var lines = new List<string>();
+            for (int start = 0, end; ; start = end + 1)
+            {
+                end = text[start..].IndexOf('\n') is var at and >= 0 ? start + at : text.Length;
+                lines.Add(new string(text[start..end]));
+                if (end == text.Length)
+                {
+                    return [.. lines];
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     private static void EndOfArray(ref Utf8JsonReader reader)
