@@ -112,6 +112,34 @@ internal sealed class ArrayJob
         }
     }
 
+    /// <summary>The record of the task at <paramref name="position"/>: the array's, as that task, in <paramref name="state"/>.</summary>
+    public static JobInfo Task(ArrayJob array, int position, JobState state)
+    {
+        var info = array.Info;
+        return new JobInfo
+        {
+            Id = array.TaskId(position),
+            Name = info.Name,
+            State = state,
+            Kind = info.Kind,
+            Command = info.Command,
+            ArgumentList = info.ArgumentList,
+            WorkingDirectory = info.WorkingDirectory,
+            SubmittedAt = info.SubmittedAt,
+            SubmittedBy = info.SubmittedBy,
+            Priority = info.Priority,
+            Queue = info.Queue,
+            SlotCount = info.SlotCount,
+            Require = info.Require,
+            DependsOn = array.DependenciesMet ? [] : info.DependsOn,
+            DependencyMode = info.DependencyMode,
+            Hold = info.Hold,
+            NotBefore = info.NotBefore,
+            ArrayJobId = info.Id,
+            ArrayIndex = array.Indices[position],
+        };
+    }
+
     /// <summary>The spec a task runs with: the array's, with which task it is instead of every index.</summary>
     public JobSpec TaskSpec(int position) =>
         Spec with { ArrayIndex = null, ThrottleLimit = 0, ArrayTask = new ArrayTask(Info.Id, Indices[position], Indices.Length) };

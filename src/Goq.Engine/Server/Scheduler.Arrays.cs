@@ -105,30 +105,8 @@ public sealed partial class Scheduler
     /// <summary>Makes the task at <paramref name="position"/> a job of its own (not yet placed).</summary>
     private JobInfo Make(ArrayJob array, int position)
     {
-        var info = array.Info;
         var spec = array.TaskSpec(position);
-        var job = new JobInfo
-        {
-            Id = array.TaskId(position),
-            Name = info.Name,
-            State = JobState.Waiting,
-            Kind = info.Kind,
-            Command = info.Command,
-            ArgumentList = info.ArgumentList,
-            WorkingDirectory = info.WorkingDirectory,
-            SubmittedAt = info.SubmittedAt,
-            SubmittedBy = info.SubmittedBy,
-            Priority = info.Priority,
-            Queue = info.Queue,
-            SlotCount = info.SlotCount,
-            Require = info.Require,
-            DependsOn = array.DependenciesMet ? [] : info.DependsOn,
-            DependencyMode = info.DependencyMode,
-            Hold = info.Hold,
-            NotBefore = info.NotBefore,
-            ArrayJobId = info.Id,
-            ArrayIndex = array.Indices[position],
-        };
+        var job = ArrayJob.Task(array, position, JobState.Waiting);
         array.MarkMade(position);
         array.Live++;
         _store.Insert(job, spec);
@@ -390,30 +368,10 @@ public sealed partial class Scheduler
 
     private JobInfo Unmade(ArrayJob array, int position, JobState state)
     {
-        var info = array.Info;
-        return new JobInfo
-        {
-            Id = array.TaskId(position),
-            Name = info.Name,
-            State = state,
-            Kind = info.Kind,
-            Command = info.Command,
-            ArgumentList = info.ArgumentList,
-            WorkingDirectory = info.WorkingDirectory,
-            SubmittedAt = info.SubmittedAt,
-            SubmittedBy = info.SubmittedBy,
-            Priority = info.Priority,
-            Queue = info.Queue,
-            SlotCount = info.SlotCount,
-            Require = info.Require,
-            DependsOn = array.DependenciesMet ? [] : info.DependsOn,
-            DependencyMode = info.DependencyMode,
-            Hold = info.Hold,
-            NotBefore = info.NotBefore,
-            ArrayJobId = info.Id,
-            ArrayIndex = array.Indices[position],
-            Reason = state == JobState.Waiting ? $"waiting for the tasks of array {info.Id} before it, in index order" : array.Frontier is { } f ? _active.GetValueOrDefault(f)?.Reason : null,
-        };
+        var row = ArrayJob.Task(array, position, state);
+        row.Reason = state == JobState.Waiting ? $"waiting for the tasks of array {array.Info.Id} before it, in index order"
+            : array.Frontier is { } f ? _active.GetValueOrDefault(f)?.Reason : null;
+        return row;
     }
 
     private ArrayJob? ArrayOfTask(long taskId)
