@@ -13,6 +13,8 @@ namespace Goq.Cmdlets.Commands;
 /// per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits in a message),
 /// so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is sent again
 /// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
+/// Over 400 lines because of its parameters (every scheduling option a job can have, each with its validation and its
+/// help text); mapping them to a spec and batching are all it does, and the rules behind them are the engine's.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo), typeof(GoqJob))]

@@ -12,6 +12,8 @@ namespace Goq.Client;
 /// any thread send through a queue and await replies matched by request id. A request that gets no answer within
 /// the timeout fails with <see cref="GoqErrorIds.ServerUnreachable"/> and breaks the client (its queued messages are
 /// discarded, so a late server never acts on a request that was reported failed).
+/// Over 400 lines because every request kind has its method here (one or two lines each, next to the socket they use);
+/// what is more than a request (waiting across restarts, recent jobs, retrying submits) lives in types of its own.
 /// </summary>
 public sealed class GoqClient : IDisposable
 {

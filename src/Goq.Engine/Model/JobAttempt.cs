@@ -40,7 +40,11 @@ public sealed class JobAttempt
     public long? MaxMemoryBytes { get; set; }
 
     [JsonIgnore]
-    public TimeSpan? CpuTime => UserCpuTime is null && SystemCpuTime is null ? null : (UserCpuTime ?? TimeSpan.Zero) + (SystemCpuTime ?? TimeSpan.Zero);
+    public TimeSpan? CpuTime => CpuOf(UserCpuTime, SystemCpuTime);
+
+    /// <summary>User and system time together; null when neither was measured.</summary>
+    internal static TimeSpan? CpuOf(TimeSpan? user, TimeSpan? system) =>
+        user is null && system is null ? null : (user ?? TimeSpan.Zero) + (system ?? TimeSpan.Zero);
 
     [JsonIgnore]
     public TimeSpan? Duration => StartedAt is null || FinishedAt is null ? null : FinishedAt.Value - StartedAt.Value;

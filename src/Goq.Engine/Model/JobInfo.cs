@@ -99,7 +99,7 @@ public sealed class JobInfo
 
     /// <summary>User and system CPU time together.</summary>
     [JsonIgnore]
-    public TimeSpan? CpuTime => UserCpuTime is null && SystemCpuTime is null ? null : (UserCpuTime ?? TimeSpan.Zero) + (SystemCpuTime ?? TimeSpan.Zero);
+    public TimeSpan? CpuTime => JobAttempt.CpuOf(UserCpuTime, SystemCpuTime);
 
     /// <summary>Host and short worker id, e.g. <c>node7/3f2a9c1e</c>.</summary>
     [JsonIgnore]

@@ -224,8 +224,13 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
     {
         var terminal = (states ?? JobStateExtensions.Terminal).Where(s => s.IsTerminal()).ToList();
-        var arrays = ids is null ? [] : Expand(ids).Arrays;
-        ids = ids is null ? null : Expand(ids).Ids;
+        List<ArrayTasks> arrays = [];
+        if (ids is not null)
+        {
+            (var expanded, arrays) = Expand(ids); // an array's id stands for its tasks
+            ids = expanded;
+        }
+
         var found = store.Query(ids, null);
         // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
         var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();

@@ -1,0 +1,154 @@
+using System.Text;
+using System.Text.Json;
+using Goq.Protocol;
+
+namespace Goq.Storage;
+
+/// <summary>Reading jobs for clients: pages by ids, states and filter (in SQL, over the job's JSON), and counts per state.</summary>
+public sealed partial class SqliteJobStore
+{
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
+        JobFilter? filter = null, bool toSend = false)
+    {
+        var sql = new StringBuilder("SELECT info, id, state FROM jobs WHERE id > $after");
+        if (ids is not null)
+        {
+            sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
+        }
+
+        if (states is not null)
+        {
+            sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
+        }
+
+        var parameters = new List<(string, object?)> { ("$after", afterId) };
+        if (filter is not null)
+        {
+            AppendFilter(sql, filter, parameters);
+        }
+
+        // A page: the rows on disk past afterId, enough of them that the staged changes merged in below (which may
+        // replace or remove some) still leave a full page.
+        var rows = limit == int.MaxValue ? -1 : (long)limit + _dirty.Count;
+        var found = new SortedDictionary<long, JobInfo>();
+        parameters.Add(("$rows", rows));
+        using (var cmd = Command(sql.Append(" ORDER BY id LIMIT $rows").ToString(), [.. parameters]))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                // A job that only goes out in a reply is sent as stored; a waiting one may get its Reason filled in.
+                var job = toSend && reader.GetString(2) is var state && state != nameof(JobState.Waiting) && Enum.TryParse<JobState>(state, out var parsed)
+                    ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetString(0) }
+                    : JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
+                found[job.Id] = job;
+            }
+        }
+
+        // Staged changes are newer than what is on disk.
+        foreach (var (id, (job, _)) in _dirty)
+        {
+            found.Remove(id);
+            if (id > afterId && (ids is null || ids.Contains(id)) && (states is null || states.Contains(job.State)) && (filter?.Matches(job) ?? true))
+            {
+                found[id] = job;
+            }
+        }
+
+        return found.Values.Take(limit).ToList();
+    }
+
+    public IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states)
+    {
+        var counts = states.ToDictionary(s => s, _ => 0L);
+        using (var cmd = Command("SELECT state, COUNT(*) FROM jobs GROUP BY state")) // over the state index only
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (Enum.TryParse<JobState>(reader.GetString(0), out var state) && counts.ContainsKey(state))
+                {
+                    counts[state] += reader.GetInt64(1);
+                }
+            }
+        }
+
+        // Staged changes: each counts in its new state instead of the one on disk (if any).
+        if (_dirty.Count > 0)
+        {
+            var onDisk = new Dictionary<long, JobState>();
+            using var cmd = Command($"SELECT id, state FROM jobs WHERE id IN ({string.Join(',', _dirty.Keys.Select(k => k.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
+            using var reader = cmd.ExecuteReader();
+            while (reader.Read())
+            {
+                if (Enum.TryParse<JobState>(reader.GetString(1), out var state))
+                {
+                    onDisk[reader.GetInt64(0)] = state;
+                }
+            }
+
+            foreach (var (id, (job, _)) in _dirty)
+            {
+                if (onDisk.TryGetValue(id, out var was) && counts.ContainsKey(was))
+                {
+                    counts[was]--;
+                }
+
+                if (counts.ContainsKey(job.State))
+                {
+                    counts[job.State]++;
+                }
+            }
+        }
+
+        return counts;
+    }
+
+    /// <summary>The filter in SQL, over the job's JSON: the same test as <see cref="JobFilter.Matches"/>.</summary>
+    private static void AppendFilter(StringBuilder sql, JobFilter filter, List<(string, object?)> parameters)
+    {
+        // Times are stored as the serializer writes them, all in UTC, so they compare as text.
+        static string Time(DateTimeOffset at) => JsonSerializer.Serialize(at.ToUniversalTime(), GoqJsonContext.Default.DateTimeOffset).Trim('"');
+        if (filter.Since is { } since)
+        {
+            sql.Append(" AND (json_extract(info, '$.FinishedAt') IS NULL OR json_extract(info, '$.FinishedAt') >= $since)");
+            parameters.Add(("$since", Time(since)));
+        }
+
+        if (filter.Until is { } until)
+        {
+            sql.Append(" AND json_extract(info, '$.SubmittedAt') <= $until");
+            parameters.Add(("$until", Time(until)));
+        }
+
+        if (filter.SubmittedBy is { } by)
+        {
+            sql.Append(" AND (json_extract(info, '$.SubmittedBy') = $by COLLATE NOCASE");
+            if (!by.Contains('@'))
+            {
+                sql.Append(@" OR json_extract(info, '$.SubmittedBy') LIKE $byUser ESCAPE '\'");
+                parameters.Add(("$byUser", by.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "@%"));
+            }
+
+            sql.Append(')');
+            parameters.Add(("$by", by));
+        }
+
+        if (filter.ArrayTasks == false)
+        {
+            sql.Append(" AND json_extract(info, '$.ArrayJobId') IS NULL");
+        }
+
+        if (filter.ArrayIndexes is { } indexes)
+        {
+            sql.Append($" AND json_extract(info, '$.ArrayIndex') IN ({(indexes.Count == 0 ? "NULL" : string.Join(',', indexes.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))))})");
+        }
+
+        if (filter.Queues is { } queues)
+        {
+            var names = queues.Select((_, i) => $"$q{i}").ToList();
+            sql.Append($" AND COALESCE(json_extract(info, '$.Queue'), '{JobSpec.DefaultQueue}') IN ({(names.Count == 0 ? "NULL" : string.Join(',', names))})");
+            parameters.AddRange(queues.Select((q, i) => ($"$q{i}", (object?)q)));
+        }
+    }
+}
