@@ -75,11 +75,16 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             SubmittedBy = SubmittedBy,
             Queues = Queue,
             ArrayIndexes = ArrayIndex,
+            Names = Name,
         };
-        long? after = 0;
-        while (after is { } from)
+
+        // The next page is asked for as soon as a page comes, and comes while this one is written to the pipeline.
+        var next = Client.GetJobsPageAsync(ids, State, 0, CancelToken, filter);
+        while (next is not null)
         {
-            var page = RunBlocking(token => Client.GetJobsPageAsync(ids, State, from, token, filter));
+            var asked = next;
+            var page = RunBlocking(_ => asked);
+            next = page.NextAfterId is { } from ? Client.GetJobsPageAsync(ids, State, from, CancelToken, filter) : null;
             foreach (var id in page.Unknown)
             {
                 WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
@@ -108,8 +113,6 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
                     }
                 }
             }
-
-            after = page.NextAfterId;
         }
     }
 

@@ -1,7 +1,7 @@
 namespace Goq;
 
 /// <summary>
-/// What Get-GoqJob's -Since, -Until, -SubmittedBy and -Queue ask, applied by the server's store. A job matches the
+/// What Get-GoqJob's -Name, -Since, -Until, -SubmittedBy and -Queue ask, applied by the server's store. A job matches the
 /// time window as Slurm's sacct does: it was in the queue at some moment between <see cref="Since"/> and
 /// <see cref="Until"/> (submitted by Until, not ended before Since).
 /// </summary>
@@ -16,13 +16,16 @@ public sealed record JobFilter
 
     public IReadOnlyList<string>? Queues { get; init; }
 
+    /// <summary>Jobs whose name matches any of these wildcard patterns (Get-GoqJob -Name; see <see cref="NamePattern"/>).</summary>
+    public IReadOnlyList<string>? Names { get; init; }
+
     /// <summary>Only tasks of array jobs with these indices (Get-GoqJob -ArrayIndex).</summary>
     public IReadOnlyList<int>? ArrayIndexes { get; init; }
 
     /// <summary>False: no tasks of array jobs (Get-Job lists jobs, and an array is not a PowerShell job); null: any.</summary>
     public bool? ArrayTasks { get; init; }
 
-    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && ArrayIndexes is null && ArrayTasks is null;
+    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && Names is null && ArrayIndexes is null && ArrayTasks is null;
 
     public bool Matches(JobInfo job) =>
         (Since is not { } since || job.FinishedAt is not { } finished || finished >= since)
@@ -31,5 +34,26 @@ public sealed record JobFilter
             || (!by.Contains('@') && job.SubmittedBy.StartsWith(by + "@", StringComparison.OrdinalIgnoreCase)))
         && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal))
         && (ArrayIndexes is not { } indexes || (job.ArrayIndex is { } index && indexes.Contains(index)))
-        && (ArrayTasks != false || job.ArrayJobId is null);
+        && (ArrayTasks != false || job.ArrayJobId is null)
+        && (Names is not { } names || NamesMatcher(names)(job.Name));
+
+    // Compiled once per list of patterns (a copy made by `with` may have another list).
+    private (IReadOnlyList<string> For, Func<string?, bool> Matches)? _names;
+
+    private Func<string?, bool> NamesMatcher(IReadOnlyList<string> names)
+    {
+        if (_names is not { } cached || !ReferenceEquals(cached.For, names))
+        {
+            _names = cached = (names, NameMatcher(names));
+        }
+
+        return cached.Matches;
+    }
+
+    /// <summary>Whether a name matches any of <paramref name="patterns"/>.</summary>
+    public static Func<string?, bool> NameMatcher(IReadOnlyList<string> patterns)
+    {
+        var compiled = patterns.Select(p => new NamePattern(p)).ToList();
+        return name => compiled.Any(p => p.IsMatch(name));
+    }
 }

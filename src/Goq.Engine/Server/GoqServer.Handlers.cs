@@ -36,7 +36,11 @@ public sealed partial class GoqServer
                 }
 
                 break;
-            case GetJobs get:
+            case GetJobs get when _pageReads is { Pending: < MaxPagesAsked }:
+                // Its rows are read off this thread once this turn is committed (see ReadPages).
+                _pagesToRead.Add(_queries.PlanPage(get.Ids, get.States, get.AfterId, get.Limit, get.Filter) with { Peer = peer, Rid = rid });
+                break;
+            case GetJobs get: // no reader, or many pages asked already: read here, which slows the askers down
                 Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit, get.Filter));
                 break;
             case GetServerStatus getStatus:

@@ -24,6 +24,9 @@ public sealed partial class GoqServer : IDisposable
     /// <summary>At most one job-end notice per watch per this many milliseconds (see <see cref="NoticeBatcher"/>).</summary>
     private const int NoticeInterval = 25;
 
+    /// <summary>Pages of the job list waiting for the reader at most; past this a page is read on the loop thread.</summary>
+    private const int MaxPagesAsked = 64;
+
     private readonly GoqServerOptions _options;
     private readonly IJobStore _store;
     private readonly Scheduler _scheduler;
@@ -38,6 +41,8 @@ public sealed partial class GoqServer : IDisposable
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WireCodec _wire;
+    private readonly PageReads? _pageReads;
+    private readonly List<PageRead> _pagesToRead = [];
     private readonly RejectionLimiter _rejections = new(perSecond: 20);
     private long _droppedMalformed;
     private long _droppedBadSignatures;
@@ -74,6 +79,12 @@ public sealed partial class GoqServer : IDisposable
         _noticeTimer = new NetMQTimer(NoticeInterval) { Enable = false };
         _noticeTimer.Elapsed += (_, _) => SendDueNotices();
         _poller = new NetMQPoller { _router, _tick, _noticeTimer };
+        if (store.OpenReader() is { } reader)
+        {
+            _pageReads = new PageReads(reader);
+            _pageReads.Done.ReceiveReady += (_, _) => OnPagesRead();
+            _poller.Add(_pageReads.Done);
+        }
     }
 
     /// <summary>The endpoint actually bound (with the real port when port 0 was asked for).</summary>
@@ -109,6 +120,7 @@ public sealed partial class GoqServer : IDisposable
             {
                 _poller.Dispose();
                 _router.Dispose();
+                _pageReads?.Dispose();
             }
 
             return;
@@ -199,6 +211,7 @@ public sealed partial class GoqServer : IDisposable
 
             _poller.Dispose();
             _router.Dispose();
+            _pageReads?.Dispose();
             _options.Log("goq server stopped");
             _completion.TrySetResult();
         }
@@ -217,11 +230,44 @@ public sealed partial class GoqServer : IDisposable
         _output.SyncToDisk(); // Checkpoint: output lines on disk before the commit that counts them and the acks below.
         PlanOutputs();
         _store.Commit(); // Checkpoint: everything replied below is durable from here on.
+        ReadPages();
         Flush();
         if (_stopRequested)
         {
             _poller.StopAsync();
         }
+    }
+
+    /// <summary>Hands this turn's pages to the reader, now that the turn is committed (read your writes).</summary>
+    private void ReadPages()
+    {
+        foreach (var page in _pagesToRead)
+        {
+            _pageReads!.Read(page);
+        }
+
+        _pagesToRead.Clear();
+    }
+
+    /// <summary>Finishes the pages whose rows were read and sends them.</summary>
+    private void OnPagesRead()
+    {
+        while (_pageReads!.Done.TryDequeue(out var page, TimeSpan.Zero))
+        {
+            try
+            {
+                Reply(page.Peer, page.Rid, page.Error is { } error
+                    ? new ErrorReply(GoqErrorIds.ServerError, $"reading the job list failed: {error.Message}")
+                    : _queries.FinishPage(page, page.Stored!));
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _options.Log($"error finishing a page of jobs: {ex}");
+                Reply(page.Peer, page.Rid, new ErrorReply(GoqErrorIds.ServerError, ex.Message));
+            }
+        }
+
+        Flush();
     }
 
     /// <summary>Places the output of the jobs being dispatched, in this turn's commit: before any of their lines can come.</summary>

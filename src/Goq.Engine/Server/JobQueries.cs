@@ -24,6 +24,16 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     /// </summary>
     public JobsReply GetJobs(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId = 0, int limit = DefaultPageSize, JobFilter? filter = null)
     {
+        var page = PlanPage(ids, states, afterId, limit, filter);
+        return FinishPage(page, store.Query(page.Window, page.States, page.AfterId, page.Limit + 1, page.Filter, toSend: true));
+    }
+
+    /// <summary>
+    /// What a page needs from the scheduler, taken now: the ids it may hold, the unknown ones, and the array tasks not
+    /// made yet. Its stored rows can then be read elsewhere (<see cref="PageRead"/>), from a commit after this turn's.
+    /// </summary>
+    public PageRead PlanPage(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, long afterId, int limit, JobFilter? filter)
+    {
         limit = Math.Clamp(limit <= 0 ? DefaultPageSize : limit, 1, MaxPageSize);
         List<long>? window = null;
         var truncated = false;
@@ -41,12 +51,31 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
             }
         }
 
-        var jobs = store.Query(window, states, afterId, limit + 1, filter, toSend: true)
-            .Concat(scheduler.UnmadeJobs(window, states, afterId, limit + 1, filter))
-            .OrderBy(j => j.Id).Take(limit + 1).Select(Explained).ToList();
-        return jobs.Count > limit ? new JobsReply(jobs.Take(limit).ToList(), unknown, jobs[limit - 1].Id)
-            : truncated ? new JobsReply(jobs, unknown, window![^1])
-            : new JobsReply(jobs, unknown);
+        return new PageRead(window, states, afterId, limit, filter, unknown, truncated, scheduler.UnmadeJobs(window, states, afterId, limit + 1, filter));
+    }
+
+    /// <summary>
+    /// The reply for a planned page and its stored rows. A task made after the plan was taken may be in both (it is
+    /// sent once, as stored); one made after the rows were read is among the plan's tasks not made yet.
+    /// </summary>
+    public JobsReply FinishPage(PageRead page, IReadOnlyList<JobInfo> stored)
+    {
+        var rows = new SortedDictionary<long, JobInfo>();
+        foreach (var job in page.Unmade)
+        {
+            rows[job.Id] = job;
+        }
+
+        foreach (var job in stored)
+        {
+            rows[job.Id] = job;
+        }
+
+        var limit = page.Limit;
+        var jobs = rows.Values.Take(limit + 1).Select(Explained).ToList();
+        return jobs.Count > limit ? new JobsReply(jobs.Take(limit).ToList(), page.Unknown, jobs[limit - 1].Id)
+            : page.Truncated ? new JobsReply(jobs, page.Unknown, page.Window![^1])
+            : new JobsReply(jobs, page.Unknown);
     }
 
     /// <summary>A waiting job with why it does not start (a copy: the scheduler's own record is not changed), else the job.</summary>

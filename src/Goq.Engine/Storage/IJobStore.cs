@@ -44,4 +44,7 @@ public interface IJobStore : IJobStaging, IDisposable
 
     /// <summary>Makes every staged change durable, in one transaction.</summary>
     void Commit();
+
+    /// <summary>A reader of committed pages for another thread (see <see cref="IJobReader"/>), or null when the store has none.</summary>
+    IJobReader? OpenReader();
 }

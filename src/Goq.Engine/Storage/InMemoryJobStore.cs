@@ -82,6 +82,8 @@ public sealed class InMemoryJobStore : IJobStore
     {
     }
 
+    public IJobReader? OpenReader() => null; // pages are read on the owner's thread
+
     public void Dispose()
     {
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Goq.Protocol;
+using Microsoft.Data.Sqlite;
 
 namespace Goq.Storage;
 
@@ -10,40 +11,10 @@ public sealed partial class SqliteJobStore
     public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId = 0, int limit = int.MaxValue,
         JobFilter? filter = null, bool toSend = false)
     {
-        var sql = new StringBuilder("SELECT info, id, state FROM jobs WHERE id > $after");
-        if (ids is not null)
-        {
-            sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
-        }
-
-        if (states is not null)
-        {
-            sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
-        }
-
-        var parameters = new List<(string, object?)> { ("$after", afterId) };
-        if (filter is not null)
-        {
-            AppendFilter(sql, filter, parameters);
-        }
-
         // A page: the rows on disk past afterId, enough of them that the staged changes merged in below (which may
         // replace or remove some) still leave a full page.
         var rows = limit == int.MaxValue ? -1 : (long)limit + _dirty.Count;
-        var found = new SortedDictionary<long, JobInfo>();
-        parameters.Add(("$rows", rows));
-        using (var cmd = Command(sql.Append(" ORDER BY id LIMIT $rows").ToString(), [.. parameters]))
-        using (var reader = cmd.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                // A job that only goes out in a reply is sent as stored; a waiting one may get its Reason filled in.
-                var job = toSend && reader.GetString(2) is var state && state != nameof(JobState.Waiting) && Enum.TryParse<JobState>(state, out var parsed)
-                    ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetString(0) }
-                    : JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
-                found[job.Id] = job;
-            }
-        }
+        var found = ReadRows(_db, ids, states, afterId, rows, filter, toSend);
 
         // Staged changes are newer than what is on disk.
         foreach (var (id, (job, _)) in _dirty)
@@ -56,6 +27,58 @@ public sealed partial class SqliteJobStore
         }
 
         return found.Values.Take(limit).ToList();
+    }
+
+    /// <summary>
+    /// The committed rows of a page, by id (see <see cref="Query"/>), at most <paramref name="rows"/> of them (-1: all):
+    /// shared by the store's own connection and by <see cref="SqliteJobReader"/>'s.
+    /// </summary>
+    internal static SortedDictionary<long, JobInfo> ReadRows(SqliteConnection db, IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states,
+        long afterId, long rows, JobFilter? filter, bool toSend)
+    {
+        var sql = new StringBuilder("SELECT info, id, state FROM jobs WHERE id > $after");
+        if (ids is not null)
+        {
+            sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
+        }
+
+        if (states is not null)
+        {
+            sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
+        }
+
+        var parameters = new List<(string, object?)> { ("$after", afterId), ("$rows", rows) };
+        if (filter is not null)
+        {
+            AppendFilter(sql, filter, parameters);
+        }
+
+        if (filter?.Names is { } names)
+        {
+            // Registered for this query: the connection is used by one thread, one query at a time.
+            var matches = JobFilter.NameMatcher(names);
+            db.CreateFunction("goq_name_matches", (string? name) => matches(name), isDeterministic: true);
+        }
+
+        var found = new SortedDictionary<long, JobInfo>();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql.Append(" ORDER BY id LIMIT $rows").ToString();
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            // A job that only goes out in a reply is sent as stored; a waiting one may get its Reason filled in.
+            var job = toSend && reader.GetString(2) is var state && state != nameof(JobState.Waiting) && Enum.TryParse<JobState>(state, out var parsed)
+                ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetString(0) }
+                : JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
+            found[job.Id] = job;
+        }
+
+        return found;
     }
 
     public IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states)
@@ -132,6 +155,11 @@ public sealed partial class SqliteJobStore
 
             sql.Append(')');
             parameters.Add(("$by", by));
+        }
+
+        if (filter.Names is not null)
+        {
+            sql.Append(" AND goq_name_matches(json_extract(info, '$.Name'))");
         }
 
         if (filter.ArrayTasks == false)

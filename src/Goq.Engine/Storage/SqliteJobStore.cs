@@ -218,6 +218,12 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
+    public IJobReader? OpenReader()
+    {
+        Commit(); // the file and its schema exist before a reader opens it
+        return new SqliteJobReader(Path);
+    }
+
     public void Dispose()
     {
         try

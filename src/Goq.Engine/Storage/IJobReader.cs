@@ -1,0 +1,11 @@
+namespace Goq.Storage;
+
+/// <summary>
+/// Reads the committed job list on a thread of its own, beside the store's owner: a page of Get-GoqJob read here never
+/// stalls the scheduler. It sees what the last commit holds, never a change still staged.
+/// </summary>
+public interface IJobReader : IDisposable
+{
+    /// <summary>A page of jobs as <see cref="IJobStore.Query"/> gives it for a reply (toSend), from committed rows only.</summary>
+    IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter);
+}

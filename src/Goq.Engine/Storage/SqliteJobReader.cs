@@ -1,0 +1,32 @@
+using Goq.Errors;
+using Microsoft.Data.Sqlite;
+
+namespace Goq.Storage;
+
+/// <summary>
+/// A read-only connection to the store's file. In WAL mode a reader sees the last committed transaction and neither
+/// waits for the writer nor holds it up, so pages are read here, off the server's loop thread. Used by one thread.
+/// </summary>
+public sealed class SqliteJobReader : IJobReader
+{
+    private readonly SqliteConnection _db;
+
+    public SqliteJobReader(string path)
+    {
+        try
+        {
+            _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+            _db.Open();
+        }
+        catch (SqliteException ex)
+        {
+            _db?.Dispose();
+            throw new GoqException(GoqErrorIds.StoreUnusable, GoqErrorKind.InvalidData, $"the job database '{path}' cannot be read ({ex.Message})", ex) { Target = path };
+        }
+    }
+
+    public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter) =>
+        [.. SqliteJobStore.ReadRows(_db, ids, states, afterId, limit, filter, toSend: true).Values];
+
+    public void Dispose() => _db.Dispose();
+}
