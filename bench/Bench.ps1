@@ -33,6 +33,9 @@
        Get-GoqJob takes to list every task, and how long Stop-GoqJob takes to cancel them all.
     12. -HeavyJobs jobs each writing -HeavyMB of 100-byte lines, on the 2-slot worker: MB/s of output through the server
        to its files (every line durable, fsynced as always), first submit to last end.
+    12b. -SimWorkers (1,000) simulated workers (tests/SimWorkers: the real protocol over real sockets, CURVE and MACs,
+       jobs that take no time) in -SimProcesses processes: how long until the server counts them all, its CPU and memory
+       with them idle, the dispatch rate of -SimJobs tasks released at once, and how soon one that hangs is declared dead.
     13. A history of -HistoryJobs ended jobs (arrays in a queue no worker serves, cancelled): the time Get-GoqJob takes to
        write its first object and all of them, Get-GoqJob -State Running, the server's memory, and submit-to-start p50
        of jobs submitted while a full listing runs.
@@ -40,12 +43,14 @@
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
-    [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $HistoryJobs = 1000000)
+    [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
+    [int] $HistoryJobs = 1000000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 Import-Module (Join-Path $PSScriptRoot '../module/Goq.psd1')
 . (Join-Path $PSScriptRoot '../tools/Helpers.ps1')
+. (Join-Path $PSScriptRoot 'Scale.ps1')
 
 function Measure-SpawnRate([int] $Count) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/true')
@@ -394,6 +399,7 @@ try {
     $chain = if ($ChainJobs -gt 1) { Measure-DependencyChain $goqHome $ChainJobs }
     $array = if ($ArrayTasks -gt 0 -and $IsLinux) { Measure-Array $goqHome $ArrayTasks $server.Pid }
     $heavy = if ($HeavyJobs -gt 0) { Measure-OutputHeavy $goqHome $HeavyJobs $HeavyMB }
+    $sims = if ($SimWorkers -gt 0 -and $IsLinux) { Measure-SimulatedWorkers $goqHome $SimWorkers $SimProcesses $SimJobs $server.Pid }
     $history = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-History $goqHome $HistoryJobs $server.Pid }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
@@ -428,6 +434,10 @@ try {
         "array of $ArrayTasks tasks: submit ms; server RSS MB before, after" = if ($array) { '{0:N0}; {1:N0}, {2:N0} (+{3:N1})' -f $array.SubmitMs, $array.BeforeMB, $array.AfterMB, ($array.AfterMB - $array.BeforeMB) }
         "array of $ArrayTasks tasks: Get-GoqJob lists all s, Stop-GoqJob cancels all s" = if ($array) { '{0:N1}, {1:N1}' -f $array.ListSec, $array.CancelSec }
         "output-heavy: $HeavyJobs jobs of $HeavyMB MB lines, MB/s through the server to disk" = if ($heavy) { [math]::Round($heavy, 1) }
+        "$SimWorkers simulated workers ($SimProcesses processes): all counted by the server in s" = if ($sims) { '{0:N1}' -f $sims.ConnectSec }
+        "$SimWorkers simulated workers, idle (heartbeats every $($sims.HeartbeatSec) s): server CPU %, RSS MB (before they came)" = if ($sims) { '{0:N1}, {1:N0} ({2:N0})' -f $sims.IdleCpuPct, $sims.RssIdle, $sims.RssBefore }
+        "$SimWorkers simulated workers: dispatch jobs/s ($SimJobs released at once; ran on N workers); server CPU ms/job" = if ($sims) { '{0:N0} (on {1}); {2:N3}' -f $sims.Rate, $sims.RanOn, $sims.CpuPerJobMs }
+        "$SimWorkers simulated workers: one hangs holding a job, declared dead after s (dead-worker time)" = if ($sims) { '{0:N1} ({1} s; its job back {2})' -f $sims.DeadSec, $sims.DeadAfterSec, $sims.JobBack }
         "history of $HistoryJobs ended jobs: Get-GoqJob first object ms, all s" = if ($history) { '{0:N0}, {1:N1} ({2:N0} jobs; history built in {3:N0} s)' -f $history.FirstMs, $history.AllSec, $history.All, $history.BuildSec }
         "history of $($HistoryJobs): Get-GoqJob -State Running ms; server RSS MB" = if ($history) { '{0:N0}; {1:N0}' -f $history.RunningMs, $history.MemoryMB }
         "history of $($HistoryJobs): submit-to-start p50 ms while another client lists it all" = if ($history) { '{0:N2}' -f $history.DuringP50 }
