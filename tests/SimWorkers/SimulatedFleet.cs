@@ -91,7 +91,11 @@ public sealed class SimulatedFleet : IDisposable
     public IReadOnlyList<(string Id, int JobsRun, bool Registered)> Snapshot() =>
         Call(() => _workers.Values.Select(w => (w.Id, w.JobsRun, w.Registered)).ToList());
 
+    /// <summary>The ids of the jobs worker <paramref name="id"/> was handed, in order.</summary>
+    public IReadOnlyList<long> RanBy(string id) => Call(() => _workers[id].Ran.ToList());
+
     /// <summary>Every worker still speaking says goodbye (as a worker that exits does), then all disconnect.</summary>
+
     public void Dispose()
     {
         Call(() =>

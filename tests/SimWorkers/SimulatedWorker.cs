@@ -35,7 +35,10 @@ public sealed class SimulatedWorker
     public IReadOnlyList<string>? Queues { get; }
 
     /// <summary>Jobs handed to this worker (each attempt once).</summary>
-    public int JobsRun { get; private set; }
+    public int JobsRun => Ran.Count;
+
+    /// <summary>The ids of the jobs handed to this worker, in the order they came.</summary>
+    public List<long> Ran { get; } = [];
 
     /// <summary>The server answered our announcement: it counts us.</summary>
     public bool Registered { get; private set; }
@@ -129,7 +132,7 @@ public sealed class SimulatedWorker
             return; // a dispatch sent again: ours already, its report is on its way
         }
 
-        JobsRun++;
+        Ran.Add(dispatch.JobId);
         _fleet.CountJob();
         if (DiesWithFirstJob)
         {

@@ -34,6 +34,7 @@ public sealed class SizeLimitTests : IDisposable
         var ex = await Assert.ThrowsAsync<GoqException>(() => _cluster.Client.SubmitAsync([Spec("echo " + new string('y', 5 * 1024 * 1024))]));
         Assert.Equal(GoqErrorIds.MessageTooLarge, ex.ErrorId);
         Assert.Equal(GoqErrorKind.InvalidArgument, ex.Kind);
+        Assert.Contains(FrameCodec.MaxJobBytes.ToString("N0"), ex.Message, StringComparison.Ordinal); // the error names the limit
         Assert.Empty((await _cluster.Client.GetJobsAsync(null, null)).Jobs);
     }
 
