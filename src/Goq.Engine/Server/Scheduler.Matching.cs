@@ -62,7 +62,7 @@ public sealed partial class Scheduler
         {
             if (_waiting.ClassOf(kept) is { } keptClass && keptClass.Fits(worker))
             {
-                return !ahead && keptClass.SlotCount <= worker.FreeSlots && _limits.Full(keptClass.Throttles) is null ? _active[kept] : null;
+                return !ahead && keptClass.SlotCount <= worker.FreeSlots && _limits.Full(keptClass.Throttles) is null ? Head(kept) : null;
             }
 
             Unkeep(worker);
@@ -111,7 +111,7 @@ public sealed partial class Scheduler
             }
         }
 
-        return bestClass is null ? null : _active[best.Id];
+        return bestClass is null ? null : Head(best.Id);
     }
 
     private void Unkeep(WorkerEntry worker)

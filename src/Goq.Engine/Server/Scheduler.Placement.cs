@@ -146,7 +146,7 @@ public sealed partial class Scheduler
         var changed = new List<JobInfo>();
         var started = new List<JobInfo>();
         var notHeld = new List<long>();
-        foreach (var id in ids.Distinct())
+        foreach (var id in WarmedAhead(ids.Distinct().ToList()))
         {
             if (_arrays.TryGetValue(id, out var array))
             {
@@ -160,7 +160,7 @@ public sealed partial class Scheduler
                 MakeNamed(id, _now);
             }
 
-            if (_active.TryGetValue(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
+            if (TryActive(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
             {
                 change(job);
                 changed.Add(job);

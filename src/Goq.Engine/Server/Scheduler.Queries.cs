@@ -11,7 +11,7 @@ public sealed partial class Scheduler
         var notActive = new List<long>();
         foreach (var id in ids.Distinct())
         {
-            if (_active.ContainsKey(id) || IsUnmadeTask(id))
+            if (IsActive(id) || IsUnmadeTask(id))
             {
                 _watches.Add(id, peer, rid); // a task not made yet is watched by its id, which it keeps
             }

@@ -49,7 +49,7 @@ public sealed partial class Scheduler
         var restarted = new List<JobInfo>();
         foreach (var (job, spec) in ended.OrderBy(e => e.Job.Id))
         {
-            if (_active.ContainsKey(job.Id) || _cancelling.ContainsKey(job.Id))
+            if (IsActive(job.Id) || _cancelling.ContainsKey(job.Id))
             {
                 continue;
             }

@@ -39,7 +39,13 @@ public sealed partial class Scheduler
 
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
     public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
-        : this(store, store.LoadActive(), options, now, id => store.Get(id)?.State ?? store.GetArray(id)?.Array.State, store.LoadActiveArrays())
+        : this(store, store.LoadActive((options ?? new SchedulerOptions()).WholeWaitingJobs), options, now)
+    {
+    }
+
+    private Scheduler(IJobStore store, (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) active, SchedulerOptions? options,
+        DateTimeOffset? now)
+        : this(store, active.Whole, options, now, id => store.Get(id)?.State ?? store.GetArray(id)?.Array.State, store.LoadActiveArrays(), active.Places)
     {
     }
 
@@ -49,7 +55,8 @@ public sealed partial class Scheduler
     /// for the dependencies of blocked jobs.
     /// </summary>
     public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, DateTimeOffset? now = null,
-        Func<long, JobState?>? endedState = null, IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays = null)
+        Func<long, JobState?>? endedState = null, IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays = null,
+        IEnumerable<WaitingPlace>? places = null)
     {
         _endedState = endedState ?? (_ => null);
         _store = staging;
@@ -84,6 +91,11 @@ public sealed partial class Scheduler
             }
         }
 
+        foreach (var place in places ?? [])
+        {
+            PlaceOnly(place, now ?? DateTimeOffset.UtcNow);
+        }
+
         // Placed once every active job is known, so a dependency on one of them counts as not ended.
         foreach (var job in notStarted)
         {
@@ -101,7 +113,7 @@ public sealed partial class Scheduler
 
     public int BlockedJobs => _blockedJobs.Count + UnmadeIn(JobState.Blocked);
 
-    public int RunningJobs => _active.Count - _waiting.Count - _delayedJobs.Count - _blockedJobs.Count - _heldJobs.Count;
+    public int RunningJobs => _active.Count - (_waiting.Count - _byPlace) - _delayedJobs.Count - _blockedJobs.Count - _heldJobs.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -159,6 +171,7 @@ public sealed partial class Scheduler
             _specs[job.Id] = spec;
             jobs.Add(job);
             Admit(job, endedState ?? (_ => null), now);
+            KeepByPlace(job);
         }
 
         Dispatch();

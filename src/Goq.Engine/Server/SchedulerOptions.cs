@@ -24,6 +24,14 @@ public sealed record SchedulerOptions
     /// </summary>
     public TimeSpan KeepSlotsAfter { get; init; } = TimeSpan.FromSeconds(Configuration.GoqDefaults.KeepSlotsAfterSec);
 
+    /// <summary>
+    /// How many jobs waiting for a slot the scheduler keeps whole in memory. Past that, a waiting job is kept only as its
+    /// place in the queue (id, priority, class: tens of bytes) and read back from the store, a batch at a time, when it
+    /// nears the head or a user names it: a queue of a million costs a fraction of the memory, and dispatch still finds
+    /// the next jobs in memory.
+    /// </summary>
+    public int WholeWaitingJobs { get; init; } = 20_000;
+
     /// <summary>Defaults derived from the heartbeat: dead after three missed heartbeats, grace of three heartbeats.</summary>
     public static SchedulerOptions FromHeartbeat(TimeSpan heartbeat) => new()
     {

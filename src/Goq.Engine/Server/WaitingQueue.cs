@@ -21,6 +21,9 @@ internal sealed class WaitingQueue
 
     public bool Contains(long id) => _entries.ContainsKey(id);
 
+    /// <summary>The ids in the order they are handed out.</summary>
+    public IEnumerable<long> InOrder() => _order.Select(e => e.Id);
+
     /// <summary>Queues a job in its place: by priority, then by id.</summary>
     public void Add(long id, int priority) => Put(new Entry(priority, id, id));
 

@@ -31,4 +31,11 @@ public interface IJobStaging
 
     /// <summary>The jobs a batch id was given, if it was recorded recently enough to be remembered.</summary>
     (long FirstId, int Count)? FindBatch(string batchId);
+
+    /// <summary>
+    /// The jobs with these ids as they are now (staged, else stored), with their specs: waiting jobs the scheduler
+    /// keeps only by their place in the queue (see <see cref="Server.SchedulerOptions.WholeWaitingJobs"/>). An id the
+    /// store does not hold is left out.
+    /// </summary>
+    IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadJobs(IReadOnlyCollection<long> ids);
 }

@@ -26,6 +26,12 @@ public interface IJobStore : IJobStaging, IDisposable
     /// <summary>Waiting and running jobs with their specs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive();
 
+    /// <summary>
+    /// <see cref="LoadActive()"/> for a large queue: every active job whole, except that plain waiting jobs (no
+    /// dependencies, time or array) past the first <paramref name="wholeWaiting"/> come only as their place in the queue.
+    /// </summary>
+    (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) LoadActive(int wholeWaiting);
+
     /// <summary>An array job's own record and spec, or null.</summary>
     (JobInfo Array, JobSpec Spec)? GetArray(long id);
 

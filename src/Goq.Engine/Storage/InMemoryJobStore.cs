@@ -66,6 +66,28 @@ public sealed class InMemoryJobStore : IJobStore
     public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive() =>
         _jobs.Values.Where(e => !e.Job.State.IsTerminal()).Select(e => (e.Job, e.Spec)).ToList();
 
+    public (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) LoadActive(int wholeWaiting)
+    {
+        var whole = new List<(JobInfo, JobSpec)>();
+        var places = new List<WaitingPlace>();
+        foreach (var (job, spec) in LoadActive().OrderBy(e => e.Job.Id))
+        {
+            if (WaitingPlace.IsPlain(job) && wholeWaiting-- <= 0)
+            {
+                places.Add(new WaitingPlace(job.Id, job.Priority, job.Queue, job.SlotCount, job.Require));
+            }
+            else
+            {
+                whole.Add((job, spec));
+            }
+        }
+
+        return (whole, places);
+    }
+
+    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadJobs(IReadOnlyCollection<long> ids) =>
+        ids.Where(_jobs.ContainsKey).Select(id => (_jobs[id].Job, _jobs[id].Spec)).ToList();
+
     public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
     {
         var removed = ids.Where(id => _jobs.TryGetValue(id, out var e) && e.Job.State.IsTerminal()).ToList();

@@ -111,22 +111,7 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
 
-    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive()
-    {
-        Commit(); // whatever is staged is on disk, so one query sees it all
-        var active = new List<(JobInfo, JobSpec)>();
-        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($waiting, $running, $blocked, $held) ORDER BY id",
-            ("$waiting", nameof(JobState.Waiting)), ("$running", nameof(JobState.Running)), ("$blocked", nameof(JobState.Blocked)), ("$held", nameof(JobState.Held)));
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-        {
-            var job = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
-            var spec = JsonSerializer.Deserialize(reader.GetString(1), GoqJsonContext.Default.JobSpec)!;
-            active.Add((job, reader.IsDBNull(2) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(2)) }));
-        }
-
-        return active;
-    }
+    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive() => LoadActive(int.MaxValue).Whole;
 
     public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
     {

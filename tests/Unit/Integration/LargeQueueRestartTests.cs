@@ -5,13 +5,15 @@ namespace Goq.Tests.Integration;
 
 /// <summary>
 /// A server restarted with a large queue (a small version of the bench's million): every waiting and held job comes
-/// back, and the waiting ones are then handed out in exactly the order they would have been without the restart.
+/// back, and the waiting ones are then handed out in exactly the order they would have been without the restart; and
+/// jobs kept by place answer Get-GoqJob and Stop-GoqJob like the others.
 /// </summary>
 [Collection(RealProcessesCollection.Name)]
 public sealed class LargeQueueRestartTests : IDisposable
 {
     private const int Jobs = 20_000;
-    private readonly Cluster _cluster = new(durable: true);
+    // Most of the queue is kept by place (see SchedulerOptions.WholeWaitingJobs), before the restart and after it.
+    private readonly Cluster _cluster = new(durable: true, wholeWaitingJobs: 2000);
 
     private JobSpec Spec(int i) => new()
     {
@@ -33,8 +35,11 @@ public sealed class LargeQueueRestartTests : IDisposable
         }
 
         var cancelled = submitted.Where((_, i) => i % 1000 == 1).Select(j => j.Id).ToList();
-        await _cluster.Client.CancelAsync(cancelled);
+        Assert.Equal(cancelled.Count, (await _cluster.Client.CancelAsync(cancelled)).Cancelled.Count);
         var before = await _cluster.Client.GetStatusAsync();
+        var listed = await _cluster.Client.GetJobsAsync([submitted[^1].Id, submitted[^2].Id], null);
+        Assert.Equal([submitted[^2].Command, submitted[^1].Command], listed.Jobs.Select(j => j.Command));
+        Assert.Equal([submitted[^2].Hold ? JobState.Held : JobState.Waiting, submitted[^1].Hold ? JobState.Held : JobState.Waiting], listed.Jobs.Select(j => j.State));
 
         _cluster.RestartServer();
         var after = await _cluster.Client.GetStatusAsync();

@@ -11,8 +11,9 @@ internal sealed class Cluster : IDisposable
 {
     private readonly List<GoqWorker> _workers = [];
 
-    public Cluster(int heartbeatMs = 5000, bool durable = false, TimeSpan? prefetchHorizon = null)
+    public Cluster(int heartbeatMs = 5000, bool durable = false, TimeSpan? prefetchHorizon = null, int? wholeWaitingJobs = null)
     {
+        WholeWaitingJobs = wholeWaitingJobs;
         Home = new TempDir();
         HeartbeatMs = heartbeatMs;
         Durable = durable;
@@ -36,6 +37,9 @@ internal sealed class Cluster : IDisposable
 
     /// <summary>See <see cref="SchedulerOptions.PrefetchHorizon"/>; null for the server's default.</summary>
     public TimeSpan? PrefetchHorizon { get; }
+
+    /// <summary>See <see cref="SchedulerOptions.WholeWaitingJobs"/>; null for the server's default.</summary>
+    public int? WholeWaitingJobs { get; }
 
     public string DatabasePath => Home.Combine("goq.db");
 
@@ -132,7 +136,11 @@ internal sealed class Cluster : IDisposable
             BindEndpoint = endpoint,
             Home = Home.Path,
             HeartbeatMs = HeartbeatMs,
-            Scheduler = PrefetchHorizon is { } horizon ? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(HeartbeatMs)) with { PrefetchHorizon = horizon } : null,
+            Scheduler = PrefetchHorizon is null && WholeWaitingJobs is null ? null : SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(HeartbeatMs)) with
+            {
+                PrefetchHorizon = PrefetchHorizon ?? new SchedulerOptions().PrefetchHorizon,
+                WholeWaitingJobs = WholeWaitingJobs ?? new SchedulerOptions().WholeWaitingJobs,
+            },
             Credentials = Credentials,
             ReplayWindow = ReplayWindow,
             Log = Log,

@@ -1,0 +1,127 @@
+using System.Text.Json;
+using Goq.Protocol;
+
+namespace Goq.Storage;
+
+/// <summary>
+/// A large queue: waiting jobs read back by their place alone after a restart, and whole, a batch at a time, when the
+/// scheduler needs them (see <see cref="Server.SchedulerOptions.WholeWaitingJobs"/>).
+/// </summary>
+public sealed partial class SqliteJobStore
+{
+    public (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) LoadActive(int wholeWaiting)
+    {
+        Commit(); // whatever is staged is on disk, so the queries see it all
+        var places = new List<WaitingPlace>();
+        var wholeIds = new List<long>();
+        var names = new Dictionary<string, string>(StringComparer.Ordinal); // one string per queue, however many jobs
+        // SQLite picks the few fields a place needs out of each record: no record is decoded here for a job kept by place.
+        using (var cmd = Command("""
+            SELECT id, coalesce(json_extract(info, '$.Priority'), 0), json_extract(info, '$.Queue'), coalesce(json_extract(info, '$.SlotCount'), 1),
+                   json_extract(info, '$.Require'),
+                   json_extract(info, '$.NotBefore') IS NULL AND json_extract(info, '$.ArrayJobId') IS NULL
+                   AND coalesce(json_array_length(info, '$.DependsOn'), 0) = 0 AND coalesce(json_extract(info, '$.Hold'), 0) = 0
+            FROM jobs WHERE state = $waiting ORDER BY id
+            """, ("$waiting", nameof(JobState.Waiting))))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var id = reader.GetInt64(0);
+                if (reader.GetBoolean(5) && wholeWaiting-- <= 0)
+                {
+                    var queue = reader.IsDBNull(2) ? JobSpec.DefaultQueue : reader.GetString(2);
+                    var require = reader.IsDBNull(4) ? "[]" : reader.GetString(4);
+                    places.Add(new WaitingPlace(id, reader.GetInt32(1), names.TryGetValue(queue, out var known) ? known : names[queue] = queue,
+                        reader.GetInt32(3), require == "[]" ? [] : JsonSerializer.Deserialize(require, GoqJsonContext.Default.StringArray) ?? []));
+                }
+                else
+                {
+                    wholeIds.Add(id);
+                }
+            }
+        }
+
+        var whole = new List<(JobInfo Job, JobSpec Spec)>();
+        using (var cmd = Command("SELECT info, spec, env FROM jobs WHERE state IN ($running, $blocked, $held)",
+            ("$running", nameof(JobState.Running)), ("$blocked", nameof(JobState.Blocked)), ("$held", nameof(JobState.Held))))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                whole.Add(Whole(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+            }
+        }
+
+        whole.AddRange(ReadWhole(wholeIds));
+        whole.Sort((a, b) => a.Job.Id.CompareTo(b.Job.Id));
+        return (whole, places);
+    }
+
+    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadJobs(IReadOnlyCollection<long> ids)
+    {
+        var found = new List<(JobInfo, JobSpec)>(ids.Count);
+        var fromDisk = new List<long>();
+        foreach (var id in ids)
+        {
+            if (_dirty.TryGetValue(id, out var staged) && staged.Spec is { } spec)
+            {
+                found.Add((staged.Job, spec));
+            }
+            else
+            {
+                fromDisk.Add(id);
+            }
+        }
+
+        foreach (var (job, spec) in ReadWhole(fromDisk))
+        {
+            // A change staged since the last commit (no spec staged with it) is newer than the stored record.
+            found.Add((_dirty.TryGetValue(job.Id, out var staged) ? staged.Job : job, spec));
+        }
+
+        return found;
+    }
+
+    // Jobs by id, whole, in one statement whatever their number (the ids travel as one JSON array).
+    private List<(JobInfo Job, JobSpec Spec)> ReadWhole(List<long> ids)
+    {
+        var found = new List<(JobInfo, JobSpec)>(ids.Count);
+        if (ids.Count == 0)
+        {
+            return found;
+        }
+
+        using var cmd = Command("SELECT info, spec, env FROM jobs WHERE id IN (SELECT value FROM json_each($ids))", ("$ids", $"[{string.Join(',', ids)}]"));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            found.Add(Whole(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return found;
+    }
+
+    // A job's record and spec as stored; the strings both hold are held once (a restart must not double a queue's memory).
+    private (JobInfo Job, JobSpec Spec) Whole(string info, string specJson, string? envKey)
+    {
+        var job = JsonSerializer.Deserialize(info, GoqJsonContext.Default.JobInfo)!;
+        var spec = JsonSerializer.Deserialize(specJson, GoqJsonContext.Default.JobSpec)!;
+        if (envKey is not null)
+        {
+            spec = spec with { CapturedEnvironment = Environment(envKey) };
+        }
+
+        if (job.Command == spec.Command)
+        {
+            job.Command = spec.Command;
+        }
+
+        if (job.WorkingDirectory == spec.WorkingDirectory)
+        {
+            job.WorkingDirectory = spec.WorkingDirectory;
+        }
+
+        return (job, spec);
+    }
+}
