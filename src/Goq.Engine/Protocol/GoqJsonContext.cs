@@ -11,7 +11,6 @@ namespace Goq.Protocol;
     MaxDepth = 32)]
 [JsonSerializable(typeof(Envelope))]
 [JsonSerializable(typeof(GoqConfig))]
-[JsonSerializable(typeof(string[]))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

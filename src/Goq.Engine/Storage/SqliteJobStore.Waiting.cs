@@ -15,25 +15,17 @@ public sealed partial class SqliteJobStore
         var places = new List<WaitingPlace>();
         var wholeIds = new List<long>();
         var names = new Dictionary<string, string>(StringComparer.Ordinal); // one string per queue, however many jobs
-        // SQLite picks the few fields a place needs out of each record: no record is decoded here for a job kept by place.
-        using (var cmd = Command("""
-            SELECT id, coalesce(json_extract(info, '$.Priority'), 0), json_extract(info, '$.Queue'), coalesce(json_extract(info, '$.SlotCount'), 1),
-                   json_extract(info, '$.Require'),
-                   json_extract(info, '$.NotBefore') IS NULL AND json_extract(info, '$.ArrayJobId') IS NULL
-                   AND coalesce(json_array_length(info, '$.DependsOn'), 0) = 0 AND coalesce(json_extract(info, '$.Hold'), 0) = 0
-            FROM jobs WHERE state = $waiting ORDER BY id
-            """, ("$waiting", nameof(JobState.Waiting))))
+        // A place is read from the record's bytes as stored: only the few fields it needs are looked at, nothing decoded.
+        // (The whole value at once: reading a text column's bytes piecewise cost three times the rest of the read.)
+        using (var cmd = Command("SELECT id, info FROM jobs WHERE state = $waiting ORDER BY id", ("$waiting", nameof(JobState.Waiting))))
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
             {
                 var id = reader.GetInt64(0);
-                if (reader.GetBoolean(5) && wholeWaiting-- <= 0)
+                if (WaitingPlace.Read(id, reader.GetFieldValue<byte[]>(1), names) is { } place && wholeWaiting-- <= 0)
                 {
-                    var queue = reader.IsDBNull(2) ? JobSpec.DefaultQueue : reader.GetString(2);
-                    var require = reader.IsDBNull(4) ? "[]" : reader.GetString(4);
-                    places.Add(new WaitingPlace(id, reader.GetInt32(1), names.TryGetValue(queue, out var known) ? known : names[queue] = queue,
-                        reader.GetInt32(3), require == "[]" ? [] : JsonSerializer.Deserialize(require, GoqJsonContext.Default.StringArray) ?? []));
+                    places.Add(place);
                 }
                 else
                 {
