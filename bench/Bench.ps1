@@ -39,12 +39,14 @@
     13. A history of -HistoryJobs ended jobs (arrays in a queue no worker serves, cancelled): the time Get-GoqJob takes to
        write its first object and all of them, Get-GoqJob -State Running, the server's memory, and submit-to-start p50
        of jobs submitted while a full listing runs.
+    14. -WaitingJobs (1,000,000) jobs waiting in a queue no worker serves, each its own 80-character command, on a server
+       of their own: submit rates (first 10,000, the rest), the server's memory, and a restart with them all back.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
-    [int] $HistoryJobs = 1000000)
+    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -401,6 +403,7 @@ try {
     $heavy = if ($HeavyJobs -gt 0) { Measure-OutputHeavy $goqHome $HeavyJobs $HeavyMB }
     $sims = if ($SimWorkers -gt 0 -and $IsLinux) { Measure-SimulatedWorkers $goqHome $SimWorkers $SimProcesses $SimJobs $server.Pid }
     $history = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-History $goqHome $HistoryJobs $server.Pid }
+    $queue = if ($WaitingJobs -gt 12000 -and $IsLinux) { Measure-WaitingQueue $WaitingJobs }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -441,6 +444,9 @@ try {
         "history of $HistoryJobs ended jobs: Get-GoqJob first object ms, all s" = if ($history) { '{0:N0}, {1:N1} ({2:N0} jobs; history built in {3:N0} s)' -f $history.FirstMs, $history.AllSec, $history.All, $history.BuildSec }
         "history of $($HistoryJobs): Get-GoqJob -State Running ms; server RSS MB" = if ($history) { '{0:N0}; {1:N0}' -f $history.RunningMs, $history.MemoryMB }
         "history of $($HistoryJobs): submit-to-start p50 ms while another client lists it all" = if ($history) { '{0:N2}' -f $history.DuringP50 }
+        "waiting queue of $($WaitingJobs): submit jobs/s, first 10,000 / the rest" = if ($queue) { '{0:N0} / {1:N0}' -f $queue.Rate10k, $queue.RateAll }
+        "waiting queue of $($WaitingJobs): server RSS MB queued (idle before)" = if ($queue) { '{0:N0} ({1:N0})' -f $queue.QueuedMB, $queue.BeforeMB }
+        "waiting queue of $($WaitingJobs): restart s until all back; until a job ran (worker re-announces within $($queue.HeartbeatSec) s); RSS MB" = if ($queue) { '{0:N1}; {1:N1}; {2:N0}' -f $queue.BackSec, $queue.DispatchSec, $queue.RestartedMB }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'

@@ -89,3 +89,50 @@ function Measure-SimulatedWorkers([string] $GoqHome, [int] $Count, [int] $Proces
         }
     }
 }
+
+# $Count jobs waiting in a queue no worker serves (each its own 80-character command), on a server of their own: the
+# submit rate for the first 10,000 and for the rest, the server's memory with them all queued, and a restart: how long
+# until Start-GoqServer returns with every job back, and until a job submitted then has run on a worker connected
+# before the restart (which announces itself again within one heartbeat).
+function Measure-WaitingQueue([int] $Count) {
+    $queueHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-queue-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory $queueHome | Out-Null
+    try {
+        Initialize-GoqHome -Path $queueHome -Port (Get-FreePort) | Out-Null
+        $server = Start-GoqServer -Home $queueHome
+        $null = Start-GoqWorker -Home $queueHome -Slots 1 -NoJobKeeper
+        $command = '/usr/bin/printf "%s\n" processing-input-file-0000000.dat --threshold 0.75 --out /data/res'
+        $submit = { param($from, $to) $from..$to | ForEach-Object { "$command-$_" } | Submit-GoqJob -Home $queueHome -Queue bench-waiting | Out-Null }
+        & $submit 1 2000 # warm
+        $before = Get-RssMB $server.Pid
+        $watch = [System.Diagnostics.Stopwatch]::StartNew()
+        & $submit 2001 12000
+        $rate10k = 10000 / $watch.Elapsed.TotalSeconds
+        $watch.Restart()
+        & $submit 12001 $Count
+        $rateAll = ($Count - 12000) / $watch.Elapsed.TotalSeconds
+        $queued = Get-RssMB $server.Pid
+        $waiting = (Get-GoqServer -Home $queueHome).WaitingJobs
+        if ($waiting -ne $Count) { throw "waiting queue: $waiting of $Count jobs waiting" }
+
+        Stop-GoqServer -Home $queueHome -Confirm:$false | Out-Null
+        Wait-Process -Id $server.Pid -Timeout 120 -ErrorAction SilentlyContinue
+        $watch.Restart()
+        $server = Start-GoqServer -Home $queueHome
+        $backSec = $watch.Elapsed.TotalSeconds
+        $waiting = (Get-GoqServer -Home $queueHome).WaitingJobs
+        if ($waiting -ne $Count) { throw "after the restart: $waiting of $Count jobs waiting" }
+        $job = Submit-GoqJob -Home $queueHome /bin/true | Wait-GoqJob -Home $queueHome -Timeout 120
+        if ($job.State -ne 'Completed') { throw "after the restart, a job ended $($job.State)" }
+        $dispatchSec = $watch.Elapsed.TotalSeconds
+        $restarted = Get-RssMB $server.Pid
+        [pscustomobject]@{ Rate10k = $rate10k; RateAll = $rateAll; BeforeMB = $before; QueuedMB = $queued; BackSec = $backSec; DispatchSec = $dispatchSec;
+            RestartedMB = $restarted; HeartbeatSec = ([Goq.Configuration.GoqSettings]::Load($queueHome)).HeartbeatSec }
+    }
+    finally {
+        try { Stop-GoqWorker -Home $queueHome -Idle | Out-Null } catch { Write-Warning "stopping the queue run's worker: $_" }
+        try { Stop-GoqServer -Confirm:$false -Home $queueHome | Out-Null } catch { Write-Warning "stopping the queue run's server: $_" }
+        $null = Stop-GoqHomeProcess $queueHome
+        Remove-Item -Recurse -Force $queueHome -ErrorAction SilentlyContinue
+    }
+}
