@@ -148,6 +148,6 @@ switch ($Task) {
     }
     'Bench' {
         Invoke-Build
-        exit (Invoke-FreshPwsh -Script (Join-Path $root 'bench/Bench.ps1') -Arguments @('-Jobs', $Jobs) -TimeoutSec 1800)
+        exit (Invoke-FreshPwsh -Script (Join-Path $root 'bench/Bench.ps1') -Arguments @('-Jobs', $Jobs) -TimeoutSec 3600)
     }
 }

@@ -30,7 +30,7 @@ Describe 'Submit-GoqJob -DependsOn' {
         $cleanUp = Submit-GoqJob 'echo cleaning up' -DependsOn $b.Id, $c.Id -DependencyMode AfterNotOk
         $always = Submit-GoqJob 'echo always' -DependsOn $d.Id -DependencyMode AfterAny
 
-        $done = $a, $b, $c, $d, $cleanUp, $always | Wait-GoqJob -Timeout 60
+        $done = $a, $b, $c, $d, $cleanUp, $always | Wait-GoqJob -Timeout 60 | Sort-Object Id # written as each ends, an order timing decides
         $done.State | Should -Be @('Completed', 'Failed', 'DependencyFailed', 'DependencyFailed', 'Completed', 'Completed')
         $done[2].Reason | Should -Be "job $($b.Id) it depends on ended Failed"
         $done[3].Reason | Should -Be "job $($c.Id) it depends on ended DependencyFailed"

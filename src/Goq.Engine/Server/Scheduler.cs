@@ -5,8 +5,10 @@ namespace Goq.Server;
 
 /// <summary>
 /// The queue as a pure state machine: events in, state changes (staged in the store's memory) and effects (messages
-/// to send) out. No sockets, no files, no clock of its own, no reads of the store: the active jobs and their specs are
-/// held here, and whatever concerns ended jobs the server answers from the store itself (<see cref="JobQueries"/>).
+/// to send) out. No sockets, no files, no clock of its own, and one kind of read of the store: the active jobs and
+/// their specs are held here, except that past <see cref="SchedulerOptions.WholeWaitingJobs"/> a waiting job is held by
+/// its place alone and read back, in batches, as it nears the head (<see cref="JobsKeptByPlace"/>); whatever concerns
+/// ended jobs the server answers from the store itself (<see cref="JobQueries"/>).
 /// Owned by exactly one thread, the server's poller.
 /// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns. With no slot
 /// free, a worker that takes jobs ahead (its Prefetch) is handed the next ones, which it starts as its slots free.

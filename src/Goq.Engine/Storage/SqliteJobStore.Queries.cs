@@ -57,7 +57,7 @@ public sealed partial class SqliteJobStore
         {
             // Registered for this query: the connection is used by one thread, one query at a time.
             var matches = JobFilter.NameMatcher(names);
-            db.CreateFunction("goq_name_matches", (string? name) => matches(name), isDeterministic: true);
+            db.CreateFunction("job_name_matches", (string? name) => matches(name), isDeterministic: true);
         }
 
         var found = new SortedDictionary<long, JobInfo>();
@@ -159,7 +159,7 @@ public sealed partial class SqliteJobStore
 
         if (filter.Names is not null)
         {
-            sql.Append(" AND goq_name_matches(json_extract(info, '$.Name'))");
+            sql.Append(" AND job_name_matches(json_extract(info, '$.Name'))");
         }
 
         if (filter.ArrayTasks == false)
