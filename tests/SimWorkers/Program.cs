@@ -21,7 +21,7 @@ var settings = GoqSettings.Load(home);
 var slots = options.TryGetValue("slots", out var slotsText) ? int.Parse(slotsText) : 1;
 var prefix = options.GetValueOrDefault("prefix") ?? $"sim{Environment.ProcessId}";
 IReadOnlyList<string>? queues = options.TryGetValue("queue", out var queue) ? [queue] : null;
-using var fleet = new SimulatedFleet(settings.Endpoint, settings.LoadCredentials(), slots, settings.HeartbeatSec * 1000, Environment.MachineName,
+var fleet = new SimulatedFleet(settings.Endpoint, settings.LoadCredentials(), slots, settings.HeartbeatSec * 1000, Environment.MachineName,
     TimeSpan.FromSeconds(settings.ReplayWindowSec));
 fleet.Add(prefix, count, queues, diesWithFirstJob: options.GetValueOrDefault("hang") == "1");
 var stats = options.GetValueOrDefault("stats") == "1";
@@ -59,4 +59,7 @@ while (!stop.IsCancellationRequested)
     }
 }
 
+// The goodbyes must leave before the process does: disposing lingers on them, and the cleanup waits for the lingering.
+fleet.Dispose();
+NetMQ.NetMQConfig.Cleanup(block: true);
 return 0;
