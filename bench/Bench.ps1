@@ -271,15 +271,21 @@ function Measure-History([string] $GoqHome, [int] $Count, [int] $ServerPid) {
     $runningMs = $watch.Elapsed.TotalMilliseconds
     $memory = & $rss
 
-    # Submit-to-start while another client lists the whole history.
+    # Submit-to-start while another client lists the whole history: another user's pwsh (a process of its own; a thread
+    # job in this one would time this process's collections of the lister's million objects, not the server).
     $module = (Get-Module Goq).Path
-    $lister = Start-ThreadJob { param($m, $h) Import-Module $m; (Get-GoqJob -Home $h | Measure-Object).Count } -ArgumentList $module, $GoqHome
-    Start-Sleep -Milliseconds 300
+    $listing = Join-Path $GoqHome 'history-listing'
+    $lister = Start-Job { param($m, $h, $flag) Import-Module $m; New-Item $flag | Out-Null; (Get-GoqJob -Home $h | Measure-Object).Count } -ArgumentList $module, $GoqHome, $listing
+    $deadline = [DateTime]::UtcNow.AddSeconds(60)
+    while (-not (Test-Path $listing) -and $lister.State -eq 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+    Start-Sleep -Milliseconds 200 # its first pages
     $dir = Join-Path $GoqHome 'history-touch'
     New-Item -ItemType Directory $dir -Force | Out-Null
     $during = Measure-Latency $GoqHome 20 $dir
-    $null = $lister | Wait-Job | Receive-Job
+    $stillListing = $lister.State -eq 'Running'
+    $listed = $lister | Wait-Job | Receive-Job
     Remove-Job $lister
+    if (-not $stillListing -or $listed -lt $all) { Write-Warning "the listing ended before the timing did, or listed $listed of $all" }
     [pscustomobject]@{ BuildSec = $buildSec; FirstMs = $firstMs; All = $all; AllSec = $allSec; RunningMs = $runningMs; MemoryMB = $memory;
         DuringP50 = Get-Percentile $during 50 }
 }
