@@ -12,6 +12,8 @@ namespace Goq.Server;
 /// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
 /// dispatches, so an acknowledgement never leaves before the state it reports is stored (group commit).
+/// This part (over 400 lines) is the loop, the receive path and its checkpoints, kept together so every message's way
+/// from the socket to a handler reads in one place; handlers, outbox and timers are in the other parts.
 /// </summary>
 public sealed partial class GoqServer : IDisposable
 {
