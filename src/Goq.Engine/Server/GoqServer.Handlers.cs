@@ -109,7 +109,11 @@ public sealed partial class GoqServer
                 if (outcome.IsNew)
                 {
                     _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
-                    Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs));
+                }
+
+                if (outcome.IsNew || outcome.FromEarlierRun)
+                {
+                    Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs, _scheduler.Epoch));
                 }
 
                 break;

@@ -194,6 +194,7 @@ public sealed partial class GoqServer : IDisposable
     {
         try
         {
+            _scheduler.Serving(DateTimeOffset.UtcNow);
             _poller.Run();
         }
         catch (Exception ex)
@@ -283,7 +284,13 @@ public sealed partial class GoqServer : IDisposable
 
     private void OnTick()
     {
+        var orphans = _scheduler.OrphanedJobs;
         _scheduler.Tick(DateTimeOffset.UtcNow);
+        if (_scheduler.OrphanedJobs < orphans)
+        {
+            _options.Log($"{orphans - _scheduler.OrphanedJobs} jobs found running at start-up were queued again: their workers did not come back within the restart grace");
+        }
+
         _output.ForgetPlans(id => _scheduler.GetJob(id) is not null);
         PlanOutputs();
         _store.Commit(); // Checkpoint: re-queued and failed jobs are durable before anything is sent about them.

@@ -124,6 +124,7 @@ public sealed partial class Scheduler
     /// </summary>
     private void ReturnOrphan(JobInfo job, DateTimeOffset now)
     {
+        var (from, attempt) = (job.WorkerId, job.Attempts);
         if (job.StartedAt is null)
         {
             ReturnUnstarted(job);
@@ -132,6 +133,50 @@ public sealed partial class Scheduler
         {
             Requeue(job, dead: true, now);
         }
+
+        if (from is not null && job.State == JobState.Waiting)
+        {
+            _takenFrom[job.Id] = (from, attempt);
+        }
+    }
+
+    /// <summary>
+    /// A worker lists a job we queued again because we thought it gone: while nobody has taken the job since, the
+    /// worker keeps it, under the attempt it holds, rather than the job running twice. (Guarantee point.) Null when the
+    /// job is not such a one: handed out again, ended, or queued again for another reason (a retry of a failure the
+    /// worker has not heard acknowledged yet is not its to keep).
+    /// </summary>
+    private JobInfo? TakeBack(WorkerEntry worker, RunningJobRef running)
+    {
+        if (!_takenFrom.TryGetValue(running.JobId, out var from) || from != (worker.Id, running.Attempt)
+            || !_active.TryGetValue(running.JobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
+        {
+            return null;
+        }
+
+        _takenFrom.Remove(job.Id);
+        _waiting.Remove(job.Id);
+        if (_keptBy.Remove(job.Id, out var keeper))
+        {
+            keeper.KeptFor = null;
+        }
+
+        if (job.History is [.., var last] && last.Attempt == running.Attempt && last.WorkerId == worker.Id)
+        {
+            // Requeue kept the attempt as lost with its worker; it was not lost after all, so it is the run again.
+            job.History = job.History[..^1];
+            job.StartedAt = last.StartedAt;
+            job.Pid = last.Pid;
+        }
+
+        job.Attempts = running.Attempt;
+        job.State = JobState.Running;
+        job.WorkerId = worker.Id;
+        job.WorkerHost = worker.Host;
+        _limits.Enter(job.Id, JobClass.Of(job).Throttles);
+        _store.Update(job);
+        worker.Running.Add(job.Id, job.SlotCount);
+        return job;
     }
 
     /// <summary>
@@ -154,6 +199,7 @@ public sealed partial class Scheduler
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
     private void Retire(long jobId)
     {
+        _takenFrom.Remove(jobId);
         _limits.Leave(jobId);
         _specs.Remove(jobId);
         if (_active.Remove(jobId, out var job))

@@ -129,6 +129,7 @@ public sealed partial class Scheduler
     {
         var throttles = _waiting.ClassOf(job.Id)?.Throttles ?? JobClass.Of(job).Throttles;
         _waiting.Remove(job.Id);
+        _takenFrom.Remove(job.Id);
         if (_keptBy.Remove(job.Id, out var keeper))
         {
             keeper.KeptFor = null;

@@ -28,7 +28,12 @@ public sealed partial class Scheduler
 
     // Cancelled jobs whose kill is still under way that Remove-GoqJob -Force took out of the store: they keep no output.
     private readonly HashSet<long> _removedWhileCancelling = [];
-    private readonly DateTimeOffset _graceUntil;
+
+    // Jobs queued again because their worker was thought gone (dead, or silent through the restart grace), by the
+    // worker and attempt they came from: if that worker shows up still holding one before it is handed out again, it
+    // gets it back rather than the job running twice.
+    private readonly Dictionary<long, (string WorkerId, int Attempt)> _takenFrom = new();
+    private DateTimeOffset _graceUntil;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
@@ -124,6 +129,22 @@ public sealed partial class Scheduler
     public int WorkerCount => _workers.Count;
 
     public int WatchedJobs => _watches.Count;
+
+    /// <summary>Names this server run: a worker's hello that carries it was sent after the worker heard from this run.</summary>
+    public string Epoch => _epoch;
+
+    /// <summary>Jobs found running at start-up whose worker has not announced itself yet.</summary>
+    public int OrphanedJobs => _orphans.Count;
+
+    /// <summary>
+    /// The server listens from <paramref name="now"/>: the restart grace counts from here, not from when the store was
+    /// read, so a slow start (a long queue to load, a busy host) does not eat the time workers have to come back.
+    /// </summary>
+    public void Serving(DateTimeOffset now)
+    {
+        _now = now;
+        _graceUntil = now + _options.RestartGrace;
+    }
 
     /// <summary>The jobs handed to workers since the last <see cref="TakeEffects"/>: their dispatches are not sent yet.</summary>
     public IEnumerable<JobInfo> Dispatching =>
@@ -247,19 +268,9 @@ public sealed partial class Scheduler
                 worker.Running.Add(job.Id, job.SlotCount);
                 _orphans.Remove(job.Id);
             }
-            else if (_active.TryGetValue(running.JobId, out var requeued) && requeued.State == JobState.Waiting
-                     && requeued.Attempts == running.Attempt)
+            else if (TakeBack(worker, running) is { } takenBack)
             {
-                // We thought this worker dead and queued its job again, but nobody has taken it yet and the worker
-                // still runs it: give it back rather than run it twice.
-                _waiting.Remove(requeued.Id);
-                _limits.Enter(requeued.Id, JobClass.Of(requeued).Throttles);
-                requeued.State = JobState.Running;
-                requeued.WorkerId = worker.Id;
-                requeued.WorkerHost = worker.Host;
-                _store.Update(requeued);
-                reported.Add(requeued.Id);
-                worker.Running.Add(requeued.Id, requeued.SlotCount);
+                reported.Add(takenBack.Id);
             }
             else
             {
@@ -270,7 +281,8 @@ public sealed partial class Scheduler
         // The worker has seen our dispatches up to LastDispatch: a job handed over in one of them that it does not
         // list never reached it (lost with a dropped connection), so it goes back to the front of the queue. Only
         // numbers from this server run count; hellos queued before it say nothing about our dispatches.
-        var seen = hello.Epoch == _epoch ? hello.LastDispatch : 0;
+        var fresh = hello.Epoch == _epoch;
+        var seen = fresh ? hello.LastDispatch : 0;
         foreach (var jobId in worker.Running.Where(id => !reported.Contains(id)
                      && worker.DispatchedSeq.TryGetValue(id, out var seq) && (seq <= seen || reconnected)).ToList())
         {
@@ -286,21 +298,27 @@ public sealed partial class Scheduler
             }
         }
 
-        // After a restart, a worker announcing itself lists every job it holds (the server before us can send it
-        // nothing more), so one of its jobs it does not list is not running: a hand-off it never confirmed (committed,
-        // then the server died before sending it) goes back to its place in the queue as if never handed out; one it
-        // had confirmed was lost with the worker's state and counts as an attempt.
-        foreach (var jobId in _orphans.Where(id => !reported.Contains(id) && _active.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
+        // After a restart, a worker's hello sent once it heard from this run (it carries our epoch) lists every job it
+        // holds: whatever the server before us handed it had reached it first. So one of its jobs it does not list is
+        // not running: a hand-off it never confirmed (committed, then the server died before sending it) goes back to
+        // its place in the queue as if never handed out; one it had confirmed was lost with the worker's state and
+        // counts as an attempt. A hello from before (queued while we were down, or sent as the old server's last
+        // dispatch was on its way) may miss a job the worker did get: it proves nothing, and we answer it with our
+        // epoch so the worker's next hello does. (Guarantee point: absence never re-runs a job a worker still holds.)
+        if (fresh)
         {
-            _orphans.Remove(jobId);
-            ReturnOrphan(_active[jobId], now);
+            foreach (var jobId in _orphans.Where(id => !reported.Contains(id) && _active.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
+            {
+                _orphans.Remove(jobId);
+                ReturnOrphan(_active[jobId], now);
+            }
         }
 
         // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
         worker.ForeignRunning = foreign.Count;
         _workers.Refresh(worker);
         Dispatch();
-        return new WorkerHelloOutcome(isNew, foreign);
+        return new WorkerHelloOutcome(isNew, foreign, !fresh);
     }
 
     /// <summary>
@@ -325,7 +343,12 @@ public sealed partial class Scheduler
 
             if (_active.TryGetValue(jobId, out var job))
             {
+                var (from, attempt) = (worker.Id, job.Attempts);
                 Requeue(job, dead, now ?? DateTimeOffset.UtcNow);
+                if (dead && job.State == JobState.Waiting)
+                {
+                    _takenFrom[job.Id] = (from, attempt);
+                }
             }
         }
 

@@ -286,6 +286,16 @@ public sealed partial class GoqWorker : IDisposable
                         _heartbeat.Interval = Math.Max(100, reply.HeartbeatMs);
                     }
 
+                    if (reply.Epoch is { } epoch && epoch != _dispatchEpoch)
+                    {
+                        // A server run we have not heard from before (a restart): everything the one before sent has
+                        // reached us by now, so a hello made now lists every job we hold; send it at once, so the jobs
+                        // it finds running are settled in a round trip, not at our next heartbeat.
+                        _dispatchEpoch = epoch;
+                        _lastDispatch = 0;
+                        Heartbeat();
+                    }
+
                     break;
                 default:
                     _options.Log($"ignored an unexpected {envelope.Body.GetType().Name}");

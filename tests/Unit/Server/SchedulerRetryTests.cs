@@ -152,4 +152,18 @@ public sealed class SchedulerRetryTests
         Finish(id, JobState.Failed, 1);
         Assert.Equal((JobState.Running, 1), (Job(id).State, Job(id).Retries));
     }
+
+    [Fact]
+    public void AFailedRunWhoseEndTheWorkerStillLists_IsNotHandedBackToIt_ItWaitsForItsRetry()
+    {
+        var id = _scheduler.Submit([Spec(retries: 1, delay: 30)], Now)[0].Id;
+        Assert.Equal([id], Dispatched());
+        Finish(id, JobState.Failed, 3);
+        // The worker's heartbeat crossed the ack: it still lists the run whose end it reported.
+        var outcome = _scheduler.WorkerHello(new PeerId("w1"), new WorkerHello("w1", "host", 1, 1, [new RunningJobRef(id, 1)], "v", false), Now.AddSeconds(2));
+        Assert.Equal([new RunningJobRef(id, 1)], outcome.Foreign);
+        var job = Job(id);
+        Assert.Equal((JobState.Waiting, null, 1), (job.State, job.WorkerId, job.Attempts));
+        Assert.NotNull(job.NotBefore);
+    }
 }
