@@ -114,7 +114,7 @@ public sealed class JobInfo
     /// and sends the rest on as stored (see StoredJobsConverter). Never set on a record anybody changes.
     /// </summary>
     [JsonIgnore]
-    internal string? StoredJson { get; init; }
+    internal byte[]? StoredJson { get; init; }
 
     public override string ToString() => $"Goq job {Id} ({State})";
 

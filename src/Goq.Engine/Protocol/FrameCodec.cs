@@ -23,7 +23,7 @@ public static class FrameCodec
 
     /// <summary>Encodes with the sender's clock reading <paramref name="sentAtMs"/> (Unix milliseconds).</summary>
     public static byte[] Encode(GoqMessage body, long rid, long sentAtMs, bool more = false) =>
-        JsonSerializer.SerializeToUtf8Bytes(new Envelope(Envelope.CurrentVersion, sentAtMs, NewNonce(), rid, body, more ? true : null), GoqJsonContext.Default.Envelope);
+        JsonSerializer.SerializeToUtf8Bytes(new Envelope(Envelope.CurrentVersion, sentAtMs, NewNonce(), rid, body, more ? true : null), GoqJson.Envelope);
 
     public static Envelope Decode(ReadOnlySpan<byte> frame)
     {
@@ -35,7 +35,7 @@ public static class FrameCodec
         Envelope? envelope;
         try
         {
-            envelope = JsonSerializer.Deserialize(frame, GoqJsonContext.Default.Envelope);
+            envelope = JsonSerializer.Deserialize(frame, GoqJson.Envelope);
         }
         catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
         {

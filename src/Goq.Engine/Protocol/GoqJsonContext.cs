@@ -5,6 +5,7 @@ namespace Goq.Protocol;
 
 /// <summary>The one source-generated JSON context: every message (through <see cref="Envelope"/>), the config file and the store's rows.</summary>
 [JsonSourceGenerationOptions(
+    GenerationMode = JsonSourceGenerationMode.Metadata,
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     WriteIndented = false,

@@ -54,7 +54,7 @@ public static class JobSizes
     }
 
     /// <summary>The spec's JSON, with its captured environment when it carries one.</summary>
-    public static long Exact(JobSpec spec) => JsonSerializer.SerializeToUtf8Bytes(spec, GoqJsonContext.Default.JobSpec).Length;
+    public static long Exact(JobSpec spec) => JsonSerializer.SerializeToUtf8Bytes(spec, GoqJson.JobSpec).Length;
 
     /// <summary>The environment's JSON.</summary>
     public static long Exact(IReadOnlyDictionary<string, string>? environment) =>

@@ -21,7 +21,7 @@ public sealed class StoredJobsConverter : JsonConverter<IReadOnlyList<JobInfo>>
             }
             else
             {
-                JsonSerializer.Serialize(writer, job, GoqJsonContext.Default.JobInfo);
+                JsonSerializer.Serialize(writer, job, GoqJson.JobInfo);
             }
         }
 
@@ -29,5 +29,5 @@ public sealed class StoredJobsConverter : JsonConverter<IReadOnlyList<JobInfo>>
     }
 
     public override IReadOnlyList<JobInfo> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        JsonSerializer.Deserialize(ref reader, GoqJsonContext.Default.IReadOnlyListJobInfo) ?? throw new JsonException("jobs: a list was expected");
+        JsonSerializer.Deserialize(ref reader, GoqJson.JobInfoList) ?? throw new JsonException("jobs: a list was expected");
 }

@@ -102,13 +102,13 @@ public sealed partial class SqliteJobStore
     {
         foreach (var (id, (array, spec)) in _dirtyArrays)
         {
-            var info = JsonSerializer.Serialize(array, GoqJsonContext.Default.JobInfo);
+            var info = JsonSerializer.Serialize(array, GoqJson.JobInfo);
             using var cmd = spec is null
                 ? Command("UPDATE arrays SET state = $state, info = $info WHERE id = $id", ("$id", id), ("$state", array.State.ToString()), ("$info", info))
                 : Command("INSERT INTO arrays (id, state, info, spec, env) VALUES ($id, $state, $info, $spec, $env) " +
                           "ON CONFLICT(id) DO UPDATE SET state = excluded.state, info = excluded.info",
                     ("$id", id), ("$state", array.State.ToString()), ("$info", info),
-                    ("$spec", JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJsonContext.Default.JobSpec)),
+                    ("$spec", JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJson.JobSpec)),
                     ("$env", EnvironmentKey(spec.CapturedEnvironment)));
             cmd.Transaction = tx;
             if (spec is not null && EnvironmentKey(spec.CapturedEnvironment) is { } key && _newEnvironments.Remove(key, out var json))
@@ -124,8 +124,8 @@ public sealed partial class SqliteJobStore
 
     private (JobInfo Array, JobSpec Spec) ReadArray(SqliteDataReader reader)
     {
-        var array = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
-        var spec = JsonSerializer.Deserialize(reader.GetString(1), GoqJsonContext.Default.JobSpec)!;
+        var array = JsonSerializer.Deserialize(reader.GetString(0), GoqJson.JobInfo)!;
+        var spec = JsonSerializer.Deserialize(reader.GetString(1), GoqJson.JobSpec)!;
         return (array, reader.IsDBNull(2) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(2)) });
     }
 }

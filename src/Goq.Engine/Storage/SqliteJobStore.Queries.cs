@@ -73,8 +73,8 @@ public sealed partial class SqliteJobStore
         {
             // A job that only goes out in a reply is sent as stored; a waiting one may get its Reason filled in.
             var job = toSend && reader.GetString(2) is var state && state != nameof(JobState.Waiting) && Enum.TryParse<JobState>(state, out var parsed)
-                ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetString(0) }
-                : JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobInfo)!;
+                ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetFieldValue<byte[]>(0) }
+                : JsonSerializer.Deserialize(reader.GetString(0), GoqJson.JobInfo)!;
             found[job.Id] = job;
         }
 

@@ -97,8 +97,8 @@ public sealed partial class SqliteJobStore
     // A job's record and spec as stored; the strings both hold are held once (a restart must not double a queue's memory).
     private (JobInfo Job, JobSpec Spec) Whole(string info, string specJson, string? envKey)
     {
-        var job = JsonSerializer.Deserialize(info, GoqJsonContext.Default.JobInfo)!;
-        var spec = JsonSerializer.Deserialize(specJson, GoqJsonContext.Default.JobSpec)!;
+        var job = JsonSerializer.Deserialize(info, GoqJson.JobInfo)!;
+        var spec = JsonSerializer.Deserialize(specJson, GoqJson.JobSpec)!;
         if (envKey is not null)
         {
             spec = spec with { CapturedEnvironment = Environment(envKey) };

@@ -82,7 +82,7 @@ public sealed partial class SqliteJobStore : IJobStore
         }
 
         using var cmd = Command("SELECT info FROM jobs WHERE id = $id", ("$id", id));
-        return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJsonContext.Default.JobInfo) : null;
+        return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJson.JobInfo) : null;
     }
 
     public JobSpec? GetSpec(long id)
@@ -99,7 +99,7 @@ public sealed partial class SqliteJobStore : IJobStore
             return null;
         }
 
-        var spec = JsonSerializer.Deserialize(reader.GetString(0), GoqJsonContext.Default.JobSpec)!;
+        var spec = JsonSerializer.Deserialize(reader.GetString(0), GoqJson.JobSpec)!;
         return reader.IsDBNull(1) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(1)) };
     }
 
@@ -156,7 +156,7 @@ public sealed partial class SqliteJobStore : IJobStore
         var (environment, insert, update, output, meta, batch) = _statements.For(tx);
         foreach (var (id, (job, spec)) in _dirty)
         {
-            var info = JsonSerializer.Serialize(job, GoqJsonContext.Default.JobInfo);
+            var info = JsonSerializer.Serialize(job, GoqJson.JobInfo);
             if (spec is null)
             {
                 Run(update, id, job.State.ToString(), info);
@@ -170,7 +170,7 @@ public sealed partial class SqliteJobStore : IJobStore
             }
 
             Run(insert, id, job.State.ToString(), info,
-                JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJsonContext.Default.JobSpec), envKey);
+                JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJson.JobSpec), envKey);
         }
 
         CommitArrays(tx);

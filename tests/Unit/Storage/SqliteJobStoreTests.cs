@@ -347,13 +347,13 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal(("", null), (page[0].Command, page[0].ExitCode)); // only what the server needs: id and state
         Assert.Equal("true", page[1].Command); // a waiting job is read whole (its Reason may be filled in)
 
-        var json = JsonSerializer.Serialize(new Goq.Protocol.JobsReply(page, []), Goq.Protocol.GoqJsonContext.Default.JobsReply);
-        var received = JsonSerializer.Deserialize(json, Goq.Protocol.GoqJsonContext.Default.JobsReply)!.Jobs;
+        var json = JsonSerializer.Serialize(new Goq.Protocol.JobsReply(page, []), Goq.Protocol.GoqJson.JobsReply);
+        var received = JsonSerializer.Deserialize(json, Goq.Protocol.GoqJson.JobsReply)!.Jobs;
         Assert.Equal(("echo done", 3, "exit code 3", "gpu", TimeSpan.FromSeconds(1.5), JobState.Failed),
             (received[0].Command, received[0].ExitCode!.Value, received[0].Reason, received[0].Queue, received[0].UserCpuTime!.Value, received[0].State));
         Assert.Equal((first + 1, "true"), (received[1].Id, received[1].Command));
-        Assert.Equal(JsonSerializer.Serialize(store.Get(first), Goq.Protocol.GoqJsonContext.Default.JobInfo),
-            JsonSerializer.Serialize(received[0], Goq.Protocol.GoqJsonContext.Default.JobInfo));
+        Assert.Equal(JsonSerializer.Serialize(store.Get(first)!, Goq.Protocol.GoqJson.JobInfo),
+            JsonSerializer.Serialize(received[0], Goq.Protocol.GoqJson.JobInfo));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Goq.Tests.Storage;
 /// <summary>A place read from a stored record's bytes agrees with the record, and only plain waiting jobs have one.</summary>
 public sealed class WaitingPlaceTests
 {
-    private static byte[] Stored(JobInfo job) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(job, GoqJsonContext.Default.JobInfo));
+    private static byte[] Stored(JobInfo job) => Encoding.UTF8.GetBytes(JsonSerializer.Serialize(job, GoqJson.JobInfo));
 
     private static JobInfo Waiting() => new()
     {
@@ -36,6 +36,17 @@ public sealed class WaitingPlaceTests
         var plain = WaitingPlace.Read(9, Stored(new JobInfo { Id = 9, State = JobState.Waiting, Command = "true" }), names)!.Value;
         Assert.Equal((0, JobSpec.DefaultQueue, 1), (plain.Priority, plain.Queue, plain.SlotCount));
         Assert.Empty(plain.Require);
+    }
+
+    [Fact]
+    public void ARecordWithEveryFieldWritten_AsAnOlderStoreHasThem_ReadsTheSame()
+    {
+        var names = new Dictionary<string, string>();
+        var full = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new JobInfo { Id = 9, State = JobState.Waiting, Command = "true" }, GoqJsonContext.Default.JobInfo));
+        Assert.Contains("\"Hold\":false", Encoding.UTF8.GetString(full));
+        var plain = WaitingPlace.Read(9, full, names)!.Value;
+        Assert.Equal((0, JobSpec.DefaultQueue, 1), (plain.Priority, plain.Queue, plain.SlotCount));
+        Assert.Null(WaitingPlace.Read(9, Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(full).Replace("\"Hold\":false", "\"Hold\":true")), names));
     }
 
     [Fact]
