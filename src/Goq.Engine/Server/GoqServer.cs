@@ -50,7 +50,7 @@ public sealed partial class GoqServer : IDisposable
     private long _droppedBadSignatures;
     private long _droppedReplays;
     private long _staleReports;
-    private int _frameBytes; // the size of the message being applied
+    private int _frameBytes; // the size of the message being applied (its JSON, inflated when it came packed)
     private bool _stopRequested;
     private int _started;
     private bool _loopStarted;
@@ -307,9 +307,10 @@ public sealed partial class GoqServer : IDisposable
 
         var peer = PeerId.FromIdentity(message[0].ToByteArray());
         Envelope envelope;
+        int jsonBytes;
         try
         {
-            envelope = _wire.Open(message, 1);
+            envelope = _wire.Open(message, 1, out jsonBytes);
         }
         catch (GoqException ex)
         {
@@ -345,7 +346,7 @@ public sealed partial class GoqServer : IDisposable
 
         try
         {
-            _frameBytes = message[1].MessageSize;
+            _frameBytes = jsonBytes;
             Apply(peer, envelope);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -7,8 +7,9 @@ namespace Goq.Transport;
 
 /// <summary>
 /// The wire layout, and the check of every message that arrives. DEALER side: [envelope JSON][MAC]; ROUTER side:
-/// [peer identity][envelope JSON][MAC]. The MAC is HMAC-SHA256 over the exact JSON bytes sent, keyed by the cluster
-/// secret; the envelope inside carries the sender's clock and a random nonce for the replay check.
+/// [peer identity][envelope JSON][MAC]; a large envelope's JSON is deflated (<see cref="PayloadPacking"/>). The MAC is
+/// HMAC-SHA256 over the exact bytes sent, keyed by the cluster secret; the envelope inside carries the sender's clock
+/// and a random nonce for the replay check.
 /// Encoding is thread-safe; <see cref="Open"/> belongs to the thread that owns the socket (the replay guard has state).
 /// </summary>
 public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider? clock = null)
@@ -24,9 +25,10 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider
     /// <summary>The signed message for an envelope already encoded (see <see cref="Encode"/>).</summary>
     public NetMQMessage ToServer(byte[] payload)
     {
+        var sent = PayloadPacking.Pack(payload);
         var message = new NetMQMessage(2);
-        message.Append(payload);
-        message.Append(Sign(payload));
+        message.Append(sent);
+        message.Append(Sign(sent));
         return message;
     }
 
@@ -34,10 +36,11 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider
 
     public NetMQMessage ToPeer(byte[] identity, byte[] payload)
     {
+        var sent = PayloadPacking.Pack(payload);
         var message = new NetMQMessage(3);
         message.Append(identity);
-        message.Append(payload);
-        message.Append(Sign(payload));
+        message.Append(sent);
+        message.Append(Sign(sent));
         return message;
     }
 
@@ -50,7 +53,10 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider
     /// for a MAC that does not match (checked before any JSON is parsed), <see cref="GoqErrorIds.ClockSkew"/> for a
     /// timestamp outside the window, <see cref="GoqErrorIds.ReplayedMessage"/> for a nonce seen before.
     /// </summary>
-    public Envelope Open(NetMQMessage message, int first)
+    public Envelope Open(NetMQMessage message, int first) => Open(message, first, out _);
+
+    /// <param name="jsonBytes">The size of the envelope's JSON, inflated when it travelled packed.</param>
+    public Envelope Open(NetMQMessage message, int first, out int jsonBytes)
     {
         if (message.FrameCount != first + 2)
         {
@@ -72,7 +78,9 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider
             throw new GoqException(GoqErrorIds.BadSignature, GoqErrorKind.Security, "a message was not signed with this cluster's secret");
         }
 
-        var envelope = FrameCodec.Decode(payload);
+        var json = PayloadPacking.IsPacked(payload) ? PayloadPacking.Unpack(payload) : payload;
+        jsonBytes = json.Length;
+        var envelope = FrameCodec.Decode(json);
 
         // Checkpoint (replay): a captured message sent again, or an old one, is refused.
         var now = NowMs();

@@ -183,13 +183,16 @@ public sealed class HostileInputTests : IDisposable
     [Fact]
     public async Task OversizeMessage_IsRefusedAtTheSocket_AndTheServerKeepsServing()
     {
+        var wire = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
         using (var raw = RawSocket())
         {
-            // A well-signed submit, over the socket's limit (FrameCodec.MaxMessageBytes plus framing): ZeroMQ drops
-            // the connection without reading it, so it never becomes a job (nor reaches the decoder's own check).
-            var wire = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
-            var huge = new JobSpec { Kind = JobKind.Shell, Command = "echo " + new string('x', FrameCodec.MaxMessageBytes + 4096), WorkingDirectory = _cluster.Home.Path };
-            raw.SendMultipartMessage(wire.ToServer(new SubmitJobs([huge]), rid: 1));
+            // A well-signed submit, over the socket's limit (FrameCodec.MaxMessageBytes plus framing) even deflated (random
+            // text): ZeroMQ drops the connection without reading it, so it never becomes a job (nor reaches the decoder).
+            var noise = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(FrameCodec.MaxMessageBytes * 3 / 2));
+            var huge = new JobSpec { Kind = JobKind.Shell, Command = "echo " + noise, WorkingDirectory = _cluster.Home.Path };
+            var sent = wire.ToServer(new SubmitJobs([huge]), rid: 1);
+            Assert.True(sent[0].MessageSize > FrameCodec.MaxMessageBytes, $"{sent[0].MessageSize} bytes sent");
+            raw.SendMultipartMessage(sent);
             NetMQMessage? reply = null;
             Assert.False(raw.TryReceiveMultipartMessage(TimeSpan.FromSeconds(1), ref reply), "the oversize submit was answered");
         }
@@ -197,6 +200,18 @@ public sealed class HostileInputTests : IDisposable
         var status = await _cluster.Client.GetStatusAsync();
         Assert.Equal(1, status.NextJobId);
         Assert.Equal(0, status.DroppedMalformed + status.DroppedBadSignatures);
+
+        using (var raw = RawSocket())
+        {
+            // One that deflates to some kB passes the socket; inflating it stops at a message's size: dropped as malformed.
+            var huge = new JobSpec { Kind = JobKind.Shell, Command = "echo " + new string('x', FrameCodec.MaxMessageBytes + 4096), WorkingDirectory = _cluster.Home.Path };
+            var sent = wire.ToServer(new SubmitJobs([huge]), rid: 2);
+            Assert.True(sent[0].MessageSize < 256 * 1024, $"{sent[0].MessageSize} bytes sent");
+            raw.SendMultipartMessage(sent);
+            await Wait.UntilAsync(() => _cluster.Client.GetStatusAsync(), s => s.DroppedMalformed == 1, what: "the packed oversize submit to be dropped as malformed");
+        }
+
+        Assert.Equal(1, (await _cluster.Client.GetStatusAsync()).NextJobId);
         _cluster.AddWorker(slots: 1);
         Assert.Equal(JobState.Completed, (await _cluster.RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "true" })).State);
     }
