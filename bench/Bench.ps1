@@ -7,7 +7,8 @@
     2. -Jobs trivial jobs (/bin/true, no shell) submitted in bulk through the pipeline to a local server with one
        worker of 2 slots: bulk submit rate, and end-to-end rate from the first submit to the last completion.
     3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99, from the call of
-       Submit-GoqJob until the job's program (touch) wrote its file.
+       Submit-GoqJob until the job's program runs (it prints the time: date +%s%N), beside the floor: this pwsh starting
+       the same program itself.
     2b, 3b. task-spooler (`tsp`, installed when missing and allowed) on the same work side by side: -Jobs `tsp /bin/true`
        with TS_SLOTS=2 and its own socket, end to end, with Goq's ratio to it; and the same submit-to-start measurement.
     4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size, and the CPU
@@ -104,7 +105,7 @@ function Get-TaskSpooler {
 
 # task-spooler on the same work, with its own socket and $Slots slots: $Count `tsp /bin/true` calls from a shell loop
 # (a tsp client is a process per job), then `tsp -w` for the last; and $Single submits from this pwsh, each timed until
-# the job (touch) has written its file. Rates and latencies in the same units as Goq's.
+# the job (date +%s%N) has printed the time it started. Rates and latencies in the same units as Goq's.
 function Measure-TaskSpooler([string] $Tsp, [int] $Count, [int] $Slots, [int] $Single, [string] $Dir) {
     $env:TS_SOCKET = Join-Path $Dir 'tsp.socket'
     $env:TS_SLOTS = "$Slots"
@@ -116,12 +117,10 @@ function Measure-TaskSpooler([string] $Tsp, [int] $Count, [int] $Slots, [int] $S
         bash -c "for i in `$(seq $Count); do '$Tsp' /bin/true >/dev/null; done; '$Tsp' -w >/dev/null"
         $endToEnd = $Count / $watch.Elapsed.TotalSeconds
         $latencies = foreach ($i in 1..$Single) {
-            $file = Join-Path $Dir "tsp-touch-$i"
-            $before = [DateTime]::UtcNow
-            & $Tsp /usr/bin/touch $file | Out-Null
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (-not (Test-Path -LiteralPath $file) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 2 }
-            ((Get-Item -LiteralPath $file).LastWriteTimeUtc - $before).TotalMilliseconds
+            $before = Get-UnixMs
+            $id = & $Tsp /usr/bin/date '+%s%N'
+            & $Tsp -w $id | Out-Null
+            Get-StartLatency (Get-Content -LiteralPath (& $Tsp -o $id)) $before
         }
         [pscustomobject]@{ EndToEnd = $endToEnd; Latencies = $latencies }
     }
@@ -132,15 +131,41 @@ function Measure-TaskSpooler([string] $Tsp, [int] $Count, [int] $Slots, [int] $S
     }
 }
 
-# Submit-to-start: from the call of Submit-GoqJob in this (warm) pwsh until the job's first instruction, taken as the
-# time its program (touch) wrote its file; one job at a time to an idle worker.
-function Measure-Latency([string] $GoqHome, [int] $Single, [string] $Dir) {
+# The job's first instruction is timed by the job itself: `date +%s%N` prints the time its program started (give or
+# take the loader's work, which every spawn here pays). A file's mtime cannot time it: on this kernel a new file's
+# times come from the coarse clock, up to a tick (4 ms) early, so spawn-to-touch read as less than nothing.
+function Get-UnixMs { ([DateTime]::UtcNow - [DateTime]::UnixEpoch).TotalMilliseconds }
+
+function Get-StartLatency($DateOutput, [double] $Before) {
+    $nanoseconds = "$DateOutput".Trim()
+    if ($nanoseconds -notmatch '^\d{19}$') { throw "the timing job printed '$nanoseconds', not date +%s%N" }
+    [double]$nanoseconds / 1e6 - $Before
+}
+
+# Submit-to-start: from the call of Submit-GoqJob in this (warm) pwsh until the job's program runs; one job at a time
+# to an idle worker.
+function Measure-Latency([string] $GoqHome, [int] $Single) {
     foreach ($i in 1..$Single) {
-        $file = Join-Path $Dir "goq-touch-$i"
-        $before = [DateTime]::UtcNow
-        $job = Submit-GoqJob -Home $GoqHome /usr/bin/touch -ArgumentList $file | Wait-GoqJob -Home $GoqHome -Timeout 60
+        $before = Get-UnixMs
+        $job = Submit-GoqJob -Home $GoqHome /usr/bin/date -ArgumentList '+%s%N' | Wait-GoqJob -Home $GoqHome -Timeout 60
         if ($job.State -ne 'Completed') { throw "latency job $($job.Id): $($job.State) $($job.Reason)" }
-        ((Get-Item -LiteralPath $file).LastWriteTimeUtc - $before).TotalMilliseconds
+        Get-StartLatency ($job | Receive-GoqJob -Home $GoqHome) $before
+    }
+}
+
+# The floor under any queue's submit-to-start here: this pwsh starting the same program itself (Process.Start), timed
+# the same way.
+function Measure-SpawnFloor([int] $Single) {
+    foreach ($i in 1..$Single) {
+        $start = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/date')
+        $start.ArgumentList.Add('+%s%N')
+        $start.RedirectStandardOutput = $true
+        $before = Get-UnixMs
+        $process = [System.Diagnostics.Process]::Start($start)
+        $printed = $process.StandardOutput.ReadToEnd()
+        $process.WaitForExit()
+        $process.Dispose()
+        Get-StartLatency $printed $before
     }
 }
 
@@ -279,9 +304,7 @@ function Measure-History([string] $GoqHome, [int] $Count, [int] $ServerPid) {
     $deadline = [DateTime]::UtcNow.AddSeconds(60)
     while (-not (Test-Path $listing) -and $lister.State -eq 'Running' -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
     Start-Sleep -Milliseconds 200 # its first pages
-    $dir = Join-Path $GoqHome 'history-touch'
-    New-Item -ItemType Directory $dir -Force | Out-Null
-    $during = Measure-Latency $GoqHome 20 $dir
+    $during = Measure-Latency $GoqHome 20
     $stillListing = $lister.State -eq 'Running'
     $listed = $lister | Wait-Job | Receive-Job
     Remove-Job $lister
@@ -358,12 +381,12 @@ try {
 
     $spawnRate = Measure-SpawnRate $Spawns
     $bulk = Measure-Bulk $goqHome $Jobs
-    $touchDir = Join-Path $goqHome 'touch'
-    New-Item -ItemType Directory $touchDir | Out-Null
-    $null = Measure-Latency $goqHome 5 $touchDir # warm
-    $latencies = Measure-Latency $goqHome $Single $touchDir
+    $null = Measure-Latency $goqHome 20 # warm
+    $latencies = Measure-Latency $goqHome $Single
+    $null = Measure-SpawnFloor 5
+    $floor = Measure-SpawnFloor $Single
     $tsp = if ($Jobs -gt 0) { Get-TaskSpooler }
-    $peer = if ($tsp) { Measure-TaskSpooler $tsp $Jobs 2 $Single $touchDir }
+    $peer = if ($tsp) { Measure-TaskSpooler $tsp $Jobs 2 $Single $goqHome }
     # Where the CPU goes during the durable run, per job: what bounds the end-to-end rate on a small host.
     $before = Get-CpuSnapshot $server.Pid $worker.Pid
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
@@ -421,7 +444,8 @@ try {
         'end-to-end / spawn rate'                  = [math]::Round($bulk.EndToEnd / $spawnRate, 2)
         "task-spooler end-to-end jobs/s ($Jobs, TS_SLOTS=2)" = if ($peer) { [math]::Round($peer.EndToEnd) } else { "skipped: $script:TspMissing" }
         "end-to-end Goq / task-spooler ($Jobs)"     = if ($peer) { [math]::Round($bulk.EndToEnd / $peer.EndToEnd, 2) }
-        "submit-to-start p50 / p99 ms ($Single single, until the job's touch)" = '{0:N2} / {1:N2}' -f (Get-Percentile $latencies 50), (Get-Percentile $latencies 99)
+        "submit-to-start p50 / p99 ms ($Single single, until the job's program runs)" = '{0:N2} / {1:N2}' -f (Get-Percentile $latencies 50), (Get-Percentile $latencies 99)
+        "spawn floor p50 / p99 ms (this pwsh starts the same program itself)" = '{0:N2} / {1:N2}' -f (Get-Percentile $floor 50), (Get-Percentile $floor 99)
         "task-spooler submit-to-start p50 / p99 ms, same" = if ($peer) { '{0:N2} / {1:N2}' -f (Get-Percentile $peer.Latencies 50), (Get-Percentile $peer.Latencies 99) }
         "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
         "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }

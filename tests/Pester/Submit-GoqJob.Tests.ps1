@@ -135,6 +135,25 @@ Describe 'Submit-GoqJob' {
         Receive-GoqJob $job.Id | Should -Be "$work|from-submitter|yes|unset|unset"
     }
 
+    It 'takes the current location, -WorkingDirectory and -Home through a PowerShell drive as file-system paths' {
+        $null = New-PSDrive -Name GoqWork -PSProvider FileSystem -Root $goqHome
+        try {
+            Push-Location 'GoqWork:/work'
+            try {
+                $here = Submit-GoqJob 'pwd' -Home 'GoqWork:/'
+                $there = Submit-GoqJob 'pwd' -WorkingDirectory 'GoqWork:/.goq' -Home '../'
+            } finally {
+                Pop-Location
+            }
+        } finally {
+            Remove-PSDrive GoqWork
+        }
+        $here.WorkingDirectory | Should -Be $work
+        $there.WorkingDirectory | Should -Be (Join-Path $goqHome '.goq')
+        Wait-GoqJob $here.Id, $there.Id -Timeout 30 | Out-Null
+        Receive-GoqJob $here.Id | Should -Be $work
+    }
+
     It 'rejects an empty command' {
         { Submit-GoqJob '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
     }

@@ -243,7 +243,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         {
             foreach (var path in LiteralPath)
             {
-                var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                var full = ProviderPathOf(path);
                 if (!File.Exists(full))
                 {
                     WriteError(ErrorRecordFactory.Create("GoqScriptNotFound", ErrorCategory.ObjectNotFound, $"no script file at '{full}'", full));
@@ -417,10 +417,10 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     {
         if (WorkingDirectory is null)
         {
-            return SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            return CurrentDirectory;
         }
 
-        var full = SessionState.Path.GetUnresolvedProviderPathFromPSPath(WorkingDirectory);
+        var full = ProviderPathOf(WorkingDirectory);
         if (!Directory.Exists(full))
         {
             WriteWarning($"the working directory '{full}' does not exist here; the job fails unless it exists on the worker's host");
