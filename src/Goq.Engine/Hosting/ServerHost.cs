@@ -34,6 +34,7 @@ public static class ServerHost
             Log = log.Write,
         }, store);
         server.Start();
+        using var terminate = TerminationSignal.OnTerminate(log.Write, server.Stop); // waiting jobs stay in the store
         try
         {
             // pid, endpoint and the process's start time: Stop-GoqServer -Force kills only this very process, never a reused pid.

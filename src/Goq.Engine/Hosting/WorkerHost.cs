@@ -11,6 +11,7 @@ public static class WorkerHost
         using var log = new FileLog(Path.Combine(settings.DotDir, $"{(options.Keeper is null ? "worker" : "keeper")}.{options.WorkerId[..Math.Min(8, options.WorkerId.Length)]}.log"));
         using var worker = new GoqWorker(options with { Log = log.Write, LedgerDirectory = options.LedgerDirectory ?? Path.Combine(settings.DotDir, "run") });
         worker.Start();
+        using var terminate = TerminationSignal.OnTerminate(log.Write, () => worker.Stop(drain: true));
         onStarted(new WorkerInfo
         {
             Id = worker.Id,
@@ -66,6 +67,8 @@ public static class WorkerHost
                 LastSeen = DateTimeOffset.UtcNow,
                 Version = GoqVersion.Current,
             });
+            // The keeper holds the jobs: SIGTERM tells it to finish them and exit, and this relay ends with it.
+            using var terminate = TerminationSignal.OnTerminate(log.Write, relay.Drain);
             await relay.RunAsync(cancel).ConfigureAwait(false);
         }
 

@@ -126,6 +126,19 @@ public sealed class WorkerRelay : IDisposable
         await Task.Run(_poller.Run, CancellationToken.None).ConfigureAwait(false);
     }
 
+    /// <summary>Tells the keeper to finish its running jobs, take no more and exit; the relay stops when it has.</summary>
+    public void Drain()
+    {
+        try
+        {
+            _poller.Run(() => _keeper.TrySendMultipartMessage(Wire.ToServer(new ShutdownWorker(Drain: true))));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already stopped.
+        }
+    }
+
     public void Dispose()
     {
         _poller.Dispose();
