@@ -11,6 +11,7 @@
     FormatsToProcess     = @('Goq.Format.ps1xml')
     CmdletsToExport      = @(
         'Initialize-GoqHome'
+        'New-GoqServiceUnit'
         'Start-GoqServer'
         'Stop-GoqServer'
         'Get-GoqServer'

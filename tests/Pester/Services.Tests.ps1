@@ -51,3 +51,109 @@ Describe 'Stopping on SIGTERM, as systemd and docker stop a service' {
         (Get-GoqJob $held.Id).State | Should -Be 'Held'
     }
 }
+
+Describe 'New-GoqServiceUnit' {
+    BeforeDiscovery {
+        $script:Verifier = Get-Command systemd-analyze -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    }
+    BeforeAll {
+        # A home whose path systemd and PowerShell must both take literally: a space, a specifier, a variable, a quote.
+        $goqHome = Join-Path ([System.IO.Path]::GetTempPath()) ("goq unit %h `$HOME 'q' " + [guid]::NewGuid().ToString('N').Substring(0, 6))
+        Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
+        $units = Join-Path $goqHome 'units'
+        New-Item -ItemType Directory $units | Out-Null
+
+        # The words of a unit's setting as systemd reads them: double-quoted words with C escapes, '%%' and '$$' halved.
+        function Get-UnitWords([string] $Unit, [string] $Key) {
+            $line = (Get-Content $Unit | Where-Object { $_.StartsWith("$Key=") } | Select-Object -First 1).Substring($Key.Length + 1)
+            $words = [System.Collections.Generic.List[string]]::new()
+            $word = [System.Text.StringBuilder]::new()
+            $quoted = $false
+            for ($i = 0; $i -lt $line.Length; $i++) {
+                $c = $line[$i]
+                if ($quoted -and $c -eq '\') { $null = $word.Append($line[++$i]) }
+                elseif ($c -eq '"') { $quoted = -not $quoted }
+                elseif ($c -eq ' ' -and -not $quoted) { if ($word.Length) { $words.Add("$word"); $null = $word.Clear() } }
+                else { $null = $word.Append($c) }
+            }
+            if ($word.Length) { $words.Add("$word") }
+            $words | ForEach-Object { $_.Replace('%%', '%').Replace('$$', '$') }
+        }
+
+        # Runs a unit's ExecStart with its Environment, as systemd would: the process, started.
+        function Start-Unit([string] $Unit) {
+            $argv = @(Get-UnitWords $Unit 'ExecStart')
+            $start = [System.Diagnostics.ProcessStartInfo]::new($argv[0])
+            $argv | Select-Object -Skip 1 | ForEach-Object { $start.ArgumentList.Add($_) }
+            $name, $value = (Get-UnitWords $Unit 'Environment') -split '=', 2
+            $start.Environment[$name] = $value
+            $start.RedirectStandardError = $true
+            [System.Diagnostics.Process]::Start($start)
+        }
+    }
+    AfterAll {
+        Remove-GoqTestHome $goqHome
+    }
+
+    It 'writes a server unit systemd accepts, whose command serves the home and stops cleanly on SIGTERM' {
+        $file = New-GoqServiceUnit -Role Server -Home $goqHome -Path (Join-Path $units 'goq-server.service') -InformationVariable hint -InformationAction SilentlyContinue
+        $file | Should -BeOfType System.IO.FileInfo
+        "$hint" | Should -BeLike '*systemctl enable --now goq-server.service*'
+        $text = Get-Content -Raw $file.FullName
+        $text | Should -Match '(?m)^Type=simple$'
+        $text | Should -Match '(?m)^Restart=on-failure$'
+        $text | Should -Match '(?m)^KillMode=mixed$'
+        $text | Should -Match '(?m)^TimeoutStopSec=30$'
+        $server = Start-Unit $file.FullName
+        try {
+            Wait-Until { try { (Get-GoqServer -Home $goqHome).ServerPid -eq $server.Id } catch { $false } } -Because 'the unit''s server to answer'
+            & kill -s TERM $server.Id
+            $server.WaitForExit(20000) | Should -BeTrue
+            $server.ExitCode | Should -Be 0 -Because 'a clean stop is not a failure systemd would restart'
+        } finally {
+            if (-not $server.HasExited) { $server.Kill($true) }
+        }
+    }
+
+    It 'writes a worker unit whose command joins the server with its queues and drains on SIGTERM' {
+        $file = New-GoqServiceUnit -Role Worker -Home $goqHome -Slots 3 -Queue gpu -Label gpu -StopTimeoutSec 120 -Path (Join-Path $units 'goq-worker.service') -InformationAction Ignore
+        $text = Get-Content -Raw $file.FullName
+        $text | Should -Match '(?m)^TimeoutStopSec=120$'
+        Start-GoqServer -Home $goqHome | Out-Null
+        $worker = Start-Unit $file.FullName
+        try {
+            Wait-Until { @(Get-GoqWorker -Home $goqHome | Where-Object Pid -EQ $worker.Id).Count -eq 1 } -Because 'the unit''s worker to join'
+            $joined = Get-GoqWorker -Home $goqHome | Where-Object Pid -EQ $worker.Id
+            $joined.Slots | Should -Be 3
+            $joined.Queues | Should -Be 'gpu'
+            $job = Submit-GoqJob -Home $goqHome 'sleep 1; echo served' -Queue gpu -Require gpu -WorkingDirectory $units
+            Wait-Until { (Get-GoqJob -Home $goqHome $job.Id).Pid } -Because 'the job to start'
+            & kill -s TERM $worker.Id
+            (Wait-GoqJob -Home $goqHome $job.Id -Timeout 30).State | Should -Be 'Completed'
+            $worker.WaitForExit(30000) | Should -BeTrue
+            $worker.ExitCode | Should -Be 0
+        } finally {
+            if (-not $worker.HasExited) { $worker.Kill($true) }
+            Stop-GoqServer -Home $goqHome -Confirm:$false | Out-Null
+        }
+    }
+
+    It 'writes units that systemd-analyze verify accepts (skipped where systemd-analyze is not installed)' -Skip:(-not $Verifier) {
+        $verifier = Get-Command systemd-analyze -CommandType Application | Select-Object -First 1
+        foreach ($role in 'Server', 'Worker') {
+            $serving = if ($role -eq 'Worker') { @{ Queue = 'gpu'; Slots = 2 } } else { @{} }
+            $file = New-GoqServiceUnit -Role $role -Home $goqHome @serving -Path (Join-Path $units "goq-$($role.ToLower()).service") -InformationAction Ignore
+            $out = & $verifier.Source verify $file.FullName 2>&1
+            $LASTEXITCODE | Should -Be 0 -Because "systemd-analyze verify said: $out"
+            "$out" | Should -BeNullOrEmpty -Because 'it has nothing to warn about'
+        }
+    }
+
+    It 'writes the unit to the output without -Path, and refuses worker options for a server' {
+        $text = New-GoqServiceUnit -Role Worker -Home $goqHome -InformationAction Ignore
+        $text | Should -BeOfType string
+        $text | Should -Match '(?m)^ExecStart=.*Start-GoqWorker'
+        $text | Should -Not -Match '-Slots' -Because 'without -Slots a worker takes the cores of the host it runs on'
+        { New-GoqServiceUnit -Role Server -Home $goqHome -Slots 2 } | Should -Throw -ErrorId 'GoqInvalidServiceOption,Goq.Cmdlets.Commands.NewGoqServiceUnitCommand'
+    }
+}

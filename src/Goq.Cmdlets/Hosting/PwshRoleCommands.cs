@@ -18,13 +18,26 @@ internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : I
         Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{Capacity(capacity)} -WorkerId {Quote(workerId)}"
             + (oneShot ? " -OneShot" : "") + (jobKeeper ? "" : " -NoJobKeeper") + " -Wait");
 
+    /// <summary>
+    /// A worker as a service runs it: a new worker id each start (a unit may be copied to many hosts), the job keeper
+    /// on, and without -Slots the host's own core count where it runs.
+    /// </summary>
+    public ProcessCommand ServiceWorker(GoqSettings settings, int? slots, IReadOnlyList<string>? queues, IReadOnlyList<string>? labels)
+    {
+        var slotsPart = slots is { } count ? $" -Slots {Number(count)}" : "";
+        return Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{slotsPart}{Serving(queues, labels)} -Wait");
+    }
+
     public ProcessCommand Keeper(GoqSettings settings, string workerId, WorkerCapacity capacity) =>
         Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{Capacity(capacity)} -WorkerId {Quote(workerId)} -AsKeeper -Wait");
 
     private static string Capacity(WorkerCapacity capacity) =>
         $" -Slots {Number(capacity.Slots)}" + (capacity.Prefetch is { } prefetch ? $" -Prefetch {Number(prefetch)}" : "")
-        + (capacity.Queues is { Count: > 0 } queues ? $" -Queue {string.Join(",", queues.Select(Quote))}" : "")
-        + (capacity.Labels is { Count: > 0 } labels ? $" -Label {string.Join(",", labels.Select(Quote))}" : "");
+        + Serving(capacity.Queues, capacity.Labels);
+
+    private static string Serving(IReadOnlyList<string>? queues, IReadOnlyList<string>? labels) =>
+        (queues is { Count: > 0 } ? $" -Queue {string.Join(",", queues.Select(Quote))}" : "")
+        + (labels is { Count: > 0 } ? $" -Label {string.Join(",", labels.Select(Quote))}" : "");
 
     private ProcessCommand Pwsh(string cmdlet)
     {
