@@ -12,6 +12,8 @@
     CmdletsToExport      = @(
         'Initialize-GoqHome'
         'New-GoqServiceUnit'
+        'Export-GoqHome'
+        'Import-GoqHome'
         'Start-GoqServer'
         'Stop-GoqServer'
         'Get-GoqServer'

@@ -367,7 +367,7 @@ public sealed class GoqClient : IDisposable
     }
 
     private GoqException CredentialsRejected() => new(GoqErrorIds.CredentialsRejected, GoqErrorKind.Security,
-        $"the Goq server at {Endpoint} did not accept our credentials: this home's cluster secret (.goq/{Configuration.ClusterCredentials.SecretFile}) is not the server's; copy .goq from the server's home")
+        $"the Goq server at {Endpoint} did not accept our credentials: this home's cluster secret (.goq/{Configuration.ClusterCredentials.SecretFile}) is not the server's; import the server home's archive (Export-GoqHome there, Import-GoqHome -Force here)")
     { Target = Endpoint };
 
     private void Post(GoqMessage message, long rid) => Post(_wire.Encode(message, rid));

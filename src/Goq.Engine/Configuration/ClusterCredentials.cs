@@ -81,6 +81,19 @@ public sealed class ClusterCredentials
     private static void Write(string dotDir, string name, byte[] key) =>
         GoqHomeInitializer.WritePrivateFile(Path.Combine(dotDir, name), Encoding.UTF8.GetBytes(Convert.ToHexString(key).ToLowerInvariant() + "\n"));
 
+    /// <summary>Whether a key file's text is a key: hex for exactly <see cref="KeyBytes"/> bytes (a trailing newline allowed).</summary>
+    public static bool IsKeyText(byte[] text)
+    {
+        try
+        {
+            return Convert.FromHexString(System.Text.Encoding.UTF8.GetString(text).Trim()).Length == KeyBytes;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
     private static byte[] ReadKey(string dotDir, string name)
     {
         var path = Path.Combine(dotDir, name);
@@ -99,7 +112,7 @@ public sealed class ClusterCredentials
             // The message names the file, never its content.
             throw new GoqException(GoqErrorIds.CredentialsMissing, GoqErrorKind.Security,
                 $"cannot read the Goq credential file '{path}' ({(ex is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : ex is FormatException ? "it is not a 32-byte hex key" : ex.Message)}); "
-                + "copy .goq from the server's home, or run Initialize-GoqHome -Force there to make new keys", ex)
+                + "import the server home's archive (Export-GoqHome there, Import-GoqHome here), or run Initialize-GoqHome -Force there to make new keys", ex)
             { Target = path };
         }
     }

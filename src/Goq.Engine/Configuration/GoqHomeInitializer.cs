@@ -21,7 +21,7 @@ public static class GoqHomeInitializer
         if ((File.Exists(probe.ConfigPath) || ClusterCredentials.ExistIn(probe.DotDir)) && !force)
         {
             throw new GoqException(GoqErrorIds.HomeAlreadyInitialized, GoqErrorKind.AlreadyExists,
-                $"'{root}' is already a Goq home; -Force overwrites its configuration and makes new keys (then copy .goq to every worker and client again)")
+                $"'{root}' is already a Goq home; -Force overwrites its configuration and makes new keys (then export it again and import it on every worker and client: Export-GoqHome, Import-GoqHome -Force)")
             { Target = root };
         }
 

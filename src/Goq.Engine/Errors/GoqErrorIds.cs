@@ -56,4 +56,13 @@ public static class GoqErrorIds
 
     /// <summary>A signed message stamped outside the replay window: the two hosts' clocks are too far apart.</summary>
     public const string ClockSkew = "GoqClockSkew";
+
+    /// <summary>A file Import-GoqHome was given is not a home archive Export-GoqHome wrote (or holds more than one).</summary>
+    public const string InvalidHomeArchive = "GoqInvalidHomeArchive";
+
+    /// <summary>The home being imported into belongs to another cluster (other keys).</summary>
+    public const string HomeOfAnotherCluster = "GoqHomeOfAnotherCluster";
+
+    /// <summary>A file Goq was asked to write could not be (no such folder, no permission, disk full).</summary>
+    public const string FileNotWritable = "GoqFileNotWritable";
 }

@@ -12,6 +12,7 @@ namespace Goq.Protocol;
     MaxDepth = 32)]
 [JsonSerializable(typeof(Envelope))]
 [JsonSerializable(typeof(GoqConfig))]
+[JsonSerializable(typeof(HomeArchiveManifest))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]

@@ -1,0 +1,203 @@
+using System.IO.Compression;
+using System.Text.Json;
+using Goq.Errors;
+using Goq.Protocol;
+
+namespace Goq.Configuration;
+
+/// <summary>
+/// What another host needs to join a cluster, in one zip file: the home's config, the cluster secret and the server's
+/// public key, with a small manifest. Never the server's secret key, the job database, logs, locks or run files. The
+/// archive holds the cluster secret, so it is written 0600; whoever holds it can submit jobs and run workers.
+/// </summary>
+public static class HomeArchive
+{
+    public const string ManifestEntry = "goq-home.json";
+    public const string ConfigEntry = "config.json";
+
+    private const int MaxEntryBytes = 64 * 1024; // a config and two keys; anything larger is not one of ours
+
+    private static readonly string[] Entries = [ManifestEntry, ConfigEntry, ClusterCredentials.SecretFile, ClusterCredentials.ServerPublicFile];
+
+    /// <summary>Writes the archive of <paramref name="settings"/>' home to <paramref name="zipPath"/> (replaced whole).</summary>
+    public static HomeArchiveInfo Export(GoqSettings settings, string zipPath, string role)
+    {
+        var credentials = settings.LoadCredentials(); // fails with GoqCredentialsMissing on a home without them
+        var manifest = new HomeArchiveManifest
+        {
+            Role = role,
+            ServerPublicKey = Hex(credentials.ServerPublicKey),
+            Endpoint = settings.Endpoint,
+            Version = GoqVersion.Current,
+            ExportedAt = DateTimeOffset.UtcNow,
+        };
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            [ManifestEntry] = JsonSerializer.SerializeToUtf8Bytes(manifest, GoqJsonContext.Default.HomeArchiveManifest),
+            [ConfigEntry] = File.ReadAllBytes(settings.ConfigPath),
+            [ClusterCredentials.SecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.SecretFile)),
+            [ClusterCredentials.ServerPublicFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerPublicFile)),
+        };
+
+        using var zip = new MemoryStream();
+        using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var name in Entries)
+            {
+                var entry = archive.CreateEntry(name, CompressionLevel.Optimal);
+                entry.ExternalAttributes = Convert.ToInt32("100600", 8) << 16; // a regular file, 0600, for any unzip
+                using var stream = entry.Open();
+                stream.Write(contents[name]);
+            }
+        }
+
+        // Checkpoint (secrets): the archive holds the cluster secret, so it is 0600 from the moment it exists.
+        Writing(zipPath, () => GoqHomeInitializer.WritePrivateFile(zipPath, zip.ToArray()));
+        return new HomeArchiveInfo { Path = Path.GetFullPath(zipPath), Role = role, Endpoint = settings.Endpoint, ServerPublicKey = manifest.ServerPublicKey };
+    }
+
+    /// <summary>
+    /// Makes <paramref name="home"/> a home of the archive's cluster: its <c>.goq</c> folder (0700) gets the config and
+    /// keys (0600). A home of another cluster is refused unless <paramref name="force"/>; then its own server key goes
+    /// too, since it would not match the new cluster. Nothing is written when the archive is not valid.
+    /// </summary>
+    public static HomeInfo Import(string zipPath, string? home, bool force)
+    {
+        var contents = Read(zipPath);
+        var root = GoqSettings.ResolveHome(home);
+        var target = new GoqSettings { Home = root };
+        var secret = contents[ClusterCredentials.SecretFile];
+        var serverPublic = contents[ClusterCredentials.ServerPublicFile];
+        if (ClusterCredentials.ExistIn(target.DotDir))
+        {
+            var same = Same(target.DotDir, ClusterCredentials.SecretFile, secret) && Same(target.DotDir, ClusterCredentials.ServerPublicFile, serverPublic);
+            if (!same && !force)
+            {
+                throw new GoqException(GoqErrorIds.HomeOfAnotherCluster, GoqErrorKind.AlreadyExists,
+                    $"'{root}' is a home of another cluster (other keys); -Force makes it join the archive's cluster instead")
+                { Target = root };
+            }
+
+            // Checkpoint: new keys under a running server would leave it unreachable and unstoppable by this home.
+            if (!same && Hosting.ServerHost.RunningPid(target) is { } running)
+            {
+                throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
+                    $"the Goq server of '{root}' runs{(running > 0 ? $" (pid {running})" : "")}; stop it (Stop-GoqServer) before importing another cluster's keys")
+                { Target = root };
+            }
+
+            if (!same)
+            {
+                File.Delete(Path.Combine(target.DotDir, ClusterCredentials.ServerSecretFile));
+            }
+        }
+
+        // Checkpoint (credentials): keys written 0600 in a 0700 folder before the config that makes the home usable.
+        Writing(target.DotDir, () =>
+        {
+            GoqHomeInitializer.CreatePrivateDirectory(target.DotDir);
+            GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, ClusterCredentials.SecretFile), secret);
+            GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, ClusterCredentials.ServerPublicFile), serverPublic);
+            GoqHomeInitializer.WritePrivateFile(target.ConfigPath, contents[ConfigEntry]);
+        });
+        var settings = GoqSettings.Load(root);
+        return new HomeInfo
+        {
+            Path = root,
+            ConfigPath = settings.ConfigPath,
+            Endpoint = settings.Endpoint,
+            ServerPublicKey = Hex(settings.LoadCredentials().ServerPublicKey),
+        };
+    }
+
+    /// <summary>The archive's files, each checked: exactly our four names, small, a config that parses, keys that are keys.</summary>
+    private static Dictionary<string, byte[]> Read(string zipPath)
+    {
+        GoqException Invalid(string why) =>
+            new(GoqErrorIds.InvalidHomeArchive, GoqErrorKind.InvalidData, $"'{zipPath}' is not a Goq home archive: {why}") { Target = zipPath };
+
+        if (!File.Exists(zipPath))
+        {
+            throw new GoqException(GoqErrorIds.InvalidHomeArchive, GoqErrorKind.NotFound, $"there is no file at '{zipPath}'") { Target = zipPath };
+        }
+
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        try
+        {
+            using var archive = ZipFile.OpenRead(zipPath);
+            foreach (var entry in archive.Entries)
+            {
+                // Checkpoint (hostile archives): only our own flat names are taken; a path, a folder or anything else
+                // refuses the whole file, so nothing is ever written outside .goq.
+                if (!Entries.Contains(entry.FullName, StringComparer.Ordinal) || contents.ContainsKey(entry.FullName))
+                {
+                    throw Invalid($"it holds '{entry.FullName}', which a home archive never does");
+                }
+
+                if (entry.Length > MaxEntryBytes)
+                {
+                    throw Invalid($"'{entry.FullName}' is {entry.Length} bytes, more than a home's file ever is");
+                }
+
+                using var stream = entry.Open();
+                using var buffer = new MemoryStream();
+                stream.CopyTo(buffer);
+                if (buffer.Length > MaxEntryBytes)
+                {
+                    throw Invalid($"'{entry.FullName}' is larger than a home's file ever is");
+                }
+
+                contents[entry.FullName] = buffer.ToArray();
+            }
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw Invalid(ex.Message);
+        }
+
+        foreach (var name in Entries.Where(n => !contents.ContainsKey(n)))
+        {
+            throw Invalid($"it has no '{name}'");
+        }
+
+        foreach (var key in new[] { ClusterCredentials.SecretFile, ClusterCredentials.ServerPublicFile })
+        {
+            if (!ClusterCredentials.IsKeyText(contents[key]))
+            {
+                throw Invalid($"'{key}' is not a key");
+            }
+        }
+
+        try
+        {
+            _ = JsonSerializer.Deserialize(contents[ConfigEntry], GoqJsonContext.Default.GoqConfig) ?? throw new JsonException("empty");
+            _ = JsonSerializer.Deserialize(contents[ManifestEntry], GoqJsonContext.Default.HomeArchiveManifest) ?? throw new JsonException("empty");
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid($"its config or manifest does not parse ({ex.Message})");
+        }
+
+        return contents;
+    }
+
+    private static void Writing(string path, Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new GoqException(GoqErrorIds.FileNotWritable, GoqErrorKind.ResourceUnavailable, $"cannot write '{path}': {ex.Message}", ex) { Target = path };
+        }
+    }
+
+    private static bool Same(string dotDir, string name, byte[] content)
+    {
+        var path = Path.Combine(dotDir, name);
+        return File.Exists(path) && File.ReadAllText(path).Trim().Equals(System.Text.Encoding.UTF8.GetString(content).Trim(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string Hex(byte[] key) => Convert.ToHexString(key).ToLowerInvariant();
+}
