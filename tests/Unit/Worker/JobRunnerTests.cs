@@ -115,13 +115,16 @@ public sealed class JobRunnerTests : IDisposable
     public async Task Cancel_KillsTheWholeProcessTree()
     {
         var marker = Guid.NewGuid().ToString("N");
+        // Durations no other process on the host has, so only this job's sleeps are counted.
+        var tag = Random.Shared.Next(100_000, 999_999);
         using var cancel = new CancellationTokenSource();
-        var run = RunAsync(new JobSpec { Kind = JobKind.Shell, Command = $"sleep 300 & sleep 301 & echo {marker}; wait" }, cancel.Token);
-        await Wait.UntilAsync(() => ProcessesWithArg("30[01]") >= 2, what: "the sleeps to start");
+        var run = RunAsync(new JobSpec { Kind = JobKind.Shell, Command = $"sleep 300.{tag} & sleep 301.{tag} & echo {marker}; wait" }, cancel.Token);
+        await Wait.UntilAsync(() => ProcessesWithArg($"30[01]\\.{tag}") >= 2, what: "the sleeps to start");
         cancel.Cancel();
         var (outcome, _, _) = await run;
         Assert.Equal(JobState.Cancelled, outcome.State);
-        await Wait.UntilAsync(() => ProcessesWithArg("30[01]") == 0, 5000, "every process of the job to be gone");
+        // SIGKILL is sent at once; a loaded host may take a while to tear the processes down.
+        await Wait.UntilAsync(() => ProcessesWithArg($"30[01]\\.{tag}") == 0, 20_000, "every process of the job to be gone");
     }
 
     [Fact]
