@@ -20,6 +20,21 @@ Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
         $status.Version | Should -Not -BeNullOrEmpty
     }
 
+    It 'adds uptime, the store''s size and path and the log''s path with -Detailed, and only then' {
+        (Get-GoqServer -Home $goqHome).Uptime | Should -BeNullOrEmpty
+        $null = Submit-GoqJob -Home $goqHome 'echo kept' -Hold
+        $detailed = Get-GoqServer -Home $goqHome -Detailed
+        $detailed.Uptime | Should -BeGreaterThan ([TimeSpan]::Zero)
+        $detailed.Uptime | Should -BeLessThan ([DateTimeOffset]::UtcNow - $detailed.StartedAt + [TimeSpan]::FromSeconds(5))
+        $detailed.StorePath | Should -Be (Join-Path $goqHome '.goq/goq.db')
+        $onDisk = Get-Item "$($detailed.StorePath)*" | Where-Object Name -Match '^goq\.db(-wal|-shm)?$' | Measure-Object Length -Sum
+        $detailed.StoreBytes | Should -BeGreaterThan 0
+        $detailed.StoreBytes | Should -BeLessOrEqual ($onDisk.Sum * 2) -Because 'it is the size of those files (the WAL may have grown since)'
+        $detailed.LogPath | Should -Be (Join-Path $goqHome '.goq/server.log')
+        Test-Path $detailed.LogPath | Should -BeTrue
+        ($detailed | Format-List | Out-String) | Should -Match 'StoreMB'
+    }
+
     It 'reports the version the module manifest gives, the one place it is kept' {
         (Get-GoqServer -Home $goqHome).Version | Should -Be "$((Import-PowerShellDataFile (Join-Path $RepoRoot 'module/Goq.psd1')).ModuleVersion)"
         (Get-GoqServer -Home $goqHome).Version | Should -Be "$((Get-Module Goq).Version)"

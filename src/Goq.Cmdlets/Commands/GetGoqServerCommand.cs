@@ -7,5 +7,9 @@ namespace Goq.Cmdlets.Commands;
 [OutputType(typeof(ServerStatus))]
 public sealed class GetGoqServerCommand : GoqClientCmdlet
 {
-    protected override void EndProcessing() => WriteObject(RunBlocking(token => Client.GetStatusAsync(token, countStates: true)));
+    /// <summary>Adds uptime, the store's size and path, and the log's path.</summary>
+    [Parameter]
+    public SwitchParameter Detailed { get; set; }
+
+    protected override void EndProcessing() => WriteObject(RunBlocking(token => Client.GetStatusAsync(token, countStates: true, detailed: Detailed)));
 }

@@ -110,8 +110,8 @@ public sealed class GoqClient : IDisposable
     }
 
     /// <summary>The server's counters; with <paramref name="countStates"/> also how many jobs are in each state.</summary>
-    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false) =>
-        (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates), cancel).ConfigureAwait(false)).Status;
+    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false, bool detailed = false) =>
+        (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates, detailed), cancel).ConfigureAwait(false)).Status;
 
     public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancel = default) =>
         (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;

@@ -32,6 +32,8 @@ public static class ServerHost
                 KeepSlotsAfter = TimeSpan.FromSeconds(settings.KeepSlotsAfterSec),
             },
             Log = log.Write,
+            LogPath = settings.ServerLogPath,
+            StorePath = settings.DatabasePath,
         }, store);
         server.Start();
         using var terminate = TerminationSignal.OnTerminate(log.Write, server.Stop); // waiting jobs stay in the store

@@ -52,4 +52,16 @@ public sealed class ServerStatus
     public string Version { get; set; } = "";
 
     public string Home { get; set; } = "";
+
+    /// <summary>How long the server has run (Get-GoqServer -Detailed; null otherwise).</summary>
+    public TimeSpan? Uptime { get; set; }
+
+    /// <summary>The job database's size on disk in bytes, its write-ahead log included (-Detailed).</summary>
+    public long? StoreBytes { get; set; }
+
+    /// <summary>The job database's path on the server's host (-Detailed).</summary>
+    public string? StorePath { get; set; }
+
+    /// <summary>The server's log file on its host (-Detailed).</summary>
+    public string? LogPath { get; set; }
 }

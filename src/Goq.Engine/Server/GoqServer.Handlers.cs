@@ -44,7 +44,7 @@ public sealed partial class GoqServer
                 Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit, get.Filter));
                 break;
             case GetServerStatus getStatus:
-                Reply(peer, rid, new ServerStatusReply(Status(getStatus.CountStates)));
+                Reply(peer, rid, new ServerStatusReply(Status(getStatus.CountStates, getStatus.Detailed)));
                 break;
             case GetWorkers:
                 Reply(peer, rid, new WorkersReply(_scheduler.GetWorkers()));

@@ -391,8 +391,12 @@ public sealed partial class GoqServer : IDisposable
             : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);
     }
 
-    private ServerStatus Status(bool countStates = false) => new()
+    private ServerStatus Status(bool countStates = false, bool detailed = false) => new()
     {
+        Uptime = detailed ? DateTimeOffset.UtcNow - StartedAt : null,
+        StoreBytes = detailed && _options.StorePath is { } store ? StoreSize(store) : null,
+        StorePath = detailed ? _options.StorePath : null,
+        LogPath = detailed ? _options.LogPath : null,
         Jobs = countStates ? _queries.CountStates() : null,
         Endpoint = Endpoint,
         ServerPid = Environment.ProcessId,
@@ -416,4 +420,8 @@ public sealed partial class GoqServer : IDisposable
         Version = GoqVersion.Current,
         Home = _options.Home,
     };
+
+    // The database with its write-ahead log and shared-memory index: what the store takes on disk.
+    private static long StoreSize(string path) =>
+        new[] { path, path + "-wal", path + "-shm" }.Select(f => new FileInfo(f)).Where(f => f.Exists).Sum(f => f.Length);
 }

@@ -22,6 +22,12 @@ public sealed record GoqServerOptions
     /// <summary>Restart grace and dead-worker time; by default derived from the heartbeat.</summary>
     public SchedulerOptions? Scheduler { get; init; }
 
+    /// <summary>The job database's file, for the status's size of the store (null: not reported).</summary>
+    public string? StorePath { get; init; }
+
+    /// <summary>The file <see cref="Log"/> writes to, as the status reports it (null: not reported).</summary>
+    public string? LogPath { get; init; }
+
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
     public Action<string> Log { get; init; } = _ => { };
 }
