@@ -13,6 +13,8 @@ public sealed partial class GoqServer
         switch (envelope.Body)
         {
             case SubmitJobs submit:
+                // An empty batch id names no batch (PowerShell passes "" for a $null string): never one to answer from.
+                var batchId = string.IsNullOrEmpty(submit.BatchId) ? null : submit.BatchId;
                 var error = JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
                 var specs = error is not null || submit.SharedEnvironment is null
                     ? submit.Jobs
@@ -21,7 +23,7 @@ public sealed partial class GoqServer
                 {
                     Reply(peer, rid, new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
                 }
-                else if (_queries.SeenBatch(submit.BatchId) is { } seen)
+                else if (_queries.SeenBatch(batchId) is { } seen)
                 {
                     Reply(peer, rid, new SubmitJobsReply(seen));
                 }
@@ -32,7 +34,7 @@ public sealed partial class GoqServer
                 }
                 else
                 {
-                    Reply(peer, rid, new SubmitJobsReply(_scheduler.Submit(specs, now, submit.BatchId, _queries.EndedState)));
+                    Reply(peer, rid, new SubmitJobsReply(_scheduler.Submit(specs, now, batchId, _queries.EndedState)));
                 }
 
                 break;

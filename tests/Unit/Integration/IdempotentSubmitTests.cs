@@ -33,5 +33,13 @@ public sealed class IdempotentSubmitTests : IDisposable
         Assert.Equal(first[^1].Id + 1, (await _cluster.Client.SubmitAsync(Specs(1)))[0].Id);
     }
 
+    [Fact]
+    public async Task AnEmptyBatchId_NamesNoBatch()
+    {
+        var first = await _cluster.Client.SubmitAsync(Specs(1), batchId: "");
+        var second = await _cluster.Client.SubmitAsync(Specs(1), batchId: "");
+        Assert.Equal(first[0].Id + 1, second[0].Id);
+    }
+
     public void Dispose() => _cluster.Dispose();
 }
