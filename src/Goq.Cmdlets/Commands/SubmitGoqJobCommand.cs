@@ -15,8 +15,6 @@ namespace Goq.Cmdlets.Commands;
 /// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
 /// Over 400 lines because of its parameters (every scheduling option a job can have, each with its validation and its
 /// help text); mapping them to a spec and batching are all it does, and the rules behind them are the engine's.
-/// One file over 400 lines: its parameter sets (command, script block, array, dependencies, resources) are the
-/// public surface of one cmdlet, and the mapping to a spec reads best beside them.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo), typeof(GoqJob))]

@@ -14,8 +14,6 @@ namespace Goq.Client;
 /// discarded, so a late server never acts on a request that was reported failed).
 /// Over 400 lines because every request kind has its method here (one or two lines each, next to the socket they use);
 /// what is more than a request (waiting across restarts, recent jobs, retrying submits) lives in types of its own.
-/// One file over 400 lines: the request methods are one line each over a single request path (send, wait, match the
-/// reply) and its socket thread; splitting them from that path would scatter one protocol over files.
 /// </summary>
 public sealed class GoqClient : IDisposable
 {

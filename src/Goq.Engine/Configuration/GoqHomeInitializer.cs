@@ -30,13 +30,7 @@ public static class GoqHomeInitializer
             throw new GoqException(GoqErrorIds.InvalidConfig, GoqErrorKind.InvalidArgument, $"port {port} is out of range");
         }
 
-        // Checkpoint: new keys under a running server would leave it unreachable and unstoppable by this home.
-        if (Hosting.ServerHost.RunningPid(probe) is { } running)
-        {
-            throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
-                $"the Goq server of '{root}' runs{(running > 0 ? $" (pid {running})" : "")}; stop it (Stop-GoqServer) before re-initializing its home")
-            { Target = root };
-        }
+        ThrowIfServerRuns(probe, "re-initializing its home");
 
         // Re-initializing keeps where the server is unless told otherwise: only the keys are new.
         var existing = TryReadConfig(probe.ConfigPath);
@@ -74,6 +68,20 @@ public static class GoqHomeInitializer
             Endpoint = settings.Endpoint,
             ServerPublicKey = Convert.ToHexString(credentials.ServerPublicKey).ToLowerInvariant(),
         };
+    }
+
+    /// <summary>
+    /// Refuses to change a home's keys while its server runs (Checkpoint: new keys under a running server would leave it
+    /// unreachable and unstoppable by this home). <paramref name="before"/> says what waits for the stop.
+    /// </summary>
+    internal static void ThrowIfServerRuns(GoqSettings home, string before)
+    {
+        if (Hosting.ServerHost.RunningPid(home) is { } running)
+        {
+            throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
+                $"the Goq server of '{home.Home}' runs{(running > 0 ? $" (pid {running})" : "")}; stop it (Stop-GoqServer) before {before}")
+            { Target = home.Home };
+        }
     }
 
     private static GoqConfig? TryReadConfig(string path)

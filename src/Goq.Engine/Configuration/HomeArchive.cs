@@ -78,16 +78,9 @@ public static class HomeArchive
                 { Target = root };
             }
 
-            // Checkpoint: new keys under a running server would leave it unreachable and unstoppable by this home.
-            if (!same && Hosting.ServerHost.RunningPid(target) is { } running)
-            {
-                throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
-                    $"the Goq server of '{root}' runs{(running > 0 ? $" (pid {running})" : "")}; stop it (Stop-GoqServer) before importing another cluster's keys")
-                { Target = root };
-            }
-
             if (!same)
             {
+                GoqHomeInitializer.ThrowIfServerRuns(target, "importing another cluster's keys");
                 File.Delete(Path.Combine(target.DotDir, ClusterCredentials.ServerSecretFile));
             }
         }

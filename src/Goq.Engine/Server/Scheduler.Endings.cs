@@ -134,9 +134,18 @@ public sealed partial class Scheduler
             Requeue(job, dead: true, now);
         }
 
-        if (from is not null && job.State == JobState.Waiting)
+        if (from is not null)
         {
-            _takenFrom[job.Id] = (from, attempt);
+            RememberTakenFrom(job, from, attempt);
+        }
+    }
+
+    /// <summary>A job queued again from a worker thought gone: that worker may still claim it (<see cref="TakeBack"/>).</summary>
+    private void RememberTakenFrom(JobInfo job, string workerId, int attempt)
+    {
+        if (job.State == JobState.Waiting)
+        {
+            _takenFrom[job.Id] = (workerId, attempt);
         }
     }
 

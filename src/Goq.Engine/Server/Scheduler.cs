@@ -343,11 +343,11 @@ public sealed partial class Scheduler
 
             if (_active.TryGetValue(jobId, out var job))
             {
-                var (from, attempt) = (worker.Id, job.Attempts);
+                var attempt = job.Attempts;
                 Requeue(job, dead, now ?? DateTimeOffset.UtcNow);
-                if (dead && job.State == JobState.Waiting)
+                if (dead)
                 {
-                    _takenFrom[job.Id] = (from, attempt);
+                    RememberTakenFrom(job, worker.Id, attempt);
                 }
             }
         }
