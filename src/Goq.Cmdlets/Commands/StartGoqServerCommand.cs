@@ -15,13 +15,24 @@ public sealed class StartGoqServerCommand : GoqCmdlet
     [ValidateRange(0, 65535)]
     public int? Port { get; set; }
 
+    /// <summary>Serve Prometheus metrics (GET /metrics) and the dashboard (GET /) on this port (else GOQ_METRICS_PORT, config MetricsPort).</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? MetricsPort { get; set; }
+
+    /// <summary>The address the metrics port listens on (else GOQ_METRICS_ADDRESS, config MetricsAddress, 127.0.0.1).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MetricsAddress { get; set; }
+
     /// <summary>Run the server in this process until Ctrl+C or Stop-GoqServer.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
     protected override void EndProcessing()
     {
-        var settings = OrTerminate(() => LoadSettings(Port));
+        var loaded = OrTerminate(() => LoadSettings(Port));
+        var settings = loaded with { MetricsPort = MetricsPort ?? loaded.MetricsPort, MetricsAddress = MetricsAddress ?? loaded.MetricsAddress };
         if (!Wait)
         {
             WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, RoleCommands, token)));

@@ -12,7 +12,8 @@ namespace Goq.Cmdlets.Hosting;
 internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : IRoleCommands
 {
     public ProcessCommand Server(GoqSettings settings) =>
-        Pwsh($"Start-GoqServer -Home {Quote(settings.Home)} -Port {Number(settings.Port)} -Wait");
+        Pwsh($"Start-GoqServer -Home {Quote(settings.Home)} -Port {Number(settings.Port)}"
+            + (settings.MetricsPort is { } metrics ? $" -MetricsPort {Number(metrics)} -MetricsAddress {Quote(settings.MetricsAddress)}" : "") + " -Wait");
 
     public ProcessCommand Worker(GoqSettings settings, string workerId, WorkerCapacity capacity, bool oneShot, bool jobKeeper) =>
         Pwsh($"Start-GoqWorker -Home {Quote(settings.Home)} -Port {Number(settings.Port)}{Capacity(capacity)} -WorkerId {Quote(workerId)}"

@@ -26,6 +26,7 @@ public sealed class GoqClient : IDisposable
 
     // Parts of list replies that came in several messages, joined until the last part (client thread only).
     private readonly Dictionary<long, GoqMessage> _partial = new();
+    private readonly byte[] _secret;
     private readonly string _secretText;
     private long _nextRid;
     private volatile GoqException? _rejection;
@@ -37,6 +38,7 @@ public sealed class GoqClient : IDisposable
         Endpoint = endpoint;
         RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
         _secretText = credentials.SecretText;
+        _secret = credentials.Secret;
         _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec), clock);
         _dealer = new DealerSocket();
         CurveSetup.AsClient(_dealer, credentials);
@@ -108,8 +110,17 @@ public sealed class GoqClient : IDisposable
     }
 
     /// <summary>The server's counters; with <paramref name="countStates"/> also how many jobs are in each state.</summary>
-    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false, bool detailed = false) =>
-        (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates, detailed), cancel).ConfigureAwait(false)).Status;
+    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false, bool detailed = false)
+    {
+        var status = (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates, detailed), cancel).ConfigureAwait(false)).Status;
+        if (status.MetricsUrl is { } metricsUrl)
+        {
+            // Made here from our own secret: the server never sends the token.
+            status.DashboardUrl = Monitoring.MonitorEndpoint.DashboardUrl(metricsUrl, Monitoring.DashboardToken.Derive(_secret));
+        }
+
+        return status;
+    }
 
     public async Task<IReadOnlyList<WorkerInfo>> GetWorkersAsync(CancellationToken cancel = default) =>
         (await RequestAsync<WorkersReply>(new GetWorkers(), cancel).ConfigureAwait(false)).Workers;

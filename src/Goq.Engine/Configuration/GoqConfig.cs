@@ -44,4 +44,10 @@ public sealed class GoqConfig
 
     /// <summary>Resident MiB past which a runner is replaced after its job; null for the default 1,024.</summary>
     public int? RunnerMaxMemoryMiB { get; set; }
+
+    /// <summary>The port the server serves Prometheus metrics and its dashboard on (GOQ_METRICS_PORT); null: none.</summary>
+    public int? MetricsPort { get; set; }
+
+    /// <summary>The address that port listens on (GOQ_METRICS_ADDRESS); null for 127.0.0.1, this host only.</summary>
+    public string? MetricsAddress { get; set; }
 }

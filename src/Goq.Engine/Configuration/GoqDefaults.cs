@@ -32,4 +32,7 @@ public static class GoqDefaults
 
     /// <summary>Resident MiB past which a warm pwsh runner is replaced after its job.</summary>
     public const int RunnerMaxMemoryMiB = 1024;
+
+    /// <summary>Metrics and the dashboard listen on this host only unless told otherwise: the dashboard shows commands and output.</summary>
+    public const string MetricsAddress = "127.0.0.1";
 }

@@ -78,6 +78,12 @@ public sealed record GoqSettings
     public long RunnerMaxBytes { get; init; } = GoqDefaults.RunnerMaxMemoryMiB * 1024L * 1024;
 
     /// <summary>Reads this home's credentials (see <see cref="ClusterCredentials"/>); the server's secret key only for a server.</summary>
+    /// <summary>The port for metrics and the dashboard (Start-GoqServer -MetricsPort, GOQ_METRICS_PORT, config MetricsPort); null: not served.</summary>
+    public int? MetricsPort { get; init; }
+
+    /// <summary>The address the metrics port listens on (-MetricsAddress, GOQ_METRICS_ADDRESS, config); default 127.0.0.1.</summary>
+    public string MetricsAddress { get; init; } = GoqDefaults.MetricsAddress;
+
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
     /// <summary>Where clients and workers connect.</summary>
@@ -133,6 +139,8 @@ public sealed record GoqSettings
             KeepSlotsAfterSec = Math.Max(0, EnvInt("GOQ_KEEP_SLOTS_AFTER_SEC", zeroAllowed: true) ?? config.KeepSlotsAfterSec ?? GoqDefaults.KeepSlotsAfterSec),
             RunnerMaxJobs = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_JOBS") ?? config.RunnerMaxJobs ?? GoqDefaults.RunnerMaxJobs),
             RunnerMaxBytes = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_MEMORY_MIB") ?? config.RunnerMaxMemoryMiB ?? GoqDefaults.RunnerMaxMemoryMiB) * 1024L * 1024,
+            MetricsPort = EnvInt("GOQ_METRICS_PORT") ?? config.MetricsPort,
+            MetricsAddress = Env("GOQ_METRICS_ADDRESS") ?? config.MetricsAddress ?? GoqDefaults.MetricsAddress,
         };
     }
 
@@ -154,7 +162,7 @@ public sealed record GoqSettings
 
     private static void Validate(GoqConfig config, string path)
     {
-        if (config.Port is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || config.SubmitRetrySec is < 0 || string.IsNullOrWhiteSpace(config.ServerHost)
+        if (config.Port is < 1 or > 65535 || config.MetricsPort is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || config.SubmitRetrySec is < 0 || string.IsNullOrWhiteSpace(config.ServerHost)
             || string.IsNullOrWhiteSpace(config.OutputDir))
         {
             throw new JsonException($"invalid values in {path}");

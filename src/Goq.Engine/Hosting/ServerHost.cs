@@ -1,5 +1,6 @@
 using Goq.Configuration;
 using Goq.Errors;
+using Goq.Monitoring;
 using Goq.Server;
 using Goq.Storage;
 
@@ -16,13 +17,20 @@ public static class ServerHost
         using var serverLock = AcquireLock(settings);
         using var log = new FileLog(settings.ServerLogPath);
         using var store = new SqliteJobStore(settings.DatabasePath);
+        var credentials = settings.LoadCredentials(forServer: true);
+        using var metrics = settings.MetricsPort is null ? null : new ServerMetrics();
+        // The listener comes up before the server's socket: a taken metrics port fails the start, with nothing half-served.
+        using var monitor = settings.MetricsPort is { } metricsPort
+            ? MonitorEndpoint.Start(settings.MetricsAddress, metricsPort, settings.ServerHost, metrics!, DashboardToken.Derive(credentials.Secret),
+                () => store.OpenReader(), log.Write)
+            : null;
         using var server = new GoqServer(new GoqServerOptions
         {
             BindEndpoint = settings.BindEndpoint,
             Home = settings.Home,
             OutputDir = settings.OutputDir,
             HeartbeatMs = settings.HeartbeatSec * 1000,
-            Credentials = settings.LoadCredentials(forServer: true),
+            Credentials = credentials,
             ReplayWindow = settings.ReplayWindow,
             Scheduler = new SchedulerOptions
             {
@@ -34,6 +42,8 @@ public static class ServerHost
             Log = log.Write,
             LogPath = settings.ServerLogPath,
             StorePath = settings.DatabasePath,
+            Metrics = metrics,
+            MetricsUrl = monitor?.MetricsUrl,
         }, store);
         server.Start();
         using var terminate = TerminationSignal.OnTerminate(log.Write, server.Stop); // waiting jobs stay in the store

@@ -64,4 +64,13 @@ public sealed class ServerStatus
 
     /// <summary>The server's log file on its host (-Detailed).</summary>
     public string? LogPath { get; set; }
+
+    /// <summary>Where the server serves its Prometheus metrics (-Detailed; null when it serves none).</summary>
+    public string? MetricsUrl { get; set; }
+
+    /// <summary>
+    /// The web dashboard with its token in the query string (-Detailed; null when not served). Made by the client from
+    /// its own copy of the cluster secret: the token never travels, and never reaches a log.
+    /// </summary>
+    public string? DashboardUrl { get; set; }
 }

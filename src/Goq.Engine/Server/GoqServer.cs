@@ -195,6 +195,7 @@ public sealed partial class GoqServer : IDisposable
         try
         {
             _scheduler.Serving(DateTimeOffset.UtcNow);
+            StartMetrics();
             _poller.Run();
         }
         catch (Exception ex)
@@ -232,7 +233,7 @@ public sealed partial class GoqServer : IDisposable
 
         _output.SyncToDisk(); // Checkpoint: output lines on disk before the commit that counts them and the acks below.
         PlanOutputs();
-        _store.Commit(); // Checkpoint: everything replied below is durable from here on.
+        CommitTurn(); // Checkpoint: everything replied below is durable from here on.
         ReadPages();
         Flush();
         if (_stopRequested)
@@ -293,8 +294,9 @@ public sealed partial class GoqServer : IDisposable
 
         _output.ForgetPlans(id => _scheduler.GetJob(id) is not null);
         PlanOutputs();
-        _store.Commit(); // Checkpoint: re-queued and failed jobs are durable before anything is sent about them.
+        CommitTurn(); // Checkpoint: re-queued and failed jobs are durable before anything is sent about them.
         Flush();
+        PublishMetrics();
     }
 
     private void Handle(NetMQMessage message)
@@ -397,6 +399,7 @@ public sealed partial class GoqServer : IDisposable
         StoreBytes = detailed && _options.StorePath is { } store ? StoreSize(store) : null,
         StorePath = detailed ? _options.StorePath : null,
         LogPath = detailed ? _options.LogPath : null,
+        MetricsUrl = detailed ? _options.MetricsUrl : null,
         Jobs = countStates ? _queries.CountStates() : null,
         Endpoint = Endpoint,
         ServerPid = Environment.ProcessId,

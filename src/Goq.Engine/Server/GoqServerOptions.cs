@@ -28,6 +28,12 @@ public sealed record GoqServerOptions
     /// <summary>The file <see cref="Log"/> writes to, as the status reports it (null: not reported).</summary>
     public string? LogPath { get; init; }
 
+    /// <summary>The instruments the server feeds (its snapshot each tick, its histograms as things happen); null: none, and no cost.</summary>
+    public Monitoring.ServerMetrics? Metrics { get; init; }
+
+    /// <summary>Where its metrics and dashboard are served, as the status reports it (e.g. http://127.0.0.1:9464/metrics; null: not served).</summary>
+    public string? MetricsUrl { get; init; }
+
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
     public Action<string> Log { get; init; } = _ => { };
 }

@@ -267,6 +267,12 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
         var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
         var removed = candidates.Count == 0 ? [] : store.Remove(candidates);
         scheduler.Removed(removed);
+        var removedJobs = found.ToDictionary(j => j.Id);
+        foreach (var id in removed)
+        {
+            scheduler.Tally.JobRemoved(removedJobs[id].Queue, removedJobs[id].State);
+        }
+
         ForgetRemovedArrays(arrays);
         return new RemoveJobsReply(removed, stillActive, unknown);
     }

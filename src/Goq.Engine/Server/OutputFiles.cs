@@ -32,6 +32,9 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
     private readonly LineBuffer _text = new();
     private readonly LineBuffer _records = new();
 
+    /// <summary>Bytes of output written since the server started (the metrics' goq_output_written_bytes_total).</summary>
+    public long BytesWritten { get; private set; }
+
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
     /// <summary>goq's name for a job's output; an array task's is its array's with its index (<c>out.00042.7</c>).</summary>
@@ -124,6 +127,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
 
         log.Writer ??= OutputPlacement.OpenWriter(log.Path);
         log.Writer.Write(buffer.Bytes, 0, buffer.Length);
+        BytesWritten += buffer.Length;
         log.Writer.Flush();
         _unsynced.Add(log);
     }

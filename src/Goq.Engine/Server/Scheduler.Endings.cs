@@ -236,7 +236,18 @@ public sealed partial class Scheduler
         job.FinishedAt = now;
         _store.Update(job);
         Retire(job.Id);
-        if (state == JobState.Cancelled)
+        CountEnd(job);
+
+        foreach (var (peer, rid) in _watches.Take(job.Id))
+        {
+            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
+        }
+    }
+
+    /// <summary>Counts a job that just ended: in the store's counters, which survive restarts, and in the tally.</summary>
+    private void CountEnd(JobInfo job)
+    {
+        if (job.State == JobState.Cancelled)
         {
             _store.Counters.CancelledJobs++;
         }
@@ -245,9 +256,6 @@ public sealed partial class Scheduler
             _store.Counters.FinishedJobs++;
         }
 
-        foreach (var (peer, rid) in _watches.Take(job.Id))
-        {
-            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
-        }
+        Tally.JobEnded(job);
     }
 }

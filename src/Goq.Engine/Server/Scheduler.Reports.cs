@@ -13,9 +13,15 @@ public sealed partial class Scheduler
             return false;
         }
 
+        var first = job.StartedAt is null;
         job.Pid = started.Pid;
         job.StartedAt = started.StartedAt;
         _store.Update(job);
+        if (first)
+        {
+            Tally.JobStarted(job);
+        }
+
         return true;
     }
 
@@ -62,6 +68,12 @@ public sealed partial class Scheduler
         job.State = finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed;
         job.ExitCode = finished.ExitCode;
         job.Reason = finished.Reason;
+        if (job.StartedAt is null && finished.StartedAt is not null)
+        {
+            job.StartedAt = finished.StartedAt;
+            Tally.JobStarted(job); // a short job's end can come before (or instead of) its start report
+        }
+
         job.StartedAt = finished.StartedAt ?? job.StartedAt;
         job.Pid = finished.Pid ?? job.Pid;
         job.FinishedAt = finished.FinishedAt;
@@ -81,14 +93,7 @@ public sealed partial class Scheduler
 
         _store.Update(job);
         Retire(job.Id);
-        if (job.State == JobState.Cancelled)
-        {
-            _store.Counters.CancelledJobs++;
-        }
-        else
-        {
-            _store.Counters.FinishedJobs++;
-        }
+        CountEnd(job);
 
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {

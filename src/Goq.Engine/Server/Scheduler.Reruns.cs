@@ -64,6 +64,7 @@ public sealed partial class Scheduler
                 array.Restarted(job.State); // its array runs: the task counts as live again
             }
 
+            Tally.JobReopened(job.Queue, job.State);
             job.Retries = 0;
             job.Hold = false;
             job.NotBefore = null;

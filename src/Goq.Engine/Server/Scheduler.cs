@@ -44,6 +44,9 @@ public sealed partial class Scheduler
     private readonly List<SchedulerEffect> _effects = [];
     private readonly DependencyGraph _dependencies = new();
 
+    /// <summary>Ended jobs by queue and state, and the counts since start: what the metrics read (see <see cref="JobTally"/>).</summary>
+    public JobTally Tally { get; } = new();
+
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
     public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
         : this(store, store.LoadActive((options ?? new SchedulerOptions()).WholeWaitingJobs), options, now)
@@ -179,6 +182,7 @@ public sealed partial class Scheduler
 
         var jobs = new List<JobInfo>(specs.Count);
         var id = first;
+        Tally.Submitted += specs.Sum(s => s.ArrayIndex?.Count ?? 1); // an array's tasks are the jobs it submits
         foreach (var spec in specs)
         {
             if (spec.ArrayIndex is { } indices)

@@ -23,6 +23,12 @@ public interface IJobStore : IJobStaging, IDisposable
     /// <summary>How many jobs are in each of <paramref name="states"/>, staged changes included.</summary>
     IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states);
 
+    /// <summary>
+    /// The ended jobs by queue and state, committed changes only: read once, when the server starts with metrics on
+    /// (it reads every ended row's queue, so it is not for every turn; the server keeps the counts from there).
+    /// </summary>
+    IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded();
+
     /// <summary>Waiting and running jobs with their specs, ordered by id, to rebuild the queue after a restart.</summary>
     IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive();
 
@@ -47,6 +53,9 @@ public interface IJobStore : IJobStaging, IDisposable
     void SaveOutputIndex(long id, OutputIndex index);
 
     OutputIndex? GetOutputIndex(long id);
+
+    /// <summary>Whether anything is staged that <see cref="Commit"/> would write.</summary>
+    bool HasChanges { get; }
 
     /// <summary>Makes every staged change durable, in one transaction.</summary>
     void Commit();

@@ -59,6 +59,9 @@ public sealed class InMemoryJobStore : IJobStore
     public IReadOnlyDictionary<JobState, long> CountStates(IReadOnlyCollection<JobState> states) =>
         _jobs.Values.Where(e => states.Contains(e.Job.State)).GroupBy(e => e.Job.State).ToDictionary(g => g.Key, g => (long)g.LongCount());
 
+    public IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded() =>
+        _jobs.Values.Where(e => e.Job.State.IsTerminal()).GroupBy(e => (e.Job.Queue, e.Job.State)).Select(g => (g.Key.Queue, g.Key.State, g.LongCount())).ToList();
+
     public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at) => _batches.Remember(batchId, firstId, count);
 
     public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
@@ -99,6 +102,8 @@ public sealed class InMemoryJobStore : IJobStore
     public void SaveOutputIndex(long id, OutputIndex index) => _outputs[id] = index;
 
     public OutputIndex? GetOutputIndex(long id) => _outputs.GetValueOrDefault(id);
+
+    public bool HasChanges => false; // nothing to make durable
 
     public void Commit()
     {

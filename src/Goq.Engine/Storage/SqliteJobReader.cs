@@ -28,5 +28,8 @@ public sealed class SqliteJobReader : IJobReader
     public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter) =>
         [.. SqliteJobStore.ReadRows(_db, ids, states, afterId, limit, filter, toSend: true).Values];
 
+    public IReadOnlyList<JobInfo> Newest(IReadOnlyCollection<JobState>? states, long beforeId, int limit, JobFilter? filter) =>
+        [.. SqliteJobStore.ReadRows(_db, null, states, 0, limit, filter, toSend: false, beforeId, newestFirst: true).Values.Reverse()];
+
     public void Dispose() => _db.Dispose();
 }

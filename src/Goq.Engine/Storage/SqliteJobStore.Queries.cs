@@ -34,9 +34,9 @@ public sealed partial class SqliteJobStore
     /// shared by the store's own connection and by <see cref="SqliteJobReader"/>'s.
     /// </summary>
     internal static SortedDictionary<long, JobInfo> ReadRows(SqliteConnection db, IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states,
-        long afterId, long rows, JobFilter? filter, bool toSend)
+        long afterId, long rows, JobFilter? filter, bool toSend, long beforeId = long.MaxValue, bool newestFirst = false)
     {
-        var sql = new StringBuilder("SELECT info, id, state FROM jobs WHERE id > $after");
+        var sql = new StringBuilder("SELECT info, id, state FROM jobs WHERE id > $after AND id < $before");
         if (ids is not null)
         {
             sql.Append($" AND id IN ({string.Join(',', ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})");
@@ -47,7 +47,7 @@ public sealed partial class SqliteJobStore
             sql.Append($" AND state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
         }
 
-        var parameters = new List<(string, object?)> { ("$after", afterId), ("$rows", rows) };
+        var parameters = new List<(string, object?)> { ("$after", afterId), ("$before", beforeId), ("$rows", rows) };
         if (filter is not null)
         {
             AppendFilter(sql, filter, parameters);
@@ -62,7 +62,7 @@ public sealed partial class SqliteJobStore
 
         var found = new SortedDictionary<long, JobInfo>();
         using var cmd = db.CreateCommand();
-        cmd.CommandText = sql.Append(" ORDER BY id LIMIT $rows").ToString();
+        cmd.CommandText = sql.Append(newestFirst ? " ORDER BY id DESC LIMIT $rows" : " ORDER BY id LIMIT $rows").ToString();
         foreach (var (name, value) in parameters)
         {
             cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
@@ -76,6 +76,23 @@ public sealed partial class SqliteJobStore
                 ? new JobInfo { Id = reader.GetInt64(1), State = parsed, StoredJson = reader.GetFieldValue<byte[]>(0) }
                 : JsonSerializer.Deserialize(reader.GetString(0), GoqJson.JobInfo)!;
             found[job.Id] = job;
+        }
+
+        return found;
+    }
+
+    public IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded()
+    {
+        var found = new List<(string Queue, JobState State, long Count)>();
+        var states = string.Join(',', JobStateExtensions.Terminal.Select(s => $"'{s}'"));
+        using var cmd = Command($"SELECT COALESCE(json_extract(info, '$.Queue'), '{JobSpec.DefaultQueue}'), state, COUNT(*) FROM jobs WHERE state IN ({states}) GROUP BY 1, 2");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            if (Enum.TryParse<JobState>(reader.GetString(1), out var state))
+            {
+                found.Add((reader.GetString(0), state, reader.GetInt64(2)));
+            }
         }
 
         return found;

@@ -142,9 +142,12 @@ public sealed partial class SqliteJobStore : IJobStore
         return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJsonContext.Default.OutputIndex) : null;
     }
 
+    public bool HasChanges =>
+        _dirty.Count > 0 || _dirtyOutputs.Count > 0 || _newBatches.Count > 0 || _dirtyArrays.Count > 0 || Counters.SettingsVersion != _writtenSettings;
+
     public void Commit()
     {
-        if (_dirty.Count == 0 && _dirtyOutputs.Count == 0 && _newBatches.Count == 0 && _dirtyArrays.Count == 0 && Counters.SettingsVersion == _writtenSettings)
+        if (!HasChanges)
         {
             return;
         }

@@ -11,8 +11,9 @@ internal sealed class Cluster : IDisposable
 {
     private readonly List<GoqWorker> _workers = [];
 
-    public Cluster(int heartbeatMs = 5000, bool durable = false, TimeSpan? prefetchHorizon = null, int? wholeWaitingJobs = null)
+    public Cluster(int heartbeatMs = 5000, bool durable = false, TimeSpan? prefetchHorizon = null, int? wholeWaitingJobs = null, Goq.Monitoring.ServerMetrics? metrics = null)
     {
+        Metrics = metrics;
         WholeWaitingJobs = wholeWaitingJobs;
         Home = new TempDir();
         HeartbeatMs = heartbeatMs;
@@ -32,6 +33,9 @@ internal sealed class Cluster : IDisposable
         new(Server.Endpoint, credentials ?? Credentials.ForPeers(), timeoutMs);
 
     public int HeartbeatMs { get; }
+
+    /// <summary>The instruments the server feeds; null: none.</summary>
+    public Goq.Monitoring.ServerMetrics? Metrics { get; }
 
     public bool Durable { get; }
 
@@ -143,6 +147,7 @@ internal sealed class Cluster : IDisposable
             },
             Credentials = Credentials,
             ReplayWindow = ReplayWindow,
+            Metrics = Metrics,
             Log = Log,
         }, store);
         _stores.Add(store);

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Goq.Monitoring;
+
+namespace Goq.Server;
+
+/// <summary>What the server tells its metrics: a snapshot each tick, the histograms as things happen (on the loop thread).</summary>
+public sealed partial class GoqServer
+{
+    /// <summary>Counts the ended jobs the store holds, once, and publishes the first snapshot; nothing when metrics are off.</summary>
+    private void StartMetrics()
+    {
+        if (_options.Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        _scheduler.Tally.Load(_store.CountEnded());
+        _scheduler.Tally.OnStarted = metrics.JobStarted;
+        _scheduler.Tally.OnEnded = metrics.JobEnded;
+        _options.Log($"metrics: counted the stored jobs by queue in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+        PublishMetrics();
+    }
+
+    /// <summary>Commits the turn, timing the commit when there is something to write and metrics are on.</summary>
+    private void CommitTurn()
+    {
+        if (_options.Metrics is not { } metrics || !_store.HasChanges)
+        {
+            _store.Commit();
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        _store.Commit();
+        metrics.Committed(Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Publishes what the scheduler holds now, for scrapes and the dashboard to read from other threads. It costs a
+    /// look at each class of waiting jobs and each worker, never each waiting job; once a tick, not once a scrape, so
+    /// however often Prometheus scrapes, the loop does the same work.
+    /// </summary>
+    private void PublishMetrics()
+    {
+        if (_options.Metrics is not { } metrics)
+        {
+            return;
+        }
+
+        var tally = _scheduler.Tally;
+        var jobs = new Dictionary<(string Queue, JobState State), long>(_scheduler.CountActive());
+        foreach (var (key, count) in tally.Stored)
+        {
+            jobs[key] = jobs.GetValueOrDefault(key) + count;
+        }
+
+        var workers = _scheduler.GetWorkers();
+        metrics.Publish(new MetricsSnapshot
+        {
+            At = DateTimeOffset.UtcNow,
+            Jobs = jobs,
+            Workers = workers,
+            BusySlots = workers.Sum(w => Math.Min(w.Slots, w.BusySlots)),
+            IdleSlots = _scheduler.IdleSlots,
+            Submitted = tally.Submitted,
+            Started = tally.Started,
+            Finished = new Dictionary<JobState, long>(tally.Ended),
+            DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
+            StaleReports = _staleReports,
+            DroppedBadSignatures = _droppedBadSignatures,
+            DroppedReplays = _droppedReplays,
+            DroppedMalformed = _droppedMalformed,
+            OutputBytes = _output.BytesWritten,
+            Status = Status(detailed: true),
+        });
+    }
+}
