@@ -67,3 +67,19 @@ function Exit-GoqTestHome([string] $GoqHome) {
     Remove-GoqTestHome $GoqHome
     $env:GOQ_HOME = $null
 }
+
+# Makes sure a program a test needs is there, installing Debian's package for it when it is missing (as root, with
+# apt-get). Returns $null when the program is there, else the reason it is not, for Set-ItResult -Skipped.
+function Install-TestTool([string] $Command, [string] $Package) {
+    if (Get-Command $Command -ErrorAction SilentlyContinue) { return $null }
+    if (-not (Get-Command apt-get -ErrorAction SilentlyContinue)) { return "$Command is missing and this machine has no apt-get to install Debian's $Package" }
+    if ((& id -u) -ne '0') { return "$Command is missing, and installing Debian's $Package needs root" }
+    $env:DEBIAN_FRONTEND = 'noninteractive'
+    $output = @()
+    foreach ($attempt in 1..2) {
+        $output = & apt-get install -y -q $Package 2>&1
+        if ($LASTEXITCODE -eq 0 -and (Get-Command $Command -ErrorAction SilentlyContinue)) { return $null }
+        if ($attempt -eq 1) { $null = & apt-get update -q 2>&1 } # a fresh machine's package lists may be missing or stale
+    }
+    "Debian's $Package could not be installed: $(($output | Select-Object -Last 3) -join ' ')"
+}

@@ -16,6 +16,11 @@ public sealed class ActivityHistory
 
     public void Add(MetricsSnapshot snapshot)
     {
+        if (snapshot.At == default)
+        {
+            return; // nothing published yet
+        }
+
         var sample = Of(snapshot);
         lock (_lock)
         {
@@ -33,7 +38,7 @@ public sealed class ActivityHistory
     {
         lock (_lock)
         {
-            return [.. _samples, Of(now)];
+            return now.At == default ? [.. _samples] : [.. _samples, Of(now)];
         }
     }
 

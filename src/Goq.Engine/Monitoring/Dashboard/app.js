@@ -75,7 +75,7 @@
         series: [{}, { label: "ended / min", stroke: "#1a7f37", width: 2, scale: "rate" },
           { label: "waiting", stroke: "#9a6700", width: 2 }, { label: "running", stroke: "#0969da", width: 2 }],
         axes: [{}, { scale: "y", label: "jobs" }, { scale: "rate", side: 1, label: "per min", grid: { show: false } }],
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: (u, min, max) => [Math.min(min, max - 3600), max] } }, // the last hour, however young the server
       }, data, $("chart"));
     } else {
       chart.setData(data);
@@ -102,7 +102,7 @@
       cell(tr, j.id); cell(tr, j.name); cell(tr, j.state.replace("_", " "), "state-" + j.state); cell(tr, j.queue);
       cell(tr, j.command, "command").title = j.command; cell(tr, time(j.submittedAt));
       cell(tr, duration(j.startedAt, j.finishedAt)); cell(tr, j.exitCode); cell(tr, j.worker);
-      tr.addEventListener("click", () => showJob(j.id));
+      tr.addEventListener("click", () => { location.hash = "job=" + j.id; });
     });
     table.dataset.rows = String(page.jobs.length);
     $("newer").disabled = pages.length === 0;
@@ -155,6 +155,14 @@
   $("newer").addEventListener("click", () => { pages.pop(); loadJobs(); });
   window.addEventListener("resize", () => chart && chart.setSize({ width: $("chart").clientWidth, height: 220 }));
 
+  // A job's detail has an address of its own (#job=42): it can be bookmarked, shared with the token's holders, reloaded.
+  function showJobFromHash() {
+    const match = /job=(\d+)/.exec(location.hash);
+    if (match) showJob(match[1]).then(() => { document.body.dataset.detail = match[1]; }, (e) => { $("detail-output").textContent = e.message; });
+  }
+  window.addEventListener("hashchange", showJobFromHash);
+
   refresh();
+  showJobFromHash();
   setInterval(refresh, 2000);
 })();
