@@ -94,9 +94,8 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         (Submit-GoqJob 'true' | Wait-GoqJob -Timeout 30).State | Should -Be 'Completed' # the server hands jobs ahead to a worker whose jobs it knows to be short
         $jobs = @(Submit-GoqJob "while [ ! -e '$flag' ]; do sleep 0.05; done") + @(1..3 | ForEach-Object { Submit-GoqJob "echo ahead $_" })
         # Held ahead (shown as Running, not started), then given back unstarted after a quarter of a second without a slot.
-        $log = Join-Path $goqHome ".goq/keeper.$($worker.Id.Substring(0, 8)).log"
         foreach ($held in $jobs[1..2]) {
-            Wait-Until { (Test-Path $log) -and (Select-String -LiteralPath $log -SimpleMatch "giving back job $($held.Id):" -Quiet) } -Because "job $($held.Id) to be given back"
+            Wait-Until { Get-GoqLogEntry $goqHome -Worker -Event job.given_back | Where-Object { $_.jobId -eq $held.Id -and $_.workerId -eq $worker.Id } } -Because "job $($held.Id) to be given back"
         }
         $jobs[1..3] | ForEach-Object { $j = Get-GoqJob $_.Id; $j.State | Should -Be 'Waiting'; $j.Attempts | Should -Be 0 }
         $listed = Get-GoqWorker | Where-Object Id -EQ $worker.Id

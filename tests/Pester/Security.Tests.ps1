@@ -33,8 +33,7 @@ Describe 'Credentials' {
             @(Get-GoqWorker).Count | Should -Be 1
             Wait-Until { -not (Get-GoqHomeProcess $impostor, 'Start-GoqWorker') } -TimeoutSec 15 -Because 'the refused worker process to exit'
             # The worker's log, and its job keeper's, which is the process that talks to the server.
-            (Get-ChildItem (Join-Path $impostor '.goq') -Filter '*.log' | Where-Object Name -Match '^(worker|keeper)\.' | Get-Content -Raw) -join "`n" |
-                Should -Match 'did not accept our credentials'
+            (Get-GoqLogEntry $impostor -Worker -Event worker.credentials_rejected).message | Should -Match 'did not accept our credentials'
         } finally { Remove-GoqTestHome $impostor }
     }
 

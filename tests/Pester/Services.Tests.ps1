@@ -23,8 +23,8 @@ Describe 'Stopping on SIGTERM, as systemd and docker stop a service' {
         Wait-Until { -not (Test-ProcessAlive $worker.Pid) -and -not (Test-ProcessAlive $keeper) } -Because 'the worker and its keeper to exit'
         Wait-Until { (Get-GoqWorker).Id -notcontains $worker.Id } -Because 'the worker to leave the server'
         (Get-GoqJob $next.Id).State | Should -Be 'Waiting' -Because 'a stopping worker takes no new job, and gives back one it was handed'
-        $log = Get-ChildItem (Join-Path $goqHome '.goq') -Filter "worker.$($worker.Id.Substring(0, 8)).log"
-        Get-Content $log.FullName | Where-Object { $_ -like '*SIGTERM: stopping cleanly' } | Should -Not -BeNullOrEmpty -Because 'the relay stopped on the signal, not killed by it'
+        Get-GoqLogEntry $goqHome -Worker -Event signal.sigterm | Where-Object { $_.workerId -eq $worker.Id -and $_.role -eq 'relay' } |
+            Should -Not -BeNullOrEmpty -Because 'the relay stopped on the signal, not killed by it'
     }
 
     It 'has a worker without a keeper finish its running job and leave' {
@@ -39,16 +39,25 @@ Describe 'Stopping on SIGTERM, as systemd and docker stop a service' {
         Wait-Until { (Get-GoqWorker).Id -notcontains $worker.Id } -Because 'the worker to leave the server'
     }
 
-    It 'has the server commit and close, keeping its waiting jobs for the next start' {
+    It 'has the server commit and close, keeping its waiting jobs for the next start, and tell its workers' {
+        $worker = Start-GoqWorker -Slots 1
+        $running = Submit-GoqJob 'sleep 2; echo outlived the server'
+        Wait-Until { (Get-GoqJob $running.Id).Pid } -Because 'the job to start'
         $held = Submit-GoqJob 'echo later' -Hold
         $serverPid = (Get-GoqServer).ServerPid
         & kill -s TERM $serverPid
         Wait-Until { -not (Test-ProcessAlive $serverPid) } -Because 'the server to exit'
         Test-Path (Join-Path $goqHome '.goq/server.pid') | Should -BeFalse -Because 'a clean stop removes its pid file'
-        Get-Content (Join-Path $goqHome '.goq/server.log') | Where-Object { $_ -like '*SIGTERM: stopping cleanly' } | Should -Not -BeNullOrEmpty
+        Get-GoqLogEntry $goqHome -Event signal.sigterm | Should -Not -BeNullOrEmpty
+        Wait-Until { Get-GoqLogEntry $goqHome -Worker -Event server.stopping } -Because 'the worker to be told'
+        $told = Get-GoqLogEntry $goqHome -Worker -Event server.stopping | Select-Object -First 1
+        $told.message | Should -Match 'SIGTERM.*1 running jobs go on'
+        $told.workerId | Should -Be $worker.Id
 
         Start-GoqServer | Out-Null
         (Get-GoqJob $held.Id).State | Should -Be 'Held'
+        (Wait-GoqJob $running.Id -Timeout 30).State | Should -Be 'Completed' -Because 'the worker kept its job and rejoined'
+        Receive-GoqJob $running.Id | Should -Be 'outlived the server'
     }
 }
 

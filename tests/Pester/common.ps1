@@ -83,3 +83,10 @@ function Install-TestTool([string] $Command, [string] $Package) {
     }
     "Debian's $Package could not be installed: $(($output | Select-Object -Last 3) -join ' ')"
 }
+
+# The entries of a home's JSON logs (server.log, or worker-<host>.log with -Worker), optionally of one event.
+function Get-GoqLogEntry([string] $GoqHome, [switch] $Worker, [string] $Event) {
+    $path = Join-Path $GoqHome ('.goq/' + $(if ($Worker) { "worker-$([Environment]::MachineName).log" } else { 'server.log' }))
+    if (-not (Test-Path $path)) { return }
+    Get-Content $path | ForEach-Object { $_ | ConvertFrom-Json } | Where-Object { -not $Event -or $_.event -eq $Event }
+}

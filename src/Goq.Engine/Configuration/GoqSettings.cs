@@ -23,6 +23,16 @@ public sealed record GoqSettings
 
     public string ServerLogPath => Path.Combine(DotDir, "server.log");
 
+    /// <summary>The log every worker, relay and job keeper of this host writes, one JSON object a line.</summary>
+    public string WorkerLogPath => Path.Combine(DotDir, $"worker-{Environment.MachineName}.log");
+
+    /// <summary>
+    /// Where a detached role's own standard error goes (the runtime's crash text, the reason it could not start): apart
+    /// from its JSON log, so the log stays one object a line. <paramref name="role"/> is <c>server</c>, or
+    /// <c>worker.&lt;id8&gt;</c> and <c>keeper.&lt;id8&gt;</c>.
+    /// </summary>
+    public string StderrPath(string role) => Path.Combine(DotDir, "run", $"{role}.stderr");
+
     public string DatabasePath => Path.Combine(DotDir, "goq.db");
 
     public string ServerHost { get; init; } = GoqDefaults.ServerHost;

@@ -27,9 +27,10 @@ public sealed class DetachedProcess
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
-    /// <summary>Runs <paramref name="command"/> detached, its output appended to <paramref name="logPath"/>.</summary>
+    /// <summary>Runs <paramref name="command"/> detached, its standard output and error appended to <paramref name="logPath"/>.</summary>
     public static DetachedProcess Start(ProcessCommand command, string logPath)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var logStart = File.Exists(logPath) ? new FileInfo(logPath).Length : 0;
         var psi = new ProcessStartInfo { UseShellExecute = false, CreateNoWindow = true };
         if (OperatingSystem.IsWindows())

@@ -18,7 +18,7 @@ public static class Launcher
             { Target = settings.Home };
         }
 
-        var process = DetachedProcess.Start(roles.Server(settings), settings.ServerLogPath);
+        var process = DetachedProcess.Start(roles.Server(settings), settings.StderrPath("server"));
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         while (true)
         {
@@ -48,7 +48,7 @@ public static class Launcher
         bool jobKeeper = true)
     {
         var workerId = Guid.NewGuid().ToString("N");
-        var logPath = Path.Combine(settings.DotDir, $"worker.{workerId[..8]}.log");
+        var logPath = settings.StderrPath($"worker.{workerId[..8]}");
         var process = DetachedProcess.Start(roles.Worker(settings, workerId, capacity, oneShot, jobKeeper), logPath);
         var deadline = DateTimeOffset.UtcNow + StartTimeout;
         using var client = GoqClient.ForHome(settings);

@@ -15,7 +15,7 @@ public static class ServerHost
     public static async Task RunAsync(GoqSettings settings, Action<ServerInfo> onStarted, CancellationToken cancel)
     {
         using var serverLock = AcquireLock(settings);
-        using var log = new FileLog(settings.ServerLogPath);
+        using var log = new JsonLog(settings.ServerLogPath, "server");
         using var store = new SqliteJobStore(settings.DatabasePath);
         var credentials = settings.LoadCredentials(forServer: true);
         using var metrics = settings.MetricsPort is null ? null : new ServerMetrics();
@@ -46,7 +46,7 @@ public static class ServerHost
             MetricsUrl = monitor?.MetricsUrl,
         }, store);
         server.Start();
-        using var terminate = TerminationSignal.OnTerminate(log.Write, server.Stop); // waiting jobs stay in the store
+        using var terminate = TerminationSignal.OnTerminate(log.Write, () => server.Stop("SIGTERM")); // waiting jobs stay in the store
         try
         {
             // pid, endpoint and the process's start time: Stop-GoqServer -Force kills only this very process, never a reused pid.
@@ -57,7 +57,7 @@ public static class ServerHost
         }
         catch (OperationCanceledException)
         {
-            log.Write("interrupted; stopping");
+            log.Write(LogEntry.Info("server.interrupted", "interrupted; stopping"));
         }
         finally
         {

@@ -10,7 +10,7 @@ namespace Goq.Hosting;
 public static class TerminationSignal
 {
     /// <summary>Calls <paramref name="stop"/> (on a thread of its own, once) when SIGTERM arrives; null where there is no SIGTERM.</summary>
-    public static IDisposable? OnTerminate(Action<string> log, Action stop)
+    public static IDisposable? OnTerminate(Action<LogEntry> log, Action stop)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -23,7 +23,7 @@ public static class TerminationSignal
             context.Cancel = true; // we stop ourselves, cleanly; the process then exits with 0
             if (Interlocked.Exchange(ref once, 1) == 0)
             {
-                log("SIGTERM: stopping cleanly");
+                log(LogEntry.Info("signal.sigterm", "SIGTERM: stopping cleanly"));
                 _ = Task.Run(stop);
             }
         });

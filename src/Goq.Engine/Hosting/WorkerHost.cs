@@ -8,7 +8,7 @@ public static class WorkerHost
 {
     public static async Task RunAsync(GoqSettings settings, GoqWorkerOptions options, Action<WorkerInfo> onStarted, CancellationToken cancel)
     {
-        using var log = new FileLog(Path.Combine(settings.DotDir, $"{(options.Keeper is null ? "worker" : "keeper")}.{options.WorkerId[..Math.Min(8, options.WorkerId.Length)]}.log"));
+        using var log = new JsonLog(settings.WorkerLogPath, options.Keeper is null ? "worker" : "keeper", options.WorkerId);
         using var worker = new GoqWorker(options with { Log = log.Write, LedgerDirectory = options.LedgerDirectory ?? Path.Combine(settings.DotDir, "run") });
         worker.Start();
         using var terminate = TerminationSignal.OnTerminate(log.Write, () => worker.Stop(drain: true));
@@ -29,7 +29,7 @@ public static class WorkerHost
         }
         catch (OperationCanceledException)
         {
-            log.Write("interrupted; killing running jobs and exiting");
+            log.Write(LogEntry.Info("worker.interrupted", "interrupted; killing running jobs and exiting"));
         }
         finally
         {
@@ -44,19 +44,20 @@ public static class WorkerHost
     public static async Task RunWithKeeperAsync(GoqSettings settings, string workerId, WorkerCapacity capacity, IRoleCommands roles,
         Action<WorkerInfo> onStarted, CancellationToken cancel)
     {
-        using var log = new FileLog(Path.Combine(settings.DotDir, $"worker.{workerId[..Math.Min(8, workerId.Length)]}.log"));
+        using var log = new JsonLog(settings.WorkerLogPath, "relay", workerId);
         var credentials = settings.LoadCredentials();
         var relay = WorkerRelay.Adopt(settings, credentials, log.Write);
         DetachedProcess? started = null;
         if (relay is null)
         {
-            var keeper = started = DetachedProcess.Start(roles.Keeper(settings, workerId, capacity), Path.Combine(settings.DotDir, $"keeper.{workerId[..Math.Min(8, workerId.Length)]}.log"));
+            var keeper = started = DetachedProcess.Start(roles.Keeper(settings, workerId, capacity), settings.StderrPath($"keeper.{workerId[..Math.Min(8, workerId.Length)]}"));
             relay = await WorkerRelay.AttachAsync(settings, credentials, WorkerRelay.InfoPath(settings, workerId), () => keeper.HasExited, log.Write, cancel).ConfigureAwait(false);
         }
 
         using (relay)
         {
-            log.Write($"goq worker relay pid {Environment.ProcessId} for worker {relay.Keeper.WorkerId} (keeper pid {relay.Keeper.Pid}) serving {settings.Endpoint}");
+            log.Write(LogEntry.Info("relay.started", $"goq worker relay pid {Environment.ProcessId} for worker {relay.Keeper.WorkerId} (keeper pid {relay.Keeper.Pid}) serving {settings.Endpoint}",
+                worker: relay.Keeper.WorkerId));
             onStarted(new WorkerInfo
             {
                 Id = relay.Keeper.WorkerId,
@@ -76,7 +77,7 @@ public static class WorkerHost
         if (started is { ExitCode: not null and not 0 })
         {
             var failure = started.FatalError(Errors.GoqErrorIds.WorkerStartFailed, "job keeper");
-            log.Write($"the job keeper failed: {failure.Message}");
+            log.Write(LogEntry.Error("keeper.failed", $"the job keeper failed: {failure.Message}"));
             throw failure;
         }
     }

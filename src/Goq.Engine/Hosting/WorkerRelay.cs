@@ -23,9 +23,9 @@ public sealed class WorkerRelay : IDisposable
     private readonly NetMQTimer _watch = new(500);
     private readonly KeeperInfo _info;
     private readonly FileStream _lock;
-    private readonly Action<string> _log;
+    private readonly Action<LogEntry> _log;
 
-    private WorkerRelay(GoqSettings settings, ClusterCredentials credentials, KeeperInfo info, FileStream keeperLock, Action<string> log)
+    private WorkerRelay(GoqSettings settings, ClusterCredentials credentials, KeeperInfo info, FileStream keeperLock, Action<LogEntry> log)
     {
         _info = info;
         _lock = keeperLock;
@@ -46,7 +46,7 @@ public sealed class WorkerRelay : IDisposable
         {
             if (!KeeperAlive(info))
             {
-                _log($"the job keeper (pid {info.Pid}) has exited; so does this relay");
+                _log(LogEntry.Info("relay.keeper_exited", $"the job keeper (pid {info.Pid}) has exited; so does this relay"));
                 _poller!.StopAsync();
             }
         };
@@ -66,7 +66,7 @@ public sealed class WorkerRelay : IDisposable
     /// A relay for a keeper on this host that no live relay holds (a worker killed and started again takes its jobs
     /// back), or null when there is none.
     /// </summary>
-    public static WorkerRelay? Adopt(GoqSettings settings, ClusterCredentials credentials, Action<string> log)
+    public static WorkerRelay? Adopt(GoqSettings settings, ClusterCredentials credentials, Action<LogEntry> log)
     {
         foreach (var path in KeeperFiles(settings))
         {
@@ -77,7 +77,7 @@ public sealed class WorkerRelay : IDisposable
 
             if (Read(path) is { } info && KeeperAlive(info))
             {
-                log($"taking over the jobs of worker {info.WorkerId} from its keeper (pid {info.Pid})");
+                log(LogEntry.Info("relay.adopted", $"taking over the jobs of worker {info.WorkerId} from its keeper (pid {info.Pid})", worker: info.WorkerId));
                 return new WorkerRelay(settings, credentials, info, held, log);
             }
 
@@ -92,7 +92,7 @@ public sealed class WorkerRelay : IDisposable
 
     /// <summary>A relay for the keeper that publishes <paramref name="infoPath"/>, once it has (a keeper just started).</summary>
     public static async Task<WorkerRelay> AttachAsync(GoqSettings settings, ClusterCredentials credentials, string infoPath, Func<bool> keeperExited,
-        Action<string> log, CancellationToken cancel)
+        Action<LogEntry> log, CancellationToken cancel)
     {
         var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
         while (true)

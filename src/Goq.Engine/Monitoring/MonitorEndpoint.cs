@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Net;
 using System.Text.Json;
 using Goq.Errors;
@@ -19,11 +20,11 @@ public sealed class MonitorEndpoint : IDisposable
     private readonly ActivityHistory _history = new();
     private readonly ServerMetrics _metrics;
     private readonly string _token;
-    private readonly Action<string> _log;
+    private readonly Action<LogEntry> _log;
     private readonly Timer _sampler;
     private readonly CancellationTokenSource _stop = new();
 
-    private MonitorEndpoint(ServerMetrics metrics, string token, Func<IJobReader?> openReader, Action<string> log)
+    private MonitorEndpoint(ServerMetrics metrics, string token, Func<IJobReader?> openReader, Action<LogEntry> log)
     {
         _metrics = metrics;
         _token = token;
@@ -40,7 +41,7 @@ public sealed class MonitorEndpoint : IDisposable
     /// Listens on <paramref name="address"/> (127.0.0.1 unless told otherwise; 0.0.0.0, * or + for every interface) and
     /// <paramref name="port"/>; a taken port fails here with <see cref="GoqErrorIds.PortInUse"/>.
     /// </summary>
-    public static MonitorEndpoint Start(string address, int port, string urlHost, ServerMetrics metrics, string token, Func<IJobReader?> openReader, Action<string> log)
+    public static MonitorEndpoint Start(string address, int port, string urlHost, ServerMetrics metrics, string token, Func<IJobReader?> openReader, Action<LogEntry> log)
     {
         var endpoint = new MonitorEndpoint(metrics, token, openReader, log);
         var host = address is "0.0.0.0" or "*" or "+" or "::" ? "+" : address.Contains(':') ? $"[{address}]" : address;
@@ -61,7 +62,7 @@ public sealed class MonitorEndpoint : IDisposable
 
         endpoint.MetricsUrl = $"http://{(host == "+" ? urlHost : host)}:{port}/metrics";
         _ = endpoint.AcceptAsync();
-        log($"serving metrics on {endpoint.MetricsUrl} and the dashboard at / (token required)");
+        log(LogEntry.Info("monitor.started", $"serving metrics on {endpoint.MetricsUrl} and the dashboard at / (token required)"));
         return endpoint;
     }
 
@@ -142,7 +143,7 @@ public sealed class MonitorEndpoint : IDisposable
             // A request that fails (a client gone, a bad query, the store busy) never stops the listener.
             if (ex is not (HttpListenerException or IOException or OperationCanceledException))
             {
-                _log($"monitor: a request failed: {ex.GetType().Name}: {ex.Message}");
+                _log(LogEntry.Warning("monitor.request_failed", $"monitor: a request failed: {ex.GetType().Name}: {ex.Message}"));
             }
 
             TryStatus(response, 500);

@@ -34,6 +34,7 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(JobOutput), "job-output")]
 [JsonDerivedType(typeof(JobFinished), "job-finished")]
 [JsonDerivedType(typeof(ShutdownWorker), "shutdown-worker")]
+[JsonDerivedType(typeof(ServerStopping), "server-stopping")]
 [JsonDerivedType(typeof(StopWorkers), "stop-workers")]
 [JsonDerivedType(typeof(StopWorkersReply), "stop-workers-reply")]
 [JsonDerivedType(typeof(JobFinishedAck), "finished-ack")]

@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using Goq.Errors;
 using Goq.Protocol;
 
@@ -93,13 +94,14 @@ public sealed partial class GoqServer
                 Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
                 break;
             case ShutdownServer:
-                _options.Log("shutdown requested");
+                _options.Log(LogEntry.Info("server.shutdown_requested", "shutdown requested"));
                 Reply(peer, rid, new Ack());
                 _stopRequested = true;
+                _stopReason = "asked to stop (Stop-GoqServer)";
                 break;
             case WorkerHello hello when WorkerHelloValidator.Validate(hello) is { } invalid:
                 _droppedMalformed++;
-                _options.Log($"dropped a worker announcement: {invalid}");
+                _options.Log(LogEntry.Warning("worker.hello_invalid", $"dropped a worker announcement: {invalid}"));
                 break;
             case WorkerHello hello:
                 var outcome = _scheduler.WorkerHello(peer, hello, now);
@@ -110,7 +112,7 @@ public sealed partial class GoqServer
 
                 if (outcome.IsNew)
                 {
-                    _options.Log($"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected");
+                    _options.Log(LogEntry.Info("worker.connected", $"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected", worker: hello.WorkerId));
                 }
 
                 if (outcome.IsNew || outcome.FromEarlierRun)
@@ -120,7 +122,7 @@ public sealed partial class GoqServer
 
                 break;
             case WorkerBye bye:
-                _options.Log($"worker {bye.WorkerId} left");
+                _options.Log(LogEntry.Info("worker.left", $"worker {bye.WorkerId} left", worker: bye.WorkerId));
                 _scheduler.WorkerGone(bye.WorkerId, dead: false, now);
                 break;
             case JobStarted started:
@@ -133,7 +135,7 @@ public sealed partial class GoqServer
                 if (!_scheduler.JobReturned(returned))
                 {
                     _staleReports++;
-                    _options.Log($"ignored a stale return of job {returned.JobId} attempt {returned.Attempt} from worker {returned.WorkerId}");
+                    _options.Log(LogEntry.Warning("job.stale_return", $"ignored a stale return of job {returned.JobId} attempt {returned.Attempt} from worker {returned.WorkerId}", job: returned.JobId, worker: returned.WorkerId));
                 }
 
                 break;
@@ -148,7 +150,7 @@ public sealed partial class GoqServer
                 {
                     // Some of its output is missing (lost with a connection or a crash): no ack, so the worker sends
                     // the missing lines and this report again with its next heartbeat.
-                    _options.Log($"job {finished.JobId}: waiting for the rest of its output before taking its end");
+                    _options.Log(LogEntry.Info("job.output_incomplete", $"job {finished.JobId}: waiting for the rest of its output before taking its end", job: finished.JobId, worker: finished.WorkerId));
                     break;
                 }
 
@@ -162,7 +164,7 @@ public sealed partial class GoqServer
                 else
                 {
                     _staleReports++;
-                    _options.Log($"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}");
+                    _options.Log(LogEntry.Warning("job.stale_report", $"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}", job: finished.JobId, worker: finished.WorkerId));
                 }
 
                 // Checkpoint: the ack goes out after the commit that holds the result (or its rejection), on the
@@ -171,7 +173,7 @@ public sealed partial class GoqServer
                 break;
             default:
                 _droppedMalformed++;
-                _options.Log($"dropped an unexpected {envelope.Body.GetType().Name}");
+                _options.Log(LogEntry.Warning("message.unexpected", $"dropped an unexpected {envelope.Body.GetType().Name}"));
                 break;
         }
     }
@@ -215,7 +217,7 @@ public sealed partial class GoqServer
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _options.Log($"job {job.Id}: writing output failed: {ex.Message}");
+            _options.Log(LogEntry.Error("job.output_write_failed", $"job {job.Id}: writing output failed: {ex.Message}", job: job.Id));
             return null;
         }
     }

@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Diagnostics;
 using Goq.Monitoring;
 
@@ -18,7 +19,7 @@ public sealed partial class GoqServer
         _scheduler.Tally.Load(_store.CountEnded());
         _scheduler.Tally.OnStarted = metrics.JobStarted;
         _scheduler.Tally.OnEnded = metrics.JobEnded;
-        _options.Log($"metrics: counted the stored jobs by queue in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms");
+        _options.Log(LogEntry.Info("metrics.counted", $"metrics: counted the stored jobs by queue in {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms"));
         PublishMetrics();
     }
 

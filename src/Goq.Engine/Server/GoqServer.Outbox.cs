@@ -117,7 +117,7 @@ public sealed partial class GoqServer
             {
                 if (!_router.TrySendMultipartMessage(_wire.ToPeer(identity, payload)))
                 {
-                    _options.Log($"dropped a {body.GetType().Name}: the peer's queue is full");
+                    _options.Log(LogEntry.Warning("message.dropped_queue_full", $"dropped a {body.GetType().Name}: the peer's queue is full"));
                     return;
                 }
             }

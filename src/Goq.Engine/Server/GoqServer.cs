@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Net.Sockets;
 using Goq.Errors;
 using Goq.Protocol;
@@ -52,6 +53,7 @@ public sealed partial class GoqServer : IDisposable
     private long _staleReports;
     private int _frameBytes; // the size of the message being applied (its JSON, inflated when it came packed)
     private bool _stopRequested;
+    private string _stopReason = "stopping";
     private int _started;
     private bool _loopStarted;
 
@@ -108,13 +110,16 @@ public sealed partial class GoqServer : IDisposable
         Endpoint = Bind(_options.BindEndpoint);
         StartedAt = DateTimeOffset.UtcNow;
         _loopStarted = true;
-        _options.Log($"goq server {GoqVersion.Current} pid {Environment.ProcessId} listening on {Endpoint}; home '{_options.Home}', output dir '{_options.OutputDir}'");
+        _options.Log(LogEntry.Info("server.started", $"goq server {GoqVersion.Current} pid {Environment.ProcessId} listening on {Endpoint}; home '{_options.Home}', output dir '{_options.OutputDir}'"));
         var thread = new Thread(RunLoop) { IsBackground = true, Name = "goq-server" };
         thread.Start();
     }
 
     /// <summary>Stops serving; returns once the socket is released. Safe to call more than once, from any thread.</summary>
-    public void Stop()
+    public void Stop() => Stop("stopping");
+
+    /// <summary>Stops serving, telling the workers why (<paramref name="reason"/>, e.g. "SIGTERM").</summary>
+    public void Stop(string reason)
     {
         if (!_loopStarted)
         {
@@ -132,7 +137,7 @@ public sealed partial class GoqServer : IDisposable
         {
             try
             {
-                _poller.Run(() => _stopRequested = true);
+                _poller.Run(() => (_stopRequested, _stopReason) = (true, _stopRequested ? _stopReason : reason));
                 _poller.StopAsync();
             }
             catch (ObjectDisposedException)
@@ -200,7 +205,7 @@ public sealed partial class GoqServer : IDisposable
         }
         catch (Exception ex)
         {
-            _options.Log($"server loop failed: {ex}");
+            _options.Log(LogEntry.Error("server.loop_failed", $"server loop failed: {ex}"));
         }
         finally
         {
@@ -210,14 +215,41 @@ public sealed partial class GoqServer : IDisposable
             }
             catch (Exception ex)
             {
-                _options.Log($"final commit failed: {ex.Message}");
+                _options.Log(LogEntry.Error("store.commit_failed", $"final commit failed: {ex.Message}"));
+            }
+
+            if (_stopRequested)
+            {
+                TellWorkersStopping();
             }
 
             _poller.Dispose();
             _router.Dispose();
             _pageReads?.Dispose();
-            _options.Log("goq server stopped");
+            _options.Log(LogEntry.Info("server.stopped", "goq server stopped"));
             _completion.TrySetResult();
+        }
+    }
+
+    /// <summary>
+    /// A clean stop tells every connected worker, so each says in its log why the server went quiet (its jobs run on and
+    /// it rejoins when the server is back). The socket lingers a moment so the notices leave before it closes.
+    /// </summary>
+    private void TellWorkersStopping()
+    {
+        try
+        {
+            foreach (var peer in _scheduler.WorkerPeers)
+            {
+                Reply(peer, 0, new ServerStopping(_stopReason));
+            }
+
+            Flush();
+            _router.Options.Linger = TimeSpan.FromSeconds(1);
+        }
+        catch (Exception ex) when (ex is NetMQException or ObjectDisposedException or InvalidOperationException)
+        {
+            _options.Log(LogEntry.Warning("server.stop_notice_failed", $"could not tell the workers the server is stopping: {ex.Message}"));
         }
     }
 
@@ -266,7 +298,7 @@ public sealed partial class GoqServer : IDisposable
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                _options.Log($"error finishing a page of jobs: {ex}");
+                _options.Log(LogEntry.Error("jobs.page_failed", $"error finishing a page of jobs: {ex}"));
                 Reply(page.Peer, page.Rid, new ErrorReply(GoqErrorIds.ServerError, ex.Message));
             }
         }
@@ -289,7 +321,7 @@ public sealed partial class GoqServer : IDisposable
         _scheduler.Tick(DateTimeOffset.UtcNow);
         if (_scheduler.OrphanedJobs < orphans)
         {
-            _options.Log($"{orphans - _scheduler.OrphanedJobs} jobs found running at start-up were queued again: their workers did not come back within the restart grace");
+            _options.Log(LogEntry.Warning("jobs.requeued_after_grace", $"{orphans - _scheduler.OrphanedJobs} jobs found running at start-up were queued again: their workers did not come back within the restart grace"));
         }
 
         _output.ForgetPlans(id => _scheduler.GetJob(id) is not null);
@@ -324,7 +356,7 @@ public sealed partial class GoqServer : IDisposable
             };
             if (count <= 10 || count % 1000 == 0)
             {
-                _options.Log($"dropped a message from {peer} ({count} of this kind so far): {ex.Message}");
+                _options.Log(LogEntry.Warning("message.dropped", $"dropped a message from {peer} ({count} of this kind so far): {ex.Message}"));
             }
 
             // Tell a peer with the wrong secret, or a clock far off, why nobody answers it, so it fails at once instead
@@ -354,7 +386,7 @@ public sealed partial class GoqServer : IDisposable
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A message that makes a handler throw is answered with an error, never allowed to stop the loop.
-            _options.Log($"error handling {envelope.Body.GetType().Name}: {ex}");
+            _options.Log(LogEntry.Error("message.handler_failed", $"error handling {envelope.Body.GetType().Name}: {ex}"));
             if (envelope.Rid != 0)
             {
                 Reply(peer, envelope.Rid, new ErrorReply(GoqErrorIds.ServerError, ex.Message));

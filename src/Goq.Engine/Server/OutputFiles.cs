@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Security.Cryptography;
 using System.Text;
 using Goq.Output;
@@ -14,7 +15,7 @@ namespace Goq.Server;
 /// where its lines start durable at once. <paramref name="synced"/> is told each file and folder put on disk (tests
 /// watch it).
 /// </summary>
-internal sealed class OutputFiles(string home, string outputDir, Action<string> log, Func<long, OutputIndex?> loadIndex,
+internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry> log, Func<long, OutputIndex?> loadIndex,
     Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null, Action<long, OutputIndex>? stagePlan = null) : IDisposable
 {
     private const int MaxParallelSyncs = 8;
@@ -307,7 +308,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<string> 
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            log($"cannot sync '{output.Path}' to disk: {ex.Message}");
+            log(LogEntry.Error("output.sync_failed", $"cannot sync '{output.Path}' to disk: {ex.Message}"));
         }
     }
 

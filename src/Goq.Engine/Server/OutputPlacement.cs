@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using Goq.Configuration;
 
 namespace Goq.Server;
@@ -8,7 +9,7 @@ namespace Goq.Server;
 /// place is planned when the job is dispatched, so where its lines start is committed with the dispatch, before any
 /// of its bytes can be written; the files are created at its first line. Owned by the server's loop thread.
 /// </summary>
-internal sealed class OutputPlacement(string home, string outputDir, Action<string> log)
+internal sealed class OutputPlacement(string home, string outputDir, Action<LogEntry> log)
 {
     /// <summary>The place a job's output would go now, and where its lines would start; nothing is created.</summary>
     public JobOutputLog? Plan(JobInfo job)
@@ -49,7 +50,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<stri
             {
                 if (part is not null && LengthOf(part.Path) != part.StartOffset)
                 {
-                    log($"job {job.Id}: '{part.Path}' changed since the job was dispatched; its output is placed anew");
+                    log(LogEntry.Info("job.output_replaced", $"job {job.Id}: '{part.Path}' changed since the job was dispatched; its output is placed anew", job: job.Id));
                     return false;
                 }
             }
@@ -80,7 +81,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<stri
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            log($"job {job.Id}: cannot write output to '{planned.Path}': {ex.Message}");
+            log(LogEntry.Warning("job.output_unwritable", $"job {job.Id}: cannot write output to '{planned.Path}': {ex.Message}", job: job.Id));
             return false;
         }
     }
@@ -124,18 +125,18 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<stri
                 job.OutputPath = path;
                 if (root != job.WorkingDirectory)
                 {
-                    log($"job {job.Id}: cannot write under '{job.WorkingDirectory}'; output goes to '{path}'");
+                    log(LogEntry.Warning("job.output_elsewhere", $"job {job.Id}: cannot write under '{job.WorkingDirectory}'; output goes to '{path}'", job: job.Id));
                 }
 
                 return output;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                log($"job {job.Id}: cannot write output under '{root}': {ex.Message}");
+                log(LogEntry.Warning("job.output_unwritable", $"job {job.Id}: cannot write output under '{root}': {ex.Message}", job: job.Id));
             }
         }
 
-        log($"job {job.Id}: no place to write output; it is dropped");
+        log(LogEntry.Error("job.output_dropped", $"job {job.Id}: no place to write output; it is dropped", job: job.Id));
         return null;
     }
 
@@ -161,7 +162,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<stri
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            log($"cannot trim '{output.Path}' to its recorded length: {ex.Message}");
+            log(LogEntry.Warning("output.trim_failed", $"cannot trim '{output.Path}' to its recorded length: {ex.Message}"));
         }
     }
 

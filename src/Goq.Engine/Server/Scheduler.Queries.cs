@@ -29,6 +29,9 @@ public sealed partial class Scheduler
     /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
     public JobInfo? GetJob(long id) => _active.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
 
+    /// <summary>Where each connected worker is reached.</summary>
+    public IEnumerable<PeerId> WorkerPeers => _workers.All.Select(w => w.Peer).ToList();
+
     public IReadOnlyList<WorkerInfo> GetWorkers() =>
         _workers.All.OrderBy(w => w.ConnectedAt).Select(w => w.ToInfo()).ToList();
 }

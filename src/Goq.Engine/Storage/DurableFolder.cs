@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Runtime.InteropServices;
 using Goq.Worker;
 
@@ -11,7 +12,7 @@ namespace Goq.Storage;
 internal static unsafe class DurableFolder
 {
     /// <summary>True when the folder was synced (false elsewhere than Linux, or when it failed: logged).</summary>
-    public static bool Sync(string path, Action<string> log)
+    public static bool Sync(string path, Action<LogEntry> log)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -24,14 +25,14 @@ internal static unsafe class DurableFolder
             var fd = LibC.open((byte*)utf8, LibC.ORdonly | LibC.OCloexec, 0);
             if (fd < 0)
             {
-                log($"cannot open the folder '{path}' to sync it: {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
+                log(LogEntry.Error("folder.sync_failed", $"cannot open the folder '{path}' to sync it: {LibC.ErrorText(Marshal.GetLastPInvokeError())}"));
                 return false;
             }
 
             var ok = LibC.fsync(fd) == 0;
             if (!ok)
             {
-                log($"cannot sync the folder '{path}': {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
+                log(LogEntry.Error("folder.sync_failed", $"cannot sync the folder '{path}': {LibC.ErrorText(Marshal.GetLastPInvokeError())}"));
             }
 
             LibC.close(fd);

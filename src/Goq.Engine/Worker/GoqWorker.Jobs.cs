@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using Goq.Protocol;
 
 namespace Goq.Worker;
@@ -49,7 +50,7 @@ public sealed partial class GoqWorker
     {
         foreach (var dispatch in _ahead.TakeStale(Environment.TickCount64, all))
         {
-            _options.Log($"giving back job {dispatch.JobId}: {(all ? "exiting" : "no slot freed in time")}");
+            _options.Log(LogEntry.Info("job.given_back", $"giving back job {dispatch.JobId}: {(all ? "exiting" : "no slot freed in time")}", job: dispatch.JobId));
             Send(new JobReturned(Id, dispatch.JobId, dispatch.Attempt));
         }
     }
@@ -57,7 +58,7 @@ public sealed partial class GoqWorker
     /// <summary>A job taken ahead was cancelled before it started: its end is reported like any other's.</summary>
     private void CancelledAhead(long jobId, int attempt)
     {
-        _options.Log($"cancelling job {jobId} before it started");
+        _options.Log(LogEntry.Info("job.cancelled_before_start", $"cancelling job {jobId} before it started", job: jobId));
         var report = new JobFinished(Id, jobId, attempt, JobState.Cancelled, null, "cancelled before it started", null, DateTimeOffset.UtcNow, null, 0);
         _unacked[(jobId, attempt)] = report;
         Send(report);
@@ -89,7 +90,7 @@ public sealed partial class GoqWorker
             variables[JobVariables.ArrayJobId] = task.ArrayJobId.ToString(System.Globalization.CultureInfo.InvariantCulture);
             variables[JobVariables.ArrayCount] = task.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        _options.Log($"starting job {job.JobId} (attempt {job.Attempt}): {dispatch.Spec.Command}");
+        _options.Log(LogEntry.Info("job.starting", $"starting job {job.JobId} (attempt {job.Attempt})", job: job.JobId));
         // Started here on the socket thread (building the environment and spawning take a fraction of a millisecond);
         // the rest runs where the job's end is seen, and hands the result back through the inbox.
         _ = RunAsync();
@@ -179,7 +180,7 @@ public sealed partial class GoqWorker
         _ledger?.Ended(job.JobId);
         job.Cancel.Dispose();
         _jobsDone++;
-        _options.Log($"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}");
+        _options.Log(LogEntry.Info("job.done", $"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}", job: job.JobId));
         if (report)
         {
             var finished = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines,

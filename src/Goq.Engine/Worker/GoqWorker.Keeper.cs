@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Text.Json;
 using Goq.Protocol;
 
@@ -24,13 +25,13 @@ public sealed partial class GoqWorker
         var temp = keeper.InfoPath + ".tmp";
         Configuration.GoqHomeInitializer.WritePrivateFile(temp, JsonSerializer.SerializeToUtf8Bytes(info, GoqJsonContext.Default.KeeperInfo));
         File.Move(temp, keeper.InfoPath, overwrite: true);
-        _options.Log($"keeping jobs for relays at {info.Endpoint}");
+        _options.Log(LogEntry.Info("keeper.started", $"keeping jobs for relays at {info.Endpoint}"));
     }
 
     private void RelayAttached(RelayHello relay)
     {
         _relay = (relay.Pid, relay.Start);
-        _options.Log($"relay pid {relay.Pid} carries this worker's messages");
+        _options.Log(LogEntry.Info("keeper.relay_attached", $"relay pid {relay.Pid} carries this worker's messages"));
         Heartbeat(); // the server learns at once that the worker is back, with its jobs and missed results
     }
 
@@ -42,7 +43,7 @@ public sealed partial class GoqWorker
         {
             _relay = null;
             _relayLostAt = DateTimeOffset.UtcNow;
-            _options.Log($"relay pid {relay.Pid} is gone; keeping the jobs for {keeper.GiveUpAfter.TotalSeconds:0} s");
+            _options.Log(LogEntry.Warning("keeper.relay_lost", $"relay pid {relay.Pid} is gone; keeping the jobs for {keeper.GiveUpAfter.TotalSeconds:0} s"));
         }
 
         var waited = DateTimeOffset.UtcNow - _relayLostAt;
@@ -52,7 +53,7 @@ public sealed partial class GoqWorker
         }
 
         // Guarantee point: the server has (or is about to have) queued these jobs again; their copies here end now.
-        _options.Log("no relay came back in time: ending the jobs, as a lost worker's");
+        _options.Log(LogEntry.Warning("keeper.gave_up", "no relay came back in time: ending the jobs, as a lost worker's"));
         BeginExit(drain: false);
         return true;
     }

@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using Goq.Protocol;
 using Goq.Transport;
 using NetMQ;
@@ -103,7 +104,7 @@ public sealed partial class GoqWorker : IDisposable
             Send(Hello());
         }
 
-        _options.Log($"goq worker {Id} (pid {Environment.ProcessId}, {_options.Slots} slots{(_options.OneShot ? ", one job" : "")}) serving {_options.Endpoint}");
+        _options.Log(LogEntry.Info("worker.started", $"goq worker {Id} (pid {Environment.ProcessId}, {_options.Slots} slots{(_options.OneShot ? ", one job" : "")}) serving {_options.Endpoint}"));
         new Thread(RunLoop) { IsBackground = true, Name = "goq-worker" }.Start();
     }
 
@@ -189,7 +190,7 @@ public sealed partial class GoqWorker : IDisposable
         }
         catch (Exception ex)
         {
-            _options.Log($"worker loop failed: {ex}");
+            _options.Log(LogEntry.Error("worker.loop_failed", $"worker loop failed: {ex}"));
         }
         finally
         {
@@ -197,7 +198,7 @@ public sealed partial class GoqWorker : IDisposable
             _dealer.Dispose();
             _ledger?.Remove();
             RemoveKeeperInfo();
-            _options.Log($"goq worker {Id} exited after {_jobsDone} jobs");
+            _options.Log(LogEntry.Info("worker.exited", $"goq worker {Id} exited after {_jobsDone} jobs"));
             if (_failure is not null)
             {
                 _completion.TrySetException(_failure);
@@ -223,7 +224,7 @@ public sealed partial class GoqWorker : IDisposable
             {
                 // Only the server can talk to us over CURVE, so a message we cannot verify means our secrets differ:
                 // nothing will ever be accepted, so exit with the reason instead of idling forever.
-                _options.Log("the server did not accept our credentials: this home's cluster secret is not the server's; exiting");
+                _options.Log(LogEntry.Error("worker.credentials_rejected", "the server did not accept our credentials: this home's cluster secret is not the server's; exiting"));
                 _failure = new Errors.GoqException(Errors.GoqErrorIds.CredentialsRejected, Errors.GoqErrorKind.Security,
                     "the server did not accept this worker's credentials: the home's cluster secret (.goq/cluster.secret) is not the server's");
                 BeginExit(drain: false);
@@ -232,7 +233,7 @@ public sealed partial class GoqWorker : IDisposable
             catch (Errors.GoqException ex)
             {
                 // A clock skew is logged like the rest: once the clocks agree again, the worker carries on.
-                _options.Log($"dropped a message from the server: {ex.Message}");
+                _options.Log(LogEntry.Warning("message.dropped", $"dropped a message from the server: {ex.Message}"));
                 message = new NetMQMessage();
                 continue;
             }
@@ -255,8 +256,12 @@ public sealed partial class GoqWorker : IDisposable
                     Accept(dispatch);
                     break;
                 case ShutdownWorker shutdown:
-                    _options.Log($"the server asked this worker to exit{(shutdown.Drain ? " after its jobs" : "")}");
+                    _options.Log(LogEntry.Info("worker.shutdown_requested", $"the server asked this worker to exit{(shutdown.Drain ? " after its jobs" : "")}"));
                     BeginExit(shutdown.Drain);
+                    break;
+                case ServerStopping stopping:
+                    _options.Log(LogEntry.Warning("server.stopping",
+                        $"the server is stopping ({stopping.Reason}); {_running.Count} running jobs go on, their ends are kept until it is back, and this worker rejoins it then"));
                     break;
                 case JobFinishedAck ack:
                     Acknowledged(ack.JobId, ack.Attempt);
@@ -267,7 +272,7 @@ public sealed partial class GoqWorker : IDisposable
                 case CancelJob cancel:
                     if (_running.TryGetValue(cancel.JobId, out var target) && target.Attempt == cancel.Attempt)
                     {
-                        _options.Log($"cancelling job {cancel.JobId}");
+                        _options.Log(LogEntry.Info("job.cancelling", $"cancelling job {cancel.JobId}", job: cancel.JobId));
                         target.Cancel.Cancel();
                     }
                     else if (_ahead.Remove(cancel.JobId, cancel.Attempt))
@@ -298,7 +303,7 @@ public sealed partial class GoqWorker : IDisposable
 
                     break;
                 default:
-                    _options.Log($"ignored an unexpected {envelope.Body.GetType().Name}");
+                    _options.Log(LogEntry.Warning("message.unexpected", $"ignored an unexpected {envelope.Body.GetType().Name}"));
                     break;
             }
 
@@ -341,7 +346,7 @@ public sealed partial class GoqWorker : IDisposable
 
         if (!_dealer.TrySendMultipartMessage(_wire.ToServer(message)))
         {
-            _options.Log($"could not queue a {message.GetType().Name} for the server");
+            _options.Log(LogEntry.Warning("message.not_queued", $"could not queue a {message.GetType().Name} for the server"));
         }
     }
 }

@@ -60,5 +60,5 @@ public sealed record GoqWorkerOptions
     /// <summary>Run as a job keeper behind a relay (see <see cref="KeeperOptions"/>); null to talk to the server itself.</summary>
     public KeeperOptions? Keeper { get; init; }
 
-    public Action<string> Log { get; init; } = _ => { };
+    public Action<Hosting.LogEntry> Log { get; init; } = _ => { };
 }

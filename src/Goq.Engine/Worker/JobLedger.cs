@@ -1,3 +1,4 @@
+using Goq.Hosting;
 using System.Globalization;
 using System.Text;
 
@@ -24,13 +25,13 @@ internal sealed class JobLedger : IDisposable
     private static readonly string Host = Environment.MachineName;
     private readonly string _directory;
     private readonly string _workerId;
-    private readonly Action<string> _log;
+    private readonly Action<LogEntry> _log;
     private readonly string _path;
     private readonly Dictionary<long, int> _running = [];
     private FileStream? _file;
     private long _length; // what this process wrote, so no append costs an fstat
 
-    public JobLedger(string directory, string workerId, Action<string> log)
+    public JobLedger(string directory, string workerId, Action<LogEntry> log)
     {
         _directory = directory;
         _workerId = workerId;
@@ -176,7 +177,7 @@ internal sealed class JobLedger : IDisposable
             {
                 _ = LibC.kill(pid, LibC.SigKill);
                 killed++;
-                _log($"killed pid {pid} of job {job.JobId} (attempt {attempt}), left behind by worker pid {ledger.WorkerPid}");
+                _log(LogEntry.Warning("job.orphan_killed", $"killed pid {pid} of job {job.JobId} (attempt {attempt}), left behind by worker pid {ledger.WorkerPid}", job: job.JobId));
             }
         }
 
@@ -240,7 +241,7 @@ internal sealed class JobLedger : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            _log($"cannot write the job ledger '{_path}': {ex.Message}");
+            _log(LogEntry.Error("ledger.write_failed", $"cannot write the job ledger '{_path}': {ex.Message}"));
         }
     }
 

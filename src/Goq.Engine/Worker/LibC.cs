@@ -7,6 +7,10 @@ internal static unsafe class LibC
 {
     public const int OCloexec = 0x80000;
     public const int ORdonly = 0;
+    public const int OWronly = 1;
+    public const int OCreat = 0x40;
+    public const int OAppend = 0x400;
+    public const int SeekEnd = 2;
     public const short PosixSpawnSetSigDef = 0x04;
     public const short PosixSpawnSetSigMask = 0x08;
     public const short PosixSpawnSetSid = 0x80;
@@ -46,6 +50,9 @@ internal static unsafe class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern int close(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern long lseek(int fd, long offset, int whence);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int fsync(int fd);

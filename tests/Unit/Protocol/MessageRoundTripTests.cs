@@ -98,6 +98,7 @@ public sealed class MessageRoundTripTests
         new JobOutput("w", 7, 1, [new OutputLine(OutputStream.Stdout, "line")], 40),
         new JobFinished("w", 7, 1, JobState.Completed, 0, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(1), 42, 3),
         new ShutdownWorker(true),
+        new ServerStopping("SIGTERM"),
         new StopWorkers(true, ["w"], false),
         new StopWorkersReply([new WorkerInfo { Id = "w" }], ["x"]),
         new JobFinishedAck(7, 1),

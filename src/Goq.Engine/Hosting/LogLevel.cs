@@ -1,0 +1,8 @@
+namespace Goq.Hosting;
+
+public enum LogLevel
+{
+    Info,
+    Warning,
+    Error,
+}
