@@ -42,18 +42,26 @@
        of jobs submitted while a full listing runs.
     14. -WaitingJobs (1,000,000) jobs waiting in a queue no worker serves, each its own 80-character command, on a server
        of their own: submit rates (first 10,000, the rest), the server's memory, and a restart with them all back.
+    15. The server serves metrics throughout (-MetricsPort, as an operator runs it). -ScrapeJobs jobs end to end, three
+       rounds without scraping and three with a scraper GETting /metrics every 100 ms (a process of its own), alternated
+       in one run: the rates, the ratio of the medians beside the spread between unscraped rounds (the noise), and what
+       one scrape costs (time, server CPU, bytes).
+    16. The dashboard over the store after run 13 (a million jobs): what its first load transfers, how long each API
+       answer takes, and how long headless Chromium (when installed) takes until the page shows its data, beside the same
+       Chromium loading a blank page.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
-    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000)
+    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 Import-Module (Join-Path $PSScriptRoot '../module/Goq.psd1')
 . (Join-Path $PSScriptRoot '../tools/Helpers.ps1')
 . (Join-Path $PSScriptRoot 'Scale.ps1')
+. (Join-Path $PSScriptRoot 'Monitoring.ps1')
 
 function Measure-SpawnRate([int] $Count) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/true')
@@ -371,7 +379,9 @@ $goqHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-' + [guid]::N
 New-Item -ItemType Directory $goqHome | Out-Null
 try {
     Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
-    $server = Start-GoqServer -Home $goqHome
+    # Metrics on, as an operator runs it: every figure below includes what they cost (a snapshot a tick).
+    $server = Start-GoqServer -Home $goqHome -MetricsPort (Get-FreePort)
+    $monitoring = Get-GoqServer -Home $goqHome -Detailed
     $worker = Start-GoqWorker -Home $goqHome -Slots 2 -NoJobKeeper
     Push-Location $goqHome
 
@@ -391,6 +401,7 @@ try {
     $before = Get-CpuSnapshot $server.Pid $worker.Pid
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
     $cpu2 = if ($DurableJobs -gt 0) { Get-CpuPerJob $before (Get-CpuSnapshot $server.Pid $worker.Pid) $DurableJobs } else { @($null) * 4 }
+    $scrape = if ($ScrapeJobs -gt 0) { Measure-ScrapeCost $goqHome $ScrapeJobs $monitoring.MetricsUrl $server.Pid }
 
     # The same run with many slots: CPU-bound rather than bound by the round trip that refills a slot.
     $many = $null
@@ -434,6 +445,7 @@ try {
     $heavy = if ($HeavyJobs -gt 0) { Measure-OutputHeavy $goqHome $HeavyJobs $HeavyMB }
     $sims = if ($SimWorkers -gt 0 -and $IsLinux) { Measure-SimulatedWorkers $goqHome $SimWorkers $SimProcesses $SimJobs $server.Pid }
     $history = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-History $goqHome $HistoryJobs $server.Pid }
+    $dashboard = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-Dashboard $monitoring.DashboardUrl }
     $queue = if ($WaitingJobs -gt 12000 -and $IsLinux) { Measure-WaitingQueue $WaitingJobs }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
@@ -476,6 +488,14 @@ try {
         "history of $HistoryJobs ended jobs: Get-GoqJob first object ms, all s" = if ($history) { '{0:N0}, {1:N1} ({2:N0} jobs; history built in {3:N0} s)' -f $history.FirstMs, $history.AllSec, $history.All, $history.BuildSec }
         "history of $($HistoryJobs): Get-GoqJob -State Running ms; server RSS MB" = if ($history) { '{0:N0}; {1:N0}' -f $history.RunningMs, $history.MemoryMB }
         "history of $($HistoryJobs): submit-to-start p50 ms while another client lists it all" = if ($history) { '{0:N2}' -f $history.DuringP50 }
+        "end-to-end jobs/s ($ScrapeJobs x3): none / metrics scraped every 100 ms" = if ($scrape) { '{0} / {1}' -f (($scrape.None | ForEach-Object { [math]::Round($_) }) -join ', '), (($scrape.Scraped | ForEach-Object { [math]::Round($_) }) -join ', ') }
+        'scraped / none (medians); slowest / fastest unscraped round (the noise)' = if ($scrape) { '{0:N3}; {1:N3}' -f $scrape.Ratio, $scrape.NoiseRatio }
+        'server CPU ms/job in those rounds: none / scraped' = if ($scrape) { '{0} / {1}' -f (($scrape.NoneCpu | ForEach-Object { '{0:N3}' -f $_ }) -join ', '), (($scrape.ScrapedCpu | ForEach-Object { '{0:N3}' -f $_ }) -join ', ') }
+        'scheduler (loop thread) CPU ms/job in those rounds: none / scraped' = if ($scrape -and $IsLinux) { '{0} / {1}' -f (($scrape.NoneLoop | ForEach-Object { '{0:N3}' -f $_ }) -join ', '), (($scrape.ScrapedLoop | ForEach-Object { '{0:N3}' -f $_ }) -join ', ') }
+        'one scrape: ms back to back; server CPU ms; bytes (OpenMetrics)' = if ($scrape) { '{0:N2}; {1:N3}; {2:N0}' -f $scrape.ScrapeMs, $scrape.ServerCpuMsPerScrape, $scrape.Bytes }
+        "dashboard over $($HistoryJobs) jobs: first load kB (page, scripts, styles, data)" = if ($dashboard) { '{0:N1}' -f ($dashboard.PageBytes / 1KB) }
+        "dashboard over $($HistoryJobs) jobs: API answers" = if ($dashboard) { ($dashboard.Api.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join '; ' }
+        "dashboard over $($HistoryJobs) jobs: headless Chromium until shown ms (a blank page, same Chromium)" = if ($dashboard.Load) { '{0:N0} ({1:N0})' -f $dashboard.Load.Page, $dashboard.Load.Blank } elseif ($dashboard) { 'skipped: chromium is not installed' }
         "waiting queue of $($WaitingJobs): submit jobs/s, first 10,000 / the rest" = if ($queue) { '{0:N0} / {1:N0}' -f $queue.Rate10k, $queue.RateAll }
         "waiting queue of $($WaitingJobs): server RSS MB queued (idle before)" = if ($queue) { '{0:N0} ({1:N0})' -f $queue.QueuedMB, $queue.BeforeMB }
         "waiting queue of $($WaitingJobs): restart s until all back; until a job ran (worker re-announces within $($queue.HeartbeatSec) s); RSS MB" = if ($queue) { '{0:N1}; {1:N1}; {2:N0}' -f $queue.BackSec, $queue.DispatchSec, $queue.RestartedMB }

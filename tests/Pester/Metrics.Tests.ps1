@@ -46,7 +46,8 @@ Describe 'Metrics for Prometheus' {
         $text | Should -Match 'goq_job_submit_to_start_seconds_count 5'
         $text | Should -Match 'goq_store_commit_duration_seconds_bucket'
         $text | Should -Match 'goq_output_written_bytes_total [1-9]'
-        $text | Should -Match 'process_cpu_seconds_total'
+        $text | Should -Match 'process_cpu_seconds_total [0-9.]+'
+        $text | Should -Match 'process_resident_memory_bytes [1-9]'
         $text | Should -Not -Match 'echo job' -Because 'metrics carry no command, name or output'
         # Listening on this host only: the port answers on 127.0.0.1, and nobody else binds it.
         & ss -ltn "sport = :$metricsPort" | Select-Object -Skip 1 | ForEach-Object { ($_ -split '\s+')[3] } | Should -Be "127.0.0.1:$metricsPort"

@@ -16,6 +16,7 @@ public sealed class MonitorEndpoint : IDisposable
 {
     private readonly HttpListener _listener = new();
     private readonly PrometheusExporter _exporter;
+    private readonly ProcessMetrics _process = new();
     private readonly DashboardApi _api;
     private readonly ActivityHistory _history = new();
     private readonly ServerMetrics _metrics;
@@ -29,7 +30,7 @@ public sealed class MonitorEndpoint : IDisposable
         _metrics = metrics;
         _token = token;
         _log = log;
-        _exporter = new PrometheusExporter(ServerMetrics.MeterName);
+        _exporter = new PrometheusExporter(ServerMetrics.MeterName, ProcessMetrics.MeterName);
         _api = new DashboardApi(metrics, _history, openReader);
         _sampler = new Timer(_ => _history.Add(_metrics.Snapshot), null, TimeSpan.Zero, ActivityHistory.Step);
     }
@@ -107,7 +108,12 @@ public sealed class MonitorEndpoint : IDisposable
             {
                 var openMetrics = PrometheusExporter.WantsOpenMetrics(request.Headers["Accept"]);
                 response.ContentType = PrometheusExporter.ContentType(openMetrics);
-                await _exporter.WriteAsync(response.OutputStream, openMetrics, _stop.Token).ConfigureAwait(false);
+                // Whole, with its length: written piecemeal (chunked), the small writes met delayed ACKs, 40 ms a scrape.
+                using var body = new MemoryStream();
+                await _exporter.WriteAsync(body, openMetrics, _stop.Token).ConfigureAwait(false);
+                response.ContentLength64 = body.Length;
+                body.Position = 0;
+                await body.CopyToAsync(response.OutputStream, _stop.Token).ConfigureAwait(false);
                 return;
             }
 
@@ -232,6 +238,7 @@ public sealed class MonitorEndpoint : IDisposable
         }
 
         _exporter.Dispose();
+        _process.Dispose();
         _api.Dispose();
         _stop.Dispose();
     }

@@ -7,9 +7,9 @@ namespace Goq.Monitoring;
 /// <summary>
 /// Writes the instruments of the meters named (System.Diagnostics.Metrics) in the Prometheus text format or OpenMetrics,
 /// through prometheus-net: a <see cref="MeterListener"/> feeds each instrument into a prometheus-net metric of the
-/// matching kind (counters stay counters, with <c>_total</c>; histograms keep the buckets their instrument advises), and
-/// prometheus-net's own process metrics (CPU seconds, memory, threads) come along. prometheus-net's own adapter is not
-/// used: it exports every counter as a gauge. Observable instruments are read at each scrape.
+/// matching kind (counters stay counters, with <c>_total</c>; histograms keep the buckets their instrument advises).
+/// prometheus-net's own adapter is not used: it exports every counter as a gauge. Observable instruments are read at
+/// each scrape.
 /// </summary>
 public sealed class PrometheusExporter : IDisposable
 {
@@ -25,7 +25,6 @@ public sealed class PrometheusExporter : IDisposable
         _meters = new HashSet<string>(meterNames, StringComparer.Ordinal);
         _factory = Metrics.WithCustomRegistry(_registry);
         _factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
-        DotNetStats.Register(_registry);
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (_meters.Contains(instrument.Meter.Name))

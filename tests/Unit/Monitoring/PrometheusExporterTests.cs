@@ -47,8 +47,6 @@ public sealed class PrometheusExporterTests : IDisposable
         Assert.Contains("goq_store_commit_duration_seconds_bucket{le=\"0.001\"} 0", text);
         Assert.Contains("goq_store_commit_duration_seconds_bucket{le=\"0.01\"} 1", text);
         Assert.Contains("goq_output_written_bytes_total 128", text);
-        Assert.Contains("process_cpu_seconds_total", text); // the process's own, from prometheus-net
-        Assert.Contains("process_working_set_bytes", text);
 
         // A label set that is no longer observed is gone at the next scrape, not stuck at its last value.
         queues.Remove("gpu");
@@ -68,6 +66,24 @@ public sealed class PrometheusExporterTests : IDisposable
         Assert.True(PrometheusExporter.WantsOpenMetrics("application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"));
         Assert.False(PrometheusExporter.WantsOpenMetrics("text/plain"));
         Assert.False(PrometheusExporter.WantsOpenMetrics(null));
+    }
+
+    [Fact]
+    public async Task TheProcesssOwnCpuAndMemory_ComeUnderTheNamesEveryPrometheusClientUses()
+    {
+        using var process = new ProcessMetrics();
+        using var exporter = new PrometheusExporter(ProcessMetrics.MeterName);
+        using var stream = new MemoryStream();
+        await exporter.WriteAsync(stream, openMetrics: false, CancellationToken.None);
+        var lines = Encoding.UTF8.GetString(stream.ToArray()).Split('\n');
+        double Value(string name) => double.Parse(lines.First(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("# TYPE process_cpu_seconds_total counter", lines);
+        Assert.InRange(Value("process_cpu_seconds_total"), 0.01, 1e6);
+        Assert.InRange(Value("process_resident_memory_bytes"), 10e6, 100e9);
+        Assert.True(Value("process_virtual_memory_bytes") >= Value("process_resident_memory_bytes"));
+        Assert.InRange(Value("process_threads"), 2, 10_000);
+        Assert.InRange(Value("process_start_time_seconds"), DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds(), DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        Assert.Contains(lines, l => l.StartsWith("dotnet_gc_collections_total{generation=\"gen0\"}", StringComparison.Ordinal));
     }
 
     [Fact]
