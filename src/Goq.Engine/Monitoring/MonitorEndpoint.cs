@@ -25,6 +25,10 @@ public sealed class MonitorEndpoint : IDisposable
     private readonly Timer _sampler;
     private readonly CancellationTokenSource _stop = new();
 
+    /// <summary>Requests served at once at most; past that a request gets 503 at once (a flood costs the server little).</summary>
+    private const int MaxInFlight = 32;
+    private int _inFlight;
+
     private MonitorEndpoint(ServerMetrics metrics, string token, Func<IJobReader?> openReader, Action<LogEntry> log)
     {
         _metrics = metrics;
@@ -85,7 +89,25 @@ public sealed class MonitorEndpoint : IDisposable
                 return; // stopped
             }
 
-            _ = Task.Run(() => ServeAsync(context));
+            if (Interlocked.Increment(ref _inFlight) > MaxInFlight)
+            {
+                Interlocked.Decrement(ref _inFlight);
+                TryStatus(context.Response, 503);
+                TryClose(context.Response);
+                continue;
+            }
+
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await ServeAsync(context).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+            });
         }
     }
 
@@ -156,14 +178,19 @@ public sealed class MonitorEndpoint : IDisposable
         }
         finally
         {
-            try
-            {
-                response.Close();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // the client went away
-            }
+            TryClose(response);
+        }
+    }
+
+    private static void TryClose(HttpListenerResponse response)
+    {
+        try
+        {
+            response.Close();
+        }
+        catch (Exception ex) when (ex is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // the client went away
         }
     }
 
