@@ -83,7 +83,7 @@ Describe 'about_Goq' {
 
     It 'documents every GOQ_ environment variable the engine reads or sets' {
         $names = Get-ChildItem (Join-Path $RepoRoot 'src') -Recurse -Filter *.cs |
-            Select-String -Pattern 'GOQ_[A-Z_]+' -AllMatches | ForEach-Object { $_.Matches.Value } | Sort-Object -Unique
+            Select-String -Pattern 'GOQ_[A-Z_]+' -AllMatches -CaseSensitive | ForEach-Object { $_.Matches.Value } | Sort-Object -Unique
         $names.Count | Should -BeGreaterThan 10
         foreach ($n in $names) { $about | Should -Match "\b$n\b" -Because "about_Goq should document $n" }
     }
