@@ -11,4 +11,14 @@ public interface IJobReader : IDisposable
 
     /// <summary>The newest jobs below <paramref name="beforeId"/> that match, whole, newest first (the dashboard's job table).</summary>
     IReadOnlyList<JobInfo> Newest(IReadOnlyCollection<JobState>? states, long beforeId, int limit, JobFilter? filter);
+
+    /// <summary>
+    /// Fixes what this reader sees to the store as it is now (a read transaction), until <see cref="CountEnded"/>: called
+    /// on the store owner's thread before it changes anything more, so the count can be taken elsewhere, later, and
+    /// the changes made meanwhile added to it.
+    /// </summary>
+    void PinSnapshot();
+
+    /// <summary>The ended jobs by queue and state in the pinned snapshot (or the last commit); ends the pin.</summary>
+    IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded();
 }

@@ -31,5 +31,33 @@ public sealed class SqliteJobReader : IJobReader
     public IReadOnlyList<JobInfo> Newest(IReadOnlyCollection<JobState>? states, long beforeId, int limit, JobFilter? filter) =>
         [.. SqliteJobStore.ReadRows(_db, null, states, 0, limit, filter, toSend: false, beforeId, newestFirst: true).Values.Reverse()];
 
-    public void Dispose() => _db.Dispose();
+    private SqliteTransaction? _pinned;
+
+    public void PinSnapshot()
+    {
+        _pinned = _db.BeginTransaction(deferred: true);
+        using var cmd = _db.CreateCommand();
+        cmd.Transaction = _pinned;
+        cmd.CommandText = "SELECT COUNT(*) FROM meta"; // a WAL reader's snapshot is taken at its first read
+        cmd.ExecuteScalar();
+    }
+
+    public IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded()
+    {
+        try
+        {
+            return SqliteJobStore.CountEnded(_db, _pinned);
+        }
+        finally
+        {
+            _pinned?.Dispose();
+            _pinned = null;
+        }
+    }
+
+    public void Dispose()
+    {
+        _pinned?.Dispose();
+        _db.Dispose();
+    }
 }

@@ -81,11 +81,16 @@ public sealed partial class SqliteJobStore
         return found;
     }
 
-    public IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded()
+    public IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded() => CountEnded(_db, null);
+
+    /// <summary>Reads every ended row's queue (a second or two for a million): for a reader's thread, or a store's start.</summary>
+    internal static IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded(SqliteConnection db, SqliteTransaction? transaction)
     {
         var found = new List<(string Queue, JobState State, long Count)>();
         var states = string.Join(',', JobStateExtensions.Terminal.Select(s => $"'{s}'"));
-        using var cmd = Command($"SELECT COALESCE(json_extract(info, '$.Queue'), '{JobSpec.DefaultQueue}'), state, COUNT(*) FROM jobs WHERE state IN ({states}) GROUP BY 1, 2");
+        using var cmd = db.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = $"SELECT COALESCE(json_extract(info, '$.Queue'), '{JobSpec.DefaultQueue}'), state, COUNT(*) FROM jobs WHERE state IN ({states}) GROUP BY 1, 2";
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {

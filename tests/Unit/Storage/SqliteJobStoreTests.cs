@@ -29,6 +29,32 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void EndedJobs_AreCountedByQueue_OverTheSnapshotAReaderPinned()
+    {
+        using var store = new SqliteJobStore(DbPath);
+        var first = store.AllocateIds(3);
+        foreach (var (id, queue, state) in new[] { (first, "default", JobState.Completed), (first + 1, "gpu", JobState.Failed), (first + 2, "gpu", JobState.Waiting) })
+        {
+            var (job, spec) = NewJob(id);
+            job.Queue = queue;
+            job.State = state;
+            store.Insert(job, spec with { Queue = queue });
+        }
+
+        store.Commit();
+        Assert.Equal([("default", JobState.Completed, 1L), ("gpu", JobState.Failed, 1L)], store.CountEnded().Order());
+
+        using var reader = store.OpenReader()!;
+        reader.PinSnapshot();
+        var late = store.Get(first + 2)!;
+        late.State = JobState.Completed; // ends after the pin: the tally counts it, the pinned count must not
+        store.Update(late);
+        store.Commit();
+        Assert.Equal([("default", JobState.Completed, 1L), ("gpu", JobState.Failed, 1L)], reader.CountEnded().Order());
+        Assert.Contains(("gpu", JobState.Completed, 1L), reader.CountEnded()); // unpinned: the last commit
+    }
+
+    [Fact]
     public void CommittedJobs_IdsAndCounters_SurviveAReopen()
     {
         using (var store = new SqliteJobStore(DbPath))
