@@ -12,12 +12,9 @@ Describe 'Structured logs' {
 
     It 'writes one JSON object a line, with event, job and worker, to server.log and the worker log of the host, and no secret, environment or output' {
         $worker = Start-GoqWorker -Slots 1
-        $env:GOQ_TEST_SECRET_VALUE = 'hunter2-in-the-environment'
-        try {
-            $job = Submit-GoqJob 'echo printed-only-to-the-output; exit 3' -Environment @{ GOQ_TEST_SECRET_VALUE = $env:GOQ_TEST_SECRET_VALUE }
-            Wait-GoqJob $job.Id -Timeout 30 -ErrorAction SilentlyContinue | Out-Null
-        }
-        finally { $env:GOQ_TEST_SECRET_VALUE = $null }
+        $job = Submit-GoqJob 'test "$DEPLOY_TOKEN" = hunter2-in-the-environment && echo printed-only-to-the-output; exit 3' -Environment @{ DEPLOY_TOKEN = 'hunter2-in-the-environment' }
+        Wait-GoqJob $job.Id -Timeout 30 -ErrorAction SilentlyContinue | Out-Null
+        Receive-GoqJob $job.Id | Should -Be 'printed-only-to-the-output' -Because 'the job had the variable, and wrote the line'
         Wait-Until { Get-GoqLogEntry $goqHome -Worker -Event job.done | Where-Object jobId -EQ $job.Id } -Because 'the worker to log the job''s end'
 
         $serverLines = Get-Content (Join-Path $goqHome '.goq/server.log')
