@@ -9,9 +9,13 @@ namespace Goq.Monitoring;
 /// rows through a read-only connection of its own (newest first, filtered in SQL, a page at a time, so a million jobs
 /// cost one indexed page), and a job's output tail from its file. Read-only; nothing here reaches the server's loop.
 /// </summary>
-internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory history, Func<IJobReader?> openReader) : IDisposable
+/// <param name="scanWindow">Ids a filtered page reads at a time.</param>
+/// <param name="maxScan">Ids a filtered page searches at most (its rows' records are read): a few hundred ms at the default.</param>
+internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory history, Func<IJobReader?> openReader, long scanWindow = 50_000, long maxScan = 200_000)
+    : IDisposable
 {
     public const int MaxPage = 200;
+
     private const int TailBytes = 16 * 1024;
     private static readonly JobState[] States =
         [JobState.Waiting, JobState.Running, JobState.Blocked, JobState.Held, JobState.Completed, JobState.Failed, JobState.Cancelled, JobState.DependencyFailed];
@@ -110,7 +114,31 @@ internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory histor
             Names = name is null ? null : [name.Contains('*') || name.Contains('?') ? name : $"*{name}*"],
             Queues = queue is null ? null : [queue],
         };
-        var page = Read(reader => reader.Newest(state is { } s ? [s] : null, beforeId, limit + 1, filter));
+        JobState[]? states = state is { } s ? [s] : null;
+        long? searchedTo = null;
+        var page = Read(reader =>
+        {
+            if (filter is null)
+            {
+                return reader.Newest(states, beforeId, limit + 1, null); // by id, or the state index: a page costs a page
+            }
+
+            // A name or queue is read from each row's record: search back a window of ids at a time, and stop after
+            // MaxScan ids, so a filter that matches little answers in bounded time; "next" then goes on from there.
+            var found = new List<JobInfo>();
+            // From just above the newest id (the snapshot is up to a tick old: a margin for the jobs submitted since).
+            var margin = Math.Min(1024, scanWindow);
+            var top = Math.Min(beforeId, (metrics.Snapshot.Status?.NextJobId ?? long.MaxValue - margin) + margin);
+            for (var scanned = 0L; found.Count <= limit && top > 1 && scanned < maxScan; scanned += scanWindow)
+            {
+                var floor = Math.Max(0, top - 1 - scanWindow);
+                found.AddRange(reader.Newest(states, top, limit + 1 - found.Count, filter, afterId: floor));
+                top = floor + 1;
+            }
+
+            searchedTo = found.Count <= limit && top > 1 ? top : null;
+            return found;
+        });
         json.WriteStartObject();
         json.WriteStartArray("jobs");
         foreach (var job in page.Take(limit))
@@ -137,6 +165,11 @@ internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory histor
         if (page.Count > limit)
         {
             json.WriteNumber("next", page[limit - 1].Id);
+        }
+        else if (searchedTo is { } to)
+        {
+            json.WriteNumber("next", to); // searched down to here without filling the page: the next page searches on
+            json.WriteNumber("searchedTo", to);
         }
 
         json.WriteEndObject();

@@ -9,8 +9,11 @@ public interface IJobReader : IDisposable
     /// <summary>A page of jobs as <see cref="IJobStore.Query"/> gives it for a reply (toSend), from committed rows only.</summary>
     IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter);
 
-    /// <summary>The newest jobs below <paramref name="beforeId"/> that match, whole, newest first (the dashboard's job table).</summary>
-    IReadOnlyList<JobInfo> Newest(IReadOnlyCollection<JobState>? states, long beforeId, int limit, JobFilter? filter);
+    /// <summary>
+    /// The newest jobs with ids between <paramref name="afterId"/> and <paramref name="beforeId"/> (both excluded) that
+    /// match, whole, newest first (the dashboard's job table).
+    /// </summary>
+    IReadOnlyList<JobInfo> Newest(IReadOnlyCollection<JobState>? states, long beforeId, int limit, JobFilter? filter, long afterId = 0);
 
     /// <summary>
     /// Fixes what this reader sees to the store as it is now (a read transaction), until <see cref="CountEnded"/>: called

@@ -132,6 +132,34 @@ public sealed class MonitorEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AFilteredPage_SearchesABoundedRangeOfIds_AndGoesOnFromWhereItStopped()
+    {
+        // Windows of 4 ids, at most 8 a page: the name is read from each row, so a page never reads them all.
+        using var api = new DashboardApi(_metrics, new ActivityHistory(), () => _cluster.Store.OpenReader(), scanWindow: 4, maxScan: 8);
+        var pages = new List<(long[] Ids, long? Next, long? SearchedTo)>();
+        var before = long.MaxValue;
+        do
+        {
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                api.Jobs(json, null, "even-2*", null, before, 50);
+            }
+
+            var page = JsonDocument.Parse(buffer.ToArray()).RootElement;
+            long? Number(string name) => page.TryGetProperty(name, out var value) ? value.GetInt64() : null;
+            pages.Add(([.. page.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetInt64())], Number("next"), Number("searchedTo")));
+            before = Number("next") ?? 0;
+        }
+        while (before > 0 && pages.Count < 20);
+
+        Assert.Equal([28L, 26, 24, 22, 20, 2], pages.SelectMany(p => p.Ids)); // every match, newest first, none twice
+        Assert.All(pages.SkipLast(1), p => Assert.NotNull(p.SearchedTo));
+        Assert.Null(pages[^1].Next);
+        Assert.True(pages.Count >= 4, $"a page searched at most 8 ids ({pages.Count} pages)");
+    }
+
+    [Fact]
     public async Task TheSummary_AgreesWithTheServersStatus()
     {
         var summary = await ApiAsync("api/summary");

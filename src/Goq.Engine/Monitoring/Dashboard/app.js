@@ -107,7 +107,8 @@
     table.dataset.rows = String(page.jobs.length);
     $("newer").disabled = pages.length === 0;
     $("older").disabled = !next;
-    $("page").textContent = page.jobs.length ? "jobs " + page.jobs[0].id + " to " + page.jobs[page.jobs.length - 1].id : "no jobs";
+    $("page").textContent = (page.jobs.length ? "jobs " + page.jobs[0].id + " to " + page.jobs[page.jobs.length - 1].id : "no jobs") +
+      (page.searchedTo ? " (searched down to job " + page.searchedTo + "; Older searches on)" : "");
   }
 
   async function showJob(id) {
