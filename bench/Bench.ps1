@@ -493,6 +493,7 @@ try {
         'server CPU ms/job in those rounds: none / scraped' = if ($scrape) { '{0} / {1}' -f (($scrape.NoneCpu | ForEach-Object { '{0:N3}' -f $_ }) -join ', '), (($scrape.ScrapedCpu | ForEach-Object { '{0:N3}' -f $_ }) -join ', ') }
         'scheduler (loop thread) CPU ms/job in those rounds: none / scraped' = if ($scrape -and $IsLinux) { '{0} / {1}' -f (($scrape.NoneLoop | ForEach-Object { '{0:N3}' -f $_ }) -join ', '), (($scrape.ScrapedLoop | ForEach-Object { '{0:N3}' -f $_ }) -join ', ') }
         'one scrape: ms back to back; server CPU ms; bytes (OpenMetrics)' = if ($scrape) { '{0:N2}; {1:N3}; {2:N0}' -f $scrape.ScrapeMs, $scrape.ServerCpuMsPerScrape, $scrape.Bytes }
+        'the scraper process itself, % of a core (on the same 2 cores as the jobs)' = if ($scrape -and $IsLinux) { ($scrape.ScraperCpuPct | ForEach-Object { '{0:N1}' -f $_ }) -join ', ' }
         "dashboard over $($HistoryJobs) jobs: first load kB (page, scripts, styles, data)" = if ($dashboard) { '{0:N1}' -f ($dashboard.PageBytes / 1KB) }
         "dashboard over $($HistoryJobs) jobs: API answers" = if ($dashboard) { ($dashboard.Api.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join '; ' }
         "dashboard over $($HistoryJobs) jobs: headless Chromium until shown ms (a blank page, same Chromium)" = if ($dashboard.Load) { '{0:N0} ({1:N0})' -f $dashboard.Load.Page, $dashboard.Load.Blank } elseif ($dashboard) { 'skipped: chromium is not installed' }

@@ -33,6 +33,7 @@ function Measure-ScrapeCost([string] $GoqHome, [int] $Count, [string] $MetricsUr
     $noneCpu = [System.Collections.Generic.List[double]]::new()
     $scrapedCpu = [System.Collections.Generic.List[double]]::new()
     $noneLoop = [System.Collections.Generic.List[double]]::new()
+    $scraperCpu = [System.Collections.Generic.List[double]]::new() # % of a core the scraper itself used
     $scrapedLoop = [System.Collections.Generic.List[double]]::new()
     $cpu = { [double]((Invoke-WebRequest $MetricsUrl).Content -split "`n" | Where-Object { $_ -like 'process_cpu_seconds_total *' } | ForEach-Object { ($_ -split ' ')[1] }) }
     $null = Measure-Bulk $GoqHome ([math]::Min($Count, 500)) # warm: the first round of a run is slower, whatever it is
@@ -42,7 +43,10 @@ function Measure-ScrapeCost([string] $GoqHome, [int] $Count, [string] $MetricsUr
         try {
             $before = & $cpu
             $loopBefore = Get-LoopCpuSeconds $ServerPid
+            $scraperBefore = if ($scraper) { (Get-CpuSeconds $scraper[0].Id).Own }
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
             $rate = (Measure-Bulk $GoqHome $Count).EndToEnd
+            if ($scraper) { $scraperCpu.Add(((Get-CpuSeconds $scraper[0].Id).Own - $scraperBefore) / $watch.Elapsed.TotalSeconds * 100) }
             $perJob = ((& $cpu) - $before) * 1000 / $Count
             $loopPerJob = ((Get-LoopCpuSeconds $ServerPid) - $loopBefore) * 1000 / $Count
             if ($scrape) { $scraped.Add($rate); $scrapedCpu.Add($perJob); $scrapedLoop.Add($loopPerJob) } else { $none.Add($rate); $noneCpu.Add($perJob); $noneLoop.Add($loopPerJob) }
@@ -70,7 +74,7 @@ function Measure-ScrapeCost([string] $GoqHome, [int] $Count, [string] $MetricsUr
     $client.Dispose()
     $median = { param($v) ($v | Sort-Object)[[math]::Floor(($v.Count - 1) / 2)] }
     [pscustomobject]@{
-        None = $none; Scraped = $scraped; Ratio = (& $median $scraped) / (& $median $none); NoneCpu = $noneCpu; ScrapedCpu = $scrapedCpu; NoneLoop = $noneLoop; ScrapedLoop = $scrapedLoop
+        None = $none; Scraped = $scraped; Ratio = (& $median $scraped) / (& $median $none); NoneCpu = $noneCpu; ScrapedCpu = $scrapedCpu; NoneLoop = $noneLoop; ScrapedLoop = $scrapedLoop; ScraperCpuPct = $scraperCpu
         NoiseRatio = ($none | Measure-Object -Minimum).Minimum / ($none | Measure-Object -Maximum).Maximum
         ScrapeMs = $perScrapeMs; ServerCpuMsPerScrape = $serverCpuMs; Bytes = $bytes
     }

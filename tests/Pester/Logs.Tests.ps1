@@ -41,4 +41,17 @@ Describe 'Structured logs' {
         $everything | Should -Not -Match 'printed-only-to-the-output' -Because 'neither its output nor its command'
         $everything | Should -Not -Match ([regex]::Escape($secret.Substring(0, 16))) -Because 'nor the cluster secret'
     }
+
+    It 'keeps what a detached role prints itself apart from the logs, and removes it on a clean exit when empty' {
+        $run = Join-Path $goqHome '.goq/run'
+        $worker = Start-GoqWorker -Slots 1
+        $mine = "*.$($worker.Id.Substring(0, 8)).stderr"
+        @(Get-ChildItem $run -Filter $mine).Count | Should -Be 2 -Because 'the relay and its job keeper each have one'
+        Get-ChildItem $run -Filter 'server.stderr' | Should -Not -BeNullOrEmpty
+        Stop-GoqWorker -Id $worker.Id | Out-Null
+        Wait-Until { -not (Get-ChildItem $run -Filter $mine) } -Because 'a clean exit to remove its empty stderr files'
+        Stop-GoqServer -Confirm:$false | Out-Null
+        Test-Path (Join-Path $run 'server.stderr') | Should -BeFalse
+        Start-GoqServer | Out-Null # for AfterEach
+    }
 }

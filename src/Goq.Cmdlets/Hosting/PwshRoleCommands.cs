@@ -46,7 +46,9 @@ internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : I
         // launcher says the process exited and names the log.
         var script =
             "$PSStyle.OutputRendering = 'PlainText'; " +
-            $"try {{ Import-Module {Quote(manifestPath)} -ErrorAction Stop; {cmdlet} -ErrorAction Stop }} " +
+            // The role's object (ServerInfo, WorkerInfo) is for an interactive caller: here it would only fill the
+            // process's stderr file, which a clean exit removes when empty. The role logs its start in its JSON log.
+            $"try {{ Import-Module {Quote(manifestPath)} -ErrorAction Stop; {cmdlet} -ErrorAction Stop | Out-Null }} " +
             "catch { [Console]::Error.WriteLine($(if ('Goq.Hosting.FatalLine' -as [type]) { [Goq.Hosting.FatalLine]::Format($_.Exception) } else { \"$_\" })); exit 3 }";
         return new ProcessCommand(pwshPath, ["-NoProfile", "-NonInteractive", "-Command", script]);
     }

@@ -91,6 +91,25 @@ public sealed class DetachedProcess
     }
 
     /// <summary>The error the process reported before it exited, or a generic one naming its log.</summary>
+    /// <summary>
+    /// Called by a detached role as it exits cleanly: its own stderr file (<see cref="Configuration.GoqSettings.StderrPath"/>)
+    /// goes when nothing was written to it, so a host's run folder does not fill with one empty file per worker started.
+    /// </summary>
+    public static void RemoveStderrIfEmpty(string path)
+    {
+        try
+        {
+            if (new FileInfo(path) is { Exists: true, Length: 0 })
+            {
+                File.Delete(path);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // kept: nothing lost but a few bytes of disk
+        }
+    }
+
     public GoqException FatalError(string defaultErrorId, string what)
     {
         string[] lines = [];

@@ -64,6 +64,8 @@ public static class ServerHost
             server.Stop();
             TryDelete(settings.PidPath);
         }
+
+        DetachedProcess.RemoveStderrIfEmpty(settings.StderrPath("server")); // a clean exit only: a failure's line goes there after this
     }
 
     /// <summary>The pid of the server running on this home, or null when none runs.</summary>

@@ -35,6 +35,9 @@ public static class WorkerHost
         {
             worker.Stop();
         }
+
+        // A clean exit only: a failure's line is written there after this, for whoever started us.
+        DetachedProcess.RemoveStderrIfEmpty(settings.StderrPath($"{(options.Keeper is null ? "worker" : "keeper")}.{options.WorkerId[..Math.Min(8, options.WorkerId.Length)]}"));
     }
 
     /// <summary>
@@ -80,5 +83,7 @@ public static class WorkerHost
             log.Write(LogEntry.Error("keeper.failed", $"the job keeper failed: {failure.Message}"));
             throw failure;
         }
+
+        DetachedProcess.RemoveStderrIfEmpty(settings.StderrPath($"worker.{workerId[..Math.Min(8, workerId.Length)]}"));
     }
 }
