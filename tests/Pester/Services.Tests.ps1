@@ -164,5 +164,8 @@ Describe 'New-GoqServiceUnit' {
         $text | Should -Match '(?m)^ExecStart=.*Start-GoqWorker'
         $text | Should -Not -Match '-Slots' -Because 'without -Slots a worker takes the cores of the host it runs on'
         { New-GoqServiceUnit -Role Server -Home $goqHome -Slots 2 } | Should -Throw -ErrorId 'GoqInvalidServiceOption,Goq.Cmdlets.Commands.NewGoqServiceUnitCommand'
+        { New-GoqServiceUnit -Role Worker -Home $goqHome -MetricsPort 9464 } | Should -Throw -ErrorId 'GoqInvalidServiceOption,Goq.Cmdlets.Commands.NewGoqServiceUnitCommand'
+        $server = New-GoqServiceUnit -Role Server -Home $goqHome -MetricsPort 9464 -MetricsAddress 0.0.0.0 -InformationAction Ignore
+        $server | Should -Match "(?m)^ExecStart=.*Start-GoqServer .*-MetricsPort 9464 -MetricsAddress '0\.0\.0\.0'"
     }
 }

@@ -36,6 +36,15 @@ public sealed class NewGoqServiceUnitCommand : GoqCmdlet
     [ValidatePattern("^[a-z_][a-z0-9_-]{0,31}\\$?$")]
     public string? User { get; set; }
 
+    /// <summary>A server unit serves Prometheus metrics and the dashboard on this port (Start-GoqServer -MetricsPort).</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? MetricsPort { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? MetricsAddress { get; set; }
+
     [Parameter]
     [ValidateRange(1, 86_400)]
     public int? StopTimeoutSec { get; set; }
@@ -53,7 +62,15 @@ public sealed class NewGoqServiceUnitCommand : GoqCmdlet
                 "Leave them out for -Role Server, or write a worker unit with -Role Worker."));
         }
 
-        var settings = OrTerminate(() => LoadSettings());
+        if (Role == GoqServiceRole.Worker && (MetricsPort is not null || MetricsAddress is not null))
+        {
+            ThrowTerminatingError(ErrorRecordFactory.Create("GoqInvalidServiceOption", ErrorCategory.InvalidArgument,
+                "-MetricsPort and -MetricsAddress are the server's; a worker unit takes neither", Role,
+                "Leave them out for -Role Worker, or write a server unit with -Role Server."));
+        }
+
+        var loaded = OrTerminate(() => LoadSettings());
+        var settings = loaded with { MetricsPort = MetricsPort ?? loaded.MetricsPort, MetricsAddress = MetricsAddress ?? loaded.MetricsAddress };
         var commands = new PwshRoleCommands(PwshPath, ManifestPath);
         var unit = new SystemdUnit(
             $"Goq {(Role == GoqServiceRole.Server ? "server" : "worker")} of {settings.Home}",
