@@ -69,8 +69,7 @@ public sealed class NewGoqServiceUnitCommand : GoqCmdlet
                 "Leave them out for -Role Worker, or write a server unit with -Role Server."));
         }
 
-        var loaded = OrTerminate(() => LoadSettings());
-        var settings = loaded with { MetricsPort = MetricsPort ?? loaded.MetricsPort, MetricsAddress = MetricsAddress ?? loaded.MetricsAddress };
+        var settings = OrTerminate(() => LoadSettings()).WithMetrics(MetricsPort, MetricsAddress);
         var commands = new PwshRoleCommands(PwshPath, ManifestPath);
         var unit = new SystemdUnit(
             $"Goq {(Role == GoqServiceRole.Server ? "server" : "worker")} of {settings.Home}",

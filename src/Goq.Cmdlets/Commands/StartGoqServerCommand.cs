@@ -31,8 +31,7 @@ public sealed class StartGoqServerCommand : GoqCmdlet
 
     protected override void EndProcessing()
     {
-        var loaded = OrTerminate(() => LoadSettings(Port));
-        var settings = loaded with { MetricsPort = MetricsPort ?? loaded.MetricsPort, MetricsAddress = MetricsAddress ?? loaded.MetricsAddress };
+        var settings = OrTerminate(() => LoadSettings(Port)).WithMetrics(MetricsPort, MetricsAddress);
         if (!Wait)
         {
             WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, RoleCommands, token)));

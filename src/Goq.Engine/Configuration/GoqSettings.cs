@@ -94,6 +94,10 @@ public sealed record GoqSettings
     /// <summary>The address the metrics port listens on (-MetricsAddress, GOQ_METRICS_ADDRESS, config); default 127.0.0.1.</summary>
     public string MetricsAddress { get; init; } = GoqDefaults.MetricsAddress;
 
+    /// <summary>These settings with a metrics port and address given as parameters, where given (they win over the rest).</summary>
+    public GoqSettings WithMetrics(int? port, string? address) =>
+        this with { MetricsPort = port ?? MetricsPort, MetricsAddress = address ?? MetricsAddress };
+
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
     /// <summary>Where clients and workers connect.</summary>

@@ -28,8 +28,9 @@ internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory histor
         var snapshot = metrics.Snapshot;
         json.WriteStartObject();
         json.WriteString("at", snapshot.At);
-        if (snapshot.Status is { } status)
+        if (snapshot.At != default)
         {
+            var status = snapshot.Status;
             json.WriteStartObject("server");
             json.WriteString("endpoint", status.Endpoint);
             json.WriteString("host", status.ServerHost);
@@ -64,7 +65,7 @@ internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory histor
         json.WriteEndArray();
         json.WriteNumber("workers", snapshot.Workers.Count);
         json.WriteNumber("busySlots", snapshot.BusySlots);
-        json.WriteNumber("idleSlots", snapshot.IdleSlots);
+        json.WriteNumber("idleSlots", snapshot.Status.WaitingWorkers);
         json.WriteNumber("submitted", snapshot.Submitted);
         json.WriteNumber("started", snapshot.Started);
         json.WriteStartArray("history"); // [unix seconds, ended so far, waiting, running]
@@ -128,7 +129,7 @@ internal sealed class DashboardApi(ServerMetrics metrics, ActivityHistory histor
             var found = new List<JobInfo>();
             // From just above the newest id (the snapshot is up to a tick old: a margin for the jobs submitted since).
             var margin = Math.Min(1024, scanWindow);
-            var top = Math.Min(beforeId, (metrics.Snapshot.Status?.NextJobId ?? long.MaxValue - margin) + margin);
+            var top = Math.Min(beforeId, (metrics.Snapshot.At == default ? long.MaxValue - margin : metrics.Snapshot.Status.NextJobId) + margin);
             for (var scanned = 0L; found.Count <= limit && top > 1 && scanned < maxScan; scanned += scanWindow)
             {
                 var floor = Math.Max(0, top - 1 - scanWindow);

@@ -17,8 +17,6 @@ public sealed class MetricsSnapshot
 
     public int BusySlots { get; init; }
 
-    public int IdleSlots { get; init; }
-
     public long Submitted { get; init; }
 
     public long Started { get; init; }
@@ -26,20 +24,13 @@ public sealed class MetricsSnapshot
     /// <summary>Jobs that ended since the server started, by how they ended.</summary>
     public IReadOnlyDictionary<JobState, long> Finished { get; init; } = new Dictionary<JobState, long>();
 
-    public long DeadWorkerResubmits { get; init; }
-
-    public long StaleReports { get; init; }
-
-    public long DroppedBadSignatures { get; init; }
-
-    public long DroppedReplays { get; init; }
-
-    public long DroppedMalformed { get; init; }
-
     public long OutputBytes { get; init; }
 
-    /// <summary>The server's own status (endpoint, pid, version, next job id) as Get-GoqServer gives it, without state counts.</summary>
-    public ServerStatus? Status { get; init; }
+    /// <summary>
+    /// The server's status as Get-GoqServer -Detailed gives it, without state counts: endpoint, pid, version, next job
+    /// id, idle slots and the counters of trouble (dead-worker resubmits, stale reports, dropped messages).
+    /// </summary>
+    public ServerStatus Status { get; init; } = new();
 
     /// <summary>How many jobs are in <paramref name="state"/>, over every queue.</summary>
     public long Count(JobState state) => Jobs.Where(j => j.Key.State == state).Sum(j => j.Value);

@@ -35,22 +35,22 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("goq.worker.slots", () => new[]
         {
             new Measurement<int>(Snapshot.BusySlots, new KeyValuePair<string, object?>("state", "busy")),
-            new Measurement<int>(Snapshot.IdleSlots, new KeyValuePair<string, object?>("state", "idle")),
+            new Measurement<int>(Snapshot.Status.WaitingWorkers, new KeyValuePair<string, object?>("state", "idle")),
         }, "{slot}", "Worker slots, busy running a job or idle.");
         _meter.CreateObservableCounter("goq.jobs.submitted", () => Snapshot.Submitted, "{job}", "Jobs submitted since the server started (each task of an array counts).");
         _meter.CreateObservableCounter("goq.jobs.started", () => Snapshot.Started, "{job}", "Job runs whose process started, since the server started.");
         _meter.CreateObservableCounter("goq.jobs.finished", () => Snapshot.Finished.Select(f =>
             new Measurement<long>(f.Value, new KeyValuePair<string, object?>("outcome", StateLabel(f.Key)))), "{job}",
             "Jobs that ended since the server started, by outcome.");
-        _meter.CreateObservableCounter("goq.dead_worker.resubmits", () => Snapshot.DeadWorkerResubmits, "{job}",
+        _meter.CreateObservableCounter("goq.dead_worker.resubmits", () => Snapshot.Status.DeadWorkerResubmits, "{job}",
             "Jobs queued again because their worker was found dead (kept across restarts).");
-        _meter.CreateObservableCounter("goq.stale_reports", () => Snapshot.StaleReports, "{report}",
+        _meter.CreateObservableCounter("goq.stale_reports", () => Snapshot.Status.StaleReports, "{report}",
             "Reports from a worker that no longer held the job's lease, ignored.");
         _meter.CreateObservableCounter("goq.messages.dropped", () => new[]
         {
-            new Measurement<long>(Snapshot.DroppedBadSignatures, new KeyValuePair<string, object?>("reason", "bad_signature")),
-            new Measurement<long>(Snapshot.DroppedReplays, new KeyValuePair<string, object?>("reason", "replay")),
-            new Measurement<long>(Snapshot.DroppedMalformed, new KeyValuePair<string, object?>("reason", "malformed")),
+            new Measurement<long>(Snapshot.Status.DroppedBadSignatures, new KeyValuePair<string, object?>("reason", "bad_signature")),
+            new Measurement<long>(Snapshot.Status.DroppedReplays, new KeyValuePair<string, object?>("reason", "replay")),
+            new Measurement<long>(Snapshot.Status.DroppedMalformed, new KeyValuePair<string, object?>("reason", "malformed")),
         }, "{message}", "Messages dropped unanswered: a wrong signature, a replay or a stamp too far off, or a malformed one.");
         _meter.CreateObservableCounter("goq.output.written", () => Snapshot.OutputBytes, "By", "Bytes of job output the server wrote since it started.");
         _submitToStart = _meter.CreateHistogram("goq.job.submit_to_start", "s", "Seconds from a job's submit to its process's start.",

@@ -221,4 +221,35 @@ public sealed partial class GoqServer
             return null;
         }
     }
+
+    private GoqMessage ReadOutput(ReadOutput read)
+    {
+        if (_queries.Job(read.JobId) is not { } job)
+        {
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}", GoqErrorKind.NotFound);
+        }
+
+        var terminal = job.State.IsTerminal();
+        var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
+        // Checkpoint (sizes): a page is bounded by bytes as well as lines, so no output can make a reply too large.
+        var records = read.Records && job.Kind == JobKind.ScriptBlock;
+        var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records);
+        var complete = terminal && (_output.LineCount(job, records) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
+        return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset, records, job.WorkerHost);
+    }
+
+    private GoqMessage OutputMap(long jobId, bool records)
+    {
+        if (_queries.Job(jobId) is not { } job)
+        {
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {jobId}", GoqErrorKind.NotFound);
+        }
+
+        var terminal = job.State.IsTerminal();
+        records = records && job.Kind == JobKind.ScriptBlock;
+        return _output.Map(job, records) is { } map
+            ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State,
+                records, job.WorkerHost)
+            : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);
+    }
 }

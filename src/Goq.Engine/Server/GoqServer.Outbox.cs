@@ -128,4 +128,26 @@ public sealed partial class GoqServer
             }
         }
     }
+
+    /// <summary>
+    /// A clean stop tells every connected worker, so each says in its log why the server went quiet (its jobs run on and
+    /// it rejoins when the server is back). The socket lingers a moment so the notices leave before it closes.
+    /// </summary>
+    private void TellWorkersStopping()
+    {
+        try
+        {
+            foreach (var peer in _scheduler.WorkerPeers)
+            {
+                Reply(peer, 0, new ServerStopping(_stopReason));
+            }
+
+            Flush();
+            _router.Options.Linger = TimeSpan.FromSeconds(1);
+        }
+        catch (Exception ex) when (ex is NetMQException or ObjectDisposedException or InvalidOperationException)
+        {
+            _options.Log(LogEntry.Warning("server.stop_notice_failed", $"could not tell the workers the server is stopping: {ex.Message}"));
+        }
+    }
 }

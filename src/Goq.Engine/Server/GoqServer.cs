@@ -13,8 +13,8 @@ namespace Goq.Server;
 /// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
 /// dispatches, so an acknowledgement never leaves before the state it reports is stored (group commit).
-/// This part (over 400 lines) is the loop, the receive path and its checkpoints, kept together so every message's way
-/// from the socket to a handler reads in one place; handlers, outbox and timers are in the other parts.
+/// This part is the loop, the receive path and its checkpoints, kept together so every message's way from the socket
+/// to a handler reads in one place; handlers, outbox, status and metrics are in the other parts.
 /// </summary>
 public sealed partial class GoqServer : IDisposable
 {
@@ -231,28 +231,6 @@ public sealed partial class GoqServer : IDisposable
         }
     }
 
-    /// <summary>
-    /// A clean stop tells every connected worker, so each says in its log why the server went quiet (its jobs run on and
-    /// it rejoins when the server is back). The socket lingers a moment so the notices leave before it closes.
-    /// </summary>
-    private void TellWorkersStopping()
-    {
-        try
-        {
-            foreach (var peer in _scheduler.WorkerPeers)
-            {
-                Reply(peer, 0, new ServerStopping(_stopReason));
-            }
-
-            Flush();
-            _router.Options.Linger = TimeSpan.FromSeconds(1);
-        }
-        catch (Exception ex) when (ex is NetMQException or ObjectDisposedException or InvalidOperationException)
-        {
-            _options.Log(LogEntry.Warning("server.stop_notice_failed", $"could not tell the workers the server is stopping: {ex.Message}"));
-        }
-    }
-
     private void OnReceiveReady()
     {
         // Drain what is ready, apply it, commit once, then send: the group-commit turn.
@@ -393,70 +371,4 @@ public sealed partial class GoqServer : IDisposable
             }
         }
     }
-
-    private GoqMessage ReadOutput(ReadOutput read)
-    {
-        if (_queries.Job(read.JobId) is not { } job)
-        {
-            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}", GoqErrorKind.NotFound);
-        }
-
-        var terminal = job.State.IsTerminal();
-        var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
-        // Checkpoint (sizes): a page is bounded by bytes as well as lines, so no output can make a reply too large.
-        var records = read.Records && job.Kind == JobKind.ScriptBlock;
-        var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records);
-        var complete = terminal && (_output.LineCount(job, records) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
-        return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset, records, job.WorkerHost);
-    }
-
-    private GoqMessage OutputMap(long jobId, bool records)
-    {
-        if (_queries.Job(jobId) is not { } job)
-        {
-            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {jobId}", GoqErrorKind.NotFound);
-        }
-
-        var terminal = job.State.IsTerminal();
-        records = records && job.Kind == JobKind.ScriptBlock;
-        return _output.Map(job, records) is { } map
-            ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State,
-                records, job.WorkerHost)
-            : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);
-    }
-
-    private ServerStatus Status(bool countStates = false, bool detailed = false) => new()
-    {
-        Uptime = detailed ? DateTimeOffset.UtcNow - StartedAt : null,
-        StoreBytes = detailed && _options.StorePath is { } store ? StoreSize(store) : null,
-        StorePath = detailed ? _options.StorePath : null,
-        LogPath = detailed ? _options.LogPath : null,
-        MetricsUrl = detailed ? _options.MetricsUrl : null,
-        Jobs = countStates ? _queries.CountStates() : null,
-        Endpoint = Endpoint,
-        ServerPid = Environment.ProcessId,
-        ServerHost = Environment.MachineName,
-        RunningJobs = _scheduler.RunningJobs,
-        WaitingJobs = _scheduler.WaitingJobs,
-        BlockedJobs = _scheduler.BlockedJobs,
-        HeldJobs = _scheduler.HeldJobs,
-        WaitingWorkers = _scheduler.IdleSlots,
-        Workers = _scheduler.WorkerCount,
-        WatchedJobs = _scheduler.WatchedJobs,
-        FinishedJobs = _store.Counters.FinishedJobs,
-        CancelledJobs = _store.Counters.CancelledJobs,
-        NextJobId = _store.NextJobId,
-        DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
-        StaleReports = _staleReports,
-        DroppedMalformed = _droppedMalformed,
-        DroppedBadSignatures = _droppedBadSignatures,
-        DroppedReplays = _droppedReplays,
-        StartedAt = StartedAt,
-        Version = GoqVersion.Current,
-        Home = _options.Home,
-    };
-
-    // The database with its write-ahead log and shared-memory index: what the store takes on disk.
-    private static long StoreSize(string path) =>
-        new[] { path, path + "-wal", path + "-shm" }.Select(f => new FileInfo(f)).Where(f => f.Exists).Sum(f => f.Length);
 }

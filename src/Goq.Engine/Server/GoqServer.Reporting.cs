@@ -4,7 +4,10 @@ using Goq.Monitoring;
 
 namespace Goq.Server;
 
-/// <summary>What the server tells its metrics: a snapshot each tick, the histograms as things happen (on the loop thread).</summary>
+/// <summary>
+/// What the server reports about itself: its status (Get-GoqServer), and what it tells its metrics: a snapshot each
+/// tick, the histograms as things happen (on the loop thread).
+/// </summary>
 public sealed partial class GoqServer
 {
     /// <summary>Counts the ended jobs the store holds, once, and publishes the first snapshot; nothing when metrics are off.</summary>
@@ -98,17 +101,46 @@ public sealed partial class GoqServer
             Jobs = jobs,
             Workers = workers,
             BusySlots = workers.Sum(w => Math.Min(w.Slots, w.BusySlots)),
-            IdleSlots = _scheduler.IdleSlots,
             Submitted = tally.Submitted,
             Started = tally.Started,
             Finished = new Dictionary<JobState, long>(tally.Ended),
-            DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
-            StaleReports = _staleReports,
-            DroppedBadSignatures = _droppedBadSignatures,
-            DroppedReplays = _droppedReplays,
-            DroppedMalformed = _droppedMalformed,
             OutputBytes = _output.BytesWritten,
             Status = Status(detailed: true),
         });
     }
+
+    private ServerStatus Status(bool countStates = false, bool detailed = false) => new()
+    {
+        Uptime = detailed ? DateTimeOffset.UtcNow - StartedAt : null,
+        StoreBytes = detailed && _options.StorePath is { } store ? StoreSize(store) : null,
+        StorePath = detailed ? _options.StorePath : null,
+        LogPath = detailed ? _options.LogPath : null,
+        MetricsUrl = detailed ? _options.MetricsUrl : null,
+        Jobs = countStates ? _queries.CountStates() : null,
+        Endpoint = Endpoint,
+        ServerPid = Environment.ProcessId,
+        ServerHost = Environment.MachineName,
+        RunningJobs = _scheduler.RunningJobs,
+        WaitingJobs = _scheduler.WaitingJobs,
+        BlockedJobs = _scheduler.BlockedJobs,
+        HeldJobs = _scheduler.HeldJobs,
+        WaitingWorkers = _scheduler.IdleSlots,
+        Workers = _scheduler.WorkerCount,
+        WatchedJobs = _scheduler.WatchedJobs,
+        FinishedJobs = _store.Counters.FinishedJobs,
+        CancelledJobs = _store.Counters.CancelledJobs,
+        NextJobId = _store.NextJobId,
+        DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
+        StaleReports = _staleReports,
+        DroppedMalformed = _droppedMalformed,
+        DroppedBadSignatures = _droppedBadSignatures,
+        DroppedReplays = _droppedReplays,
+        StartedAt = StartedAt,
+        Version = GoqVersion.Current,
+        Home = _options.Home,
+    };
+
+    // The database with its write-ahead log and shared-memory index: what the store takes on disk.
+    private static long StoreSize(string path) =>
+        new[] { path, path + "-wal", path + "-shm" }.Select(f => new FileInfo(f)).Where(f => f.Exists).Sum(f => f.Length);
 }
