@@ -22,6 +22,8 @@
        (relay + keeper as "worker"). Runs 7 and 8 use the default too.
     7. Receive-GoqJob on a job's -OutputMB of output (lines of 1,000 bytes): MB/s read from the file (this host sees it)
        and through the server (-ViaServer), after the job ended.
+    7b. The first Get-Job of a new session (a pwsh of its own) over the recent jobs, one of which printed -GetJobMB: the
+       seconds Get-Job takes, then the HasMoreData of every job (what its table shows), and the managed heap it added.
     8. The worker's peak memory above its idle size while one job writes -FloodMB as fast as it can (back-pressure).
     9. -ScriptJobs trivial script-block jobs ([pscustomobject]@{ i = $_ }, one per pipeline record) on one worker of 2
        slots (with its job keeper, the default), from the first submit to the last object returned by Receive-GoqJob;
@@ -54,7 +56,7 @@
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
-    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000)
+    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000, [int] $GetJobMB = 55)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -353,6 +355,19 @@ function Measure-Receive([string] $GoqHome, [int] $MB) {
     $rates
 }
 
+# The first Get-Job of a new session, with a job that printed $MB among the recent ones: s for Get-Job, s for the
+# HasMoreData of all it lists, managed heap MB it added, and how many jobs it listed.
+function Measure-FirstGetJob([string] $GoqHome, [int] $MB) {
+    $big = Submit-GoqJob -Home $GoqHome "yes $('g' * 99) | head -n $($MB * 10000)" | Wait-GoqJob -Home $GoqHome -Timeout 1800
+    $script = "Import-Module '$((Get-Module Goq).Path)'; `$env:GOQ_HOME = '$GoqHome'; `$null = Get-Command Get-Job; " +
+        "`$before = [GC]::GetTotalMemory(`$true); `$w = [Diagnostics.Stopwatch]::StartNew(); `$all = @(Get-Job); `$s = `$w.Elapsed.TotalSeconds; " +
+        "`$after = [GC]::GetTotalMemory(`$true); `$w.Restart(); `$null = `$all.HasMoreData; " +
+        "'{0}|{1}|{2}|{3}' -f `$s, `$w.Elapsed.TotalSeconds, ((`$after - `$before) / 1MB), `$all.Count"
+    $getJob, $hasMore, $heapMB, $count = (& (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script) -split '\|'
+    $null = Remove-GoqJob -Home $GoqHome $big.Id
+    [pscustomobject]@{ GetJobSec = [double]$getJob; HasMoreSec = [double]$hasMore; HeapMB = [double]$heapMB; Jobs = [int]$count }
+}
+
 # Peak resident memory of the worker (its relay and its keeper, which reads the job's pipes) above their idle size
 # (MB) while one job writes $MB as fast as it can.
 function Measure-WorkerFlood([string] $GoqHome, [int] $MB) {
@@ -432,6 +447,7 @@ try {
     }
     $ceiling = if ($DurableJobs -gt 0) { Measure-XargsRate $DurableJobs ([Environment]::ProcessorCount) }
     $receive = if ($OutputMB -gt 0) { Measure-Receive $goqHome $OutputMB }
+    $firstGetJob = if ($GetJobMB -gt 0) { Measure-FirstGetJob $goqHome $GetJobMB }
     $flood = if ($FloodMB -gt 0 -and $IsLinux) { Measure-WorkerFlood $goqHome $FloodMB }
     $scripts = $null
     if ($ScriptJobs -gt 0) {
@@ -472,6 +488,7 @@ try {
         "ceiling: xargs -P $([Environment]::ProcessorCount) /bin/true /s" = if ($ceiling) { [math]::Round($ceiling) }
         "end-to-end / ceiling (2 slots, $ManySlots slots)" = if ($ceiling) { "$(& $ofCeiling $durable.EndToEnd), $(& $ofCeiling $many.EndToEnd)" }
         "Receive-GoqJob MB/s, $OutputMB MB ended: from the file / via the server" = if ($receive) { $receive -join ' / ' }
+        "first Get-Job of a new session, one job of $GetJobMB MB among them: s; HasMoreData of all s; heap MB (jobs)" = if ($firstGetJob) { '{0:N2}; {1:N2}; {2:N1} ({3})' -f $firstGetJob.GetJobSec, $firstGetJob.HasMoreSec, $firstGetJob.HeapMB, $firstGetJob.Jobs }
         "worker peak MB above idle, one job writing $FloodMB MB" = if ($flood) { "$($flood.AboveIdleMB) (idle $($flood.IdleMB) MB; job wrote at $($flood.MBps) MB/s)" }
         "script-block jobs/s ($ScriptJobs, 2 slots, submit to last object received)" = if ($scripts) { [math]::Round($scripts.Goq) }
         'ForEach-Object -Parallel -ThrottleLimit 2, same block /s' = if ($scripts) { [math]::Round($scripts.Parallel) }

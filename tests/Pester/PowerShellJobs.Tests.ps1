@@ -71,7 +71,7 @@ Describe 'Submit-GoqJob -AsJob' {
         $slow.State | Should -Be 'Stopped'
     }
 
-    It 'stops a running job with Stop-Job (on the server), and Receive-Job -Wait -AutoRemoveJob forgets it' {
+    It 'stops a running job with Stop-Job (on the server), and Receive-Job -Wait -AutoRemoveJob dismisses it' {
         $job = Submit-GoqJob { 'started'; Start-Sleep 60 } -AsJob
         Wait-Until { (Get-GoqJob $job.GoqId).State -eq 'Running' } -Because 'the job to start'
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
@@ -83,7 +83,7 @@ Describe 'Submit-GoqJob -AsJob' {
         $next = Submit-GoqJob { 'waited for' } -AsJob
         Receive-Job $next -Wait -AutoRemoveJob | Should -Be 'waited for'
         Get-Job -InstanceId $next.InstanceId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
-        Get-GoqJob $next.GoqId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'removing the PowerShell job forgets the Goq job'
+        (Get-GoqJob $next.GoqId).Dismissed | Should -BeTrue -Because 'removing the PowerShell job dismisses it and keeps the Goq job'
     }
 
     It 'refuses to remove an unfinished job without -Force, and with -Force cancels it first' {
@@ -92,7 +92,32 @@ Describe 'Submit-GoqJob -AsJob' {
         { Remove-Job $job -ErrorAction Stop } | Should -Throw
         (Get-GoqJob $job.GoqId).State | Should -Be 'Running'
         Remove-Job $job -Force
-        Get-GoqJob $job.GoqId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $kept = Get-GoqJob $job.GoqId
+        $kept.State | Should -Be 'Cancelled'
+        $kept.Dismissed | Should -BeTrue
+    }
+
+    It 'dismisses a job with Remove-Job from Get-Job in every session, and keeps its history and output on the server' {
+        $job = Submit-GoqJob { 'kept on the server' } -AsJob -Name dismiss-demo
+        Wait-Job $job -Timeout 60 | Out-Null
+        $listed = "Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$goqHome'; " +
+            "@(Get-Job | Where-Object InstanceId -EQ '$($job.InstanceId)').Count"
+        & $pwsh -NoProfile -NonInteractive -Command $listed | Should -Be 1 -Because 'another session lists it before'
+        (Get-Job).InstanceId | Should -Contain $job.InstanceId
+
+        # The clean-up line, typed in another session.
+        & $pwsh -NoProfile -NonInteractive -Command ("Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$goqHome'; " +
+            "Get-Job -State Completed | Where-Object InstanceId -EQ '$($job.InstanceId)' | Remove-Job")
+        (Get-Job).InstanceId | Should -Not -Contain $job.InstanceId -Because 'a session that listed it before leaves it out now'
+        & $pwsh -NoProfile -NonInteractive -Command $listed | Should -Be 0 -Because 'a new session does not list it'
+
+        $kept = Get-GoqJob $job.GoqId
+        $kept.State | Should -Be 'Completed'
+        $kept.Dismissed | Should -BeTrue
+        (Get-GoqJob -Name dismiss-demo).Id | Should -Be $job.GoqId -Because 'Get-GoqJob is the server''s history'
+        Receive-GoqJob $job.GoqId | Should -Be 'kept on the server'
+        Remove-GoqJob $job.GoqId
+        Get-GoqJob $job.GoqId -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'Remove-GoqJob still deletes'
     }
 }
 
@@ -104,6 +129,35 @@ Describe 'Goq jobs in other sessions' {
             "`$j = Get-Job -InstanceId '$($job.InstanceId)'; `$j.PSJobTypeName; `$j.State; (`$j | Receive-Job).From"
         $lines = & $pwsh -NoProfile -NonInteractive -Command $script
         $lines | Should -Be @('GoqJob', 'Completed', 'first session')
+    }
+
+    It 'makes the GoqJob of an ended job final at once, with its results for the first Receive-Job' {
+        $done = Submit-GoqJob { Write-Warning 'late'; 'result' } | Wait-GoqJob -Timeout 60
+        $job = Get-GoqJob -Id $done.Id -AsJob
+        $job.State | Should -Be 'Completed'
+        $job.HasMoreData | Should -BeTrue
+        $job | Receive-Job -WarningVariable warned -WarningAction SilentlyContinue | Should -Be 'result'
+        "$warned" | Should -Be 'late'
+        $job.HasMoreData | Should -BeFalse
+
+        $quiet = Submit-GoqJob 'true' | Wait-GoqJob -Timeout 60
+        (Get-GoqJob -Id $quiet.Id -AsJob).HasMoreData | Should -BeFalse -Because 'a job that wrote nothing has no data'
+    }
+
+    It 'reads no job''s output to list it with Get-Job, and reads all of it for Receive-Job' {
+        $lines = 200000
+        $big = Submit-GoqJob "yes $('x' * 99) | head -n $lines" | Wait-GoqJob -Timeout 120
+        $big.State | Should -Be 'Completed'
+        $bytes = $lines * 100
+        $script = "Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$goqHome'; " +
+            "`$before = [GC]::GetTotalMemory(`$true); `$all = @(Get-Job); `$after = [GC]::GetTotalMemory(`$true); " +
+            "`$j = `$all | Where-Object GoqId -EQ $($big.Id); " +
+            "'{0}|{1}|{2}|{3}' -f (`$after - `$before), `$j.State, `$j.HasMoreData, @(`$j | Receive-Job).Count"
+        $grown, $state, $hasMore, $received = (& $pwsh -NoProfile -NonInteractive -Command $script) -split '\|'
+        [long]$grown | Should -BeLessThan ($bytes / 2) -Because "listing a job that printed $bytes bytes reads none of them"
+        $state | Should -Be 'Completed'
+        $hasMore | Should -Be 'True'
+        [int]$received | Should -Be $lines -Because 'Receive-Job reads all of it'
     }
 
     It 'turns any Goq jobs into GoqJobs with Get-GoqJob -AsJob' {

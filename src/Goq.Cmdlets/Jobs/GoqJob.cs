@@ -11,8 +11,10 @@ namespace Goq;
 /// work on it. Its InstanceId comes from the server's key and the job's id, so it is the same in every session. The
 /// server pushes its end (one watch for all the session's jobs of a server); its output is followed while it runs
 /// (<see cref="GoqJobOutput"/>) and the rest read into the job's collections before its state changes, so Wait-Job
-/// and Receive-Job -Wait see everything. Waiting maps to NotStarted (never Blocked, which Wait-Job refuses),
-/// Cancelled to Stopped. ChildJobs are kept for job arrays.
+/// and Receive-Job -Wait see everything. A job that had ended when this object was made is in its final state from
+/// the start, and its output is read, page by page, only when something first uses its streams (Receive-Job, the
+/// Output, Error, ... properties): listing a hundred ended jobs reads none of their output. Waiting maps to NotStarted
+/// (never Blocked, which Wait-Job refuses), Cancelled to Stopped. ChildJobs are kept for job arrays.
 /// </summary>
 public sealed class GoqJob : Job2
 {
@@ -21,6 +23,8 @@ public sealed class GoqJob : Job2
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly GoqJobOutput _output;
     private volatile bool _loaded;
+    private volatile bool _unread; // ended when made, its output not read yet: read at the first use of its streams
+    private bool? _hasOutput; // for an unread job: whether the server holds any output for it (asked once)
     private int _watching;
 
     internal GoqJob(JobInfo info, Guid instanceId, GoqJobSourceAdapter? owner, Func<GoqClient> client)
@@ -31,6 +35,15 @@ public sealed class GoqJob : Job2
         Info = info;
         PSJobTypeName = GoqJobSourceAdapter.TypeName;
         _output = new GoqJobOutput(this);
+        if (info.State.IsTerminal())
+        {
+            // Checkpoint: final at once, so the first Receive-Job (which reads the streams, and so loads them) gets
+            // everything; nothing is read before that.
+            _loaded = true;
+            _unread = true;
+            SetState(StateOf(info.State), info.State == Goq.JobState.Failed ? new GoqJobFailedException(info) : null);
+            _finished.TrySetResult();
+        }
     }
 
     /// <summary>The server's id for this job.</summary>
@@ -45,8 +58,43 @@ public sealed class GoqJob : Job2
 
     public override string StatusMessage => Info.Reason ?? "";
 
-    public override bool HasMoreData =>
-        Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
+    /// <summary>For a job whose output is not read yet, whether the server holds any (asked once, without reading it).</summary>
+    public override bool HasMoreData => _unread ? _hasOutput ??= AnyOutput()
+        : Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
+
+    private bool AnyOutput()
+    {
+        try
+        {
+            return Client().GetOutputMapAsync(GoqId, records: Info.Kind == JobKind.ScriptBlock).GetAwaiter().GetResult().Lines > 0;
+        }
+        catch (Exception ex) when (ex is Errors.GoqException or IOException or OperationCanceledException)
+        {
+            return true; // cannot tell: Receive-Job will say
+        }
+    }
+
+    /// <summary>
+    /// The first use of the streams of a job that had ended when it was made: its output is read now. Its own streams
+    /// were closed when it was made final, so fresh ones take it.
+    /// </summary>
+    protected override void DoLoadJobStreams()
+    {
+        if (!_unread)
+        {
+            return;
+        }
+
+        Output = new PSDataCollection<PSObject>();
+        Error = new PSDataCollection<ErrorRecord>();
+        Warning = new PSDataCollection<WarningRecord>();
+        Verbose = new PSDataCollection<VerboseRecord>();
+        Debug = new PSDataCollection<DebugRecord>();
+        Information = new PSDataCollection<InformationRecord>();
+        Progress = new PSDataCollection<ProgressRecord>();
+        _unread = false;
+        ReadOutput();
+    }
 
     internal Func<GoqClient> Client { get; }
 
@@ -218,6 +266,13 @@ public sealed class GoqJob : Job2
 
     private void Finish(JobInfo info)
     {
+        ReadOutput();
+        SetState(StateOf(info.State), info.State == Goq.JobState.Failed ? new GoqJobFailedException(info) : null);
+        _finished.TrySetResult();
+    }
+
+    private void ReadOutput()
+    {
         try
         {
             _output.ReadRest();
@@ -226,9 +281,6 @@ public sealed class GoqJob : Job2
         {
             Error.Add(new ErrorRecord(ex, "GoqJobOutputUnreadable", ErrorCategory.ReadError, GoqId));
         }
-
-        SetState(StateOf(info.State), info.State == Goq.JobState.Failed ? new GoqJobFailedException(info) : null);
-        _finished.TrySetResult();
     }
 
     // Job2's SetJobState with a reason (so JobStateInfo.Reason carries why a job failed) is in pwsh 7 but not in the

@@ -12,8 +12,11 @@ namespace Goq;
 /// Puts Goq jobs in PowerShell's job system (registered by Import-Module, which finds this public type). Get-Job lists,
 /// besides the jobs this session made with -AsJob, the current user's jobs of the default home: every waiting and
 /// running one and the most recent ended ones (RecentJobs, default 100), read from the server at each call, like
-/// PSScheduledJob read its runs from disk. A home that is not initialized, or a server that does not answer within a
-/// second, leaves Get-Job with the session's other jobs and no error.
+/// PSScheduledJob read its runs from disk; listing reads no job's output (a GoqJob reads it when its streams are first
+/// used). Remove-Job dismisses a job from this list in every session (the server marks it, see
+/// <see cref="JobInfo.Dismissed"/>) and keeps its record and output for Get-GoqJob until Remove-GoqJob. A home that is
+/// not initialized, or a server that does not answer within a second, leaves Get-Job with the session's other jobs and
+/// no error.
 /// </summary>
 public sealed class GoqJobSourceAdapter : JobSourceAdapter
 {
@@ -34,10 +37,11 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
     }
 
     /// <summary>Derived from the server's public key and the job id: the same Goq job has the same InstanceId in every session.</summary>
-    internal static Guid InstanceIdOf(GoqSettings settings, long jobId)
+    internal static Guid InstanceIdOf(GoqSettings settings, long jobId) => InstanceIdOf(settings.LoadCredentials().ServerPublicKey, jobId);
+
+    private static Guid InstanceIdOf(byte[] serverKey, long jobId)
     {
-        var key = settings.LoadCredentials().ServerPublicKey;
-        var hash = SHA256.HashData([.. key, .. BitConverter.GetBytes(jobId)]);
+        var hash = SHA256.HashData([.. serverKey, .. BitConverter.GetBytes(jobId)]);
         return new Guid(hash.AsSpan(0, 16));
     }
 
@@ -45,7 +49,7 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
     {
         var given = specification.Parameters.SelectMany(p => p).FirstOrDefault(p => p.Name == JobParameter)?.Value as GoqJob
             ?? throw new ArgumentException("a GoqJob is made by the Goq cmdlets (Submit-GoqJob -AsJob, Get-GoqJob -AsJob)");
-        return Keep(given, loadNow: false);
+        return Keep(given);
     }
 
     public override IList<Job2> GetJobs() => [.. Refresh()];
@@ -72,23 +76,32 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
 
     public override IList<Job2> GetJobsByFilter(Dictionary<string, object> filter, bool recurse) => [];
 
-    /// <summary>Remove-Job: the server forgets the job (Remove-Job -Force has stopped it first).</summary>
+    /// <summary>
+    /// Remove-Job: the job is dismissed from Get-Job in every session of its owner, and kept on the server with its output
+    /// (Remove-GoqJob deletes it). Remove-Job -Force has stopped an unfinished job first.
+    /// </summary>
     public override void RemoveJob(Job2 job)
     {
         if (job is GoqJob goq)
         {
-            goq.Client().RemoveForcedAsync([goq.GoqId]).GetAwaiter().GetResult();
+            var reply = goq.Client().DismissAsync([goq.GoqId]).GetAwaiter().GetResult();
+            if (reply.StillActive.Contains(goq.GoqId))
+            {
+                throw new InvalidOperationException($"Goq job {goq.GoqId} has not ended: stop it first (Stop-Job, or Remove-Job -Force)");
+            }
+
             Forget(goq);
         }
     }
 
     internal void Forget(GoqJob job) => _jobs.TryRemove(job.InstanceId, out _);
 
-    private GoqJob Keep(GoqJob job, bool loadNow)
+    private GoqJob Keep(GoqJob job) => Keep(_jobs.GetOrAdd(job.InstanceId, job), job.Info);
+
+    private GoqJob Keep(GoqJob kept, JobInfo info)
     {
-        var kept = _jobs.GetOrAdd(job.InstanceId, job);
         kept.Owner ??= this;
-        kept.Update(job.Info, loadNow);
+        kept.Update(info, loadNow: false);
         if (!kept.Info.State.IsTerminal())
         {
             kept.WatchEnd();
@@ -112,12 +125,21 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
             }
 
             var mine = System.Environment.UserName + "@";
+            var key = settings.LoadCredentials().ServerPublicKey;
+            var listed = new HashSet<Guid>();
             foreach (var info in Mine(client, settings.RecentJobs).Where(j => j.SubmittedBy.StartsWith(mine, StringComparison.Ordinal)))
             {
                 // The listing's own client answers within a second or not at all; a job's work (its watch, its output,
-                // Stop-Job) takes the cached client that Adopt gives too, replaced whenever it breaks.
-                Keep(new GoqJob(info, InstanceIdOf(settings, info.Id), this, () => ClientCache.Get(settings)), loadNow: true);
+                // Stop-Job) takes the cached client that Adopt gives too, replaced whenever it breaks. A job made final
+                // here reads no output until its streams are used.
+                var id = InstanceIdOf(key, info.Id);
+                listed.Add(id);
+                _ = _jobs.TryGetValue(id, out var kept)
+                    ? Keep(kept, info)
+                    : Keep(new GoqJob(info, id, this, () => ClientCache.Get(settings)));
             }
+
+            ForgetDismissed(client, key, listed);
         }
         catch (Exception ex) when (ex is Errors.GoqException or IOException or UnauthorizedAccessException or OperationCanceledException)
         {
@@ -129,11 +151,35 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
         return _jobs.Values.OrderBy(j => j.Id);
     }
 
-    /// <summary>Every waiting and running job, and the most recent <paramref name="recent"/> ended ones, but array tasks.</summary>
+    /// <summary>Every waiting and running job, and the most recent <paramref name="recent"/> ended ones, but array tasks and dismissed jobs.</summary>
     private static IEnumerable<JobInfo> Mine(GoqClient client, int recent)
     {
         // Not the tasks of arrays: an array is not a PowerShell job, and one of 100,000 tasks would swamp Get-Job.
-        var (active, ended) = client.GetActiveAndRecentAsync(recent, arrayTasks: false).GetAwaiter().GetResult();
+        var (active, ended) = client.GetActiveAndRecentAsync(recent, arrayTasks: false, dismissed: false).GetAwaiter().GetResult();
         return active.Concat(ended);
+    }
+
+    /// <summary>
+    /// The ended jobs this session keeps from this server that the listing left out: those dismissed since (Remove-Job in
+    /// another session) leave this session's list too; the others (older than the listing reaches) stay.
+    /// </summary>
+    private void ForgetDismissed(GoqClient client, byte[] serverKey, HashSet<Guid> listed)
+    {
+        var unlisted = _jobs.Values.Where(j => j.Ended && !listed.Contains(j.InstanceId) && j.InstanceId == InstanceIdOf(serverKey, j.GoqId))
+            .ToDictionary(j => j.GoqId);
+        long? after = 0;
+        while (unlisted.Count > 0 && after is { } from)
+        {
+            var page = client.GetJobsPageAsync([.. unlisted.Keys], null, from, filter: new JobFilter { Dismissed = true }).GetAwaiter().GetResult();
+            foreach (var dismissed in page.Jobs)
+            {
+                if (unlisted.TryGetValue(dismissed.Id, out var job))
+                {
+                    Forget(job);
+                }
+            }
+
+            after = page.NextAfterId;
+        }
     }
 }

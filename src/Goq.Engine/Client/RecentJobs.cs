@@ -11,12 +11,13 @@ public static class RecentJobs
 
     /// <summary>
     /// The waiting and running jobs (at most about <paramref name="maxActive"/>: whole pages of them) and the
-    /// <paramref name="recent"/> ended jobs with the highest ids, each list in id order.
+    /// <paramref name="recent"/> ended jobs with the highest ids, each list in id order. Without
+    /// <paramref name="dismissed"/>, not the jobs dismissed from Get-Job (Remove-Job).
     /// </summary>
     public static async Task<(IReadOnlyList<JobInfo> Active, IReadOnlyList<JobInfo> Ended)> GetActiveAndRecentAsync(this GoqClient client, int recent,
-        int maxActive = int.MaxValue, CancellationToken cancel = default, bool arrayTasks = true)
+        int maxActive = int.MaxValue, CancellationToken cancel = default, bool arrayTasks = true, bool dismissed = true)
     {
-        var filter = arrayTasks ? null : new JobFilter { ArrayTasks = false };
+        var filter = arrayTasks && dismissed ? null : new JobFilter { ArrayTasks = arrayTasks ? null : false, Dismissed = dismissed ? null : false };
         var active = new List<JobInfo>();
         long? after = 0;
         while (after is { } from && active.Count < maxActive)

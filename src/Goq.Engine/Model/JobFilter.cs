@@ -25,7 +25,11 @@ public sealed record JobFilter
     /// <summary>False: no tasks of array jobs (Get-Job lists jobs, and an array is not a PowerShell job); null: any.</summary>
     public bool? ArrayTasks { get; init; }
 
-    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && Names is null && ArrayIndexes is null && ArrayTasks is null;
+    /// <summary>False: no jobs dismissed from Get-Job (<see cref="JobInfo.Dismissed"/>); true: only those; null: any.</summary>
+    public bool? Dismissed { get; init; }
+
+    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && Names is null && ArrayIndexes is null && ArrayTasks is null
+        && Dismissed is null;
 
     public bool Matches(JobInfo job) =>
         (Since is not { } since || job.FinishedAt is not { } finished || finished >= since)
@@ -35,6 +39,7 @@ public sealed record JobFilter
         && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal))
         && (ArrayIndexes is not { } indexes || (job.ArrayIndex is { } index && indexes.Contains(index)))
         && (ArrayTasks != false || job.ArrayJobId is null)
+        && (Dismissed is not { } dismissed || job.Dismissed == dismissed)
         && (Names is not { } names || NamesMatcher(names)(job.Name));
 
     // Compiled once per list of patterns (a copy made by `with` may have another list).

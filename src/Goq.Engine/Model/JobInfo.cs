@@ -97,6 +97,13 @@ public sealed class JobInfo
     /// <summary>Peak resident memory of its largest process, in bytes.</summary>
     public long? MaxMemoryBytes { get; set; }
 
+    /// <summary>
+    /// Its owner dismissed it from PowerShell's job list (Remove-Job): Get-Job no longer lists it in any session, but its
+    /// record and output stay (Get-GoqJob, Receive-GoqJob) until Remove-GoqJob. A restart clears it.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Dismissed { get; set; }
+
     /// <summary>User and system CPU time together.</summary>
     [JsonIgnore]
     public TimeSpan? CpuTime => JobAttempt.CpuOf(UserCpuTime, SystemCpuTime);

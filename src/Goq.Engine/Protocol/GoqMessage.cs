@@ -44,6 +44,8 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(CancelJob), "cancel-job")]
 [JsonDerivedType(typeof(RemoveJobs), "remove")]
 [JsonDerivedType(typeof(RemoveJobsReply), "remove-reply")]
+[JsonDerivedType(typeof(DismissJobs), "dismiss")]
+[JsonDerivedType(typeof(DismissJobsReply), "dismiss-reply")]
 [JsonDerivedType(typeof(RelayHello), "relay-hello")]
 [JsonDerivedType(typeof(JobReturned), "job-returned")]
 [JsonDerivedType(typeof(SetJobs), "set-jobs")]

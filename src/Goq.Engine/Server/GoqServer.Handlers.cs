@@ -90,6 +90,9 @@ public sealed partial class GoqServer
             case RemoveJobs remove:
                 Reply(peer, rid, _queries.Remove(remove.Ids, remove.States));
                 break;
+            case DismissJobs dismiss:
+                Reply(peer, rid, _queries.Dismiss(dismiss.Ids ?? []));
+                break;
             case StopWorkers stop:
                 Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
                 break;

@@ -278,6 +278,45 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     }
 
     /// <summary>
+    /// Dismisses ended jobs from PowerShell's job list (Remove-Job): each keeps its record and output, marked
+    /// <see cref="JobInfo.Dismissed"/> (Get-Job leaves it out); active ones are reported, not changed. An array's id
+    /// stands for its tasks.
+    /// </summary>
+    public DismissJobsReply Dismiss(IReadOnlyList<long> ids)
+    {
+        var (expanded, _) = Expand(ids);
+        var found = store.Query(expanded, null).ToDictionary(j => j.Id);
+        var dismissed = new List<long>();
+        var stillActive = new List<long>();
+        var unknown = new List<long>();
+        foreach (var id in expanded.Distinct())
+        {
+            // The scheduler's own record while it holds the job (a cancel being confirmed), so its next write keeps the mark.
+            var job = scheduler.GetJob(id) ?? found.GetValueOrDefault(id);
+            if (job is null)
+            {
+                unknown.Add(id);
+            }
+            else if (!job.State.IsTerminal())
+            {
+                stillActive.Add(id);
+            }
+            else
+            {
+                if (!job.Dismissed)
+                {
+                    job.Dismissed = true;
+                    store.Update(job);
+                }
+
+                dismissed.Add(id);
+            }
+        }
+
+        return new DismissJobsReply(dismissed, stillActive, unknown);
+    }
+
+    /// <summary>
     /// The jobs a batch made, as they are now, when its id was seen before (a client sending it again after a lost
     /// reply or a server restart: it gets no duplicates); null for a new batch.
     /// </summary>

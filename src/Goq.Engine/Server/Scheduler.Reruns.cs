@@ -68,6 +68,7 @@ public sealed partial class Scheduler
             job.Retries = 0;
             job.Hold = false;
             job.NotBefore = null;
+            job.Dismissed = false; // a new run is back in Get-Job
             NewRun(job);
             _active[job.Id] = job;
             _specs[job.Id] = spec;

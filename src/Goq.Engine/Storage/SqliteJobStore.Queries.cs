@@ -189,6 +189,12 @@ public sealed partial class SqliteJobStore
             sql.Append(" AND json_extract(info, '$.ArrayJobId') IS NULL");
         }
 
+        if (filter.Dismissed is { } dismissed)
+        {
+            // Written only when true: a row without it (every row stored before it existed) was not dismissed.
+            sql.Append(dismissed ? " AND json_extract(info, '$.Dismissed') = 1" : " AND COALESCE(json_extract(info, '$.Dismissed'), 0) = 0");
+        }
+
         if (filter.ArrayIndexes is { } indexes)
         {
             sql.Append($" AND json_extract(info, '$.ArrayIndex') IN ({(indexes.Count == 0 ? "NULL" : string.Join(',', indexes.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))))})");

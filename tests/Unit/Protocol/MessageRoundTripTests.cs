@@ -109,6 +109,8 @@ public sealed class MessageRoundTripTests
         new RemoveJobs([1], [JobState.Completed]),
         new RemoveJobs(null, null),
         new RemoveJobsReply([1], [2], [3]),
+        new DismissJobs([1, 2]),
+        new DismissJobsReply([1], [2], [3]),
     };
 
     [Theory]

@@ -94,6 +94,32 @@ public sealed class JobQueriesTests
     }
 
     [Fact]
+    public void Dismiss_MarksEndedJobs_KeepsThem_AndReportsActiveAndUnknownOnes()
+    {
+        var reply = _queries.Dismiss([1, 2, 42]);
+        Assert.Equal([1L], reply.Dismissed);
+        Assert.Equal([2L], reply.StillActive);
+        Assert.Equal([42L], reply.Unknown);
+        Assert.True(_store.Get(1)!.Dismissed);
+        Assert.False(_queries.Job(2)!.Dismissed);
+        Assert.Equal([1L], _queries.Dismiss([1]).Dismissed); // again: still dismissed, nothing else changes
+        Assert.Equal([2L, 3L], _queries.GetJobs(null, null, filter: new JobFilter { Dismissed = false }).Jobs.Select(j => j.Id));
+        Assert.Equal([1L], _queries.GetJobs(null, null, filter: new JobFilter { Dismissed = true }).Jobs.Select(j => j.Id));
+    }
+
+    [Fact]
+    public void ARunningJobDismissedWhileItsKillIsUnderWay_StaysDismissed_AndARestartBringsItBack()
+    {
+        _queries.Cancel([2], Now); // running: Cancelled for everyone, its record held until the kill is confirmed
+        Assert.Equal([2L], _queries.Dismiss([2]).Dismissed);
+        _scheduler.JobFinished(new JobFinished("w1", 2, 1, JobState.Cancelled, null, "killed", Now, Now));
+        Assert.True(_queries.Job(2)!.Dismissed, "the confirmation writes the job back with its mark");
+
+        _queries.Restart([2], includeDependents: false, Now);
+        Assert.False(_queries.Job(2)!.Dismissed, "a new run is back in Get-Job");
+    }
+
+    [Fact]
     public void OfTheJobsAWorkerRunsThatTheSchedulerDoesNotHold_OnlyCancelledOnesAreStopped()
     {
         _queries.Cancel([3], Now); // waiting: ends at once

@@ -129,6 +129,27 @@ public sealed class SqliteJobStoreTests : IDisposable
     }
 
     [Fact]
+    public void ADismissedFilter_SelectsInTheStore_AndInWhatIsStaged_WithRowsWithoutTheMarkNotDismissed()
+    {
+        using var store = new SqliteJobStore(DbPath);
+        Add(store, 4);
+        store.Commit();
+        var dismissed = store.Get(2)!;
+        dismissed.Dismissed = true;
+        store.Update(dismissed);
+        store.Commit();
+        var staged = store.Get(3)!;
+        staged.Dismissed = true;
+        store.Update(staged); // staged only
+
+        List<long> Ids(bool mark) => store.Query(null, null, filter: new JobFilter { Dismissed = mark }).Select(j => j.Id).ToList();
+        Assert.Equal([1L, 4L], Ids(false));
+        Assert.Equal([2L, 3L], Ids(true));
+        // Written only when set: rows stored before it existed, and every other row, read as not dismissed.
+        Assert.DoesNotContain("Dismissed", JsonSerializer.Serialize(store.Get(4)!, Goq.Protocol.GoqJson.JobInfo));
+    }
+
+    [Fact]
     public void CountStates_CountsEachStateOnDisk_WithStagedChangesInTheirNewState()
     {
         using var store = new SqliteJobStore(DbPath);
