@@ -25,6 +25,9 @@
     7b. The first Get-Job of a new session (a pwsh of its own) over the recent jobs, one of which printed -GetJobMB: the
        seconds Get-Job takes, then the HasMoreData of every job (what its table shows), and the managed heap it added.
     8. The worker's peak memory above its idle size while one job writes -FloodMB as fast as it can (back-pressure).
+    8b. One job writing -StreamMB of short lines (`seq 1 N`, about 9 bytes a line) on the worker with its keeper: MB/s
+       end to end (submit until the job is Completed and its output file holds every byte), the job's run time
+       (StartedAt to FinishedAt) beside the same command alone in bash writing to a file on the same disk, and the ratio.
     9. -ScriptJobs trivial script-block jobs ([pscustomobject]@{ i = $_ }, one per pipeline record) on one worker of 2
        slots (with its job keeper, the default), from the first submit to the last object returned by Receive-GoqJob;
        and, in the same run, ForEach-Object -Parallel -ThrottleLimit 2 over the same script block (in-process, local,
@@ -54,7 +57,7 @@
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
-    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
+    [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $StreamMB = 200, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
     [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000, [int] $GetJobMB = 55)
 
@@ -385,6 +388,40 @@ function Measure-WorkerFlood([string] $GoqHome, [int] $MB) {
     [pscustomobject]@{ IdleMB = [math]::Round($idle); AboveIdleMB = [math]::Round($peak - $idle); MBps = [math]::Round($MB / $seconds, 1) }
 }
 
+# One job writing about $MB of `seq` lines: end to end MB/s, and its run time against the same command alone.
+function Measure-JobStream([string] $GoqHome, [int] $MB, [int] $ServerPid) {
+    $count = [long]$MB * 1000000 / 9 # seq 1 N: about 9 bytes a line at these sizes
+    $command = "seq 1 $count"
+    $alone = Join-Path $GoqHome 'stream-alone.txt'
+    $null = bash -c "$command > $alone" # warm the page cache and seq
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    bash -c "$command > $alone"
+    $aloneSec = $watch.Elapsed.TotalSeconds
+    $bytes = (Get-Item $alone).Length
+    Remove-Item $alone
+    $worker = Start-GoqWorker -Home $GoqHome -Slots 1 -Queue bench-stream # its own queue: the job runs here, with a keeper
+    $keeperPid = (Get-Content -Raw (Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$($worker.Id).keeper").FullName | ConvertFrom-Json).Pid
+    $cpu = { @((Get-CpuSeconds $ServerPid), (Get-CpuSeconds $worker.Pid), (Get-CpuSeconds $keeperPid)) }
+    try {
+        $before = & $cpu
+        $watch.Restart()
+        $job = Submit-GoqJob -Home $GoqHome $command -Queue bench-stream | Wait-GoqJob -Home $GoqHome -Timeout 1800
+        while ((Get-Item $job.OutputPath -ErrorAction SilentlyContinue).Length -lt $bytes -and $watch.Elapsed.TotalSeconds -lt 1800) { Start-Sleep -Milliseconds 20 }
+        $seconds = $watch.Elapsed.TotalSeconds
+        $after = & $cpu
+        # Where the time went: CPU seconds of the server, the relay, the keeper (own) and the job (the keeper's children).
+        $used = '{0:N1} / {1:N1} / {2:N1} / {3:N1}' -f ($after[0].Own - $before[0].Own), ($after[1].Own - $before[1].Own), ($after[2].Own - $before[2].Own), ($after[2].Children - $before[2].Children)
+        if ($job.State -ne 'Completed' -or (Get-Item $job.OutputPath).Length -ne $bytes) { throw "the stream job ended $($job.State) or its output is not $bytes bytes" }
+        $jobSec = ($job.FinishedAt - $job.StartedAt).TotalSeconds
+        Remove-Item $job.OutputPath
+        $null = Remove-GoqJob -Home $GoqHome $job.Id
+    }
+    finally {
+        Stop-GoqWorker -Home $GoqHome -Id $worker.Id | Out-Null
+    }
+    [pscustomobject]@{ MB = [math]::Round($bytes / 1MB); MBps = [math]::Round($bytes / 1MB / $seconds, 1); JobSec = $jobSec; AloneSec = $aloneSec; Ratio = $aloneSec / $jobSec; Cpu = $used }
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -405,7 +442,7 @@ try {
     $null = Measure-SpawnRate 100
 
     $spawnRate = Measure-SpawnRate $Spawns
-    $bulk = Measure-Bulk $goqHome $Jobs
+    $bulk = if ($Jobs -gt 0) { Measure-Bulk $goqHome $Jobs }
     $null = Measure-Latency $goqHome 20 # warm
     $latencies = Measure-Latency $goqHome $Single
     $null = Measure-SpawnFloor 5
@@ -449,6 +486,7 @@ try {
     $receive = if ($OutputMB -gt 0) { Measure-Receive $goqHome $OutputMB }
     $firstGetJob = if ($GetJobMB -gt 0) { Measure-FirstGetJob $goqHome $GetJobMB }
     $flood = if ($FloodMB -gt 0 -and $IsLinux) { Measure-WorkerFlood $goqHome $FloodMB }
+    $stream = if ($StreamMB -gt 0 -and $IsLinux) { Measure-JobStream $goqHome $StreamMB $server.Pid }
     $scripts = $null
     if ($ScriptJobs -gt 0) {
         Stop-GoqWorker -Home $goqHome -Idle
@@ -490,6 +528,9 @@ try {
         "Receive-GoqJob MB/s, $OutputMB MB ended: from the file / via the server" = if ($receive) { $receive -join ' / ' }
         "first Get-Job of a new session, one job of $GetJobMB MB among them: s; HasMoreData of all s; heap MB (jobs)" = if ($firstGetJob) { '{0:N2}; {1:N2}; {2:N1} ({3})' -f $firstGetJob.GetJobSec, $firstGetJob.HasMoreSec, $firstGetJob.HeapMB, $firstGetJob.Jobs }
         "worker peak MB above idle, one job writing $FloodMB MB" = if ($flood) { "$($flood.AboveIdleMB) (idle $($flood.IdleMB) MB; job wrote at $($flood.MBps) MB/s)" }
+        "one job writing $StreamMB MB of short lines (seq): MB/s end to end" = if ($stream) { '{0:N1} ({1} MiB)' -f $stream.MBps, $stream.MB }
+        "same: job run s / alone in bash s / alone / job (goal >= 0.5)" = if ($stream) { '{0:N2} / {1:N2} / {2:N2}' -f $stream.JobSec, $stream.AloneSec, $stream.Ratio }
+        "same: CPU s of server / relay / keeper / the job" = if ($stream) { $stream.Cpu }
         "script-block jobs/s ($ScriptJobs, 2 slots, submit to last object received)" = if ($scripts) { [math]::Round($scripts.Goq) }
         'ForEach-Object -Parallel -ThrottleLimit 2, same block /s' = if ($scripts) { [math]::Round($scripts.Parallel) }
         'script-block jobs / ForEach-Object -Parallel' = if ($scripts) { [math]::Round($scripts.Goq / $scripts.Parallel, 2) }

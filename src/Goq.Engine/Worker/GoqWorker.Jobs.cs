@@ -109,8 +109,13 @@ public sealed partial class GoqWorker
                     },
                     line =>
                     {
-                        job.Budget.Take(OutputBudget.CostOf(line));
+                        var cost = OutputBudget.CostOf(line);
+                        job.Budget.Take(cost);
                         job.Pending.Enqueue(line);
+                        if (job.ReadyToSend(cost, FlushAtCost))
+                        {
+                            _inbox.Enqueue(() => FlushRequested(job));
+                        }
                     },
                     job.Cancel.Token,
                     variables,
@@ -123,6 +128,20 @@ public sealed partial class GoqWorker
             }
 
             _inbox.Enqueue(() => FinishJob(job, outcome));
+        }
+    }
+
+    /// <summary>
+    /// A job's reader has a message's worth of lines pending, or its budget is full: they are sent now rather than at
+    /// the next flush tick. (At one tick of 50 ms per budget of short lines, a job writing `seq` was held at about
+    /// 5 MB/s.)
+    /// </summary>
+    private void FlushRequested(RunningJob job)
+    {
+        job.FlushTaken();
+        if (_running.TryGetValue(job.JobId, out var running) && running == job)
+        {
+            FlushJob(job);
         }
     }
 

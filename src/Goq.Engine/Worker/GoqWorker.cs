@@ -13,8 +13,13 @@ namespace Goq.Worker;
 /// </summary>
 public sealed partial class GoqWorker : IDisposable
 {
-    private const int MaxLinesPerChunk = 2000;
+    // A message of short lines (`seq`: 8 bytes each) carries as many as fit: each message costs a signature, two CURVE
+    // hops and a server turn whatever it holds.
+    private const int MaxLinesPerChunk = 100_000;
     private const int MaxCharsPerChunk = 1024 * 1024;
+
+    /// <summary>Pending output (in budget cost) at which a running job's lines are sent without waiting for the flush tick.</summary>
+    private long FlushAtCost => Math.Min(_options.JobOutputBudget / 4, 2L * MaxCharsPerChunk);
 
     private readonly GoqWorkerOptions _options;
     private readonly JobRunner _runner;

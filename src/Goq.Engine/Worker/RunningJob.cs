@@ -32,6 +32,28 @@ internal sealed class RunningJob(long jobId, int attempt, OutputBudget budget)
     /// <summary>Filled by the runner's reader, drained by the worker's socket thread.</summary>
     public ConcurrentQueue<OutputLine> Pending { get; } = new();
 
+    private long _pendingCost; // the reader's thread only
+    private int _flushQueued;
+
+    /// <summary>
+    /// Called by the reader for each line it queues: true (once, until <see cref="FlushTaken"/>) when the lines queued
+    /// since the last request cost <paramref name="flushAt"/> or the job's budget is full, so they should be sent now.
+    /// </summary>
+    public bool ReadyToSend(long cost, long flushAt)
+    {
+        _pendingCost += cost;
+        if ((_pendingCost < flushAt && !Budget.IsFull) || Interlocked.Exchange(ref _flushQueued, 1) != 0)
+        {
+            return false;
+        }
+
+        _pendingCost = 0;
+        return true;
+    }
+
+    /// <summary>The socket thread is about to take the pending lines: the reader may ask again.</summary>
+    public void FlushTaken() => Volatile.Write(ref _flushQueued, 0);
+
     /// <summary>Lines sent but not yet acknowledged by the server (socket thread only); sent again on each heartbeat.</summary>
     public List<OutputLine> Unacked { get; } = [];
 

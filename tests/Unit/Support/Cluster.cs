@@ -69,7 +69,8 @@ internal sealed class Cluster : IDisposable
         }
     }
 
-    public GoqWorker AddWorker(int slots = 2, bool oneShot = false, ClusterCredentials? credentials = null, int? prefetch = null, TimeSpan? prefetchHold = null)
+    public GoqWorker AddWorker(int slots = 2, bool oneShot = false, ClusterCredentials? credentials = null, int? prefetch = null, TimeSpan? prefetchHold = null,
+        int outputFlushMs = 50)
     {
         var worker = new GoqWorker(new GoqWorkerOptions
         {
@@ -80,6 +81,7 @@ internal sealed class Cluster : IDisposable
             PrefetchHold = prefetchHold ?? TimeSpan.FromMilliseconds(250),
             OneShot = oneShot,
             HeartbeatMs = Math.Min(1000, HeartbeatMs),
+            OutputFlushMs = outputFlushMs,
             Log = Log,
         });
         worker.Start();
