@@ -21,7 +21,7 @@ New-Item -ItemType Directory $goqHome | Out-Null
 try {
     Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
     $null = Start-GoqServer -Home $goqHome
-    1..2 | ForEach-Object { $null = Start-GoqWorker -Home $goqHome -Slots 2 }
+    1..2 | ForEach-Object { $null = Start-GoqWorker -Home $goqHome -Slots 2 -Force }
     $ledger = Join-Path $goqHome 'ledger.txt'
     # The kills, spread over the run in a random order, each once the ledger has grown past its point.
     $plan = @(@('server') * $ServerKills) + @(@('worker') * $WorkerKills) | Sort-Object { Get-Random }
@@ -38,7 +38,7 @@ try {
             $victim = if ($Plan[$i] -eq 'server') { (Get-GoqServer -Home $GoqHome).ServerPid } else { (Get-GoqWorker -Home $GoqHome | Get-Random).Pid }
             Stop-Process -Id $victim -Force
             while (Get-Process -Id $victim -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # until it is gone
-            if ($Plan[$i] -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 }
+            if ($Plan[$i] -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 -Force }
             $done[$Plan[$i]]++
         }
         $done

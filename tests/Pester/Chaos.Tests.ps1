@@ -12,7 +12,7 @@ Describe 'Chaos' {
     BeforeAll {
         $goqHome = Enter-GoqTestHome
         $null = Start-GoqWorker -Slots 2
-        $null = Start-GoqWorker -Slots 2
+        $null = Start-GoqWorker -Slots 2 -Force # two workers on purpose: one is killed at a time
     }
     AfterAll { Exit-GoqTestHome $goqHome }
 
@@ -36,7 +36,7 @@ Describe 'Chaos' {
                 }
                 Stop-Process -Id $victim -Force
                 while (Get-Process -Id $victim -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # until it is gone
-                if ($step[1] -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 }
+                if ($step[1] -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 -Force }
                 $kills[$step[1]]++
             }
             "$($kills.server) $($kills.worker)"

@@ -11,7 +11,7 @@ AfterAll {
 
 Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
     It 'shows 10 idle slots as WaitingWorkers = 10, and Stop-GoqWorker -Idle ends them all' {
-        $workers = @(Start-GoqWorker -Slots 4; Start-GoqWorker -Slots 6)
+        $workers = @(Start-GoqWorker -Slots 4; Start-GoqWorker -Slots 6 -Force)
         $workers | Should -HaveCount 2
         $workers[0] | Should -BeOfType ([Goq.WorkerInfo])
         (Get-GoqServer).WaitingWorkers | Should -Be 10
@@ -132,5 +132,112 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         $err | Should -HaveCount 1
         $err[0].FullyQualifiedErrorId | Should -BeLike 'GoqWorkerNotFound,*'
         $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+    }
+}
+
+Describe 'Start-GoqWorker refuses a second worker with the same queues and labels' {
+    It 'refuses it with GoqWorkerAlreadyRunning naming the running worker; -Force, another -Queue or other -Label start one' {
+        $first = Start-GoqWorker -Slots 1 -Label gpu, bigmem
+        try {
+            $err = { Start-GoqWorker -Slots 2 -Label bigmem, gpu } | Should -Throw -ErrorId 'GoqWorkerAlreadyRunning,*' -PassThru
+            $err.CategoryInfo.Category | Should -Be 'ResourceExists'
+            $err.Exception.Message | Should -BeLike "*$($first.Id) (pid $($first.Pid), 1 slot)*-Slots*-Force*"
+            $err.ErrorDetails.RecommendedAction | Should -BeLike '*-Slots*-Force*'
+            @(Get-GoqWorker).Count | Should -Be 1 -Because 'nothing was started'
+
+            $more = @(
+                Start-GoqWorker -Slots 1 -Label gpu, bigmem -Force
+                Start-GoqWorker -Slots 1 -Label gpu, bigmem -Queue other
+                Start-GoqWorker -Slots 1 -Label gpu
+            )
+            $more | Should -HaveCount 3
+            (Get-GoqWorker).Id | Sort-Object | Should -Be ((@($first) + $more).Id | Sort-Object)
+        } finally {
+            Get-GoqWorker | Stop-GoqWorker -Force
+        }
+    }
+}
+
+Describe 'Stop-GoqWorker -Local and Stop-GoqServer -IncludeWorkers' {
+    BeforeAll {
+        # Every process below the given ones (by the parent pids in /proc).
+        function Get-Descendant([int[]] $Roots) {
+            $parents = @{}
+            foreach ($stat in Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$') {
+                try { $text = [IO.File]::ReadAllText("$($stat.FullName)/stat") } catch { continue }
+                $parents[[int]$stat.Name] = [int]($text.Substring($text.LastIndexOf(')') + 2).Split(' ')[1])
+            }
+            $found = [Collections.Generic.HashSet[int]]::new()
+            do {
+                $added = 0
+                foreach ($entry in $parents.GetEnumerator()) {
+                    if (($Roots -contains $entry.Value -or $found.Contains($entry.Value)) -and $found.Add($entry.Key)) { $added++ }
+                }
+            } while ($added -gt 0)
+            @($found)
+        }
+    }
+    AfterAll {
+        try { Get-GoqServer | Out-Null } catch { Start-GoqServer | Out-Null } # a failed test may have left it stopped
+    }
+
+    It 'stops the workers of this home on this host after the server has gone: no worker, keeper, runner or job is left; another home''s worker runs on' {
+        $otherHome = New-GoqTestHome
+        try {
+            Start-GoqServer -Home $otherHome | Out-Null
+            $other = Start-GoqWorker -Home $otherHome -Slots 1
+
+            $kept = Start-GoqWorker -Slots 2
+            $plain = Start-GoqWorker -Slots 1 -NoJobKeeper -Queue q2
+            (Submit-GoqJob -ScriptBlock { 'warm' } | Wait-GoqJob -Timeout 60).State | Should -Be 'Completed' # a script runner stays
+            (Submit-GoqJob -Queue q2 -ScriptBlock { 'warm' } | Wait-GoqJob -Timeout 60).State | Should -Be 'Completed'
+            $jobs = @(Submit-GoqJob 'sleep 300'; Submit-GoqJob -Queue q2 'sleep 300')
+            Wait-Until { -not ($jobs | Where-Object { -not (Get-GoqJob $_.Id).Pid }) } -TimeoutSec 60 -Because 'both jobs to start'
+            $keeper = Get-GoqKeeperPid $goqHome $kept.Id
+            $processes = @($kept.Pid, $keeper, $plain.Pid) + @(Get-Descendant $kept.Pid, $keeper, $plain.Pid) + @($jobs | ForEach-Object { (Get-GoqJob $_.Id).Pid }) | Sort-Object -Unique
+            $processes.Count | Should -BeGreaterOrEqual 7 -Because 'worker, keeper, plain worker, two runners and two jobs'
+
+            Stop-GoqServer -Confirm:$false
+            { Stop-GoqWorker -Id $kept.Id -Force } | Should -Throw -ErrorId 'GoqServerNotRunning,*'
+
+            Stop-GoqWorker -Local -WhatIf
+            $processes | Where-Object { Test-ProcessAlive $_ } | Should -HaveCount $processes.Count -Because '-WhatIf stops nothing'
+
+            $stopped = Stop-GoqWorker -Local -Force -PassThru
+            $stopped.Id | Sort-Object | Should -Be (@($kept.Id, $plain.Id) | Sort-Object)
+            Wait-Until { -not ($processes | Where-Object { Test-ProcessAlive $_ }) } -TimeoutSec 10 -Because 'every process of the workers to be gone'
+            Test-ProcessAlive $other.Pid | Should -BeTrue -Because 'another home''s worker is not touched'
+            Stop-GoqWorker -Local -PassThru | Should -BeNullOrEmpty -Because 'none is left'
+
+            Start-GoqServer | Out-Null
+            Wait-Until { ($jobs | ForEach-Object { (Get-GoqJob $_.Id).State }) -notcontains 'Running' } -TimeoutSec 60 -Because 'the server to see the jobs were left'
+            $jobs | ForEach-Object { Stop-GoqJob $_.Id }
+        } finally {
+            Remove-GoqTestHome $otherHome
+        }
+    }
+
+    It 'lets a busy worker finish its job with -Local -Drain' {
+        $worker = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'sleep 2; echo drained'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        Stop-GoqWorker -Local -Drain
+        Wait-Until { -not (Test-ProcessAlive $worker.Pid) } -Because 'its exit to be reaped by this test process, its parent'
+        (Wait-GoqJob $job.Id -Timeout 30).State | Should -Be 'Completed'
+        Receive-GoqJob $job.Id | Should -Be 'drained'
+    }
+
+    It 'Stop-GoqServer -IncludeWorkers stops the workers it knows of first, then the server' {
+        $workers = @(Start-GoqWorker -Slots 1; Start-GoqWorker -Slots 1 -NoJobKeeper -Queue q2)
+        $keeper = Get-GoqKeeperPid $goqHome $workers[0].Id
+        $server = Get-GoqServer
+
+        Stop-GoqServer -IncludeWorkers -WhatIf
+        @(Get-GoqWorker).Count | Should -Be 2 -Because '-WhatIf stops nothing'
+
+        Stop-GoqServer -IncludeWorkers -Confirm:$false
+        $workers.Pid + $keeper + $server.ServerPid | Where-Object { Test-ProcessAlive $_ } | Should -BeNullOrEmpty
+        Stop-GoqWorker -Local -PassThru | Should -BeNullOrEmpty -Because 'no worker was left without its server'
+        Start-GoqServer | Out-Null
     }
 }

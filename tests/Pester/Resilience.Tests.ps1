@@ -33,7 +33,7 @@ Describe 'Nothing accepted is lost' {
     }
 
     It 'runs every acknowledged job exactly once when the server is killed -9 mid-run and restarted' {
-        $workers = @(Start-GoqWorker -Slots 2; Start-GoqWorker -Slots 2)
+        $workers = @(Start-GoqWorker -Slots 2; Start-GoqWorker -Slots 2 -Force)
         $marker = Join-Path $work 'runs.txt'
         $jobs = 1..1000 | ForEach-Object { "echo $_ >> '$marker'; echo output $_" } | Submit-GoqJob
         $jobs | Should -HaveCount 1000
@@ -114,7 +114,7 @@ Describe 'Nothing accepted is lost' {
 
     It 'has a worker that already runs on the host end the copy a dead neighbour left behind' {
         $first, $job, $orphan = Start-RecordedJob 'echo started; sleep 1000'
-        $second = Start-GoqWorker -Slots 1 # started while the first still lives: its start-up sweep finds nothing to end
+        $second = Start-GoqWorker -Slots 1 -Force # started while the first still lives: its start-up sweep finds nothing to end
         Test-ProcessAlive $orphan | Should -BeTrue
 
         Stop-Process -Id (Get-GoqKeeperPid $goqHome $first.Id), $first.Pid -Force

@@ -79,6 +79,12 @@ Describe 'Accounting' {
         ($done | Format-List | Out-String) | Should -Match 'MaxMemory\s*:\s*\d'
     }
 
+    It 'records a small program''s own peak memory, not its worker''s' {
+        $done = @(Submit-GoqJob 'true'; Submit-GoqJob /bin/true -ArgumentList @('x')) | Wait-GoqJob -Timeout 60 # a command line and a program
+        $done.State | Should -Be @('Completed', 'Completed')
+        $done | ForEach-Object { $_.MaxMemoryBytes | Should -BeLessThan 20MB -Because 'the worker''s own 100-200 MB are not the job''s' }
+    }
+
     It 'records a script-block job''s CPU time and its runner''s peak memory' {
         $done = Submit-GoqJob { $x = [byte[]]::new(200MB); [Array]::Fill($x, [byte]1); $x.Length } | Wait-GoqJob -Timeout 60
         $done.State | Should -Be 'Completed'

@@ -55,6 +55,13 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     [Parameter]
     public SwitchParameter NoJobKeeper { get; set; }
 
+    /// <summary>
+    /// Start it even when a worker serving the same queues with the same labels already runs on this host for this home
+    /// (without it, that is refused with GoqWorkerAlreadyRunning: a second such worker only adds slots, as -Slots does).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     private bool UseKeeper => !NoJobKeeper && !OneShot && !AsKeeper && OperatingSystem.IsLinux();
 
     /// <summary>Internal: run as the job keeper of worker -WorkerId (started by a worker with -JobKeeper).</summary>
@@ -75,8 +82,18 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port));
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Capacity, OneShot, RoleCommands, token, UseKeeper)));
+            WriteObject(RunBlocking(token => Launcher.StartWorkerAsync(settings, Capacity, OneShot, RoleCommands, token, UseKeeper, Force)));
             return;
+        }
+
+        if (!Force && !OneShot && !AsKeeper && WorkerId is null)
+        {
+            // Started by hand or by a service (a worker the launcher starts was checked by it).
+            OrTerminate(() =>
+            {
+                LocalWorkers.EnsureNoTwin(settings, Capacity);
+                return true;
+            });
         }
 
         if (UseKeeper)

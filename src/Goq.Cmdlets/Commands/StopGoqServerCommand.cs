@@ -6,8 +6,9 @@ namespace Goq.Cmdlets.Commands;
 
 /// <summary>
 /// Stops the home's server gracefully; returns once its process has exited. With -Force, a server on this host that
-/// does not answer is killed by its recorded pid (checked against its start time). Asks first (ConfirmImpact High):
-/// scripts pass -Confirm:$false.
+/// does not answer is killed by its recorded pid (checked against its start time). With -IncludeWorkers, the workers
+/// the server knows of are stopped first (as Stop-GoqWorker does), so none is left without a server. Asks first
+/// (ConfirmImpact High): scripts pass -Confirm:$false.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "GoqServer", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(ServerStatus))]
@@ -21,9 +22,16 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// First stop every worker the server knows of (their running jobs are killed and stay queued) and wait until they
+    /// have left (at most a minute; Ctrl+C stops waiting), then the server.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter IncludeWorkers { get; set; }
+
     protected override void EndProcessing()
     {
-        if (!ShouldProcess(Settings.Endpoint, "Stop Goq server"))
+        if (!ShouldProcess(Settings.Endpoint, IncludeWorkers ? "Stop Goq server and its workers" : "Stop Goq server"))
         {
             return;
         }
@@ -31,7 +39,7 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
         ServerStatus status;
         try
         {
-            status = Launcher.StopServerAsync(Client, CancelToken).GetAwaiter().GetResult();
+            status = Launcher.StopServerAsync(Client, CancelToken, IncludeWorkers).GetAwaiter().GetResult();
         }
         catch (GoqException ex) when (Force && ex.Kind is GoqErrorKind.Connection or GoqErrorKind.Timeout)
         {

@@ -7,7 +7,8 @@ namespace Goq.Cmdlets.Commands;
 /// <summary>
 /// Tells workers to exit: every idle one (-Idle, goq's immolateworkers) or those named by -Id (a whole id, a unique
 /// prefix, or host/prefix as the job table shows it), and returns once the processes of those on this host have
-/// exited. Without -Drain or -Force it asks before stopping a worker that runs jobs.
+/// exited. Without -Drain or -Force it asks before stopping a worker that runs jobs. With -Local, it stops this host's
+/// workers of the home with or without a server (they are known from the home's run folder), with their job keepers.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "GoqWorker", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(WorkerInfo))]
@@ -15,6 +16,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 {
     private const string IdSet = "Id";
     private const string IdleSet = "Idle";
+    private const string LocalSet = "Local";
     private readonly List<string> _ids = [];
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true)]
@@ -25,12 +27,21 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
     [Parameter(Mandatory = true, ParameterSetName = IdleSet)]
     public SwitchParameter Idle { get; set; }
 
+    /// <summary>
+    /// Every worker of the home on this host (worker processes, their job keepers and runners), found from the home's
+    /// run folder rather than asked of the server, so it works when the server has stopped (or never answers).
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
+    public SwitchParameter Local { get; set; }
+
     /// <summary>A busy worker finishes its running jobs before it exits.</summary>
     [Parameter(ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = LocalSet)]
     public SwitchParameter Drain { get; set; }
 
     /// <summary>A busy worker kills its running jobs (they are queued again) and exits at once (the default).</summary>
     [Parameter(ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = LocalSet)]
     public SwitchParameter Force { get; set; }
 
     /// <summary>
@@ -49,6 +60,12 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
 
     protected override void EndProcessing()
     {
+        if (Local)
+        {
+            StopLocal();
+            return;
+        }
+
         if (!Idle && _ids.Count == 0)
         {
             return;
@@ -140,6 +157,31 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
     }
 
     private List<WorkerInfo> _workers = [];
+
+    /// <summary>-Local: as for -Id, the same questions and the same meaning of -Drain and -Force, without the server.</summary>
+    private void StopLocal()
+    {
+        var settings = Settings;
+        if (!ShouldProcess($"workers of home '{settings.Home}' on {Environment.MachineName}", "Stop Goq worker"))
+        {
+            return;
+        }
+
+        // Checkpoint: jobs are killed (and queued again) only when the user said so.
+        var busy = LocalWorkers.Running(settings).Select(w => (w.WorkerId, Jobs: LocalWorkers.RunningJobs(settings, w.WorkerId))).Where(w => w.Jobs > 0).ToList();
+        if (!Drain && !Force && busy.Count > 0 && !ShouldContinue(
+                $"{string.Join(", ", busy.Select(w => $"{Environment.MachineName}/{w.WorkerId[..Math.Min(8, w.WorkerId.Length)]} runs {w.Jobs} job(s)"))}: stopping kills them, and they are queued again. Use -Drain to let them finish first.",
+                "Stop busy Goq workers?"))
+        {
+            return;
+        }
+
+        var stopped = RunBlocking(token => LocalWorkers.StopAsync(settings, Drain && !Force, Drain && !Force ? Timeout.InfiniteTimeSpan : ExitWithin, token));
+        if (PassThru)
+        {
+            WriteObject(stopped, enumerateCollection: true);
+        }
+    }
 
     /// <summary>Returns once the stopped workers of this host have exited (Ctrl+C stops waiting, not the stop).</summary>
     private void WaitForExit(IReadOnlyList<WorkerInfo> stopped)

@@ -16,6 +16,9 @@ public static class GoqErrorIds
     public const string JobNotFound = "GoqJobNotFound";
     public const string WorkerNotFound = "GoqWorkerNotFound";
     public const string WorkerStartFailed = "GoqWorkerStartFailed";
+
+    /// <summary>A worker with the same queues and labels already runs on this host for this home (Start-GoqWorker without -Force).</summary>
+    public const string WorkerAlreadyRunning = "GoqWorkerAlreadyRunning";
     public const string InvalidJobSpec = "GoqInvalidJobSpec";
     public const string WaitTimeout = "GoqWaitTimeout";
     public const string ServerError = "GoqServerError";

@@ -18,6 +18,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.InvalidQueue] = "Name the queue with 1 to 64 letters, digits, '-', '_' or '.', and give a throttle limit of 0 (none) or more.",
         [GoqErrorIds.WorkerNotFound] = "List the connected workers with Get-GoqWorker.",
         [GoqErrorIds.WorkerRestartUnsupported] = "Run Stop-GoqWorker -Restart on the worker's own host, for a worker started without -NoJobKeeper.",
+        [GoqErrorIds.WorkerAlreadyRunning] = "Give the running worker more slots instead (stop it, start one with a larger -Slots), or pass -Force to start a second worker with the same queues and labels.",
         [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",
         [GoqErrorIds.InvalidJobSpec] = "Correct the job's parameters and submit it again.",
         [GoqErrorIds.InvalidEnvironment] = "Give each variable a name without '=' or NUL, and a value without NUL.",

@@ -44,9 +44,15 @@ public static class Launcher
         }
     }
 
+    /// <param name="force">Start it even when a worker with the same queues and labels runs on this host for this home.</param>
     public static async Task<WorkerInfo> StartWorkerAsync(GoqSettings settings, WorkerCapacity capacity, bool oneShot, IRoleCommands roles, CancellationToken cancel,
-        bool jobKeeper = true)
+        bool jobKeeper = true, bool force = true)
     {
+        if (!force && !oneShot)
+        {
+            LocalWorkers.EnsureNoTwin(settings, capacity);
+        }
+
         var workerId = Guid.NewGuid().ToString("N");
         var logPath = settings.StderrPath($"worker.{workerId[..8]}");
         var process = DetachedProcess.Start(roles.Worker(settings, workerId, capacity, oneShot, jobKeeper), logPath);
@@ -134,9 +140,18 @@ public static class Launcher
         return pid;
     }
 
-    /// <summary>Asks the home's server to stop and waits until its process has exited (when it runs on this host).</summary>
-    public static async Task<ServerStatus> StopServerAsync(GoqClient client, CancellationToken cancel)
+    /// <summary>
+    /// Asks the home's server to stop and waits until its process has exited (when it runs on this host). With
+    /// <paramref name="includeWorkers"/>, first the workers it knows of, as Stop-GoqWorker does (running jobs are killed
+    /// and stay queued), waiting until each has left (its process exited, on this host), so none is stranded.
+    /// </summary>
+    public static async Task<ServerStatus> StopServerAsync(GoqClient client, CancellationToken cancel, bool includeWorkers = false)
     {
+        if (includeWorkers)
+        {
+            await StopAllWorkersAsync(client, WorkersExitWithin, cancel).ConfigureAwait(false);
+        }
+
         var status = await client.GetStatusAsync(cancel).ConfigureAwait(false);
         await client.ShutdownServerAsync(cancel).ConfigureAwait(false);
         if (status.ServerHost == Environment.MachineName)
@@ -146,6 +161,40 @@ public static class Launcher
 
         return status;
     }
+
+    private static readonly TimeSpan WorkersExitWithin = TimeSpan.FromSeconds(60);
+
+    /// <summary>Stops every worker the server knows of and waits (bounded) until they have left it and, here, exited.</summary>
+    private static async Task StopAllWorkersAsync(GoqClient client, TimeSpan within, CancellationToken cancel)
+    {
+        var workers = await client.GetWorkersAsync(cancel).ConfigureAwait(false);
+        if (workers.Count == 0)
+        {
+            return;
+        }
+
+        var reply = await client.StopWorkersAsync(idle: false, [.. workers.Select(w => w.Id)], drain: false, cancel).ConfigureAwait(false);
+        var deadline = DateTimeOffset.UtcNow + within;
+        var ids = reply.Stopped.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var worker in reply.Stopped.Where(w => w.Host == Environment.MachineName && w.Pid > 0))
+        {
+            await WaitForExitAsync(worker.Pid, Remaining(deadline), cancel).ConfigureAwait(false);
+        }
+
+        // Workers on other hosts: until the server no longer lists them (each says goodbye as it exits).
+        while ((await client.GetWorkersAsync(cancel).ConfigureAwait(false)).Where(w => ids.Contains(w.Id)).ToList() is { Count: > 0 } left)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new GoqException(GoqErrorIds.ServerError, GoqErrorKind.Timeout,
+                    $"worker{(left.Count > 1 ? "s" : "")} {string.Join(", ", left.Select(w => $"{w.Host}/{w.Id}"))} did not leave within {within.TotalSeconds:0} s; the server was not stopped");
+            }
+
+            await Task.Delay(100, cancel).ConfigureAwait(false);
+        }
+    }
+
+    private static TimeSpan Remaining(DateTimeOffset deadline) => deadline - DateTimeOffset.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero;
 
     /// <summary>Waits until a local process is gone (a negative timeout waits as long as it takes).</summary>
     public static async Task WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken cancel)

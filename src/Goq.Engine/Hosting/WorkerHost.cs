@@ -10,6 +10,11 @@ public static class WorkerHost
     {
         using var log = new JsonLog(settings.WorkerLogPath, options.Keeper is null ? "worker" : "keeper", options.WorkerId);
         using var worker = new GoqWorker(options with { Log = log.Write, LedgerDirectory = options.LedgerDirectory ?? Path.Combine(settings.DotDir, "run") });
+        // The process the server sees (a keeper is found by its own file), recorded before the server can list it:
+        // Stop-GoqWorker -Local and Start-GoqWorker find it here.
+        using var registered = options.Keeper is null
+            ? LocalWorkers.Register(settings, options.WorkerId, new WorkerCapacity(options.Slots, options.Prefetch, options.Queues, options.Labels), options.OneShot)
+            : null;
         worker.Start();
         using var terminate = TerminationSignal.OnTerminate(log.Write, () => worker.Stop(drain: true));
         onStarted(new WorkerInfo
@@ -73,6 +78,7 @@ public static class WorkerHost
             });
             // The keeper holds the jobs: SIGTERM tells it to finish them and exit, and this relay ends with it.
             using var terminate = TerminationSignal.OnTerminate(log.Write, relay.Drain);
+            using var registered = LocalWorkers.Register(settings, relay.Keeper.WorkerId, capacity with { Slots = relay.Keeper.Slots }, oneShot: false);
             await relay.RunAsync(cancel).ConfigureAwait(false);
         }
 

@@ -1,0 +1,98 @@
+using System.Runtime.InteropServices;
+
+namespace Goq.Worker;
+
+/// <summary>
+/// Starts a command or program job so that its peak memory (wait4's ru_maxrss) is its own. A process started from
+/// .NET inherits the runtime's high-water mark: at exec the kernel folds the RSS peak of the memory it leaves into the
+/// process's <c>maxrss</c>, and with posix_spawn (vfork: the parent's memory) or fork (a copy of it) that is the worker's
+/// own 100-200 MB, so even <c>true</c> reported about 200 MB. Here posix_spawn starts a small shim instead:
+/// <c>setsid -f /bin/sh -c 'echo $$ &gt;&amp;4; exec "$@" 4&gt;&amp;-' goq-job argv...</c>. setsid forks a child (a copy of
+/// setsid's own megabyte), which leads a new session and process group, writes its pid on descriptor 4 and execs the
+/// job; setsid itself exits at once. While the shim lives, this process is a child subreaper (PR_SET_CHILD_SUBREAPER), so
+/// the job, orphaned by the shim's exit, becomes our child: the caller waits for it with wait4 and gets its own rusage.
+/// The job keeps the same pid for its life, its own session and process group, every signal at its default, stdin from
+/// /dev/null and its output pipes. Without setsid or /bin/sh the job is spawned directly (its peak then includes ours).
+/// </summary>
+internal static unsafe class JobShim
+{
+    private const int PrSetChildSubreaper = 36;
+    private const string Script = "echo $$ >&4; exec \"$@\" 4>&-";
+
+    /// <summary>The fd the shim's job writes its pid on.</summary>
+    public const int PidFd = 4;
+
+    /// <summary>Held from the shim's spawn until it is reaped: one shim at a time, so the flag is on only while one may exit.</summary>
+    public static readonly Lock Gate = new();
+
+    private static readonly string? Setsid = OperatingSystem.IsLinux() && File.Exists("/bin/sh")
+        ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists)
+        : null;
+
+    /// <summary>False without setsid or /bin/sh, or with GOQ_JOB_SHIM=0 (the jobs are then spawned directly).</summary>
+    public static bool IsAvailable => Setsid is not null && Environment.GetEnvironmentVariable("GOQ_JOB_SHIM") != "0";
+
+    /// <summary>The shim's argv for a job's argv.</summary>
+    public static IReadOnlyList<string> Wrap(IReadOnlyList<string> argv) => [Setsid!, "-f", "/bin/sh", "-c", Script, "goq-job", .. argv];
+
+    /// <summary>Makes this process a child subreaper (or no longer one); called with <see cref="Gate"/> held.</summary>
+    public static void AdoptOrphans(bool on) => _ = prctl(PrSetChildSubreaper, on ? 1u : 0u, 0, 0, 0);
+
+    /// <summary>
+    /// The job's pid, once the shim <paramref name="shim"/> has written it and been reaped (from then on the job is a
+    /// child of this process). <paramref name="pidWrite"/>, the write end the shim got as fd 4, is closed here first.
+    /// </summary>
+    public static int JobPid(int shim, int pidRead, ref int pidWrite, string program)
+    {
+        LibC.close(pidWrite);
+        pidWrite = -1;
+        var pid = ReadPid(pidRead);
+        var status = ReapShim(shim); // Guarantee point: the shim is gone before the subreaper flag goes off, so its child is ours
+        return pid > 0
+            ? pid
+            : throw new JobStartException($"cannot start '{program}': the job shim (setsid) ended with status {status} before starting it");
+    }
+
+    private static int ReadPid(int fd)
+    {
+        var buffer = stackalloc byte[32];
+        var length = 0;
+        while (length < 32)
+        {
+            var n = LibC.read(fd, buffer + length, 32 - length);
+            if (n < 0 && Marshal.GetLastPInvokeError() == LibC.Eintr)
+            {
+                continue;
+            }
+
+            if (n <= 0)
+            {
+                break;
+            }
+
+            length += (int)n;
+            if (buffer[length - 1] == (byte)'\n')
+            {
+                break;
+            }
+        }
+
+        return int.TryParse(new ReadOnlySpan<byte>(buffer, length).Trim((byte)'\n'), out var pid) ? pid : -1;
+    }
+
+    private static int ReapShim(int shim)
+    {
+        int status;
+        int result;
+        do
+        {
+            result = LibC.waitpid(shim, &status, 0);
+        }
+        while (result < 0 && Marshal.GetLastPInvokeError() == LibC.Eintr);
+
+        return result == shim ? status : -1;
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+}

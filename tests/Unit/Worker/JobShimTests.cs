@@ -1,0 +1,79 @@
+using Goq.Tests.Support;
+using Goq.Worker;
+
+namespace Goq.Tests.Worker;
+
+/// <summary>
+/// A command or program job's peak memory is its own, not the worker's: before the shim, every job started from this
+/// .NET process reported at least this process's high-water mark (about 200 MB for <c>true</c>). Linux, as the suite.
+/// </summary>
+[Collection(RealProcessesCollection.Name)]
+public sealed class JobShimTests : IDisposable
+{
+    private const long MiB = 1024 * 1024;
+    private readonly TempDir _dir = new();
+    private readonly JobRunner _runner = new(new JobRunnerOptions { OutputDrainGrace = TimeSpan.FromSeconds(2) });
+
+    private async Task<(JobOutcome Outcome, List<OutputLine> Lines, int Pid)> RunAsync(JobSpec spec)
+    {
+        var lines = new List<OutputLine>();
+        var pid = 0;
+        var outcome = await _runner.RunAsync(spec with { WorkingDirectory = _dir.Path }, (p, _) => pid = p, lines.Add, CancellationToken.None);
+        return (outcome, lines, pid);
+    }
+
+    /// <summary>Makes this process's own peak large, as a busy worker's is, so a job that inherits it cannot pass.</summary>
+    private static byte[] Ballast()
+    {
+        var ballast = new byte[256 * MiB];
+        for (var i = 0; i < ballast.Length; i += 4096)
+        {
+            ballast[i] = 1;
+        }
+
+        return ballast;
+    }
+
+    [Fact]
+    public async Task SmallProgram_ReportsASmallPeak_ThoughTheWorkerIsLarge()
+    {
+        var ballast = Ballast();
+        var (program, _, _) = await RunAsync(new JobSpec { Kind = JobKind.Exec, Command = "/bin/true" });
+        var (command, _, _) = await RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "true" });
+        GC.KeepAlive(ballast);
+
+        Assert.Equal((JobState.Completed, JobState.Completed), (program.State, command.State));
+        Assert.InRange(program.Usage!.MaxRssBytes!.Value, 1, 20 * MiB);
+        Assert.InRange(command.Usage!.MaxRssBytes!.Value, 1, 20 * MiB);
+    }
+
+    [Fact]
+    public async Task ProgramThatTouches200MB_ReportsAtLeastThat()
+    {
+        // bash holds the 200,000,000 bytes it read in one string.
+        var (outcome, lines, _) = await RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}" });
+
+        Assert.Equal(JobState.Completed, outcome.State);
+        Assert.Equal([new(OutputStream.Stdout, "200000000")], lines);
+        Assert.True(outcome.Usage!.MaxRssBytes >= 200_000_000, $"peak {outcome.Usage.MaxRssBytes} bytes");
+    }
+
+    [Fact]
+    public async Task Job_KeepsItsPidSessionSignalsAndExitCode()
+    {
+        // Its own pid leads its session and process group; SIGINT is not ignored (an async list would ignore it).
+        var (outcome, lines, pid) = await RunAsync(new JobSpec
+        {
+            Kind = JobKind.Shell,
+            Command = "echo $$ $(ps -o sid= -p $$) $(ps -o pgid= -p $$) $(grep SigIgn /proc/$$/status | cut -f2); read x; echo read=$?; exit 7",
+        });
+
+        Assert.Equal(7, outcome.ExitCode);
+        var fields = lines[0].Text.Split(' ');
+        Assert.Equal([$"{pid}", $"{pid}", $"{pid}"], fields[..3]);
+        Assert.Equal(0UL, Convert.ToUInt64(fields[3], 16) & 0x2UL); // SIGINT (bit 1) not ignored
+        Assert.Equal("read=1", lines[1].Text); // stdin is /dev/null
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
