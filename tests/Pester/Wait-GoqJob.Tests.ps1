@@ -133,6 +133,22 @@ Describe 'Get-GoqJob' {
             $slow = Submit-GoqJob 'sleep 1.5' # a fresh slow job for the second round
         }
     }
+
+    It 'counts an array''s tasks in its progress when it waits for the array''s id' {
+        $array = Submit-GoqJob 'sleep 0.7' -ArrayIndex (0..2) -ThrottleLimit 1 # one at a time: the wait lasts about 2 s
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Wait-GoqJob -Home '$goqHome' $($array.Id) -Timeout 60")
+            $ended = $ps.Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $ended | Should -HaveCount 3
+            $progress = @($ps.Streams.Progress)
+            $progress.StatusDescription | Should -Contain '1 of 3 ended' -Because 'the array''s id stands for its 3 tasks'
+            $progress[-1].StatusDescription | Should -Be '3 of 3 ended'
+            $progress[-1].RecordType | Should -Be 'Completed'
+        }
+        finally { $ps.Dispose() }
+    }
 }
 
 Describe 'Receive-GoqJob -Wait' {
