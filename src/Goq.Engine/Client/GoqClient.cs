@@ -326,7 +326,7 @@ public sealed class GoqClient : IDisposable
                 }
 
                 throw new GoqException(GoqErrorIds.ServerUnreachable, GoqErrorKind.Connection,
-                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s: it is not running (Get-GoqServer, Start-GoqServer), "
+                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s (GOQ_CONNECT_TIMEOUT_SEC): it is not running (Get-GoqServer, Start-GoqServer), "
                     + "or it did not accept our credentials (this home's .goq must hold the server's public key and cluster secret)")
                 { Target = Endpoint };
             }
