@@ -84,6 +84,10 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         $again = Get-GoqJob $job.Id
         $again.State | Should -Be 'Waiting'
         $again.Attempts | Should -Be 1
+        # Its output says what happened to the run: its worker stopped (not a Stop-GoqJob), and it is queued again.
+        Wait-Until { "$(Receive-GoqJob $job.Id -ErrorAction Continue 2>&1)" -like '*goq: *' } -Because 'the killed run''s last line to be stored'
+        $said = @(Receive-GoqJob $job.Id -ErrorAction Continue 2>&1 | ForEach-Object { "$_" })
+        $said | Should -Be @('goq: its worker stopped, and the job is queued again; its process tree was killed')
         Stop-GoqJob $job.Id
     }
 

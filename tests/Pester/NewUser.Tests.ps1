@@ -75,12 +75,45 @@ Describe 'Views' {
         $job.ArgumentList.GetType() | Should -Be ([string[]])
     }
 
+    It 'shows why a job that has not started waits under its command, and nothing for one that runs' {
+        $job = [Goq.JobInfo]::new()
+        $job.Id = 7; $job.State = 'Blocked'; $job.Command = 'make all'; $job.Reason = 'waiting for job 6'
+        foreach ($width in 80, 120) {
+            $lines = ($job | Format-Table | Out-String -Width $width) -split "`n" | ForEach-Object TrimEnd
+            $at = [array]::FindIndex([string[]]$lines, [Predicate[string]] { param($l) $l -match 'make all$' })
+            $lines[$at + 1].Trim() | Should -Be '(waiting for job 6)' -Because "at $width columns"
+            ($lines | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual $width
+        }
+        $job.State = 'Running'
+        ($job | Format-Table | Out-String -Width 120) | Should -Not -Match 'waiting for job 6'
+    }
+
     It 'keeps a long command readable at 80 columns' {
         $job = [Goq.JobInfo]::new()
         $job.Id = 12345; $job.Name = 'nightly'; $job.State = 'Running'; $job.Command = './run-the-nightly-simulation.sh --grid 512 --steps 10000'
         $text = $job | Format-Table | Out-String -Width 80
         ($text -replace '\s+', ' ') | Should -Match 'run-the-nightly' -Because 'the command wraps rather than being cut to nothing'
         ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
+    }
+}
+
+Describe 'A job submitted with no worker started (issue 25, point 9)' {
+    BeforeAll { $goqHome = Enter-GoqTestHome }
+    AfterAll { Exit-GoqTestHome $goqHome }
+
+    It 'says in its Reason, and under its command in the table, that no worker is connected; a worker then runs it' {
+        $job = Submit-GoqJob 'echo ran'
+        $waiting = Get-GoqJob $job.Id
+        $waiting.State | Should -Be 'Waiting'
+        $waiting.Reason | Should -BeLike 'no worker is connected*Start-GoqWorker starts one'
+        $table = $waiting | Format-Table | Out-String -Width 120
+        $table | Should -Match 'Command \(Reason\)'
+        $table | Should -Match '\(no worker is connected'
+        ($table -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 120
+
+        $null = Start-GoqWorker -Slots 1
+        ($job | Wait-GoqJob -Timeout 60).State | Should -Be 'Completed'
+        (Get-GoqJob $job.Id).Reason | Should -BeNullOrEmpty
     }
 }
 

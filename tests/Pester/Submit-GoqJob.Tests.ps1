@@ -158,3 +158,50 @@ Describe 'Submit-GoqJob' {
         { Submit-GoqJob '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
     }
 }
+
+Describe 'Submit-GoqJob with no server to answer it' {
+    BeforeAll {
+        $bare = New-GoqTestHome # no server started
+        # Submits in a runspace of its own, so the test's deadline, not the submit, says how long is too long.
+        function Invoke-Submit([string] $GoqHome) {
+            $ps = [powershell]::Create()
+            try {
+                $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; try { Submit-GoqJob -Home '$GoqHome' 'true' } catch { `$_ }")
+                $async = $ps.BeginInvoke()
+                Wait-Until { $async.IsCompleted } -TimeoutSec 40 -Because 'the submit to give up well before GOQ_SUBMIT_RETRY_SEC (120 s)'
+                $out = @($ps.EndInvoke($async))
+                $out | Should -HaveCount 1
+                $out[0] | Should -BeOfType ([System.Management.Automation.ErrorRecord])
+                [pscustomobject]@{ Error = $out[0] }
+            }
+            finally { $ps.Stop(); $ps.Dispose() }
+        }
+    }
+    AfterAll { Remove-GoqTestHome $bare }
+    BeforeEach { $env:GOQ_SUBMIT_RETRY_SEC = '120' }
+    AfterEach { $env:GOQ_SUBMIT_RETRY_SEC = $null; $env:GOQ_CONNECT_TIMEOUT_SEC = $null; $env:GOQ_JSERV_PORT = $null }
+
+    It 'says at once that no server runs for a local home, as Get-GoqJob does' {
+        $env:GOQ_CONNECT_TIMEOUT_SEC = '120'
+        $result = Invoke-Submit $bare
+        $result.Error.FullyQualifiedErrorId | Should -BeLike 'GoqServerNotRunning,*'
+        $result.Error.CategoryInfo.Category | Should -Be 'ConnectionError'
+        $result.Error.Exception.Message | Should -BeLike "no Goq server runs for home*nothing listens on*"
+        $getErr = { Get-GoqJob -Home $bare } | Should -Throw -PassThru
+        $getErr.FullyQualifiedErrorId.Split(',')[0] | Should -Be $result.Error.FullyQualifiedErrorId.Split(',')[0]
+    }
+
+    It 'fails a first contact that gets no answer after GOQ_CONNECT_TIMEOUT_SEC, and says so, instead of retrying' {
+        # A port that accepts connections but never speaks, as a remote server that does not answer.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try {
+            $env:GOQ_CONNECT_TIMEOUT_SEC = '2'
+            $env:GOQ_JSERV_PORT = "$($listener.LocalEndpoint.Port)"
+            $result = Invoke-Submit $bare
+        }
+        finally { $listener.Stop() }
+        $result.Error.FullyQualifiedErrorId | Should -BeLike 'GoqServerUnreachable,*'
+        $result.Error.Exception.Message | Should -BeLike '*did not answer within 2 s (GOQ_CONNECT_TIMEOUT_SEC)*'
+    }
+}

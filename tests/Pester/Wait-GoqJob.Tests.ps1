@@ -133,6 +133,24 @@ Describe 'Get-GoqJob' {
             $slow = Submit-GoqJob 'sleep 1.5' # a fresh slow job for the second round
         }
     }
+
+    It 'counts an array''s tasks in its progress when it waits for the array''s id' {
+        $array = Submit-GoqJob 'sleep 1' -ArrayIndex (0..3) -ThrottleLimit 1 # one at a time: the wait lasts about 4 s
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Wait-GoqJob -Home '$goqHome' $($array.Id) -Timeout 60")
+            $ended = $ps.Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $ended | Should -HaveCount 4
+            $progress = @($ps.Streams.Progress)
+            # How many had ended when it first showed depends on the host's speed; the total is what counts.
+            $progress | Should -Not -BeNullOrEmpty -Because 'the array''s id stands for its 4 tasks'
+            $progress.StatusDescription | Where-Object { $_ -notmatch '^[0-4] of 4 ended$' } | Should -BeNullOrEmpty
+            $progress[-1].StatusDescription | Should -Be '4 of 4 ended'
+            $progress[-1].RecordType | Should -Be 'Completed'
+        }
+        finally { $ps.Dispose() }
+    }
 }
 
 Describe 'Receive-GoqJob -Wait' {

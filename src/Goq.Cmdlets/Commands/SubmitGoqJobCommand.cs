@@ -13,6 +13,7 @@ namespace Goq.Cmdlets.Commands;
 /// per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits in a message),
 /// so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is sent again
 /// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
+/// A server that has not answered yet is not waited for: a local one that does not run is said at once.
 /// Over 400 lines because of its parameters (every scheduling option a job can have, each with its validation and its
 /// help text); mapping them to a spec and batching are all it does, and the rules behind them are the engine's.
 /// </summary>
@@ -226,7 +227,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         }
 
         var settings = Settings;
-        _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue);
+        _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue,
+            () => ServerProbe.ThrowIfNotListening(settings));
     }
 
     protected override void ProcessRecord()
@@ -356,8 +358,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         var unseen = ids.Where(id => !_existingJobs.Contains(id)).Distinct().ToList();
         if (unseen.Count > 0)
         {
-            var settings = Settings;
-            var reply = RunBlocking(token => ClientCache.Get(settings).GetJobsAsync(unseen, null, token));
+            var client = Client; // a local server that does not run is said at once, as for the batches
+            var reply = RunBlocking(token => client.GetJobsAsync(unseen, null, token));
             foreach (var id in unseen.Except(reply.Unknown))
             {
                 _existingJobs.Add(id);

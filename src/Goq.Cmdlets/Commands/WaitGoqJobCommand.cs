@@ -7,7 +7,7 @@ namespace Goq.Cmdlets.Commands;
 /// <summary>
 /// Waits until jobs end and writes each as it ends (the server pushes the news; nothing polls). A job that has
 /// already ended comes back at once; an unknown id is an ObjectNotFound error at once. A wait on several jobs that
-/// lasts more than half a second shows its progress (done of total).
+/// lasts more than half a second shows its progress (done of total); an array job counts as its tasks.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "GoqJob")]
 [OutputType(typeof(JobInfo))]
@@ -43,17 +43,32 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
         }
 
         using var events = new BlockingCollection<WaitEvent>();
+        var arrays = new ConcurrentQueue<Protocol.ArrayTasks>(); // filled before the events of their tasks
+        var expanded = new Dictionary<long, Protocol.ArrayTasks>();
         var timeout = Timeout < 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(Timeout);
-        var wait = Client.WaitAsync(_ids, Any, timeout, events.Add, CancelToken);
+        var wait = Client.WaitAsync(_ids, Any, timeout, events.Add, CancelToken, arrays.Enqueue);
         _ = wait.ContinueWith(_ => events.CompleteAdding(), TaskScheduler.Default);
         var ended = new HashSet<long>();
         var finished = 0;
         var total = _ids.Distinct().Count();
+        void CountArrays()
+        {
+            // An array's id stands for its tasks: the total counts them instead.
+            while (arrays.TryDequeue(out var array))
+            {
+                if (expanded.TryAdd(array.ArrayJobId, array))
+                {
+                    total += array.Count - 1;
+                }
+            }
+        }
+
         var watch = System.Diagnostics.Stopwatch.StartNew();
         const string Activity = "Waiting for Goq jobs";
         var showing = false;
         void Progress()
         {
+            CountArrays();
             // Only for a wait on several jobs that lasts more than a moment; $ProgressPreference silences it.
             if (total < 2 || Any || watch.Elapsed < ProgressAfter)
             {
@@ -106,7 +121,11 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        var left = _ids.Distinct().Where(id => !ended.Contains(id)).ToList();
+        CountArrays();
+        bool Ended(long id) => expanded.TryGetValue(id, out var array)
+            ? Enumerable.Range(0, array.Count).All(k => ended.Contains(array.FirstTaskId + k))
+            : ended.Contains(id);
+        var left = _ids.Distinct().Where(id => !Ended(id)).ToList();
         if (left.Count > 0)
         {
             WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WaitTimeout, ErrorCategory.OperationTimeout,

@@ -170,9 +170,11 @@ public sealed class GoqClient : IDisposable
     /// <summary>
     /// Watches jobs until they end. The server pushes each end; <paramref name="onEvent"/> is called (on the client's
     /// thread) for every job that has ended and once per unknown id. Completes when all have ended, or the first
-    /// with <paramref name="any"/>; returns false when <paramref name="timeout"/> ran out first.
+    /// with <paramref name="any"/>; returns false when <paramref name="timeout"/> ran out first. An array job's id
+    /// stands for its tasks: <paramref name="onArray"/> is told which they are before any of their events.
     /// </summary>
-    public async Task<bool> WaitAsync(IReadOnlyList<long> ids, bool any, TimeSpan? timeout, Action<WaitEvent> onEvent, CancellationToken cancel = default)
+    public async Task<bool> WaitAsync(IReadOnlyList<long> ids, bool any, TimeSpan? timeout, Action<WaitEvent> onEvent, CancellationToken cancel = default,
+        Action<ArrayTasks>? onArray = null)
     {
         var remaining = new HashSet<long>(ids);
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -218,6 +220,7 @@ public sealed class GoqClient : IDisposable
                     {
                         if (remaining.Remove(array.ArrayJobId))
                         {
+                            onArray?.Invoke(array);
                             for (var k = 0; k < array.Count; k++)
                             {
                                 remaining.Add(array.FirstTaskId + k);
@@ -323,7 +326,7 @@ public sealed class GoqClient : IDisposable
                 }
 
                 throw new GoqException(GoqErrorIds.ServerUnreachable, GoqErrorKind.Connection,
-                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s: it is not running (Get-GoqServer, Start-GoqServer), "
+                    $"the Goq server at {Endpoint} did not answer within {RequestTimeout.TotalSeconds:0.#} s (GOQ_CONNECT_TIMEOUT_SEC): it is not running (Get-GoqServer, Start-GoqServer), "
                     + "or it did not accept our credentials (this home's .goq must hold the server's public key and cluster secret)")
                 { Target = Endpoint };
             }

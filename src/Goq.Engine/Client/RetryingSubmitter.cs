@@ -7,25 +7,41 @@ namespace Goq.Client;
 /// answer did not come (the server died before or after storing it) is sent again, with the same id, on a fresh
 /// connection, until <see cref="RetryFor"/> has passed. The server answers a batch it already stored with the same
 /// jobs, so a batch is queued once however often it is sent.
+/// The window is for a server that went away: it opens once the server has answered a batch of this submitter's. A
+/// first contact that gets no answer fails at once (after the request's own time-out, GOQ_CONNECT_TIMEOUT_SEC), and
+/// <paramref name="firstContact"/> (a probe that throws when a local server does not run) is asked before it.
 /// </summary>
 /// <param name="connect">A usable client: called for every attempt, so a connection broken by a timeout is replaced.</param>
-public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor, Action<string>? onRetry = null)
+public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor, Action<string>? onRetry = null, Action? firstContact = null)
 {
+    // Set once a batch was answered (by the thread of the batch in flight; one batch is in flight at a time).
+    private volatile bool _answered;
+
     public TimeSpan RetryFor { get; } = retryFor;
+
+    /// <summary>Whether the server has answered this submitter: from then on, a batch it does not answer is sent again.</summary>
+    public bool ServerAnswered => _answered;
 
     public static string NewBatchId() => Guid.NewGuid().ToString("N");
 
     public async Task<IReadOnlyList<JobInfo>> SubmitAsync(IReadOnlyList<JobSpec> jobs, string batchId, CancellationToken cancel)
     {
+        if (!_answered)
+        {
+            firstContact?.Invoke();
+        }
+
         var deadline = DateTimeOffset.UtcNow + RetryFor;
         var attempt = 1;
         while (true)
         {
             try
             {
-                return await connect().SubmitAsync(jobs, cancel, batchId).ConfigureAwait(false);
+                var submitted = await connect().SubmitAsync(jobs, cancel, batchId).ConfigureAwait(false);
+                _answered = true;
+                return submitted;
             }
-            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable && DateTimeOffset.UtcNow < deadline)
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable && _answered && DateTimeOffset.UtcNow < deadline)
             {
                 // Guarantee point: the same batch id again, so a batch the server stored before it went away is not
                 // stored twice.

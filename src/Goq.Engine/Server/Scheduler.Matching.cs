@@ -19,6 +19,9 @@ public sealed partial class Scheduler
     // The latest time an event brought: how long a wide job has waited is judged by it.
     private DateTimeOffset _now = DateTimeOffset.MinValue;
 
+    // The last worker to leave (its host, lost or stopped, when): "no worker is connected" says what happened.
+    private (string Host, bool Lost, DateTimeOffset At)? _lastWorkerLeft;
+
     /// <summary>Hands waiting jobs to workers until no worker can take any of them.</summary>
     private void Dispatch()
     {
@@ -157,14 +160,19 @@ public sealed partial class Scheduler
 
     /// <summary>
     /// Why a job waiting for a slot does not start, when something other than busy slots holds it back: no connected
-    /// worker serves its queue or has its labels or enough slots, its queue is at its limit, or slots are kept for it.
-    /// Null when it simply waits its turn (or no worker is connected yet).
+    /// worker is connected at all, none serves its queue or has its labels or enough slots, its queue is at its limit,
+    /// or slots are kept for it. Null when it simply waits its turn.
     /// </summary>
     public string? WhyWaiting(long id)
     {
-        if (_waiting.ClassOf(id) is not { } jobClass || _workers.Count == 0)
+        if (_waiting.ClassOf(id) is not { } jobClass)
         {
             return null;
+        }
+
+        if (_workers.Count == 0)
+        {
+            return NoWorker();
         }
 
         var serving = _workers.All.Where(w => !w.Stopping && w.Queues.Contains(jobClass.Queue)).ToList();
@@ -204,6 +212,23 @@ public sealed partial class Scheduler
         return jobClass.SlotCount > 1 && able.All(w => w.FreeSlots < jobClass.SlotCount)
             ? $"waiting for {jobClass.SlotCount} free slots on one worker"
             : null;
+    }
+
+    /// <summary>
+    /// Why nothing runs when no worker is connected: the last one left (lost or stopped), or the server started moments
+    /// ago and its workers have the restart grace to come back, or none ever came (the newcomer's case).
+    /// </summary>
+    private string NoWorker()
+    {
+        const string Hint = "Start-GoqWorker starts one";
+        if (_lastWorkerLeft is var (host, lost, at))
+        {
+            return $"no worker is connected: the last one (on {host}) {(lost ? "was lost" : "stopped")} at {at.ToUniversalTime():u}; {Hint}";
+        }
+
+        return _now < _graceUntil
+            ? $"no worker is connected yet (the server started at {(_graceUntil - _options.RestartGrace).ToUniversalTime():u}; after a restart its workers come back by {_graceUntil.ToUniversalTime():u}); {Hint}"
+            : $"no worker is connected: {Hint}";
     }
 
     /// <summary>Every queue that jobs, workers or a limit name (and the default queue), with its counts.</summary>

@@ -72,6 +72,7 @@ public sealed partial class Scheduler
             if (worker.Running.Count == 0)
             {
                 _workers.Remove(worker.Id, out _);
+                _lastWorkerLeft = (worker.Host, false, _now);
             }
         }
 

@@ -336,6 +336,7 @@ public sealed partial class Scheduler
             return;
         }
 
+        _lastWorkerLeft = (worker.Host, dead, now ?? DateTimeOffset.UtcNow);
         Unkeep(worker);
 
         foreach (var jobId in worker.Running.OrderDescending())

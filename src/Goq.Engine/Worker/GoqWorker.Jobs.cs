@@ -119,7 +119,8 @@ public sealed partial class GoqWorker
                     },
                     job.Cancel.Token,
                     variables,
-                    () => job.Budget.IsFull).ConfigureAwait(false);
+                    () => job.Budget.IsFull,
+                    () => job.CancelledBecause).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

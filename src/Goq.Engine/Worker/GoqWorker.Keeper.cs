@@ -54,7 +54,7 @@ public sealed partial class GoqWorker
 
         // Guarantee point: the server has (or is about to have) queued these jobs again; their copies here end now.
         _options.Log(LogEntry.Warning("keeper.gave_up", "no relay came back in time: ending the jobs, as a lost worker's"));
-        BeginExit(drain: false);
+        BeginExit(drain: false, $"its worker lost the server for {keeper.GiveUpAfter.TotalSeconds:0} s, and the server queued the job again");
         return true;
     }
 

@@ -316,7 +316,8 @@ public sealed partial class GoqWorker : IDisposable
         }
     }
 
-    private void BeginExit(bool drain)
+    /// <param name="why">What the output of a job killed by it says happened (its goodbye has the server queue it again).</param>
+    private void BeginExit(bool drain, string why = "its worker stopped, and the job is queued again")
     {
         _exiting = true;
         _drain = drain;
@@ -325,6 +326,7 @@ public sealed partial class GoqWorker : IDisposable
         {
             foreach (var job in _running.Values)
             {
+                job.CancelledBecause = why;
                 job.Cancel.Cancel();
             }
         }

@@ -29,8 +29,10 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
     /// <param name="cancel">Cancelling kills the job's whole process tree; the outcome is then Cancelled.</param>
     /// <param name="variables">Goq's own variables for the job (<see cref="JobVariables"/>), set last.</param>
     /// <param name="holdOutput">While true, the job's output is not read, so its writes wait (back-pressure).</param>
+    /// <param name="whyCancelled">Asked once the job was cancelled: what happened, for the line written into its output
+    /// (null, or no function: "the job was cancelled", a user's Stop-GoqJob).</param>
     public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel,
-        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null)
+        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null, Func<string?>? whyCancelled = null)
     {
         var gate = new object();
         void Emit(OutputStream stream, string text)
@@ -77,8 +79,8 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
                 options.MaxJobRecordBytes);
             try
             {
-                return await _scripts.RunAsync(job, onStarted, line => Emit(line.Stream, line.Text), holdOutput ?? (() => false), cancel, spec.TimeoutSec)
-                    .ConfigureAwait(false);
+                return await _scripts.RunAsync(job, onStarted, line => Emit(line.Stream, line.Text), holdOutput ?? (() => false), cancel, spec.TimeoutSec,
+                    whyCancelled).ConfigureAwait(false);
             }
             catch (JobStartException ex)
             {
@@ -148,7 +150,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         if (cancelled)
         {
-            Emit(OutputStream.Stderr, "goq: the job was cancelled; its process tree was killed");
+            Emit(OutputStream.Stderr, $"goq: {WhyCancelled(whyCancelled)}; its process tree was killed");
             return Used(new JobOutcome(JobState.Cancelled, exitCode, "cancelled", pid, startedAt, finishedAt));
         }
 
@@ -165,6 +167,9 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         return Used(new JobOutcome(JobState.Failed, exitCode, $"exit code {exitCode}", pid, startedAt, finishedAt));
     }
+
+    /// <summary>What the line a cancelled job's output ends with says happened.</summary>
+    internal static string WhyCancelled(Func<string?>? why) => why?.Invoke() ?? "the job was cancelled";
 
     /// <summary>Ends the warm PowerShell runners.</summary>
     public void Dispose() => _scripts?.Dispose();

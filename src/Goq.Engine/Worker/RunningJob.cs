@@ -17,6 +17,18 @@ internal sealed class RunningJob(long jobId, int attempt, OutputBudget budget)
 
     public CancellationTokenSource Cancel { get; } = new();
 
+    private string? _cancelledBecause;
+
+    /// <summary>
+    /// Why <see cref="Cancel"/> was cancelled when it was not the user's Stop-GoqJob (its worker stopped): set on the
+    /// socket thread before cancelling, read by the runner's thread after.
+    /// </summary>
+    public string? CancelledBecause
+    {
+        get => Volatile.Read(ref _cancelledBecause);
+        set => Volatile.Write(ref _cancelledBecause, value);
+    }
+
     private Start? _started;
 
     /// <summary>Set by the runner's thread when the process starts; read by the socket thread (a reference, so never torn).</summary>

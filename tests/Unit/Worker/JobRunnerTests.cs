@@ -127,6 +127,28 @@ public sealed class JobRunnerTests : IDisposable
         await Wait.UntilAsync(() => ProcessesWithArg($"30[01]\\.{tag}") == 0, 20_000, "every process of the job to be gone");
     }
 
+    [Theory]
+    [InlineData(null, "goq: the job was cancelled; its process tree was killed")]
+    [InlineData("its worker stopped, and the job is queued again", "goq: its worker stopped, and the job is queued again; its process tree was killed")]
+    public async Task Cancel_SaysWhatHappened_InTheJobsLastLine(string? why, string expected)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new List<OutputLine>();
+        using var cancel = new CancellationTokenSource();
+        var run = _runner.RunAsync(new JobSpec { Kind = JobKind.Shell, Command = "echo started; sleep 300", WorkingDirectory = _dir.Path }, (_, _) => { },
+            line =>
+            {
+                lines.Add(line);
+                started.TrySetResult();
+            },
+            cancel.Token, whyCancelled: () => why);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        cancel.Cancel();
+        var outcome = await run;
+        Assert.Equal(JobState.Cancelled, outcome.State);
+        Assert.Equal(new OutputLine(OutputStream.Stderr, expected), lines[^1]);
+    }
+
     [Fact]
     public async Task BackgroundChildHoldingOutput_IsEndedAfterTheGrace()
     {

@@ -90,7 +90,8 @@ internal sealed class ScriptRunner : IDisposable
     /// Runs one job. Lines go to <paramref name="emit"/> in order; while <paramref name="hold"/> is true the channel is not
     /// read, so the runner's writes wait (back-pressure). Cancelling, or the time limit, kills the runner's process tree.
     /// </summary>
-    public async Task<JobOutcome> RunAsync(RunnerJob job, Action<OutputLine> emit, Func<bool> hold, CancellationToken cancel, int? timeoutSec)
+    public async Task<JobOutcome> RunAsync(RunnerJob job, Action<OutputLine> emit, Func<bool> hold, CancellationToken cancel, int? timeoutSec,
+        Func<string?>? whyCancelled = null)
     {
         JobsRun++;
         var startedAt = DateTimeOffset.UtcNow;
@@ -138,7 +139,7 @@ internal sealed class ScriptRunner : IDisposable
             await _process.Exited.ConfigureAwait(false);
             if (cancel.IsCancellationRequested)
             {
-                emit(new OutputLine(OutputStream.Stderr, "goq: the job was cancelled; its PowerShell runner was killed"));
+                emit(new OutputLine(OutputStream.Stderr, $"goq: {JobRunner.WhyCancelled(whyCancelled)}; its PowerShell runner was killed"));
                 return Outcome(JobState.Cancelled, null, "cancelled");
             }
 

@@ -27,7 +27,7 @@ internal sealed class ScriptRunnerPool : IDisposable
     }
 
     public async Task<JobOutcome> RunAsync(RunnerJob job, Action<int, DateTimeOffset> onStarted, Action<OutputLine> emit, Func<bool> hold,
-        CancellationToken cancel, int? timeoutSec)
+        CancellationToken cancel, int? timeoutSec, Func<string?>? whyCancelled = null)
     {
         ScriptRunner runner;
         try
@@ -45,7 +45,7 @@ internal sealed class ScriptRunnerPool : IDisposable
         }
 
         onStarted(runner.Pid, DateTimeOffset.UtcNow);
-        var outcome = await runner.RunAsync(job, emit, hold, cancel, timeoutSec).ConfigureAwait(false);
+        var outcome = await runner.RunAsync(job, emit, hold, cancel, timeoutSec, whyCancelled).ConfigureAwait(false);
         Return(runner);
         return outcome;
     }
