@@ -103,7 +103,7 @@ BeforeAll {
         'Stop-GoqJob/1'        = { @{ '42' = (New-Waiting).Id } }
         'Suspend-GoqJob/1'     = { @{ '42' = (New-Waiting).Id } }
         'Wait-GoqJob/3'        = { @{ '101' = (Submit-GoqJob 'true').Id; '102' = (New-Waiting).Id; '103' = (New-Waiting).Id } }
-        'Stop-GoqWorker/3'     = { @{ '3f2a' = (Get-GoqWorker | Select-Object -First 1).Id.Substring(0, 8) } }
+        'Stop-GoqWorker/3'     = { @{ '3f2a' = (Start-GoqWorker -Slots 1).Id.Substring(0, 8) } } # one with a job keeper, which -Restart needs
         'Start-GoqServer/1'    = { Stop-GoqServer -Confirm:$false | Out-Null; @{} }
         'Start-GoqServer/4'    = { Stop-GoqServer -Confirm:$false | Out-Null; @{ '9464' = Get-FreePort } }
         'Start-GoqWorker/6'    = { Stop-AllWorkers; $null = Submit-GoqJob 'echo one shot'; @{} }
