@@ -9,8 +9,11 @@
     3. -Single jobs submitted one at a time to an idle worker: submit-to-start latency, p50 and p99, from the call of
        Submit-GoqJob until the job's program runs (it prints the time: date +%s%N), beside the floor: this pwsh starting
        the same program itself.
-    2b, 3b. task-spooler (`tsp`, installed when missing and allowed) on the same work side by side: -Jobs `tsp /bin/true`
-       with TS_SLOTS=2 and its own socket, end to end, with Goq's ratio to it; and the same submit-to-start measurement.
+    2b, 3b. task-spooler (`tsp`, installed when missing and allowed) on the same work, run first, before any Goq process:
+       -Jobs `tsp /bin/true` from a bash loop with TS_SLOTS=2 and a TMPDIR and socket of its own, end to end, from the
+       bench's driver and again as the plain bash script anyone can paste (Get-PeerLoop), with Goq's ratio to it; and the
+       same submit-to-start measurement. A tsp job is three processes (the client bash starts, the waiter it leaves, the
+       job) where a Goq job is one, so the ratio grows as process starts slow down: read it beside the spawn rate (1).
     4. -DurableJobs (10,000) submitted in bulk the same way: bulk submit and end-to-end rates at that size, and the CPU
        time each process used per job meanwhile (Linux), which bounds the end-to-end rate on a small host.
     5. The same -DurableJobs run with one worker of -ManySlots (32) slots: more jobs in flight than cores, so the rate is
@@ -116,32 +119,62 @@ function Get-TaskSpooler {
     $tsp.Source
 }
 
-# task-spooler on the same work, with its own socket and $Slots slots: $Count `tsp /bin/true` calls from a shell loop
-# (a tsp client is a process per job), then `tsp -w` for the last; and $Single submits from this pwsh, each timed until
-# the job (date +%s%N) has printed the time it started. Rates and latencies in the same units as Goq's.
-function Measure-TaskSpooler([string] $Tsp, [int] $Count, [int] $Slots, [int] $Single, [string] $Dir) {
-    $env:TS_SOCKET = Join-Path $Dir 'tsp.socket'
+# task-spooler on the same work, run as its users run it: a folder of its own for TMPDIR and TS_SOCKET, TS_SLOTS=$Slots,
+# its other settings left alone, its server started by the first client of the loop; $Count `tsp /bin/true` from a
+# bash loop (a tsp client is a process per job, and it stays, detached, until its job has run), then `tsp -w` for the
+# last, timed as a whole. Run twice: from this pwsh (the bench's driver) and as the plain bash script anyone can paste
+# ($PeerLoop prints it), so the peer's figure can be checked by hand. Then $Single submits from this pwsh, each timed
+# until the job (date +%s%N) has printed the time it started. Rates and latencies in the same units as Goq's.
+# (The driver once shared /tmp with everything else, kept 100,000 finished jobs and ran beside Goq's idle server and
+# worker; it now runs before they start.)
+function Measure-TaskSpooler([string] $Tsp, [int] $Count, [int] $Slots, [int] $Single) {
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-tsp-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    New-Item -ItemType Directory $dir | Out-Null
+    $saved = @{ TMPDIR = $env:TMPDIR; TS_SOCKET = $env:TS_SOCKET; TS_SLOTS = $env:TS_SLOTS }
+    $env:TMPDIR = $dir
+    $env:TS_SOCKET = Join-Path $dir 'socket'
     $env:TS_SLOTS = "$Slots"
-    $env:TS_MAXFINISHED = '100000'
     try {
-        & $Tsp -S $Slots | Out-Null
-        & $Tsp -C | Out-Null
         $watch = [System.Diagnostics.Stopwatch]::StartNew()
         bash -c "for i in `$(seq $Count); do '$Tsp' /bin/true >/dev/null; done; '$Tsp' -w >/dev/null"
         $endToEnd = $Count / $watch.Elapsed.TotalSeconds
-        $latencies = foreach ($i in 1..$Single) {
-            $before = Get-UnixMs
-            $id = & $Tsp /usr/bin/date '+%s%N'
-            & $Tsp -w $id | Out-Null
-            Get-StartLatency (Get-Content -LiteralPath (& $Tsp -o $id)) $before
+        & $Tsp -K 2>$null | Out-Null
+        Get-ChildItem $dir -Filter 'ts-out.*' | Remove-Item
+
+        # The same loop as a plain bash script, timed by bash itself.
+        $script = Join-Path $dir 'peer-loop.sh'
+        Set-Content -LiteralPath $script -Value (Get-PeerLoop $Tsp $Count $Slots $dir)
+        $printed = bash $script
+        $plain = [double](($printed | Select-Object -Last 1) -replace '[^0-9.]', '')
+        & $Tsp -K 2>$null | Out-Null
+
+        $env:TS_SOCKET = Join-Path $dir 'socket'
+        $latencies = if ($Single -gt 0) {
+            foreach ($i in 1..$Single) {
+                $before = Get-UnixMs
+                $id = & $Tsp /usr/bin/date '+%s%N'
+                & $Tsp -w $id | Out-Null
+                Get-StartLatency (Get-Content -LiteralPath (& $Tsp -o $id)) $before
+            }
         }
-        [pscustomobject]@{ EndToEnd = $endToEnd; Latencies = $latencies }
+        [pscustomobject]@{ EndToEnd = $endToEnd; PlainLoop = $plain; Latencies = $latencies }
     }
     finally {
         & $Tsp -K 2>$null | Out-Null
-        Remove-Item Env:TS_SOCKET, Env:TS_SLOTS, Env:TS_MAXFINISHED -ErrorAction SilentlyContinue
-        Get-ChildItem ([IO.Path]::GetTempPath()) -Filter 'ts-out.*' -ErrorAction SilentlyContinue | Remove-Item -ErrorAction SilentlyContinue
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        Remove-Item -Recurse -Force $dir -ErrorAction SilentlyContinue
     }
+}
+
+# The peer's loop as a user types it: a fresh TMPDIR and socket, TS_SLOTS, N submits, wait for the last; prints jobs/s.
+function Get-PeerLoop([string] $Tsp, [int] $Count, [int] $Slots, [string] $Dir) {
+    @"
+export TMPDIR='$Dir' TS_SOCKET='$Dir/plain.socket' TS_SLOTS=$Slots
+start=`$(date +%s.%N)
+for i in `$(seq $Count); do '$Tsp' /bin/true >/dev/null; done; '$Tsp' -w >/dev/null
+end=`$(date +%s.%N)
+awk "BEGIN { print \"jobs/s\", $Count / (`$end - `$start) }"
+"@
 }
 
 # The job's first instruction is timed by the job itself: `date +%s%N` prints the time its program started (give or
@@ -430,9 +463,13 @@ function Get-Percentile([double[]] $Values, [double] $P) {
 $goqHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
 New-Item -ItemType Directory $goqHome | Out-Null
 try {
+    # The peer first, on a machine where no Goq process runs yet.
+    $tsp = if ($Jobs -gt 0) { Get-TaskSpooler }
+    $peer = if ($tsp) { Measure-TaskSpooler $tsp $Jobs 2 $Single }
+
     Initialize-GoqHome -Path $goqHome -Port (Get-FreePort) | Out-Null
     # Metrics on, as an operator runs it: every figure below includes what they cost (a snapshot a tick).
-    $server = Start-GoqServer -Home $goqHome -MetricsPort (Get-FreePort)
+    $server = Start-GoqServer -Home $goqHome -MetricsPort (Get-FreePort) -InformationAction Ignore
     $monitoring = Get-GoqServer -Home $goqHome -Detailed
     $worker = Start-GoqWorker -Home $goqHome -Slots 2 -NoJobKeeper
     Push-Location $goqHome
@@ -447,8 +484,6 @@ try {
     $latencies = Measure-Latency $goqHome $Single
     $null = Measure-SpawnFloor 5
     $floor = Measure-SpawnFloor $Single
-    $tsp = if ($Jobs -gt 0) { Get-TaskSpooler }
-    $peer = if ($tsp) { Measure-TaskSpooler $tsp $Jobs 2 $Single $goqHome }
     # Where the CPU goes during the durable run, per job: what bounds the end-to-end rate on a small host.
     $before = Get-CpuSnapshot $server.Pid $worker.Pid
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
@@ -509,6 +544,7 @@ try {
         "end-to-end jobs/s ($Jobs)"                 = [math]::Round($bulk.EndToEnd)
         'end-to-end / spawn rate'                  = [math]::Round($bulk.EndToEnd / $spawnRate, 2)
         "task-spooler end-to-end jobs/s ($Jobs, TS_SLOTS=2)" = if ($peer) { [math]::Round($peer.EndToEnd) } else { "skipped: $script:TspMissing" }
+        "task-spooler, the same loop as a plain bash script (bench/Bench.ps1's Get-PeerLoop) jobs/s" = if ($peer) { [math]::Round($peer.PlainLoop) }
         "end-to-end Goq / task-spooler ($Jobs)"     = if ($peer) { [math]::Round($bulk.EndToEnd / $peer.EndToEnd, 2) }
         "submit-to-start p50 / p99 ms ($Single single, until the job's program runs)" = '{0:N2} / {1:N2}' -f (Get-Percentile $latencies 50), (Get-Percentile $latencies 99)
         "spawn floor p50 / p99 ms (this pwsh starts the same program itself)" = '{0:N2} / {1:N2}' -f (Get-Percentile $floor 50), (Get-Percentile $floor 99)

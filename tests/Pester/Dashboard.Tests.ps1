@@ -31,7 +31,8 @@ Describe 'The web dashboard, in a real browser' {
         $goqHome = New-GoqTestHome
         $env:GOQ_HOME = $goqHome
         Push-Location $goqHome
-        Start-GoqServer -MetricsPort (Get-FreePort) | Out-Null
+        $script:started = Start-GoqServer -MetricsPort (Get-FreePort) -InformationVariable startHint -InformationAction SilentlyContinue
+        $script:startHint = $startHint
         Start-GoqWorker -Slots 2 | Out-Null
         $done = @(1..6 | ForEach-Object { Submit-GoqJob "echo dashboard line $_" -Name "dash-$_" }) + @(Submit-GoqJob 'echo to stderr >&2; exit 4' -Name 'dash-fails')
         $done | Wait-GoqJob -Timeout 60 -ErrorAction SilentlyContinue | Out-Null
@@ -87,5 +88,34 @@ Describe 'The web dashboard, in a real browser' {
             try { Invoke-WebRequest $url | Out-Null; throw 'no 401' } catch { $_.Exception.Response.StatusCode.value__ | Should -Be 401 }
         }
         (Invoke-WebRequest $metrics).StatusCode | Should -Be 200 -Because '/metrics needs no token'
+    }
+
+    It 'tells a browser that opens the page without its token how to get its address, and still shows no data' {
+        $bare = $dashboard -replace '\?token=.*$', ''
+        $client = [System.Net.Http.HttpClient]::new()
+        $get = { param($url) $client.GetAsync($url).GetAwaiter().GetResult() }
+        try {
+            foreach ($url in $bare, "$($bare)index.html") {
+                $answer = & $get $url
+                [int]$answer.StatusCode | Should -Be 401
+                $answer.Content.Headers.ContentType.MediaType | Should -Be 'text/html'
+                $page = $answer.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+                $page | Should -Match ([regex]::Escape('(Get-GoqServer -Detailed).DashboardUrl')) -Because 'the page says how to open it'
+                $page | Should -Not -Match 'count-completed|dash-|echo|app\.js|api/' -Because 'it shows nothing of the dashboard'
+            }
+            foreach ($url in "$($bare)app.js", "$($bare)api/summary", "$($bare)api/jobs") {
+                $answer = & $get $url
+                [int]$answer.StatusCode | Should -Be 401
+                $answer.Content.ReadAsStringAsync().GetAwaiter().GetResult() | Should -BeNullOrEmpty -Because "$url answers with the bare status"
+            }
+            [int](& $get $metrics).StatusCode | Should -Be 200 -Because '/metrics needs no token'
+        }
+        finally { $client.Dispose() }
+    }
+
+    It 'has Start-GoqServer -MetricsPort say where the metrics and the dashboard are' {
+        $started.MetricsUrl | Should -Be $metrics
+        $started.DashboardUrl | Should -Be $dashboard
+        "$startHint" | Should -Match ([regex]::Escape("Metrics at $metrics; the dashboard at $dashboard"))
     }
 }

@@ -95,6 +95,30 @@ Describe 'Views' {
         ($text -replace '\s+', ' ') | Should -Match 'run-the-nightly' -Because 'the command wraps rather than being cut to nothing'
         ($text -split "`n" | Measure-Object -Property Length -Maximum).Maximum | Should -BeLessOrEqual 80
     }
+
+    It 'shows every worker column whole at 80 columns, with a short id as the job table does' {
+        $worker = [Goq.WorkerInfo]::new()
+        $worker.Id = '0123456789abcdef0123456789abcdef'; $worker.Host = 'node07'; $worker.Pid = 123456; $worker.Slots = 32
+        $worker.BusySlots = 30; $worker.Prefetch = 64; $worker.PrefetchedJobs = 12; $worker.Queues = 'default', 'gpu'
+        $worker.Labels = 'gpu'; $worker.LastSeen = [DateTimeOffset]::Now
+        foreach ($width in 80, 120) {
+            $lines = @(($worker | Format-Table | Out-String -Width $width) -split "`r?`n" | Where-Object { $_.Trim() })
+            $lines.Count | Should -Be 3 -Because "at $width columns the header, its rule and the row each take one line:`n$($lines -join "`n")"
+            $lines[0] | Should -Match '^Id\s+Host\s+Pid\s+Slots\s+Busy\s+Ahead\s+Queues\s+Labels\s+LastSeen$'
+            $lines[2] | Should -Match '^01234567 +node07 +123456 +32 +30 +12/64 +default,gpu +gpu +\d\d:\d\d:\d\d$'
+        }
+        $worker.Id | Should -Be '0123456789abcdef0123456789abcdef' -Because 'the object keeps the full id'
+    }
+
+    It 'keeps a job name such as waiting-gpu on one line at 80 and 120 columns' {
+        $job = [Goq.JobInfo]::new()
+        $job.Id = 7; $job.Name = 'waiting-gpu'; $job.State = 'Waiting'; $job.Command = 'sleep 1'
+        foreach ($width in 80, 120) {
+            $lines = @(($job | Format-Table | Out-String -Width $width) -split "`r?`n" | Where-Object { $_.Trim() })
+            $lines.Count | Should -Be 3 -Because "at $width columns the row takes one line:`n$($lines -join "`n")"
+            $lines[2] | Should -Match '^\s+7 waiting-gpu\s+Waiting\s'
+        }
+    }
 }
 
 Describe 'A job submitted with no worker started (issue 25, point 9)' {

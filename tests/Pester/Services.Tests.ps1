@@ -158,6 +158,34 @@ Describe 'New-GoqServiceUnit' {
         }
     }
 
+    It 'warns when the unit starts pwsh or the module from a NuGet cache or a temporary folder, and not for a lasting path' {
+        [Goq.Hosting.TransientPath]::Why('/usr/bin/pwsh') | Should -BeNullOrEmpty
+        [Goq.Hosting.TransientPath]::Why((Join-Path $HOME '.nuget/packages/powershell/7.6.9/tools/net10.0/any/unix/pwsh')) | Should -Be 'a NuGet package cache'
+        [Goq.Hosting.TransientPath]::Why((Join-Path ([System.IO.Path]::GetTempPath()) 'checkout/module/Goq.psd1')) | Should -Be 'a temporary folder'
+
+        # This module, from the worktree (a lasting path); this pwsh is warned about only where it runs from a cache.
+        $null = New-GoqServiceUnit -Role Worker -Home $goqHome -WarningVariable warned -WarningAction SilentlyContinue -InformationAction Ignore
+        "$warned" | Should -Not -Match 'starts the module'
+        $pwshWhy = [Goq.Hosting.TransientPath]::Why((Join-Path $PSHOME 'pwsh'))
+        if ($pwshWhy) { "$warned" | Should -Match "starts pwsh from .*, which is in $pwshWhy" } else { "$warned" | Should -Not -Match 'starts pwsh' }
+
+        # The same module imported from a temporary folder (a link to it, as a checkout in /tmp would be).
+        $temp = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-unit-module-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $link = Join-Path $temp 'Goq'
+        New-Item -ItemType Directory $temp | Out-Null
+        try {
+            $null = New-Item -ItemType SymbolicLink -Path $link -Target (Join-Path $RepoRoot 'module')
+            $manifest = Join-Path $link 'Goq.psd1'
+            $out = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command "Import-Module '$manifest'; `$null = New-GoqServiceUnit -Role Server -Home '$($goqHome -replace "'", "''")' -InformationAction Ignore -WarningVariable w -WarningAction SilentlyContinue; `$w.Message" 2>&1 | Out-String
+            $out | Should -Match "starts the module from $([regex]::Escape($manifest)), which is in a temporary folder"
+        }
+        finally {
+            # The link alone (never what it points to), then the folder.
+            if (Test-Path $link) { [System.IO.Directory]::Delete($link, $false) }
+            Remove-Item -Force $temp -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'writes the unit to the output without -Path, and refuses worker options for a server' {
         $text = New-GoqServiceUnit -Role Worker -Home $goqHome -InformationAction Ignore
         $text | Should -BeOfType string

@@ -78,6 +78,8 @@ public sealed class NewGoqServiceUnitCommand : GoqCmdlet
                 : commands.ServiceWorker(settings, Slots, Queue?.Distinct(StringComparer.Ordinal).ToArray(), Label?.Distinct(StringComparer.Ordinal).ToArray()),
             settings.Home, User, StopTimeoutSec ?? (Role == GoqServiceRole.Server ? ServerStopSec : WorkerStopSec));
         var name = Role == GoqServiceRole.Server ? "goq-server.service" : "goq-worker.service";
+        WarnIfTransient("pwsh", PwshPath);
+        WarnIfTransient("the module", ManifestPath);
         if (Path is null)
         {
             WriteObject(unit.Render());
@@ -98,6 +100,17 @@ public sealed class NewGoqServiceUnitCommand : GoqCmdlet
         });
         WriteObject(new FileInfo(file));
         WriteEnableHint(System.IO.Path.GetFileName(file), file, file);
+    }
+
+    /// <summary>A unit outlives the session that wrote it: a pwsh or module in a cache or a temporary folder may be gone by its next start.</summary>
+    private void WarnIfTransient(string what, string path)
+    {
+        if (TransientPath.Why(path) is { } why)
+        {
+            WriteWarning($"The unit starts {what} from {path}, which is in {why}: it may be gone when the service next starts " +
+                "(a cache clean, a tool update, a reboot). Install PowerShell and the Goq module in lasting places (for example " +
+                "/usr/bin/pwsh and /usr/local/share/powershell/Modules), run New-GoqServiceUnit from that pwsh, and write the unit again.");
+        }
     }
 
     private void WriteEnableHint(string name, string target, string? written)

@@ -34,14 +34,33 @@ public sealed class StartGoqServerCommand : GoqCmdlet
         var settings = OrTerminate(() => LoadSettings(Port)).WithMetrics(MetricsPort, MetricsAddress);
         if (!Wait)
         {
-            WriteObject(RunBlocking(token => Launcher.StartServerAsync(settings, RoleCommands, token)));
+            var info = RunBlocking(token => Launcher.StartServerAsync(settings, RoleCommands, token));
+            WriteObject(info);
+            WriteMonitorHint(info, withToken: true);
             return;
         }
 
         // The server announces itself from its own thread; the object is written here, on the pipeline thread.
         var started = new TaskCompletionSource<ServerInfo>(TaskCreationOptions.RunContinuationsAsynchronously);
         var run = ServerHost.RunAsync(settings, info => started.TrySetResult(info), CancelToken);
-        WriteObject(RunBlocking(_ => Started.WhenStartedAsync(run, started.Task)));
+        var running = RunBlocking(_ => Started.WhenStartedAsync(run, started.Task));
+        WriteObject(running);
+        // In the foreground it is most often a service, whose messages go to a journal others read: no token there.
+        WriteMonitorHint(running, withToken: false);
         RunBlocking(_ => run);
+    }
+
+    /// <summary>Where the metrics and the dashboard are, as a host message (the PSHOST tag; -InformationAction Ignore hides it).</summary>
+    private void WriteMonitorHint(ServerInfo info, bool withToken)
+    {
+        if (info.MetricsUrl is null)
+        {
+            return;
+        }
+
+        var dashboard = withToken && info.DashboardUrl is not null
+            ? $"the dashboard at {info.DashboardUrl}"
+            : "the dashboard's address with its token: (Get-GoqServer -Detailed).DashboardUrl";
+        WriteInformation(new HostInformationMessage { Message = $"Metrics at {info.MetricsUrl}; {dashboard}" }, ["PSHOST"]);
     }
 }

@@ -34,10 +34,15 @@ public static class Launcher
                 throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
             }
 
-            var status = await TryStatusAsync(settings, cancel).ConfigureAwait(false);
+            // Detailed when it serves metrics: the answer then carries their address, and the client adds the dashboard's.
+            var status = await TryStatusAsync(settings, cancel, detailed: settings.MetricsPort is not null).ConfigureAwait(false);
             if (status is not null && status.ServerPid == process.Pid)
             {
-                return new ServerInfo { Endpoint = settings.Endpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version };
+                return new ServerInfo
+                {
+                    Endpoint = settings.Endpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version,
+                    MetricsUrl = status.MetricsUrl, DashboardUrl = status.DashboardUrl,
+                };
             }
 
             await Task.Delay(50, cancel).ConfigureAwait(false);
@@ -228,12 +233,12 @@ public static class Launcher
         }
     }
 
-    private static async Task<ServerStatus?> TryStatusAsync(GoqSettings settings, CancellationToken cancel)
+    private static async Task<ServerStatus?> TryStatusAsync(GoqSettings settings, CancellationToken cancel, bool detailed = false)
     {
         using var client = GoqClient.ForHome(settings, requestTimeoutMs: 500);
         try
         {
-            return await client.GetStatusAsync(cancel).ConfigureAwait(false);
+            return await client.GetStatusAsync(cancel, detailed: detailed).ConfigureAwait(false);
         }
         catch (GoqException ex) when (ex.ErrorId != GoqErrorIds.CredentialsRejected)
         {

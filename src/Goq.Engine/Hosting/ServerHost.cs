@@ -52,7 +52,12 @@ public static class ServerHost
             // pid, endpoint and the process's start time: Stop-GoqServer -Force kills only this very process, never a reused pid.
             File.WriteAllText(settings.PidPath, $"{Environment.ProcessId}\n{settings.Endpoint}\n{Worker.JobLedger.StartTicks(Environment.ProcessId)}\n");
             GoqHomeInitializer.RestrictFile(settings.PidPath);
-            onStarted(new ServerInfo { Endpoint = settings.Endpoint, Pid = Environment.ProcessId, Home = settings.Home, Version = GoqVersion.Current });
+            onStarted(new ServerInfo
+            {
+                Endpoint = settings.Endpoint, Pid = Environment.ProcessId, Home = settings.Home, Version = GoqVersion.Current,
+                MetricsUrl = monitor?.MetricsUrl,
+                DashboardUrl = monitor is null ? null : MonitorEndpoint.DashboardUrl(monitor.MetricsUrl, DashboardToken.Derive(credentials.Secret)),
+            });
             await server.Completion.WaitAsync(cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

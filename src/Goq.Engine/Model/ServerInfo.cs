@@ -11,5 +11,11 @@ public sealed class ServerInfo
 
     public string Version { get; set; } = "";
 
+    /// <summary>Where Prometheus scrapes it, when it serves metrics (-MetricsPort); else null.</summary>
+    public string? MetricsUrl { get; set; }
+
+    /// <summary>The dashboard's address with its token (as <c>Get-GoqServer -Detailed</c> gives it), when it serves metrics.</summary>
+    public string? DashboardUrl { get; set; }
+
     public override string ToString() => $"Goq server {Endpoint} (pid {Pid})";
 }

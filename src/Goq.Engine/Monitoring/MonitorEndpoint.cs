@@ -1,5 +1,6 @@
 using Goq.Hosting;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using Goq.Errors;
 using Goq.Storage;
@@ -9,7 +10,8 @@ namespace Goq.Monitoring;
 /// <summary>
 /// The server's HTTP side: <c>GET /metrics</c> for Prometheus (no token: it carries no command, name or output) and the
 /// read-only dashboard at <c>/</c>, whose every file and answer needs the token (<c>?token=</c>, or
-/// <c>Authorization: Bearer</c>); without it a request gets 401 and nothing else. Requests are served on the thread
+/// <c>Authorization: Bearer</c>); without it a request gets 401 and no data (the page itself, a note that says how to
+/// open it). Requests are served on the thread
 /// pool, from the published snapshot and a read-only store connection: none of them reaches the server's loop.
 /// </summary>
 public sealed class MonitorEndpoint : IDisposable
@@ -142,7 +144,17 @@ public sealed class MonitorEndpoint : IDisposable
             // Guarantee point: nothing of the dashboard, not even its static files, without the token.
             if (!DashboardToken.Matches(_token, OfferedToken(request)))
             {
-                Status(response, 401);
+                // A browser opening the page without its token gets a page that says how to open it (still 401, and
+                // nothing of the data); the other files and the API get the bare status.
+                if (path is "/" or "/index.html")
+                {
+                    await NeedsTokenAsync(response).ConfigureAwait(false);
+                }
+                else
+                {
+                    Status(response, 401);
+                }
+
                 return;
             }
 
@@ -233,6 +245,23 @@ public sealed class MonitorEndpoint : IDisposable
 
     private static string? OfferedToken(HttpListenerRequest request) =>
         request.QueryString["token"] ?? (request.Headers["Authorization"] is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) ? auth[7..].Trim() : null);
+
+    /// <summary>The page's address without its token, as a user types or bookmarks it: what to run to get the address with it.</summary>
+    internal const string NeedsTokenPage =
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Goq dashboard: token needed</title></head><body>\n" +
+        "<h1>Goq dashboard</h1>\n<p>This page needs the home's dashboard token in its address. On a host that has the home's " +
+        "<code>.goq</code> folder, run this in pwsh and open the address it prints:</p>\n" +
+        "<pre>(Get-GoqServer -Detailed).DashboardUrl</pre>\n</body></html>\n";
+
+    private async Task NeedsTokenAsync(HttpListenerResponse response)
+    {
+        var body = Encoding.UTF8.GetBytes(NeedsTokenPage);
+        response.StatusCode = 401;
+        response.ContentType = "text/html; charset=utf-8";
+        response.Headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+        response.ContentLength64 = body.Length;
+        await response.OutputStream.WriteAsync(body, _stop.Token).ConfigureAwait(false);
+    }
 
     private static void Status(HttpListenerResponse response, int code)
     {
