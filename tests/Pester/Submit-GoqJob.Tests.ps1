@@ -106,9 +106,40 @@ Describe 'Submit-GoqJob' {
         $jobs | ForEach-Object { Receive-GoqJob $_.Id } | Sort-Object | Should -Be (1..5 | ForEach-Object { "script $_" })
     }
 
-    It 'runs a .ps1 script through pwsh' {
+    It 'runs a command on each file or string piped, as its last and exact argument (xargs style)' {
+        $inputs = Join-Path $work 'xargs'
+        New-Item -ItemType Directory $inputs | Out-Null
+        $names = 'plain.txt', 'a b;rm x.txt', "it's `$HOME.txt"
+        foreach ($name in $names) { Set-Content -LiteralPath (Join-Path $inputs $name) -Value $name }
+        $jobs = Get-ChildItem -LiteralPath $inputs | Submit-GoqJob printf -ArgumentList '[%s]\n'
+        $jobs | Should -HaveCount 3
+        $jobs.Kind | Sort-Object -Unique | Should -Be 'Exec'
+        (Wait-GoqJob $jobs.Id -Timeout 60).State | Sort-Object -Unique | Should -Be 'Completed'
+        $paths = Get-ChildItem -LiteralPath $inputs | ForEach-Object FullName
+        $jobs | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be ($paths | ForEach-Object { "[$_]" })
+
+        # A program by name with no -ArgumentList: each string is its one argument; a script file likewise.
+        $words = 'two  spaces', '; exit 9', '*' | Submit-GoqJob printf
+        Set-Content -Path (Join-Path $work 'args.sh') -Value 'for a in "$@"; do echo "<$a>"; done'
+        $viaScript = Get-ChildItem -LiteralPath $inputs -Filter 'a b*' | Submit-GoqJob -LiteralPath ./args.sh -ArgumentList first
+        $viaScript.Kind | Should -Be 'Script'
+        (Wait-GoqJob (@($words.Id) + $viaScript.Id) -Timeout 60).State | Sort-Object -Unique | Should -Be 'Completed'
+        $words | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be @('two  spaces', '; exit 9', '*')
+        Receive-GoqJob $viaScript.Id | Should -Be @('<first>', "<$(Join-Path $inputs 'a b;rm x.txt')>")
+    }
+
+    It 'refuses an object that is not text or a file as a command''s argument, and the other records go on' {
+        $jobs = 'kept', (Get-GoqServer), 'also kept' | Submit-GoqJob printf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $jobs | Should -HaveCount 2
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'GoqInvalidJobSpec*'
+        "$errs" | Should -BeLike '*is not an argument*'
+    }
+
+    It 'runs a .ps1 script in PowerShell, as a script block' {
         Set-Content -Path (Join-Path $work 'hello.ps1') -Value 'param($Who) "hello from pwsh, $Who"'
         $job = Submit-GoqJob -LiteralPath (Join-Path $work 'hello.ps1') -ArgumentList 'Goq' | Wait-GoqJob -Timeout 60
+        $job.Kind | Should -Be 'ScriptBlock'
         $job.State | Should -Be 'Completed'
         Receive-GoqJob $job.Id | Should -Be 'hello from pwsh, Goq'
     }
