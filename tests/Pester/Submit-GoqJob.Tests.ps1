@@ -189,3 +189,46 @@ Describe 'Submit-GoqJob' {
         { Submit-GoqJob '' } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Goq.Cmdlets.Commands.SubmitGoqJobCommand'
     }
 }
+
+Describe 'Submit-GoqJob stopped by Ctrl+C' {
+    BeforeAll {
+        # A server of its own, without workers: the jobs stay queued, and their ids are 1 to NextJobId - 1.
+        $stopHome = New-GoqTestHome
+        $null = Start-GoqServer -Home $stopHome
+    }
+    AfterAll { Remove-GoqTestHome $stopHome }
+
+    It 'writes every job the server queued, or names in a warning those it could not write' {
+        # A pwsh that submits a long pipeline and prints each job's id; SIGINT is what Ctrl+C sends it.
+        $out = Join-Path $stopHome 'stopped.out'
+        $command = "Import-Module '$RepoRoot/module/Goq.psd1'; 1..100000 | ForEach-Object { 'true tag-' + `$_ } | Submit-GoqJob -Home '$stopHome' | ForEach-Object Id"
+        $child = Start-Process -FilePath (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $command `
+            -RedirectStandardOutput $out -RedirectStandardError (Join-Path $stopHome 'stopped.err') -PassThru
+        try {
+            Wait-Until { (Test-Path $out) -and @(Get-Content $out).Count -ge 3000 } -TimeoutSec 120 -Because 'three batches to be written'
+            & kill -INT $child.Id
+            Wait-Until { $child.HasExited } -TimeoutSec 30 -Because 'the stopped pwsh to end'
+        } finally {
+            if (-not $child.HasExited) { $child.Kill() }
+        }
+
+        $lines = Get-Content $out | ForEach-Object { $_ -replace '\e\[[0-9;]*m' } # the host colours its warnings
+        $written = @($lines | Where-Object { $_ -match '^\d+$' } | ForEach-Object { [long] $_ })
+        $warnings = @($lines | Where-Object { $_ -like 'WARNING: stopped:*' })
+        $written.Count | Should -BeLessThan 100000 -Because 'the pipeline was stopped before its end'
+        $named = @($warnings | Where-Object { $_ -like '*ids *' } | ForEach-Object {
+                foreach ($range in ($_ -replace '^.*ids ', '') -split ', ') {
+                    $from, $to = $range -split '-'
+                    if (-not $to) { $to = $from }
+                    [long] $from..[long] $to
+                }
+            })
+        $queued = (Get-GoqServer -Home $stopHome).NextJobId - 1
+        # A job whose WriteObject the stop cut short may have been written too: the warning says so, naming it first.
+        $both = @($named | Where-Object { $_ -in $written })
+        if ($both) { $warnings -like "*job $($both[0]) perhaps was*" | Should -Not -BeNullOrEmpty; $both | Should -HaveCount 1 }
+        $all = @($written) + ($named | Where-Object { $_ -notin $both }) | Sort-Object
+        $all.Count | Should -Be $queued -Because "the client wrote $($written.Count) jobs and named $($named.Count) ($($lines -notmatch '^\d+$')) of the $queued the server queued"
+        $all | Should -Be (1..$queued) -Because 'each queued job is written or named once'
+    }
+}

@@ -41,7 +41,10 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private bool _pathsGiven;
     private readonly Stopwatch _sinceFirstPending = new();
     private SubmitterEnvironment? _environment;
-    private Task<IReadOnlyList<JobInfo>>? _inFlight;
+    private InFlightBatch? _inFlight;
+
+    // Cancels the batch in flight: not at once on Ctrl+C, but a grace after it, so its answer can still be told.
+    private readonly CancellationTokenSource _sendCancel = new();
     private string _submittedBy = "";
     private string _directory = "";
     private readonly HashSet<long> _existingJobs = [];
@@ -390,7 +393,36 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         // produces batch N+1. Batch N+1 is sent only after N was accepted, so a failure stops the rest, and results
         // come out in submission order.
         CollectInFlight();
-        _inFlight = _submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), CancelToken);
+        _inFlight = new InFlightBatch(_submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), _sendCancel.Token), batch.Length);
+    }
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        try
+        {
+            _sendCancel.CancelAfter(InFlightBatch.StopGrace);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The pipeline already ended (see OnDisposing): nothing is in flight.
+        }
+    }
+
+    // Checkpoint (Ctrl+C): a batch sent but not written out when the pipeline stopped outside this cmdlet (the usual
+    // case: the records' producer runs most of the time) is told about here, as CollectInFlight tells it otherwise.
+    // A batch still in flight here means EndProcessing did not run to its end; StopProcessing may come only after
+    // this (Ctrl+C stops the pipeline before it tells each command), so the grace starts here too.
+    protected override void OnDisposing()
+    {
+        if (_inFlight is { } inFlight)
+        {
+            _inFlight = null;
+            _sendCancel.CancelAfter(InFlightBatch.StopGrace);
+            WarnStopped(inFlight);
+        }
+
+        _sendCancel.Dispose();
     }
 
     private void CollectInFlight()
@@ -398,24 +430,61 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         if (_inFlight is { } inFlight)
         {
             _inFlight = null;
-            var jobs = RunBlocking(_ => inFlight);
+            IReadOnlyList<JobInfo> jobs;
+            try
+            {
+                jobs = RunBlocking(_ => inFlight.Answer);
+            }
+            catch (PipelineStoppedException)
+            {
+                WarnStopped(inFlight);
+                throw;
+            }
+
+            if (CancelToken.IsCancellationRequested)
+            {
+                // Stopped while the answer came: the pipeline takes no more objects, so the jobs are named instead.
+                WarnStopped(inFlight);
+                throw new PipelineStoppedException();
+            }
+
             while (_retries.TryDequeue(out var retry))
             {
                 WriteVerbose(retry);
             }
 
-            if (AsJob)
+            // One at a time: Ctrl+C can stop the pipeline between two of them, and the rest are then named. A stop that
+            // comes while the commands downstream take a job throws from its WriteObject, which may have handed it on.
+            var settings = Settings;
+            for (var i = 0; i < jobs.Count; i++)
             {
-                var settings = Settings;
-                foreach (var job in jobs)
+                if (Stopping)
                 {
-                    WriteObject(GoqJobSourceAdapter.Adopt(this, job, settings, () => ClientCache.Get(settings)));
+                    WarnStopped(InFlightBatch.UnwrittenWarning(jobs.Skip(i).Select(j => j.Id).ToList()));
+                    throw new PipelineStoppedException();
+                }
+
+                try
+                {
+                    WriteObject(AsJob ? GoqJobSourceAdapter.Adopt(this, jobs[i], settings, () => ClientCache.Get(settings)) : jobs[i]);
+                }
+                catch (PipelineStoppedException)
+                {
+                    WarnStopped(InFlightBatch.UnwrittenWarning(jobs.Skip(i).Select(j => j.Id).ToList(), firstMayBeWritten: true));
+                    throw;
                 }
             }
-            else
-            {
-                WriteObject(jobs, enumerateCollection: true);
-            }
+        }
+    }
+
+    // A stopped pipeline refuses every Write* (PipelineStoppedException), warnings too: the host is told directly.
+    private void WarnStopped(InFlightBatch inFlight) => WarnStopped(inFlight.StoppedWarning());
+
+    private void WarnStopped(string warning)
+    {
+        if (Host?.UI is { } ui)
+        {
+            ui.WriteWarningLine(warning);
         }
     }
 
