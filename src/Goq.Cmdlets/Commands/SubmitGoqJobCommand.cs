@@ -10,11 +10,13 @@ namespace Goq.Cmdlets.Commands;
 
 /// <summary>
 /// Queues jobs: a command line (run by the shell), a program with an exact argument list, script files or script
-/// blocks. One job per pipeline record (what a record becomes is <see cref="SubmitInput"/>'s); records are sent in batches (by count, age and bytes, so a batch always fits in a message),
-/// so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is sent again
-/// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
-/// Over 400 lines because of its parameters (every scheduling option a job can have, each with its validation and its
-/// help text); mapping them to a spec and batching are all it does, and the rules behind them are the engine's.
+/// blocks. One job per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits
+/// in a message), so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is
+/// sent again across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every
+/// job once. Over 400 lines because of its parameters (every scheduling option a job can have, each with its
+/// validation and its help text); mapping them to a spec and batching are all it does. What a record becomes is
+/// <see cref="SubmitInput"/>'s (and <see cref="ScriptFiles"/>'), what Ctrl+C tells <see cref="InFlightBatch"/>'s, and
+/// the rules behind a job are the engine's.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo), typeof(GoqJob))]
@@ -419,7 +421,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         {
             _inFlight = null;
             _sendCancel.CancelAfter(InFlightBatch.StopGrace);
-            WarnStopped(inFlight);
+            WarnStopped(inFlight.StoppedWarning());
         }
 
         _sendCancel.Dispose();
@@ -437,15 +439,8 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             }
             catch (PipelineStoppedException)
             {
-                WarnStopped(inFlight);
+                WarnStopped(inFlight.StoppedWarning());
                 throw;
-            }
-
-            if (CancelToken.IsCancellationRequested)
-            {
-                // Stopped while the answer came: the pipeline takes no more objects, so the jobs are named instead.
-                WarnStopped(inFlight);
-                throw new PipelineStoppedException();
             }
 
             while (_retries.TryDequeue(out var retry))
@@ -453,8 +448,9 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
                 WriteVerbose(retry);
             }
 
-            // One at a time: Ctrl+C can stop the pipeline between two of them, and the rest are then named. A stop that
-            // comes while the commands downstream take a job throws from its WriteObject, which may have handed it on.
+            // One at a time: Ctrl+C can stop the pipeline before or between them (also while the answer came), and the
+            // rest are then named. A stop while the commands downstream take a job throws from its WriteObject, which
+            // may have handed it on.
             var settings = Settings;
             for (var i = 0; i < jobs.Count; i++)
             {
@@ -478,8 +474,6 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     }
 
     // A stopped pipeline refuses every Write* (PipelineStoppedException), warnings too: the host is told directly.
-    private void WarnStopped(InFlightBatch inFlight) => WarnStopped(inFlight.StoppedWarning());
-
     private void WarnStopped(string warning)
     {
         if (Host?.UI is { } ui)
