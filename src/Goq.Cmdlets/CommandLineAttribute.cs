@@ -4,8 +4,8 @@ namespace Goq.Cmdlets;
 
 /// <summary>
 /// Takes only text for Submit-GoqJob's <c>-Command</c>: any other object (a JobInfo piped back in, say) would
-/// otherwise become its string form and be run as a command line. A file from the pipeline (Get-ChildItem *.sh)
-/// reaches this parameter first, so it is passed on marked as a file (see <see cref="FileOf"/>): a script job.
+/// otherwise become its string form and be run as a command line. A file given as the command (Get-Item x.sh) is
+/// passed on marked as a file (see <see cref="FileOf"/>): a script job. (Piped records are mapped by SubmitInput.)
 /// </summary>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 public sealed class CommandLineAttribute : ArgumentTransformationAttribute
@@ -19,9 +19,11 @@ public sealed class CommandLineAttribute : ArgumentTransformationAttribute
     public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
     {
         var value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
+        // A script block is left as it is: it is not a string, so the binder gives it to -ScriptBlock (a position both
+        // share) rather than fail on -Command.
         return value is FileInfo file
             ? FileMark + file.FullName
-            : value is string or null
+            : value is string or null or ScriptBlock
             ? value
             : throw new ArgumentTransformationMetadataException(
                 $"a {(inputData as PSObject)?.TypeNames.FirstOrDefault() ?? value.GetType().FullName} is not a command line: give Submit-GoqJob text, files (-LiteralPath) or a script block (-ScriptBlock)");

@@ -109,6 +109,21 @@ Describe 'Submit-GoqJob -ScriptBlock' {
         $out.Input | Should -Be @(1, 2, 3, 4, 5, 6)
     }
 
+    It 'binds a positional script block with pipeline input: numbers, files and objects (as ForEach-Object -Parallel)' {
+        $numbers = 1..3 | Submit-GoqJob { $_ * 2 }
+        $numbers.Kind | Sort-Object -Unique | Should -Be 'ScriptBlock'
+        $folder = New-Item -ItemType Directory (Join-Path $goqHome 'positional')
+        'one', 'two' | ForEach-Object { Set-Content -Path (Join-Path $folder "$_.txt") -Value $_ }
+        $files = Get-ChildItem (Join-Path $folder '*.txt') | Submit-GoqJob { "$($_.Name):$(Get-Content -LiteralPath $_.FullName)" }
+        $objects = [pscustomobject]@{ Name = 'a'; N = 1 }, [pscustomobject]@{ Name = 'b'; N = 2 } | Submit-GoqJob { "$($_.Name)=$($_.N + 1)" } -Name positional
+        $all = @($numbers) + $files + $objects
+        $all | Should -HaveCount 7
+        (Wait-GoqJob $all.Id -Timeout 60).State | Sort-Object -Unique | Should -Be 'Completed'
+        $numbers | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be @(2, 4, 6)
+        $files | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be @('one.txt:one', 'two.txt:two')
+        $objects | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be @('a=2', 'b=3')
+    }
+
     It 'runs each job in a fresh runspace, in the submitter''s directory' {
         $first = Submit-GoqJob { $global:leaked = 'yes'; function global:Leaky { 'leak' }; Set-Alias lk Leaky -Scope Global; function Local { }; 'first' } | Wait-GoqJob -Timeout 60
         $first.State | Should -Be 'Completed'
@@ -242,5 +257,64 @@ Describe 'Recycling a worker''s warm runners' {
         try { $null = Start-GoqWorker -Slots 1 } finally { $env:GOQ_RUNNER_MAX_MEMORY_MIB = $null }
         $pids = @(Get-RunnerPids 3)
         ($pids | Select-Object -Unique).Count | Should -Be 3
+    }
+}
+
+Describe 'PowerShell script files (.ps1) run as script blocks, as Start-Job -FilePath runs them' {
+    BeforeAll {
+        $scripts = Join-Path $goqHome 'ps1'
+        New-Item -ItemType Directory $scripts | Out-Null
+        # Typed values, $using: from the submitter, param() from -ArgumentList, and an error on the error stream.
+        Set-Content -Path (Join-Path $scripts 'measure.ps1') -Value @'
+param([int] $Count, [string] $Label = 'none')
+Write-Error "measured $Label" -ErrorId 'Measure.Note'
+[pscustomobject]@{ Label = $Label; Twice = $Count * 2; Unit = $using:unit; When = [datetime]::new(2026, 1, 2) }
+'@
+    }
+
+    It 'submits a .ps1 by -LiteralPath as a script-block job: objects back, param() bound, $using: taken at submit' {
+        $unit = 'ms'
+        $job = Submit-GoqJob -LiteralPath (Join-Path $scripts 'measure.ps1') -ArgumentList 21, 'first'
+        $job.Kind | Should -Be 'ScriptBlock'
+        $job.Name | Should -Be 'measure.ps1'
+        $unit = 'changed after submit'
+        (Wait-GoqJob $job.Id -Timeout 60).State | Should -Be 'Completed'
+        $all = Receive-All $job.Id
+        $all.Output | Should -HaveCount 1
+        $all.Output[0].Twice | Should -BeOfType [int]
+        $all.Output[0].Twice | Should -Be 42
+        $all.Output[0].Label | Should -Be 'first'
+        $all.Output[0].Unit | Should -Be 'ms'
+        $all.Output[0].When | Should -BeOfType [datetime]
+        $all.Errors | Should -HaveCount 1
+        $all.Errors[0].FullyQualifiedErrorId | Should -BeLike 'Measure.Note*'
+        $all.Errors[0].Exception.Message | Should -Be 'measured first'
+    }
+
+    It 'submits piped .ps1 files the same way, and Receive-Job gives the objects of an -AsJob submit' {
+        $unit = 's'
+        Copy-Item (Join-Path $scripts 'measure.ps1') (Join-Path $scripts 'again.ps1')
+        $jobs = Get-ChildItem (Join-Path $scripts '*.ps1') | Submit-GoqJob -ArgumentList 5 -AsJob
+        $jobs | Should -HaveCount 2
+        $out = $jobs | Wait-Job -Timeout 60 | Receive-Job -ErrorAction SilentlyContinue -ErrorVariable errs
+        $out | Should -HaveCount 2
+        $out.Twice | Should -Be @(10, 10)
+        $out.Unit | Should -Be @('s', 's')
+        $out.Label | Should -Be @('none', 'none')
+        $errs | Should -HaveCount 2
+        $jobs | Remove-Job
+    }
+
+    It 'refuses a .ps1 whose $using: variable does not exist, or that does not parse, and queues nothing for it' {
+        Set-Content -Path (Join-Path $scripts 'broken.ps1') -Value 'if ('
+        $before = (Get-GoqServer).NextJobId
+        Remove-Variable unit -ErrorAction Ignore
+        $null = Submit-GoqJob -LiteralPath (Join-Path $scripts 'measure.ps1') -ErrorVariable missing -ErrorAction SilentlyContinue
+        $missing.FullyQualifiedErrorId | Should -BeLike 'GoqUsingVariableNotFound*'
+        "$missing" | Should -BeLike '*$using:unit*'
+        $null = Submit-GoqJob -LiteralPath (Join-Path $scripts 'broken.ps1') -ErrorVariable broken -ErrorAction SilentlyContinue
+        $broken.FullyQualifiedErrorId | Should -BeLike 'GoqInvalidJobSpec*'
+        $broken[0].CategoryInfo.Category | Should -Be 'ParserError'
+        (Get-GoqServer).NextJobId | Should -Be $before
     }
 }

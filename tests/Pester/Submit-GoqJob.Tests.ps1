@@ -106,9 +106,40 @@ Describe 'Submit-GoqJob' {
         $jobs | ForEach-Object { Receive-GoqJob $_.Id } | Sort-Object | Should -Be (1..5 | ForEach-Object { "script $_" })
     }
 
-    It 'runs a .ps1 script through pwsh' {
+    It 'runs a command on each file or string piped, as its last and exact argument (xargs style)' {
+        $inputs = Join-Path $work 'xargs'
+        New-Item -ItemType Directory $inputs | Out-Null
+        $names = 'plain.txt', 'a b;rm x.txt', "it's `$HOME.txt"
+        foreach ($name in $names) { Set-Content -LiteralPath (Join-Path $inputs $name) -Value $name }
+        $jobs = Get-ChildItem -LiteralPath $inputs | Submit-GoqJob printf -ArgumentList '[%s]\n'
+        $jobs | Should -HaveCount 3
+        $jobs.Kind | Sort-Object -Unique | Should -Be 'Exec'
+        (Wait-GoqJob $jobs.Id -Timeout 60).State | Sort-Object -Unique | Should -Be 'Completed'
+        $paths = Get-ChildItem -LiteralPath $inputs | ForEach-Object FullName
+        $jobs | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be ($paths | ForEach-Object { "[$_]" })
+
+        # A program by name with no -ArgumentList: each string is its one argument; a script file likewise.
+        $words = 'two  spaces', '; exit 9', '*' | Submit-GoqJob printf
+        Set-Content -Path (Join-Path $work 'args.sh') -Value 'for a in "$@"; do echo "<$a>"; done'
+        $viaScript = Get-ChildItem -LiteralPath $inputs -Filter 'a b*' | Submit-GoqJob -LiteralPath ./args.sh -ArgumentList first
+        $viaScript.Kind | Should -Be 'Script'
+        (Wait-GoqJob (@($words.Id) + $viaScript.Id) -Timeout 60).State | Sort-Object -Unique | Should -Be 'Completed'
+        $words | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be @('two  spaces', '; exit 9', '*')
+        Receive-GoqJob $viaScript.Id | Should -Be @('<first>', "<$(Join-Path $inputs 'a b;rm x.txt')>")
+    }
+
+    It 'refuses an object that is not text or a file as a command''s argument, and the other records go on' {
+        $jobs = 'kept', (Get-GoqServer), 'also kept' | Submit-GoqJob printf -ErrorVariable errs -ErrorAction SilentlyContinue
+        $jobs | Should -HaveCount 2
+        $errs | Should -HaveCount 1
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'GoqInvalidJobSpec*'
+        "$errs" | Should -BeLike '*is not an argument*'
+    }
+
+    It 'runs a .ps1 script in PowerShell, as a script block' {
         Set-Content -Path (Join-Path $work 'hello.ps1') -Value 'param($Who) "hello from pwsh, $Who"'
         $job = Submit-GoqJob -LiteralPath (Join-Path $work 'hello.ps1') -ArgumentList 'Goq' | Wait-GoqJob -Timeout 60
+        $job.Kind | Should -Be 'ScriptBlock'
         $job.State | Should -Be 'Completed'
         Receive-GoqJob $job.Id | Should -Be 'hello from pwsh, Goq'
     }
@@ -203,5 +234,48 @@ Describe 'Submit-GoqJob with no server to answer it' {
         finally { $listener.Stop() }
         $result.Error.FullyQualifiedErrorId | Should -BeLike 'GoqServerUnreachable,*'
         $result.Error.Exception.Message | Should -BeLike '*did not answer within 2 s (GOQ_CONNECT_TIMEOUT_SEC)*'
+    }
+}
+
+Describe 'Submit-GoqJob stopped by Ctrl+C' {
+    BeforeAll {
+        # A server of its own, without workers: the jobs stay queued, and their ids are 1 to NextJobId - 1.
+        $stopHome = New-GoqTestHome
+        $null = Start-GoqServer -Home $stopHome
+    }
+    AfterAll { Remove-GoqTestHome $stopHome }
+
+    It 'writes every job the server queued, or names in a warning those it could not write' {
+        # A pwsh that submits a long pipeline and prints each job's id; SIGINT is what Ctrl+C sends it.
+        $out = Join-Path $stopHome 'stopped.out'
+        $command = "Import-Module '$RepoRoot/module/Goq.psd1'; 1..100000 | ForEach-Object { 'true tag-' + `$_ } | Submit-GoqJob -Home '$stopHome' | ForEach-Object Id"
+        $child = Start-Process -FilePath (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $command `
+            -RedirectStandardOutput $out -RedirectStandardError (Join-Path $stopHome 'stopped.err') -PassThru
+        try {
+            Wait-Until { (Test-Path $out) -and @(Get-Content $out).Count -ge 3000 } -TimeoutSec 120 -Because 'three batches to be written'
+            & kill -INT $child.Id
+            Wait-Until { $child.HasExited } -TimeoutSec 30 -Because 'the stopped pwsh to end'
+        } finally {
+            if (-not $child.HasExited) { $child.Kill() }
+        }
+
+        $lines = Get-Content $out | ForEach-Object { $_ -replace '\e\[[0-9;]*m' } # the host colours its warnings
+        $written = @($lines | Where-Object { $_ -match '^\d+$' } | ForEach-Object { [long] $_ })
+        $warnings = @($lines | Where-Object { $_ -like 'WARNING: stopped:*' })
+        $written.Count | Should -BeLessThan 100000 -Because 'the pipeline was stopped before its end'
+        $named = @($warnings | Where-Object { $_ -like '*ids *' } | ForEach-Object {
+                foreach ($range in ($_ -replace '^.*ids ', '') -split ', ') {
+                    $from, $to = $range -split '-'
+                    if (-not $to) { $to = $from }
+                    [long] $from..[long] $to
+                }
+            })
+        $queued = (Get-GoqServer -Home $stopHome).NextJobId - 1
+        # A job whose WriteObject the stop cut short may have been written too: the warning says so, naming it first.
+        $both = @($named | Where-Object { $_ -in $written })
+        if ($both) { $warnings -like "*job $($both[0]) perhaps was*" | Should -Not -BeNullOrEmpty; $both | Should -HaveCount 1 }
+        $all = @($written) + ($named | Where-Object { $_ -notin $both }) | Sort-Object
+        $all.Count | Should -Be $queued -Because "the client wrote $($written.Count) jobs and named $($named.Count) ($($lines -notmatch '^\d+$')) of the $queued the server queued"
+        $all | Should -Be (1..$queued) -Because 'each queued job is written or named once'
     }
 }

@@ -101,8 +101,17 @@ public abstract class GoqCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _cancel.Cancel();
 
+    /// <summary>
+    /// Called on the pipeline thread when the pipeline ends, also after Ctrl+C (when EndProcessing is not): the last
+    /// chance to warn about work the stop cut short.
+    /// </summary>
+    protected virtual void OnDisposing()
+    {
+    }
+
     public void Dispose()
     {
+        OnDisposing();
         _cancel.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -9,13 +9,15 @@ using Goq.Worker;
 namespace Goq.Cmdlets.Commands;
 
 /// <summary>
-/// Queues jobs: a command line (run by the shell), a program with an exact argument list, or script files. One job
-/// per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits in a message),
-/// so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is sent again
-/// across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every job once.
-/// A server that has not answered yet is not waited for: a local one that does not run is said at once.
-/// Over 400 lines because of its parameters (every scheduling option a job can have, each with its validation and its
-/// help text); mapping them to a spec and batching are all it does, and the rules behind them are the engine's.
+/// Queues jobs: a command line (run by the shell), a program with an exact argument list, script files or script
+/// blocks. One job per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits
+/// in a message), so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is
+/// sent again across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every
+/// job once. A server that has not answered yet is not waited for: a local one that does not run is said at once.
+/// Over 400 lines because of its parameters (every scheduling option a job can have, each with its
+/// validation and its help text); mapping them to a spec and batching are all it does. What a record becomes is
+/// <see cref="SubmitInput"/>'s (and <see cref="ScriptFiles"/>'), what Ctrl+C tells <see cref="InFlightBatch"/>'s, and
+/// the rules behind a job are the engine's.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo), typeof(GoqJob))]
@@ -24,6 +26,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private const string CommandSet = "Command";
     private const string PathSet = "LiteralPath";
     private const string ScriptBlockSet = "ScriptBlock";
+    private const string InputSet = "Input";
     private const int BatchSize = 1000;
 
     // What a batch may take by the bound of JobSizes (never less than its JSON): room left for the envelope.
@@ -37,15 +40,20 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private RetryingSubmitter? _submitter;
     private string? _script;
     private ScriptJobData? _scriptData;
+    private SubmitInput? _input;
+    private bool _pathsGiven;
     private readonly Stopwatch _sinceFirstPending = new();
     private SubmitterEnvironment? _environment;
-    private Task<IReadOnlyList<JobInfo>>? _inFlight;
+    private InFlightBatch? _inFlight;
+
+    // Cancels the batch in flight: not at once on Ctrl+C, but a grace after it, so its answer can still be told.
+    private readonly CancellationTokenSource _sendCancel = new();
     private string _submittedBy = "";
     private string _directory = "";
     private readonly HashSet<long> _existingJobs = [];
 
-    /// <summary>A command line for the shell or, with -ArgumentList, the program to run.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = CommandSet)]
+    /// <summary>A command line for the shell or, with -ArgumentList or pipeline input, the program to run.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = CommandSet)]
     [CommandLine]
     [ValidateNotNullOrEmpty]
     public string Command { get; set; } = "";
@@ -57,6 +65,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [Parameter(Position = 1, ParameterSetName = CommandSet)]
     [Parameter(ParameterSetName = PathSet)]
     [Parameter(Position = 1, ParameterSetName = ScriptBlockSet)]
+    [Parameter(ParameterSetName = InputSet)]
     [AllowEmptyString]
     [AllowEmptyCollection]
     [AllowNull]
@@ -66,17 +75,24 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ScriptBlockSet)]
     public ScriptBlock ScriptBlock { get; set; } = null!;
 
-    /// <summary>The script block's input: each pipeline record makes one job, with $_ and $input bound to it.</summary>
+    /// <summary>
+    /// One job per record. For a script block, its $_ and $input; for a command (-Command, -LiteralPath), its last
+    /// argument (a file's full path, else the text); with neither, the job itself (a string is a command line, a file a
+    /// script).
+    /// </summary>
     [Parameter(ValueFromPipeline = true, ParameterSetName = ScriptBlockSet)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = CommandSet)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = PathSet)]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = InputSet)]
     [AllowNull]
     public PSObject? InputObject { get; set; }
 
-    /// <summary>How deep the objects a script-block job outputs (and its arguments and input) are serialized; default 2.</summary>
-    [Parameter(ParameterSetName = ScriptBlockSet)]
+    /// <summary>How deep the objects a script-block or .ps1 job outputs (and its arguments and input) are serialized; default 2.</summary>
+    [Parameter]
     [ValidateRange(1, 100)]
     public int SerializationDepth { get; set; } = JobSpec.DefaultSerializationDepth;
 
-    /// <summary>Script files to run, one job each: .ps1 through pwsh, others directly or through bash.</summary>
+    /// <summary>Script files to run, one job each: .ps1 as a script block (read now), others directly or through bash.</summary>
     [Parameter(Mandatory = true, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
     [Alias("FullName", "PSPath")]
     [ValidateNotNullOrEmpty]
@@ -226,6 +242,11 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             }
         }
 
+        var bound = MyInvocation.BoundParameters;
+        _pathsGiven = bound.ContainsKey(nameof(LiteralPath));
+        _input = new SubmitInput(bound.ContainsKey(nameof(ArgumentList)) ? ArgumentList ?? [] : null,
+            new ScriptFiles(SessionState, SerializationDepth), ProviderPathOf, WriteWarning);
+
         var settings = Settings;
         _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue,
             () => ServerProbe.ThrowIfNotListening(settings));
@@ -234,26 +255,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     protected override void ProcessRecord()
     {
         var directory = _directory;
-        if (ParameterSetName == CommandSet && CommandLineAttribute.FileOf(Command) is { } file)
-        {
-            LiteralPath = [file]; // a file from the pipeline: a script job, as with -LiteralPath
-        }
-
-        if (ParameterSetName == PathSet || (ParameterSetName == CommandSet && CommandLineAttribute.FileOf(Command) is not null))
-        {
-            foreach (var path in LiteralPath)
-            {
-                var full = ProviderPathOf(path);
-                if (!File.Exists(full))
-                {
-                    WriteError(ErrorRecordFactory.Create("GoqScriptNotFound", ErrorCategory.ObjectNotFound, $"no script file at '{full}'", full));
-                    continue;
-                }
-
-                Add(new JobSpec { Kind = JobKind.Script, Command = full, ArgumentList = TextArguments(), WorkingDirectory = directory });
-            }
-        }
-        else if (ParameterSetName == ScriptBlockSet)
+        if (ParameterSetName == ScriptBlockSet)
         {
             var input = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
             Add(new JobSpec
@@ -267,8 +269,22 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         }
         else
         {
-            var exact = MyInvocation.BoundParameters.ContainsKey(nameof(ArgumentList));
-            Add(new JobSpec { Kind = exact ? JobKind.Exec : JobKind.Shell, Command = Command, ArgumentList = exact ? TextArguments() : [], WorkingDirectory = directory });
+            // A record is an argument only for a command given on the command line (a path bound from the record is not).
+            var hasInput = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject)) && (ParameterSetName != PathSet || _pathsGiven);
+            IEnumerable<SubmitInput.Item> items = ParameterSetName == InputSet
+                ? [_input!.ForRecord(InputObject)]
+                : _input!.ForCommand(ParameterSetName == CommandSet ? Command : null, ParameterSetName == PathSet ? LiteralPath : [], hasInput, InputObject);
+            foreach (var item in items)
+            {
+                if (item.Error is not null)
+                {
+                    WriteError(item.Error);
+                    continue;
+                }
+
+                var spec = item.Spec! with { WorkingDirectory = directory };
+                Add(spec.Kind == JobKind.ScriptBlock && SerializationDepth != JobSpec.DefaultSerializationDepth ? spec with { SerializationDepth = SerializationDepth } : spec, item.Target);
+            }
         }
 
         if (_pending.Count >= BatchSize || (_pending.Count > 0 && _sinceFirstPending.Elapsed > BatchAge))
@@ -283,12 +299,9 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         CollectInFlight();
     }
 
-    private string[] TextArguments() =>
-        (ArgumentList ?? []).Select(a => a is null ? "" : LanguagePrimitives.ConvertTo<string>(a)).ToArray();
-
-    private void Add(JobSpec spec)
+    private void Add(JobSpec spec, string? target = null)
     {
-        if (!ShouldProcess(spec.Command, "Submit Goq job"))
+        if (!ShouldProcess(target ?? spec.Command, "Submit Goq job"))
         {
             return;
         }
@@ -302,7 +315,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         spec = _environment!.ApplyTo(spec) with
         {
-            Name = Name,
+            Name = Name ?? spec.Name,
             TimeoutSec = TimeoutSec,
             MaxAttempts = MaxAttempts,
             RetryCount = RetryCount,
@@ -384,7 +397,36 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         // produces batch N+1. Batch N+1 is sent only after N was accepted, so a failure stops the rest, and results
         // come out in submission order.
         CollectInFlight();
-        _inFlight = _submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), CancelToken);
+        _inFlight = new InFlightBatch(_submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), _sendCancel.Token), batch.Length);
+    }
+
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        try
+        {
+            _sendCancel.CancelAfter(InFlightBatch.StopGrace);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The pipeline already ended (see OnDisposing): nothing is in flight.
+        }
+    }
+
+    // Checkpoint (Ctrl+C): a batch sent but not written out when the pipeline stopped outside this cmdlet (the usual
+    // case: the records' producer runs most of the time) is told about here, as CollectInFlight tells it otherwise.
+    // A batch still in flight here means EndProcessing did not run to its end; StopProcessing may come only after
+    // this (Ctrl+C stops the pipeline before it tells each command), so the grace starts here too.
+    protected override void OnDisposing()
+    {
+        if (_inFlight is { } inFlight)
+        {
+            _inFlight = null;
+            _sendCancel.CancelAfter(InFlightBatch.StopGrace);
+            WarnStopped(inFlight.StoppedWarning());
+        }
+
+        _sendCancel.Dispose();
     }
 
     private void CollectInFlight()
@@ -392,24 +434,53 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         if (_inFlight is { } inFlight)
         {
             _inFlight = null;
-            var jobs = RunBlocking(_ => inFlight);
+            IReadOnlyList<JobInfo> jobs;
+            try
+            {
+                jobs = RunBlocking(_ => inFlight.Answer);
+            }
+            catch (PipelineStoppedException)
+            {
+                WarnStopped(inFlight.StoppedWarning());
+                throw;
+            }
+
             while (_retries.TryDequeue(out var retry))
             {
                 WriteVerbose(retry);
             }
 
-            if (AsJob)
+            // One at a time: Ctrl+C can stop the pipeline before or between them (also while the answer came), and the
+            // rest are then named. A stop while the commands downstream take a job throws from its WriteObject, which
+            // may have handed it on.
+            var settings = Settings;
+            for (var i = 0; i < jobs.Count; i++)
             {
-                var settings = Settings;
-                foreach (var job in jobs)
+                if (Stopping)
                 {
-                    WriteObject(GoqJobSourceAdapter.Adopt(this, job, settings, () => ClientCache.Get(settings)));
+                    WarnStopped(InFlightBatch.UnwrittenWarning(jobs.Skip(i).Select(j => j.Id).ToList()));
+                    throw new PipelineStoppedException();
+                }
+
+                try
+                {
+                    WriteObject(AsJob ? GoqJobSourceAdapter.Adopt(this, jobs[i], settings, () => ClientCache.Get(settings)) : jobs[i]);
+                }
+                catch (PipelineStoppedException)
+                {
+                    WarnStopped(InFlightBatch.UnwrittenWarning(jobs.Skip(i).Select(j => j.Id).ToList(), firstMayBeWritten: true));
+                    throw;
                 }
             }
-            else
-            {
-                WriteObject(jobs, enumerateCollection: true);
-            }
+        }
+    }
+
+    // A stopped pipeline refuses every Write* (PipelineStoppedException), warnings too: the host is told directly.
+    private void WarnStopped(string warning)
+    {
+        if (Host?.UI is { } ui)
+        {
+            ui.WriteWarningLine(warning);
         }
     }
 

@@ -68,4 +68,7 @@ public static class GoqErrorIds
 
     /// <summary>A file Goq was asked to write could not be (no such folder, no permission, disk full).</summary>
     public const string FileNotWritable = "GoqFileNotWritable";
+
+    /// <summary>A script file given to Submit-GoqJob (-LiteralPath, or a file piped) does not exist.</summary>
+    public const string ScriptNotFound = "GoqScriptNotFound";
 }

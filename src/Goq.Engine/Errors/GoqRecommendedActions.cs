@@ -31,6 +31,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.JobNotEnded] = "Stop the job first (Stop-GoqJob), or wait for it to end (Wait-GoqJob).",
         [GoqErrorIds.CredentialsMissing] = "Initialize the home (Initialize-GoqHome), or import the server home's archive (Export-GoqHome there, Import-GoqHome here).",
         [GoqErrorIds.CredentialsRejected] = "Import the server home's archive here: Export-GoqHome on the server's host, Import-GoqHome -Force here.",
+        [GoqErrorIds.ScriptNotFound] = "Check the path (relative paths start at the current location); a file that only the worker's host has can run as a command line.",
         [GoqErrorIds.FileNotWritable] = "Check that the folder exists and that you may write to it.",
         [GoqErrorIds.InvalidHomeArchive] = "Write the archive again with Export-GoqHome on the server's host, and import that file as it is.",
         [GoqErrorIds.HomeOfAnotherCluster] = "Import into another folder (-Home), or pass -Force to make this home join the archive's cluster.",
