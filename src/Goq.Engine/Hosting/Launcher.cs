@@ -14,7 +14,7 @@ public static class Launcher
         if (ServerHost.RunningPid(settings) is { } running)
         {
             throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
-                $"a Goq server already runs on home '{settings.Home}' (pid {running}); stop it with Stop-GoqServer first")
+                $"a Goq server already runs on home '{settings.Home}'{(running > 0 ? $" (pid {running})" : "")}; stop it with Stop-GoqServer first")
             { Target = settings.Home };
         }
 
