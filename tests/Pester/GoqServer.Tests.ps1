@@ -115,6 +115,35 @@ Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
     }
 }
 
+Describe 'A home whose server was killed' {
+    # A server killed -9 leaves .goq/server.pid behind. In a home that cannot be written (a read-only mount, files
+    # made immutable), the lock cannot be opened to probe it: the pid file alone must not make a dead server "running".
+    It 'does not call a dead server running when its lock and pid files cannot be written' {
+        if ((& id -u) -ne '0' -or -not (Get-Command chattr -ErrorAction SilentlyContinue)) {
+            Set-ItResult -Skipped -Because 'making files immutable (chattr +i) needs root and chattr'; return
+        }
+        $goqHome = New-GoqTestHome
+        $frozen = @((Join-Path $goqHome '.goq/server.lock'), (Join-Path $goqHome '.goq/server.pid'))
+        try {
+            $dead = (Start-GoqServer -Home $goqHome).Pid
+            Stop-Process -Id $dead -Force # SIGKILL: no clean-up, the pid file stays
+            Wait-Until { -not (Test-ProcessAlive $dead) } -Because 'the killed server to be gone'
+            & chattr +i @frozen
+            $LASTEXITCODE | Should -Be 0
+
+            $err = { Start-GoqServer -Home $goqHome } | Should -Throw -PassThru
+            $err.FullyQualifiedErrorId | Should -Not -BeLike 'GoqServerAlreadyRunning,*'
+            $err.Exception.Message | Should -Not -BeLike "*pid $dead*"
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqServerStartFailed,*' -Because 'the new server cannot take the lock of a read-only home'
+            $err.Exception.Message | Should -BeLike '*server.lock*'
+            { Get-GoqServer -Home $goqHome } | Should -Throw -ErrorId 'GoqServerNotRunning,Goq.Cmdlets.Commands.GetGoqServerCommand'
+        } finally {
+            & chattr -i @frozen 2>$null
+            Remove-GoqTestHome $goqHome
+        }
+    }
+}
+
 Describe 'The job database' {
     It 'refuses to start on a corrupt database instead of silently starting empty' {
         $goqHome = New-GoqTestHome

@@ -245,3 +245,45 @@ Describe 'Stop-GoqWorker -Local and Stop-GoqServer -IncludeWorkers' {
         Start-GoqServer | Out-Null
     }
 }
+
+# A worker that cannot join (here a clock 10 minutes ahead, GOQ_FAULT=clock-ahead:600, a test-only skew of the process's
+# clock) must end, job keeper included: left running, it fills its log, and a supervisor that retries piles them up.
+Describe 'A worker that cannot join' {
+    BeforeAll {
+        $skewedHome = New-GoqTestHome
+        Start-GoqServer -Home $skewedHome | Out-Null
+        $pwsh = Join-Path $PSHOME 'pwsh'
+        $manifest = Join-Path $RepoRoot 'module/Goq.psd1'
+        # Runs a cmdlet in a pwsh whose clock, and that of every process it starts, is 10 minutes ahead; prints the
+        # error id it fails with. Its output goes to a file, so the pwsh can be waited for with a deadline.
+        function Start-SkewedPwsh([string] $Command) {
+            $out = Join-Path $skewedHome "skewed-$([guid]::NewGuid().ToString('N').Substring(0, 8)).out"
+            $script = "Import-Module '$manifest'; try { $Command -ErrorAction Stop | Out-Null; 'no error' } catch { `$_.FullyQualifiedErrorId }"
+            $env:GOQ_FAULT = 'clock-ahead:600'
+            try {
+                $process = Start-Process -FilePath $pwsh -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $script -RedirectStandardOutput $out -PassThru
+            } finally { $env:GOQ_FAULT = $null }
+            [pscustomobject]@{ Process = $process; Output = $out }
+        }
+        # The worker's relay and keeper are pwsh processes whose command line runs Start-GoqWorker on this home.
+        function Get-WorkerProcess { @(Get-GoqHomeProcess $skewedHome, 'Start-GoqWorker -Home') }
+    }
+    AfterAll { Remove-GoqTestHome $skewedHome }
+
+    It 'says GoqClockSkew to Start-GoqWorker and leaves no relay or keeper behind' {
+        $run = Start-SkewedPwsh "Start-GoqWorker -Home '$skewedHome' -Slots 1"
+        Wait-Until { $run.Process.HasExited } -TimeoutSec 90 -Because 'Start-GoqWorker to return'
+        (Get-Content $run.Output) | Should -BeLike 'GoqClockSkew,*'
+        Wait-Until { (Get-WorkerProcess).Count -eq 0 } -TimeoutSec 30 -Because 'the refused worker''s relay and keeper to exit'
+        @(Get-GoqWorker -Home $skewedHome).Count | Should -Be 0
+    }
+
+    It 'ends a worker started in the foreground (as a supervisor does) with GoqClockSkew, keeper included' {
+        $run = Start-SkewedPwsh "Start-GoqWorker -Home '$skewedHome' -Slots 1 -Wait"
+        try {
+            Wait-Until { $run.Process.HasExited } -TimeoutSec 90 -Because 'the refused worker to exit by itself'
+        } finally { if (-not $run.Process.HasExited) { $run.Process.Kill($true) } }
+        (Get-Content $run.Output) | Should -BeLike 'GoqClockSkew,*'
+        Wait-Until { (Get-WorkerProcess).Count -eq 0 } -TimeoutSec 30 -Because 'the refused worker''s keeper to exit'
+    }
+}

@@ -27,6 +27,9 @@ public sealed class DetachedProcess
 
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to have exited (and been reaped); true when it has.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
     /// <summary>Runs <paramref name="command"/> detached, its standard output and error appended to <paramref name="logPath"/>.</summary>
     public static DetachedProcess Start(ProcessCommand command, string logPath)
     {

@@ -8,13 +8,14 @@ namespace Goq.Hosting;
 public static class Launcher
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RefusedExitGrace = TimeSpan.FromSeconds(20);
 
     public static async Task<ServerInfo> StartServerAsync(GoqSettings settings, IRoleCommands roles, CancellationToken cancel)
     {
         if (ServerHost.RunningPid(settings) is { } running)
         {
             throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
-                $"a Goq server already runs on home '{settings.Home}' (pid {running}); stop it with Stop-GoqServer first")
+                $"a Goq server already runs on home '{settings.Home}'{(running > 0 ? $" (pid {running})" : "")}; stop it with Stop-GoqServer first")
             { Target = settings.Home };
         }
 
@@ -66,7 +67,26 @@ public static class Launcher
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
-            var workers = await client.GetWorkersAsync(cancel).ConfigureAwait(false);
+            IReadOnlyList<WorkerInfo> workers;
+            try
+            {
+                workers = await client.GetWorkersAsync(cancel).ConfigureAwait(false);
+            }
+            catch (GoqException)
+            {
+                // This host cannot talk to the server (a clock off, refused credentials): the worker we started cannot
+                // either. It exits by itself, with the reason in its log; one that has not within the grace is killed,
+                // its job keeper (its child) with it: nothing stays behind us.
+                var grace = DateTimeOffset.UtcNow + RefusedExitGrace;
+                while (!process.HasExited && DateTimeOffset.UtcNow < grace && !cancel.IsCancellationRequested)
+                {
+                    await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                process.Kill();
+                throw;
+            }
+
             // By id, or by pid: a worker that took over a keeper's jobs goes on under that keeper's id.
             if (workers.FirstOrDefault(w => w.Id == workerId || (w.Pid == process.Pid && w.Host == Environment.MachineName)) is { } worker)
             {

@@ -50,7 +50,7 @@ public static class ServerHost
         try
         {
             // pid, endpoint and the process's start time: Stop-GoqServer -Force kills only this very process, never a reused pid.
-            File.WriteAllText(settings.PidPath, $"{Environment.ProcessId}\n{settings.Endpoint}\n{Worker.JobLedger.StartTicks(Environment.ProcessId)}\n");
+            File.WriteAllText(settings.PidPath, $"{Environment.ProcessId}\n{settings.Endpoint}\n{LiveProcess.StartTicks(Environment.ProcessId)}\n");
             GoqHomeInitializer.RestrictFile(settings.PidPath);
             onStarted(new ServerInfo
             {
@@ -73,7 +73,11 @@ public static class ServerHost
         DetachedProcess.RemoveStderrIfEmpty(settings.StderrPath("server")); // a clean exit only: a failure's line goes there after this
     }
 
-    /// <summary>The pid of the server running on this home, or null when none runs.</summary>
+    /// <summary>
+    /// The pid of the server running on this home (0 when one holds the lock but its pid is not known yet), or null when
+    /// none runs. The lock says so; a pid file counts only for the live process it names (<see cref="RecordedLiveServer"/>),
+    /// never for a server killed -9, whose file stays.
+    /// </summary>
     public static int? RunningPid(GoqSettings settings)
     {
         if (!File.Exists(settings.LockPath))
@@ -83,16 +87,18 @@ public static class ServerHost
 
         try
         {
-            using var probe = new FileStream(settings.LockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            // Opened for reading only: a home that cannot be written (a read-only mount, immutable files) still shows
+            // whether a live server holds the lock.
+            using var probe = new FileStream(settings.LockPath, FileMode.Open, FileAccess.Read, FileShare.None);
             return null;
         }
         catch (IOException)
         {
-            return ReadPid(settings) ?? 0;
+            return RecordedLiveServer(settings) ?? 0; // held: a server runs (its pid file may not be written yet)
         }
         catch (UnauthorizedAccessException)
         {
-            return ReadPid(settings) ?? 0;
+            return RecordedLiveServer(settings); // the lock cannot be read: only a live recorded server counts
         }
     }
 
@@ -103,11 +109,18 @@ public static class ServerHost
             // Held open for the server's life: a second server on the same home cannot take it.
             return new FileStream(settings.LockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            var pid = ReadPid(settings);
+            if (RunningPid(settings) is not { } pid)
+            {
+                // Not held by anyone: the home cannot be written (a read-only mount, a folder or file we may not write).
+                throw new GoqException(GoqErrorIds.ServerStartFailed, GoqErrorKind.ResourceUnavailable,
+                    $"cannot take the server lock '{settings.LockPath}': {ex.Message}; the home's .goq folder must be writable", ex)
+                { Target = settings.Home };
+            }
+
             throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
-                $"a Goq server already runs on home '{settings.Home}'{(pid is { } p ? $" (pid {p})" : "")}; stop it with Stop-GoqServer first", ex)
+                $"a Goq server already runs on home '{settings.Home}'{(pid > 0 ? $" (pid {pid})" : "")}; stop it with Stop-GoqServer first", ex)
             { Target = settings.Home };
         }
     }
@@ -122,21 +135,9 @@ public static class ServerHost
         {
             var lines = File.ReadAllLines(settings.PidPath);
             return lines.Length >= 3 && int.TryParse(lines[0], out var pid) && long.TryParse(lines[2], out var start)
-                && start > 0 && Worker.JobLedger.StartTicks(pid) == start
+                && LiveProcess.Is(pid, start)
                 ? pid
                 : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static int? ReadPid(GoqSettings settings)
-    {
-        try
-        {
-            return int.TryParse(File.ReadLines(settings.PidPath).FirstOrDefault(), out var pid) ? pid : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

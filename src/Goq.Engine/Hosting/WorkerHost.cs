@@ -82,7 +82,9 @@ public static class WorkerHost
             await relay.RunAsync(cancel).ConfigureAwait(false);
         }
 
-        // A keeper this relay started that failed (refused credentials, say) fails the worker with its reason.
+        // A keeper this relay started that failed (refused credentials, say) fails the worker with its reason. The
+        // relay sees it gone as soon as it is a zombie: wait until it is reaped, or its exit code is not known yet.
+        started?.WaitForExit(TimeSpan.FromSeconds(5));
         if (started is { ExitCode: not null and not 0 })
         {
             var failure = started.FatalError(Errors.GoqErrorIds.WorkerStartFailed, "job keeper");

@@ -54,7 +54,7 @@ public sealed class WorkerRelay : IDisposable
         _upstream.Connect(settings.Endpoint);
         _keeper.Connect(info.Endpoint);
         var wire = new WireCodec(credentials.Secret, settings.ReplayWindow);
-        _keeper.SendMultipartMessage(wire.ToServer(new RelayHello(Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId))));
+        _keeper.SendMultipartMessage(wire.ToServer(new RelayHello(Environment.ProcessId, LiveProcess.StartTicks(Environment.ProcessId))));
         Wire = wire;
     }
 
@@ -153,7 +153,7 @@ public sealed class WorkerRelay : IDisposable
         return Directory.Exists(dir) ? Directory.GetFiles(dir, $"{Environment.MachineName}.*.keeper") : [];
     }
 
-    private static bool KeeperAlive(KeeperInfo info) => JobLedger.StartTicks(info.Pid) == info.Start;
+    private static bool KeeperAlive(KeeperInfo info) => LiveProcess.Is(info.Pid, info.Start);
 
     // The lock is an flock the kernel drops with its holder, so a relay killed -9 never leaves its keeper locked.
     private static FileStream? TryLock(string infoPath)

@@ -105,6 +105,7 @@ public sealed partial class GoqServer
             case WorkerHello hello when WorkerHelloValidator.Validate(hello) is { } invalid:
                 _droppedMalformed++;
                 _options.Log(LogEntry.Warning("worker.hello_invalid", $"dropped a worker announcement: {invalid}"));
+                Reply(peer, rid, new ErrorReply(GoqErrorIds.WorkerStartFailed, $"the server refused this worker's announcement: {invalid}", GoqErrorKind.InvalidArgument));
                 break;
             case WorkerHello hello:
                 var outcome = _scheduler.WorkerHello(peer, hello, now);

@@ -337,15 +337,16 @@ public sealed partial class GoqServer : IDisposable
                 _options.Log(LogEntry.Warning("message.dropped", $"dropped a message from {peer} ({count} of this kind so far): {ex.Message}"));
             }
 
-            // Tell a peer with the wrong secret, or a clock far off, why nobody answers it, so it fails at once instead
-            // of timing out. It cannot verify this reply (another secret, or a stamp outside its window), but it came
-            // over CURVE, so only the real server can have sent it. Rate limited: a flood of bad messages never becomes
+            // Tell a peer with the wrong secret, a clock far off or another protocol version why nobody answers it, so
+            // it fails at once instead of timing out. It cannot verify this reply (another secret, a stamp outside its
+            // window, another version), but it came over CURVE, so only the real server can have sent it. Rate limited: a flood of bad messages never becomes
             // a flood of replies.
             var refusal = ex.ErrorId switch
             {
                 GoqErrorIds.BadSignature => new ErrorReply(GoqErrorIds.CredentialsRejected,
                     "the server did not accept our credentials: this home's cluster secret is not the server's", GoqErrorKind.Security),
                 GoqErrorIds.ClockSkew => new ErrorReply(GoqErrorIds.ClockSkew, ex.Message, GoqErrorKind.Security),
+                GoqErrorIds.ProtocolVersionMismatch => new ErrorReply(GoqErrorIds.ProtocolVersionMismatch, ex.Message),
                 _ => null,
             };
             if (refusal is not null && _rejections.TryTake(Environment.TickCount64))

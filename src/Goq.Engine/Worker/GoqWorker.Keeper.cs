@@ -19,7 +19,7 @@ public sealed partial class GoqWorker
     private void PublishKeeper(KeeperOptions keeper)
     {
         var port = _dealer.BindRandomPort(keeper.BindAddress);
-        var info = new KeeperInfo(Id, Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId), $"{keeper.BindAddress}:{port}",
+        var info = new KeeperInfo(Id, Environment.ProcessId, LiveProcess.StartTicks(Environment.ProcessId), $"{keeper.BindAddress}:{port}",
             Convert.ToHexString(_keeperKeys!.ServerPublicKey), _options.Slots);
         Directory.CreateDirectory(Path.GetDirectoryName(keeper.InfoPath)!);
         var temp = keeper.InfoPath + ".tmp";
@@ -39,7 +39,7 @@ public sealed partial class GoqWorker
     private bool KeeperShouldGiveUp()
     {
         var keeper = _options.Keeper!;
-        if (_relay is { } relay && JobLedger.StartTicks(relay.Pid) != relay.Start)
+        if (_relay is { } relay && !LiveProcess.Is(relay.Pid, relay.Start))
         {
             _relay = null;
             _relayLostAt = DateTimeOffset.UtcNow;

@@ -40,6 +40,7 @@ public sealed partial class GoqWorker : IDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _exiting;
     private Exception? _failure;
+    private bool _joined; // a message from the server has been read: it took our hello (owned by the poller thread)
     private bool _drain;
     private int _jobsDone;
     private int _started;
@@ -235,13 +236,30 @@ public sealed partial class GoqWorker : IDisposable
                 BeginExit(drain: false);
                 return;
             }
+            catch (Errors.GoqException ex) when (!_joined && ex.ErrorId is Errors.GoqErrorIds.ClockSkew or Errors.GoqErrorIds.ProtocolVersionMismatch)
+            {
+                // Checkpoint: a worker that has not joined cannot, ever: the server refuses what we send (its answer is
+                // stamped outside our window, or in another protocol version). It exits with the reason, keeper
+                // included, so a supervisor that retries does not pile up workers that only fill their logs.
+                CannotJoin(new Errors.GoqException(ex.ErrorId, ex.Kind, $"the Goq server at {_options.Endpoint} and this worker refuse each other's messages: {ex.Message}", ex));
+                return;
+            }
             catch (Errors.GoqException ex)
             {
-                // A clock skew is logged like the rest: once the clocks agree again, the worker carries on.
+                // A clock skew of a worker that has joined is logged like the rest: once the clocks agree again, it
+                // carries on (its running jobs matter more).
                 _options.Log(LogEntry.Warning("message.dropped", $"dropped a message from the server: {ex.Message}"));
                 message = new NetMQMessage();
                 continue;
             }
+
+            if (envelope.Body is ErrorReply refused && !_joined)
+            {
+                CannotJoin(new Errors.GoqException(refused.ErrorId, refused.Kind, $"the Goq server at {_options.Endpoint} refused this worker: {refused.Message}"));
+                return;
+            }
+
+            _joined |= envelope.Body is not (ErrorReply or RelayHello); // a relay's hello is not the server's
 
             switch (envelope.Body)
             {
@@ -314,6 +332,14 @@ public sealed partial class GoqWorker : IDisposable
 
             message = new NetMQMessage();
         }
+    }
+
+    /// <summary>The worker cannot join the server: it exits, and <see cref="Completion"/> fails with the reason.</summary>
+    private void CannotJoin(Errors.GoqException reason)
+    {
+        _options.Log(LogEntry.Error("worker.refused", $"{reason.Message}; exiting"));
+        _failure = reason;
+        BeginExit(drain: false);
     }
 
     /// <param name="why">What the output of a job killed by it says happened (its goodbye has the server queue it again).</param>

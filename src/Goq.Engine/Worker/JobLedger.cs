@@ -61,7 +61,7 @@ internal sealed class JobLedger : IDisposable
         var killed = 0;
         foreach (var file in files.Where(f => f != _path))
         {
-            if (Read(file) is not { } ledger || StartTicks(ledger.WorkerPid) == ledger.WorkerStart)
+            if (Read(file) is not { } ledger || LiveProcess.Is(ledger.WorkerPid, ledger.WorkerStart))
             {
                 continue; // unreadable now, or that worker still runs
             }

@@ -229,6 +229,34 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public void MessageInAnotherProtocolVersion_IsAnswered_WithTheMismatch()
+    {
+        // A worker or client of another version is told so (rate limited, like the other refusals), rather than left
+        // to time out or, for a worker, to idle unjoined forever.
+        var payload = JsonSerializerBytes(new Envelope(Envelope.CurrentVersion + 1,
+            DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), "00112233445566778899aabb", 1, new GetServerStatus()));
+        using var raw = RawSocket();
+        raw.SendMultipartMessage(RawMessages.Signed(_cluster.Credentials.Secret, payload));
+
+        NetMQMessage? reply = null;
+        Assert.True(raw.TryReceiveMultipartMessage(TimeSpan.FromSeconds(10), ref reply), "no answer to a message in another protocol version");
+        var error = Assert.IsType<ErrorReply>(new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow).Open(reply!, 0).Body);
+        Assert.Equal(GoqErrorIds.ProtocolVersionMismatch, error.ErrorId);
+    }
+
+    [Fact]
+    public async Task WorkerWhoseHelloTheServerRefuses_Exits_WithTheReason()
+    {
+        // A worker that cannot join must not stay (a supervisor that retries would pile them up): here it announces
+        // more slots than a server takes.
+        var worker = _cluster.AddWorker(slots: global::Goq.Server.WorkerHelloValidator.MaxSlots + 1);
+        var ex = await Assert.ThrowsAsync<GoqException>(() => worker.Completion.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(GoqErrorIds.WorkerStartFailed, ex.ErrorId);
+        Assert.Contains("refused this worker", ex.Message);
+        Assert.Equal(0, (await _cluster.Client.GetStatusAsync()).Workers);
+    }
+
+    [Fact]
     public async Task InvalidSubmit_IsRejectedWhole_WithAClearError()
     {
         var ex = await Assert.ThrowsAsync<GoqException>(() =>

@@ -1,0 +1,16 @@
+namespace Goq.Hosting;
+
+/// <summary>
+/// The one answer to "is the process a pid file names still that very process": a pid counts only while a process with
+/// that pid runs here and started when the file says (so a pid reused by another process, a zombie, or a process of a
+/// server killed -9 never passes for the live one). Used for the server's pid file (Start-GoqServer, Stop-GoqServer
+/// -Force), a worker's job ledger and a job keeper's and relay's run files under <c>.goq/run</c>.
+/// </summary>
+public static class LiveProcess
+{
+    /// <summary>When <paramref name="pid"/> started (clock ticks after boot), or 0 when it is gone or a zombie.</summary>
+    public static long StartTicks(int pid) => pid > 0 ? Worker.JobLedger.StartTicks(pid) : 0;
+
+    /// <summary>True when <paramref name="pid"/> runs on this host and started at <paramref name="start"/> (as recorded).</summary>
+    public static bool Is(int pid, long start) => start > 0 && StartTicks(pid) == start;
+}
