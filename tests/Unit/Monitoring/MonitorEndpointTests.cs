@@ -82,13 +82,24 @@ public sealed class MonitorEndpointTests : IAsyncLifetime
     [InlineData("api/summary")]
     [InlineData("api/jobs")]
     [InlineData("api/job?id=1")]
-    public async Task WithoutTheToken_EveryDashboardRequestGets401AndNothingElse(string path)
+    public async Task WithoutTheToken_EveryDashboardRequestGets401_AndThePageOnlySaysHowToOpenIt(string path)
     {
         foreach (var url in new[] { Base + path, Base + path + (path.Contains('?') ? "&" : "?") + "token=0123456789abcdef0123456789abcdef" })
         {
             using var response = await _http.GetAsync(url);
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-            Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+            var body = await response.Content.ReadAsStringAsync();
+            if (path.Length == 0)
+            {
+                // The page a browser opens says how to open it with its token, and shows nothing of the server's.
+                Assert.Contains("DashboardUrl", body);
+                Assert.DoesNotContain(_token, body);
+                Assert.DoesNotContain("app.js", body);
+            }
+            else
+            {
+                Assert.Empty(body);
+            }
         }
     }
 
