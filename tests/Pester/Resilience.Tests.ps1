@@ -95,7 +95,8 @@ Describe 'Nothing accepted is lost' {
 
     It 're-queues the job of a worker killed -9 with its keeper, ends the copy it left behind, and completes the job once' {
         $marker = Join-Path $work 'finished.txt'
-        $first, $job, $orphan = Start-RecordedJob "echo started; sleep 6; echo done >> '$marker'"
+        # The first run lasts long enough to outlive a slow worker start: only its kill can keep it from writing.
+        $first, $job, $orphan = Start-RecordedJob "echo started; if [ `$GOQ_JOB_ATTEMPT = 1 ]; then sleep 120; else sleep 1; fi; echo done >> '$marker'"
         # The keeper holds the jobs (a worker killed alone takes them back: WorkerRestart.Tests.ps1): both die here.
         Stop-Process -Id (Get-GoqKeeperPid $goqHome $first.Id), $first.Pid -Force
         Test-ProcessAlive $orphan | Should -BeTrue -Because 'a job has a session of its own and outlives its worker'
@@ -129,7 +130,9 @@ Describe 'Nothing accepted is lost' {
     It 'keeps running and waiting jobs over a graceful restart, and does not run the running one again' {
         $marker = Join-Path $work 'runs.txt'
         Start-GoqWorker -Slots 1 -Prefetch 0 | Out-Null # the second job waits in the server's queue, not held ahead by the worker
-        $running = Submit-GoqJob "echo run >> '$marker'; sleep 3; echo finished"
+        # The running job goes on until the test lets it (a file), whatever a restart takes on a busy host.
+        $gate = Join-Path $work 'restart-gate'
+        $running = Submit-GoqJob "echo run >> '$marker'; while [ ! -e '$gate' ]; do sleep 0.1; done; echo finished"
         $waiting = Submit-GoqJob 'echo second'
         Wait-Until { (Get-GoqJob $running.Id).Pid } -Because 'the first job to start'
         $status = Get-GoqServer
@@ -144,6 +147,7 @@ Describe 'Nothing accepted is lost' {
         $status.WaitingJobs | Should -Be 1
         $status.NextJobId | Should -Be 3
 
+        Set-Content $gate 'go'
         $done = $running, $waiting | Wait-GoqJob -Timeout 60
         $done.State | Should -Be @('Completed', 'Completed')
         (Get-GoqJob $running.Id).Attempts | Should -Be 1
