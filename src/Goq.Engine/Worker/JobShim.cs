@@ -29,14 +29,113 @@ internal static unsafe class JobShim
         ? new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists)
         : null;
 
-    /// <summary>False without setsid or /bin/sh, or with GOQ_JOB_SHIM=0 (the jobs are then spawned directly).</summary>
-    public static bool IsAvailable => Setsid is not null && Environment.GetEnvironmentVariable("GOQ_JOB_SHIM") != "0";
+    private static readonly Lazy<string?> Unavailable = new(Probe);
+
+    /// <summary>
+    /// False without setsid or /bin/sh, with GOQ_JOB_SHIM=0, or when the probe failed: prctl refused
+    /// PR_SET_CHILD_SUBREAPER (some sandboxes), or a trial <c>setsid -f</c> did not run (BusyBox's setsid has no -f).
+    /// The jobs are then spawned directly; <see cref="UnavailableReason"/> says why, written once to stderr.
+    /// </summary>
+    public static bool IsAvailable => Environment.GetEnvironmentVariable("GOQ_JOB_SHIM") != "0" && Unavailable.Value is null;
+
+    /// <summary>Why the shim is not used (null when it is, or when GOQ_JOB_SHIM=0 alone turns it off).</summary>
+    public static string? UnavailableReason => Unavailable.Value;
+
+    private static string? Probe()
+    {
+        var reason = Setsid is null ? "no setsid or /bin/sh"
+            : prctl(PrSetChildSubreaper, 1, 0, 0, 0) != 0 ? $"prctl(PR_SET_CHILD_SUBREAPER) failed: {LibC.ErrorText(Marshal.GetLastPInvokeError())}"
+            : null;
+        if (Setsid is not null)
+        {
+            _ = prctl(PrSetChildSubreaper, 0, 0, 0, 0);
+        }
+
+        reason ??= TrySetsid();
+        if (reason is not null)
+        {
+            Console.Error.WriteLine($"goq: job shim not used ({reason}); command and program jobs are spawned directly and their peak memory includes the worker's");
+        }
+
+        return reason;
+    }
+
+    private static string? TrySetsid()
+    {
+        try
+        {
+            var info = new System.Diagnostics.ProcessStartInfo(Setsid!) { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var arg in new[] { "-f", "/bin/sh", "-c", "exit 0" })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            using var trial = System.Diagnostics.Process.Start(info)!;
+            var error = trial.StandardError.ReadToEnd();
+            _ = trial.StandardOutput.ReadToEnd();
+            return trial.WaitForExit(10_000) && trial.ExitCode == 0 ? null : $"'{Setsid} -f' failed: {error.Trim()}";
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            return $"'{Setsid} -f' failed: {ex.Message}";
+        }
+    }
+
+    private static readonly int OurMachine = ElfMachine("/proc/self/exe") ?? -1;
+
+    /// <summary>
+    /// Whether the kernel would refuse to exec <paramref name="path"/> with ENOEXEC: the shim's sh would instead run
+    /// such a file as a shell script (and a direct spawn fails "Exec format error"), so it is checked before the shim
+    /// starts. A file is accepted when it starts with <c>#!</c>, or is ELF for this machine's architecture (or when it
+    /// cannot be read here: exec then reports that). Formats registered with binfmt_misc are not recognised.
+    /// </summary>
+    public static bool IsExecFormat(string path)
+    {
+        Span<byte> head = stackalloc byte[20];
+        int length;
+        try
+        {
+            using var file = File.OpenHandle(path);
+            length = RandomAccess.Read(file, head, 0);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return true;
+        }
+
+        return (length >= 2 && head[0] == (byte)'#' && head[1] == (byte)'!')
+            || (length >= 20 && head[..4].SequenceEqual("\u007fELF"u8) && (OurMachine < 0 || MachineOf(head) == OurMachine));
+    }
+
+    private static int? ElfMachine(string path)
+    {
+        try
+        {
+            Span<byte> head = stackalloc byte[20];
+            using var file = File.OpenHandle(path);
+            return RandomAccess.Read(file, head, 0) == 20 && head[..4].SequenceEqual("\u007fELF"u8) ? MachineOf(head) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // e_machine, 2 bytes at offset 18, in the byte order e_ident[5] names (1: little-endian).
+    private static int MachineOf(ReadOnlySpan<byte> head) => head[5] == 1 ? head[18] | (head[19] << 8) : (head[18] << 8) | head[19];
 
     /// <summary>The shim's argv for a job's argv.</summary>
     public static IReadOnlyList<string> Wrap(IReadOnlyList<string> argv) => [Setsid!, "-f", "/bin/sh", "-c", Script, "goq-job", .. argv];
 
     /// <summary>Makes this process a child subreaper (or no longer one); called with <see cref="Gate"/> held.</summary>
-    public static void AdoptOrphans(bool on) => _ = prctl(PrSetChildSubreaper, on ? 1u : 0u, 0, 0, 0);
+    /// <exception cref="JobStartException">prctl refused to turn it on (the probe saw it work: this is rare).</exception>
+    public static void AdoptOrphans(bool on)
+    {
+        if (prctl(PrSetChildSubreaper, on ? 1u : 0u, 0, 0, 0) != 0 && on)
+        {
+            throw new JobStartException($"cannot start the job: prctl(PR_SET_CHILD_SUBREAPER) failed: {LibC.ErrorText(Marshal.GetLastPInvokeError())}");
+        }
+    }
 
     /// <summary>
     /// The job's pid, once the shim <paramref name="shim"/> has written it and been reaped (from then on the job is a

@@ -16,6 +16,8 @@ internal static unsafe class LibC
     public const short PosixSpawnSetSid = 0x80;
     public const int SigKill = 9;
     public const int Eintr = 4;
+    public const int Echild = 10;
+    public const int Enoexec = 8;
     public const int Eagain = 11;
     public const int Wnohang = 1;
     public const long SysPidfdOpen = 434;

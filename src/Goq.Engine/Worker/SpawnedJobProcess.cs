@@ -20,6 +20,14 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
 
     private SpawnedJobProcess(int pid) => Pid = pid;
 
+    /// <summary>Test hook: waits for <paramref name="pid"/> as if this process had started it (ECHILD if it did not).</summary>
+    internal static SpawnedJobProcess WaitFor(int pid)
+    {
+        var process = new SpawnedJobProcess(pid);
+        process.Reap(blocking: true);
+        return process;
+    }
+
     public int Pid { get; }
 
     public Task<int> Exited => _exited.Task;
@@ -54,6 +62,11 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
         var shim = channelFd < 0 && JobShim.IsAvailable; // a script runner is .NET anyway: its peak is documented as the runner's
         if (shim)
         {
+            if (!JobShim.IsExecFormat(program))
+            {
+                throw new JobStartException($"cannot start '{program}': {LibC.ErrorText(LibC.Enoexec)}");
+            }
+
             argv = JobShim.Wrap(argv);
         }
 
@@ -111,13 +124,18 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             int pid;
             if (!shim)
             {
-                pid = Spawn(argvp, actions, attr, envp, argv[0]);
+                lock (JobShim.Gate) // never inside a shim's window: see StrayReaper.After
+                {
+                    pid = Spawn(argvp, actions, attr, envp, argv[0]);
+                }
             }
             else
             {
                 lock (JobShim.Gate)
                 {
+                    var before = StrayReaper.Before();
                     JobShim.AdoptOrphans(true);
+                    pid = -1;
                     try
                     {
                         pid = JobShim.JobPid(Spawn(argvp, actions, attr, envp, program), pidPipe[0], ref pidPipe[1], program);
@@ -125,6 +143,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
                     finally
                     {
                         JobShim.AdoptOrphans(false);
+                        StrayReaper.After(before, pid);
                     }
                 }
             }
@@ -225,10 +244,24 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
         }
         while (result < 0 && Marshal.GetLastPInvokeError() == LibC.Eintr);
 
+        if (result < 0 && Marshal.GetLastPInvokeError() is var error && error == LibC.Echild)
+        {
+            // Not our child (nothing else waits for it): without this the job would never end.
+            if (Interlocked.Exchange(ref _reaped, 1) == 0)
+            {
+                _exited.TrySetException(new JobStartException(
+                    $"cannot wait for the job (pid {Pid}): {LibC.ErrorText(error)}; it is not a child of this worker, so its end and exit code are unknown"));
+            }
+
+            return;
+        }
+
         if (result != Pid || Interlocked.Exchange(ref _reaped, 1) != 0)
         {
             return;
         }
+
+        StrayReaper.Sweep();
 
         if (Environment.Is64BitProcess)
         {
