@@ -83,11 +83,19 @@ internal static unsafe class JobShim
 
     private static readonly int OurMachine = ElfMachine("/proc/self/exe") ?? -1;
 
+    // ELF machines a 64-bit kernel also runs (EM_386 on EM_X86_64, EM_ARM on EM_AARCH64).
+    private static readonly Dictionary<int, int> CompatibleMachine = new() { [3] = 62, [40] = 183 };
+
+    // A host with formats registered in binfmt_misc (qemu-user, wine, ...) execs more than #! and ELF: what it runs
+    // is then for exec to decide.
+    private static readonly bool ExtraFormats = HasBinfmtEntries();
+
     /// <summary>
     /// Whether the kernel would refuse to exec <paramref name="path"/> with ENOEXEC: the shim's sh would instead run
     /// such a file as a shell script (and a direct spawn fails "Exec format error"), so it is checked before the shim
     /// starts. A file is accepted when it starts with <c>#!</c>, or is ELF for this machine's architecture (or when it
-    /// cannot be read here: exec then reports that). Formats registered with binfmt_misc are not recognised.
+    /// cannot be read here: exec then reports that); a 32-bit ELF that the 64-bit kernel runs is accepted, and so is everything
+    /// on a host with formats registered in binfmt_misc.
     /// </summary>
     public static bool IsExecFormat(string path)
     {
@@ -103,8 +111,24 @@ internal static unsafe class JobShim
             return true;
         }
 
-        return (length >= 2 && head[0] == (byte)'#' && head[1] == (byte)'!')
-            || (length >= 20 && head[..4].SequenceEqual("\u007fELF"u8) && (OurMachine < 0 || MachineOf(head) == OurMachine));
+        return ExtraFormats
+            || (length >= 2 && head[0] == (byte)'#' && head[1] == (byte)'!')
+            || (length >= 20 && head[..4].SequenceEqual("\u007fELF"u8) && RunsHere(MachineOf(head)));
+    }
+
+    private static bool RunsHere(int machine) =>
+        OurMachine < 0 || machine == OurMachine || (CompatibleMachine.TryGetValue(machine, out var host) && host == OurMachine);
+
+    private static bool HasBinfmtEntries()
+    {
+        try
+        {
+            return Directory.EnumerateFiles("/proc/sys/fs/binfmt_misc").Any(f => Path.GetFileName(f) is not ("register" or "status"));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static int? ElfMachine(string path)
