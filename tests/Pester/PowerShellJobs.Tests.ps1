@@ -160,6 +160,25 @@ Describe 'Goq jobs in other sessions' {
         [int]$received | Should -Be $lines -Because 'Receive-Job reads all of it'
     }
 
+    It 'shows a job this session holds as Completed in the first Get-Job after its end, and reads its output only for Receive-Job' {
+        $flag = Join-Path $goqHome "go-$([guid]::NewGuid().ToString('N'))"
+        $lines = 20000
+        $submitted = Submit-GoqJob { param($Flag, $Lines) 'first'; while (-not (Test-Path $Flag)) { Start-Sleep -Milliseconds 50 }; 1..$Lines } -ArgumentList $flag, $lines
+        Wait-Until { (Get-GoqJob -Id $submitted.Id).State -eq 'Running' } -TimeoutSec 30 -Because 'the job to start'
+        $held = Get-Job | Where-Object GoqId -EQ $submitted.Id
+        $held.State | Should -Be 'Running'
+        New-Item -ItemType File $flag | Out-Null
+        Wait-Until { (Get-GoqJob -Id $submitted.Id).State -eq 'Completed' } -TimeoutSec 60 -Because 'the server to see the job end'
+        $listed = Get-Job -State Completed | Where-Object GoqId -EQ $submitted.Id
+        $listed.InstanceId | Should -Be $held.InstanceId -Because 'one Get-Job after the end shows it Completed, the output not read yet'
+        $listed.State | Should -Be 'Completed'
+        $listed.HasMoreData | Should -BeTrue
+        $out = @(Receive-Job $listed)
+        $out.Count | Should -Be ($lines + 1) -Because 'what was followed while it ran and the rest, each once'
+        $out[0] | Should -Be 'first'
+        $out[-1] | Should -Be $lines
+    }
+
     It 'turns any Goq jobs into GoqJobs with Get-GoqJob -AsJob' {
         $failed = Submit-GoqJob { throw 'broken on purpose' } | Wait-GoqJob -Timeout 60
         $jobs = Get-GoqJob -Id $failed.Id -AsJob

@@ -41,7 +41,7 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
         {
             status = Launcher.StopServerAsync(Client, CancelToken, IncludeWorkers).GetAwaiter().GetResult();
         }
-        catch (GoqException ex) when (Force && ex.Kind is GoqErrorKind.Connection or GoqErrorKind.Timeout)
+        catch (GoqException ex) when (Force && ex.ErrorId != GoqErrorIds.WorkersNotStopped && ex.Kind is GoqErrorKind.Connection or GoqErrorKind.Timeout)
         {
             var killed = RunBlocking(token => Launcher.KillServerAsync(Settings, token));
             if (killed is null)

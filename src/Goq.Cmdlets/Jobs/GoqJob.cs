@@ -85,15 +85,27 @@ public sealed class GoqJob : Job2
             return;
         }
 
-        Output = new PSDataCollection<PSObject>();
-        Error = new PSDataCollection<ErrorRecord>();
-        Warning = new PSDataCollection<WarningRecord>();
-        Verbose = new PSDataCollection<VerboseRecord>();
-        Debug = new PSDataCollection<DebugRecord>();
-        Information = new PSDataCollection<InformationRecord>();
-        Progress = new PSDataCollection<ProgressRecord>();
+        // What was followed while it ran (a job this session held, made final by a listing) is carried over.
+        Output = Carried(Output);
+        Error = Carried(Error);
+        Warning = Carried(Warning);
+        Verbose = Carried(Verbose);
+        Debug = Carried(Debug);
+        Information = Carried(Information);
+        Progress = Carried(Progress);
         _unread = false;
         ReadOutput();
+    }
+
+    private static PSDataCollection<T> Carried<T>(PSDataCollection<T> closed)
+    {
+        var fresh = new PSDataCollection<T>();
+        for (var i = 0; i < closed.Count; i++)
+        {
+            fresh.Add(closed[i]);
+        }
+
+        return fresh;
     }
 
     internal Func<GoqClient> Client { get; }
@@ -141,6 +153,42 @@ public sealed class GoqJob : Job2
         Goq.JobState.Held => PSJobState.Suspended,
         _ => PSJobState.NotStarted,
     };
+
+    /// <summary>
+    /// A listing's record (Get-Job): an end found here is final at once, and the rest of the output is read only when
+    /// something first uses the streams, as for a job that had ended when made; so a listing shows the job's end and
+    /// reads no output. An end already being taken (the server's push) is waited for, briefly.
+    /// </summary>
+    internal void UpdateListed(JobInfo info)
+    {
+        var endsHere = false;
+        lock (_gate)
+        {
+            if (!_loaded && info.State.IsTerminal())
+            {
+                Info = info;
+                _loaded = endsHere = true; // following stops: the rest is read from where it stopped
+                _hasOutput = Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0 ? true : null;
+                _unread = true;
+                UnloadJobStreams(); // their next use reads the rest (DoLoadJobStreams)
+            }
+        }
+
+        if (endsHere)
+        {
+            SetState(StateOf(info.State), info.State == Goq.JobState.Failed ? new GoqJobFailedException(info) : null);
+            _finished.TrySetResult();
+            return;
+        }
+
+        Update(info, loadNow: false);
+        if (_loaded)
+        {
+            _finished.Task.Wait(ListedEndWait);
+        }
+    }
+
+    private static readonly TimeSpan ListedEndWait = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Takes a newer record. An end is taken once: the output is read first (off the caller's thread when it is the

@@ -101,7 +101,7 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
     private GoqJob Keep(GoqJob kept, JobInfo info)
     {
         kept.Owner ??= this;
-        kept.Update(info, loadNow: false);
+        kept.UpdateListed(info);
         if (!kept.Info.State.IsTerminal())
         {
             kept.WatchEnd();

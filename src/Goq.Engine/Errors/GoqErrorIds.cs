@@ -71,4 +71,18 @@ public static class GoqErrorIds
 
     /// <summary>A script file given to Submit-GoqJob (-LiteralPath, or a file piped) does not exist.</summary>
     public const string ScriptNotFound = "GoqScriptNotFound";
+
+    /// <summary>
+    /// Stop-GoqServer -IncludeWorkers: workers did not leave in time, so the server was left running (even with -Force,
+    /// which kills only a server that does not answer).
+    /// </summary>
+    public const string WorkersNotStopped = "GoqWorkersNotStopped";
+
+    /// <summary>
+    /// True for the ids that mean "this host's peers cannot join the server at all" (refused credentials, clocks too far
+    /// apart, another protocol version, a worker announcement the server refuses), as opposed to a slow or absent
+    /// answer (<see cref="ServerUnreachable"/>) or a failure of one request (<see cref="ServerError"/>).
+    /// </summary>
+    public static bool IsJoinRefusal(string errorId) =>
+        errorId is CredentialsRejected or CredentialsMissing or ClockSkew or ProtocolVersionMismatch or WorkerStartFailed;
 }

@@ -25,6 +25,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.ServerNotRunning] = "Start the server (Start-GoqServer), or check -Home and GOQ_HOME name the home you mean.",
         [GoqErrorIds.UsingVariableNotFound] = "Define the variable before submitting the job, or remove the $using: reference from the script block.",
         [GoqErrorIds.MessageTooLarge] = "Keep a job's command, arguments and environment under the limit: put large data in a file and pass its path.",
+        [GoqErrorIds.WorkersNotStopped] = "Look at the workers still listed (Get-GoqWorker) and their logs in .goq; stop them (Stop-GoqWorker, or end their processes), then run Stop-GoqServer again.",
         [GoqErrorIds.WaitTimeout] = "Wait longer (-Timeout), or look at the job with Get-GoqJob.",
         [GoqErrorIds.ServerError] = "Read the server log (.goq/server.log); report it if it looks like a bug in Goq.",
         [GoqErrorIds.StoreUnusable] = "Move the job database aside to start with an empty queue, or use the Goq version that wrote it.",

@@ -72,10 +72,11 @@ public static class Launcher
             {
                 workers = await client.GetWorkersAsync(cancel).ConfigureAwait(false);
             }
-            catch (GoqException)
+            catch (GoqException ex) when (GoqErrorIds.IsJoinRefusal(ex.ErrorId))
             {
                 // This host cannot talk to the server (a clock off, refused credentials): the worker we started cannot
-                // either. It exits by itself, with the reason in its log; one that has not within the grace is killed,
+                // either. Only a refusal: a slow answer (ServerUnreachable on a loaded host) is rethrown below and the
+                // worker, which may be joining fine, is left alone. It exits by itself, with the reason in its log; one that has not within the grace is killed,
                 // its job keeper (its child) with it: nothing stays behind us.
                 var grace = DateTimeOffset.UtcNow + RefusedExitGrace;
                 while (!process.HasExited && DateTimeOffset.UtcNow < grace && !cancel.IsCancellationRequested)
@@ -203,7 +204,14 @@ public static class Launcher
         var ids = reply.Stopped.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var worker in reply.Stopped.Where(w => w.Host == Environment.MachineName && w.Pid > 0))
         {
-            await WaitForExitAsync(worker.Pid, Remaining(deadline), cancel).ConfigureAwait(false);
+            try
+            {
+                await WaitForExitAsync(worker.Pid, Remaining(deadline), cancel).ConfigureAwait(false);
+            }
+            catch (GoqException ex) when (ex.Kind == GoqErrorKind.Timeout)
+            {
+                throw WorkersNotStopped($"worker {worker.Host}/{worker.Id} (process {worker.Pid}) did not exit", within);
+            }
         }
 
         // Workers on other hosts: until the server no longer lists them (each says goodbye as it exits).
@@ -211,13 +219,16 @@ public static class Launcher
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
-                throw new GoqException(GoqErrorIds.ServerError, GoqErrorKind.Timeout,
-                    $"worker{(left.Count > 1 ? "s" : "")} {string.Join(", ", left.Select(w => $"{w.Host}/{w.Id}"))} did not leave within {within.TotalSeconds:0} s; the server was not stopped");
+                throw WorkersNotStopped($"worker{(left.Count > 1 ? "s" : "")} {string.Join(", ", left.Select(w => $"{w.Host}/{w.Id}"))} did not leave", within);
             }
 
             await Task.Delay(100, cancel).ConfigureAwait(false);
         }
     }
+
+    /// <summary>Workers that did not leave in time: the server is left running, and -Force does not kill it (its own id).</summary>
+    internal static GoqException WorkersNotStopped(string what, TimeSpan within) => new(GoqErrorIds.WorkersNotStopped, GoqErrorKind.Timeout,
+        $"{what} within {within.TotalSeconds:0} s, so the server was left running (-Force kills only a server that does not answer)");
 
     private static TimeSpan Remaining(DateTimeOffset deadline) => deadline - DateTimeOffset.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero;
 

@@ -28,7 +28,7 @@ public static class LocalWorkers
         var path = PathOf(settings, workerId);
         var temp = path + ".tmp";
         var text = string.Create(CultureInfo.InvariantCulture,
-            $"pid {Environment.ProcessId}\nstart {JobLedger.StartTicks(Environment.ProcessId)}\nslots {capacity.Slots}\n" +
+            $"pid {Environment.ProcessId}\nstart {LiveProcess.StartTicks(Environment.ProcessId)}\nslots {capacity.Slots}\n" +
             $"queues {string.Join(",", QueuesOf(capacity.Queues))}\nlabels {string.Join(",", LabelsOf(capacity.Labels))}\noneshot {(oneShot ? 1 : 0)}\n");
         try
         {
@@ -55,7 +55,7 @@ public static class LocalWorkers
                 continue;
             }
 
-            if (worker.Start > 0 && JobLedger.StartTicks(worker.Pid) == worker.Start)
+            if (LiveProcess.Is(worker.Pid, worker.Start))
             {
                 found.Add(worker);
             }
@@ -135,7 +135,7 @@ public static class LocalWorkers
         }
 
         var deadline = timeout < TimeSpan.Zero ? DateTimeOffset.MaxValue : DateTimeOffset.UtcNow + timeout;
-        while (waitFor.Where(p => JobLedger.StartTicks(p.Pid) == p.Start).Select(p => p.Pid).ToList() is { Count: > 0 } left)
+        while (waitFor.Where(p => LiveProcess.Is(p.Pid, p.Start)).Select(p => p.Pid).ToList() is { Count: > 0 } left)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
@@ -165,7 +165,7 @@ public static class LocalWorkers
 
     // Checked again just before the signal, so a process that exited since it was read is never mistaken for another.
     private static bool Signal(int pid, long start, int signal) =>
-        start > 0 && JobLedger.StartTicks(pid) == start && LibC.kill(pid, signal) == 0;
+        LiveProcess.Is(pid, start) && LibC.kill(pid, signal) == 0;
 
     private static List<KeeperInfo> LiveKeepers(GoqSettings settings)
     {
@@ -175,7 +175,7 @@ public static class LocalWorkers
             try
             {
                 if (System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), Protocol.GoqJsonContext.Default.KeeperInfo) is { } info
-                    && info.Start > 0 && JobLedger.StartTicks(info.Pid) == info.Start)
+                    && LiveProcess.Is(info.Pid, info.Start))
                 {
                     keepers.Add(info);
                 }

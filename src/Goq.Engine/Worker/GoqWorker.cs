@@ -255,8 +255,18 @@ public sealed partial class GoqWorker : IDisposable
 
             if (envelope.Body is ErrorReply refused && !_joined)
             {
-                CannotJoin(new Errors.GoqException(refused.ErrorId, refused.Kind, $"the Goq server at {_options.Endpoint} refused this worker: {refused.Message}"));
-                return;
+                if (RefusesJoining(refused))
+                {
+                    CannotJoin(new Errors.GoqException(refused.ErrorId, refused.Kind, $"the Goq server at {_options.Endpoint} refused this worker: {refused.Message}"));
+                    return;
+                }
+
+                // Not a refusal of this worker: a failure of one request (ServerError), or a ClockSkew for a stale
+                // message (a hello queued while the server was down, delivered after the replay window). The next
+                // hello is answered on its own merits.
+                _options.Log(LogEntry.Warning("worker.error_reply", $"the server answered with {refused.ErrorId} before this worker joined: {refused.Message}; trying again"));
+                message = new NetMQMessage();
+                continue;
             }
 
             _joined |= envelope.Body is not (ErrorReply or RelayHello); // a relay's hello is not the server's
@@ -333,6 +343,16 @@ public sealed partial class GoqWorker : IDisposable
             message = new NetMQMessage();
         }
     }
+
+    /// <summary>
+    /// Whether an error the server sent before this worker joined means it never can. A ClockSkew counts only when the
+    /// clocks are really apart: this reply opened, so its stamp is inside our replay window and the clocks agree, hence
+    /// the message the server refused was a stale one (queued while it was down), not the current hello. (A server with
+    /// a clock really off is caught when its reply fails our own check, in OnReceiveReady.) A refusal of a message the
+    /// server could not open carries no request id, so it cannot be matched to a hello by id.
+    /// </summary>
+    internal static bool RefusesJoining(ErrorReply reply) =>
+        reply.ErrorId is Errors.GoqErrorIds.WorkerStartFailed or Errors.GoqErrorIds.ProtocolVersionMismatch or Errors.GoqErrorIds.CredentialsRejected;
 
     /// <summary>The worker cannot join the server: it exits, and <see cref="Completion"/> fails with the reason.</summary>
     private void CannotJoin(Errors.GoqException reason)

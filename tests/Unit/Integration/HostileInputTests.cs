@@ -257,6 +257,43 @@ public sealed class HostileInputTests : IDisposable
     }
 
     [Fact]
+    public async Task WorkerNotYetJoined_OutlivesErrorsThatAreNotRefusals_AndExitsOnARefusal()
+    {
+        // A ClockSkew for a stale message (a hello queued while the server was down, delivered after the replay window;
+        // this reply opens, so the clocks agree) and a ServerError (a handler that threw) say nothing about whether this
+        // worker may join: it stays and says hello again. A stand-in server on a real CURVE socket sends them.
+        using var fake = new RouterSocket();
+        fake.Options.Linger = TimeSpan.Zero;
+        CurveSetup.AsServer(fake, _cluster.Credentials);
+        var port = fake.BindRandomPort("tcp://127.0.0.1");
+        var wire = new WireCodec(_cluster.Credentials.Secret, _cluster.ReplayWindow);
+        using var worker = new Goq.Worker.GoqWorker(new Goq.Worker.GoqWorkerOptions
+        {
+            Endpoint = $"tcp://127.0.0.1:{port}", Credentials = _cluster.Credentials.ForPeers(), Slots = 1, HeartbeatMs = 200,
+        });
+        worker.Start();
+
+        byte[] NextHello()
+        {
+            NetMQMessage? hello = null;
+            Assert.True(fake.TryReceiveMultipartMessage(TimeSpan.FromSeconds(10), ref hello), "no hello from the worker");
+            Assert.IsType<WorkerHello>(wire.Open(hello!, 1).Body);
+            return hello![0].ToByteArray();
+        }
+
+        var identity = NextHello();
+        fake.SendMultipartMessage(wire.ToPeer(identity, new ErrorReply(GoqErrorIds.ClockSkew, "a message stamped 200 s ago", GoqErrorKind.Security), 0));
+        fake.SendMultipartMessage(wire.ToPeer(identity, new ErrorReply(GoqErrorIds.ServerError, "a handler threw"), 7));
+        NextHello();
+        NextHello(); // an exiting worker says goodbye, never hello: two hellos after the errors mean it read them and stayed
+        Assert.False(worker.Completion.IsCompleted);
+
+        fake.SendMultipartMessage(wire.ToPeer(identity, new ErrorReply(GoqErrorIds.WorkerStartFailed, "too many slots", GoqErrorKind.InvalidArgument), 0));
+        var ex = await Assert.ThrowsAsync<GoqException>(() => worker.Completion.WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(GoqErrorIds.WorkerStartFailed, ex.ErrorId);
+    }
+
+    [Fact]
     public async Task InvalidSubmit_IsRejectedWhole_WithAClearError()
     {
         var ex = await Assert.ThrowsAsync<GoqException>(() =>
