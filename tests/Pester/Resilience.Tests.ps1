@@ -98,7 +98,10 @@ Describe 'Nothing accepted is lost' {
         # The first run lasts long enough to outlive a slow worker start: only its kill can keep it from writing.
         $first, $job, $orphan = Start-RecordedJob "echo started; if [ `$GOQ_JOB_ATTEMPT = 1 ]; then sleep 120; else sleep 1; fi; echo done >> '$marker'"
         # The keeper holds the jobs (a worker killed alone takes them back: WorkerRestart.Tests.ps1): both die here.
-        Stop-Process -Id (Get-GoqKeeperPid $goqHome $first.Id), $first.Pid -Force
+        $keeper = Get-GoqKeeperPid $goqHome $first.Id
+        Stop-Process -Id $keeper, $first.Pid -Force
+        # SIGKILL is delivered, not awaited: a worker started while the killed one still lives is rightly refused as its twin.
+        Wait-Until { -not (Test-ProcessAlive $keeper) -and -not (Test-ProcessAlive $first.Pid) } -Because 'the worker and its keeper to die'
         Test-ProcessAlive $orphan | Should -BeTrue -Because 'a job has a session of its own and outlives its worker'
 
         # The next worker on the host ends what the dead one left running, so the job does not run twice at once.
