@@ -423,7 +423,7 @@ function Measure-WorkerFlood([string] $GoqHome, [int] $MB) {
 
 # One job writing about $MB of `seq` lines: end to end MB/s, and its run time against the same command alone.
 function Measure-JobStream([string] $GoqHome, [int] $MB, [int] $ServerPid) {
-    $count = [long]$MB * 1000000 / 9 # seq 1 N: about 9 bytes a line at these sizes
+    $count = [long]([long]$MB * 1000000 / 9) # seq 1 N: about 9 bytes a line at these sizes (an integer: a fractional end puts seq on its slow floating-point path)
     $command = "seq 1 $count"
     $alone = Join-Path $GoqHome 'stream-alone.txt'
     $null = bash -c "$command > $alone" # warm the page cache and seq

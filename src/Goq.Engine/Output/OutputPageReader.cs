@@ -63,7 +63,7 @@ internal static class OutputPageReader
                         if (filled > start)
                         {
                             var rest = buffer.AsSpan(start, filled - start);
-                            lines.Add(new OutputLine(streams.Next(), Utf8.GetString(rest)));
+                            lines.Add(new OutputLine(streams.Next(), Utf8.GetString(WithoutCr(rest))));
                             offset += rest.Length;
                             line++;
                             start = filled;
@@ -91,7 +91,7 @@ internal static class OutputPageReader
                     continue;
                 }
 
-                var text = buffer.AsSpan(start, newline);
+                var text = WithoutCr(buffer.AsSpan(start, newline));
                 var cost = JsonBound(text);
                 if (lines.Count > 0 && budget + cost > maxBytes)
                 {
@@ -115,6 +115,12 @@ internal static class OutputPageReader
 
         return new OutputPage(lines, line, offset);
     }
+
+    /// <summary>
+    /// A line as text: without the CR of a CRLF ending. A file a worker wrote keeps the job's bytes as they were (the
+    /// server's own writes dropped the CR); readers get the same lines from both.
+    /// </summary>
+    private static ReadOnlySpan<byte> WithoutCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
 
     /// <summary>A pooled buffer twice as large holding the first <paramref name="filled"/> bytes; the old one goes back unless it is the caller's.</summary>
     private static byte[] Grow(byte[] buffer, int filled, byte[] callers)

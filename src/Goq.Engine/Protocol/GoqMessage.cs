@@ -39,6 +39,7 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(StopWorkersReply), "stop-workers-reply")]
 [JsonDerivedType(typeof(JobFinishedAck), "finished-ack")]
 [JsonDerivedType(typeof(OutputAck), "output-ack")]
+[JsonDerivedType(typeof(JobOutputWritten), "output-written")]
 [JsonDerivedType(typeof(CancelJobs), "cancel")]
 [JsonDerivedType(typeof(CancelJobsReply), "cancel-reply")]
 [JsonDerivedType(typeof(CancelJob), "cancel-job")]

@@ -108,6 +108,15 @@ public sealed partial class GoqServer
                 Reply(peer, rid, new ErrorReply(GoqErrorIds.WorkerStartFailed, $"the server refused this worker's announcement: {invalid}", GoqErrorKind.InvalidArgument));
                 break;
             case WorkerHello hello:
+                if (_hostKey is not null && hello.HostKey == _hostKey)
+                {
+                    _sameHostWorkers.Add(hello.WorkerId);
+                }
+                else
+                {
+                    _sameHostWorkers.Remove(hello.WorkerId);
+                }
+
                 var outcome = _scheduler.WorkerHello(peer, hello, now);
                 foreach (var stop in _queries.CancelledForeign(outcome.Foreign))
                 {
@@ -134,6 +143,9 @@ public sealed partial class GoqServer
                 break;
             case JobOutput output:
                 AppendOutput(peer, output);
+                break;
+            case JobOutputWritten written:
+                RecordOutput(peer, written);
                 break;
             case JobReturned returned:
                 if (!_scheduler.JobReturned(returned))
@@ -188,6 +200,31 @@ public sealed partial class GoqServer
         {
             Reply(peer, 0, new OutputAck(output.JobId, output.Attempt, lines));
         }
+    }
+
+    /// <summary>A worker wrote lines to the job's file itself: they are recorded (and acknowledged) as if the server had.</summary>
+    private void RecordOutput(PeerId peer, JobOutputWritten written)
+    {
+        if (_scheduler.OutputWriter(written.WorkerId, written.JobId, written.Attempt) is not { } job)
+        {
+            // Not this lease's: acknowledged all the same, so the worker lets go (as for lines, in StoreOutput).
+            Reply(peer, 0, new OutputAck(written.JobId, written.Attempt, written.FromLine + (written.StderrRuns ?? []).Sum()));
+            return;
+        }
+
+        var before = job.OutputPath;
+        if (_output.Record(job, written.Attempt, written.FromLine, written.StderrRuns ?? [], written.End) is { } index)
+        {
+            // Checkpoint: the worker synced the lines before it said so; the index that counts them and the ack go out
+            // with this turn's commit.
+            _store.SaveOutputIndex(job.Id, index);
+            if (job.OutputPath != before)
+            {
+                _store.Update(job);
+            }
+        }
+
+        Reply(peer, 0, new OutputAck(job.Id, written.Attempt, _output.AttemptLines(job, written.Attempt)));
     }
 
     /// <summary>

@@ -29,14 +29,19 @@ public sealed partial class GoqServer
         {
             foreach (var effect in _scheduler.TakeEffects())
             {
-                if (effect.Message is DispatchJob handed && _scheduler.GetJob(handed.JobId) is { } job)
+                var message = effect.Message;
+                if (message is DispatchJob handed && _scheduler.GetJob(handed.JobId) is { } job)
                 {
                     // Planned with the turn's commit already, unless handed out in this round (a lost peer's jobs):
                     // then staged now and committed at the end of the round, still before any of its lines can come.
                     _output.Plan(job);
+                    if (job.WorkerId is { } worker && _sameHostWorkers.Contains(worker) && _output.Target(job, handed.Attempt) is { } target)
+                    {
+                        message = handed with { Output = target }; // the worker sees the file: it writes it itself
+                    }
                 }
 
-                if (effect.Message is DispatchJob dispatch && _acks.Remove(effect.To, out var acks))
+                if (message is DispatchJob dispatch && _acks.Remove(effect.To, out var acks))
                 {
                     _outbox.Add((effect.To, effect.Rid, dispatch with { Acks = acks }));
                     continue;
@@ -52,7 +57,7 @@ public sealed partial class GoqServer
                     continue;
                 }
 
-                _outbox.Add((effect.To, effect.Rid, effect.Message));
+                _outbox.Add((effect.To, effect.Rid, message));
             }
 
             foreach (var (peer, acks) in _acks)

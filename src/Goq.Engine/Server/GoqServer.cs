@@ -40,6 +40,11 @@ public sealed partial class GoqServer : IDisposable
     private readonly NetMQTimer _tick;
     private readonly NetMQTimer _noticeTimer;
     private readonly Dictionary<PeerId, List<RunningJobRef>> _acks = [];
+
+    // Workers that see this server's files (same boot and mount namespace: HostKey), by id: they write their jobs'
+    // output files themselves. GOQ_WORKER_WRITES_OUTPUT=0 keeps every job's output on the server path.
+    private readonly HashSet<string> _sameHostWorkers = [];
+    private readonly string? _hostKey = Environment.GetEnvironmentVariable("GOQ_WORKER_WRITES_OUTPUT") == "0" ? null : HostKey.Current;
     private readonly NoticeBatcher _notices = new(TimeSpan.FromMilliseconds(NoticeInterval));
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);

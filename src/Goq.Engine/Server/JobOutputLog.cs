@@ -40,7 +40,8 @@ internal sealed class JobOutputLog(string path, long startOffset)
 
     public void AddLine(OutputStream stream, int bytes)
     {
-        if (LineCount % CheckpointEvery == 0)
+        // Checkpoint i is line i * CheckpointEvery: once lines came without offsets (written by a worker), none is added.
+        if (LineCount % CheckpointEvery == 0 && Checkpoints.Count == LineCount / CheckpointEvery)
         {
             Checkpoints.Add(ByteCount);
         }
@@ -57,6 +58,34 @@ internal sealed class JobOutputLog(string path, long startOffset)
         LineCount++;
         ByteCount += bytes;
     }
+
+    /// <summary>Lines a worker wrote to the file itself: counted, without checkpoints (a reader scans from the last one).</summary>
+    public void AddLines(OutputStream stream, long count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        if (Runs.Count > 0 && Runs[^1].Stream == stream)
+        {
+            Runs[^1] = (stream, Runs[^1].Count + count);
+        }
+        else
+        {
+            Runs.Add((stream, count));
+        }
+
+        LineCount += count;
+    }
+
+    /// <summary>Where the worker of attempt <see cref="TargetAttempt"/> was told to write (see OutputFiles.Target).</summary>
+    public Protocol.OutputTarget? Target { get; set; }
+
+    public int TargetAttempt { get; set; }
+
+    /// <summary>Whether a worker wrote lines of this file itself (the server's writer, if any, must reopen at the end).</summary>
+    public bool WrittenByWorker { get; set; }
 
     /// <summary>What is kept with the job once its output is complete.</summary>
     public OutputIndex ToIndex()

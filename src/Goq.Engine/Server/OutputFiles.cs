@@ -164,6 +164,103 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         _closing.Clear();
     }
 
+    /// <summary>
+    /// Where a worker on this host writes the job's output itself (null: it sends lines, as any other worker does): the
+    /// planned file, or, for a job that wrote before, the end of its recorded lines (anything a lost writer left past
+    /// them is cut first). A script-block job's records stay on the server path. A dispatch sent again for the same
+    /// attempt gets the same answer, and cuts nothing: its worker may be writing already.
+    /// </summary>
+    public Protocol.OutputTarget? Target(JobInfo job, int attempt)
+    {
+        if (job.Kind == JobKind.ScriptBlock || Log(job, create: false) is not { Records: null } output)
+        {
+            return null;
+        }
+
+        if (output.Target is { } given && output.TargetAttempt == attempt)
+        {
+            return given;
+        }
+
+        if (!output.Planned)
+        {
+            CloseWriters(output); // a writer of the server's own would not see the worker's bytes: it reopens at the end
+            _placement.TrimUnrecorded(output);
+        }
+
+        output.TargetAttempt = attempt;
+        return output.Target = output.Planned
+            ? new Protocol.OutputTarget(output.Path, output.StartOffset, Continues: false)
+            : new Protocol.OutputTarget(output.Path, output.StartOffset + output.ByteCount, Continues: output.LineCount > 0);
+    }
+
+    /// <summary>
+    /// Records lines a worker wrote to the job's file itself (see <see cref="Target"/>): from line
+    /// <paramref name="fromLine"/> of the attempt, <paramref name="runs"/> (alternating, stdout first) ending at byte
+    /// <paramref name="end"/>. Lines the log already counts are skipped; after a gap, or when this server does not see
+    /// the file reach <paramref name="end"/>, nothing is recorded. Returns the index to commit, or null.
+    /// </summary>
+    public OutputIndex? Record(JobInfo job, int attempt, long fromLine, IReadOnlyList<long> runs, long end)
+    {
+        if (fromLine < 0 || runs.Any(r => r < 0) || Log(job, create: false) is not { Records: null } output || end < output.StartOffset + output.ByteCount)
+        {
+            return null;
+        }
+
+        var total = runs.Sum();
+        if (output.Attempt != attempt)
+        {
+            output.Attempt = attempt;
+            output.AttemptLines = 0;
+        }
+
+        if (fromLine > output.AttemptLines || fromLine + total <= output.AttemptLines)
+        {
+            return null;
+        }
+
+        long length;
+        try
+        {
+            length = File.Exists(output.Path) ? new FileInfo(output.Path).Length : -1;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            length = -1;
+        }
+
+        if (length < end)
+        {
+            log(LogEntry.Error("job.output_not_seen", $"job {job.Id}: its worker wrote '{output.Path}' to byte {end}, but this server sees {(length < 0 ? "no such file" : $"{length} bytes")}", job: job.Id));
+            return null;
+        }
+
+        if (output.Planned)
+        {
+            MarkWritten(output);
+            job.OutputPath = output.Path;
+        }
+
+        CloseWriters(output);
+        output.WrittenByWorker = true;
+        var skip = output.AttemptLines - fromLine;
+        var stream = OutputStream.Stdout;
+        foreach (var count in runs)
+        {
+            var take = Math.Max(0, count - skip);
+            skip = Math.Max(0, skip - count);
+            output.AddLines(stream, take);
+            stream = stream == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
+        }
+
+        BytesWritten += end - (output.StartOffset + output.ByteCount);
+        output.ByteCount = end - output.StartOffset;
+        output.AttemptLines = fromLine + total;
+        return output.ToIndex();
+    }
+
+    private static void MarkWritten(JobOutputLog output) => output.Planned = false;
+
     /// <summary>How many lines of this attempt the job's file holds.</summary>
     public long AttemptLines(JobInfo job, int attempt) =>
         Log(job, create: false) is { } output && output.Attempt == attempt ? output.AttemptLines : 0;

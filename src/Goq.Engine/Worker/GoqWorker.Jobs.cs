@@ -74,6 +74,10 @@ public sealed partial class GoqWorker
         var job = new RunningJob(dispatch.JobId, dispatch.Attempt, new OutputBudget(_options.JobOutputBudget, _outputBudget))
         {
             SlotCount = Math.Max(1, dispatch.Spec.SlotCount),
+            File = dispatch.Output is { } target && dispatch.Spec.Kind != JobKind.ScriptBlock && SpawnedJobProcess.IsSupported
+                ? new JobOutputFile(target, _options.Runner.MaxLineChars,
+                    why => _options.Log(LogEntry.Warning("job.output_file_unusable", $"job {dispatch.JobId}: {why}", job: dispatch.JobId)))
+                : null,
         };
         _running[job.JobId] = job;
         _ledger?.Starting(job.JobId, job.Attempt); // Checkpoint: in the ledger before the job's first instruction
@@ -120,7 +124,8 @@ public sealed partial class GoqWorker
                     job.Cancel.Token,
                     variables,
                     () => job.Budget.IsFull,
-                    () => job.CancelledBecause).ConfigureAwait(false);
+                    () => job.CancelledBecause,
+                    job.File).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -161,6 +166,12 @@ public sealed partial class GoqWorker
         var job = _running.GetValueOrDefault(ack.JobId) is { } running && running.Attempt == ack.Attempt
             ? running
             : _ended.GetValueOrDefault((ack.JobId, ack.Attempt));
+        if (job?.File is { } file && job.WritesFile)
+        {
+            file.Acknowledged(ack.Lines);
+            return;
+        }
+
         if (job is null || ack.Lines <= job.AckedLines)
         {
             return;
@@ -201,13 +212,45 @@ public sealed partial class GoqWorker
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log(LogEntry.Info("job.done", $"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}", job: job.JobId));
+        if (report && job.File is { } file)
+        {
+            // Its file is synced (its last line counted) off this thread; the end is reported once its lines are
+            // recorded as durable, after them, as lines sent to the server are.
+            _finishing.Add((job.JobId, job.Attempt));
+            _ = Task.Run(() => file.Sync(final: true)).ContinueWith(_ => _inbox.Enqueue(() =>
+            {
+                _finishing.Remove((job.JobId, job.Attempt));
+                file.Dispose();
+                SendWritten(job);
+                ReportEnd(job, outcome, carried, from);
+                ExitIfDone();
+            }), TaskScheduler.Default);
+            return;
+        }
+
+        job.File?.Dispose();
         if (report)
         {
-            var finished = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.SentLines,
-                carried is { Count: > 0 } ? carried : null, from, outcome.Usage);
-            _unacked[(job.JobId, job.Attempt)] = finished;
-            _ended[(job.JobId, job.Attempt)] = job;
-            Send(finished);
+            ReportEnd(job, outcome, carried, from);
+        }
+
+        ExitIfDone();
+    }
+
+    private void ReportEnd(RunningJob job, JobOutcome outcome, List<OutputLine>? carried, long from)
+    {
+        var finished = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.TotalLines,
+            carried is { Count: > 0 } ? carried : null, from, outcome.Usage);
+        _unacked[(job.JobId, job.Attempt)] = finished;
+        _ended[(job.JobId, job.Attempt)] = job;
+        Send(finished);
+    }
+
+    private void ExitIfDone()
+    {
+        if (_finishing.Count > 0)
+        {
+            return; // a job's end is still on its way
         }
 
         if (_options.OneShot && !_exiting)
@@ -237,6 +280,25 @@ public sealed partial class GoqWorker
         }
 
         SendOutput(job, TakePending(job));
+        if (job.File is { } file && !job.Syncing && file.HasUnsynced)
+        {
+            // The worker writes this job's file: its new lines are synced off this thread, then counted to the server.
+            job.Syncing = true;
+            _ = Task.Run(() => file.Sync(final: false)).ContinueWith(_ => _inbox.Enqueue(() =>
+            {
+                job.Syncing = false;
+                SendWritten(job);
+            }), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Tells the server the lines of the job's file that are on disk and not yet acknowledged.</summary>
+    private void SendWritten(RunningJob job)
+    {
+        if (job.File?.Unacknowledged() is { } written)
+        {
+            Send(new JobOutputWritten(Id, job.JobId, job.Attempt, written.FromLine, written.Runs, written.End));
+        }
     }
 
     private static List<OutputLine> TakePending(RunningJob job)

@@ -32,6 +32,7 @@ public sealed partial class GoqWorker : IDisposable
     private readonly Dictionary<long, RunningJob> _running = new();
     private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
+    private readonly HashSet<(long JobId, int Attempt)> _finishing = []; // ended, their file syncing before the report
     private readonly JobLedger? _ledger;
     private readonly OutputBudget _outputBudget;
     private readonly PrefetchQueue _ahead;
@@ -150,7 +151,8 @@ public sealed partial class GoqWorker : IDisposable
     private int Slots => Math.Max(1, _options.Slots);
 
     private WorkerHello Hello() => new(Id, Environment.MachineName, _relay?.Pid ?? Environment.ProcessId, Slots,
-        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch, _options.EffectivePrefetch, _options.Queues, _options.Labels);
+        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch, _options.EffectivePrefetch, _options.Queues, _options.Labels,
+        HostKey.Current);
 
     private void Heartbeat()
     {
@@ -166,6 +168,7 @@ public sealed partial class GoqWorker : IDisposable
         foreach (var job in _running.Values.Concat(_ended.Values))
         {
             // Output not yet acknowledged may have been lost with a connection or a server: send it again.
+            SendWritten(job);
             var from = job.AckedLines;
             foreach (var chunk in Chunks(job.Unacked))
             {
@@ -186,6 +189,7 @@ public sealed partial class GoqWorker : IDisposable
         _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt))
             .Concat(_ahead.Jobs.Select(d => new RunningJobRef(d.JobId, d.Attempt)))
             .Concat(_unacked.Keys.Select(k => new RunningJobRef(k.JobId, k.Attempt)))
+            .Concat(_finishing.Select(k => new RunningJobRef(k.JobId, k.Attempt)))
             .ToList();
 
     private void RunLoop()
@@ -377,7 +381,7 @@ public sealed partial class GoqWorker : IDisposable
             }
         }
 
-        if (_running.Count == 0)
+        if (_running.Count == 0 && _finishing.Count == 0)
         {
             Exit();
         }

@@ -44,12 +44,13 @@ internal sealed unsafe class JobIoLoop
     /// </summary>
     /// <param name="hold">While it returns true the pipes are not read (back-pressure: see <see cref="OutputBudget"/>); the exit
     /// is still watched. Whoever makes it false again must call <see cref="Wake"/>.</param>
+    /// <param name="file">When the worker writes the job's output file itself: the pipes' bytes go there.</param>
     public void Add(int stdoutFd, int stderrFd, int pidFd, bool ownsFds, int maxLineChars, Action<OutputStream, string> emit,
-        Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold = null)
+        Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold = null, JobOutputFile? file = null)
     {
         _incoming.Enqueue(new Registration(
-            new PipeLineBuffer(OutputStream.Stderr, stderrFd, maxLineChars),
-            new PipeLineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars),
+            new PipeLineBuffer(OutputStream.Stderr, stderrFd, maxLineChars, file),
+            new PipeLineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars, file),
             pidFd, ownsFds, emit, onExit, outputDone, onFailed, hold));
         Wake();
     }

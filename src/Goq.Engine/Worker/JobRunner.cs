@@ -31,15 +31,21 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
     /// <param name="holdOutput">While true, the job's output is not read, so its writes wait (back-pressure).</param>
     /// <param name="whyCancelled">Asked once the job was cancelled: what happened, for the line written into its output
     /// (null, or no function: "the job was cancelled", a user's Stop-GoqJob).</param>
+    /// <param name="file">When the worker writes the job's output file itself (a command or program job on the server's
+    /// host): its output, and goq's own lines about it, go there instead of to <paramref name="onLine"/>, unless the file
+    /// cannot be opened.</param>
     public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel,
-        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null, Func<string?>? whyCancelled = null)
+        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null, Func<string?>? whyCancelled = null, JobOutputFile? file = null)
     {
         var gate = new object();
         void Emit(OutputStream stream, string text)
         {
             lock (gate)
             {
-                onLine(new OutputLine(stream, text));
+                if (file is null || !file.Line(stream, text))
+                {
+                    onLine(new OutputLine(stream, text));
+                }
             }
         }
 
@@ -98,7 +104,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         try
         {
             process = SpawnedJobProcess.IsSupported && options.NewProcessGroup
-                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit, holdOutput)
+                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit, holdOutput, file: file)
                 : DotnetJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit);
         }
         catch (JobStartException ex)

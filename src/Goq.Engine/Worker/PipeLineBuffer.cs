@@ -3,8 +3,11 @@ using System.Text;
 
 namespace Goq.Worker;
 
-/// <summary>One output pipe of a job: reads what is there and hands on complete lines (and, at the end, the rest).</summary>
-internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int maxLineChars)
+/// <summary>
+/// One output pipe of a job: reads what is there and hands on complete lines (and, at the end, the rest); or, when
+/// the worker writes the job's file itself (<paramref name="file"/>), hands the bytes to it as they are.
+/// </summary>
+internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int maxLineChars, JobOutputFile? file = null)
 {
     private readonly MemoryStream _partial = new();
 
@@ -35,6 +38,11 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
         if (n == 0)
         {
             Open = false;
+            if (file is not null && file.End(stream))
+            {
+                return;
+            }
+
             if (_partial.Length > 0)
             {
                 Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
@@ -45,6 +53,11 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
         }
 
         var data = buffer.AsSpan(0, (int)n);
+        if (file is not null && _partial.Length == 0 && file.Write(stream, data))
+        {
+            return; // only a file that cannot be opened says no, at its first bytes: then nothing was held back here
+        }
+
         int newline;
         while ((newline = data.IndexOf((byte)'\n')) >= 0)
         {

@@ -74,5 +74,17 @@ internal sealed class RunningJob(long jobId, int attempt, OutputBudget budget)
 
     public long SentLines => AckedLines + Unacked.Count;
 
+    /// <summary>The job's output file when this worker writes it itself (see <see cref="JobOutputFile"/>), else null.</summary>
+    public JobOutputFile? File { get; init; }
+
+    /// <summary>Its output goes to its file (the file opened, or nothing written yet), not to the server as lines.</summary>
+    public bool WritesFile => File is { Direct: true };
+
+    /// <summary>A sync of its file runs (socket thread only): the next waits for the flush tick after it.</summary>
+    public bool Syncing { get; set; }
+
+    /// <summary>The lines of this attempt: in the file when it writes one, else sent to the server.</summary>
+    public long TotalLines => WritesFile ? File!.Lines : SentLines;
+
     public sealed record Start(int Pid, DateTimeOffset At);
 }

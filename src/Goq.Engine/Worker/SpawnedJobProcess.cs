@@ -44,7 +44,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     /// <param name="hold">While true, the job's pipes are not read (see <see cref="OutputBudget"/>).</param>
     /// <param name="channelFd">When not negative, given to the child as its descriptor 3 (a script runner's channel).</param>
     public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null, int channelFd = -1)
+        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null, int channelFd = -1, JobOutputFile? file = null)
     {
         var strings = new List<nint>();
         byte* Utf8(string s)
@@ -152,7 +152,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             LibC.close(errPipe[1]);
             outPipe[1] = errPipe[1] = -1;
             var process = new SpawnedJobProcess(pid);
-            process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit, hold);
+            process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit, hold, file);
             outPipe[0] = errPipe[0] = -1; // the reader owns them now
             return process;
         }
@@ -206,7 +206,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     {
     }
 
-    private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold)
+    private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold, JobOutputFile? file)
     {
         void ReapOnAThread() =>
             Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -222,7 +222,8 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             onExit: () => Reap(blocking: false),
             _outputDone,
             onFailed: _ => ReapOnAThread(),
-            hold);
+            hold,
+            file);
     }
 
     private void Reap(bool blocking)
