@@ -12,5 +12,7 @@ namespace Goq;
 /// <param name="AttemptLines">How many lines that attempt has written (text and records together).</param>
 /// <param name="Records">A script-block job's records file (<c>out.NNNNN.records</c>, beside the text file), indexed the same way.</param>
 /// <param name="Path">The file: planned when the job was dispatched, so it is known before the job's first line.</param>
+/// <param name="WorkerWrites">The attempt whose worker writes the file itself (on the server's host), committed with its
+/// dispatch: the file's tail past <paramref name="Bytes"/> is then that worker's to report, not cut at a restart.</param>
 public sealed record OutputIndex(long StartOffset, long Lines, IReadOnlyList<long> StderrRuns, long Bytes = 0, int Attempt = 0, long AttemptLines = 0,
-    OutputIndex? Records = null, string? Path = null);
+    OutputIndex? Records = null, string? Path = null, int? WorkerWrites = null);

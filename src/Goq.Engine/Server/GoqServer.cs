@@ -295,6 +295,10 @@ public sealed partial class GoqServer : IDisposable
         foreach (var job in _scheduler.Dispatching)
         {
             _output.Plan(job);
+            if (job.WorkerId is { } worker && _sameHostWorkers.Contains(worker))
+            {
+                _output.Prepare(job, job.Attempts); // committed with the dispatch: the worker writes the file itself
+            }
         }
     }
 

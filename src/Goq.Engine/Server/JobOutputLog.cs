@@ -104,7 +104,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
             expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
         }
 
-        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex(), Path);
+        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex(), Path, WrittenByWorker ? TargetAttempt : null);
     }
 
     public static JobOutputLog FromIndex(string path, OutputIndex index)
@@ -115,6 +115,8 @@ internal sealed class JobOutputLog(string path, long startOffset)
             ByteCount = index.Bytes,
             Attempt = index.Attempt,
             AttemptLines = index.AttemptLines,
+            WrittenByWorker = index.WorkerWrites is not null,
+            TargetAttempt = index.WorkerWrites ?? 0,
         };
         log.Runs.AddRange(Output.StreamRuns.FromAlternating(index.StderrRuns));
         if (index.Records is { } records)

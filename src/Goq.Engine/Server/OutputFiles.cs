@@ -84,6 +84,8 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             output.AttemptLines = 0;
         }
 
+        output.WrittenByWorker = false; // this attempt's lines come through the server: its unrecorded tail is its own
+
         if (fromLine > output.AttemptLines)
         {
             return null;
@@ -165,21 +167,18 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     }
 
     /// <summary>
-    /// Where a worker on this host writes the job's output itself (null: it sends lines, as any other worker does): the
-    /// planned file, or, for a job that wrote before, the end of its recorded lines (anything a lost writer left past
-    /// them is cut first). A script-block job's records stay on the server path. A dispatch sent again for the same
-    /// attempt gets the same answer, and cuts nothing: its worker may be writing already.
+    /// Prepares a job being dispatched to a worker on this host (one that sees this server's files) to have its output
+    /// written by that worker: the planned file, or, for a job that wrote before, the end of its recorded lines (anything
+    /// a lost writer left past them is cut first). The log is marked as the worker's and its index staged, so it is
+    /// committed with the dispatch: after a crash, the server then leaves the file's tail to the worker that reports it
+    /// instead of cutting it as a line of its own never recorded. A script-block job's records stay on the server path.
     /// </summary>
-    public Protocol.OutputTarget? Target(JobInfo job, int attempt)
+    public void Prepare(JobInfo job, int attempt)
     {
-        if (job.Kind == JobKind.ScriptBlock || Log(job, create: false) is not { Records: null } output)
+        if (stagePlan is null || job.Kind == JobKind.ScriptBlock || Log(job, create: false) is not { Records: null } output
+            || (output.Target is not null && output.TargetAttempt == attempt))
         {
-            return null;
-        }
-
-        if (output.Target is { } given && output.TargetAttempt == attempt)
-        {
-            return given;
+            return;
         }
 
         if (!output.Planned)
@@ -189,10 +188,16 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         }
 
         output.TargetAttempt = attempt;
-        return output.Target = output.Planned
+        output.WrittenByWorker = true;
+        output.Target = output.Planned
             ? new Protocol.OutputTarget(output.Path, output.StartOffset, Continues: false)
             : new Protocol.OutputTarget(output.Path, output.StartOffset + output.ByteCount, Continues: output.LineCount > 0);
+        stagePlan(job.Id, output.ToIndex());
     }
+
+    /// <summary>Where the worker of this attempt writes the job's output itself (see <see cref="Prepare"/>), or null: it sends lines.</summary>
+    public Protocol.OutputTarget? Target(JobInfo job, int attempt) =>
+        _logs.TryGetValue(job.Id, out var output) && output.TargetAttempt == attempt ? output.Target : null;
 
     /// <summary>
     /// Records lines a worker wrote to the job's file itself (see <see cref="Target"/>): from line
@@ -235,12 +240,8 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             return null;
         }
 
-        if (output.Planned)
-        {
-            MarkWritten(output);
-            job.OutputPath = output.Path;
-        }
-
+        MarkWritten(output);
+        job.OutputPath = output.Path; // (a file planned, or rebuilt after a restart, is the job's from its first line)
         CloseWriters(output);
         output.WrittenByWorker = true;
         var skip = output.AttemptLines - fromLine;
@@ -438,7 +439,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             output = JobOutputLog.FromIndex(path, index);
             if (File.Exists(path))
             {
-                _placement.TrimUnrecorded(output);
+                if (!output.WrittenByWorker || job.State.IsTerminal())
+                {
+                    // A worker writing this file itself owns its tail while its job runs: it reports those lines, and
+                    // the next attempt's Prepare cuts what a lost one left.
+                    _placement.TrimUnrecorded(output);
+                }
             }
             else if (job.State.IsTerminal())
             {
