@@ -1,0 +1,75 @@
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    $env:GOQ_HEARTBEAT_SEC = '1' # dead workers in seconds, not tens of seconds
+}
+AfterAll { $env:GOQ_HEARTBEAT_SEC = $null }
+
+# A worker on the server's host writes a command or program job's output file itself; only counts go to the server.
+Describe 'Output written by the worker' {
+    BeforeEach {
+        $goqHome = New-GoqTestHome
+        $env:GOQ_HOME = $goqHome
+        $work = Join-Path $goqHome 'work'
+        New-Item -ItemType Directory $work | Out-Null
+        Push-Location $work
+    }
+    AfterEach {
+        Pop-Location
+        Remove-GoqTestHome $goqHome
+        $env:GOQ_HOME = $null
+        $env:GOQ_WORKER_WRITES_OUTPUT = $null
+    }
+
+    It 'keeps the job''s bytes as it wrote them, stdout and stderr interleaved, and gives them back as lines with their streams' {
+        Start-GoqServer | Out-Null
+        $null = Start-GoqWorker -Slots 1
+        $done = Submit-GoqJob "printf 'a\r\nb\n'; sleep 0.1; printf 'e1\n' >&2; sleep 0.1; printf 'x\377y\n'; printf 'tail'" | Wait-GoqJob -Timeout 60
+        $done.State | Should -Be 'Completed'
+
+        # The server path drops a CR and replaces the byte 0xFF: the file holds them as written, so the worker wrote it.
+        [IO.File]::ReadAllBytes($done.OutputPath) | Should -Be ([Text.Encoding]::Latin1.GetBytes("a`r`nb`ne1`nx$([char]0xFF)y`ntail"))
+        $lines = @(Receive-GoqJob $done.Id -ErrorAction Continue 2>&1)
+        $lines | Should -HaveCount 5
+        $lines[0] | Should -Be 'a'
+        $lines[2] | Should -BeOfType [System.Management.Automation.ErrorRecord]
+        "$($lines[2])" | Should -Be 'e1'
+        $lines[3] | Should -Be "x$([char]0xFFFD)y"
+        $lines[4] | Should -Be 'tail'
+    }
+
+    It 'sends the lines through the server when the server says so (GOQ_WORKER_WRITES_OUTPUT=0), as for a worker on another host' {
+        $env:GOQ_WORKER_WRITES_OUTPUT = '0'
+        Start-GoqServer | Out-Null
+        $null = Start-GoqWorker -Slots 1
+        $done = Submit-GoqJob "printf 'a\r\nb\n'" | Wait-GoqJob -Timeout 60
+        [IO.File]::ReadAllBytes($done.OutputPath) | Should -Be ([Text.Encoding]::ASCII.GetBytes("a`nb`n"))
+        Receive-GoqJob $done.Id | Should -Be 'a', 'b'
+    }
+
+    It 'keeps every recorded line whole when the worker and its keeper are killed -9 mid-output, and the next attempt writes after them' {
+        Start-GoqServer | Out-Null
+        $first = Start-GoqWorker -Slots 1
+        # The first attempt writes until it is killed; the second writes 1,000 lines and ends.
+        $job = Submit-GoqJob 'if [ $GOQ_JOB_ATTEMPT = 1 ]; then i=0; while :; do i=$((i+1)); echo "one-$i"; done; else seq 1 1000 | sed "s/^/two-/"; fi'
+        Wait-Until { (Get-GoqJob $job.Id).OutputPath -and (Get-Item (Get-GoqJob $job.Id).OutputPath -ErrorAction SilentlyContinue).Length -gt 1MB } -TimeoutSec 60 -Because 'the first attempt to write a megabyte'
+        $keeper = Get-GoqKeeperPid $goqHome $first.Id
+        Stop-Process -Id $keeper, $first.Pid -Force
+        Wait-Until { -not (Test-ProcessAlive $keeper) -and -not (Test-ProcessAlive $first.Pid) } -Because 'the worker and its keeper to die'
+
+        $second = Start-GoqWorker -Slots 1 # ends the copy left behind; the job runs again here
+        $done = Wait-GoqJob $job.Id -Timeout 90
+        $done.State | Should -Be 'Completed'
+        $done.Attempts | Should -Be 2
+        $done.WorkerId | Should -Be $second.Id
+
+        $lines = @(Receive-GoqJob $job.Id)
+        $ones = @($lines | Where-Object { $_ -like 'one-*' })
+        $twos = @($lines | Where-Object { $_ -like 'two-*' })
+        $lines.Count | Should -Be ($ones.Count + $twos.Count) -Because 'no line is cut or glued to another'
+        $ones | Should -Be (1..$ones.Count | ForEach-Object { "one-$_" }) -Because 'the first attempt''s recorded lines are whole and in order'
+        $twos | Should -Be (1..1000 | ForEach-Object { "two-$_" })
+        $lines[-1] | Should -Be 'two-1000'
+        # Nothing unrecorded is left in the file between the attempts: it holds exactly the lines read back.
+        (Get-Content $done.OutputPath) | Should -Be $lines
+    }
+}
