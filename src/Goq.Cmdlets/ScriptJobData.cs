@@ -55,8 +55,71 @@ internal sealed class ScriptJobData
         return new ScriptJobData(values, depth);
     }
 
-    /// <summary>One job's data. A value the serializer cannot take is sent as its string form, with a warning.</summary>
+    /// <summary>
+    /// One job's data. A value the serializer cannot take is sent as its string form, with a warning. Data the runner
+    /// could not read back (nested deeper than the deserializer reads, as Start-Job refuses it) throws
+    /// GoqArgumentNotSerializable, naming the value and its depth: the job is refused, never run without it.
+    /// </summary>
     public string Serialize(object?[] arguments, bool hasInput, object? input, Action<string> warn)
+    {
+        var xml = SerializeAll(arguments, hasInput, input, warn);
+        try
+        {
+            _ = PSSerializer.Deserialize(xml); // Guarantee point: what the runner will read, read here first
+            return xml;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var parts = arguments.Select((a, i) => ($"argument {i + 1}", a)).ToList();
+            if (hasInput)
+            {
+                parts.Add(("the input object", input));
+            }
+
+            foreach (DictionaryEntry entry in _using)
+            {
+                parts.Add(($"$using:{entry.Key}", entry.Value));
+            }
+
+            var (what, value) = parts.OrderByDescending(p => DepthOf(p.Item2, 0)).FirstOrDefault();
+            var named = what is null ? "the job's data" : $"{what} ({value?.GetType().FullName}, nested {DepthOf(value, 0)} levels deep)";
+            throw new Errors.GoqException(Errors.GoqErrorIds.ArgumentNotSerializable, Errors.GoqErrorKind.InvalidArgument,
+                $"{named} cannot be carried to the job: it could not be read back ({ex.InnerException?.Message ?? ex.Message}); the deserializer reads objects nested about 50 levels deep at most, as Start-Job's");
+        }
+    }
+
+    /// <summary>How deeply collections and objects nest in <paramref name="value"/> (0 for a plain value); stops counting at 200.</summary>
+    private static int DepthOf(object? value, int level)
+    {
+        if (level >= 200)
+        {
+            return 0;
+        }
+
+        var inner = value is PSObject wrapped ? wrapped.BaseObject : value;
+        IEnumerable? children = inner switch
+        {
+            string => null,
+            IDictionary dictionary => dictionary.Values,
+            IEnumerable items => items,
+            PSCustomObject when value is PSObject custom => custom.Properties.Select(p => p.Value),
+            _ => null,
+        };
+        if (children is null)
+        {
+            return 0;
+        }
+
+        var deepest = 0;
+        foreach (var child in children)
+        {
+            deepest = Math.Max(deepest, DepthOf(child, level + 1));
+        }
+
+        return 1 + deepest;
+    }
+
+    private string SerializeAll(object?[] arguments, bool hasInput, object? input, Action<string> warn)
     {
         var table = new Hashtable { ["a"] = arguments, ["u"] = _using };
         if (hasInput)

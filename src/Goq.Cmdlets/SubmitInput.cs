@@ -100,11 +100,21 @@ internal sealed class SubmitInput(
         }
 
         object?[] values = [.. argumentList ?? [], .. last is null ? Array.Empty<object?>() : [last]];
+        string data;
+        try
+        {
+            data = script.Data!.Serialize(values, false, null, warn);
+        }
+        catch (Errors.GoqException ex) when (ex.ErrorId == Errors.GoqErrorIds.ArgumentNotSerializable)
+        {
+            return new Item(null, full, ErrorRecordFactory.From(ex, full));
+        }
+
         return new Item(new JobSpec
         {
             Kind = JobKind.ScriptBlock,
             Command = script.Text,
-            ScriptData = script.Data!.Serialize(values, false, null, warn),
+            ScriptData = data,
             Name = Path.GetFileName(full),
         }, full, null);
     }

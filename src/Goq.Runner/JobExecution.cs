@@ -36,7 +36,13 @@ internal static class JobExecution
             return;
         }
 
-        var data = Data(job.ScriptData, sink);
+        if (Data(job.ScriptData) is not { } data)
+        {
+            // Checkpoint: never run without what was given (Submit-GoqJob refuses what cannot be read; an older client may not).
+            report(Failed(sink, "the job's arguments, input or $using: values cannot be read (nested too deeply?); it was not run without them"));
+            return;
+        }
+
         var lease = runspaces.Take();
         var completed = false;
         try
@@ -216,7 +222,8 @@ internal static class JobExecution
         }
     }
 
-    private static ScriptData Data(string? xml, RecordSink sink)
+    /// <summary>The job's arguments, input and $using: values; null when they cannot be read.</summary>
+    private static ScriptData? Data(string? xml)
     {
         if (string.IsNullOrEmpty(xml))
         {
@@ -232,8 +239,7 @@ internal static class JobExecution
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            sink.Warn($"the job's arguments and input could not be read ({ex.Message}); it runs without them");
-            return new ScriptData([], false, null, new Hashtable());
+            return null;
         }
     }
 

@@ -211,3 +211,32 @@ Describe 'Goq jobs in other sessions' {
         finally { Remove-Item -Recurse -Force $empty; $local | Remove-Job -Force }
     }
 }
+
+Describe 'Get-Job when the server stops answering' {
+    BeforeAll {
+        $downHome = New-GoqTestHome
+        Start-GoqServer -Home $downHome | Out-Null
+        $null = Start-GoqWorker -Home $downHome -Slots 2
+    }
+    AfterAll { Remove-GoqTestHome $downHome }
+
+    It 'shows every listed job''s HasMoreData without waiting out a request time-out for each' {
+        $jobs = 1..20 | ForEach-Object { "echo row $_" } | Submit-GoqJob -Home $downHome | Wait-GoqJob -Home $downHome -Timeout 120
+        $jobs | Should -HaveCount 20
+        # A new session lists the jobs, then its server dies; a job table asks each row for HasMoreData. Each asking the
+        # dead server in turn took its 5 s time-out: 100 s for this table.
+        $script = "Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$downHome'; " +
+            "`$all = @(Get-Job | Where-Object PSJobTypeName -EQ GoqJob); `$server = (Get-GoqServer).ServerPid; " +
+            "Stop-Process -Id `$server -Force; while (Get-Process -Id `$server -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 50 }; " +
+            "'{0}|{1}' -f `$all.Count, ((`$all | ForEach-Object { `$_.HasMoreData }) -join ',')"
+        $out = Join-Path $downHome 'table.txt'
+        $child = Start-Process (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $script -RedirectStandardOutput $out -PassThru
+        try {
+            $child.WaitForExit(60000) | Should -BeTrue -Because 'one unanswered request silences the others for a while (20 x 5 s before)'
+        }
+        finally { if (-not $child.HasExited) { $child.Kill($true) } }
+        $count, $hasMore = (Get-Content -Raw $out).Trim() -split '\|'
+        [int]$count | Should -Be 20
+        $hasMore -split ',' | Sort-Object -Unique | Should -Be 'True' -Because 'a job whose output cannot be looked at may have some: Receive-Job will say'
+    }
+}

@@ -13,6 +13,24 @@ BeforeAll {
 AfterAll { Exit-GoqTestHome $goqHome }
 
 Describe 'Submit-GoqJob -ScriptBlock' {
+    It 'refuses a record whose argument is nested too deeply to be read back, naming it and its depth, and submits the others' {
+        # Such a job used to run with the argument $null and end Completed; Start-Job refuses the same argument.
+        $deep = 1
+        foreach ($i in 1..60) { $deep = @{ n = $deep } }
+        $jobs = @(@('shallow', $deep, 'also shallow') | Submit-GoqJob { "got $_" } -ErrorVariable refused -ErrorAction SilentlyContinue)
+        $jobs | Should -HaveCount 2
+        $refused | Should -HaveCount 1
+        $refused[0].FullyQualifiedErrorId | Should -BeLike 'GoqArgumentNotSerializable,*'
+        $refused[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($refused[0])" | Should -BeLike '*the input object (System.Collections.Hashtable, nested 60 levels deep) cannot be carried to the job*'
+        $refused[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        ($jobs | Wait-GoqJob -Timeout 60).State | Should -Be 'Completed', 'Completed'
+        $jobs | ForEach-Object { Receive-GoqJob $_.Id } | Should -Be 'got shallow', 'got also shallow'
+
+        Submit-GoqJob { param($x) $x } -ArgumentList $deep -ErrorVariable alone -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        "$($alone[0])" | Should -BeLike '*argument 1 (System.Collections.Hashtable, nested 60 levels deep)*'
+    }
+
     It 'binds a script block positionally and runs it as a ScriptBlock job' {
         $job = Submit-GoqJob { 'hello from ' + $PSVersionTable.PSEdition }
         $job.Kind | Should -Be 'ScriptBlock'

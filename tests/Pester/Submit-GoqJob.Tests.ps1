@@ -16,6 +16,25 @@ AfterAll {
 }
 
 Describe 'Submit-GoqJob' {
+    It 'refuses an argument, a command line or a variable longer than exec takes, naming the limit, and submits the others' {
+        # Such jobs used to be queued and then fail on the worker with E2BIG ("Argument list too long").
+        $long = 'x' * 140KB
+        $jobs = @(
+            Submit-GoqJob /bin/echo -ArgumentList 'short', $long -ErrorVariable +refused -ErrorAction SilentlyContinue
+            Submit-GoqJob "echo $long" -ErrorVariable +refused -ErrorAction SilentlyContinue
+            Submit-GoqJob 'echo fine' -Environment @{ BIG_TEST_VAR = $long } -ErrorVariable +refused -ErrorAction SilentlyContinue
+            Submit-GoqJob /bin/echo -ArgumentList ('y' * 100KB) -ErrorVariable +refused -ErrorAction SilentlyContinue
+        )
+        $refused | Should -HaveCount 3
+        $refused.FullyQualifiedErrorId | ForEach-Object { $_ | Should -BeLike 'GoqArgumentListTooLong,*' }
+        $refused[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        "$($refused[0])" | Should -BeLike '*argument 2 takes 143,361 bytes; Linux starts a program with at most 131,072 bytes (128 KiB) in one argument*'
+        "$($refused[1])" | Should -BeLike '*its command line takes*131,072 bytes (128 KiB)*'
+        "$($refused[2])" | Should -BeLike '*its environment variable BIG_TEST_VAR takes*'
+        $jobs | Should -HaveCount 1 -Because 'an argument of 100 KiB is within the limit'
+        ($jobs | Wait-GoqJob -Timeout 60).State | Should -Be 'Completed'
+    }
+
     It "runs goq's good.sh and keeps its exact two lines of output" {
         $job = Submit-GoqJob -LiteralPath ./good.sh
         $job | Should -BeOfType ([Goq.JobInfo])
@@ -234,6 +253,7 @@ Describe 'Submit-GoqJob with no server to answer it' {
         finally { $listener.Stop() }
         $result.Error.FullyQualifiedErrorId | Should -BeLike 'GoqServerUnreachable,*'
         $result.Error.Exception.Message | Should -BeLike '*did not answer within 2 s (GOQ_CONNECT_TIMEOUT_SEC)*'
+        $result.Error.Exception.Message | Should -BeLike '*may be queued all the same: look with Get-GoqJob before submitting them again*'
     }
 }
 

@@ -44,6 +44,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private bool _pathsGiven;
     private readonly Stopwatch _sinceFirstPending = new();
     private SubmitterEnvironment? _environment;
+    private ExecLimits.Shared _sharedExec;
     private InFlightBatch? _inFlight;
 
     // Cancels the batch in flight: not at once on Ctrl+C, but a grace after it, so its answer can still be told.
@@ -224,6 +225,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         _environment = OrTerminate(() => SubmitterEnvironment.Capture(SecretText, explicitVariables,
             name => WriteWarning($"-Environment {name} is not passed to the job: Goq's own settings and the cluster secret never are")));
         _sharedBytes = JobSizes.UpperBound(_environment.Captured);
+        _sharedExec = ExecLimits.Measure(_environment.Captured);
         if (_sharedBytes > FrameCodec.MaxJobBytes && JobSizes.Exact(_environment.Captured) is var exact)
         {
             _sharedBytes = exact;
@@ -258,11 +260,22 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         if (ParameterSetName == ScriptBlockSet)
         {
             var input = MyInvocation.BoundParameters.ContainsKey(nameof(InputObject));
+            string data;
+            try
+            {
+                data = _scriptData!.Serialize(ArgumentList ?? [], input, InputObject, WriteWarning);
+            }
+            catch (Errors.GoqException ex) when (ex.ErrorId == Errors.GoqErrorIds.ArgumentNotSerializable)
+            {
+                WriteError(ErrorRecordFactory.From(ex, InputObject)); // this record only: the others go on
+                return;
+            }
+
             Add(new JobSpec
             {
                 Kind = JobKind.ScriptBlock,
                 Command = _script!,
-                ScriptData = _scriptData!.Serialize(ArgumentList ?? [], input, InputObject, WriteWarning),
+                ScriptData = data,
                 SerializationDepth = SerializationDepth == JobSpec.DefaultSerializationDepth ? null : SerializationDepth,
                 WorkingDirectory = directory,
             });
@@ -332,6 +345,14 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             Hold = Hold,
             NotBefore = NotBefore is { } at ? new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at) : null,
         };
+
+        // Checkpoint: what exec would refuse on the worker (E2BIG) is refused here, for this record alone.
+        if (ExecLimits.Problem(spec with { CapturedEnvironment = null }, _sharedExec) is { } tooLong)
+        {
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.ArgumentListTooLong, ErrorCategory.InvalidArgument, $"the job cannot start: {tooLong}",
+                spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
+            return;
+        }
 
         // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are
         // gathered so that a batch never exceeds a message either.

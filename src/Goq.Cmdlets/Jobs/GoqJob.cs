@@ -62,14 +62,31 @@ public sealed class GoqJob : Job2
     public override bool HasMoreData => _unread ? _hasOutput ??= AnyOutput()
         : Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
 
+    // A job table asks every row: a server that did not answer one row within a second is not asked again for the
+    // next half minute (each row would otherwise wait out the request time-out, 5 s, in turn).
+    private static readonly TimeSpan AskWithin = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SilentFor = TimeSpan.FromSeconds(30);
+    private static long _silentUntil;
+
     private bool AnyOutput()
     {
+        if (Environment.TickCount64 < Interlocked.Read(ref _silentUntil))
+        {
+            return true; // cannot tell: Receive-Job will say
+        }
+
         try
         {
-            return Client().GetOutputMapAsync(GoqId, records: Info.Kind == JobKind.ScriptBlock).GetAwaiter().GetResult().Lines > 0;
+            using var within = new CancellationTokenSource(AskWithin);
+            return Client().GetOutputMapAsync(GoqId, within.Token, records: Info.Kind == JobKind.ScriptBlock).GetAwaiter().GetResult().Lines > 0;
         }
         catch (Exception ex) when (ex is Errors.GoqException or IOException or OperationCanceledException)
         {
+            if (ex is not Errors.GoqException { Kind: not Errors.GoqErrorKind.Connection })
+            {
+                Interlocked.Exchange(ref _silentUntil, Environment.TickCount64 + (long)SilentFor.TotalMilliseconds); // no answer
+            }
+
             return true; // cannot tell: Receive-Job will say
         }
     }

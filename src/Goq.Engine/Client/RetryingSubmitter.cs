@@ -41,6 +41,14 @@ public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor
                 _answered = true;
                 return submitted;
             }
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable && !_answered)
+            {
+                // A first contact that got no answer: the request may have reached a server that stored the batch and
+                // then could not answer (a slow disk, a crash). Say so, so nobody submits it twice without looking.
+                throw new GoqException(ex.ErrorId, ex.Kind,
+                    $"{ex.Message}. If the server did receive them, these {jobs.Count} jobs may be queued all the same: look with Get-GoqJob before submitting them again",
+                    ex) { Target = ex.Target };
+            }
             catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable && _answered && DateTimeOffset.UtcNow < deadline)
             {
                 // Guarantee point: the same batch id again, so a batch the server stored before it went away is not

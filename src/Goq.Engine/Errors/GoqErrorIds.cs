@@ -20,6 +20,8 @@ public static class GoqErrorIds
     /// <summary>A worker with the same queues and labels already runs on this host for this home (Start-GoqWorker without -Force).</summary>
     public const string WorkerAlreadyRunning = "GoqWorkerAlreadyRunning";
     public const string InvalidJobSpec = "GoqInvalidJobSpec";
+    public const string ArgumentNotSerializable = "GoqArgumentNotSerializable";
+    public const string ArgumentListTooLong = "GoqArgumentListTooLong";
     public const string WaitTimeout = "GoqWaitTimeout";
     public const string ServerError = "GoqServerError";
     public const string StoreUnusable = "GoqStoreUnusable";

@@ -21,6 +21,8 @@ public static class GoqRecommendedActions
         [GoqErrorIds.WorkerAlreadyRunning] = "Give the running worker more slots instead (stop it, start one with a larger -Slots), or pass -Force to start a second worker with the same queues and labels.",
         [GoqErrorIds.WorkerStartFailed] = "Read the worker's log in .goq for the cause, mend it, and start the worker again.",
         [GoqErrorIds.InvalidJobSpec] = "Correct the job's parameters and submit it again.",
+        [GoqErrorIds.ArgumentListTooLong] = "Pass the data in a file (or on the standard input of a command that reads it) instead of as an argument or a variable.",
+        [GoqErrorIds.ArgumentNotSerializable] = "Flatten the value (or pass it as JSON, ConvertTo-Json, and read it back in the job) and submit the job again.",
         [GoqErrorIds.InvalidEnvironment] = "Give each variable a name without '=' or NUL, and a value without NUL.",
         [GoqErrorIds.ServerNotRunning] = "Start the server (Start-GoqServer), or check -Home and GOQ_HOME name the home you mean.",
         [GoqErrorIds.UsingVariableNotFound] = "Define the variable before submitting the job, or remove the $using: reference from the script block.",

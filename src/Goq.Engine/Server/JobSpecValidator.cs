@@ -26,11 +26,17 @@ public static class JobSpecValidator
         }
 
         var sharedBytes = checkSizes ? JobSizes.Exact(shared) : 0;
+        var sharedExec = ExecLimits.Measure(shared);
         for (var i = 0; i < specs.Count; i++)
         {
             if (Check(specs[i]) is { } problem)
             {
                 return Invalid($"job {i + 1} of the batch {problem}");
+            }
+
+            if (ExecLimits.Problem(specs[i], sharedExec) is { } tooLong)
+            {
+                return (GoqErrorIds.ArgumentListTooLong, $"job {i + 1} of the batch cannot start: {tooLong}");
             }
 
             if (checkSizes && JobSizes.Exact(specs[i]) + sharedBytes is var bytes && bytes > FrameCodec.MaxJobBytes)

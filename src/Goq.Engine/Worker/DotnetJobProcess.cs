@@ -73,6 +73,9 @@ internal sealed class DotnetJobProcess : IJobProcess
         return job;
     }
 
+    /// <summary>The readers are left to end on their own (.NET's streams cannot be abandoned mid-read); the job is done.</summary>
+    public void StopReading() => _outputDone.TrySetResult();
+
     public void KillTree()
     {
         try

@@ -212,23 +212,27 @@ public sealed partial class GoqWorker
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log(LogEntry.Info("job.done", $"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}", job: job.JobId));
-        if (report && job.File is { } file)
+        if (job.File is { } file)
         {
             // Its file is synced (its last line counted) off this thread; the end is reported once its lines are
-            // recorded as durable, after them, as lines sent to the server are.
+            // recorded as durable, after them, as lines sent to the server are. A job killed because this worker
+            // exits is not reported, but its last lines (goq's own, saying why) are, before the goodbye.
             _finishing.Add((job.JobId, job.Attempt));
             _ = Task.Run(() => file.Sync(final: true)).ContinueWith(_ => _inbox.Enqueue(() =>
             {
                 _finishing.Remove((job.JobId, job.Attempt));
                 file.Dispose();
                 SendWritten(job);
-                ReportEnd(job, outcome, carried, from);
+                if (report)
+                {
+                    ReportEnd(job, outcome, carried, from);
+                }
+
                 ExitIfDone();
             }), TaskScheduler.Default);
             return;
         }
 
-        job.File?.Dispose();
         if (report)
         {
             ReportEnd(job, outcome, carried, from);

@@ -19,4 +19,10 @@ internal interface IJobProcess : IDisposable
 
     /// <summary>Kills the job's process group and every descendant still running.</summary>
     void KillTree();
+
+    /// <summary>
+    /// Stops reading the job's output (what was read is kept, a last partial line included) and completes
+    /// <see cref="OutputDone"/>: for pipes a process out of reach still holds open.
+    /// </summary>
+    void StopReading();
 }

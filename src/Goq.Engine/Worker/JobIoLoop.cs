@@ -17,6 +17,7 @@ internal sealed unsafe class JobIoLoop
     private static readonly Lazy<JobIoLoop> SharedLoop = new(() => new JobIoLoop());
 
     private readonly ConcurrentQueue<Registration> _incoming = new();
+    private readonly ConcurrentQueue<TaskCompletionSource> _abandoned = new();
     private readonly int _wakeRead;
     private readonly int _wakeWrite;
     private int _wakePending;
@@ -55,6 +56,17 @@ internal sealed unsafe class JobIoLoop
         Wake();
     }
 
+    /// <summary>
+    /// Stops reading the job whose output completes <paramref name="outputDone"/>: what each pipe left without a newline
+    /// is handed on as at end of file, its descriptors are closed, and <paramref name="outputDone"/> completes. For a
+    /// job whose main process ended while something out of its reach still holds its pipes.
+    /// </summary>
+    public void Abandon(TaskCompletionSource outputDone)
+    {
+        _abandoned.Enqueue(outputDone);
+        Wake();
+    }
+
     /// <summary>Makes the loop look again at what it waits for (a new job, or a job's output no longer held).</summary>
     public void Wake()
     {
@@ -78,6 +90,20 @@ internal sealed unsafe class JobIoLoop
             {
                 active.Add(added);
             }
+
+            while (_abandoned.TryDequeue(out var abandoned))
+            {
+                if (active.Find(job => job.OutputDone == abandoned) is { } job)
+                {
+                    job.Abandon();
+                }
+                else
+                {
+                    abandoned.TrySetResult(); // already done, or never read
+                }
+            }
+
+            active.RemoveAll(job => job.Finished);
 
             if (fds.Length < 1 + (3 * active.Count))
             {
@@ -216,6 +242,22 @@ internal sealed unsafe class JobIoLoop
         public Action OnExit { get; } = onExit;
 
         public TaskCompletionSource OutputDone { get; } = outputDone;
+
+        /// <summary>Stops reading: the partial lines are handed on, the descriptors closed, the output done.</summary>
+        public void Abandon()
+        {
+            try
+            {
+                Stderr.Finish(Emit);
+                Stdout.Finish(Emit);
+            }
+            finally
+            {
+                WatchExit = false;
+                Close();
+                OutputDone.TrySetResult();
+            }
+        }
 
         /// <summary>Reading failed: stop watching, and let the job's owner reap it another way.</summary>
         public void Fail(Exception error)

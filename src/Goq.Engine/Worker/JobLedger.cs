@@ -184,6 +184,33 @@ internal sealed class JobLedger : IDisposable
         return killed;
     }
 
+    /// <summary>
+    /// Kills every process of this host that carries the job's identity in its environment (its worker, id and
+    /// attempt), wherever it moved: out of the job's process group and session (setsid, a daemon's double fork), or
+    /// to another parent. Returns how many. (The job's environment is set at its spawn and inherited, so a process
+    /// without it is never taken; one that rewrote its own environment is the only one missed.)
+    /// </summary>
+    internal static int KillJob(string workerId, long jobId, int attempt)
+    {
+        if (!IsSupported)
+        {
+            return 0;
+        }
+
+        var killed = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid != Environment.ProcessId
+                && JobOf(pid, workerId) is { } job && job.JobId == jobId && job.Attempt == attempt)
+            {
+                _ = LibC.kill(pid, LibC.SigKill);
+                killed++;
+            }
+        }
+
+        return killed;
+    }
+
     private static (long JobId, int Attempt)? JobOf(int pid, string workerId)
     {
         byte[] environ;

@@ -23,6 +23,21 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
     private ScriptRunnerPool? _scripts;
 
+    // After the kill, how long the pipes may still take to reach end of file before they are no longer read.
+    private static readonly TimeSpan AfterKillDrain = TimeSpan.FromSeconds(1);
+
+    /// <summary>Kills what is left of the job: its process group, then whatever carries its identity (see JobLedger.KillJob).</summary>
+    private static void EndEveryProcess(IJobProcess process, IReadOnlyDictionary<string, string>? variables)
+    {
+        process.KillTree();
+        if (variables is not null && variables.TryGetValue(JobVariables.WorkerId, out var worker)
+            && variables.TryGetValue(JobVariables.JobId, out var id) && long.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var jobId)
+            && variables.TryGetValue(JobVariables.Attempt, out var attempt) && int.TryParse(attempt, System.Globalization.CultureInfo.InvariantCulture, out var attemptNumber))
+        {
+            JobLedger.KillJob(worker, jobId, attemptNumber);
+        }
+    }
+
     /// <param name="spec">What to run.</param>
     /// <param name="onStarted">Called with the pid and start time once the process runs.</param>
     /// <param name="onLine">Called for each line, never concurrently, in the order lines were read.</param>
@@ -138,11 +153,21 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         var exitCode = await process.Exited.ConfigureAwait(false);
 
-        // Children that outlive the main process may hold the pipes open: wait a while, then end them.
-        if (!process.OutputDone.IsCompleted
-            && await Task.WhenAny(process.OutputDone, Task.Delay(options.OutputDrainGrace, CancellationToken.None)).ConfigureAwait(false) != process.OutputDone)
+        // The job ends with its main process. Children that outlive it may hold the pipes open: they get a short
+        // drain, then end; and so does every process it started, wherever it moved (its group, and by its identity
+        // whatever left the group: setsid, a daemon's double fork).
+        var leftBehind = !process.OutputDone.IsCompleted
+            && await Task.WhenAny(process.OutputDone, Task.Delay(options.OutputDrainGrace, CancellationToken.None)).ConfigureAwait(false) != process.OutputDone;
+        EndEveryProcess(process, variables);
+        if (leftBehind)
         {
-            process.KillTree();
+            // Guarantee point: the job's end never waits on a pipe something out of reach still holds (it ran as
+            // another user, or cleared its environment): after a last short drain it is no longer read.
+            if (await Task.WhenAny(process.OutputDone, Task.Delay(AfterKillDrain, CancellationToken.None)).ConfigureAwait(false) != process.OutputDone)
+            {
+                process.StopReading();
+            }
+
             await process.OutputDone.ConfigureAwait(false);
             Emit(OutputStream.Stderr, "goq: processes left behind by the job still held its output open; they were killed");
         }

@@ -15,6 +15,27 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
 
     public bool Open { get; private set; } = true;
 
+    /// <summary>Treats the pipe as ended (it is no longer read): what it left without a newline is handed on.</summary>
+    public void Finish(Action<OutputStream, string> emit)
+    {
+        if (!Open)
+        {
+            return;
+        }
+
+        Open = false;
+        if (file is not null && file.End(stream))
+        {
+            return;
+        }
+
+        if (_partial.Length > 0)
+        {
+            Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
+            _partial.SetLength(0);
+        }
+    }
+
     /// <summary>One read(2); end of file (or an error other than EINTR/EAGAIN) closes the stream.</summary>
     public void ReadOnce(byte[] buffer, Action<OutputStream, string> emit)
     {

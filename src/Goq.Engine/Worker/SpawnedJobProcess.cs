@@ -184,6 +184,8 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
         return error == 0 ? pid : throw new JobStartException($"cannot start '{program}': {LibC.ErrorText(error)}");
     }
 
+    public void StopReading() => JobIoLoop.Shared.Abandon(_outputDone);
+
     public void KillTree()
     {
         // The job leads its own process group: this reaches every process in it, re-parented or not.
