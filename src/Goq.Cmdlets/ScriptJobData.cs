@@ -82,7 +82,7 @@ internal sealed class ScriptJobData
             }
 
             var (what, value) = parts.OrderByDescending(p => DepthOf(p.Item2, 0)).FirstOrDefault();
-            var named = what is null ? "the job's data" : $"{what} ({value?.GetType().FullName}, nested {DepthOf(value, 0)} levels deep)";
+            var named = what is null ? "the job's data" : $"{what} ({(value is PSObject wrapped ? wrapped.BaseObject : value)?.GetType().FullName}, nested {DepthOf(value, 0)} levels deep)";
             throw new Errors.GoqException(Errors.GoqErrorIds.ArgumentNotSerializable, Errors.GoqErrorKind.InvalidArgument,
                 $"{named} cannot be carried to the job: it could not be read back ({ex.InnerException?.Message ?? ex.Message}); the deserializer reads objects nested about 50 levels deep at most, as Start-Job's");
         }

@@ -346,14 +346,6 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             NotBefore = NotBefore is { } at ? new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at) : null,
         };
 
-        // Checkpoint: what exec would refuse on the worker (E2BIG) is refused here, for this record alone.
-        if (ExecLimits.Problem(spec with { CapturedEnvironment = null }, _sharedExec) is { } tooLong)
-        {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.ArgumentListTooLong, ErrorCategory.InvalidArgument, $"the job cannot start: {tooLong}",
-                spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
-            return;
-        }
-
         // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are
         // gathered so that a batch never exceeds a message either.
         var bytes = JobSizes.UpperBound(spec);
@@ -367,6 +359,14 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
                     spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
                 return;
             }
+        }
+
+        // Checkpoint: what exec would refuse on the worker (E2BIG) is refused here, for this record alone.
+        if (ExecLimits.Problem(spec with { CapturedEnvironment = null }, _sharedExec) is { } tooLong)
+        {
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.ArgumentListTooLong, ErrorCategory.InvalidArgument, $"the job cannot start: {tooLong}",
+                spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
+            return;
         }
 
         if (_pending.Count > 0 && _sharedBytes + _pendingBytes + bytes > BatchBytes)

@@ -34,14 +34,14 @@ public static class JobSpecValidator
                 return Invalid($"job {i + 1} of the batch {problem}");
             }
 
-            if (ExecLimits.Problem(specs[i], sharedExec) is { } tooLong)
-            {
-                return (GoqErrorIds.ArgumentListTooLong, $"job {i + 1} of the batch cannot start: {tooLong}");
-            }
-
             if (checkSizes && JobSizes.Exact(specs[i]) + sharedBytes is var bytes && bytes > FrameCodec.MaxJobBytes)
             {
                 return (GoqErrorIds.MessageTooLarge, $"job {i + 1} of the batch takes {bytes:N0} bytes with its environment; a job may take at most {FrameCodec.MaxJobBytes:N0}");
+            }
+
+            if (ExecLimits.Problem(specs[i], sharedExec) is { } tooLong)
+            {
+                return (GoqErrorIds.ArgumentListTooLong, $"job {i + 1} of the batch cannot start: {tooLong}");
             }
         }
 
