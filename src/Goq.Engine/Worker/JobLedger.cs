@@ -188,19 +188,22 @@ internal sealed class JobLedger : IDisposable
     /// Kills every process of this host that carries the job's identity in its environment (its worker, id and
     /// attempt), wherever it moved: out of the job's process group and session (setsid, a daemon's double fork), or
     /// to another parent. Returns how many. (The job's environment is set at its spawn and inherited, so a process
-    /// without it is never taken; one that rewrote its own environment is the only one missed.)
+    /// without it is never taken; one that rewrote its own environment is the only one missed.) Only processes started
+    /// after <paramref name="firstPid"/> (the job's own) can be the job's: pids are handed out in rising order, so the
+    /// others are not read, unless the kernel's pids wrapped around since (its last pid is then below the job's).
     /// </summary>
-    internal static int KillJob(string workerId, long jobId, int attempt)
+    internal static int KillJob(string workerId, long jobId, int attempt, int firstPid = 0)
     {
         if (!IsSupported)
         {
             return 0;
         }
 
+        var from = LastPid() is { } last && last >= firstPid ? firstPid : 0;
         var killed = 0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid != Environment.ProcessId
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid >= from && pid != Environment.ProcessId
                 && JobOf(pid, workerId) is { } job && job.JobId == jobId && job.Attempt == attempt)
             {
                 _ = LibC.kill(pid, LibC.SigKill);
@@ -209,6 +212,20 @@ internal sealed class JobLedger : IDisposable
         }
 
         return killed;
+    }
+
+    /// <summary>The pid the kernel handed out last (the last field of /proc/loadavg), or null.</summary>
+    private static int? LastPid()
+    {
+        try
+        {
+            var fields = File.ReadAllText("/proc/loadavg").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length >= 5 && int.TryParse(fields[4], CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static (long JobId, int Attempt)? JobOf(int pid, string workerId)

@@ -34,7 +34,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
             && variables.TryGetValue(JobVariables.JobId, out var id) && long.TryParse(id, System.Globalization.CultureInfo.InvariantCulture, out var jobId)
             && variables.TryGetValue(JobVariables.Attempt, out var attempt) && int.TryParse(attempt, System.Globalization.CultureInfo.InvariantCulture, out var attemptNumber))
         {
-            JobLedger.KillJob(worker, jobId, attemptNumber);
+            JobLedger.KillJob(worker, jobId, attemptNumber, process.Pid);
         }
     }
 
