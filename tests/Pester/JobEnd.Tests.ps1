@@ -1,6 +1,7 @@
 # A job ends when its main process ends, and every process it started ends with it, wherever it moved.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
+    $env:GOQ_HEARTBEAT_SEC = '1' # what ended jobs left behind is swept with each heartbeat
     $goqHome = Enter-GoqTestHome
     $null = Start-GoqWorker -Slots 2
 
@@ -12,7 +13,7 @@ BeforeAll {
         }
     }
 }
-AfterAll { Exit-GoqTestHome $goqHome }
+AfterAll { Exit-GoqTestHome $goqHome; $env:GOQ_HEARTBEAT_SEC = $null }
 
 Describe 'The end of a job' {
     It 'comes with its main process while a detached child holds its output, keeps what it wrote, and ends the child' {
@@ -37,8 +38,12 @@ Describe 'The end of a job' {
     }
 
     It 'ends a daemon the job left behind with its standard streams closed, when the job ends on its own' {
-        $job = Submit-GoqJob 'setsid nohup sleep 600 </dev/null >/dev/null 2>&1 & echo started'
+        $pidFile = Join-Path $goqHome "daemon-$([guid]::NewGuid().ToString('N')).pid"
+        $job = Submit-GoqJob "setsid nohup sleep 600 </dev/null >/dev/null 2>&1 & echo `$! > '$pidFile'"
         (Wait-GoqJob $job.Id -Timeout 60).State | Should -Be 'Completed'
-        Wait-Until { -not (Get-JobProcess $job.Id) } -TimeoutSec 10 -Because 'the daemon to be ended with the job'
+        $daemon = [int](Get-Content $pidFile)
+        $daemon | Should -BeGreaterThan 0
+        # It left the job's group and session and closed the job's output: the worker's sweep finds it by the job's id.
+        Wait-Until { -not (Test-ProcessAlive $daemon) -and -not (Get-JobProcess $job.Id) } -TimeoutSec 10 -Because 'the daemon to be ended with the job'
     }
 }

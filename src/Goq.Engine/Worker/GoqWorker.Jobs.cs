@@ -212,7 +212,7 @@ public sealed partial class GoqWorker
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log(LogEntry.Info("job.done", $"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}", job: job.JobId));
-        if (job.File is { } file)
+        if (job.File is { IsOpen: true } file)
         {
             // Its file is synced (its last line counted) off this thread; the end is reported once its lines are
             // recorded as durable, after them, as lines sent to the server are. A job killed because this worker
@@ -233,6 +233,7 @@ public sealed partial class GoqWorker
             return;
         }
 
+        job.File?.Dispose(); // never opened: the job wrote nothing
         if (report)
         {
             ReportEnd(job, outcome, carried, from);

@@ -165,6 +165,13 @@ public sealed partial class GoqWorker : IDisposable
         // Another worker on this host may have died (kill -9) with jobs running: end them now, not only when the next
         // worker starts here, so the server's re-run of those jobs never runs beside the abandoned copy for long.
         _ledger?.SweepOrphans();
+        // Processes ended jobs left behind out of their groups (a daemon's double fork): one pass a heartbeat, here on
+        // the socket thread, where the jobs that run are known exactly.
+        if (JobLedger.IsSupported && JobProcesses.KillLeftovers(Id, (job, attempt) => _running.TryGetValue(job, out var r) && r.Attempt == attempt) is > 0 and var killed)
+        {
+            _options.Log(LogEntry.Info("job.leftovers_killed", $"killed {killed} processes that ended jobs left behind"));
+        }
+
         foreach (var job in _running.Values.Concat(_ended.Values))
         {
             // Output not yet acknowledged may have been lost with a connection or a server: send it again.

@@ -173,7 +173,7 @@ internal sealed class JobLedger : IDisposable
             }
 
             // Guarantee point: only a process whose environment names that worker and one of its unended jobs.
-            if (JobOf(pid, ledger.WorkerId) is { } job && ledger.Jobs.TryGetValue(job.JobId, out var attempt) && attempt == job.Attempt)
+            if (JobProcesses.JobOf(pid, ledger.WorkerId) is { } job && ledger.Jobs.TryGetValue(job.JobId, out var attempt) && attempt == job.Attempt)
             {
                 _ = LibC.kill(pid, LibC.SigKill);
                 killed++;
@@ -182,84 +182,6 @@ internal sealed class JobLedger : IDisposable
         }
 
         return killed;
-    }
-
-    /// <summary>
-    /// Kills every process of this host that carries the job's identity in its environment (its worker, id and
-    /// attempt), wherever it moved: out of the job's process group and session (setsid, a daemon's double fork), or
-    /// to another parent. Returns how many. (The job's environment is set at its spawn and inherited, so a process
-    /// without it is never taken; one that rewrote its own environment is the only one missed.) Only processes started
-    /// after <paramref name="firstPid"/> (the job's own) can be the job's: pids are handed out in rising order, so the
-    /// others are not read, unless the kernel's pids wrapped around since (its last pid is then below the job's).
-    /// </summary>
-    internal static int KillJob(string workerId, long jobId, int attempt, int firstPid = 0)
-    {
-        if (!IsSupported)
-        {
-            return 0;
-        }
-
-        var from = LastPid() is { } last && last >= firstPid ? firstPid : 0;
-        var killed = 0;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (int.TryParse(Path.GetFileName(dir), out var pid) && pid >= from && pid != Environment.ProcessId
-                && JobOf(pid, workerId) is { } job && job.JobId == jobId && job.Attempt == attempt)
-            {
-                _ = LibC.kill(pid, LibC.SigKill);
-                killed++;
-            }
-        }
-
-        return killed;
-    }
-
-    /// <summary>The pid the kernel handed out last (the last field of /proc/loadavg), or null.</summary>
-    private static int? LastPid()
-    {
-        try
-        {
-            var fields = File.ReadAllText("/proc/loadavg").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return fields.Length >= 5 && int.TryParse(fields[4], CultureInfo.InvariantCulture, out var pid) ? pid : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
-    private static (long JobId, int Attempt)? JobOf(int pid, string workerId)
-    {
-        byte[] environ;
-        try
-        {
-            environ = File.ReadAllBytes($"/proc/{pid}/environ");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-
-        long? job = null;
-        int? attempt = null;
-        var worker = false;
-        foreach (var entry in Encoding.UTF8.GetString(environ).Split('\0'))
-        {
-            if (entry.StartsWith(JobVariables.JobId + "=", StringComparison.Ordinal) && long.TryParse(entry.AsSpan(JobVariables.JobId.Length + 1), CultureInfo.InvariantCulture, out var id))
-            {
-                job = id;
-            }
-            else if (entry.StartsWith(JobVariables.Attempt + "=", StringComparison.Ordinal) && int.TryParse(entry.AsSpan(JobVariables.Attempt.Length + 1), CultureInfo.InvariantCulture, out var a))
-            {
-                attempt = a;
-            }
-            else if (entry == $"{JobVariables.WorkerId}={workerId}")
-            {
-                worker = true;
-            }
-        }
-
-        return worker && job is { } j && attempt is { } n ? (j, n) : null;
     }
 
     private void Append(string line)

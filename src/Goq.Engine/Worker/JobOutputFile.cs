@@ -52,6 +52,18 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         }
     }
 
+    /// <summary>Whether the file was opened (the job wrote something): a job that wrote nothing has nothing to sync.</summary>
+    public bool IsOpen
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _fd >= 0;
+            }
+        }
+    }
+
     /// <summary>Lines on disk and acknowledged or not, and whether bytes wait for a sync.</summary>
     public bool HasUnsynced
     {
