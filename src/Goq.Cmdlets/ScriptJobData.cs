@@ -63,6 +63,11 @@ internal sealed class ScriptJobData
     public string Serialize(object?[] arguments, bool hasInput, object? input, Action<string> warn)
     {
         var xml = SerializeAll(arguments, hasInput, input, warn);
+        if (xml.Length < MinDeepXml)
+        {
+            return xml; // too short to nest that deep: not read back, so a pipeline of small records costs nothing more
+        }
+
         try
         {
             _ = PSSerializer.Deserialize(xml); // Guarantee point: what the runner will read, read here first
@@ -88,12 +93,24 @@ internal sealed class ScriptJobData
         }
     }
 
+    // Each level of nesting takes at least about 50 characters of CliXml (an Obj, its type reference, a container and
+    // their ends): data shorter than this cannot reach the deserializer's 50 levels.
+    private const int MinDeepXml = 1500;
+
     /// <summary>How deeply collections and objects nest in <paramref name="value"/> (0 for a plain value); stops counting at 200.</summary>
-    private static int DepthOf(object? value, int level)
+    private static int DepthOf(object? value, int level) => DepthOf(value, level, new Dictionary<object, int>(ReferenceEqualityComparer.Instance));
+
+    // Each object is measured once (data that shares parts would otherwise cost exponential time).
+    private static int DepthOf(object? value, int level, Dictionary<object, int> seen)
     {
         if (level >= 200)
         {
             return 0;
+        }
+
+        if (value is not null && seen.TryGetValue(value, out var known))
+        {
+            return known;
         }
 
         var inner = value is PSObject wrapped ? wrapped.BaseObject : value;
@@ -110,13 +127,14 @@ internal sealed class ScriptJobData
             return 0;
         }
 
+        seen[value!] = 0; // a cycle counts as no deeper
         var deepest = 0;
         foreach (var child in children)
         {
-            deepest = Math.Max(deepest, DepthOf(child, level + 1));
+            deepest = Math.Max(deepest, DepthOf(child, level + 1, seen));
         }
 
-        return 1 + deepest;
+        return seen[value!] = 1 + deepest;
     }
 
     private string SerializeAll(object?[] arguments, bool hasInput, object? input, Action<string> warn)

@@ -3,13 +3,14 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $env:GOQ_HEARTBEAT_SEC = '1' # what ended jobs left behind is swept with each heartbeat
     $goqHome = Enter-GoqTestHome
-    $null = Start-GoqWorker -Slots 2
+    $worker = Start-GoqWorker -Slots 2
 
-    # The processes of this host that carry the job's id in their environment (what the job started, at any depth).
+    # The processes of this host that carry the job's id (and this worker's) in their environment: what the job
+    # started, at any depth; another home's job of the same id is not counted.
     function Get-JobProcess([long] $Id) {
         foreach ($dir in Get-ChildItem /proc -Directory -ErrorAction SilentlyContinue | Where-Object Name -Match '^\d+$') {
-            try { $environ = [IO.File]::ReadAllText("/proc/$($dir.Name)/environ") } catch { continue }
-            if (($environ -split "`0") -contains "GOQ_JOB_ID=$Id") { [int]$dir.Name }
+            try { $environ = [IO.File]::ReadAllText("/proc/$($dir.Name)/environ") -split "`0" } catch { continue }
+            if ($environ -contains "GOQ_JOB_ID=$Id" -and $environ -contains "GOQ_WORKER_ID=$($worker.Id)") { [int]$dir.Name }
         }
     }
 }

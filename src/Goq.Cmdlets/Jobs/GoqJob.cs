@@ -59,7 +59,7 @@ public sealed class GoqJob : Job2
     public override string StatusMessage => Info.Reason ?? "";
 
     /// <summary>For a job whose output is not read yet, whether the server holds any (asked once, without reading it).</summary>
-    public override bool HasMoreData => _unread ? _hasOutput ??= AnyOutput()
+    public override bool HasMoreData => _unread ? (_hasOutput ??= AnyOutput()) ?? true
         : Output.Count > 0 || Error.Count > 0 || Warning.Count > 0 || Verbose.Count > 0 || Debug.Count > 0 || Information.Count > 0;
 
     // A job table asks every row: a server that did not answer one row within a second is not asked again for the
@@ -68,11 +68,12 @@ public sealed class GoqJob : Job2
     private static readonly TimeSpan SilentFor = TimeSpan.FromSeconds(30);
     private static long _silentUntil;
 
-    private bool AnyOutput()
+    /// <summary>Whether the server holds output for the job; null when it cannot tell (asked again next time).</summary>
+    private bool? AnyOutput()
     {
         if (Environment.TickCount64 < Interlocked.Read(ref _silentUntil))
         {
-            return true; // cannot tell: Receive-Job will say
+            return null; // cannot tell: Receive-Job will say
         }
 
         try
@@ -87,7 +88,7 @@ public sealed class GoqJob : Job2
                 Interlocked.Exchange(ref _silentUntil, Environment.TickCount64 + (long)SilentFor.TotalMilliseconds); // no answer
             }
 
-            return true; // cannot tell: Receive-Job will say
+            return null; // cannot tell: Receive-Job will say
         }
     }
 

@@ -59,6 +59,9 @@ public sealed class JsonLog : IDisposable
                 if (file.Length >= MaxBytes)
                 {
                     Rotate();
+                    // Rotated now, by us or by another writer: look at the path again at the next line instead of a
+                    // second later, so no writer goes on filling a rotated file (under load it grew to twice the limit).
+                    _checkedAt = 0;
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)

@@ -84,7 +84,10 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             output.AttemptLines = 0;
         }
 
-        output.WrittenByWorker = false; // this attempt's lines come through the server: its unrecorded tail is its own
+        if (output.WrittenByWorker)
+        {
+            TakeBack(output); // this attempt's lines come through the server: its unrecorded tail is its own from now on
+        }
 
         if (fromLine > output.AttemptLines)
         {
@@ -236,8 +239,11 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
 
         if (length < end)
         {
-            log(LogEntry.Error("job.output_not_seen", $"job {job.Id}: its worker wrote '{output.Path}' to byte {end}, but this server sees {(length < 0 ? "no such file" : $"{length} bytes")}", job: job.Id));
-            return null;
+            // The file was removed or cut while the job ran, or this server does not see it after all: the lines are
+            // counted as the attempt's (so its end is taken, not awaited forever) but not indexed, and it is said.
+            log(LogEntry.Error("job.output_not_seen", $"job {job.Id}: its worker wrote '{output.Path}' to byte {end}, but this server sees {(length < 0 ? "no such file" : $"{length} bytes")}; those lines are lost", job: job.Id));
+            output.AttemptLines = fromLine + total;
+            return output.ToIndex();
         }
 
         MarkWritten(output);
@@ -261,6 +267,34 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     }
 
     private static void MarkWritten(JobOutputLog output) => output.Planned = false;
+
+    /// <summary>
+    /// The server writes a file a worker wrote before (an attempt elsewhere, or a worker that could not open it): what
+    /// that worker left past the recorded end is cut, and a last line it ended without a newline is ended, so the
+    /// server's lines start on a line of their own where the index says. (Guarantee point.)
+    /// </summary>
+    private void TakeBack(JobOutputLog output)
+    {
+        output.WrittenByWorker = false;
+        CloseWriters(output);
+        if (output.Planned || !File.Exists(output.Path))
+        {
+            return;
+        }
+
+        _placement.TrimUnrecorded(output);
+        var end = output.StartOffset + output.ByteCount;
+        if (output.ByteCount == 0 || OutputPlacement.ByteAt(output.Path, end - 1) is not { } last || last == (byte)'\n')
+        {
+            return;
+        }
+
+        output.Writer = OutputPlacement.OpenWriter(output.Path);
+        output.Writer.WriteByte((byte)'\n');
+        output.Writer.Flush();
+        output.ByteCount++;
+        _unsynced.Add(output);
+    }
 
     /// <summary>How many lines of this attempt the job's file holds.</summary>
     public long AttemptLines(JobInfo job, int attempt) =>

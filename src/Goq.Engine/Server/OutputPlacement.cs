@@ -166,6 +166,21 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
         }
     }
 
+    /// <summary>The byte at <paramref name="offset"/> of the file, or null when it cannot be read.</summary>
+    public static byte? ByteAt(string path, long offset)
+    {
+        try
+        {
+            using var file = File.OpenHandle(path);
+            Span<byte> one = stackalloc byte[1];
+            return RandomAccess.Read(file, one, offset) == 1 ? one[0] : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     public static FileStream OpenWriter(string path) =>
         new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
 

@@ -37,6 +37,7 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
     private long _ackedLines;
     private long _syncedLines;
     private long _syncedEnd;
+    private bool _closed; // disposed: nothing more is written (a late line goes nowhere, never to a new descriptor)
 
     public OutputTarget Target { get; } = target;
 
@@ -304,6 +305,18 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         }
     }
 
+    /// <summary>The lines on disk: what the worker can report (after a failed fsync, fewer than were written).</summary>
+    public long SyncedLines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _syncedLines;
+            }
+        }
+    }
+
     public long AckedLines
     {
         get
@@ -327,6 +340,8 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
                     LibC.close(_fd);
                     _fd = -1;
                 }
+
+                _closed = true;
             }
         }
         finally
@@ -340,7 +355,7 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
     /// <summary>Opens the file at its first byte. Guarantee point: it must end where the server says this attempt starts.</summary>
     private bool Opened()
     {
-        if (_fd >= 0 || _failed)
+        if (_fd >= 0 || _failed || _closed)
         {
             return _fd >= 0;
         }

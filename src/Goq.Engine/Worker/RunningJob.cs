@@ -84,7 +84,7 @@ internal sealed class RunningJob(long jobId, int attempt, OutputBudget budget)
     public bool Syncing { get; set; }
 
     /// <summary>The lines of this attempt: in the file when it writes one, else sent to the server.</summary>
-    public long TotalLines => WritesFile ? File!.Lines : SentLines;
+    public long TotalLines => WritesFile ? File!.SyncedLines : SentLines;
 
     public sealed record Start(int Pid, DateTimeOffset At);
 }
