@@ -8,6 +8,8 @@ using Goq.Worker;
 
 namespace Goq.Cmdlets.Commands;
 
+// Over 400 lines: parameter sets plus batching and Ctrl+C handling; issue 27 moves batching into the engine, where
+// the cmdlet keeps only its parameters.
 /// <summary>
 /// Queues jobs: a command line (run by the shell), a program with an exact argument list, script files or script
 /// blocks. One job per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits

@@ -7,6 +7,8 @@ using NetMQ.Sockets;
 
 namespace Goq.Client;
 
+// Over 400 lines: one request/reply client with its paging and waits; issue 27 moves submit batching and the waits
+// into types of their own.
 /// <summary>
 /// A connection to a server, for submitters and watchers. One DEALER socket owned by one poller thread; callers on
 /// any thread send through a queue and await replies matched by request id. A request that gets no answer within

@@ -21,6 +21,51 @@ internal static class StreamRuns
         return runs;
     }
 
+    /// <summary>Counts <paramref name="count"/> more lines of <paramref name="stream"/>, joining the last run when it is the same stream.</summary>
+    public static void Add(List<(OutputStream Stream, long Count)> runs, OutputStream stream, long count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        if (runs.Count > 0 && runs[^1].Stream == stream)
+        {
+            runs[^1] = (stream, runs[^1].Count + count);
+        }
+        else
+        {
+            runs.Add((stream, count));
+        }
+    }
+
+    /// <summary>Runs in their stored form (alternating lengths, starting with stdout), the first <paramref name="lines"/> lines only.</summary>
+    public static List<long> ToAlternating(IEnumerable<(OutputStream Stream, long Count)> runs, long lines = long.MaxValue)
+    {
+        var counts = new List<long>();
+        var expect = OutputStream.Stdout;
+        foreach (var (stream, count) in runs)
+        {
+            if (lines <= 0)
+            {
+                break;
+            }
+
+            if (stream != expect)
+            {
+                counts.Add(0);
+                expect = stream;
+            }
+
+            var take = Math.Min(count, lines);
+            counts.Add(take);
+            lines -= take;
+            expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
+        }
+
+        return counts;
+    }
+
     /// <summary>A cursor at line <paramref name="line"/>; lines past the last run are stdout (an unindexed file).</summary>
     public static Cursor At(IReadOnlyList<(OutputStream Stream, long Count)> runs, long line)
     {

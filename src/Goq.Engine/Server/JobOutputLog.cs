@@ -46,15 +46,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
             Checkpoints.Add(ByteCount);
         }
 
-        if (Runs.Count > 0 && Runs[^1].Stream == stream)
-        {
-            Runs[^1] = (stream, Runs[^1].Count + 1);
-        }
-        else
-        {
-            Runs.Add((stream, 1));
-        }
-
+        Output.StreamRuns.Add(Runs, stream, 1);
         LineCount++;
         ByteCount += bytes;
     }
@@ -62,20 +54,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
     /// <summary>Lines a worker wrote to the file itself: counted, without checkpoints (a reader scans from the last one).</summary>
     public void AddLines(OutputStream stream, long count)
     {
-        if (count <= 0)
-        {
-            return;
-        }
-
-        if (Runs.Count > 0 && Runs[^1].Stream == stream)
-        {
-            Runs[^1] = (stream, Runs[^1].Count + count);
-        }
-        else
-        {
-            Runs.Add((stream, count));
-        }
-
+        Output.StreamRuns.Add(Runs, stream, count);
         LineCount += count;
     }
 
@@ -90,20 +69,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
     /// <summary>What is kept with the job once its output is complete.</summary>
     public OutputIndex ToIndex()
     {
-        var runs = new List<long>();
-        var expect = OutputStream.Stdout;
-        foreach (var (stream, count) in Runs)
-        {
-            if (stream != expect)
-            {
-                runs.Add(0);
-                expect = stream;
-            }
-
-            runs.Add(count);
-            expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
-        }
-
+        var runs = Output.StreamRuns.ToAlternating(Runs);
         return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex(), Path, WrittenByWorker ? TargetAttempt : null);
     }
 

@@ -7,6 +7,9 @@ using Goq.Storage;
 
 namespace Goq.Server;
 
+// Over 400 lines: the server's own writes and the records of worker-written files share one log per job and its
+// guarantee points (plan, trim, take-back); issue 27 gives output its own folder, where the worker-written side
+// (Prepare, Record, TakeBack) becomes a type of its own.
 /// <summary>
 /// Writes job output where goq does (see <see cref="OutputPlacement"/>) and reads it back page by page. Owned by the
 /// scheduler thread. A job's output is placed when it is dispatched (<see cref="Plan"/>): where its lines start is

@@ -6,6 +6,8 @@ using NetMQ.Sockets;
 
 namespace Goq.Worker;
 
+// Over 400 lines (and the class over its partial files): the worker's socket loop owns every job's state; issue 27
+// splits it into types with their own state (jobs and their output, the keeper link, joining).
 /// <summary>
 /// A worker process's engine: one DEALER socket owned by one poller thread, up to <c>Slots</c> jobs at once.
 /// Jobs are started on the socket thread and read by the shared <see cref="JobIoLoop"/>; what they produce comes back

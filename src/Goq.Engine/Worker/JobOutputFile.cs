@@ -4,6 +4,9 @@ using Goq.Protocol;
 
 namespace Goq.Worker;
 
+// Over 400 lines: one file's state (descriptor, held-back partial lines, counts, runs, sync and acknowledgement)
+// under one lock; splitting the line cutting or the counting out would spread that lock over types. A split of the
+// run bookkeeping into its own type is due with issue 27.
 /// <summary>
 /// A job's output file written by the worker itself, as Slurm's slurmstepd does, when the server has said the worker sees
 /// the same file (it runs on the server's host: <see cref="OutputTarget"/>). The job's bytes go from its pipes to the
@@ -241,29 +244,8 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
                 return null;
             }
 
-            // Runs up to the synced line count, in the stored form: alternating lengths starting with stdout.
-            var runs = new List<long>();
-            var expect = OutputStream.Stdout;
-            var left = _syncedLines - _ackedLines;
-            foreach (var (stream, count) in _runs)
-            {
-                if (left <= 0)
-                {
-                    break;
-                }
-
-                if (stream != expect)
-                {
-                    runs.Add(0);
-                    expect = stream;
-                }
-
-                var take = Math.Min(count, left);
-                runs.Add(take);
-                left -= take;
-                expect = expect == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
-            }
-
+            // Runs up to the synced line count, in the stored form.
+            var runs = Output.StreamRuns.ToAlternating(_runs, _syncedLines - _ackedLines);
             return (_ackedLines, runs, _syncedEnd);
         }
     }
@@ -486,15 +468,7 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         {
             var newline = data.IndexOf((byte)'\n');
             var line = newline < 0 ? data : data[..newline];
-            while (line.Length > maxLineChars)
-            {
-                var cut = Boundary(line);
-                WriteBytes(line[..cut]);
-                WriteBytes("\n"u8);
-                count++;
-                line = line[cut..];
-            }
-
+            count += WritePieces(ref line);
             WriteBytes(line);
             if (newline < 0)
             {
@@ -504,6 +478,25 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
             WriteBytes("\n"u8);
             count++;
             data = data[(newline + 1)..];
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// Writes the front of a line longer than the limit as pieces of a line each (a newline after each), leaving in
+    /// <paramref name="line"/> the rest, which fits; returns how many pieces.
+    /// </summary>
+    private long WritePieces(ref ReadOnlySpan<byte> line)
+    {
+        long count = 0;
+        while (line.Length > maxLineChars)
+        {
+            var cut = Boundary(line);
+            WriteBytes(line[..cut]);
+            WriteBytes("\n"u8);
+            count++;
+            line = line[cut..];
         }
 
         return count;
@@ -531,17 +524,8 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
 
         Terminate();
         var all = partial.ToArray();
-        var span = all.AsSpan();
-        long count = 0;
-        while (span.Length > maxLineChars)
-        {
-            var cut = Boundary(span);
-            WriteBytes(span[..cut]);
-            WriteBytes("\n"u8);
-            count++;
-            span = span[cut..];
-        }
-
+        ReadOnlySpan<byte> span = all;
+        var count = WritePieces(ref span);
         _open = null;
         AddRun(stream, count);
         _lines += count;
@@ -573,22 +557,7 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         _open = null;
     }
 
-    private void AddRun(OutputStream stream, long count)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-
-        if (_runs.Count > 0 && _runs[^1].Stream == stream)
-        {
-            _runs[^1] = (stream, _runs[^1].Count + count);
-        }
-        else
-        {
-            _runs.Add((stream, count));
-        }
-    }
+    private void AddRun(OutputStream stream, long count) => Output.StreamRuns.Add(_runs, stream, count);
 
     private void WriteBytes(ReadOnlySpan<byte> data)
     {

@@ -58,18 +58,7 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
 
         if (n == 0)
         {
-            Open = false;
-            if (file is not null && file.End(stream))
-            {
-                return;
-            }
-
-            if (_partial.Length > 0)
-            {
-                Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
-                _partial.SetLength(0);
-            }
-
+            Finish(emit); // end of file
             return;
         }
 
