@@ -1,3 +1,4 @@
+using Goq.Timing;
 using System.Collections.Concurrent;
 using Goq.Errors;
 using Goq.Protocol;
@@ -243,10 +244,10 @@ public sealed class GoqClient : IDisposable
             }
 
             Apply(await RequestAsync<WatchReply>(new WatchJobs(ids.Distinct().ToList()), cancel, rid).ConfigureAwait(false));
-            var deadline = timeout is { } t ? DateTimeOffset.UtcNow + t : DateTimeOffset.MaxValue;
+            var deadline = Deadline.In(timeout);
             while (!done.Task.IsCompleted)
             {
-                var left = deadline - DateTimeOffset.UtcNow;
+                var left = deadline.IsNever ? RewatchInterval : deadline.Remaining;
                 if (left <= TimeSpan.Zero)
                 {
                     return false;

@@ -1,3 +1,4 @@
+using Goq.Timing;
 using Goq.Errors;
 
 namespace Goq.Client;
@@ -31,7 +32,7 @@ public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor
             firstContact?.Invoke();
         }
 
-        var deadline = DateTimeOffset.UtcNow + RetryFor;
+        var deadline = Deadline.In(RetryFor);
         var attempt = 1;
         while (true)
         {
@@ -49,7 +50,7 @@ public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor
                     $"{ex.Message}. If the server did receive them, these {jobs.Count} jobs may be queued all the same: look with Get-GoqJob before submitting them again",
                     ex) { Target = ex.Target };
             }
-            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable && _answered && DateTimeOffset.UtcNow < deadline)
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.ServerUnreachable && _answered && !deadline.Passed)
             {
                 // Guarantee point: the same batch id again, so a batch the server stored before it went away is not
                 // stored twice.

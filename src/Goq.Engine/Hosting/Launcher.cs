@@ -1,3 +1,4 @@
+using Goq.Timing;
 using Goq.Client;
 using Goq.Configuration;
 using Goq.Errors;
@@ -20,7 +21,7 @@ public static class Launcher
         }
 
         var process = DetachedProcess.Start(roles.Server(settings), settings.StderrPath("server"));
-        var deadline = DateTimeOffset.UtcNow + StartTimeout;
+        var deadline = Deadline.In(StartTimeout);
         while (true)
         {
             cancel.ThrowIfCancellationRequested();
@@ -29,7 +30,7 @@ public static class Launcher
                 throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
             }
 
-            if (DateTimeOffset.UtcNow > deadline)
+            if (deadline.Passed)
             {
                 process.Kill();
                 throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
@@ -62,7 +63,7 @@ public static class Launcher
         var workerId = Guid.NewGuid().ToString("N");
         var logPath = settings.StderrPath($"worker.{workerId[..8]}");
         var process = DetachedProcess.Start(roles.Worker(settings, workerId, capacity, oneShot, jobKeeper), logPath);
-        var deadline = DateTimeOffset.UtcNow + StartTimeout;
+        var deadline = Deadline.In(StartTimeout);
         using var client = GoqClient.ForHome(settings);
         while (true)
         {
@@ -78,8 +79,8 @@ public static class Launcher
                 // either. Only a refusal: a slow answer (ServerUnreachable on a loaded host) is rethrown below and the
                 // worker, which may be joining fine, is left alone. It exits by itself, with the reason in its log; one that has not within the grace is killed,
                 // its job keeper (its child) with it: nothing stays behind us.
-                var grace = DateTimeOffset.UtcNow + RefusedExitGrace;
-                while (!process.HasExited && DateTimeOffset.UtcNow < grace && !cancel.IsCancellationRequested)
+                var grace = Deadline.In(RefusedExitGrace);
+                while (!process.HasExited && !grace.Passed && !cancel.IsCancellationRequested)
                 {
                     await Task.Delay(50, CancellationToken.None).ConfigureAwait(false);
                 }
@@ -105,7 +106,7 @@ public static class Launcher
                 throw process.FatalError(GoqErrorIds.WorkerStartFailed, "worker process");
             }
 
-            if (DateTimeOffset.UtcNow > deadline)
+            if (deadline.Passed)
             {
                 process.Kill();
                 throw process.FatalError(GoqErrorIds.WorkerStartFailed, "worker process");
@@ -200,13 +201,13 @@ public static class Launcher
         }
 
         var reply = await client.StopWorkersAsync(idle: false, [.. workers.Select(w => w.Id)], drain: false, cancel).ConfigureAwait(false);
-        var deadline = DateTimeOffset.UtcNow + within;
+        var deadline = Deadline.In(within);
         var ids = reply.Stopped.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
         foreach (var worker in reply.Stopped.Where(w => w.Host == Environment.MachineName && w.Pid > 0))
         {
             try
             {
-                await WaitForExitAsync(worker.Pid, Remaining(deadline), cancel).ConfigureAwait(false);
+                await WaitForExitAsync(worker.Pid, deadline.Remaining, cancel).ConfigureAwait(false);
             }
             catch (GoqException ex) when (ex.Kind == GoqErrorKind.Timeout)
             {
@@ -217,7 +218,7 @@ public static class Launcher
         // Workers on other hosts: until the server no longer lists them (each says goodbye as it exits).
         while ((await client.GetWorkersAsync(cancel).ConfigureAwait(false)).Where(w => ids.Contains(w.Id)).ToList() is { Count: > 0 } left)
         {
-            if (DateTimeOffset.UtcNow > deadline)
+            if (deadline.Passed)
             {
                 throw WorkersNotStopped($"worker{(left.Count > 1 ? "s" : "")} {string.Join(", ", left.Select(w => $"{w.Host}/{w.Id}"))} did not leave", within);
             }
@@ -230,15 +231,13 @@ public static class Launcher
     internal static GoqException WorkersNotStopped(string what, TimeSpan within) => new(GoqErrorIds.WorkersNotStopped, GoqErrorKind.Timeout,
         $"{what} within {within.TotalSeconds:0} s, so the server was left running (-Force kills only a server that does not answer)");
 
-    private static TimeSpan Remaining(DateTimeOffset deadline) => deadline - DateTimeOffset.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero;
-
     /// <summary>Waits until a local process is gone (a negative timeout waits as long as it takes).</summary>
     public static async Task WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken cancel)
     {
-        var deadline = timeout < TimeSpan.Zero ? DateTimeOffset.MaxValue : DateTimeOffset.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         while (IsAlive(pid))
         {
-            if (DateTimeOffset.UtcNow > deadline)
+            if (deadline.Passed)
             {
                 throw new GoqException(GoqErrorIds.ServerError, GoqErrorKind.Timeout, $"process {pid} did not exit within {timeout.TotalSeconds:0} s");
             }

@@ -1,3 +1,4 @@
+using Goq.Timing;
 using System.Globalization;
 using Goq.Configuration;
 using Goq.Errors;
@@ -134,10 +135,10 @@ public static class LocalWorkers
             waitFor.Add((keeper.Pid, keeper.Start));
         }
 
-        var deadline = timeout < TimeSpan.Zero ? DateTimeOffset.MaxValue : DateTimeOffset.UtcNow + timeout;
+        var deadline = Deadline.In(timeout);
         while (waitFor.Where(p => LiveProcess.Is(p.Pid, p.Start)).Select(p => p.Pid).ToList() is { Count: > 0 } left)
         {
-            if (DateTimeOffset.UtcNow > deadline)
+            if (deadline.Passed)
             {
                 throw new GoqException(GoqErrorIds.ServerError, GoqErrorKind.Timeout,
                     $"worker process{(left.Count > 1 ? "es" : "")} {string.Join(", ", left)} did not exit within {timeout.TotalSeconds:0} s");

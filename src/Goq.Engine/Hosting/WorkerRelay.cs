@@ -1,3 +1,4 @@
+using Goq.Timing;
 using System.Text.Json;
 using Goq.Configuration;
 using Goq.Protocol;
@@ -94,7 +95,7 @@ public sealed class WorkerRelay : IDisposable
     public static async Task<WorkerRelay> AttachAsync(GoqSettings settings, ClusterCredentials credentials, string infoPath, Func<bool> keeperExited,
         Action<LogEntry> log, CancellationToken cancel)
     {
-        var deadline = DateTimeOffset.UtcNow.AddSeconds(60);
+        var deadline = Deadline.In(TimeSpan.FromSeconds(60));
         while (true)
         {
             if (File.Exists(infoPath) && Read(infoPath) is { } info && TryLock(infoPath) is { } held)
@@ -102,7 +103,7 @@ public sealed class WorkerRelay : IDisposable
                 return new WorkerRelay(settings, credentials, info, held, log);
             }
 
-            if (keeperExited() || DateTimeOffset.UtcNow > deadline)
+            if (keeperExited() || deadline.Passed)
             {
                 throw new Errors.GoqException(Errors.GoqErrorIds.WorkerStartFailed, Errors.GoqErrorKind.ResourceUnavailable,
                     $"the job keeper did not start (see its log in {settings.DotDir})");

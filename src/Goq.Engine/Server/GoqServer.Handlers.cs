@@ -2,6 +2,8 @@ using Goq.Hosting;
 using Goq.Errors;
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>What the server does with each kind of message (on its loop thread, between drain and commit).</summary>
@@ -9,7 +11,7 @@ public sealed partial class GoqServer
 {
     private void Apply(PeerId peer, Envelope envelope)
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = Instant.Now;
         var rid = envelope.Rid;
         switch (envelope.Body)
         {

@@ -2,6 +2,8 @@ using Goq.Hosting;
 using Goq.Protocol;
 using NetMQ;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>

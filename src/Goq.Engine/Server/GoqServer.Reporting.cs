@@ -2,6 +2,8 @@ using Goq.Hosting;
 using System.Diagnostics;
 using Goq.Monitoring;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>

@@ -7,6 +7,8 @@ using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -163,14 +165,14 @@ public sealed partial class GoqServer : IDisposable
     private string Bind(string endpoint)
     {
         // A port this process released a moment ago is freed by NetMQ's I/O thread a little later: retry briefly.
-        var deadline = DateTime.UtcNow.AddSeconds(2);
+        var deadline = Deadline.In(TimeSpan.FromSeconds(2));
         while (true)
         {
             try
             {
                 return TryBind(endpoint);
             }
-            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.PortInUse && DateTime.UtcNow < deadline)
+            catch (GoqException ex) when (ex.ErrorId == GoqErrorIds.PortInUse && !deadline.Passed)
             {
                 Thread.Sleep(50);
             }
@@ -204,7 +206,7 @@ public sealed partial class GoqServer : IDisposable
     {
         try
         {
-            _scheduler.Serving(DateTimeOffset.UtcNow);
+            _scheduler.Serving(Instant.Now);
             StartMetrics();
             _poller.Run();
         }
@@ -305,7 +307,7 @@ public sealed partial class GoqServer : IDisposable
     private void OnTick()
     {
         var orphans = _scheduler.OrphanedJobs;
-        _scheduler.Tick(DateTimeOffset.UtcNow);
+        _scheduler.Tick(Instant.Now);
         if (_scheduler.OrphanedJobs < orphans)
         {
             _options.Log(LogEntry.Warning("jobs.requeued_after_grace", $"{orphans - _scheduler.OrphanedJobs} jobs found running at start-up were queued again: their workers did not come back within the restart grace"));

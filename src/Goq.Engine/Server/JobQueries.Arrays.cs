@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>Array jobs in the server's answers: an array's id stands for its tasks, whether the array has ended or not.</summary>
@@ -53,7 +55,7 @@ internal sealed partial class JobQueries
     /// For Restart-GoqJob on arrays: their tasks' ids. An array that has ended runs again (its tasks are restarted by the
     /// caller), so it is held by the scheduler once more, with the tasks it had.
     /// </summary>
-    private HashSet<long> ArrayTaskIds(List<ArrayTasks> arrays, DateTimeOffset now)
+    private HashSet<long> ArrayTaskIds(List<ArrayTasks> arrays, Instant now)
     {
         var ids = new HashSet<long>();
         foreach (var array in arrays)

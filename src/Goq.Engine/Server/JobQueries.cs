@@ -1,6 +1,8 @@
 using Goq.Protocol;
 using Goq.Storage;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -133,7 +135,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     }
 
     /// <summary>Cancels the active jobs; of the others, says which ended already and which are unknown.</summary>
-    public CancelJobsReply Cancel(IReadOnlyList<long> ids, DateTimeOffset now)
+    public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant now)
     {
         var reply = scheduler.Cancel(ids, now);
         var ended = reply.AlreadyEnded.ToList();
@@ -157,7 +159,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     /// Changes jobs that have not started (their priority, a hold); of the others, says which started or ended and which
     /// are unknown. Null when the message asks for no change.
     /// </summary>
-    public SetJobsReply? Change(SetJobs set, DateTimeOffset now)
+    public SetJobsReply? Change(SetJobs set, Instant now)
     {
         if (set.Ids is not { } ids || (set.Priority is null && set.Hold is null))
         {
@@ -192,7 +194,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     /// Runs ended jobs again (Restart-GoqJob), with <paramref name="includeDependents"/> also every job that ended
     /// DependencyFailed because of one of them, transitively; reports the jobs that have not ended and the unknown ids.
     /// </summary>
-    public SetJobsReply Restart(IReadOnlyList<long> ids, bool includeDependents, DateTimeOffset now)
+    public SetJobsReply Restart(IReadOnlyList<long> ids, bool includeDependents, Instant now)
     {
         var notEnded = new List<JobInfo>();
         var unknown = new List<long>();

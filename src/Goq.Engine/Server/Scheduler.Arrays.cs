@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -69,8 +71,10 @@ public sealed partial class Scheduler
     }
 
     /// <summary>An array that ended is held again, with the tasks it had, because some of them are about to be restarted.</summary>
-    public void Revive(JobInfo info, JobSpec spec, IReadOnlyList<(long Id, JobState State)> tasks, DateTimeOffset now)
+    public void Revive(JobInfo info, JobSpec spec, IReadOnlyList<(long Id, JobState State)> tasks, Instant instant)
     {
+        _now = instant;
+        var now = instant.Wall;
         if (_arrays.ContainsKey(info.Id))
         {
             return;
@@ -155,13 +159,13 @@ public sealed partial class Scheduler
         {
             array.Info.State = JobState.Running;
             array.Info.Reason = null;
-            array.Info.StartedAt ??= _now;
+            array.Info.StartedAt ??= _now.Wall;
             _store.UpdateArray(array.Info);
         }
 
         if (array.Frontier == job.Id)
         {
-            MakeNext(array, _now);
+            MakeNext(array, _now.Wall);
         }
     }
 
@@ -193,7 +197,7 @@ public sealed partial class Scheduler
             while (array.NextPosition() is { } position)
             {
                 var task = Make(array, position);
-                End(task, JobState.DependencyFailed, job.Reason ?? "its array's dependencies can no longer be met", _now);
+                End(task, JobState.DependencyFailed, job.Reason ?? "its array's dependencies can no longer be met", _now.Wall);
                 array.TaskEnded(JobState.DependencyFailed);
             }
 
@@ -201,7 +205,7 @@ public sealed partial class Scheduler
         }
         else if (array.Frontier == job.Id)
         {
-            MakeNext(array, _now);
+            MakeNext(array, _now.Wall);
         }
 
         if (array.Ended)
@@ -218,7 +222,7 @@ public sealed partial class Scheduler
         _arrayIds.Remove(info.Id);
         _limits.SetLimit(RunLimits.ArrayKey(info.Id), 0);
         info.State = array.Outcome;
-        info.FinishedAt = _now;
+        info.FinishedAt = _now.Wall;
         info.Reason = $"{array.Completed} completed, {array.Failed} failed, {array.Cancelled} cancelled, {array.DependencyFailed} not run (DependencyFailed)";
         _store.UpdateArray(info);
         _pendingArrayEnds.Add(info);

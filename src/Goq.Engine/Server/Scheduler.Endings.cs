@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>The ways a job ends other than a worker's report: cancelled, removed, out of attempts.</summary>
@@ -10,9 +12,10 @@ public sealed partial class Scheduler
     /// <see cref="CancelJobsReply.Unknown"/> holds the ids this scheduler does not hold: ended long ago, or never known
     /// (the server tells which, from the store).
     /// </summary>
-    public CancelJobsReply Cancel(IReadOnlyList<long> ids, DateTimeOffset now)
+    public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant instant)
     {
-        _now = now;
+        _now = instant;
+        var now = instant.Wall;
         var cancelled = new List<JobInfo>();
         var ended = new List<JobInfo>();
         var notHeld = new List<long>();
@@ -115,7 +118,7 @@ public sealed partial class Scheduler
         job.StartedAt = null;
         _store.Update(job);
         _limits.Leave(job.Id);
-        _waiting.Add(job, now, front: true);
+        _waiting.Add(job, _now.Steady, front: true);
     }
 
     /// <summary>
@@ -202,7 +205,7 @@ public sealed partial class Scheduler
         job.StartedAt = null;
         _store.Update(job);
         _limits.Leave(job.Id);
-        _waiting.Add(job, _now);
+        _waiting.Add(job, _now.Steady);
     }
 
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>

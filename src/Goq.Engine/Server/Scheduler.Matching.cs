@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -16,8 +18,9 @@ public sealed partial class Scheduler
     // Wide jobs that have a worker keeping its slots for them, and that worker.
     private readonly Dictionary<long, WorkerEntry> _keptBy = new();
 
-    // The latest time an event brought: how long a wide job has waited is judged by it.
-    private DateTimeOffset _now = DateTimeOffset.MinValue;
+    // The latest time an event brought (every public entry sets it first): stamps take its wall reading, every
+    // duration (a worker's silence, the grace, how long a wide job has waited, a retry's delay) its steady one.
+    private Instant _now;
 
     // The last worker to leave (its host, lost or stopped, when): "no worker is connected" says what happened.
     private (string Host, bool Lost, DateTimeOffset At)? _lastWorkerLeft;
@@ -105,7 +108,7 @@ public sealed partial class Scheduler
                     break;
                 }
 
-                if (!_keptBy.ContainsKey(head.Item3) && _now - (_waiting.Since(head.Item3) ?? _now) >= _options.KeepSlotsAfter)
+                if (!_keptBy.ContainsKey(head.Item3) && _now.Steady - (_waiting.Since(head.Item3) ?? _now.Steady) >= _options.KeepSlotsAfter)
                 {
                     worker.KeptFor = head.Item3;
                     _keptBy[head.Item3] = worker;
@@ -226,8 +229,8 @@ public sealed partial class Scheduler
             return $"no worker is connected: the last one (on {host}) {(lost ? "was lost" : "stopped")} at {at.ToUniversalTime():u}; {Hint}";
         }
 
-        return _now < _graceUntil
-            ? $"no worker is connected yet (the server started at {(_graceUntil - _options.RestartGrace).ToUniversalTime():u}; after a restart its workers come back by {_graceUntil.ToUniversalTime():u}); {Hint}"
+        return InGrace
+            ? $"no worker is connected yet (the server started at {_servingSince.Wall.ToUniversalTime():u}; after a restart its workers come back by {(_servingSince.Wall + _options.RestartGrace).ToUniversalTime():u}); {Hint}"
             : $"no worker is connected: {Hint}";
     }
 

@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -27,7 +29,7 @@ public sealed partial class Scheduler
         _blockedJobs.Remove(job.Id);
         _delayedJobs.Remove(job.Id);
         var dependencies = _dependencies.Reason(job.Id);
-        var time = job.NotBefore > now ? $"not before {job.NotBefore!.Value.ToUniversalTime():u}" : null;
+        var time = _notBefore.Contains(job.Id) && job.NotBefore is not null ? $"not before {job.NotBefore!.Value.ToUniversalTime():u}" : null;
         if (_userHolds.Contains(job.Id))
         {
             job.State = JobState.Held;
@@ -50,7 +52,7 @@ public sealed partial class Scheduler
         {
             job.State = JobState.Waiting;
             job.Reason = null;
-            _waiting.Add(job, now);
+            _waiting.Add(job, _now.Steady);
         }
 
         _store.Update(job);
@@ -79,7 +81,13 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Holds jobs that have not started (Suspend-GoqJob); the reply's Unknown holds the ids this scheduler does not hold.</summary>
-    public SetJobsReply Hold(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
+    public SetJobsReply Hold(IReadOnlyList<long> ids, Instant instant)
+    {
+        _now = instant;
+        return Hold(ids, instant.Wall);
+    }
+
+    private SetJobsReply Hold(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
     {
         job.Hold = true;
         _userHolds.Add(job.Id);
@@ -92,9 +100,10 @@ public sealed partial class Scheduler
     });
 
     /// <summary>Releases held jobs (Resume-GoqJob): a user's hold, and a -NotBefore time not reached, both end now.</summary>
-    public SetJobsReply Release(IReadOnlyList<long> ids, DateTimeOffset now)
+    public SetJobsReply Release(IReadOnlyList<long> ids, Instant instant)
     {
-        _now = now;
+        _now = instant;
+        var now = instant.Wall;
         var reply = Change(ids, job =>
         {
             job.Hold = false;
@@ -122,10 +131,11 @@ public sealed partial class Scheduler
     }, array => array.Info.Priority = priority);
 
     /// <summary>Jobs whose -NotBefore time has come: placed again (waiting, unless held or blocked for another reason).</summary>
-    private void ReleaseDue(DateTimeOffset now)
+    private void ReleaseDue()
     {
+        var now = _now.Wall;
         var released = false;
-        foreach (var id in _notBefore.TakeDue(now))
+        foreach (var id in _notBefore.TakeDue(_now))
         {
             if (_active.TryGetValue(id, out var job) && _delayedJobs.Contains(id))
             {
@@ -157,7 +167,7 @@ public sealed partial class Scheduler
 
             if (IsUnmadeTask(id))
             {
-                MakeNamed(id, _now);
+                MakeNamed(id, _now.Wall);
             }
 
             if (TryActive(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)

@@ -1,6 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using Goq.Storage;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -99,7 +101,7 @@ public sealed partial class Scheduler
     /// <summary>After a restart: a job by its place, as the store gave it.</summary>
     private void PlaceOnly(WaitingPlace place, DateTimeOffset now)
     {
-        _waiting.Add(new JobInfo { Id = place.Id, Priority = place.Priority, Queue = place.Queue, SlotCount = place.SlotCount, Require = place.Require }, now);
+        _waiting.Add(new JobInfo { Id = place.Id, Priority = place.Priority, Queue = place.Queue, SlotCount = place.SlotCount, Require = place.Require }, _now.Steady);
         _byPlace++;
     }
 

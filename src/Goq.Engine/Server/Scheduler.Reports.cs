@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>What workers report about the jobs they hold: a start, output they may write (fencing), an end.</summary>
@@ -85,7 +87,7 @@ public sealed partial class Scheduler
             runner.NoteRun(finished.FinishedAt - ran);
         }
 
-        if (Retried(job, _now > finished.FinishedAt ? _now : finished.FinishedAt))
+        if (Retried(job, _now.Wall > finished.FinishedAt ? _now.Wall : finished.FinishedAt))
         {
             FreeSlot(finished.WorkerId, job.Id);
             return job;

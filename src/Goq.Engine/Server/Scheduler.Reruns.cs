@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>
@@ -27,8 +29,8 @@ public sealed partial class Scheduler
         NewRun(job);
         if (spec.RetryDelaySec > 0)
         {
-            job.NotBefore = now.AddSeconds(spec.RetryDelaySec);
-            _notBefore.Set(job.Id, job.NotBefore.Value);
+            job.NotBefore = now.AddSeconds(spec.RetryDelaySec); // shown and stored; the delay itself runs on the steady clock
+            _notBefore.SetSteady(job.Id, _now.Steady + TimeSpan.FromSeconds(spec.RetryDelaySec));
         }
 
         Place(job, now);
@@ -43,9 +45,10 @@ public sealed partial class Scheduler
     /// its history, its retries start again, and it is placed as a new job is (its dependencies counted as they ended;
     /// give dependencies before their dependents, as ids order them). The caller gives only jobs this scheduler does not hold.
     /// </summary>
-    public IReadOnlyList<JobInfo> Restart(IReadOnlyList<(JobInfo Job, JobSpec Spec)> ended, DateTimeOffset now, Func<long, JobState?>? endedState = null)
+    public IReadOnlyList<JobInfo> Restart(IReadOnlyList<(JobInfo Job, JobSpec Spec)> ended, Instant instant, Func<long, JobState?>? endedState = null)
     {
-        _now = now;
+        _now = instant;
+        var now = instant.Wall;
         var restarted = new List<JobInfo>();
         foreach (var (job, spec) in ended.OrderBy(e => e.Job.Id))
         {

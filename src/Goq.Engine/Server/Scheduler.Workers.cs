@@ -1,4 +1,5 @@
 using Goq.Protocol;
+using Goq.Timing;
 
 namespace Goq.Server;
 
@@ -9,11 +10,12 @@ public sealed partial class Scheduler
     /// Time passes: running jobs whose worker did not come back after a restart are re-queued, and workers not heard
     /// from for too long are declared dead.
     /// </summary>
-    public void Tick(DateTimeOffset now)
+    public void Tick(Instant instant)
     {
-        _now = now;
-        ReleaseDue(now);
-        if (_orphans.Count > 0 && now >= _graceUntil)
+        _now = instant;
+        var now = instant.Wall;
+        ReleaseDue();
+        if (_orphans.Count > 0 && !InGrace)
         {
             foreach (var jobId in _orphans.OrderDescending().ToList())
             {
@@ -27,9 +29,9 @@ public sealed partial class Scheduler
             Dispatch();
         }
 
-        foreach (var worker in _workers.All.Where(w => now - w.LastSeen > _options.DeadAfter).ToList())
+        foreach (var worker in _workers.All.Where(w => instant.Steady - w.LastSeenSteady > _options.DeadAfter).ToList())
         {
-            WorkerGone(worker.Id, dead: true, now);
+            WorkerGone(worker.Id, dead: true, instant);
         }
 
         // A wide job may have waited long enough by now to have slots kept for it.
@@ -72,7 +74,7 @@ public sealed partial class Scheduler
             if (worker.Running.Count == 0)
             {
                 _workers.Remove(worker.Id, out _);
-                _lastWorkerLeft = (worker.Host, false, _now);
+                _lastWorkerLeft = (worker.Host, false, _now.Wall);
             }
         }
 

@@ -1,5 +1,6 @@
 using Goq.Protocol;
 using Goq.Storage;
+using Goq.Timing;
 
 namespace Goq.Server;
 
@@ -33,7 +34,10 @@ public sealed partial class Scheduler
     // worker and attempt they came from: if that worker shows up still holding one before it is handed out again, it
     // gets it back rather than the job running twice.
     private readonly Dictionary<long, (string WorkerId, int Attempt)> _takenFrom = new();
-    private DateTimeOffset _graceUntil;
+    private Instant _servingSince;
+
+    // Workers have until the restart grace is over to come back with the jobs they ran.
+    private bool InGrace => _now.Steady - _servingSince.Steady < _options.RestartGrace;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
@@ -48,13 +52,13 @@ public sealed partial class Scheduler
     public JobTally Tally { get; } = new();
 
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
-    public Scheduler(IJobStore store, SchedulerOptions? options = null, DateTimeOffset? now = null)
+    public Scheduler(IJobStore store, SchedulerOptions? options = null, Instant? now = null)
         : this(store, store.LoadActive((options ?? new SchedulerOptions()).WholeWaitingJobs), options, now)
     {
     }
 
     private Scheduler(IJobStore store, (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) active, SchedulerOptions? options,
-        DateTimeOffset? now)
+        Instant? now)
         : this(store, active.Whole, options, now, id => store.Get(id)?.State ?? store.GetArray(id)?.Array.State, store.LoadActiveArrays(), active.Places)
     {
     }
@@ -64,15 +68,15 @@ public sealed partial class Scheduler
     /// <paramref name="endedState"/> says how a job that is not among them ended (null: unknown); it is asked here only,
     /// for the dependencies of blocked jobs.
     /// </summary>
-    public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, DateTimeOffset? now = null,
+    public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, Instant? now = null,
         Func<long, JobState?>? endedState = null, IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays = null,
         IEnumerable<WaitingPlace>? places = null)
     {
         _endedState = endedState ?? (_ => null);
         _store = staging;
         _options = options ?? new SchedulerOptions();
-        _graceUntil = (now ?? DateTimeOffset.UtcNow) + _options.RestartGrace;
-        _now = now ?? DateTimeOffset.UtcNow;
+        _now = now ?? Instant.Now;
+        _servingSince = _now;
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
             _limits.SetLimit(RunLimits.QueueKey(queue), limit);
@@ -103,18 +107,18 @@ public sealed partial class Scheduler
 
         foreach (var place in places ?? [])
         {
-            PlaceOnly(place, now ?? DateTimeOffset.UtcNow);
+            PlaceOnly(place, _now.Wall);
         }
 
         // Placed once every active job is known, so a dependency on one of them counts as not ended.
         foreach (var job in notStarted)
         {
-            Admit(job, endedState ?? (_ => null), now ?? DateTimeOffset.UtcNow);
+            Admit(job, endedState ?? (_ => null), _now.Wall);
         }
 
         foreach (var array in _arrays.Values.ToList())
         {
-            ResumeArray(array, now ?? DateTimeOffset.UtcNow);
+            ResumeArray(array, _now.Wall);
         }
     }
 
@@ -143,10 +147,10 @@ public sealed partial class Scheduler
     /// The server listens from <paramref name="now"/>: the restart grace counts from here, not from when the store was
     /// read, so a slow start (a long queue to load, a busy host) does not eat the time workers have to come back.
     /// </summary>
-    public void Serving(DateTimeOffset now)
+    public void Serving(Instant now)
     {
         _now = now;
-        _graceUntil = now + _options.RestartGrace;
+        _servingSince = now;
     }
 
     /// <summary>The jobs handed to workers since the last <see cref="TakeEffects"/>: their dispatches are not sent yet.</summary>
@@ -167,9 +171,10 @@ public sealed partial class Scheduler
     /// </summary>
     /// <param name="endedState">How a job this scheduler does not hold ended (null: unknown): the server's answer, from
     /// the store, for the jobs the batch depends on.</param>
-    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, DateTimeOffset now, string? batchId = null, Func<long, JobState?>? endedState = null)
+    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, Instant instant, string? batchId = null, Func<long, JobState?>? endedState = null)
     {
-        _now = now;
+        _now = instant;
+        var now = instant.Wall;
         _endedState = endedState ?? _endedState;
 
         // An array takes an id for itself and one for each of its tasks, right after it.
@@ -231,9 +236,10 @@ public sealed partial class Scheduler
     /// listed this server does not hold: the server looks those up (one cancelled while the worker was out of reach
     /// is stopped now).
     /// </summary>
-    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, DateTimeOffset now)
+    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant instant)
     {
-        _now = now;
+        _now = instant;
+        var now = instant.Wall;
         var isNew = !_workers.TryGet(hello.WorkerId, out var worker);
         if (isNew)
         {
@@ -252,6 +258,7 @@ public sealed partial class Scheduler
         worker.OneShot = hello.OneShot;
         worker.Version = hello.Version;
         worker.LastSeen = now;
+        worker.LastSeenSteady = instant.Steady;
         if (hello.Queues is { Count: > 0 } queues && !worker.Queues.SetEquals(queues))
         {
             worker.Queues = new HashSet<string>(queues, StringComparer.Ordinal);
@@ -329,14 +336,16 @@ public sealed partial class Scheduler
     /// A worker said goodbye (<paramref name="dead"/> false) or fell silent: its slots go away and its running jobs go
     /// back to the front of the queue, or fail once they have used up their attempts.
     /// </summary>
-    public void WorkerGone(string workerId, bool dead = false, DateTimeOffset? now = null)
+    public void WorkerGone(string workerId, bool dead = false, Instant? instant = null)
     {
+        _now = instant ?? _now;
+        var now = _now.Wall;
         if (!_workers.Remove(workerId, out var worker))
         {
             return;
         }
 
-        _lastWorkerLeft = (worker.Host, dead, now ?? DateTimeOffset.UtcNow);
+        _lastWorkerLeft = (worker.Host, dead, now);
         Unkeep(worker);
 
         foreach (var jobId in worker.Running.OrderDescending())
@@ -349,7 +358,7 @@ public sealed partial class Scheduler
             if (_active.TryGetValue(jobId, out var job))
             {
                 var attempt = job.Attempts;
-                Requeue(job, dead, now ?? DateTimeOffset.UtcNow);
+                Requeue(job, dead, now);
                 if (dead)
                 {
                     RememberTakenFrom(job, worker.Id, attempt);

@@ -1,5 +1,7 @@
 using Goq.Protocol;
 
+using Goq.Timing;
+
 namespace Goq.Server;
 
 /// <summary>A message the scheduler wants sent once its state changes are committed.</summary>

@@ -8,7 +8,7 @@ namespace Goq.Server;
 internal sealed class WaitingPool
 {
     private readonly Dictionary<string, JobClass> _classes = new(StringComparer.Ordinal);
-    private readonly Dictionary<long, (JobClass Class, DateTimeOffset Since)> _jobs = new();
+    private readonly Dictionary<long, (JobClass Class, TimeSpan Since)> _jobs = new();
     private long _front;
 
     public int Count => _jobs.Count;
@@ -21,11 +21,11 @@ internal sealed class WaitingPool
     /// <summary>The class a waiting job is in, or null.</summary>
     public JobClass? ClassOf(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Class : null;
 
-    /// <summary>Since when the job waits for a slot.</summary>
-    public DateTimeOffset? Since(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Since : null;
+    /// <summary>Since when the job waits for a slot, on the scheduler's steady clock (<see cref="Timing.Instant.Steady"/>).</summary>
+    public TimeSpan? Since(long id) => _jobs.TryGetValue(id, out var entry) ? entry.Since : null;
 
     /// <summary>Queues a job in its place (by priority, then id); <paramref name="front"/> puts it ahead of the others of its priority.</summary>
-    public void Add(JobInfo job, DateTimeOffset since, bool front = false)
+    public void Add(JobInfo job, TimeSpan since, bool front = false)
     {
         Remove(job.Id);
         var (key, require, throttles) = JobClass.Of(job);

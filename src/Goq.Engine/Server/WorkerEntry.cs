@@ -36,6 +36,9 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public DateTimeOffset LastSeen { get; set; }
 
+    /// <summary>When it was last heard from, on the scheduler's steady clock: what its liveness is judged by.</summary>
+    public TimeSpan LastSeenSteady { get; set; }
+
     /// <summary>The jobs it holds, running or taken ahead, with the slots they take.</summary>
     public WorkerJobs Running { get; } = new();
 

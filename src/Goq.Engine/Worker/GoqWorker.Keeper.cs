@@ -1,3 +1,4 @@
+using Goq.Timing;
 using Goq.Hosting;
 using System.Text.Json;
 using Goq.Protocol;
@@ -14,7 +15,7 @@ public sealed partial class GoqWorker
 {
     private readonly Configuration.ClusterCredentials? _keeperKeys;
     private (int Pid, long Start)? _relay;
-    private DateTimeOffset _relayLostAt = DateTimeOffset.UtcNow;
+    private TimeSpan _relayLostAt = Instant.SteadyNow; // on the steady clock: a wall step does not end the jobs
 
     private void PublishKeeper(KeeperOptions keeper)
     {
@@ -42,11 +43,11 @@ public sealed partial class GoqWorker
         if (_relay is { } relay && !LiveProcess.Is(relay.Pid, relay.Start))
         {
             _relay = null;
-            _relayLostAt = DateTimeOffset.UtcNow;
+            _relayLostAt = Instant.SteadyNow;
             _options.Log(LogEntry.Warning("keeper.relay_lost", $"relay pid {relay.Pid} is gone; keeping the jobs for {keeper.GiveUpAfter.TotalSeconds:0} s"));
         }
 
-        var waited = DateTimeOffset.UtcNow - _relayLostAt;
+        var waited = Instant.SteadyNow - _relayLostAt;
         if (_relay is not null || _exiting || waited < (_jobsDone == 0 && _running.Count == 0 && _unacked.Count == 0 ? keeper.FirstRelayWithin : keeper.GiveUpAfter))
         {
             return false;

@@ -30,11 +30,11 @@ public sealed class SchedulingPolicyTests
     {
         var pool = new WaitingPool();
         JobInfo Job(long id, string queue = "default", int priority = 0, int slots = 1) => new() { Id = id, Queue = queue, Priority = priority, SlotCount = slots };
-        pool.Add(Job(1), Now);
-        pool.Add(Job(2, "gpu"), Now);
-        pool.Add(Job(3, priority: 5), Now);
-        pool.Add(Job(4, slots: 4), Now);
-        pool.Add(Job(5), Now, front: true);
+        pool.Add(Job(1), TimeSpan.Zero);
+        pool.Add(Job(2, "gpu"), TimeSpan.Zero);
+        pool.Add(Job(3, priority: 5), TimeSpan.Zero);
+        pool.Add(Job(4, slots: 4), TimeSpan.Zero);
+        pool.Add(Job(5), TimeSpan.Zero, front: true);
         Assert.Equal(3, pool.Classes.Count());
         var heads = pool.Classes.Select(c => c.Jobs.Head!.Value).OrderBy(h => h, Comparer<(int, long, long)>.Create(WaitingPool.Compare)).Select(h => h.Id);
         Assert.Equal([3L, 2L, 4L], heads); // priority first; then the lost-worker job (5) is behind 3 in its class, and 2 is older than 4

@@ -1,3 +1,4 @@
+using Goq.Timing;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
@@ -32,7 +33,7 @@ internal sealed class ScriptRunner : IDisposable
     /// <summary>Set once the runner cannot take another job (it died, was killed, or its channel broke).</summary>
     public bool Broken { get; private set; }
 
-    public DateTimeOffset IdleSince { get; set; } = DateTimeOffset.UtcNow;
+    public TimeSpan IdleSince { get; set; } = Instant.SteadyNow; // steady clock
 
     public Task<int> Exited => _process.Exited;
 
@@ -156,7 +157,7 @@ internal sealed class ScriptRunner : IDisposable
         finally
         {
             _current = null;
-            IdleSince = DateTimeOffset.UtcNow;
+            IdleSince = Instant.SteadyNow;
         }
 
         async Task<JobOutcome> DiedAsync(DateTimeOffset started)

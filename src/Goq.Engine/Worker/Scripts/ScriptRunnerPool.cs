@@ -1,3 +1,4 @@
+using Goq.Timing;
 namespace Goq.Worker;
 
 /// <summary>
@@ -130,7 +131,7 @@ internal sealed class ScriptRunnerPool : IDisposable
 
     private void RetireIdle()
     {
-        var now = DateTimeOffset.UtcNow;
+        var now = Instant.SteadyNow;
         List<ScriptRunner> old;
         lock (_idle)
         {
