@@ -2,8 +2,6 @@ using Goq.Hosting;
 using Goq.Protocol;
 using NetMQ;
 
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>

@@ -2,8 +2,6 @@ using Goq.Hosting;
 using System.Diagnostics;
 using Goq.Monitoring;
 
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>How a <see cref="GoqServer"/> listens and where it writes.</summary>

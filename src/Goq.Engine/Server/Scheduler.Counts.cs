@@ -1,5 +1,3 @@
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>How many active jobs each queue has in each state: the metrics' <c>goq_jobs{state,queue}</c> for the jobs it holds.</summary>

@@ -1,5 +1,3 @@
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>Jobs that wait for others (<c>-DependsOn</c>): blocked until settled, never left in limbo.</summary>

@@ -1,8 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Goq.Storage;
 
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>

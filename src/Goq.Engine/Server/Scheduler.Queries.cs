@@ -1,7 +1,5 @@
 using Goq.Protocol;
 
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>What clients ask of the scheduler without changing a job: lists, pages, watches.</summary>

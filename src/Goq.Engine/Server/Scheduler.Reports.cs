@@ -1,7 +1,5 @@
 using Goq.Protocol;
 
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>What workers report about the jobs they hold: a start, output they may write (fencing), an end.</summary>

@@ -1,7 +1,5 @@
 using Goq.Protocol;
 
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>A message the scheduler wants sent once its state changes are committed.</summary>

@@ -1,5 +1,3 @@
-using Goq.Timing;
-
 namespace Goq.Server;
 
 /// <summary>The scheduler's clocks: how long to wait for workers after a restart, and when a silent worker is dead.</summary>
