@@ -79,4 +79,34 @@ Describe 'Restarting a worker' {
         Wait-Until { -not (Test-ProcessAlive $keeper) -and -not (Test-ProcessAlive $worker.Pid) } -TimeoutSec 15 -Because 'both processes to exit'
         Get-ChildItem (Join-Path $goqHome '.goq/run') -Filter '*.keeper' | Should -BeNullOrEmpty
     }
+
+    It 'reports the end of a job that finished just before its keeper died, from the next worker: it does not run again' {
+        $job = Submit-GoqJob "echo ran >> '$work/ran.txt'; exit 3" # waits: no worker yet
+        $env:GOQ_FAULT = "worker-exit-after-end:$($job.Id)" # the keeper dies once the end is in its ledger, before it is sent
+        try { $worker = Start-GoqWorker -Slots 1 } finally { $env:GOQ_FAULT = $null }
+        $keeper = Get-GoqKeeperPid $goqHome $worker.Id
+        Wait-Until { -not (Test-ProcessAlive $keeper) -and -not (Test-ProcessAlive $worker.Pid) } -Because 'the keeper to die, and its relay with it'
+        (Get-GoqJob $job.Id).State | Should -Be 'Running' -Because 'the server never heard of the end'
+
+        $again = Start-GoqWorker -Slots 1 # as a supervisor would: a new keeper, which finds the dead one's ledger
+        $again.Id | Should -Not -Be $worker.Id
+        $done = Wait-GoqJob $job.Id -Timeout 60
+        ($done.State, $done.ExitCode, $done.Attempts) | Should -Be @('Failed', 3, 1) -Because 'the recorded end, not a second run'
+        $done.WorkerId | Should -Be $worker.Id -Because 'the end is the first worker''s, reported for it'
+        @(Get-Content "$work/ran.txt").Count | Should -Be 1
+        @(Get-GoqLogEntry $goqHome -Worker -Event 'job.end_adopted').Count | Should -Be 1
+        (Get-GoqServer).DeadWorkerResubmits | Should -Be 0
+    }
+
+    It 'ends a job with its keeper killed -9, before the server hands it out again, with no other worker on the host' {
+        $worker = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'sleep 300.7'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        Get-GoqHomeProcess 'sleep 300.7' | Should -Not -BeNullOrEmpty
+        Stop-Process -Id (Get-GoqKeeperPid $goqHome $worker.Id) -Force
+        Wait-Until { -not (Get-GoqHomeProcess 'sleep 300.7') } -Because 'the job to die with its keeper (its sentinel kills its group)'
+        $seen = Get-GoqJob $job.Id
+        ($seen.State, $seen.Attempts) | Should -Be @('Running', 1) -Because 'the job died before the server declared its worker dead and ran it again'
+        Stop-GoqJob $job.Id | Out-Null
+    }
 }

@@ -18,6 +18,9 @@ public static class FaultInjection
     /// <summary>The worker dies right after a job's process was started, before it does anything else.</summary>
     public const string WorkerExitAfterSpawn = "worker-exit-after-spawn";
 
+    /// <summary>The worker dies right after it recorded a job's end in its ledger, before the server heard of it.</summary>
+    public const string WorkerExitAfterEnd = "worker-exit-after-end";
+
     /// <summary>This process's clock runs this many seconds ahead (<c>clock-ahead:600</c>): see <see cref="Clock"/>.</summary>
     public const string ClockAhead = "clock-ahead";
 

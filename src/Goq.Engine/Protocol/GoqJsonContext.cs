@@ -20,4 +20,5 @@ namespace Goq.Protocol;
 [JsonSerializable(typeof(Goq.Worker.KeeperInfo))]
 [JsonSerializable(typeof(Goq.Worker.RunnerJob))]
 [JsonSerializable(typeof(Goq.Worker.RunnerEnd))]
+[JsonSerializable(typeof(JobFinished))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

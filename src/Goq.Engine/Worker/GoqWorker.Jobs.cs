@@ -60,6 +60,7 @@ public sealed partial class GoqWorker
     {
         _options.Log(LogEntry.Info("job.cancelled_before_start", $"cancelling job {jobId} before it started", job: jobId));
         var report = new JobFinished(Id, jobId, attempt, JobState.Cancelled, null, "cancelled before it started", null, DateTimeOffset.UtcNow, null, 0);
+        _ledger?.Ended(jobId, report);
         _unacked[(jobId, attempt)] = report;
         Send(report);
     }
@@ -109,7 +110,8 @@ public sealed partial class GoqWorker
                     (pid, at) =>
                     {
                         job.Started = new RunningJob.Start(pid, at); // sent by the next output flush, or with the end if that comes first
-                        Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterSpawn, job.JobId);
+                        Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterSpawn, job.JobId); // before its P line: the sweep's case
+                        _ledger?.Spawned(job.JobId, pid); // its group dies with this worker (KeeperSentinel)
                     },
                     line =>
                     {
@@ -154,6 +156,8 @@ public sealed partial class GoqWorker
     private void Acknowledged(long jobId, int attempt)
     {
         _unacked.Remove((jobId, attempt));
+        _adopted.Remove((jobId, attempt));
+        _ledger?.Acknowledged(jobId, attempt);
         if (_ended.Remove((jobId, attempt), out var job))
         {
             job.Budget.Give(job.Unacked.Sum(OutputBudget.CostOf)); // the server has all of it: the end is only sent after the lines
@@ -208,7 +212,11 @@ public sealed partial class GoqWorker
 
         _running.Remove(job.JobId);
         StartAhead(); // the next job goes into the slot before this one's end is even sent
-        _ledger?.Ended(job.JobId);
+        // Guarantee point: the end is in the ledger before anything else, so a keeper killed from here on loses it not:
+        // the next worker on the host reports it, and the job does not run again.
+        var end = report ? EndReport(job, outcome, carried, from) : null;
+        _ledger?.Ended(job.JobId, end);
+        Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterEnd, job.JobId);
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log(LogEntry.Info("job.done", $"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}", job: job.JobId));
@@ -223,9 +231,9 @@ public sealed partial class GoqWorker
                 _finishing.Remove((job.JobId, job.Attempt));
                 file.Dispose();
                 SendWritten(job);
-                if (report)
+                if (end is not null)
                 {
-                    ReportEnd(job, outcome, carried, from);
+                    ReportEnd(job, end with { TotalLines = job.TotalLines }); // the sync may have counted a last line
                 }
 
                 ExitIfDone();
@@ -234,18 +242,20 @@ public sealed partial class GoqWorker
         }
 
         job.File?.Dispose(); // never opened: the job wrote nothing
-        if (report)
+        if (end is not null)
         {
-            ReportEnd(job, outcome, carried, from);
+            ReportEnd(job, end);
         }
 
         ExitIfDone();
     }
 
-    private void ReportEnd(RunningJob job, JobOutcome outcome, List<OutputLine>? carried, long from)
-    {
-        var finished = new JobFinished(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.TotalLines,
+    private JobFinished EndReport(RunningJob job, JobOutcome outcome, List<OutputLine>? carried, long from) =>
+        new(Id, job.JobId, job.Attempt, outcome.State, outcome.ExitCode, outcome.Reason, outcome.StartedAt, outcome.FinishedAt, outcome.Pid, job.TotalLines,
             carried is { Count: > 0 } ? carried : null, from, outcome.Usage);
+
+    private void ReportEnd(RunningJob job, JobFinished finished)
+    {
         _unacked[(job.JobId, job.Attempt)] = finished;
         _ended[(job.JobId, job.Attempt)] = job;
         Send(finished);

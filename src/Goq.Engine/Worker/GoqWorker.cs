@@ -36,6 +36,11 @@ public sealed partial class GoqWorker : IDisposable
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
     private readonly HashSet<(long JobId, int Attempt)> _finishing = []; // ended, their file syncing before the report
     private readonly JobLedger? _ledger;
+    private KeeperSentinel? _sentinel;
+
+    // Ends that dead workers on this host recorded and the server never acknowledged: reported for them (their ids hold
+    // the leases) until it does (see JobLedger.SweepOrphans).
+    private readonly Dictionary<(long JobId, int Attempt), JobFinished> _adopted = new();
     private readonly OutputBudget _outputBudget;
     private readonly PrefetchQueue _ahead;
     private string? _dispatchEpoch;
@@ -102,7 +107,16 @@ public sealed partial class GoqWorker : IDisposable
             throw new InvalidOperationException("the worker was already started");
         }
 
-        _ledger?.SweepOrphans();
+        if (_ledger is not null)
+        {
+            _sentinel = KeeperSentinel.Start(_ledger.FilePath, out var why);
+            if (_sentinel is null)
+            {
+                _options.Log(LogEntry.Warning("worker.no_sentinel", $"no sentinel ends this worker's jobs if it is killed ({why}); the next worker on the host does"));
+            }
+        }
+
+        Adopt(_ledger?.SweepOrphans());
         if (_options.Keeper is { } keeper)
         {
             PublishKeeper(keeper); // the hello waits for a relay
@@ -166,7 +180,7 @@ public sealed partial class GoqWorker : IDisposable
         Send(Hello());
         // Another worker on this host may have died (kill -9) with jobs running: end them now, not only when the next
         // worker starts here, so the server's re-run of those jobs never runs beside the abandoned copy for long.
-        _ledger?.SweepOrphans();
+        Adopt(_ledger?.SweepOrphans());
         // Processes ended jobs left behind out of their groups (a daemon's double fork): one pass a heartbeat, here on
         // the socket thread, where the jobs that run are known exactly.
         if (JobLedger.IsSupported && JobProcesses.KillLeftovers(Id, (job, attempt) => _running.TryGetValue(job, out var r) && r.Attempt == attempt) is > 0 and var killed)
@@ -186,9 +200,21 @@ public sealed partial class GoqWorker : IDisposable
             }
         }
 
-        foreach (var report in _unacked.Values)
+        foreach (var report in _unacked.Values.Concat(_adopted.Values))
         {
             Send(report); // not yet acknowledged: perhaps lost with a server that went down
+        }
+    }
+
+    private void Adopt(IReadOnlyList<JobFinished>? ends)
+    {
+        foreach (var end in ends ?? [])
+        {
+            // Lines the dead worker sent and the server never took are gone with it: the server takes the end
+            // without waiting for them.
+            var report = end with { TotalLines = null };
+            _adopted[(end.JobId, end.Attempt)] = report;
+            Send(report);
         }
     }
 
@@ -216,6 +242,7 @@ public sealed partial class GoqWorker : IDisposable
             _poller.Dispose();
             _dealer.Dispose();
             _ledger?.Remove();
+            _sentinel?.Dispose(); // after the ledger: it finds none and exits
             RemoveKeeperInfo();
             _options.Log(LogEntry.Info("worker.exited", $"goq worker {Id} exited after {_jobsDone} jobs"));
             if (_failure is not null)

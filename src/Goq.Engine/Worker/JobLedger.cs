@@ -1,6 +1,8 @@
 using Goq.Hosting;
+using Goq.Protocol;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace Goq.Worker;
 
@@ -12,10 +14,16 @@ namespace Goq.Worker;
 /// <para>
 /// The ledger is a log, appended with one write(2) per line, so each line is in the file (the page cache, which a
 /// killed process cannot take back) before the next step: <c>S job attempt</c> before the job's process is spawned,
-/// <c>E job</c> once it has ended. A job's processes are found by the variables every job gets
-/// (<see cref="JobVariables"/>) in <c>/proc/&lt;pid&gt;/environ</c>, so one spawned a moment before the worker died is
-/// found as surely as one running for hours, and a reused pid is never mistaken for a job.
+/// <c>P job pid</c> once it runs (its process group, for the <see cref="KeeperSentinel"/>), and when it ends either
+/// <c>F job attempt report</c>, the end the server is told of (state, exit code, times, usage, last lines: base64 JSON),
+/// written before it is sent, or <c>E job</c> for an end that is not reported. <c>A job attempt</c> follows once the
+/// server acknowledged the end. A worker that finds the ledger of a dead one on its host reports that worker's
+/// unacknowledged ends for it (<see cref="SweepOrphans"/>): a job that finished just before its keeper was killed is
+/// not run again. A job's processes are found by the variables every job gets (<see cref="JobVariables"/>) in
+/// <c>/proc/&lt;pid&gt;/environ</c>, so one spawned a moment before the worker died is found as surely as one running
+/// for hours, and a reused pid is never mistaken for a job.
 /// </para>
+/// Thread-safe: jobs are spawned, and end, on more than one thread.
 /// </summary>
 internal sealed class JobLedger : IDisposable
 {
@@ -27,7 +35,10 @@ internal sealed class JobLedger : IDisposable
     private readonly string _workerId;
     private readonly Action<LogEntry> _log;
     private readonly string _path;
+    private readonly Lock _lock = new();
     private readonly Dictionary<long, int> _running = [];
+    private readonly Dictionary<long, int> _pids = [];
+    private readonly Dictionary<(long JobId, int Attempt), string> _unreported = []; // their F lines
     private FileStream? _file;
     private long _length; // what this process wrote, so no append costs an fstat
 
@@ -41,12 +52,16 @@ internal sealed class JobLedger : IDisposable
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
+    /// <summary>This worker's ledger file.</summary>
+    public string FilePath => _path;
+
     /// <summary>
-    /// Kills what the jobs of workers on this host that died without cleaning up left running; returns how many
-    /// processes. Run when a worker starts and with every heartbeat, so a dead neighbour's jobs end within a heartbeat
-    /// while any worker runs here.
+    /// Kills what the jobs of workers on this host that died without cleaning up left running, and takes over the ends
+    /// they recorded that the server has not acknowledged: returned (with the dead worker's id, which holds their lease)
+    /// for this worker to report, and kept in this ledger until they are acknowledged. Run when a worker starts and with
+    /// every heartbeat, so a dead neighbour's jobs end within a heartbeat while any worker runs here.
     /// </summary>
-    public int SweepOrphans()
+    public IReadOnlyList<JobFinished> SweepOrphans()
     {
         string[] files;
         try
@@ -55,10 +70,10 @@ internal sealed class JobLedger : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return 0; // the folder went away or cannot be read: nothing to sweep now; the next heartbeat tries again
+            return []; // the folder went away or cannot be read: nothing to sweep now; the next heartbeat tries again
         }
 
-        var killed = 0;
+        var adopted = new List<JobFinished>();
         foreach (var file in files.Where(f => f != _path))
         {
             if (Read(file) is not { } ledger || LiveProcess.Is(ledger.WorkerPid, ledger.WorkerStart))
@@ -68,40 +83,114 @@ internal sealed class JobLedger : IDisposable
 
             if (ledger.Jobs.Count > 0)
             {
-                killed += KillJobsOf(ledger);
+                KillJobsOf(ledger);
+            }
+
+            // Guarantee point: in this ledger before the dead one goes, so a crash here loses none of them.
+            foreach (var end in ledger.Unreported ?? [])
+            {
+                Record(end, adopted: true);
+                adopted.Add(end);
+                _log(LogEntry.Warning("job.end_adopted", $"job {end.JobId} (attempt {end.Attempt}) ended ({end.State}) under worker {end.WorkerId}, "
+                    + $"which died (pid {ledger.WorkerPid}) before the server took its end: reporting it for that worker", job: end.JobId, worker: end.WorkerId));
             }
 
             TryDelete(file);
         }
 
-        return killed;
+        return adopted;
     }
 
     /// <summary>Records that a job is about to start. (Guarantee point: in the file before the job's first instruction.)</summary>
     public void Starting(long jobId, int attempt)
     {
-        _running[jobId] = attempt;
-        Append($"S {jobId} {attempt}\n");
+        lock (_lock)
+        {
+            _running[jobId] = attempt;
+            Append($"S {jobId} {attempt}\n");
+        }
     }
 
-    /// <summary>Records that a job has ended (or never started).</summary>
-    public void Ended(long jobId)
+    /// <summary>Records the pid a job's process runs as (the leader of its process group).</summary>
+    public void Spawned(long jobId, int pid)
     {
-        if (_running.Remove(jobId))
+        lock (_lock)
         {
-            Append($"E {jobId}\n");
+            if (_running.ContainsKey(jobId))
+            {
+                _pids[jobId] = pid;
+                Append($"P {jobId} {pid}\n");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records that a job has ended: with <paramref name="end"/>, the end to report (in the file before it is sent, and
+    /// kept until <see cref="Acknowledged"/>); without, an end nobody is told of.
+    /// </summary>
+    public void Ended(long jobId, JobFinished? end = null)
+    {
+        lock (_lock)
+        {
+            var running = _running.Remove(jobId);
+            _pids.Remove(jobId);
+            if (end is not null)
+            {
+                Record(end, adopted: false);
+            }
+            else if (running)
+            {
+                Append($"E {jobId}\n");
+            }
+        }
+    }
+
+    /// <summary>The server has the end of this attempt: it need not be reported again.</summary>
+    public void Acknowledged(long jobId, int attempt)
+    {
+        lock (_lock)
+        {
+            if (_unreported.Remove((jobId, attempt)))
+            {
+                Append($"A {jobId} {attempt}\n");
+            }
         }
     }
 
     /// <summary>A clean exit leaves nothing behind to sweep.</summary>
     public void Remove()
     {
-        _file?.Dispose();
-        _file = null;
-        TryDelete(_path);
+        lock (_lock)
+        {
+            _file?.Dispose();
+            _file = null;
+            TryDelete(_path);
+        }
     }
 
-    public void Dispose() => _file?.Dispose();
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _file?.Dispose();
+        }
+    }
+
+    private void Record(JobFinished end, bool adopted)
+    {
+        lock (_lock)
+        {
+            var json = JsonSerializer.SerializeToUtf8Bytes(end, GoqJsonContext.Default.JobFinished);
+            var line = $"F {end.JobId} {end.Attempt} {Convert.ToBase64String(json)}\n";
+            _unreported[(end.JobId, end.Attempt)] = line;
+            if (!adopted)
+            {
+                _running.Remove(end.JobId);
+            }
+
+            Append(line);
+        }
+    }
 
     /// <summary>
     /// Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks after boot; 0 if gone, or if it has
@@ -135,11 +224,28 @@ internal sealed class JobLedger : IDisposable
             long start = 0;
             var worker = "";
             var jobs = new Dictionary<long, int>();
+            var pids = new Dictionary<long, int>();
+            var ends = new Dictionary<(long, int), JobFinished>();
             foreach (var line in File.ReadLines(file))
             {
                 var f = line.Split(' ');
                 switch (f[0])
                 {
+                    case "P" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var spawned) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var jobPid):
+                        pids[spawned] = jobPid;
+                        break;
+                    case "F" when f.Length == 4 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var finished) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var finishedAttempt):
+                        jobs.Remove(finished);
+                        pids.Remove(finished);
+                        if (Decode(f[3]) is { } end)
+                        {
+                            ends[(finished, finishedAttempt)] = end;
+                        }
+
+                        break;
+                    case "A" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var acked) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var ackedAttempt):
+                        ends.Remove((acked, ackedAttempt));
+                        break;
                     case "W" when f.Length == 4:
                         pid = int.Parse(f[1], CultureInfo.InvariantCulture);
                         start = long.Parse(f[2], CultureInfo.InvariantCulture);
@@ -150,13 +256,27 @@ internal sealed class JobLedger : IDisposable
                         break;
                     case "E" when f.Length == 2 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var ended):
                         jobs.Remove(ended);
+                        pids.Remove(ended);
                         break;
                 }
             }
 
-            return pid > 0 && worker.Length > 0 ? new LedgerContent(worker, pid, start, jobs) : null;
+            return pid > 0 && worker.Length > 0 ? new LedgerContent(worker, pid, start, jobs, pids, [.. ends.Values]) : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
+        {
+            return null;
+        }
+    }
+
+    // A line cut short by a crash, or not ours, is no end.
+    private static JobFinished? Decode(string base64)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(Convert.FromBase64String(base64), GoqJsonContext.Default.JobFinished);
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
         {
             return null;
         }
@@ -217,7 +337,8 @@ internal sealed class JobLedger : IDisposable
         var temp = _path + ".tmp";
         using (var fresh = Open(temp, FileMode.Create))
         {
-            _length = Write(fresh, Header() + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n")));
+            _length = Write(fresh, Header() + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n"))
+                + string.Concat(_pids.Select(p => $"P {p.Key} {p.Value}\n")) + string.Concat(_unreported.Values));
         }
 
         File.Move(temp, _path, overwrite: true);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Goq.Protocol;
 using Goq.Tests.Support;
 using Goq.Worker;
 
@@ -33,9 +34,9 @@ public sealed class JobLedgerTests : IDisposable
         await Wait.UntilAsync(() => JobProcessProbe.HasJobVariables(running.Id) && JobProcessProbe.HasJobVariables(spawning.Id), what: "the jobs to run");
         WriteLedger("dead", workerPid: 999_999, workerStart: 12345, "S 6 1\nE 6\nS 7 1\nS 8 2\n");
 
-        var killed = new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans();
+        var adopted = new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans();
 
-        Assert.Equal(2, killed);
+        Assert.Empty(adopted); // it recorded no end
         Assert.True(running.WaitForExit(5000));
         Assert.True(spawning.WaitForExit(5000));
         Assert.Empty(Directory.GetFiles(_dir.Path, "*.dead.ledger"));
@@ -51,7 +52,7 @@ public sealed class JobLedgerTests : IDisposable
         WriteLedger("alive", Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId), "S 1 1\n");
         WriteLedger("dead", 999_999, 12345, "S 2 1\nE 2\nS 3 1\n");
 
-        Assert.Equal(0, new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans());
+        Assert.Empty(new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans());
         Assert.All(new[] { live, ended, otherAttempt }, p => Assert.False(p.HasExited));
         Assert.Single(Directory.GetFiles(_dir.Path, "*.alive.ledger"));
     }
@@ -86,6 +87,95 @@ public sealed class JobLedgerTests : IDisposable
         var file = Assert.Single(Directory.GetFiles(_dir.Path));
         Assert.True(new FileInfo(file).Length < 1024 * 1024, "compacted");
         Assert.Equal([1L], JobLedger.Read(file)!.Jobs.Keys);
+    }
+
+    private static JobFinished End(string worker, long jobId, JobState state = JobState.Completed, int exitCode = 0) =>
+        new(worker, jobId, 1, state, exitCode, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(2), 4242, 3,
+            [new OutputLine(OutputStream.Stdout, "last line")], 2, new JobUsage(1_000_000, 2_000, 64 << 20));
+
+    [Fact]
+    public void EndsADeadWorkerRecorded_AndTheServerNeverTook_AreTakenOver_WithTheirExitCodes_UntilAcknowledged()
+    {
+        using (var dead = new JobLedger(_dir.Path, "dead", _ => { }))
+        {
+            dead.Starting(9, 1);
+            dead.Ended(9, End("dead", 9, JobState.Failed, 3)); // ended, the server never told
+            dead.Starting(10, 1);
+            dead.Ended(10, End("dead", 10));
+            dead.Acknowledged(10, 1); // the server has this one
+        }
+
+        var deadFile = _dir.Combine($"{Environment.MachineName}.dead.ledger");
+        var lines = File.ReadAllLines(deadFile);
+        lines[0] = "W 999999 12345 dead"; // its worker is gone
+        File.WriteAllLines(deadFile, lines);
+
+        using var me = new JobLedger(_dir.Path, "me", _ => { });
+        var adopted = Assert.Single(me.SweepOrphans());
+        Assert.Equal(("dead", 9L, JobState.Failed, 3, 4242), (adopted.WorkerId, adopted.JobId, adopted.State, adopted.ExitCode, adopted.Pid));
+        Assert.Equal("last line", Assert.Single(adopted.Lines!).Text);
+        Assert.Equal(64L << 20, adopted.Usage!.MaxRssBytes);
+        Assert.False(File.Exists(deadFile));
+
+        // Kept in this worker's ledger until the server has it: a crash of this worker now loses it not.
+        Assert.Equal([9L], JobLedger.Read(me.FilePath)!.Unreported!.Select(e => e.JobId));
+        me.Acknowledged(9, 1);
+        Assert.Empty(JobLedger.Read(me.FilePath)!.Unreported!);
+    }
+
+    [Fact]
+    public void ACompactedLedger_KeepsTheUnacknowledgedEnds()
+    {
+        using var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(1, 1);
+        ledger.Ended(1, End("me", 1));
+        for (var id = 2; id < 60_000; id++)
+        {
+            ledger.Starting(id, 1);
+            ledger.Spawned(id, 100 + id);
+            ledger.Ended(id);
+        }
+
+        Assert.True(new FileInfo(ledger.FilePath).Length < 1024 * 1024, "compacted");
+        Assert.Equal([1L], JobLedger.Read(ledger.FilePath)!.Unreported!.Select(e => e.JobId));
+    }
+
+    [Fact]
+    public async Task TheSentinel_KillsTheGroupsOfTheJobsItsWorkerRan_WhenTheWorkerIsGone_AndNoOthers()
+    {
+        var running = StartJob("me", 7, 1, "307");
+        var ended = StartJob("me", 8, 1, "307");
+        await Wait.UntilAsync(() => JobProcessProbe.HasJobVariables(running.Id) && JobProcessProbe.HasJobVariables(ended.Id), what: "the jobs to run");
+        using var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(7, 1);
+        ledger.Spawned(7, running.Id);
+        ledger.Starting(8, 1);
+        ledger.Spawned(8, ended.Id);
+        ledger.Ended(8, End("me", 8)); // recorded as ended: not the sentinel's to kill
+
+        var sentinel = KeeperSentinel.Start(ledger.FilePath, out var why);
+        Assert.True(sentinel is not null, why);
+        sentinel!.Dispose(); // the pipe closes, as the kernel closes it when the worker dies; the ledger is still there
+
+        Assert.True(running.WaitForExit(10_000), "the running job's group was killed");
+        Assert.False(ended.HasExited);
+    }
+
+    [Fact]
+    public async Task TheSentinelOfAWorkerThatExitedCleanly_KillsNothing()
+    {
+        var job = StartJob("me", 7, 1, "308");
+        await Wait.UntilAsync(() => JobProcessProbe.HasJobVariables(job.Id), what: "the job to run");
+        var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(7, 1);
+        ledger.Spawned(7, job.Id);
+        var sentinel = KeeperSentinel.Start(ledger.FilePath, out _)!;
+        var shell = Process.GetProcessById(sentinel.Pid!.Value);
+        ledger.Remove(); // a clean exit removes the ledger first
+        sentinel.Dispose();
+
+        Assert.True(shell.WaitForExit(10_000), "the sentinel exits");
+        Assert.False(job.HasExited);
     }
 
     public void Dispose()
