@@ -16,40 +16,63 @@ Describe 'Chaos' {
     }
     AfterAll { Exit-GoqTestHome $goqHome }
 
-    It 'runs every acknowledged job exactly once while the server is killed -9 four times and workers three times' {
+    It 'runs every acknowledged job to its end once while the server, workers, keepers and whole hosts are killed -9' {
         $ledger = Join-Path $goqHome 'ledger.txt'
         $manifest = Join-Path $RepoRoot 'module/Goq.psd1'
         $killer = Start-ThreadJob -ArgumentList $manifest, $goqHome, $ledger -ScriptBlock {
             param($Manifest, $GoqHome, $Ledger)
             Import-Module $Manifest
-            $kills = [ordered]@{ server = 0; worker = 0 }
-            foreach ($step in @(@(30, 'server'), @(70, 'worker'), @(110, 'server'), @(150, 'worker'), @(190, 'server'), @(230, 'worker'), @(260, 'server'))) {
+            # A worker's processes: the relay users see, its keeper, the keeper's sentinel and the jobs it runs.
+            function Get-WorkerProcess($Worker) {
+                $file = Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$($Worker.Id).keeper" | Select-Object -First 1
+                $keeper = if ($file) { (Get-Content -Raw $file.FullName | ConvertFrom-Json).Pid }
+                $jobs = Get-ChildItem /proc -Directory | Where-Object Name -Match '^\d+$' | Where-Object {
+                    try { [IO.File]::ReadAllText("$($_.FullName)/environ").Contains("GOQ_WORKER_ID=$($Worker.Id)") } catch { $false }
+                } | ForEach-Object { [int]$_.Name }
+                $sentinel = if ($keeper) { Get-Process | Where-Object { $_.Parent.Id -eq $keeper -and $_.CommandLine -match 'goq-sentinel' } | ForEach-Object Id }
+                @($Worker.Pid) + @($keeper) + @($sentinel) + @($jobs) | Where-Object { $_ }
+            }
+            $kills = [ordered]@{ server = 0; worker = 0; keeper = 0; host = 0 }
+            $plan = @(@(30, 'server'), @(60, 'keeper'), @(90, 'worker'), @(120, 'host'), @(150, 'server'), @(180, 'keeper'), @(210, 'worker'),
+                @(240, 'host'), @(270, 'server'))
+            foreach ($step in $plan) {
                 $at = $step[0] + (Get-Random -Maximum 15)
                 $deadline = [DateTime]::UtcNow.AddSeconds(120)
                 while ([DateTime]::UtcNow -lt $deadline -and -not ((Test-Path $Ledger) -and @(Get-Content $Ledger).Count -ge $at)) {
                     Start-Sleep -Milliseconds 20 # poll step, bounded by the deadline
                 }
-                if ($step[1] -eq 'server') {
-                    $victim = (Get-GoqServer -Home $GoqHome).ServerPid
-                } else {
-                    $victim = (Get-GoqWorker -Home $GoqHome | Get-Random).Pid
+                $kind = $step[1]
+                # One that runs still: a worker a host kill took stays listed until the server declares it dead.
+                $worker = if ($kind -ne 'server') { Get-GoqWorker -Home $GoqHome | Where-Object { Get-Process -Id $_.Pid -ErrorAction SilentlyContinue } | Get-Random }
+                $victims = switch ($kind) {
+                    'server' { @((Get-GoqServer -Home $GoqHome).ServerPid) }
+                    'worker' { @($worker.Pid) } # the relay alone: its keeper goes on with the jobs
+                    'keeper' { @(Get-WorkerProcess $worker)[1] } # the keeper alone: its jobs die with it, its relay exits
+                    'host' { Get-WorkerProcess $worker } # everything of that worker at once, as a lost host; its disk stays
                 }
-                Stop-Process -Id $victim -Force
-                while (Get-Process -Id $victim -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # until it is gone
-                if ($step[1] -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 -Force }
-                $kills[$step[1]]++
+                Stop-Process -Id $victims -Force -ErrorAction SilentlyContinue
+                foreach ($victim in $victims) {
+                    while (Get-Process -Id $victim -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # until it is gone
+                }
+                if ($kind -eq 'keeper') {
+                    while (Get-Process -Id $worker.Pid -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # its relay follows it
+                }
+                if ($kind -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 -Force }
+                $kills[$kind]++
             }
-            "$($kills.server) $($kills.worker)"
+            ($kills.Values | ForEach-Object { "$_" }) -join ' '
         }
-        $jobs = 1..300 | ForEach-Object { "sleep 0.0$(Get-Random -Maximum 10); echo tag-$_ >> '$ledger'" } | Submit-GoqJob -MaxAttempts 1
-        $kills = $killer | Wait-Job -Timeout 300 | Receive-Job
-        $kills | Should -Be '4 3'
+        # Attempts 3: a run a keeper or host kill cut short runs again (a worker's or server's kill never costs one).
+        $jobs = 1..300 | ForEach-Object { "sleep 0.0$(Get-Random -Maximum 10); echo tag-$_ >> '$ledger'" } | Submit-GoqJob -MaxAttempts 3
+        $kills = $killer | Wait-Job -Timeout 420 | Receive-Job
+        $kills | Should -Be '3 2 2 2'
         $done = $jobs | Wait-GoqJob -Timeout 180
         $done | Should -HaveCount 300 -Because 'every acknowledged job is known after the kills'
-        ($done | Where-Object State -NE 'Completed' | ForEach-Object { "$($_.Id) $($_.State): $($_.Reason)" }) | Should -BeNullOrEmpty -Because 'none failed without running'
+        ($done | Where-Object State -NE 'Completed' | ForEach-Object { "$($_.Id) $($_.State): $($_.Reason)" }) | Should -BeNullOrEmpty -Because 'every job ran to its end'
         $tags = Get-Content $ledger
-        ($tags | Group-Object | Where-Object Count -NE 1).Name | Should -BeNullOrEmpty -Because 'no job ran twice'
+        ($tags | Group-Object | Where-Object Count -NE 1).Name | Should -BeNullOrEmpty -Because 'no job that ran to its end ran again'
         $tags | Should -HaveCount 300
-        ($done.Attempts | Sort-Object -Unique) | Should -Be 1
+        $perWorker = 2 + (Get-GoqWorker | Select-Object -First 1).Prefetch
+        @($done | Where-Object Attempts -GT 1).Count | Should -BeLessOrEqual (4 * $perWorker) -Because 'only what a keeper or host kill took (its slots and the jobs it held ahead) ran again'
     }
 }

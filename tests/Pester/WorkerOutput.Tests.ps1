@@ -37,6 +37,27 @@ Describe 'Output written by the worker' {
         $lines[4] | Should -Be 'tail'
     }
 
+    It 'gives the exact bytes back with -AsByteStream, from the file or through the server: NUL, 0xFF, CR and 2 MB of random bytes' {
+        Start-GoqServer | Out-Null
+        $null = Start-GoqWorker -Slots 1
+        $small = Submit-GoqJob "printf 'a\377b\000c\tx\r\n'; printf 'err\r\n' >&2" | Wait-GoqJob -Timeout 60
+        $expected = [byte[]](0x61, 0xFF, 0x62, 0x00, 0x63, 0x09, 0x78, 0x0D, 0x0A, 0x65, 0x72, 0x72, 0x0D, 0x0A)
+        $local = Receive-GoqJob $small.Id -AsByteStream
+        $local.GetType() | Should -Be ([byte[]]) -Because 'a small output is one chunk'
+        $local | Should -Be $expected
+        Receive-GoqJob $small.Id -AsByteStream -ViaServer | Should -Be $expected
+
+        $random = Join-Path $work 'random.bin'
+        & sh -c "head -c 2000000 /dev/urandom > '$random'"
+        $big = Submit-GoqJob "cat '$random'" | Wait-GoqJob -Timeout 60
+        $big.State | Should -Be 'Completed'
+        # Each chunk comes down the pipeline as one byte[]: joined, then hashed.
+        $sha = { $all = [IO.MemoryStream]::new(); foreach ($chunk in $input) { $all.Write($chunk, 0, $chunk.Length) }; [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($all.ToArray())) }
+        $want = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([IO.File]::ReadAllBytes($random)))
+        Receive-GoqJob $big.Id -AsByteStream | & $sha | Should -Be $want -Because 'every byte, read from the file'
+        Receive-GoqJob $big.Id -AsByteStream -ViaServer | & $sha | Should -Be $want -Because 'every byte, through the server'
+    }
+
     It 'sends the lines through the server when the server says so (GOQ_WORKER_WRITES_OUTPUT=0), as for a worker on another host' {
         $env:GOQ_WORKER_WRITES_OUTPUT = '0'
         Start-GoqServer | Out-Null

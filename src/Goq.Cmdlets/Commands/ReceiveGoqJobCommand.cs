@@ -9,10 +9,12 @@ namespace Goq.Cmdlets.Commands;
 /// error, warning, verbose, debug and information records on their streams. Works while the job runs (what has arrived so far) and after.
 /// Output stays on the server (as with Receive-Job -Keep). When this host sees the job's output file (a shared file
 /// system, or the server's host) the lines are read from it directly, at disk speed; otherwise page by page from the
-/// server (or always so, with -ViaServer).
+/// server (or always so, with -ViaServer). With -AsByteStream, the output file's bytes as they are, both streams
+/// interleaved as written (byte[] chunks): for a job whose worker wrote the file (one on the server's host), exactly the
+/// bytes the job wrote.
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "GoqJob")]
-[OutputType(typeof(string), typeof(PSObject))]
+[OutputType(typeof(string), typeof(PSObject), typeof(byte[]))]
 public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 {
     private const int PageLines = 10_000;
@@ -31,6 +33,12 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>The bytes of the job's output file as they are, in byte[] chunks, instead of text lines.</summary>
+    [Parameter]
+    public SwitchParameter AsByteStream { get; set; }
+
+    private const int ByteChunk = 1024 * 1024;
+
     private static readonly TimeSpan FollowFirst = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan FollowAtMost = TimeSpan.FromMilliseconds(500);
 
@@ -45,7 +53,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         foreach (var id in Id)
         {
             // Asked for records: a script-block job's map is of its records file, any other job's of its text.
-            _ahead.Enqueue((id, Client.GetOutputMapAsync(id, CancelToken, records: true)));
+            _ahead.Enqueue((id, Client.GetOutputMapAsync(id, CancelToken, records: !AsByteStream)));
             while (_ahead.Count > MapsAhead || (_ahead.Count > 0 && _ahead.Peek().Map.IsCompleted))
             {
                 var (next, map) = _ahead.Dequeue();
@@ -66,6 +74,12 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     {
         if (Reply(mapTask, id) is not { } map)
         {
+            return;
+        }
+
+        if (AsByteStream)
+        {
+            ReceiveBytes(id, map);
             return;
         }
 
@@ -142,6 +156,50 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
             if (!more)
             {
                 return;
+            }
+        }
+    }
+
+    private void ReceiveBytes(long id, Protocol.OutputMapReply map)
+    {
+        if (!ViaServer && !(Wait && !map.Complete) && Output.LocalOutputReader.Open(map) is { } local)
+        {
+            foreach (var chunk in local.Bytes(ByteChunk))
+            {
+                if (CancelToken.IsCancellationRequested)
+                {
+                    throw new PipelineStoppedException();
+                }
+
+                WriteObject(chunk, enumerateCollection: false);
+            }
+
+            return;
+        }
+
+        long offset = 0;
+        var pause = FollowFirst;
+        while (Reply(Client.ReadOutputBytesAsync(id, offset, CancelToken), id) is { } page)
+        {
+            if (page.Data.Length > 0)
+            {
+                WriteObject(page.Data, enumerateCollection: false);
+            }
+
+            offset = page.NextOffset;
+            if (page.Complete || (page.Data.Length == 0 && !Wait))
+            {
+                return;
+            }
+
+            if (page.Data.Length == 0)
+            {
+                CancelToken.WaitHandle.WaitOne(pause); // following a running job (-Wait): ask again, less often while nothing comes
+                pause = TimeSpan.FromTicks(Math.Min(FollowAtMost.Ticks, pause.Ticks * 2));
+            }
+            else
+            {
+                pause = FollowFirst;
             }
         }
     }

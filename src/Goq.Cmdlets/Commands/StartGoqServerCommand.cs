@@ -35,6 +35,11 @@ public sealed class StartGoqServerCommand : GoqCmdlet
         if (!Wait)
         {
             var info = RunBlocking(token => Launcher.StartServerAsync(settings, RoleCommands, token));
+            if (info.StoreUnavailable is { } why)
+            {
+                WriteWarning($"the server runs but cannot store changes: {why}. It refuses them (GoqStoreUnavailable) until it can, and then takes them again by itself");
+            }
+
             WriteObject(info);
             WriteMonitorHint(info, withToken: true);
             return;

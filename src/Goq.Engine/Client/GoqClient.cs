@@ -144,6 +144,10 @@ public sealed class GoqClient : IDisposable
     public Task<OutputMapReply> GetOutputMapAsync(long jobId, CancellationToken cancel = default, bool records = false) =>
         RequestAsync<OutputMapReply>(new GetOutputMap(jobId, records), cancel);
 
+    /// <summary>A job's recorded output as its file holds it, from <paramref name="offset"/> on (at most a page).</summary>
+    public Task<OutputBytesReply> ReadOutputBytesAsync(long jobId, long offset, CancellationToken cancel = default) =>
+        RequestAsync<OutputBytesReply>(new ReadOutputBytes(jobId, offset), cancel);
+
     public Task<StopWorkersReply> StopWorkersAsync(bool idle, IReadOnlyList<string>? ids, bool drain, CancellationToken cancel = default) =>
         RequestAsync<StopWorkersReply>(new StopWorkers(idle, ids, drain), cancel);
 

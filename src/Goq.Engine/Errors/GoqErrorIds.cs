@@ -25,6 +25,13 @@ public static class GoqErrorIds
     public const string WaitTimeout = "GoqWaitTimeout";
     public const string ServerError = "GoqServerError";
     public const string StoreUnusable = "GoqStoreUnusable";
+
+    /// <summary>
+    /// The server cannot store a change now (disk full, a read-only file system, an I/O error): the change was refused
+    /// and nothing was changed; reads and running jobs go on, and the server serves changes again by itself once it
+    /// can store them.
+    /// </summary>
+    public const string StoreUnavailable = "GoqStoreUnavailable";
     public const string JobNotEnded = "GoqJobNotEnded";
 
     /// <summary>A change that only a job that has not started can take (Set-GoqJob) asked of one that has.</summary>

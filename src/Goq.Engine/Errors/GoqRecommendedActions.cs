@@ -30,6 +30,7 @@ public static class GoqRecommendedActions
         [GoqErrorIds.WorkersNotStopped] = "Look at the workers still listed (Get-GoqWorker) and their logs in .goq; stop them (Stop-GoqWorker, or end their processes), then run Stop-GoqServer again.",
         [GoqErrorIds.WaitTimeout] = "Wait longer (-Timeout), or look at the job with Get-GoqJob.",
         [GoqErrorIds.ServerError] = "Read the server log (.goq/server.log); report it if it looks like a bug in Goq.",
+        [GoqErrorIds.StoreUnavailable] = "Free space on the server's disk (or mend the file system its home is on), then try again: the server takes changes again by itself once it can store them.",
         [GoqErrorIds.StoreUnusable] = "Move the job database aside to start with an empty queue, or use the Goq version that wrote it.",
         [GoqErrorIds.JobNotEnded] = "Stop the job first (Stop-GoqJob), or wait for it to end (Wait-GoqJob).",
         [GoqErrorIds.CredentialsMissing] = "Initialize the home (Initialize-GoqHome), or import the server home's archive (Export-GoqHome there, Import-GoqHome here).",

@@ -37,6 +37,10 @@ internal sealed unsafe class AppendOnlyFile : IDisposable
     /// <summary>The size of the file this handle writes (which may no longer be the one its path names).</summary>
     public long Length => _stream?.Length ?? LibC.lseek(_fd, 0, LibC.SeekEnd);
 
+    /// <summary>
+    /// Appends <paramref name="bytes"/> (a line) whole, or not at all: a write the disk cut short (full) is taken back,
+    /// so no reader ever sees half a line run into the next one.
+    /// </summary>
     public void Write(byte[] bytes)
     {
         if (_stream is not null)
@@ -53,12 +57,20 @@ internal sealed unsafe class AppendOnlyFile : IDisposable
                 var n = LibC.write(_fd, p + done, bytes.Length - done);
                 if (n < 0)
                 {
-                    if (System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == LibC.Eintr)
+                    var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+                    if (errno == LibC.Eintr)
                     {
                         continue;
                     }
 
-                    throw new IOException($"cannot write the log (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
+                    if (done > 0)
+                    {
+                        // Our part ends at our offset (O_APPEND wrote it at the end): cut it off again. Another writer
+                        // could only have appended after it while the disk was full, and could not have.
+                        _ = LibC.ftruncate(_fd, LibC.lseek(_fd, 0, LibC.SeekCur) - done);
+                    }
+
+                    throw new IOException($"cannot write the log (errno {errno})");
                 }
 
                 done += (int)n;

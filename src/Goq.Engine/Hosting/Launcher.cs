@@ -20,6 +20,7 @@ public static class Launcher
             { Target = settings.Home };
         }
 
+        Server.StoreOutage.EnsureRoomToOpen(settings.DotDir, settings.Home); // said here: a full disk keeps the server's own words
         var process = DetachedProcess.Start(roles.Server(settings), settings.StderrPath("server"));
         var deadline = Deadline.In(StartTimeout);
         while (true)
@@ -43,7 +44,7 @@ public static class Launcher
                 return new ServerInfo
                 {
                     Endpoint = settings.Endpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version,
-                    MetricsUrl = status.MetricsUrl, DashboardUrl = status.DashboardUrl,
+                    MetricsUrl = status.MetricsUrl, DashboardUrl = status.DashboardUrl, StoreUnavailable = status.StoreUnavailable,
                 };
             }
 

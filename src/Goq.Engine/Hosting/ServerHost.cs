@@ -14,6 +14,7 @@ public static class ServerHost
 {
     public static async Task RunAsync(GoqSettings settings, Action<ServerInfo> onStarted, CancellationToken cancel)
     {
+        Server.StoreOutage.EnsureRoomToOpen(settings.DotDir, settings.Home);
         using var serverLock = AcquireLock(settings);
         using var log = new JsonLog(settings.ServerLogPath, "server");
         using var store = new SqliteJobStore(settings.DatabasePath);

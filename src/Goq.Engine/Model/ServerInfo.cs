@@ -17,5 +17,8 @@ public sealed class ServerInfo
     /// <summary>The dashboard's address with its token (as <c>Get-GoqServer -Detailed</c> gives it), when it serves metrics.</summary>
     public string? DashboardUrl { get; set; }
 
+    /// <summary>Why the server cannot store changes (a full disk, say) as it started: it serves reads and refuses changes until it can. Null when it can.</summary>
+    public string? StoreUnavailable { get; set; }
+
     public override string ToString() => $"Goq server {Endpoint} (pid {Pid})";
 }

@@ -38,6 +38,12 @@ public sealed class ServerStatus
     /// <summary>Reports from a worker that no longer held the job's lease (a presumed-dead worker), ignored.</summary>
     public long StaleReports { get; set; }
 
+    /// <summary>
+    /// Why the server cannot store changes now (disk full, read-only, an I/O error): it refuses them with
+    /// GoqStoreUnavailable until it can again. Null while it can.
+    /// </summary>
+    public string? StoreUnavailable { get; set; }
+
     public long DroppedBadSignatures { get; set; }
 
     public long DroppedReplays { get; set; }

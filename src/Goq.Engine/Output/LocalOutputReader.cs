@@ -40,6 +40,28 @@ public sealed class LocalOutputReader
         }
     }
 
+    /// <summary>
+    /// The recorded part of the file as it is, byte for byte (both streams interleaved as written; for a job whose
+    /// worker wrote the file, the job's exact bytes), in chunks of at most <paramref name="chunkBytes"/>.
+    /// </summary>
+    public IEnumerable<byte[]> Bytes(int chunkBytes)
+    {
+        using var file = new FileStream(_map.Path!, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        file.Position = _map.StartOffset;
+        for (var left = _map.Bytes; left > 0;)
+        {
+            var chunk = new byte[(int)Math.Min(left, chunkBytes)];
+            var read = file.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
+            if (read == 0)
+            {
+                yield break; // the file ends early (cut since)
+            }
+
+            left -= read;
+            yield return read == chunk.Length ? chunk : chunk[..read];
+        }
+    }
+
     /// <summary>The recorded lines, page by page of at most <paramref name="linesPerPage"/>, in order.</summary>
     public IEnumerable<IReadOnlyList<OutputLine>> Pages(int linesPerPage)
     {

@@ -23,6 +23,8 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(OutputReply), "output-reply")]
 [JsonDerivedType(typeof(GetOutputMap), "get-output-map")]
 [JsonDerivedType(typeof(OutputMapReply), "output-map-reply")]
+[JsonDerivedType(typeof(ReadOutputBytes), "read-output-bytes")]
+[JsonDerivedType(typeof(OutputBytesReply), "output-bytes-reply")]
 [JsonDerivedType(typeof(ShutdownServer), "shutdown")]
 [JsonDerivedType(typeof(Ack), "ack")]
 [JsonDerivedType(typeof(ErrorReply), "error")]

@@ -13,6 +13,21 @@ public sealed partial class GoqServer
     {
         var now = Instant.Now;
         var rid = envelope.Rid;
+        // A batch sent again that was taken before the store went down is not refused: it is queued (staged), and its
+        // answer goes out with the commit that stores it.
+        if (StoreOutage.IsChange(envelope.Body) && (_outage.IsDown || _outage.SpaceShort())
+            && !(envelope.Body is SubmitJobs { BatchId: { Length: > 0 } resent } && _queries.SeenBatch(resent) is not null))
+        {
+            Reply(peer, rid, _outage.Refusal()); // Checkpoint: nothing is decided that cannot be stored
+            return;
+        }
+
+        // Output too: below the free space a commit needs, lines are not written (they would take the last of it).
+        if (StoreOutage.IsWorkerReport(envelope.Body) && (_outage.IsDown || (envelope.Body is JobOutput && _outage.SpaceShort())))
+        {
+            return; // not acknowledged: the worker sends it again with its next heartbeat
+        }
+
         switch (envelope.Body)
         {
             case SubmitJobs submit:
@@ -65,6 +80,9 @@ public sealed partial class GoqServer
                 break;
             case GetOutputMap map:
                 Reply(peer, rid, OutputMap(map.JobId, map.Records));
+                break;
+            case ReadOutputBytes bytes:
+                Reply(peer, rid, ReadBytes(bytes));
                 break;
             case CancelJobs cancel:
                 Reply(peer, rid, _queries.Cancel(cancel.Ids ?? [], now));
@@ -150,7 +168,7 @@ public sealed partial class GoqServer
                 RecordOutput(peer, written);
                 break;
             case JobReturned returned:
-                if (!_scheduler.JobReturned(returned))
+                if (!_scheduler.JobReturned(returned, now))
                 {
                     _staleReports++;
                     _options.Log(LogEntry.Warning("job.stale_return", $"ignored a stale return of job {returned.JobId} attempt {returned.Attempt} from worker {returned.WorkerId}", job: returned.JobId, worker: returned.WorkerId));
@@ -172,7 +190,7 @@ public sealed partial class GoqServer
                     break;
                 }
 
-                if (_scheduler.JobFinished(finished) is { } job)
+                if (_scheduler.JobFinished(finished, now) is { } job)
                 {
                     if (_output.Close(job.Id) is { } index)
                     {
@@ -279,6 +297,36 @@ public sealed partial class GoqServer
         var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records);
         var complete = terminal && (_output.LineCount(job, records) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
         return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset, records, job.WorkerHost);
+    }
+
+    private GoqMessage ReadBytes(ReadOutputBytes read)
+    {
+        if (_queries.Job(read.JobId) is not { } job)
+        {
+            return new ErrorReply(GoqErrorIds.JobNotFound, $"no job with id {read.JobId}", GoqErrorKind.NotFound);
+        }
+
+        var terminal = job.State.IsTerminal();
+        if (_output.Range(job) is not var (path, start, bytes) || read.Offset >= bytes)
+        {
+            return new OutputBytesReply(job.Id, [], Math.Max(0, read.Offset), terminal, job.State);
+        }
+
+        var offset = Math.Max(0, read.Offset);
+        var data = new byte[(int)Math.Min(bytes - offset, OutputPageBytes)];
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            file.Position = start + offset;
+            data = data[..file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false)];
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new ErrorReply(GoqErrorIds.ServerError, $"reading the output of job {job.Id} failed: {ex.Message}");
+        }
+
+        var next = offset + data.Length;
+        return new OutputBytesReply(job.Id, data, next, terminal && (next >= bytes || data.Length == 0), job.State); // a file cut short ends it too
     }
 
     private GoqMessage OutputMap(long jobId, bool records)

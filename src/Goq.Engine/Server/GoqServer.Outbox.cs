@@ -27,7 +27,21 @@ public sealed partial class GoqServer
         // Sending may reveal a lost peer, whose jobs the scheduler then re-dispatches: loop until quiet.
         for (var round = 0; round < 8; round++)
         {
-            foreach (var effect in _scheduler.TakeEffects())
+            if (_outage.IsDown)
+            {
+                HoldBack();
+                if (_outbox.Count == 0)
+                {
+                    break;
+                }
+            }
+
+            // What an outage held goes out now (its commit has just succeeded), but a dispatch only if the job is still
+            // that worker's: the scheduler may have taken it back and handed it elsewhere meanwhile.
+            var effects = _heldBack.Where(e => e.Message is not DispatchJob held || _scheduler.IsDispatchCurrent(held, e.To))
+                .Concat(_scheduler.TakeEffects()).ToList();
+            _heldBack.Clear();
+            foreach (var effect in effects)
             {
                 var message = effect.Message;
                 if (message is DispatchJob handed && _scheduler.GetJob(handed.JobId) is { } job)
@@ -86,10 +100,45 @@ public sealed partial class GoqServer
                 Send(to, rid, body);
             }
 
-            _store.Commit();
+            TryCommit();
         }
 
         ArmNoticeTimer();
+    }
+
+    /// <summary>
+    /// The store is down: whatever reports or depends on a change not yet stored waits in the outage (see
+    /// <see cref="StoreOutage"/>); only answers that promise nothing stored stay in the outbox to go now.
+    /// </summary>
+    private void HoldBack()
+    {
+        var staged = _store.HasChanges;
+        foreach (var effect in _scheduler.TakeEffects())
+        {
+            if (StoreOutage.PromisesNothing(effect.Message, staged))
+            {
+                _outbox.Add((effect.To, effect.Rid, effect.Message)); // telling workers to stop needs no commit
+            }
+            else
+            {
+                _outage.Hold(effect);
+            }
+        }
+
+        foreach (var (peer, acks) in _acks)
+        {
+            acks.ForEach(a => _outage.Hold(new SchedulerEffect(peer, 0, new JobFinishedAck(a.JobId, a.Attempt))));
+        }
+
+        _acks.Clear();
+        var now = _outbox.Where(m => StoreOutage.PromisesNothing(m.Message, staged)).ToList();
+        foreach (var (to, rid, message) in _outbox.Where(m => !StoreOutage.PromisesNothing(m.Message, staged)))
+        {
+            _outage.Hold(new SchedulerEffect(to, rid, message));
+        }
+
+        _outbox.Clear();
+        _outbox.AddRange(now);
     }
 
     // Setting Enable to true restarts the interval, so only a change is applied: otherwise a busy loop would keep

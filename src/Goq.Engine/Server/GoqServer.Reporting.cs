@@ -63,13 +63,53 @@ public sealed partial class GoqServer
     {
         if (_options.Metrics is not { } metrics || !_store.HasChanges)
         {
-            _store.Commit();
+            TryCommit();
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
-        _store.Commit();
-        metrics.Committed(Stopwatch.GetElapsedTime(started));
+        if (TryCommit())
+        {
+            metrics.Committed(Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary>
+    /// Commits what is staged. A store that cannot take it (disk full, read-only, I/O error) puts the server in an
+    /// outage rather than ending it (see <see cref="StoreOutage"/>): false, and the staged changes stay for the next try.
+    /// </summary>
+    private bool TryCommit()
+    {
+        if (_outage.IsDown && !_outage.MayTry())
+        {
+            return false; // tried a moment ago: what is staged waits
+        }
+
+        // Never a commit on a disk without room: a write the WAL index (a mapped file) cannot take kills the process.
+        if ((_outage.IsDown || _store.HasChanges) && _outage.SpaceShort())
+        {
+            return false;
+        }
+
+        if (_store.HasChanges)
+        {
+            try
+            {
+                _store.Commit();
+            }
+            catch (Exception ex) when (StoreOutage.CauseOf(ex) is { } cause)
+            {
+                _outage.Down(cause, ex.Message);
+                return false;
+            }
+        }
+
+        if (_outage.IsDown)
+        {
+            _heldBack.AddRange(_outage.Up()); // the commit that stored them has been made: they go first
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -132,6 +172,7 @@ public sealed partial class GoqServer
         NextJobId = _store.NextJobId,
         DeadWorkerResubmits = _store.Counters.DeadWorkerResubmits,
         StaleReports = _staleReports,
+        StoreUnavailable = _outage.Cause,
         DroppedMalformed = _droppedMalformed,
         DroppedBadSignatures = _droppedBadSignatures,
         DroppedReplays = _droppedReplays,

@@ -49,6 +49,8 @@ public sealed partial class GoqServer : IDisposable
     private readonly string? _hostKey = Environment.GetEnvironmentVariable("GOQ_WORKER_WRITES_OUTPUT") == "0" ? null : HostKey.Current;
     private readonly NoticeBatcher _notices = new(TimeSpan.FromMilliseconds(NoticeInterval));
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
+    private readonly StoreOutage _outage;
+    private readonly List<SchedulerEffect> _heldBack = []; // what an outage held, released by the commit that stored it
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WireCodec _wire;
     private readonly PageReads? _pageReads;
@@ -68,13 +70,14 @@ public sealed partial class GoqServer : IDisposable
     {
         _options = options;
         _store = store;
+        _outage = new StoreOutage(options.StorePath is { } db ? Path.GetDirectoryName(Path.GetFullPath(db)) : null, options.Log);
         _scheduler = new Scheduler(store, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
         _queries = new JobQueries(store, _scheduler);
         _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
         {
             _store.Update(job);
             _store.SaveOutputIndex(job.Id, index);
-            _store.Commit(); // an extra commit, for a job whose output could not be placed when it was dispatched
+            return TryCommit(); // an extra commit, for a job whose output could not be placed when it was dispatched
         }, stagePlan: store.SaveOutputIndex);
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _router = new RouterSocket();
@@ -207,6 +210,7 @@ public sealed partial class GoqServer : IDisposable
         try
         {
             _scheduler.Serving(Instant.Now);
+            _outage.SpaceShort(); // a server started on a full disk says so at once (Get-GoqServer, Start-GoqServer)
             StartMetrics();
             _poller.Run();
         }

@@ -15,11 +15,11 @@ namespace Goq.Server;
 /// scheduler thread. A job's output is placed when it is dispatched (<see cref="Plan"/>): where its lines start is
 /// staged with the dispatch, in <paramref name="stagePlan"/>, and so committed before any of them can be written. A job
 /// whose output could not be placed then is placed at its first line, and <paramref name="recordNewFile"/> must make
-/// where its lines start durable at once. <paramref name="synced"/> is told each file and folder put on disk (tests
+/// where its lines start durable at once (false when it cannot: the lines are not written, and come again). <paramref name="synced"/> is told each file and folder put on disk (tests
 /// watch it).
 /// </summary>
 internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry> log, Func<long, OutputIndex?> loadIndex,
-    Action<JobInfo, OutputIndex> recordNewFile, Action<string>? synced = null, Action<long, OutputIndex>? stagePlan = null) : IDisposable
+    Func<JobInfo, OutputIndex, bool> recordNewFile, Action<string>? synced = null, Action<long, OutputIndex>? stagePlan = null) : IDisposable
 {
     private const int MaxParallelSyncs = 8;
     private const int InlineSyncs = 8;
@@ -35,6 +35,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     private readonly OutputPlacement _placement = new(home, outputDir, log);
     private readonly LineBuffer _text = new();
     private readonly LineBuffer _records = new();
+    private readonly List<(JobOutputLog Log, OutputStream Stream, int Bytes)> _added = [];
 
     /// <summary>Bytes of output written since the server started (the metrics' goq_output_written_bytes_total).</summary>
     public long BytesWritten { get; private set; }
@@ -108,19 +109,37 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         // line, were a quarter of the server's time with output-heavy jobs.
         _text.Clear();
         _records.Clear();
+        _added.Clear();
         for (var i = skip; i < lines.Count; i++)
         {
             var line = lines[i];
             var (log, buffer) = line.Stream == OutputStream.Record && output.Records is not null ? (output.Records, _records) : (output, _text);
             var bytes = buffer.Append(line.Text);
             // The records file's lines are all records: its index marks them all as one stream.
-            log.AddLine(line.Stream == OutputStream.Stderr && log == output ? OutputStream.Stderr : OutputStream.Stdout, bytes);
+            _added.Add((log, line.Stream == OutputStream.Stderr && log == output ? OutputStream.Stderr : OutputStream.Stdout, bytes));
         }
 
-        Write(output, _text);
-        if (output.Records is not null)
+        try
         {
-            Write(output.Records, _records);
+            Write(output, _text);
+            if (output.Records is not null)
+            {
+                Write(output.Records, _records);
+            }
+        }
+        catch (IOException)
+        {
+            // A full disk, say: what reached the file past its recorded end is cut, so the lines, sent again by the
+            // worker (they are not acknowledged), are counted and written once.
+            CloseWriters(output);
+            _placement.TrimUnrecorded(output);
+            throw;
+        }
+
+        // Counted once written: the index never holds a line the file does not.
+        foreach (var (log, stream, bytes) in _added)
+        {
+            log.AddLine(stream, bytes);
         }
 
         output.AttemptLines += lines.Count - skip;
@@ -325,6 +344,10 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         }
     }
 
+    /// <summary>Where the job's recorded text output is in its file (its bytes as written), or null when it has none yet.</summary>
+    public (string Path, long Start, long Bytes)? Range(JobInfo job) =>
+        Pick(Log(job, create: false), records: false) is { Planned: false } output ? (output.Path, output.StartOffset, output.ByteCount) : null;
+
     /// <summary>How many lines the job's output has, or null when its file has no index (then every line is read to the end).</summary>
     public long? LineCount(JobInfo job, bool records = false) => Pick(Log(job, create: false), records)?.LineCount;
 
@@ -354,7 +377,15 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         {
             if (log is not null)
             {
-                log.Writer?.Dispose();
+                try
+                {
+                    log.Writer?.Dispose(); // flushes: may fail on a full disk, with lines that were never acknowledged
+                }
+                catch (IOException)
+                {
+                    // those lines come again from the worker, which holds them until they are acknowledged
+                }
+
                 log.Writer = null;
             }
         }
@@ -504,7 +535,10 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             {
                 // Guarantee point: where this job's lines start is durable before its first byte is written (it had
                 // no plan, or its plan failed).
-                recordNewFile(job, output.ToIndex());
+                if (!recordNewFile(job, output.ToIndex()))
+                {
+                    throw new IOException("where its lines start cannot be stored now (the server's store is unavailable)");
+                }
             }
         }
 

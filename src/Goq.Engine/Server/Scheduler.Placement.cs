@@ -84,10 +84,10 @@ public sealed partial class Scheduler
     public SetJobsReply Hold(IReadOnlyList<long> ids, Instant instant)
     {
         _now = instant;
-        return Hold(ids, instant.Wall);
+        return HoldAt(ids, instant.Wall);
     }
 
-    private SetJobsReply Hold(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
+    private SetJobsReply HoldAt(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
     {
         job.Hold = true;
         _userHolds.Add(job.Id);

@@ -1,4 +1,5 @@
 using Goq.Protocol;
+using Goq.Timing;
 
 namespace Goq.Server;
 
@@ -34,8 +35,9 @@ public sealed partial class Scheduler
         IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && !_removedWhileCancelling.Contains(jobId) ? job : null;
 
     /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
-    public JobInfo? JobFinished(JobFinished finished)
+    public JobInfo? JobFinished(JobFinished finished, Instant? now = null)
     {
+        _now = now ?? _now; // a retry's delay counts from here
         if (_cancelling.TryGetValue(finished.JobId, out var killed) && killed.WorkerId == finished.WorkerId && killed.Attempts == finished.Attempt)
         {
             // The kill was confirmed: the job already ended as Cancelled; only the slot comes back.

@@ -41,6 +41,14 @@ public sealed partial class Scheduler
         }
     }
 
+    /// <summary>
+    /// Whether a dispatch held back (a store outage) still hands its job to that connection: false once the job was
+    /// taken back and went elsewhere, or ended, meanwhile.
+    /// </summary>
+    public bool IsDispatchCurrent(DispatchJob dispatch, PeerId to) =>
+        _active.TryGetValue(dispatch.JobId, out var job) && job.State == JobState.Running && job.Attempts == dispatch.Attempt
+        && job.WorkerId is { } id && _workers.TryGet(id, out var worker) && worker.Peer == to;
+
     /// <summary>Tells idle workers (and/or the named ones) to exit; they get no more jobs from now on.</summary>
     public StopWorkersReply StopWorkers(bool idle, IReadOnlyList<string>? ids, bool drain)
     {
@@ -86,8 +94,9 @@ public sealed partial class Scheduler
     /// its attempt given back, and the worker gets no more jobs ahead until one of its jobs ends. False when the report
     /// is for no lease of that worker's (stale, or the job was cancelled meanwhile: then only its place is freed).
     /// </summary>
-    public bool JobReturned(JobReturned returned)
+    public bool JobReturned(JobReturned returned, Instant? now = null)
     {
+        _now = now ?? _now; // the job waits again from here
         if (_cancelling.TryGetValue(returned.JobId, out var killed) && killed.WorkerId == returned.WorkerId && killed.Attempts == returned.Attempt)
         {
             _cancelling.Remove(returned.JobId); // it never started: nothing to wait for

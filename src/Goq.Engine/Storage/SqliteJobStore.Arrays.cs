@@ -98,7 +98,7 @@ public sealed partial class SqliteJobStore
         }
     }
 
-    private void CommitArrays(SqliteTransaction tx)
+    private void CommitArrays(SqliteTransaction tx, HashSet<string> written)
     {
         foreach (var (id, (array, spec)) in _dirtyArrays)
         {
@@ -111,7 +111,8 @@ public sealed partial class SqliteJobStore
                     ("$spec", JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJson.JobSpec)),
                     ("$env", EnvironmentKey(spec.CapturedEnvironment)));
             cmd.Transaction = tx;
-            if (spec is not null && EnvironmentKey(spec.CapturedEnvironment) is { } key && _newEnvironments.Remove(key, out var json))
+            // Forgotten only once committed (see Commit): a failed commit (a full disk) writes it again.
+            if (spec is not null && EnvironmentKey(spec.CapturedEnvironment) is { } key && _newEnvironments.TryGetValue(key, out var json) && written.Add(key))
             {
                 using var env = Command("INSERT OR IGNORE INTO environments (key, json) VALUES ($k, $j)", ("$k", key), ("$j", json));
                 env.Transaction = tx;

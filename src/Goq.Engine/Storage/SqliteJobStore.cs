@@ -157,6 +157,7 @@ public sealed partial class SqliteJobStore : IJobStore
         // Prepared once and kept: parsing five statements for every commit cost more than running them.
         _statements ??= new CommitStatements(_db, tx);
         var (environment, insert, update, output, meta, batch) = _statements.For(tx);
+        var written = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (id, (job, spec)) in _dirty)
         {
             var info = JsonSerializer.Serialize(job, GoqJson.JobInfo);
@@ -167,16 +168,16 @@ public sealed partial class SqliteJobStore : IJobStore
             }
 
             var envKey = EnvironmentKey(spec.CapturedEnvironment);
-            if (envKey is not null && _newEnvironments.Remove(envKey, out var envJson))
+            if (envKey is not null && _newEnvironments.TryGetValue(envKey, out var envJson) && written.Add(envKey))
             {
-                Run(environment, envKey, envJson);
+                Run(environment, envKey, envJson); // forgotten once committed: a failed commit (a full disk) writes it again
             }
 
             Run(insert, id, job.State.ToString(), info,
                 JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJson.JobSpec), envKey);
         }
 
-        CommitArrays(tx);
+        CommitArrays(tx, written);
         foreach (var (id, index) in _dirtyOutputs)
         {
             Run(output, id, JsonSerializer.Serialize(index, GoqJsonContext.Default.OutputIndex));
@@ -195,6 +196,11 @@ public sealed partial class SqliteJobStore : IJobStore
         }
 
         tx.Commit();
+        foreach (var key in written)
+        {
+            _newEnvironments.Remove(key);
+        }
+
         _dirty.Clear();
         _dirtyOutputs.Clear();
         _newBatches.Clear();

@@ -158,6 +158,10 @@ public sealed partial class GoqWorker
         _unacked.Remove((jobId, attempt));
         _adopted.Remove((jobId, attempt));
         _ledger?.Acknowledged(jobId, attempt);
+        if (_byeBy is not null && _unacked.Count == 0 && _adopted.Count == 0)
+        {
+            Exit(); // the last acknowledgement the goodbye waited for
+        }
         if (_ended.Remove((jobId, attempt), out var job))
         {
             job.Budget.Give(job.Unacked.Sum(OutputBudget.CostOf)); // the server has all of it: the end is only sent after the lines

@@ -1,5 +1,6 @@
 using Goq.Hosting;
 using Goq.Protocol;
+using Goq.Timing;
 using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
@@ -203,6 +204,11 @@ public sealed partial class GoqWorker : IDisposable
         foreach (var report in _unacked.Values.Concat(_adopted.Values))
         {
             Send(report); // not yet acknowledged: perhaps lost with a server that went down
+        }
+
+        if (_byeBy is not null)
+        {
+            Exit(); // waiting for acknowledgements before the goodbye: perhaps long enough now
         }
     }
 
@@ -425,10 +431,31 @@ public sealed partial class GoqWorker : IDisposable
 
     private void Exit()
     {
+        if (_byeSent)
+        {
+            return;
+        }
+
+        // Ends the server has not acknowledged (it may be unable to store them: a full disk) are waited for, a few
+        // heartbeats at most: a goodbye before them would have it queue those jobs again. What is still not
+        // acknowledged then stays in the ledger for the next worker on the host.
+        if ((_unacked.Count > 0 || _adopted.Count > 0) && !(_options.Keeper is not null && _relay is null))
+        {
+            _byeBy ??= Deadline.In(TimeSpan.FromMilliseconds(3 * _options.HeartbeatMs));
+            if (!_byeBy.Value.Passed)
+            {
+                return; // Acknowledged and Heartbeat come back here
+            }
+        }
+
         // Killed jobs are not reported as finished: the goodbye makes the server queue them again.
+        _byeSent = true;
         Send(new WorkerBye(Id));
         _poller.StopAsync();
     }
+
+    private Deadline? _byeBy; // set once Exit waits for acknowledgements
+    private bool _byeSent;
 
     private void Send(GoqMessage message)
     {

@@ -14,10 +14,12 @@ namespace Goq.Worker;
 /// <para>
 /// The ledger is a log, appended with one write(2) per line, so each line is in the file (the page cache, which a
 /// killed process cannot take back) before the next step: <c>S job attempt</c> before the job's process is spawned,
-/// <c>P job pid</c> once it runs (its process group, for the <see cref="KeeperSentinel"/>), and when it ends either
-/// <c>F job attempt report</c>, the end the server is told of (state, exit code, times, usage, last lines: base64 JSON),
-/// written before it is sent, or <c>E job</c> for an end that is not reported. <c>A job attempt</c> follows once the
-/// server acknowledged the end. A worker that finds the ledger of a dead one on its host reports that worker's
+/// <c>P job attempt pid start</c> once it runs (its process group and the group leader's start time, for the
+/// <see cref="KeeperSentinel"/>), and when it ends either <c>F job attempt report</c>, the end the server is told of
+/// (state, exit code, times, usage, last lines: base64 JSON), written before it is sent, or <c>E job attempt</c> for an
+/// end that is not reported. <c>A job attempt</c> follows once the server acknowledged the end. Every record names its
+/// attempt: the end of one attempt never hides the next one running. A worker that exits with ends the server has not
+/// acknowledged leaves them in its ledger, for the next worker on the host to report. A worker that finds the ledger of a dead one on its host reports that worker's
 /// unacknowledged ends for it (<see cref="SweepOrphans"/>): a job that finished just before its keeper was killed is
 /// not run again. A job's processes are found by the variables every job gets (<see cref="JobVariables"/>) in
 /// <c>/proc/&lt;pid&gt;/environ</c>, so one spawned a moment before the worker died is found as surely as one running
@@ -37,10 +39,11 @@ internal sealed class JobLedger : IDisposable
     private readonly string _path;
     private readonly Lock _lock = new();
     private readonly Dictionary<long, int> _running = [];
-    private readonly Dictionary<long, int> _pids = [];
+    private readonly Dictionary<long, string> _pids = []; // their P lines
     private readonly Dictionary<(long JobId, int Attempt), string> _unreported = []; // their F lines
     private FileStream? _file;
     private long _length; // what this process wrote, so no append costs an fstat
+    private long _compactAt = CompactBytes; // twice what the last compaction kept, at least CompactBytes
 
     public JobLedger(string directory, string workerId, Action<LogEntry> log)
     {
@@ -76,7 +79,8 @@ internal sealed class JobLedger : IDisposable
         var adopted = new List<JobFinished>();
         foreach (var file in files.Where(f => f != _path))
         {
-            if (Read(file) is not { } ledger || LiveProcess.Is(ledger.WorkerPid, ledger.WorkerStart))
+            // The first line says whose it is: a live worker's ledger is not read further.
+            if (Header(file) is not var (pid, start) || LiveProcess.Is(pid, start) || Read(file) is not { } ledger)
             {
                 continue; // unreadable now, or that worker still runs
             }
@@ -95,10 +99,30 @@ internal sealed class JobLedger : IDisposable
                     + $"which died (pid {ledger.WorkerPid}) before the server took its end: reporting it for that worker", job: end.JobId, worker: end.WorkerId));
             }
 
-            TryDelete(file);
+            if (!TryDelete(file))
+            {
+                // Left where it is, it would be taken over again at every sweep: what was taken is in our ledger.
+                _log(LogEntry.Warning("ledger.not_removed", $"cannot remove the ledger '{file}' of a dead worker after taking over its ends"));
+            }
         }
 
         return adopted;
+    }
+
+    // The worker a ledger names on its first line (pid, start time), without reading the rest.
+    private static (int Pid, long Start)? Header(string file)
+    {
+        try
+        {
+            using var reader = new StreamReader(file);
+            var f = reader.ReadLine()?.Split(' ');
+            return f is ["W", var pid, var start, _] && int.TryParse(pid, CultureInfo.InvariantCulture, out var p) && long.TryParse(start, CultureInfo.InvariantCulture, out var t)
+                ? (p, t) : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Records that a job is about to start. (Guarantee point: in the file before the job's first instruction.)</summary>
@@ -111,15 +135,17 @@ internal sealed class JobLedger : IDisposable
         }
     }
 
-    /// <summary>Records the pid a job's process runs as (the leader of its process group).</summary>
+    /// <summary>Records the pid a job's process runs as (the leader of its process group), with its start time.</summary>
     public void Spawned(long jobId, int pid)
     {
+        var start = StartTicks(pid); // read before the lock: /proc, not our state
         lock (_lock)
         {
-            if (_running.ContainsKey(jobId))
+            if (_running.TryGetValue(jobId, out var attempt) && start > 0)
             {
-                _pids[jobId] = pid;
-                Append($"P {jobId} {pid}\n");
+                var line = $"P {jobId} {attempt} {pid} {start}\n";
+                _pids[jobId] = line;
+                Append(line);
             }
         }
     }
@@ -132,7 +158,7 @@ internal sealed class JobLedger : IDisposable
     {
         lock (_lock)
         {
-            var running = _running.Remove(jobId);
+            var running = _running.Remove(jobId, out var attempt);
             _pids.Remove(jobId);
             if (end is not null)
             {
@@ -140,7 +166,7 @@ internal sealed class JobLedger : IDisposable
             }
             else if (running)
             {
-                Append($"E {jobId}\n");
+                Append($"E {jobId} {attempt}\n");
             }
         }
     }
@@ -157,11 +183,33 @@ internal sealed class JobLedger : IDisposable
         }
     }
 
-    /// <summary>A clean exit leaves nothing behind to sweep.</summary>
+    /// <summary>
+    /// A clean exit leaves nothing behind to sweep, except the ends the server has not acknowledged: those stay (alone)
+    /// for the next worker on the host to report.
+    /// </summary>
     public void Remove()
     {
         lock (_lock)
         {
+            if (_unreported.Count > 0 && _file is not null)
+            {
+                _running.Clear();
+                _pids.Clear();
+                try
+                {
+                    Compact();
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    _log(LogEntry.Error("ledger.write_failed", $"cannot keep the unacknowledged ends in '{_path}': {ex.Message}"));
+                }
+
+                _log(LogEntry.Warning("ledger.ends_left", $"{_unreported.Count} job ends the server has not acknowledged are left in '{_path}' for the next worker on this host to report"));
+                _file?.Dispose();
+                _file = null;
+                return;
+            }
+
             _file?.Dispose();
             _file = null;
             TryDelete(_path);
@@ -183,9 +231,10 @@ internal sealed class JobLedger : IDisposable
             var json = JsonSerializer.SerializeToUtf8Bytes(end, GoqJsonContext.Default.JobFinished);
             var line = $"F {end.JobId} {end.Attempt} {Convert.ToBase64String(json)}\n";
             _unreported[(end.JobId, end.Attempt)] = line;
-            if (!adopted)
+            if (!adopted && _running.TryGetValue(end.JobId, out var attempt) && attempt == end.Attempt)
             {
                 _running.Remove(end.JobId);
+                _pids.Remove(end.JobId);
             }
 
             Append(line);
@@ -231,12 +280,16 @@ internal sealed class JobLedger : IDisposable
                 var f = line.Split(' ');
                 switch (f[0])
                 {
-                    case "P" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var spawned) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var jobPid):
+                    case "P" when f.Length == 5 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var spawned) && int.TryParse(f[3], CultureInfo.InvariantCulture, out var jobPid):
                         pids[spawned] = jobPid;
                         break;
                     case "F" when f.Length == 4 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var finished) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var finishedAttempt):
-                        jobs.Remove(finished);
-                        pids.Remove(finished);
+                        if (jobs.TryGetValue(finished, out var runningAttempt) && runningAttempt == finishedAttempt)
+                        {
+                            jobs.Remove(finished); // that attempt ended; a later one of the same job may run
+                            pids.Remove(finished);
+                        }
+
                         if (Decode(f[3]) is { } end)
                         {
                             ends[(finished, finishedAttempt)] = end;
@@ -254,9 +307,13 @@ internal sealed class JobLedger : IDisposable
                     case "S" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var id) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var attempt):
                         jobs[id] = attempt;
                         break;
-                    case "E" when f.Length == 2 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var ended):
-                        jobs.Remove(ended);
-                        pids.Remove(ended);
+                    case "E" when f.Length is 2 or 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var ended):
+                        if (f.Length == 2 || (jobs.TryGetValue(ended, out var endedRunning) && f[2] == endedRunning.ToString(CultureInfo.InvariantCulture)))
+                        {
+                            jobs.Remove(ended);
+                            pids.Remove(ended);
+                        }
+
                         break;
                 }
             }
@@ -320,12 +377,12 @@ internal sealed class JobLedger : IDisposable
             }
 
             _length += Write(_file, line);
-            if (_length > CompactBytes)
+            if (_length > _compactAt)
             {
                 Compact();
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
             _log(LogEntry.Error("ledger.write_failed", $"cannot write the job ledger '{_path}': {ex.Message}"));
         }
@@ -337,12 +394,15 @@ internal sealed class JobLedger : IDisposable
         var temp = _path + ".tmp";
         using (var fresh = Open(temp, FileMode.Create))
         {
-            _length = Write(fresh, Header() + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n"))
-                + string.Concat(_pids.Select(p => $"P {p.Key} {p.Value}\n")) + string.Concat(_unreported.Values));
+            // Ends first: an earlier attempt's end, read after a later attempt's start, must not hide it.
+            _length = Write(fresh, Header() + string.Concat(_unreported.Values) + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n"))
+                + string.Concat(_pids.Values));
         }
 
         File.Move(temp, _path, overwrite: true);
+        _compactAt = Math.Max(CompactBytes, 2 * _length); // a large unacknowledged end is not rewritten at every append
         _file!.Dispose();
+        _file = null; // reopened at the next append if this fails
         _file = Open(_path, FileMode.Append);
     }
 
@@ -359,14 +419,16 @@ internal sealed class JobLedger : IDisposable
         return bytes.Length;
     }
 
-    private static void TryDelete(string file)
+    private static bool TryDelete(string file)
     {
         try
         {
             File.Delete(file);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            return false;
         }
     }
 }

@@ -11,6 +11,7 @@ internal static unsafe class LibC
     public const int OCreat = 0x40;
     public const int OAppend = 0x400;
     public const int SeekEnd = 2;
+    public const int SeekCur = 1;
     public const short PosixSpawnSetSigDef = 0x04;
     public const short PosixSpawnSetSigMask = 0x08;
     public const short PosixSpawnSetSid = 0x80;
@@ -58,6 +59,9 @@ internal static unsafe class LibC
 
     [DllImport("libc", SetLastError = true)]
     public static extern int fsync(int fd);
+
+    [DllImport("libc", SetLastError = true)]
+    public static extern int ftruncate(int fd, long length);
 
     [DllImport("libc", SetLastError = true)]
     public static extern int kill(int pid, int sig);

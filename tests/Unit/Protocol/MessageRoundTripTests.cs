@@ -69,6 +69,8 @@ public sealed class MessageRoundTripTests
         new OutputReply(7, [new OutputLine(OutputStream.Stdout, "o")], 13, false, JobState.Running, 4100),
         new GetOutputMap(7),
         new OutputMapReply(7, "/w/o/out.00007", 0, 8, 2, [1, 1], "AB", "CD", true, JobState.Completed),
+        new ReadOutputBytes(7, 4096),
+        new OutputBytesReply(7, [0x61, 0xFF, 0x00, 0x0D, 0x0A], 4101, false, JobState.Running),
         new GetJobs([1, 2], [JobState.Waiting], 1000, 50),
         new GetJobs(null, null, 0, 0, new JobFilter { Since = DateTimeOffset.UnixEpoch, SubmittedBy = "ann", Queues = ["gpu"] }),
         new RestartJobs([1, 2], IncludeDependents: true),

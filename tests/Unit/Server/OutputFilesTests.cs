@@ -19,7 +19,7 @@ public sealed class OutputFilesTests : IDisposable
     public OutputFilesTests()
     {
         _files = new OutputFiles(_dir.Path, "o", _ => { }, id => _indexes.GetValueOrDefault(id),
-            (job, index) => _indexes[job.Id] = index, _synced.Add);
+            (job, index) => { _indexes[job.Id] = index; return true; }, _synced.Add);
     }
 
     public void Dispose()
@@ -118,7 +118,7 @@ public sealed class OutputFilesTests : IDisposable
         // After the job ends (and after a restart) both are found again from the stored index.
         job.State = JobState.Completed;
         _indexes[job.Id] = _files.Close(job.Id)!;
-        using var reopened = new OutputFiles(_dir.Path, "o", _ => { }, id => _indexes.GetValueOrDefault(id), (_, _) => { });
+        using var reopened = new OutputFiles(_dir.Path, "o", _ => { }, id => _indexes.GetValueOrDefault(id), (_, _) => true);
         Assert.Equal(3, reopened.LineCount(job, records: true));
         Assert.Equal(records, reopened.Map(job, records: true)!.Value.Path);
     }

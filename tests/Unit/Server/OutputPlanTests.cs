@@ -17,7 +17,7 @@ public sealed class OutputPlanTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private OutputFiles Files() => new(_dir.Path, "o", _ => { }, id => _committed.GetValueOrDefault(id),
-        (job, index) => { _recordedAtOnce.Add(job.Id); _committed[job.Id] = index; }, stagePlan: (id, index) => _staged[id] = index);
+        (job, index) => { _recordedAtOnce.Add(job.Id); _committed[job.Id] = index; return true; }, stagePlan: (id, index) => _staged[id] = index);
 
     private JobInfo Job(long id, JobKind kind = JobKind.Shell) => new() { Id = id, State = JobState.Running, WorkingDirectory = _dir.Path, Kind = kind };
 

@@ -124,6 +124,48 @@ public sealed class JobLedgerTests : IDisposable
     }
 
     [Fact]
+    public void TheEndOfOneAttempt_DoesNotHideTheNextAttemptRunning_EvenAfterCompaction()
+    {
+        using var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(4, 1);
+        ledger.Ended(4, End("me", 4, JobState.Failed, 1)); // attempt 1 failed, its end not yet acknowledged
+        ledger.Starting(4, 2); // the retry runs here
+        Assert.Equal(2, JobLedger.Read(ledger.FilePath)!.Jobs[4]);
+
+        for (var id = 100; id < 40_000; id++)
+        {
+            ledger.Starting(id, 1);
+            ledger.Ended(id);
+        }
+
+        var read = JobLedger.Read(ledger.FilePath)!;
+        Assert.Equal(2, read.Jobs[4]);
+        Assert.Equal([4L], read.Unreported!.Select(e => e.JobId));
+    }
+
+    [Fact]
+    public void ACleanExit_LeavesTheUnacknowledgedEnds_ForTheNextWorker_AndNothingElse()
+    {
+        var ledger = new JobLedger(_dir.Path, "me", _ => { });
+        ledger.Starting(1, 1);
+        ledger.Ended(1, End("me", 1));
+        ledger.Starting(2, 1);
+        ledger.Ended(2);
+        ledger.Remove();
+
+        var left = JobLedger.Read(ledger.FilePath)!;
+        Assert.Empty(left.Jobs);
+        Assert.Equal([1L], left.Unreported!.Select(e => e.JobId));
+
+        var clean = new JobLedger(_dir.Path, "clean", _ => { });
+        clean.Starting(3, 1);
+        clean.Ended(3, End("clean", 3));
+        clean.Acknowledged(3, 1);
+        clean.Remove();
+        Assert.False(File.Exists(clean.FilePath));
+    }
+
+    [Fact]
     public void ACompactedLedger_KeepsTheUnacknowledgedEnds()
     {
         using var ledger = new JobLedger(_dir.Path, "me", _ => { });
@@ -152,13 +194,19 @@ public sealed class JobLedgerTests : IDisposable
         ledger.Starting(8, 1);
         ledger.Spawned(8, ended.Id);
         ledger.Ended(8, End("me", 8)); // recorded as ended: not the sentinel's to kill
+        var reused = StartJob("other", 9, 1, "307");
+        await Wait.UntilAsync(() => JobProcessProbe.HasJobVariables(reused.Id), what: "the other process to run");
+        File.AppendAllText(ledger.FilePath, $"S 9 1\nP 9 1 {reused.Id} 1\n"); // a pid that names another process now
 
         var sentinel = KeeperSentinel.Start(ledger.FilePath, out var why);
         Assert.True(sentinel is not null, why);
-        sentinel!.Dispose(); // the pipe closes, as the kernel closes it when the worker dies; the ledger is still there
+        var shell = Process.GetProcessById(sentinel!.Pid!.Value);
+        sentinel.Dispose(); // the pipe closes, as the kernel closes it when the worker dies; the ledger is still there
 
+        Assert.True(shell.WaitForExit(10_000), "the sentinel did its work and exited");
         Assert.True(running.WaitForExit(10_000), "the running job's group was killed");
         Assert.False(ended.HasExited);
+        Assert.False(reused.HasExited, "a process that took a recorded pid is not the job's: it lives");
     }
 
     [Fact]
