@@ -40,12 +40,13 @@ Describe 'Output written by the worker' {
     It 'gives the exact bytes back with -AsByteStream, from the file or through the server: NUL, 0xFF, CR and 2 MB of random bytes' {
         Start-GoqServer | Out-Null
         $null = Start-GoqWorker -Slots 1
-        $small = Submit-GoqJob "printf 'a\377b\000c\tx\r\n'; printf 'err\r\n' >&2" | Wait-GoqJob -Timeout 60
+        $small = Submit-GoqJob "printf 'a\377b\000c\tx\r\n'; sleep 0.2; printf 'err\r\n' >&2" | Wait-GoqJob -Timeout 60 # two pipes: apart in time, so their order is known
         $expected = [byte[]](0x61, 0xFF, 0x62, 0x00, 0x63, 0x09, 0x78, 0x0D, 0x0A, 0x65, 0x72, 0x72, 0x0D, 0x0A)
         $local = Receive-GoqJob $small.Id -AsByteStream
         $local.GetType() | Should -Be ([byte[]]) -Because 'a small output is one chunk'
         $local | Should -Be $expected
-        Receive-GoqJob $small.Id -AsByteStream -ViaServer | Should -Be $expected
+        $viaServer = Receive-GoqJob $small.Id -AsByteStream -ViaServer
+        $viaServer | Should -Be $expected
 
         $random = Join-Path $work 'random.bin'
         & sh -c "head -c 2000000 /dev/urandom > '$random'"

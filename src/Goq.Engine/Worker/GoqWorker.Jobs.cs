@@ -127,7 +127,8 @@ public sealed partial class GoqWorker
                     variables,
                     () => job.Budget.IsFull,
                     () => job.CancelledBecause,
-                    job.File).ConfigureAwait(false);
+                    job.File,
+                    code => _ledger?.Exited(job.JobId, job.Attempt, code)).ConfigureAwait(false);
             }
             catch (Exception ex)
             {

@@ -40,6 +40,7 @@ internal sealed class JobLedger : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<long, int> _running = [];
     private readonly Dictionary<long, string> _pids = []; // their P lines
+    private readonly Dictionary<long, string> _exits = []; // their X lines: exited, end not yet recorded
     private readonly Dictionary<(long JobId, int Attempt), string> _unreported = []; // their F lines
     private FileStream? _file;
     private long _length; // what this process wrote, so no append costs an fstat
@@ -151,6 +152,24 @@ internal sealed class JobLedger : IDisposable
     }
 
     /// <summary>
+    /// Records a job's exit code the moment its main process ended (<c>X job attempt code time</c>), before its output is
+    /// drained and its end recorded: a keeper killed in between loses neither, and the next worker reports the end from
+    /// this line (without the tail of its output) rather than let the job run again.
+    /// </summary>
+    public void Exited(long jobId, int attempt, int exitCode)
+    {
+        lock (_lock)
+        {
+            if (_running.TryGetValue(jobId, out var running) && running == attempt && !_exits.ContainsKey(jobId))
+            {
+                var line = $"X {jobId} {attempt} {exitCode} {DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()}\n";
+                _exits[jobId] = line;
+                Append(line);
+            }
+        }
+    }
+
+    /// <summary>
     /// Records that a job has ended: with <paramref name="end"/>, the end to report (in the file before it is sent, and
     /// kept until <see cref="Acknowledged"/>); without, an end nobody is told of.
     /// </summary>
@@ -160,6 +179,7 @@ internal sealed class JobLedger : IDisposable
         {
             var running = _running.Remove(jobId, out var attempt);
             _pids.Remove(jobId);
+            _exits.Remove(jobId);
             if (end is not null)
             {
                 Record(end, adopted: false);
@@ -195,6 +215,7 @@ internal sealed class JobLedger : IDisposable
             {
                 _running.Clear();
                 _pids.Clear();
+                _exits.Clear();
                 try
                 {
                     Compact();
@@ -235,6 +256,7 @@ internal sealed class JobLedger : IDisposable
             {
                 _running.Remove(end.JobId);
                 _pids.Remove(end.JobId);
+                _exits.Remove(end.JobId);
             }
 
             Append(line);
@@ -275,6 +297,7 @@ internal sealed class JobLedger : IDisposable
             var jobs = new Dictionary<long, int>();
             var pids = new Dictionary<long, int>();
             var ends = new Dictionary<(long, int), JobFinished>();
+            var exits = new Dictionary<(long, int), (int Code, long AtMs)>();
             foreach (var line in File.ReadLines(file))
             {
                 var f = line.Split(' ');
@@ -296,6 +319,10 @@ internal sealed class JobLedger : IDisposable
                         }
 
                         break;
+                    case "X" when f.Length == 5 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var exitedJob) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var exitedAttempt)
+                        && int.TryParse(f[3], CultureInfo.InvariantCulture, out var code) && long.TryParse(f[4], CultureInfo.InvariantCulture, out var atMs):
+                        exits[(exitedJob, exitedAttempt)] = (code, atMs);
+                        break;
                     case "A" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var acked) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var ackedAttempt):
                         ends.Remove((acked, ackedAttempt));
                         break;
@@ -315,6 +342,16 @@ internal sealed class JobLedger : IDisposable
                         }
 
                         break;
+                }
+            }
+
+            // A job whose main process ended (X) and whose end was never recorded: its end, as the exit code tells it.
+            foreach (var (job, attempt) in jobs)
+            {
+                if (exits.TryGetValue((job, attempt), out var exit) && !ends.ContainsKey((job, attempt)))
+                {
+                    ends[(job, attempt)] = new JobFinished(worker, job, attempt, exit.Code == 0 ? JobState.Completed : JobState.Failed, exit.Code,
+                        exit.Code == 0 ? null : $"exit code {exit.Code}", null, DateTimeOffset.FromUnixTimeMilliseconds(exit.AtMs), pids.TryGetValue(job, out var p) ? p : null);
                 }
             }
 
@@ -396,7 +433,7 @@ internal sealed class JobLedger : IDisposable
         {
             // Ends first: an earlier attempt's end, read after a later attempt's start, must not hide it.
             _length = Write(fresh, Header() + string.Concat(_unreported.Values) + string.Concat(_running.Select(j => $"S {j.Key} {j.Value}\n"))
-                + string.Concat(_pids.Values));
+                + string.Concat(_pids.Values) + string.Concat(_exits.Values));
         }
 
         File.Move(temp, _path, overwrite: true);

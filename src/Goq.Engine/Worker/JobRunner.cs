@@ -54,8 +54,11 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
     /// <param name="file">When the worker writes the job's output file itself (a command or program job on the server's
     /// host): its output, and goq's own lines about it, go there instead of to <paramref name="onLine"/>, unless the file
     /// cannot be opened.</param>
+    /// <param name="onExited">Called with the exit code the moment a command or program job's main process has ended,
+    /// before its pipes are drained.</param>
     public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel,
-        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null, Func<string?>? whyCancelled = null, JobOutputFile? file = null)
+        IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null, Func<string?>? whyCancelled = null, JobOutputFile? file = null,
+        Action<int>? onExited = null)
     {
         var gate = new object();
         void Emit(OutputStream stream, string text)
@@ -124,7 +127,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         try
         {
             process = SpawnedJobProcess.IsSupported && options.NewProcessGroup
-                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit, holdOutput, file: file)
+                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit, holdOutput, file: file, exited: onExited)
                 : DotnetJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit);
         }
         catch (JobStartException ex)
@@ -157,6 +160,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         }
 
         var exitCode = await process.Exited.ConfigureAwait(false);
+        onExited?.Invoke(exitCode); // told already by a spawned process, as it was reaped; the drain below takes milliseconds a keeper could die in
 
         // The job ends with its main process. Children that outlive it may hold the pipes open: they get a short
         // drain, then end; and so does every process it started, wherever it moved (its group, and by its identity

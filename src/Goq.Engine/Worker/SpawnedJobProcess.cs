@@ -15,6 +15,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     // Continuations run where the end is seen (the I/O thread): finishing a job there costs no thread hop. Whoever
     // awaits these must only do short, non-blocking work before its next await (the worker enqueues the result).
     private readonly TaskCompletionSource<int> _exited = new();
+    private Action<int>? _onExit; // told the exit code on the thread that reaped it, before anything else
     private readonly TaskCompletionSource _outputDone = new();
     private int _reaped;
 
@@ -44,7 +45,8 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     /// <param name="hold">While true, the job's pipes are not read (see <see cref="OutputBudget"/>).</param>
     /// <param name="channelFd">When not negative, given to the child as its descriptor 3 (a script runner's channel).</param>
     public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null, int channelFd = -1, JobOutputFile? file = null)
+        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null, int channelFd = -1, JobOutputFile? file = null,
+        Action<int>? exited = null)
     {
         var strings = new List<nint>();
         byte* Utf8(string s)
@@ -151,7 +153,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             LibC.close(outPipe[1]);
             LibC.close(errPipe[1]);
             outPipe[1] = errPipe[1] = -1;
-            var process = new SpawnedJobProcess(pid);
+            var process = new SpawnedJobProcess(pid) { _onExit = exited };
             process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit, hold, file);
             outPipe[0] = errPipe[0] = -1; // the reader owns them now
             return process;
@@ -273,14 +275,17 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
         }
 
         var signal = status & 0x7f;
-        if (signal == 0)
+        var code = signal == 0 ? (status >> 8) & 0xff : 128 + signal;
+        Signal = signal == 0 ? null : signal;
+        try
         {
-            _exited.TrySetResult((status >> 8) & 0xff);
+            _onExit?.Invoke(code); // Guarantee point: the exit is recorded before anything else can delay it
         }
-        else
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
         {
-            Signal = signal;
-            _exited.TrySetResult(128 + signal);
+            // the ledger says why it could not write; the end is still reported the usual way
         }
+
+        _exited.TrySetResult(code);
     }
 }

@@ -124,6 +124,28 @@ public sealed class JobLedgerTests : IDisposable
     }
 
     [Fact]
+    public void AJobWhoseProcessExited_ButWhoseEndWasNotRecorded_IsReportedFromItsExitCode()
+    {
+        using (var dead = new JobLedger(_dir.Path, "dead", _ => { }))
+        {
+            dead.Starting(5, 2);
+            dead.Spawned(5, Environment.ProcessId); // any live pid: its start time is what is kept
+            dead.Exited(5, 2, 7); // the keeper died while it drained the job's pipes
+            dead.Starting(6, 1); // still running when the keeper died: no end to report
+        }
+
+        var deadFile = _dir.Combine($"{Environment.MachineName}.dead.ledger");
+        var lines = File.ReadAllLines(deadFile);
+        lines[0] = "W 999999 12345 dead";
+        File.WriteAllLines(deadFile, lines);
+
+        using var me = new JobLedger(_dir.Path, "me", _ => { });
+        var adopted = Assert.Single(me.SweepOrphans());
+        Assert.Equal(("dead", 5L, 2, JobState.Failed, 7, "exit code 7"), (adopted.WorkerId, adopted.JobId, adopted.Attempt, adopted.State, adopted.ExitCode, adopted.Reason));
+        Assert.Equal(Environment.ProcessId, adopted.Pid);
+    }
+
+    [Fact]
     public void TheEndOfOneAttempt_DoesNotHideTheNextAttemptRunning_EvenAfterCompaction()
     {
         using var ledger = new JobLedger(_dir.Path, "me", _ => { });
