@@ -152,7 +152,7 @@ public static class LocalWorkers
 
     /// <summary>How many jobs a local worker runs, from its job ledger (0 when it has started none).</summary>
     public static int RunningJobs(GoqSettings settings, string workerId) =>
-        JobLedger.Read(Path.Combine(settings.DotDir, "run", $"{Environment.MachineName}.{workerId}.ledger"))?.Jobs.Count ?? 0;
+        LedgerContent.Read(Path.Combine(settings.DotDir, "run", $"{Environment.MachineName}.{workerId}.ledger"))?.Jobs.Count ?? 0;
 
     private static WorkerInfo Info(string id, int pid, int slots, IReadOnlyList<string> queues, IReadOnlyList<string> labels) => new()
     {

@@ -1,6 +1,5 @@
 using Goq.Hosting;
 using Goq.Protocol;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -81,7 +80,7 @@ internal sealed class JobLedger : IDisposable
         foreach (var file in files.Where(f => f != _path))
         {
             // The first line says whose it is: a live worker's ledger is not read further.
-            if (Header(file) is not var (pid, start) || LiveProcess.Is(pid, start) || Read(file) is not { } ledger)
+            if (LedgerContent.Header(file) is not var (pid, start) || LiveProcess.Is(pid, start) || LedgerContent.Read(file) is not { } ledger)
             {
                 continue; // unreadable now, or that worker still runs
             }
@@ -110,22 +109,6 @@ internal sealed class JobLedger : IDisposable
         return adopted;
     }
 
-    // The worker a ledger names on its first line (pid, start time), without reading the rest.
-    private static (int Pid, long Start)? Header(string file)
-    {
-        try
-        {
-            using var reader = new StreamReader(file);
-            var f = reader.ReadLine()?.Split(' ');
-            return f is ["W", var pid, var start, _] && int.TryParse(pid, CultureInfo.InvariantCulture, out var p) && long.TryParse(start, CultureInfo.InvariantCulture, out var t)
-                ? (p, t) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Records that a job is about to start. (Guarantee point: in the file before the job's first instruction.)</summary>
     public void Starting(long jobId, int attempt)
     {
@@ -139,7 +122,7 @@ internal sealed class JobLedger : IDisposable
     /// <summary>Records the pid a job's process runs as (the leader of its process group), with its start time.</summary>
     public void Spawned(long jobId, int pid)
     {
-        var start = StartTicks(pid); // read before the lock: /proc, not our state
+        var start = LiveProcess.StartTicks(pid); // read before the lock: /proc, not our state
         lock (_lock)
         {
             if (_running.TryGetValue(jobId, out var attempt) && start > 0)
@@ -263,119 +246,6 @@ internal sealed class JobLedger : IDisposable
         }
     }
 
-    /// <summary>
-    /// Field 22 of /proc/&lt;pid&gt;/stat: when the process started, in clock ticks after boot; 0 if gone, or if it has
-    /// died and only its zombie is left (killed, not yet reaped), so a dead process never passes for a live one.
-    /// </summary>
-    internal static long StartTicks(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields[0] is "Z" or "X")
-            {
-                return 0; // field 3, the state: a zombie or a dead process
-            }
-
-            return long.TryParse(fields[19], out var ticks) ? ticks : 0; // field 22 counted from after "pid (comm)"
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return 0;
-        }
-    }
-
-    /// <summary>What a ledger says: its worker (id, pid and start time) and the jobs started and not ended, with their attempts.</summary>
-    internal static LedgerContent? Read(string file)
-    {
-        try
-        {
-            int pid = 0;
-            long start = 0;
-            var worker = "";
-            var jobs = new Dictionary<long, int>();
-            var pids = new Dictionary<long, int>();
-            var ends = new Dictionary<(long, int), JobFinished>();
-            var exits = new Dictionary<(long, int), (int Code, long AtMs)>();
-            foreach (var line in File.ReadLines(file))
-            {
-                var f = line.Split(' ');
-                switch (f[0])
-                {
-                    case "P" when f.Length == 5 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var spawned) && int.TryParse(f[3], CultureInfo.InvariantCulture, out var jobPid):
-                        pids[spawned] = jobPid;
-                        break;
-                    case "F" when f.Length == 4 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var finished) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var finishedAttempt):
-                        if (jobs.TryGetValue(finished, out var runningAttempt) && runningAttempt == finishedAttempt)
-                        {
-                            jobs.Remove(finished); // that attempt ended; a later one of the same job may run
-                            pids.Remove(finished);
-                        }
-
-                        if (Decode(f[3]) is { } end)
-                        {
-                            ends[(finished, finishedAttempt)] = end;
-                        }
-
-                        break;
-                    case "X" when f.Length == 5 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var exitedJob) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var exitedAttempt)
-                        && int.TryParse(f[3], CultureInfo.InvariantCulture, out var code) && long.TryParse(f[4], CultureInfo.InvariantCulture, out var atMs):
-                        exits[(exitedJob, exitedAttempt)] = (code, atMs);
-                        break;
-                    case "A" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var acked) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var ackedAttempt):
-                        ends.Remove((acked, ackedAttempt));
-                        break;
-                    case "W" when f.Length == 4:
-                        pid = int.Parse(f[1], CultureInfo.InvariantCulture);
-                        start = long.Parse(f[2], CultureInfo.InvariantCulture);
-                        worker = f[3];
-                        break;
-                    case "S" when f.Length == 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var id) && int.TryParse(f[2], CultureInfo.InvariantCulture, out var attempt):
-                        jobs[id] = attempt;
-                        break;
-                    case "E" when f.Length is 2 or 3 && long.TryParse(f[1], CultureInfo.InvariantCulture, out var ended):
-                        if (f.Length == 2 || (jobs.TryGetValue(ended, out var endedRunning) && f[2] == endedRunning.ToString(CultureInfo.InvariantCulture)))
-                        {
-                            jobs.Remove(ended);
-                            pids.Remove(ended);
-                        }
-
-                        break;
-                }
-            }
-
-            // A job whose main process ended (X) and whose end was never recorded: its end, as the exit code tells it.
-            foreach (var (job, attempt) in jobs)
-            {
-                if (exits.TryGetValue((job, attempt), out var exit) && !ends.ContainsKey((job, attempt)))
-                {
-                    ends[(job, attempt)] = new JobFinished(worker, job, attempt, exit.Code == 0 ? JobState.Completed : JobState.Failed, exit.Code,
-                        exit.Code == 0 ? null : $"exit code {exit.Code}", null, DateTimeOffset.FromUnixTimeMilliseconds(exit.AtMs), pids.TryGetValue(job, out var p) ? p : null);
-                }
-            }
-
-            return pid > 0 && worker.Length > 0 ? new LedgerContent(worker, pid, start, jobs, pids, [.. ends.Values]) : null;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or OverflowException)
-        {
-            return null;
-        }
-    }
-
-    // A line cut short by a crash, or not ours, is no end.
-    private static JobFinished? Decode(string base64)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(Convert.FromBase64String(base64), GoqJsonContext.Default.JobFinished);
-        }
-        catch (Exception ex) when (ex is FormatException or JsonException)
-        {
-            return null;
-        }
-    }
-
     private int KillJobsOf(LedgerContent ledger)
     {
         var killed = 0;
@@ -443,7 +313,7 @@ internal sealed class JobLedger : IDisposable
         _file = Open(_path, FileMode.Append);
     }
 
-    private string Header() => $"W {Environment.ProcessId} {StartTicks(Environment.ProcessId)} {_workerId}\n";
+    private string Header() => $"W {Environment.ProcessId} {LiveProcess.StartTicks(Environment.ProcessId)} {_workerId}\n";
 
     // Unbuffered: each Write is one write(2), so the line is in the file when it returns.
     private static FileStream Open(string path, FileMode mode) =>

@@ -49,7 +49,7 @@ public sealed class JobLedgerTests : IDisposable
         var ended = StartJob("dead", 2, 1, "306");
         var otherAttempt = StartJob("dead", 3, 2, "306");
         await Wait.UntilAsync(() => new[] { live, ended, otherAttempt }.All(p => JobProcessProbe.HasJobVariables(p.Id)), what: "the jobs to run");
-        WriteLedger("alive", Environment.ProcessId, JobLedger.StartTicks(Environment.ProcessId), "S 1 1\n");
+        WriteLedger("alive", Environment.ProcessId, Goq.Hosting.LiveProcess.StartTicks(Environment.ProcessId), "S 1 1\n");
         WriteLedger("dead", 999_999, 12345, "S 2 1\nE 2\nS 3 1\n");
 
         Assert.Empty(new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans());
@@ -63,12 +63,12 @@ public sealed class JobLedgerTests : IDisposable
         using var ledger = new JobLedger(_dir.Path, "me", _ => { });
         ledger.Starting(5, 1);
         var file = Assert.Single(Directory.GetFiles(_dir.Path));
-        var content = JobLedger.Read(file)!; // read while the writer still has it open: each line is already there
+        var content = LedgerContent.Read(file)!; // read while the writer still has it open: each line is already there
         Assert.Equal("me", content.WorkerId);
         Assert.Equal(Environment.ProcessId, content.WorkerPid);
         Assert.Equal(1, content.Jobs[5]);
         ledger.Ended(5);
-        Assert.Empty(JobLedger.Read(file)!.Jobs);
+        Assert.Empty(LedgerContent.Read(file)!.Jobs);
         ledger.Remove();
         Assert.Empty(Directory.GetFiles(_dir.Path));
     }
@@ -86,7 +86,7 @@ public sealed class JobLedgerTests : IDisposable
 
         var file = Assert.Single(Directory.GetFiles(_dir.Path));
         Assert.True(new FileInfo(file).Length < 1024 * 1024, "compacted");
-        Assert.Equal([1L], JobLedger.Read(file)!.Jobs.Keys);
+        Assert.Equal([1L], LedgerContent.Read(file)!.Jobs.Keys);
     }
 
     private static JobFinished End(string worker, long jobId, JobState state = JobState.Completed, int exitCode = 0) =>
@@ -118,9 +118,9 @@ public sealed class JobLedgerTests : IDisposable
         Assert.False(File.Exists(deadFile));
 
         // Kept in this worker's ledger until the server has it: a crash of this worker now loses it not.
-        Assert.Equal([9L], JobLedger.Read(me.FilePath)!.Unreported!.Select(e => e.JobId));
+        Assert.Equal([9L], LedgerContent.Read(me.FilePath)!.Unreported!.Select(e => e.JobId));
         me.Acknowledged(9, 1);
-        Assert.Empty(JobLedger.Read(me.FilePath)!.Unreported!);
+        Assert.Empty(LedgerContent.Read(me.FilePath)!.Unreported!);
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class JobLedgerTests : IDisposable
         ledger.Starting(4, 1);
         ledger.Ended(4, End("me", 4, JobState.Failed, 1)); // attempt 1 failed, its end not yet acknowledged
         ledger.Starting(4, 2); // the retry runs here
-        Assert.Equal(2, JobLedger.Read(ledger.FilePath)!.Jobs[4]);
+        Assert.Equal(2, LedgerContent.Read(ledger.FilePath)!.Jobs[4]);
 
         for (var id = 100; id < 40_000; id++)
         {
@@ -160,7 +160,7 @@ public sealed class JobLedgerTests : IDisposable
             ledger.Ended(id);
         }
 
-        var read = JobLedger.Read(ledger.FilePath)!;
+        var read = LedgerContent.Read(ledger.FilePath)!;
         Assert.Equal(2, read.Jobs[4]);
         Assert.Equal([4L], read.Unreported!.Select(e => e.JobId));
     }
@@ -175,7 +175,7 @@ public sealed class JobLedgerTests : IDisposable
         ledger.Ended(2);
         ledger.Remove();
 
-        var left = JobLedger.Read(ledger.FilePath)!;
+        var left = LedgerContent.Read(ledger.FilePath)!;
         Assert.Empty(left.Jobs);
         Assert.Equal([1L], left.Unreported!.Select(e => e.JobId));
 
@@ -201,7 +201,7 @@ public sealed class JobLedgerTests : IDisposable
         }
 
         Assert.True(new FileInfo(ledger.FilePath).Length < 1024 * 1024, "compacted");
-        Assert.Equal([1L], JobLedger.Read(ledger.FilePath)!.Unreported!.Select(e => e.JobId));
+        Assert.Equal([1L], LedgerContent.Read(ledger.FilePath)!.Unreported!.Select(e => e.JobId));
     }
 
     [Fact]
