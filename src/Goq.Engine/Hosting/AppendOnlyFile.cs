@@ -65,8 +65,8 @@ internal sealed unsafe class AppendOnlyFile : IDisposable
 
                     if (done > 0)
                     {
-                        // Our part ends at our offset (O_APPEND wrote it at the end): cut it off again. Another writer
-                        // could only have appended after it while the disk was full, and could not have.
+                        // Our part ends at our offset (O_APPEND wrote it at the end): cut it off again. A line another
+                        // process appended in the instant between (on a disk that had just filled) is cut with it.
                         _ = LibC.ftruncate(_fd, LibC.lseek(_fd, 0, LibC.SeekCur) - done);
                     }
 

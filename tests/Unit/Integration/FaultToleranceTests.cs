@@ -179,7 +179,9 @@ public sealed class FaultToleranceTests : IDisposable
         var more = await _cluster.Client.SubmitAsync([Spec("echo d")]);
         Assert.Equal(4, more[0].Id);
 
-        _cluster.AddWorker(slots: 1);
+        // No jobs taken ahead: on a loaded host one held past the prefetch hold goes back to the queue while a later one
+        // stays ahead, and the order would then be the prefetch's, not the restart's (this test is about the restart).
+        _cluster.AddWorker(slots: 1, prefetch: 0);
         var done = new List<long>();
         Assert.True(await _cluster.Client.WaitAsync([1, 2, 3, 4], false, TimeSpan.FromSeconds(30), e => done.Add(e.Id)));
         Assert.Equal([1L, 2L, 3L, 4L], done);
