@@ -11,6 +11,8 @@ using Goq.Timing;
 
 namespace Goq.Server;
 
+// Over 400 lines across its partial files: the server's loop owns the socket, the turn's commit and its outbox; issue
+// 27 moves the outbox and the store outage's handling into types of their own.
 /// <summary>
 /// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and

@@ -5,6 +5,8 @@ using Goq.Timing;
 
 namespace Goq.Server;
 
+// Over 400 lines across its partial files: every read of ended jobs the store answers; issue 27 splits pages from
+// changes.
 /// <summary>
 /// What clients ask about jobs that the store answers: ended jobs, pages of the job list, batches seen before,
 /// removals. The <see cref="Scheduler"/> holds only the active jobs and never reads the store; this is where its

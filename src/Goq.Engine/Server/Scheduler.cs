@@ -4,6 +4,8 @@ using Goq.Timing;
 
 namespace Goq.Server;
 
+// Over 400 lines (and the class over its partial files): the scheduler is one state machine whose transitions share
+// its state; issue 27 splits it into types that own their state (placement, workers, endings, arrays).
 /// <summary>
 /// The queue as a pure state machine: events in, state changes (staged in the store's memory) and effects (messages
 /// to send) out. No sockets, no files, no clock of its own, and one kind of read of the store: the active jobs and

@@ -8,6 +8,8 @@ using Microsoft.Data.Sqlite;
 
 namespace Goq.Storage;
 
+// Over 400 lines across its partial files: one SQLite connection and its staged changes, committed together; issue 27
+// gives arrays, batches and output indexes types of their own.
 /// <summary>
 /// The durable store: one SQLite file in WAL mode with synchronous=FULL, so a committed transaction survives a
 /// crash of the process or the machine. Changes are staged in memory and written by <see cref="Commit"/> in one

@@ -89,6 +89,16 @@ public sealed class JobLedgerTests : IDisposable
         Assert.Equal([1L], LedgerContent.Read(file)!.Jobs.Keys);
     }
 
+    /// <summary>Makes a ledger written by this process name a worker that is gone (a pid no process has); returns its path.</summary>
+    private string MarkWorkerGone(string worker)
+    {
+        var file = _dir.Combine($"{Environment.MachineName}.{worker}.ledger");
+        var lines = File.ReadAllLines(file);
+        lines[0] = $"W 999999 12345 {worker}";
+        File.WriteAllLines(file, lines);
+        return file;
+    }
+
     private static JobFinished End(string worker, long jobId, JobState state = JobState.Completed, int exitCode = 0) =>
         new(worker, jobId, 1, state, exitCode, null, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch.AddSeconds(2), 4242, 3,
             [new OutputLine(OutputStream.Stdout, "last line")], 2, new JobUsage(1_000_000, 2_000, 64 << 20));
@@ -105,10 +115,7 @@ public sealed class JobLedgerTests : IDisposable
             dead.Acknowledged(10, 1); // the server has this one
         }
 
-        var deadFile = _dir.Combine($"{Environment.MachineName}.dead.ledger");
-        var lines = File.ReadAllLines(deadFile);
-        lines[0] = "W 999999 12345 dead"; // its worker is gone
-        File.WriteAllLines(deadFile, lines);
+        var deadFile = MarkWorkerGone("dead");
 
         using var me = new JobLedger(_dir.Path, "me", _ => { });
         var adopted = Assert.Single(me.SweepOrphans());
@@ -134,10 +141,7 @@ public sealed class JobLedgerTests : IDisposable
             dead.Starting(6, 1); // still running when the keeper died: no end to report
         }
 
-        var deadFile = _dir.Combine($"{Environment.MachineName}.dead.ledger");
-        var lines = File.ReadAllLines(deadFile);
-        lines[0] = "W 999999 12345 dead";
-        File.WriteAllLines(deadFile, lines);
+        MarkWorkerGone("dead");
 
         using var me = new JobLedger(_dir.Path, "me", _ => { });
         var adopted = Assert.Single(me.SweepOrphans());
