@@ -26,7 +26,7 @@ Describe 'Output written by the worker' {
         $done = Submit-GoqJob "printf 'a\r\nb\n'; sleep 0.1; printf 'e1\n' >&2; sleep 0.1; printf 'x\377y\n'; printf 'tail'" | Wait-GoqJob -Timeout 60
         $done.State | Should -Be 'Completed'
 
-        # The server path drops a CR and replaces the byte 0xFF: the file holds them as written, so the worker wrote it.
+        # The file holds the job's bytes as written (CR, 0xFF, a last line without a newline); the reader decodes them.
         [IO.File]::ReadAllBytes($done.OutputPath) | Should -Be ([Text.Encoding]::Latin1.GetBytes("a`r`nb`ne1`nx$([char]0xFF)y`ntail"))
         $lines = @(Receive-GoqJob $done.Id -ErrorAction Continue 2>&1)
         $lines | Should -HaveCount 5
@@ -59,13 +59,46 @@ Describe 'Output written by the worker' {
         Receive-GoqJob $big.Id -AsByteStream -ViaServer | & $sha | Should -Be $want -Because 'every byte, through the server'
     }
 
-    It 'sends the lines through the server when the server says so (GOQ_WORKER_WRITES_OUTPUT=0), as for a worker on another host' {
+    It 'keeps the job''s bytes exactly when its lines go through the server (GOQ_WORKER_WRITES_OUTPUT=0, as for a worker on another host): CR, 0xFF, NUL, a last line without a newline, 2 MB of random bytes' {
         $env:GOQ_WORKER_WRITES_OUTPUT = '0'
         Start-GoqServer | Out-Null
         $null = Start-GoqWorker -Slots 1
-        $done = Submit-GoqJob "printf 'a\r\nb\n'" | Wait-GoqJob -Timeout 60
-        [IO.File]::ReadAllBytes($done.OutputPath) | Should -Be ([Text.Encoding]::ASCII.GetBytes("a`nb`n"))
-        Receive-GoqJob $done.Id | Should -Be 'a', 'b'
+        $done = Submit-GoqJob "printf 'a\r\nb\n'; printf 'a\377b\000c\tx\r\n'; sleep 0.1; printf 'err\n' >&2; sleep 0.1; printf 'tail'" | Wait-GoqJob -Timeout 60
+        [IO.File]::ReadAllBytes($done.OutputPath) | Should -Be ([Text.Encoding]::Latin1.GetBytes("a`r`nb`na$([char]0xFF)b$([char]0)c`tx`r`nerr`ntail"))
+        $lines = @(Receive-GoqJob $done.Id -ErrorAction Continue 2>&1)
+        $lines | Should -HaveCount 5
+        $lines[0..2] | Should -Be 'a', 'b', "a$([char]0xFFFD)b$([char]0)c`tx"
+        $lines[3] | Should -BeOfType [System.Management.Automation.ErrorRecord]
+        "$($lines[3])" | Should -Be 'err'
+        $lines[4] | Should -Be 'tail'
+
+        $random = Join-Path $work 'random.bin'
+        & sh -c "head -c 2000000 /dev/urandom > '$random'"
+        $big = Submit-GoqJob "cat '$random'" | Wait-GoqJob -Timeout 60
+        $big.State | Should -Be 'Completed'
+        $want = [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([IO.File]::ReadAllBytes($random)))
+        [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([IO.File]::ReadAllBytes($big.OutputPath))) | Should -Be $want -Because 'the file is the job''s bytes'
+        $sha = { $all = [IO.MemoryStream]::new(); foreach ($chunk in $input) { $all.Write($chunk, 0, $chunk.Length) }; [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($all.ToArray())) }
+        Receive-GoqJob $big.Id -AsByteStream -ViaServer | & $sha | Should -Be $want
+    }
+
+    It 'keeps a line longer than 32 KiB whole in the file and reads it back as pieces, from the file and through the server (written by the <Writer>)' -ForEach @(
+        @{ Writer = 'worker'; Writes = $null }
+        @{ Writer = 'server'; Writes = '0' }
+    ) {
+        $env:GOQ_WORKER_WRITES_OUTPUT = $Writes
+        Start-GoqServer | Out-Null
+        $null = Start-GoqWorker -Slots 1
+        $done = Submit-GoqJob "head -c 100000 /dev/zero | tr '\000' x; echo; printf 'tail'" | Wait-GoqJob -Timeout 60
+        $done.State | Should -Be 'Completed'
+        $bytes = [IO.File]::ReadAllBytes($done.OutputPath)
+        $bytes.Length | Should -Be 100005 -Because 'nothing is put into the file'
+        @($bytes | Where-Object { $_ -eq 10 }) | Should -HaveCount 1 -Because 'the job wrote one newline'
+        foreach ($via in $false, $true) {
+            $lines = @(Receive-GoqJob $done.Id -ViaServer:$via)
+            $lines | ForEach-Object Length | Should -Be 32768, 32768, 32768, 1696, 4 -Because "pieces of at most 32 KiB, read $(if ($via) { 'through the server' } else { 'from the file' })"
+            $lines[-1] | Should -Be 'tail'
+        }
     }
 
     It 'keeps every recorded line whole when the worker and its keeper are killed -9 mid-output, and the next attempt writes after them' {

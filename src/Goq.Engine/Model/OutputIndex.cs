@@ -14,5 +14,7 @@ namespace Goq;
 /// <param name="Path">The file: planned when the job was dispatched, so it is known before the job's first line.</param>
 /// <param name="WorkerWrites">The attempt whose worker writes the file itself (on the server's host), committed with its
 /// dispatch: the file's tail past <paramref name="Bytes"/> is then that worker's to report, not cut at a restart.</param>
+/// <param name="Breaks">Where lines end without a newline, counted from <paramref name="StartOffset"/>: the file holds
+/// the job's bytes and nothing else, so a line that a stream or an attempt left open ends here (see <see cref="Output.LineCuts"/>).</param>
 public sealed record OutputIndex(long StartOffset, long Lines, IReadOnlyList<long> StderrRuns, long Bytes = 0, int Attempt = 0, long AttemptLines = 0,
-    OutputIndex? Records = null, string? Path = null, int? WorkerWrites = null);
+    OutputIndex? Records = null, string? Path = null, int? WorkerWrites = null, IReadOnlyList<long>? Breaks = null);

@@ -3,7 +3,7 @@ using System.Text;
 namespace Goq.Output;
 
 /// <summary>
-/// Lines encoded as UTF-8, each followed by a newline, into one array that is kept and reused (it grows to the largest
+/// Lines as the job wrote them (their UTF-8 text or their raw bytes, then their ending), into one array that is kept and reused (it grows to the largest
 /// batch seen and stays). For the server's output files: one owner thread.
 /// </summary>
 internal sealed class LineBuffer
@@ -24,7 +24,48 @@ internal sealed class LineBuffer
         }
     }
 
-    /// <summary>Adds a line and its newline; returns the bytes it took.</summary>
+    /// <summary>Adds a line and its ending; returns the bytes it took.</summary>
+    public int Append(OutputLine line)
+    {
+        if (line.Raw is null && line.End == LineEnd.Newline)
+        {
+            return Append(line.Text);
+        }
+
+        var needed = (line.Raw?.Length ?? Utf8.GetMaxByteCount(line.Text.Length)) + 2;
+        Reserve(needed);
+        var written = line.Raw is { } raw ? Copy(raw) : Utf8.GetBytes(line.Text, Bytes.AsSpan(Length));
+        Length += written;
+        if (line.End is LineEnd.CrNewline)
+        {
+            Bytes[Length++] = (byte)'\r';
+        }
+
+        if (line.End is LineEnd.Newline or LineEnd.CrNewline)
+        {
+            Bytes[Length++] = (byte)'\n';
+        }
+
+        return written + line.End switch { LineEnd.Newline => 1, LineEnd.CrNewline => 2, _ => 0 };
+    }
+
+    private int Copy(byte[] raw)
+    {
+        raw.CopyTo(Bytes.AsSpan(Length));
+        return raw.Length;
+    }
+
+    private void Reserve(int needed)
+    {
+        if (Length + needed > Bytes.Length)
+        {
+            var grown = new byte[Math.Max(Bytes.Length * 2, Length + needed)];
+            Bytes.AsSpan(0, Length).CopyTo(grown);
+            Bytes = grown;
+        }
+    }
+
+    /// <summary>Adds a line of text and its newline; returns the bytes it took.</summary>
     public int Append(string line)
     {
         var needed = Utf8.GetMaxByteCount(line.Length) + 1;

@@ -69,7 +69,7 @@ public sealed class LocalOutputReader
         var streams = StreamRuns.At(_runs, 0);
         while (line < _map.Lines)
         {
-            var page = OutputPageReader.Read(_map.Path!, _map.StartOffset + offset, line, _map.Lines, linesPerPage, MaxPageBytes, streams);
+            var page = OutputPageReader.Read(_map.Path!, _map.StartOffset + offset, line, _map.Lines, linesPerPage, MaxPageBytes, streams, new LineBreaks(_map.Breaks, _map.StartOffset));
             if (page.Lines.Count == 0)
             {
                 yield break; // the file ends early (cut since): nothing more to read here

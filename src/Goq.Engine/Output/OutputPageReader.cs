@@ -26,7 +26,8 @@ internal static class OutputPageReader
     /// <param name="maxLines">The most lines in the page.</param>
     /// <param name="maxBytes">The page's budget: a page always holds at least one line, then stops before exceeding it.</param>
     /// <param name="streams">Which stream each line came from, read forward with the lines.</param>
-    public static OutputPage Read(string path, long offset, long line, long endLine, int maxLines, long maxBytes, StreamRuns.Cursor streams)
+    /// <param name="breaks">Where lines end without a newline (see <see cref="LineCuts"/>).</param>
+    public static OutputPage Read(string path, long offset, long line, long endLine, int maxLines, long maxBytes, StreamRuns.Cursor streams, LineBreaks breaks)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
         file.Seek(offset, SeekOrigin.Begin);
@@ -35,63 +36,12 @@ internal static class OutputPageReader
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(file.Length - offset + 1, MinBlockBytes, BlockBytes));
         try
         {
-            return ReadLines(file, buffer, offset, line, endLine, maxLines, maxBytes, streams);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private static OutputPage ReadLines(FileStream file, byte[] first, long offset, long line, long endLine, int maxLines, long maxBytes, StreamRuns.Cursor streams)
-    {
-        var lines = new List<OutputLine>();
-        long budget = 0;
-        var buffer = first;
-        int filled = 0, start = 0;
-        var eof = false;
-        try
-        {
-            while (line < endLine && lines.Count < maxLines)
+            var reader = new Lines(file, buffer, offset, breaks);
+            var lines = new List<OutputLine>();
+            long budget = 0;
+            while (line < endLine && lines.Count < maxLines && reader.Next() is { IsEmpty: false } unit)
             {
-                var newline = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
-                if (newline < 0)
-                {
-                    if (eof)
-                    {
-                        // A last line without its newline (an unindexed file): take it whole, as the old reader did.
-                        if (filled > start)
-                        {
-                            var rest = buffer.AsSpan(start, filled - start);
-                            lines.Add(new OutputLine(streams.Next(), Utf8.GetString(WithoutCr(rest))));
-                            offset += rest.Length;
-                            line++;
-                            start = filled;
-                        }
-
-                        break;
-                    }
-
-                    // Keep the partial line, and make room for the rest of it.
-                    if (start > 0)
-                    {
-                        Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
-                        filled -= start;
-                        start = 0;
-                    }
-
-                    if (filled == buffer.Length)
-                    {
-                        buffer = Grow(buffer, filled, first);
-                    }
-
-                    var read = file.Read(buffer, filled, buffer.Length - filled);
-                    eof = read == 0;
-                    filled += read;
-                    continue;
-                }
-
-                var text = WithoutCr(buffer.AsSpan(start, newline));
+                var text = TextOf(unit);
                 var cost = JsonBound(text);
                 if (lines.Count > 0 && budget + cost > maxBytes)
                 {
@@ -100,27 +50,92 @@ internal static class OutputPageReader
 
                 budget += cost;
                 lines.Add(new OutputLine(streams.Next(), Utf8.GetString(text)));
-                offset += newline + 1;
-                start += newline + 1;
+                reader.Take(unit.Length);
                 line++;
             }
+
+            reader.Dispose();
+            return new OutputPage(lines, line, reader.Offset);
         }
         finally
         {
-            if (buffer != first)
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return new OutputPage(lines, line, offset);
     }
 
     /// <summary>
-    /// A line as text: without the CR of a CRLF ending. A file a worker wrote keeps the job's bytes as they were (the
-    /// server's own writes dropped the CR); readers get the same lines from both.
+    /// A line as text: without its newline, and without the CR of a CRLF ending. A file keeps the job's bytes as they
+    /// were; the text is the reader's business.
     /// </summary>
-    private static ReadOnlySpan<byte> WithoutCr(ReadOnlySpan<byte> line) => line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+    private static ReadOnlySpan<byte> TextOf(ReadOnlySpan<byte> unit)
+    {
+        if (unit.IsEmpty || unit[^1] != (byte)'\n')
+        {
+            return unit;
+        }
+
+        var text = unit[..^1];
+        return text.Length > 0 && text[^1] == (byte)'\r' ? text[..^1] : text;
+    }
+
+    /// <summary>
+    /// The lines of a file from an offset, one at a time, as <see cref="LineCuts"/> cuts them: read forward in blocks,
+    /// a line never longer than the limit, so the buffer never grows past twice it.
+    /// </summary>
+    private ref struct Lines(FileStream file, byte[] first, long offset, LineBreaks breaks)
+    {
+        private readonly byte[] _first = first;
+        private byte[] _buffer = first;
+        private int _filled;
+        private int _start;
+        private bool _eof;
+
+        public long Offset { get; private set; } = offset;
+
+        /// <summary>The next line's bytes (valid until <see cref="Take"/>), or an empty span at the end of the file.</summary>
+        public ReadOnlySpan<byte> Next()
+        {
+            while (true)
+            {
+                var length = LineCuts.Next(_buffer.AsSpan(_start, _filled - _start), breaks.DistanceAfter(Offset), _eof);
+                if (length > 0 || _eof)
+                {
+                    return _buffer.AsSpan(_start, length);
+                }
+
+                // Keep the partial line, and make room for the rest of it.
+                if (_start > 0)
+                {
+                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _filled - _start);
+                    _filled -= _start;
+                    _start = 0;
+                }
+
+                if (_filled == _buffer.Length)
+                {
+                    _buffer = Grow(_buffer, _filled, _first);
+                }
+
+                var read = file.Read(_buffer, _filled, _buffer.Length - _filled);
+                _eof = read == 0;
+                _filled += read;
+            }
+        }
+
+        public void Take(int length)
+        {
+            _start += length;
+            Offset += length;
+        }
+
+        public readonly void Dispose()
+        {
+            if (_buffer != _first)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+        }
+    }
 
     /// <summary>A pooled buffer twice as large holding the first <paramref name="filled"/> bytes; the old one goes back unless it is the caller's.</summary>
     private static byte[] Grow(byte[] buffer, int filled, byte[] callers)
@@ -136,7 +151,7 @@ internal static class OutputPageReader
     }
 
     /// <summary>The offset just past <paramref name="lines"/> more lines from <paramref name="offset"/> (or the file's end).</summary>
-    public static long Skip(string path, long offset, long lines)
+    public static long Skip(string path, long offset, long lines, LineBreaks breaks)
     {
         if (lines <= 0)
         {
@@ -148,35 +163,19 @@ internal static class OutputPageReader
         var buffer = ArrayPool<byte>.Shared.Rent(BlockBytes);
         try
         {
-            return SkipLines(file, buffer, offset, lines);
+            var reader = new Lines(file, buffer, offset, breaks);
+            while (lines-- > 0 && reader.Next() is { IsEmpty: false } unit)
+            {
+                reader.Take(unit.Length);
+            }
+
+            reader.Dispose();
+            return reader.Offset;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static long SkipLines(FileStream file, byte[] buffer, long offset, long lines)
-    {
-        int read;
-        while ((read = file.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            var block = buffer.AsSpan(0, read);
-            int newline;
-            while ((newline = block.IndexOf((byte)'\n')) >= 0)
-            {
-                offset += newline + 1;
-                block = block[(newline + 1)..];
-                if (--lines == 0)
-                {
-                    return offset;
-                }
-            }
-
-            offset += block.Length;
-        }
-
-        return offset;
     }
 
     /// <summary>Never less than the line's size in a JSON message: plain bytes as one, every other byte as six.</summary>

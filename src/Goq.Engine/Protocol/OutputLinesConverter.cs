@@ -6,10 +6,14 @@ namespace Goq.Protocol;
 /// <summary>
 /// A job's lines on the wire in a compact form: their texts joined by newlines in one string (<c>j</c>), and the
 /// streams as runs of [stream, count, ...] (<c>r</c>). An object per line cost its reader (the server, for every line
-/// a job writes) more than storing the line. Texts that hold a newline themselves travel as an array (<c>a</c>).
+/// a job writes) more than storing the line. Texts that hold a newline themselves travel as an array (<c>a</c>). The
+/// few lines that do not end with a plain newline are listed as [index, <see cref="LineEnd"/>, ...] (<c>e</c>), and those
+/// whose bytes are not UTF-8 as [index, base64, ...] (<c>x</c>), with an empty text: the reader decodes their text.
 /// </summary>
 public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLine>>
 {
+    private static readonly System.Text.UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
     public override void Write(Utf8JsonWriter writer, IReadOnlyList<OutputLine> value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
@@ -19,6 +23,8 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
             joinable = !value[i].Text.Contains('\n');
         }
 
+        static string TextOf(OutputLine line) => line.Raw is null ? line.Text : "";
+
         if (joinable)
         {
             // In segments, line by line: joining them first made a string as large as the batch (megabytes, on the
@@ -26,7 +32,7 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
             writer.WritePropertyName("j");
             for (var i = 0; i < value.Count; i++)
             {
-                writer.WriteStringValueSegment(value[i].Text, isFinalSegment: false);
+                writer.WriteStringValueSegment(TextOf(value[i]), isFinalSegment: false);
                 if (i < value.Count - 1)
                 {
                     writer.WriteStringValueSegment("\n", isFinalSegment: false);
@@ -40,7 +46,7 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
             writer.WriteStartArray("a");
             foreach (var line in value)
             {
-                writer.WriteStringValue(line.Text);
+                writer.WriteStringValue(TextOf(line));
             }
 
             writer.WriteEndArray();
@@ -62,7 +68,49 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
         }
 
         writer.WriteEndArray();
+        WriteExceptions(writer, value);
         writer.WriteEndObject();
+    }
+
+    private static void WriteExceptions(Utf8JsonWriter writer, IReadOnlyList<OutputLine> value)
+    {
+        var ends = false;
+        var raws = false;
+        foreach (var line in value)
+        {
+            ends |= line.End != LineEnd.Newline;
+            raws |= line.Raw is not null;
+        }
+
+        if (ends)
+        {
+            writer.WriteStartArray("e");
+            for (var i = 0; i < value.Count; i++)
+            {
+                if (value[i].End != LineEnd.Newline)
+                {
+                    writer.WriteNumberValue(i);
+                    writer.WriteNumberValue((int)value[i].End);
+                }
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (raws)
+        {
+            writer.WriteStartArray("x");
+            for (var i = 0; i < value.Count; i++)
+            {
+                if (value[i].Raw is { } raw)
+                {
+                    writer.WriteNumberValue(i);
+                    writer.WriteBase64StringValue(raw);
+                }
+            }
+
+            writer.WriteEndArray();
+        }
     }
 
     public override IReadOnlyList<OutputLine> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
@@ -74,6 +122,8 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
 
         string[]? texts = null;
         var runs = new List<(OutputStream Stream, int Count)>();
+        var ends = new List<(int Index, LineEnd End)>();
+        var raws = new List<(int Index, byte[] Bytes)>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
             var name = reader.GetString();
@@ -107,6 +157,34 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
 
                     EndOfArray(ref reader);
                     break;
+                case "e" when reader.TokenType == JsonTokenType.StartArray:
+                    while (reader.Read() && reader.TokenType == JsonTokenType.Number)
+                    {
+                        var index = reader.GetInt32();
+                        if (!reader.Read() || reader.TokenType != JsonTokenType.Number || (LineEnd)reader.GetInt32() is var end && !Enum.IsDefined(end))
+                        {
+                            throw new JsonException("lines: an ending is a line's index and a known ending");
+                        }
+
+                        ends.Add((index, end));
+                    }
+
+                    EndOfArray(ref reader);
+                    break;
+                case "x" when reader.TokenType == JsonTokenType.StartArray:
+                    while (reader.Read() && reader.TokenType == JsonTokenType.Number)
+                    {
+                        var index = reader.GetInt32();
+                        if (!reader.Read() || reader.TokenType != JsonTokenType.String || !reader.TryGetBytesFromBase64(out var bytes))
+                        {
+                            throw new JsonException("lines: raw bytes are a line's index and base64");
+                        }
+
+                        raws.Add((index, bytes));
+                    }
+
+                    EndOfArray(ref reader);
+                    break;
                 default:
                     throw new JsonException($"lines: unexpected '{name}'");
             }
@@ -136,6 +214,26 @@ public sealed class OutputLinesConverter : JsonConverter<IReadOnlyList<OutputLin
             {
                 lines[at] = new OutputLine(stream, texts[at]);
             }
+        }
+
+        foreach (var (index, end) in ends)
+        {
+            if ((uint)index >= (uint)lines.Length)
+            {
+                throw new JsonException("lines: an ending names no line");
+            }
+
+            lines[index] = lines[index] with { End = end };
+        }
+
+        foreach (var (index, bytes) in raws)
+        {
+            if ((uint)index >= (uint)lines.Length)
+            {
+                throw new JsonException("lines: raw bytes name no line");
+            }
+
+            lines[index] = lines[index] with { Raw = bytes, Text = Utf8.GetString(bytes) };
         }
 
         return lines;

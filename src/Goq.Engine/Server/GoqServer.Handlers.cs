@@ -233,7 +233,7 @@ public sealed partial class GoqServer
         }
 
         var before = job.OutputPath;
-        if (_output.Record(job, written.Attempt, written.FromLine, written.StderrRuns ?? [], written.End) is { } index)
+        if (_output.Record(job, written.Attempt, written.FromLine, written.StderrRuns ?? [], written.End, written.Breaks) is { } index)
         {
             // Checkpoint: the worker synced the lines before it said so; the index that counts them and the ack go out
             // with this turn's commit.
@@ -340,7 +340,7 @@ public sealed partial class GoqServer
         records = records && job.Kind == JobKind.ScriptBlock;
         return _output.Map(job, records) is { } map
             ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State,
-                records, job.WorkerHost)
+                records, job.WorkerHost, map.Index.Breaks)
             : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);
     }
 }

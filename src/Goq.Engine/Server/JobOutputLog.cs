@@ -22,6 +22,24 @@ internal sealed class JobOutputLog(string path, long startOffset)
 
     public List<long> Checkpoints { get; } = [];
 
+    /// <summary>Where lines end without a newline, counted from <see cref="StartOffset"/> (see <see cref="Output.LineCuts"/>), sorted.</summary>
+    public List<long> Breaks { get; } = [];
+
+    /// <summary>For the readers: the breaks as offsets in the file.</summary>
+    public Output.LineBreaks LineBreaks => new(Breaks, StartOffset);
+
+    /// <summary>A line ends at byte <paramref name="at"/> (from <see cref="StartOffset"/>) without a newline; a break known already is not added twice.</summary>
+    public void AddBreak(long at)
+    {
+        if (at > 0 && (Breaks.Count == 0 || Breaks[^1] < at))
+        {
+            Breaks.Add(at);
+        }
+    }
+
+    /// <summary>Whether the recorded output ends at a break.</summary>
+    public bool EndsAtBreak => Breaks.Count > 0 && Breaks[^1] == ByteCount;
+
     public FileStream? Writer { get; set; }
 
     /// <summary>Placed when its job was dispatched, and not written yet: its file may not exist.</summary>
@@ -70,7 +88,8 @@ internal sealed class JobOutputLog(string path, long startOffset)
     public OutputIndex ToIndex()
     {
         var runs = Output.StreamRuns.ToAlternating(Runs);
-        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex(), Path, WrittenByWorker ? TargetAttempt : null);
+        return new OutputIndex(StartOffset, LineCount, runs, ByteCount, Attempt, AttemptLines, Records?.ToIndex(), Path, WrittenByWorker ? TargetAttempt : null,
+            Breaks.Count > 0 ? [.. Breaks] : null);
     }
 
     public static JobOutputLog FromIndex(string path, OutputIndex index)
@@ -85,6 +104,7 @@ internal sealed class JobOutputLog(string path, long startOffset)
             TargetAttempt = index.WorkerWrites ?? 0,
         };
         log.Runs.AddRange(Output.StreamRuns.FromAlternating(index.StderrRuns));
+        log.Breaks.AddRange((index.Breaks ?? []).Where(b => b > 0 && b <= index.Bytes).Order()); // (a stored index is not trusted to be sorted)
         if (index.Records is { } records)
         {
             log.Records = FromIndex(RecordsPath(path), records);

@@ -36,6 +36,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     private readonly LineBuffer _text = new();
     private readonly LineBuffer _records = new();
     private readonly List<(JobOutputLog Log, OutputStream Stream, int Bytes)> _added = [];
+    private readonly List<int> _breaksAfter = [];
 
     /// <summary>Bytes of output written since the server started (the metrics' goq_output_written_bytes_total).</summary>
     public long BytesWritten { get; private set; }
@@ -82,7 +83,8 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             return null;
         }
 
-        if (output.Attempt != attempt)
+        var newAttempt = output.Attempt != attempt;
+        if (newAttempt)
         {
             output.Attempt = attempt; // a new attempt appends after the last one's lines, as goq does
             output.AttemptLines = 0;
@@ -91,6 +93,10 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         if (output.WrittenByWorker)
         {
             TakeBack(output); // this attempt's lines come through the server: its unrecorded tail is its own from now on
+        }
+        else if (newAttempt)
+        {
+            EndLineAtEnd(output);
         }
 
         if (fromLine > output.AttemptLines)
@@ -110,13 +116,18 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         _text.Clear();
         _records.Clear();
         _added.Clear();
+        _breaksAfter.Clear();
         for (var i = skip; i < lines.Count; i++)
         {
             var line = lines[i];
             var (log, buffer) = line.Stream == OutputStream.Record && output.Records is not null ? (output.Records, _records) : (output, _text);
-            var bytes = buffer.Append(line.Text);
+            var bytes = buffer.Append(line);
             // The records file's lines are all records: its index marks them all as one stream.
             _added.Add((log, line.Stream == OutputStream.Stderr && log == output ? OutputStream.Stderr : OutputStream.Stdout, bytes));
+            if (line.End == LineEnd.Open)
+            {
+                _breaksAfter.Add(_added.Count - 1); // a line left open ends at a break (a cut piece ends where every reader cuts it)
+            }
         }
 
         try
@@ -137,9 +148,16 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         }
 
         // Counted once written: the index never holds a line the file does not.
-        foreach (var (log, stream, bytes) in _added)
+        var nextBreak = 0;
+        for (var i = 0; i < _added.Count; i++)
         {
+            var (log, stream, bytes) = _added[i];
             log.AddLine(stream, bytes);
+            if (nextBreak < _breaksAfter.Count && _breaksAfter[nextBreak] == i)
+            {
+                log.AddBreak(log.ByteCount);
+                nextBreak++;
+            }
         }
 
         output.AttemptLines += lines.Count - skip;
@@ -214,9 +232,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
 
         output.TargetAttempt = attempt;
         output.WrittenByWorker = true;
-        output.Target = output.Planned
-            ? new Protocol.OutputTarget(output.Path, output.StartOffset, Continues: false)
-            : new Protocol.OutputTarget(output.Path, output.StartOffset + output.ByteCount, Continues: output.LineCount > 0);
+        if (!output.Planned)
+        {
+            EndLineAtEnd(output); // this attempt's first line starts a line of its own
+        }
+
+        output.Target = new Protocol.OutputTarget(output.Path, output.StartOffset + output.ByteCount);
         stagePlan(job.Id, output.ToIndex());
     }
 
@@ -230,7 +251,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     /// <paramref name="end"/>. Lines the log already counts are skipped; after a gap, or when this server does not see
     /// the file reach <paramref name="end"/>, nothing is recorded. Returns the index to commit, or null.
     /// </summary>
-    public OutputIndex? Record(JobInfo job, int attempt, long fromLine, IReadOnlyList<long> runs, long end)
+    public OutputIndex? Record(JobInfo job, int attempt, long fromLine, IReadOnlyList<long> runs, long end, IReadOnlyList<long>? breaks = null)
     {
         if (fromLine < 0 || runs.Any(r => r < 0) || Log(job, create: false) is not { Records: null } output || end < output.StartOffset + output.ByteCount)
         {
@@ -282,6 +303,14 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             stream = stream == OutputStream.Stdout ? OutputStream.Stderr : OutputStream.Stdout;
         }
 
+        foreach (var at in breaks ?? [])
+        {
+            if (at > output.StartOffset + output.ByteCount && at <= end)
+            {
+                output.AddBreak(at - output.StartOffset);
+            }
+        }
+
         BytesWritten += end - (output.StartOffset + output.ByteCount);
         output.ByteCount = end - output.StartOffset;
         output.AttemptLines = fromLine + total;
@@ -292,8 +321,8 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
 
     /// <summary>
     /// The server writes a file a worker wrote before (an attempt elsewhere, or a worker that could not open it): what
-    /// that worker left past the recorded end is cut, and a last line it ended without a newline is ended, so the
-    /// server's lines start on a line of their own where the index says. (Guarantee point.)
+    /// that worker left past the recorded end is cut, and a last line it left open ends at a break, so the server's
+    /// lines start a line of their own where the index says. (Guarantee point.)
     /// </summary>
     private void TakeBack(JobOutputLog output)
     {
@@ -305,17 +334,21 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         }
 
         _placement.TrimUnrecorded(output);
-        var end = output.StartOffset + output.ByteCount;
-        if (output.ByteCount == 0 || OutputPlacement.ByteAt(output.Path, end - 1) is not { } last || last == (byte)'\n')
-        {
-            return;
-        }
+        EndLineAtEnd(output);
+    }
 
-        output.Writer = OutputPlacement.OpenWriter(output.Path);
-        output.Writer.WriteByte((byte)'\n');
-        output.Writer.Flush();
-        output.ByteCount++;
-        _unsynced.Add(output);
+    /// <summary>
+    /// When the recorded output ends inside a line (one an attempt left open, a piece of a long one, or an index from
+    /// before breaks were kept), a break is put there: the next attempt's first line starts a line of its own, and
+    /// nothing is written into the file to say so.
+    /// </summary>
+    private static void EndLineAtEnd(JobOutputLog output)
+    {
+        if (output.ByteCount > 0 && !output.EndsAtBreak && !output.Planned
+            && OutputPlacement.ByteAt(output.Path, output.StartOffset + output.ByteCount - 1) is { } last && last != (byte)'\n')
+        {
+            output.AddBreak(output.ByteCount);
+        }
     }
 
     /// <summary>How many lines of this attempt the job's file holds.</summary>
@@ -424,11 +457,11 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             var checkpoint = Math.Min((int)(fromLine / JobOutputLog.CheckpointEvery), output.Checkpoints.Count - 1);
             line = checkpoint < 0 ? 0 : (long)checkpoint * JobOutputLog.CheckpointEvery;
             offset = checkpoint < 0 ? 0 : output.Checkpoints[checkpoint];
-            offset = OutputPageReader.Skip(output.Path, output.StartOffset + offset, fromLine - line) - output.StartOffset;
+            offset = OutputPageReader.Skip(output.Path, output.StartOffset + offset, fromLine - line, output.LineBreaks) - output.StartOffset;
             line = fromLine;
         }
 
-        var page = OutputPageReader.Read(output.Path, output.StartOffset + offset, line, output.LineCount, maxLines, maxBytes, StreamRuns.At(output.Runs, line));
+        var page = OutputPageReader.Read(output.Path, output.StartOffset + offset, line, output.LineCount, maxLines, maxBytes, StreamRuns.At(output.Runs, line), output.LineBreaks);
         return page with { NextOffset = page.NextOffset - output.StartOffset };
     }
 
@@ -481,8 +514,8 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     /// <summary>A file without an index (its record was lost): every line is stdout.</summary>
     private static OutputPage ReadUnindexed(string path, long fromLine, long fromOffset, int maxLines, long maxBytes)
     {
-        var offset = fromOffset >= 0 ? fromOffset : OutputPageReader.Skip(path, 0, fromLine);
-        return OutputPageReader.Read(path, offset, fromLine, long.MaxValue, maxLines, maxBytes, StreamRuns.At([], 0));
+        var offset = fromOffset >= 0 ? fromOffset : OutputPageReader.Skip(path, 0, fromLine, LineBreaks.None);
+        return OutputPageReader.Read(path, offset, fromLine, long.MaxValue, maxLines, maxBytes, StreamRuns.At([], 0), LineBreaks.None);
     }
 
     /// <summary>

@@ -32,7 +32,7 @@ internal sealed class DotnetJobProcess : IJobProcess
     public Task OutputDone => _outputDone.Task;
 
     public static DotnetJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit)
+        string workingDirectory, Action<OutputLine> emit)
     {
         var psi = new ProcessStartInfo
         {
@@ -69,7 +69,7 @@ internal sealed class DotnetJobProcess : IJobProcess
 
         process.StandardInput.Close();
         var job = new DotnetJobProcess(process);
-        job.StartReaders(maxLineChars, emit);
+        job.StartReaders(emit);
         return job;
     }
 
@@ -96,11 +96,11 @@ internal sealed class DotnetJobProcess : IJobProcess
         return _process.ExitCode;
     }
 
-    private void StartReaders(int maxLineChars, Action<OutputStream, string> emit)
+    private void StartReaders(Action<OutputLine> emit)
     {
         Task.WhenAll(
-                LineReader.PumpAsync(_process.StandardOutput, maxLineChars, t => emit(OutputStream.Stdout, t)),
-                LineReader.PumpAsync(_process.StandardError, maxLineChars, t => emit(OutputStream.Stderr, t)))
+                LineReader.PumpAsync(_process.StandardOutput, Output.LineCuts.MaxBytes, t => emit(new OutputLine(OutputStream.Stdout, t))),
+                LineReader.PumpAsync(_process.StandardError, Output.LineCuts.MaxBytes, t => emit(new OutputLine(OutputStream.Stderr, t))))
             .ContinueWith(t => _outputDone.TrySetResult(), TaskScheduler.Default);
     }
 }

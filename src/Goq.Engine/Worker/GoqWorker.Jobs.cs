@@ -76,7 +76,7 @@ public sealed partial class GoqWorker
         {
             SlotCount = Math.Max(1, dispatch.Spec.SlotCount),
             File = dispatch.Output is { } target && dispatch.Spec.Kind != JobKind.ScriptBlock && SpawnedJobProcess.IsSupported
-                ? new JobOutputFile(target, _options.Runner.MaxLineChars,
+                ? new JobOutputFile(target,
                     why => _options.Log(LogEntry.Warning("job.output_file_unusable", $"job {dispatch.JobId}: {why}", job: dispatch.JobId)))
                 : null,
         };
@@ -203,7 +203,7 @@ public sealed partial class GoqWorker
         job.StartReported = true; // the end carries the start: one message and one commit fewer for short jobs
         var report = !(_exiting && !_drain);
         var last = TakePending(job);
-        var (carried, from) = report && last.Count <= MaxLinesPerChunk && last.Sum(l => l.Text.Length) <= MaxCharsPerChunk
+        var (carried, from) = report && last.Count <= MaxLinesPerChunk && last.Sum(l => l.Text.Length + (l.Raw?.Length ?? 0)) <= MaxCharsPerChunk
             ? (last, job.SentLines) // the end carries the last lines: one message and one ack fewer for a short job
             : (null, 0);
         if (carried is null)
@@ -317,7 +317,7 @@ public sealed partial class GoqWorker
     {
         if (job.File?.Unacknowledged() is { } written)
         {
-            Send(new JobOutputWritten(Id, job.JobId, job.Attempt, written.FromLine, written.Runs, written.End));
+            Send(new JobOutputWritten(Id, job.JobId, job.Attempt, written.FromLine, written.Runs, written.End, written.Breaks));
         }
     }
 
@@ -348,7 +348,7 @@ public sealed partial class GoqWorker
         var chars = 0;
         foreach (var line in lines)
         {
-            if (chunk.Count > 0 && (chunk.Count >= MaxLinesPerChunk || chars + line.Text.Length > MaxCharsPerChunk))
+            if (chunk.Count > 0 && (chunk.Count >= MaxLinesPerChunk || chars + line.Text.Length + (line.Raw?.Length ?? 0) > MaxCharsPerChunk))
             {
                 yield return chunk;
                 chunk = [];
@@ -356,7 +356,7 @@ public sealed partial class GoqWorker
             }
 
             chunk.Add(line);
-            chars += line.Text.Length;
+            chars += line.Text.Length + (line.Raw?.Length ?? 0);
         }
 
         if (chunk.Count > 0)

@@ -46,12 +46,12 @@ internal sealed unsafe class JobIoLoop
     /// <param name="hold">While it returns true the pipes are not read (back-pressure: see <see cref="OutputBudget"/>); the exit
     /// is still watched. Whoever makes it false again must call <see cref="Wake"/>.</param>
     /// <param name="file">When the worker writes the job's output file itself: the pipes' bytes go there.</param>
-    public void Add(int stdoutFd, int stderrFd, int pidFd, bool ownsFds, int maxLineChars, Action<OutputStream, string> emit,
+    public void Add(int stdoutFd, int stderrFd, int pidFd, bool ownsFds, Action<OutputLine> emit,
         Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold = null, JobOutputFile? file = null)
     {
         _incoming.Enqueue(new Registration(
-            new PipeLineBuffer(OutputStream.Stderr, stderrFd, maxLineChars, file),
-            new PipeLineBuffer(OutputStream.Stdout, stdoutFd, maxLineChars, file),
+            new PipeLineBuffer(OutputStream.Stderr, stderrFd, file),
+            new PipeLineBuffer(OutputStream.Stdout, stdoutFd, file),
             pidFd, ownsFds, emit, onExit, outputDone, onFailed, hold));
         Wake();
     }
@@ -223,7 +223,7 @@ internal sealed unsafe class JobIoLoop
     }
 
     private sealed class Registration(PipeLineBuffer stderr, PipeLineBuffer stdout, int pidFd, bool ownsFds,
-        Action<OutputStream, string> emit, Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold)
+        Action<OutputLine> emit, Action onExit, TaskCompletionSource outputDone, Action<Exception> onFailed, Func<bool>? hold)
     {
         public Func<bool>? Hold { get; } = hold;
 
@@ -237,7 +237,7 @@ internal sealed unsafe class JobIoLoop
 
         public bool Finished { get; private set; }
 
-        public Action<OutputStream, string> Emit { get; } = emit;
+        public Action<OutputLine> Emit { get; } = emit;
 
         public Action OnExit { get; } = onExit;
 

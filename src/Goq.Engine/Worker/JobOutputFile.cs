@@ -15,21 +15,22 @@ namespace Goq.Worker;
 /// where they end, and which of them came from stderr (<see cref="JobOutputWritten"/>), and the server records that as
 /// it would its own writes. Through the server, every line cost a string, JSON, a signature and two CURVE hops: a job
 /// writing `seq` ran at about 3-4 MB/s. The file is opened at the first byte, so a job that writes nothing makes none.
-/// A line longer than the reader's limit is cut into pieces (a newline is put between them, at a character boundary),
-/// as the server path does; a last line without a newline is ended with one when anything is written after it.
+/// Nothing is put into the file: a line longer than the limit is counted as the pieces every reader cuts it into
+/// (<see cref="Output.LineCuts"/>), and a stream's last bytes without a newline end a line at a break, which the report
+/// carries to the index.
 /// Thread use: the job's I/O thread writes; the runner's thread may add goq's own lines; the worker's socket thread
 /// takes snapshots and acknowledgements; a sync runs on the thread pool. One lock guards the state.
 /// </summary>
-public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, Action<string> log) : IDisposable
+public sealed unsafe class JobOutputFile(OutputTarget target, Action<string> log) : IDisposable
 {
     private const int ORdwr = 0x2, OCreat = 0x40, ONofollow = 0x20000;
-    private const int SeekSet = 0;
 
     private readonly Lock _gate = new();
     private readonly MemoryStream[] _partial = [new(), new()]; // by stream: stdout 0, stderr 1
     private readonly List<(OutputStream Stream, long Count)> _runs = []; // lines not yet acknowledged, from _ackedLines on
     private readonly List<byte> _scratch = [];
-    private readonly List<string> _newEntries = []; // folders whose entries are new: synced with the next lines
+    private readonly List<string> _newEntries = [];
+    private readonly List<(long Lines, long Offset)> _breaks = []; // not yet acknowledged: lines counted up to each, and where it is // folders whose entries are new: synced with the next lines
     private readonly SemaphoreSlim _syncOne = new(1, 1);
     private int _fd = -1;
     private bool _failed;
@@ -151,11 +152,13 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
 
             Terminate();
             _scratch.Clear();
-            _scratch.AddRange(Encoding.UTF8.GetBytes(text));
+            _scratch.AddRange(Encoding.UTF8.GetBytes(text.Replace('\n', ' ')));
             _scratch.Add((byte)'\n');
-            WriteBytes(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_scratch));
-            AddRun(stream, 1);
-            _lines++;
+            var line = CollectionsMarshal.AsSpan(_scratch);
+            WriteBytes(line);
+            var count = Output.LineCuts.Count(line);
+            AddRun(stream, count);
+            _lines += count;
             _lineEnd = _end;
             return true;
         }
@@ -192,12 +195,9 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
                 return null;
             }
 
-            if (final && _open is { } open)
+            if (final)
             {
-                AddRun(open, 1); // the job wrote its last line without a newline: it counts as a line, as the reader takes it
-                _lines++;
-                _lineEnd = _end;
-                _open = null;
+                Terminate(); // the job wrote its last line without a newline: it counts as a line, ended by a break
             }
 
             (lines, end) = (_lines, _lineEnd);
@@ -234,8 +234,11 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         }
     }
 
-    /// <summary>What to tell the server: the lines on disk not yet acknowledged, from <c>FromLine</c>, with their streams.</summary>
-    public (long FromLine, IReadOnlyList<long> Runs, long End)? Unacknowledged()
+    /// <summary>
+    /// What to tell the server: the lines on disk not yet acknowledged, from <c>FromLine</c>, with their streams and the
+    /// breaks (file offsets) among them.
+    /// </summary>
+    public (long FromLine, IReadOnlyList<long> Runs, long End, IReadOnlyList<long> Breaks)? Unacknowledged()
     {
         lock (_gate)
         {
@@ -246,7 +249,8 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
 
             // Runs up to the synced line count, in the stored form.
             var runs = Output.StreamRuns.ToAlternating(_runs, _syncedLines - _ackedLines);
-            return (_ackedLines, runs, _syncedEnd);
+            var breaks = _breaks.Where(b => b.Lines <= _syncedLines).Select(b => b.Offset).ToList();
+            return (_ackedLines, runs, _syncedEnd, breaks);
         }
     }
 
@@ -272,6 +276,8 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
                     drop = 0;
                 }
             }
+
+            _breaks.RemoveAll(b => b.Lines <= _ackedLines);
         }
     }
 
@@ -386,22 +392,8 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         {
             _newEntries.Add(Path.GetDirectoryName(Target.Path)!); // a new name in the folder: synced with the first lines
         }
-        else if (Target.Continues && LastByte() is { } last && last != '\n')
-        {
-            WriteBytes("\n"u8); // the last attempt ended without a newline: this attempt's first line starts on its own
-            _lineEnd = _end;
-        }
 
         return true;
-    }
-
-    private byte? LastByte()
-    {
-        byte b;
-        LibC.lseek(_fd, Target.Start - 1, SeekSet);
-        var n = LibC.read(_fd, &b, 1);
-        LibC.lseek(_fd, Target.Start, SeekSet);
-        return n == 1 ? b : null;
     }
 
     private bool Fail(string why)
@@ -413,125 +405,54 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
 
     /// <summary>
     /// Writes whole lines of <paramref name="stream"/>: <see cref="_scratch"/> (held back from before) then
-    /// <paramref name="data"/>, which ends with a newline; lines longer than the limit are cut into pieces.
+    /// <paramref name="data"/>, which ends with a newline; a line longer than the limit counts as its pieces.
     /// </summary>
     private void AppendLines(OutputStream stream, ReadOnlySpan<byte> data)
     {
         Terminate(); // a line left open is only ever a pipe's last, so another writer comes after it
-        var held = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_scratch);
         long count;
-        if (held.Length + data.Length <= maxLineChars || !HasLongLine(held, data))
+        if (_scratch.Count == 0)
         {
-            count = data.Count((byte)'\n');
-            WriteBytes(held);
+            count = Output.LineCuts.Count(data);
             WriteBytes(data);
         }
         else
         {
-            count = WriteCut(held.ToArray().Concat(data.ToArray()).ToArray());
+            _scratch.AddRange(data);
+            var all = CollectionsMarshal.AsSpan(_scratch);
+            count = Output.LineCuts.Count(all);
+            WriteBytes(all);
         }
 
-        _open = null;
         AddRun(stream, count);
         _lines += count;
         _lineEnd = _end;
     }
 
-    private bool HasLongLine(ReadOnlySpan<byte> held, ReadOnlySpan<byte> data)
-    {
-        var first = data.IndexOf((byte)'\n');
-        if (held.Length + first > maxLineChars)
-        {
-            return true;
-        }
-
-        var rest = data[(first + 1)..];
-        int next;
-        while ((next = rest.IndexOf((byte)'\n')) >= 0)
-        {
-            if (next > maxLineChars)
-            {
-                return true;
-            }
-
-            rest = rest[(next + 1)..];
-        }
-
-        return false;
-    }
-
-    /// <summary>Writes lines, cutting each longer than the limit into pieces; returns how many lines went to the file.</summary>
-    private long WriteCut(ReadOnlySpan<byte> data)
-    {
-        long count = 0;
-        while (!data.IsEmpty)
-        {
-            var newline = data.IndexOf((byte)'\n');
-            var line = newline < 0 ? data : data[..newline];
-            count += WritePieces(ref line);
-            WriteBytes(line);
-            if (newline < 0)
-            {
-                break;
-            }
-
-            WriteBytes("\n"u8);
-            count++;
-            data = data[(newline + 1)..];
-        }
-
-        return count;
-    }
-
-    /// <summary>
-    /// Writes the front of a line longer than the limit as pieces of a line each (a newline after each), leaving in
-    /// <paramref name="line"/> the rest, which fits; returns how many pieces.
-    /// </summary>
-    private long WritePieces(ref ReadOnlySpan<byte> line)
-    {
-        long count = 0;
-        while (line.Length > maxLineChars)
-        {
-            var cut = Boundary(line);
-            WriteBytes(line[..cut]);
-            WriteBytes("\n"u8);
-            count++;
-            line = line[cut..];
-        }
-
-        return count;
-    }
-
-    /// <summary>Where to cut a long line: at the limit, moved back off a UTF-8 continuation byte.</summary>
-    private int Boundary(ReadOnlySpan<byte> line)
-    {
-        var cut = maxLineChars;
-        while (cut > maxLineChars - 4 && cut > 1 && (line[cut] & 0xC0) == 0x80)
-        {
-            cut--;
-        }
-
-        return cut;
-    }
-
-    /// <summary>A line held back past the limit is written in pieces now, each a line of its own.</summary>
+    /// <summary>A line held back past the limit: its pieces are written now, each counted as a line, and the rest kept.</summary>
     private void CutLongPartial(OutputStream stream, MemoryStream partial)
     {
-        if (partial.Length <= maxLineChars)
+        if (partial.Length <= Output.LineCuts.MaxBytes)
         {
             return;
         }
 
         Terminate();
-        var all = partial.ToArray();
-        ReadOnlySpan<byte> span = all;
-        var count = WritePieces(ref span);
-        _open = null;
+        var all = partial.GetBuffer().AsSpan(0, (int)partial.Length);
+        long count = 0;
+        while (all.Length > Output.LineCuts.MaxBytes)
+        {
+            var cut = Output.LineCuts.Boundary(all);
+            WriteBytes(all[..cut]);
+            all = all[cut..];
+            count++;
+        }
+
         AddRun(stream, count);
         _lines += count;
         _lineEnd = _end;
-        partial.SetLength(0);
-        partial.Write(span);
+        all.CopyTo(partial.GetBuffer());
+        partial.SetLength(all.Length);
     }
 
     /// <summary>A stream's last bytes without a newline: written, and counted once something ends them or the job ends.</summary>
@@ -542,7 +463,7 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
         _open = stream;
     }
 
-    /// <summary>Ends a line written without its newline, so what follows starts a line of its own.</summary>
+    /// <summary>Ends a line written without its newline at a break, so what follows starts a line of its own.</summary>
     private void Terminate()
     {
         if (_open is not { } open)
@@ -550,10 +471,10 @@ public sealed unsafe class JobOutputFile(OutputTarget target, int maxLineChars, 
             return;
         }
 
-        WriteBytes("\n"u8);
         AddRun(open, 1);
         _lines++;
         _lineEnd = _end;
+        _breaks.Add((_lines, _end));
         _open = null;
     }
 

@@ -61,7 +61,15 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         Action<int>? onExited = null)
     {
         var gate = new object();
-        void Emit(OutputStream stream, string text)
+        void Emit(OutputLine line)
+        {
+            lock (gate)
+            {
+                onLine(line);
+            }
+        }
+
+        void Note(OutputStream stream, string text) // a line of goq's own
         {
             lock (gate)
             {
@@ -74,7 +82,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         JobOutcome Fail(string reason, int? pid = null, DateTimeOffset? started = null, int? exitCode = null)
         {
-            Emit(OutputStream.Stderr, "goq: " + reason);
+            Note(OutputStream.Stderr, "goq: " + reason);
             return new JobOutcome(JobState.Failed, exitCode, reason, pid, started, DateTimeOffset.UtcNow);
         }
 
@@ -108,7 +116,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
                 options.MaxJobRecordBytes);
             try
             {
-                return await _scripts.RunAsync(job, onStarted, line => Emit(line.Stream, line.Text), holdOutput ?? (() => false), cancel, spec.TimeoutSec,
+                return await _scripts.RunAsync(job, onStarted, Emit, holdOutput ?? (() => false), cancel, spec.TimeoutSec,
                     whyCancelled).ConfigureAwait(false);
             }
             catch (JobStartException ex)
@@ -127,8 +135,8 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         try
         {
             process = SpawnedJobProcess.IsSupported && options.NewProcessGroup
-                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit, holdOutput, file: file, exited: onExited)
-                : DotnetJobProcess.Start(argv, environment, workingDirectory, options.MaxLineChars, Emit);
+                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, Emit, holdOutput, file: file, exited: onExited)
+                : DotnetJobProcess.Start(argv, environment, workingDirectory, Emit);
         }
         catch (JobStartException ex)
         {
@@ -178,7 +186,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
             }
 
             await process.OutputDone.ConfigureAwait(false);
-            Emit(OutputStream.Stderr, "goq: processes left behind by the job still held its output open; they were killed");
+            Note(OutputStream.Stderr, "goq: processes left behind by the job still held its output open; they were killed");
         }
 
         var finishedAt = DateTimeOffset.UtcNow;
@@ -190,7 +198,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         if (cancelled)
         {
-            Emit(OutputStream.Stderr, $"goq: {WhyCancelled(whyCancelled)}; its process tree was killed");
+            Note(OutputStream.Stderr, $"goq: {WhyCancelled(whyCancelled)}; its process tree was killed");
             return Used(new JobOutcome(JobState.Cancelled, exitCode, "cancelled", pid, startedAt, finishedAt));
         }
 

@@ -15,9 +15,6 @@ public sealed record JobRunnerOptions
     /// <summary>Texts (the cluster secret) that no job may see in its environment, in a name or a value.</summary>
     public IReadOnlyCollection<string> Withheld { get; init; } = [];
 
-    /// <summary>Longest line passed on in one piece; longer lines are split.</summary>
-    public int MaxLineChars { get; init; } = 32 * 1024;
-
     /// <summary>
     /// The command that starts a warm PowerShell runner for script-block jobs (given by the module, which knows where
     /// the runner is); null when this worker cannot run them.

@@ -20,7 +20,7 @@ internal sealed class OutputBudget(long limit, OutputBudget? shared = null)
     /// <summary>True while the job (or the worker as a whole) holds as much unacknowledged output as it may.</summary>
     public bool IsFull => Volatile.Read(ref _used) >= limit || (shared?.IsFull ?? false);
 
-    public static long CostOf(OutputLine line) => LineOverhead + (2L * line.Text.Length);
+    public static long CostOf(OutputLine line) => LineOverhead + (2L * line.Text.Length) + (line.Raw?.Length ?? 0);
 
     public void Take(long cost)
     {

@@ -1,13 +1,14 @@
 using System.Runtime.InteropServices;
-using System.Text;
+using Goq.Output;
 
 namespace Goq.Worker;
 
 /// <summary>
-/// One output pipe of a job: reads what is there and hands on complete lines (and, at the end, the rest); or, when
-/// the worker writes the job's file itself (<paramref name="file"/>), hands the bytes to it as they are.
+/// One output pipe of a job: reads what is there and hands on its lines as <see cref="LineCuts"/> cuts them (whole
+/// lines, pieces of long ones, and at the end the rest), each with how it ended and, when they are not UTF-8, its bytes;
+/// or, when the worker writes the job's file itself (<paramref name="file"/>), hands the bytes to it as they are.
 /// </summary>
-internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int maxLineChars, JobOutputFile? file = null)
+internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, JobOutputFile? file = null)
 {
     private readonly MemoryStream _partial = new();
 
@@ -16,7 +17,7 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
     public bool Open { get; private set; } = true;
 
     /// <summary>Treats the pipe as ended (it is no longer read): what it left without a newline is handed on.</summary>
-    public void Finish(Action<OutputStream, string> emit)
+    public void Finish(Action<OutputLine> emit)
     {
         if (!Open)
         {
@@ -31,13 +32,13 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
 
         if (_partial.Length > 0)
         {
-            Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
+            emit(OutputLine.FromBytes(stream, _partial.GetBuffer().AsSpan(0, (int)_partial.Length), LineEnd.Open));
             _partial.SetLength(0);
         }
     }
 
     /// <summary>One read(2); end of file (or an error other than EINTR/EAGAIN) closes the stream.</summary>
-    public void ReadOnce(byte[] buffer, Action<OutputStream, string> emit)
+    public void ReadOnce(byte[] buffer, Action<OutputLine> emit)
     {
         nint n;
         fixed (byte* p = buffer)
@@ -68,48 +69,34 @@ internal sealed unsafe class PipeLineBuffer(OutputStream stream, int fd, int max
             return; // only a file that cannot be opened says no, at its first bytes: then nothing was held back here
         }
 
-        int newline;
-        while ((newline = data.IndexOf((byte)'\n')) >= 0)
+        if (_partial.Length > 0)
         {
-            if (_partial.Length > 0)
-            {
-                _partial.Write(data[..newline]);
-                Emit(_partial.GetBuffer().AsSpan(0, (int)_partial.Length), emit);
-                _partial.SetLength(0);
-            }
-            else
-            {
-                Emit(data[..newline], emit);
-            }
-
-            data = data[(newline + 1)..];
+            // A line began in an earlier read: it goes on in this one.
+            _partial.Write(data);
+            var held = _partial.GetBuffer().AsSpan(0, (int)_partial.Length);
+            var rest = EmitLines(held, emit);
+            rest.CopyTo(held); // (to the front: it never overlaps forward)
+            _partial.SetLength(rest.Length);
         }
-
-        _partial.Write(data);
-        while (_partial.Length > maxLineChars)
+        else
         {
-            // A very long line is passed on in pieces of at most maxLineChars bytes, cut between two characters (never
-            // inside one), so the pieces put together give back the line exactly.
-            var all = _partial.ToArray();
-            var cut = maxLineChars;
-            while (cut > maxLineChars - 4 && cut > 1 && (all[cut] & 0xC0) == 0x80)
-            {
-                cut--; // a UTF-8 continuation byte: the character starts before it
-            }
-
-            Emit(all.AsSpan(0, cut), emit, trimCr: false);
-            _partial.SetLength(0);
-            _partial.Write(all.AsSpan(cut));
+            _partial.Write(EmitLines(data, emit));
         }
     }
 
-    private void Emit(ReadOnlySpan<byte> line, Action<OutputStream, string> emit, bool trimCr = true)
+    /// <summary>Hands on every line <paramref name="data"/> holds; returns what is left (the start of a line, never over the limit).</summary>
+    private ReadOnlySpan<byte> EmitLines(ReadOnlySpan<byte> data, Action<OutputLine> emit)
     {
-        if (trimCr && line.Length > 0 && line[^1] == '\r')
+        int length;
+        while ((length = LineCuts.Next(data, long.MaxValue, atEnd: false)) > 0)
         {
-            line = line[..^1];
+            var line = data[..length];
+            emit(line[^1] == (byte)'\n'
+                ? OutputLine.FromBytes(stream, line[..^1], LineEnd.Newline)
+                : OutputLine.FromBytes(stream, line, LineEnd.Cut));
+            data = data[length..];
         }
 
-        emit(stream, Encoding.UTF8.GetString(line));
+        return data;
     }
 }

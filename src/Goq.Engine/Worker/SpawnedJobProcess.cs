@@ -45,7 +45,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     /// <param name="hold">While true, the job's pipes are not read (see <see cref="OutputBudget"/>).</param>
     /// <param name="channelFd">When not negative, given to the child as its descriptor 3 (a script runner's channel).</param>
     public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold = null, int channelFd = -1, JobOutputFile? file = null,
+        string workingDirectory, Action<OutputLine> emit, Func<bool>? hold = null, int channelFd = -1, JobOutputFile? file = null,
         Action<int>? exited = null)
     {
         var strings = new List<nint>();
@@ -154,7 +154,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             LibC.close(errPipe[1]);
             outPipe[1] = errPipe[1] = -1;
             var process = new SpawnedJobProcess(pid) { _onExit = exited };
-            process.StartReader(outPipe[0], errPipe[0], maxLineChars, emit, hold, file);
+            process.StartReader(outPipe[0], errPipe[0], emit, hold, file);
             outPipe[0] = errPipe[0] = -1; // the reader owns them now
             return process;
         }
@@ -210,7 +210,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
     {
     }
 
-    private void StartReader(int stdoutFd, int stderrFd, int maxLineChars, Action<OutputStream, string> emit, Func<bool>? hold, JobOutputFile? file)
+    private void StartReader(int stdoutFd, int stderrFd, Action<OutputLine> emit, Func<bool>? hold, JobOutputFile? file)
     {
         void ReapOnAThread() =>
             Task.Factory.StartNew(() => Reap(blocking: true), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -222,7 +222,7 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
             ReapOnAThread();
         }
 
-        JobIoLoop.Shared.Add(stdoutFd, stderrFd, pidFd, ownsFds: true, maxLineChars, emit,
+        JobIoLoop.Shared.Add(stdoutFd, stderrFd, pidFd, ownsFds: true, emit,
             onExit: () => Reap(blocking: false),
             _outputDone,
             onFailed: _ => ReapOnAThread(),

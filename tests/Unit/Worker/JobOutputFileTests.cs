@@ -1,4 +1,5 @@
 using System.Text;
+using Goq.Output;
 using Goq.Protocol;
 using Goq.Tests.Support;
 using Goq.Worker;
@@ -6,8 +7,9 @@ using Goq.Worker;
 namespace Goq.Tests.Worker;
 
 /// <summary>
-/// The output file a worker on the server's host writes itself: the job's bytes as they came, whole lines of one
-/// stream at a time, and the counts the server records (lines, where they end, which came from stderr).
+/// The output file a worker on the server's host writes itself: the job's bytes as they came (nothing added), whole
+/// lines of one stream at a time, and the counts the server records (lines, where they end, which came from stderr,
+/// where a line ended without a newline), which every reader must find again in the bytes.
 /// </summary>
 public sealed class JobOutputFileTests : IDisposable
 {
@@ -16,8 +18,7 @@ public sealed class JobOutputFileTests : IDisposable
 
     private string PathOf(string name) => _dir.Combine("o", name);
 
-    private JobOutputFile Open(string path, long start = 0, bool continues = false, int maxLine = 32 * 1024) =>
-        new(new OutputTarget(path, start, continues), maxLine, _log.Add);
+    private JobOutputFile Open(string path, long start = 0) => new(new OutputTarget(path, start), _log.Add);
 
     private static ReadOnlySpan<byte> B(string text) => Encoding.Latin1.GetBytes(text);
 
@@ -41,6 +42,7 @@ public sealed class JobOutputFileTests : IDisposable
         Assert.Equal(0, written.FromLine);
         Assert.Equal([1L, 1, 2], written.Runs); // stdout 1, stderr 1, stdout 2 (the last without its newline)
         Assert.Equal(16, written.End);
+        Assert.Equal([16L], written.Breaks); // the last line ends at a break
         Assert.Empty(_log);
     }
 
@@ -64,15 +66,31 @@ public sealed class JobOutputFileTests : IDisposable
     }
 
     [Fact]
-    public void CutsALineLongerThanTheLimit_BetweenCharacters()
+    public void CountsALineLongerThanTheLimit_AsThePiecesAReaderCutsItInto_WithoutTouchingItsBytes()
     {
         var path = PathOf("out.00003");
-        using var file = Open(path, maxLine: 8);
-        file.Write(OutputStream.Stdout, Encoding.UTF8.GetBytes("abcdefgé12\n")); // é is two bytes, at 7 and 8
+        using var file = Open(path);
+        // é (two bytes) straddles the limit: the piece ends before it. The line comes in two reads.
+        var line = Encoding.UTF8.GetBytes(new string('a', LineCuts.MaxBytes - 1) + "é12" + new string('b', LineCuts.MaxBytes + 5) + "\n");
+        file.Write(OutputStream.Stdout, line.AsSpan(0, 100));
+        file.Write(OutputStream.Stdout, line.AsSpan(100));
+        file.Write(OutputStream.Stderr, B("err"));
+        file.End(OutputStream.Stderr);
+        file.Line(OutputStream.Stderr, "goq: after");
         file.Sync(final: true);
 
-        Assert.Equal("abcdefg\né12\n", File.ReadAllText(path));
-        Assert.Equal([2L], file.Unacknowledged()!.Value.Runs);
+        Assert.Equal([.. line, .. "errgoq: after\n"u8.ToArray()], File.ReadAllBytes(path));
+        var written = file.Unacknowledged()!.Value;
+        Assert.Equal([3L, 2], written.Runs); // pieces of MaxBytes-1, MaxBytes, and the rest; "err" and goq's line
+        Assert.Equal([(long)line.Length + 3], written.Breaks);
+
+        var (head, tail) = OutputFingerprint.Of(path, 0, written.End);
+        var map = new OutputMapReply(3, path, 0, written.End, 5, written.Runs, head, tail, true, JobState.Completed, Breaks: written.Breaks);
+        var read = LocalOutputReader.Open(map)!.Pages(100).SelectMany(p => p).ToList();
+        Assert.Equal(
+            [new string('a', LineCuts.MaxBytes - 1), "é12" + new string('b', LineCuts.MaxBytes - 4), "bbbbbbbbb", "err", "goq: after"],
+            read.Select(l => l.Text));
+        Assert.Equal([OutputStream.Stdout, OutputStream.Stdout, OutputStream.Stdout, OutputStream.Stderr, OutputStream.Stderr], read.Select(l => l.Stream));
     }
 
     [Fact]
@@ -116,16 +134,17 @@ public sealed class JobOutputFileTests : IDisposable
     }
 
     [Fact]
-    public void StartsAnAttemptOnALineOfItsOwn_AfterOneThatEndedWithoutANewline()
+    public void WritesAnAttemptRightAfterTheLastOne_AddingNothingBetween()
     {
         var path = PathOf("out.00007");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, "first attempt, no newline");
-        using var file = Open(path, start: 25, continues: true);
+        using var file = Open(path, start: 25);
         file.Line(OutputStream.Stderr, "goq: second");
         file.Sync(final: true);
 
-        Assert.Equal("first attempt, no newline\ngoq: second\n", File.ReadAllText(path));
+        // The server put a break at byte 25 when it dispatched this attempt (OutputFilesTests): the file is only bytes.
+        Assert.Equal("first attempt, no newlinegoq: second\n", File.ReadAllText(path));
         Assert.Equal([0L, 1], file.Unacknowledged()!.Value.Runs);
         Assert.Equal(new FileInfo(path).Length, file.Unacknowledged()!.Value.End);
     }

@@ -39,15 +39,15 @@ internal sealed class ScriptRunner : IDisposable
 
     /// <summary>Starts a runner and waits until it says it is ready.</summary>
     public static async Task<ScriptRunner> StartAsync(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
-        string workingDirectory, int maxLineChars, TimeSpan readyWithin)
+        string workingDirectory, TimeSpan readyWithin)
     {
         var (ours, theirs) = SocketPair();
         ScriptRunner? runner = null;
         SpawnedJobProcess process;
         try
         {
-            process = SpawnedJobProcess.Start(argv, environment, workingDirectory, maxLineChars,
-                (stream, text) => runner?._current?.Emit(new OutputLine(stream, text)),
+            process = SpawnedJobProcess.Start(argv, environment, workingDirectory,
+                line => runner?._current?.Emit(line),
                 () => runner?._current?.Hold() ?? false, channelFd: theirs);
         }
         catch

@@ -33,7 +33,7 @@ internal sealed class ScriptRunnerPool : IDisposable
         ScriptRunner runner;
         try
         {
-            runner = Take() ?? await ScriptRunner.StartAsync(_command, RunnerEnvironment(), "/", _options.MaxLineChars, ReadyWithin).WaitAsync(cancel).ConfigureAwait(false);
+            runner = Take() ?? await ScriptRunner.StartAsync(_command, RunnerEnvironment(), "/", ReadyWithin).WaitAsync(cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
