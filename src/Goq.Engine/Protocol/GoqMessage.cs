@@ -58,3 +58,9 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(SetQueue), "set-queue")]
 [JsonDerivedType(typeof(QueuesReply), "queues-reply")]
 public abstract record GoqMessage;
+
+/// <summary>What a client may ask of the server: every kind has exactly one handler there (GoqServer.Handlers).</summary>
+public abstract record ClientRequest : GoqMessage;
+
+/// <summary>What a worker may tell the server: every kind has exactly one handler there (GoqServer.Handlers).</summary>
+public abstract record WorkerReport : GoqMessage;

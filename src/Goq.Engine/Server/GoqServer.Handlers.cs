@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Goq.Hosting;
 using Goq.Errors;
 using Goq.Protocol;
@@ -6,19 +7,62 @@ using Goq.Timing;
 
 namespace Goq.Server;
 
-/// <summary>What the server does with each kind of message (on its loop thread, between drain and commit).</summary>
+/// <summary>
+/// What the server does with each kind of message (on its loop thread, between drain and commit): one handler per kind
+/// a client may send (<see cref="ClientRequest"/>) or a worker may send (<see cref="WorkerReport"/>), registered in
+/// <see cref="Handlers"/>. A test holds every such kind to having its handler, so a new kind cannot be dropped unseen.
+/// </summary>
 public sealed partial class GoqServer
 {
+    /// <summary>Who sent a message, the request id to answer, and the turn's time.</summary>
+    internal readonly record struct Inbound(PeerId Peer, long Rid, Instant Now);
+
+    internal delegate void Handler(GoqServer server, GoqMessage message, Inbound from);
+
+    /// <summary>The handler of each message kind the server receives.</summary>
+    internal static readonly FrozenDictionary<Type, Handler> Handlers = new Dictionary<Type, Handler>
+    {
+        // What clients ask.
+        [typeof(SubmitJobs)] = On<SubmitJobs>((s, m, from) => s.Submit(m, from)),
+        [typeof(GetJobs)] = On<GetJobs>((s, m, from) => s.GetJobs(m, from)),
+        [typeof(GetServerStatus)] = On<GetServerStatus>((s, m, from) => s.Reply(from.Peer, from.Rid, new ServerStatusReply(s.Status(m.CountStates, m.Detailed)))),
+        [typeof(GetWorkers)] = On<GetWorkers>((s, _, from) => s.Reply(from.Peer, from.Rid, new WorkersReply(s._scheduler.GetWorkers()))),
+        [typeof(WatchJobs)] = On<WatchJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Watch(from.Peer, from.Rid, m.Ids))),
+        [typeof(UnwatchJobs)] = On<UnwatchJobs>((s, m, from) => s._scheduler.Unwatch(from.Peer, m.WatchRid)),
+        [typeof(ReadOutput)] = On<ReadOutput>((s, m, from) => s.Reply(from.Peer, from.Rid, s.ReadOutput(m))),
+        [typeof(GetOutputMap)] = On<GetOutputMap>((s, m, from) => s.Reply(from.Peer, from.Rid, s.OutputMap(m.JobId, m.Records))),
+        [typeof(ReadOutputBytes)] = On<ReadOutputBytes>((s, m, from) => s.Reply(from.Peer, from.Rid, s.ReadBytes(m))),
+        [typeof(CancelJobs)] = On<CancelJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Cancel(m.Ids ?? [], from.Now))),
+        [typeof(SetJobs)] = On<SetJobs>((s, m, from) => s.SetJobs(m, from)),
+        [typeof(RestartJobs)] = On<RestartJobs>((s, m, from) => s.RestartJobs(m, from)),
+        [typeof(GetQueues)] = On<GetQueues>((s, _, from) => s.Reply(from.Peer, from.Rid, new QueuesReply(s._scheduler.GetQueues()))),
+        [typeof(SetQueue)] = On<SetQueue>((s, m, from) => s.SetQueue(m, from)),
+        [typeof(RemoveJobs)] = On<RemoveJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Remove(m.Ids, m.States))),
+        [typeof(DismissJobs)] = On<DismissJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Dismiss(m.Ids ?? []))),
+        [typeof(StopWorkers)] = On<StopWorkers>((s, m, from) => s.Reply(from.Peer, from.Rid, s._scheduler.StopWorkers(m.Idle, m.Ids, m.Drain))),
+        [typeof(ShutdownServer)] = On<ShutdownServer>((s, _, from) => s.Shutdown(from)),
+
+        // What workers report.
+        [typeof(WorkerHello)] = On<WorkerHello>((s, m, from) => s.WorkerHello(m, from)),
+        [typeof(WorkerBye)] = On<WorkerBye>((s, m, from) => s.WorkerBye(m, from)),
+        [typeof(JobStarted)] = On<JobStarted>((s, m, _) => s._scheduler.JobStarted(m)),
+        [typeof(JobOutput)] = On<JobOutput>((s, m, from) => s.AppendOutput(from.Peer, m)),
+        [typeof(JobOutputWritten)] = On<JobOutputWritten>((s, m, from) => s.RecordOutput(from.Peer, m)),
+        [typeof(JobReturned)] = On<JobReturned>((s, m, from) => s.JobReturned(m, from)),
+        [typeof(JobFinished)] = On<JobFinished>((s, m, from) => s.JobFinished(m, from)),
+    }.ToFrozenDictionary();
+
+    private static Handler On<T>(Action<GoqServer, T, Inbound> handle) where T : GoqMessage => (server, message, from) => handle(server, (T)message, from);
+
     private void Apply(PeerId peer, Envelope envelope)
     {
-        var now = Instant.Now;
-        var rid = envelope.Rid;
+        var from = new Inbound(peer, envelope.Rid, Instant.Now);
         // A batch sent again that was taken before the store went down is not refused: it is queued (staged), and its
         // answer goes out with the commit that stores it.
         if (StoreOutage.IsChange(envelope.Body) && (_outage.IsDown || _outage.SpaceShort())
             && !(envelope.Body is SubmitJobs { BatchId: { Length: > 0 } resent } && _queries.SeenBatch(resent) is not null))
         {
-            Reply(peer, rid, _outage.Refusal()); // Checkpoint: nothing is decided that cannot be stored
+            Reply(peer, from.Rid, _outage.Refusal()); // Checkpoint: nothing is decided that cannot be stored
             return;
         }
 
@@ -28,190 +72,164 @@ public sealed partial class GoqServer
             return; // not acknowledged: the worker sends it again with its next heartbeat
         }
 
-        switch (envelope.Body)
+        if (Handlers.TryGetValue(envelope.Body.GetType(), out var handle))
         {
-            case SubmitJobs submit:
-                // An empty batch id names no batch (PowerShell passes "" for a $null string): never one to answer from.
-                var batchId = string.IsNullOrEmpty(submit.BatchId) ? null : submit.BatchId;
-                var error = JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
-                var specs = error is not null || submit.SharedEnvironment is null
-                    ? submit.Jobs
-                    : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
-                if (error is not null)
-                {
-                    Reply(peer, rid, new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
-                }
-                else if (_queries.SeenBatch(batchId) is { } seen)
-                {
-                    Reply(peer, rid, new SubmitJobsReply(seen));
-                }
-                else if (_queries.MissingDependency(specs) is { } missing)
-                {
-                    Reply(peer, rid, new ErrorReply(GoqErrorIds.DependencyNotFound,
-                        $"job {missing.Index + 1} of the batch depends on job {missing.Id}, which does not exist (never submitted, or removed)", GoqErrorKind.NotFound));
-                }
-                else
-                {
-                    Reply(peer, rid, new SubmitJobsReply(_scheduler.Submit(specs, now, batchId, _queries.EndedState)));
-                }
-
-                break;
-            case GetJobs get when _pageReads is { Pending: < MaxPagesAsked }:
-                // Its rows are read off this thread once this turn is committed (see ReadPages).
-                _pagesToRead.Add(_queries.PlanPage(get.Ids, get.States, get.AfterId, get.Limit, get.Filter) with { Peer = peer, Rid = rid });
-                break;
-            case GetJobs get: // no reader, or many pages asked already: read here, which slows the askers down
-                Reply(peer, rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit, get.Filter));
-                break;
-            case GetServerStatus getStatus:
-                Reply(peer, rid, new ServerStatusReply(Status(getStatus.CountStates, getStatus.Detailed)));
-                break;
-            case GetWorkers:
-                Reply(peer, rid, new WorkersReply(_scheduler.GetWorkers()));
-                break;
-            case WatchJobs watch:
-                Reply(peer, rid, _queries.Watch(peer, rid, watch.Ids));
-                break;
-            case UnwatchJobs unwatch:
-                _scheduler.Unwatch(peer, unwatch.WatchRid);
-                break;
-            case ReadOutput read:
-                Reply(peer, rid, ReadOutput(read));
-                break;
-            case GetOutputMap map:
-                Reply(peer, rid, OutputMap(map.JobId, map.Records));
-                break;
-            case ReadOutputBytes bytes:
-                Reply(peer, rid, ReadBytes(bytes));
-                break;
-            case CancelJobs cancel:
-                Reply(peer, rid, _queries.Cancel(cancel.Ids ?? [], now));
-                break;
-            case SetJobs set:
-                Reply(peer, rid, _queries.Change(set, now) as GoqMessage
-                    ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
-                break;
-            case RestartJobs restart when restart.Ids is null:
-                Reply(peer, rid, new ErrorReply(GoqErrorIds.InvalidJobSpec, "a restart needs job ids", GoqErrorKind.InvalidArgument));
-                break;
-            case RestartJobs restart:
-                Reply(peer, rid, _queries.Restart(restart.Ids, restart.IncludeDependents, now));
-                break;
-            case GetQueues:
-                Reply(peer, rid, new QueuesReply(_scheduler.GetQueues()));
-                break;
-            case SetQueue setQueue when !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0:
-                Reply(peer, rid, new ErrorReply(GoqErrorIds.InvalidQueue,
-                    $"a queue name is 1 to {NameRules.MaxLength} letters, digits, '-', '_' or '.', and a throttle limit is 0 (no cap) or more", GoqErrorKind.InvalidArgument));
-                break;
-            case SetQueue setQueue:
-                Reply(peer, rid, new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit)]));
-                break;
-            case RemoveJobs remove:
-                Reply(peer, rid, _queries.Remove(remove.Ids, remove.States));
-                break;
-            case DismissJobs dismiss:
-                Reply(peer, rid, _queries.Dismiss(dismiss.Ids ?? []));
-                break;
-            case StopWorkers stop:
-                Reply(peer, rid, _scheduler.StopWorkers(stop.Idle, stop.Ids, stop.Drain));
-                break;
-            case ShutdownServer:
-                _options.Log(LogEntry.Info("server.shutdown_requested", "shutdown requested"));
-                Reply(peer, rid, new Ack());
-                _stopRequested = true;
-                _stopReason = "asked to stop (Stop-GoqServer)";
-                break;
-            case WorkerHello hello when WorkerHelloValidator.Validate(hello) is { } invalid:
-                _droppedMalformed++;
-                _options.Log(LogEntry.Warning("worker.hello_invalid", $"dropped a worker announcement: {invalid}"));
-                Reply(peer, rid, new ErrorReply(GoqErrorIds.WorkerStartFailed, $"the server refused this worker's announcement: {invalid}", GoqErrorKind.InvalidArgument));
-                break;
-            case WorkerHello hello:
-                if (_hostKey is not null && hello.HostKey == _hostKey)
-                {
-                    _sameHostWorkers.Add(hello.WorkerId);
-                }
-                else
-                {
-                    _sameHostWorkers.Remove(hello.WorkerId);
-                }
-
-                var outcome = _scheduler.WorkerHello(peer, hello, now);
-                foreach (var stop in _queries.CancelledForeign(outcome.Foreign))
-                {
-                    Reply(peer, 0, stop); // cancelled while we could not reach its worker: stopped now
-                }
-
-                if (outcome.IsNew)
-                {
-                    _options.Log(LogEntry.Info("worker.connected", $"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected", worker: hello.WorkerId));
-                }
-
-                if (outcome.IsNew || outcome.FromEarlierRun)
-                {
-                    Reply(peer, rid, new WorkerHelloReply(_options.HeartbeatMs, _scheduler.Epoch));
-                }
-
-                break;
-            case WorkerBye bye:
-                _options.Log(LogEntry.Info("worker.left", $"worker {bye.WorkerId} left", worker: bye.WorkerId));
-                _scheduler.WorkerGone(bye.WorkerId, dead: false, now);
-                break;
-            case JobStarted started:
-                _scheduler.JobStarted(started);
-                break;
-            case JobOutput output:
-                AppendOutput(peer, output);
-                break;
-            case JobOutputWritten written:
-                RecordOutput(peer, written);
-                break;
-            case JobReturned returned:
-                if (!_scheduler.JobReturned(returned, now))
-                {
-                    _staleReports++;
-                    _options.Log(LogEntry.Warning("job.stale_return", $"ignored a stale return of job {returned.JobId} attempt {returned.Attempt} from worker {returned.WorkerId}", job: returned.JobId, worker: returned.WorkerId));
-                }
-
-                break;
-            case JobFinished finished:
-                if (finished.Lines is { Count: > 0 } last)
-                {
-                    StoreOutput(finished.WorkerId, finished.JobId, finished.Attempt, finished.FromLine, last); // its ack is the end's
-                }
-
-                if (finished.TotalLines is { } total && _scheduler.OutputWriter(finished.WorkerId, finished.JobId, finished.Attempt) is { } writer
-                    && _output.AttemptLines(writer, finished.Attempt) < total)
-                {
-                    // Some of its output is missing (lost with a connection or a crash): no ack, so the worker sends
-                    // the missing lines and this report again with its next heartbeat.
-                    _options.Log(LogEntry.Info("job.output_incomplete", $"job {finished.JobId}: waiting for the rest of its output before taking its end", job: finished.JobId, worker: finished.WorkerId));
-                    break;
-                }
-
-                if (_scheduler.JobFinished(finished, now) is { } job)
-                {
-                    if (_output.Close(job.Id) is { } index)
-                    {
-                        _store.SaveOutputIndex(job.Id, index);
-                    }
-                }
-                else
-                {
-                    _staleReports++;
-                    _options.Log(LogEntry.Warning("job.stale_report", $"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}", job: finished.JobId, worker: finished.WorkerId));
-                }
-
-                // Checkpoint: the ack goes out after the commit that holds the result (or its rejection), on the
-                // dispatch to this worker in the same turn if there is one, else on its own (see Flush).
-                AddAck(peer, new RunningJobRef(finished.JobId, finished.Attempt));
-                break;
-            default:
-                _droppedMalformed++;
-                _options.Log(LogEntry.Warning("message.unexpected", $"dropped an unexpected {envelope.Body.GetType().Name}"));
-                break;
+            handle(this, envelope.Body, from);
+            return;
         }
+
+        // A reply or a notice sent to the server: a peer that does not speak the protocol as it should.
+        _droppedMalformed++;
+        _options.Log(LogEntry.Warning("message.unexpected", $"dropped an unexpected {envelope.Body.GetType().Name}"));
+    }
+
+    private void Submit(SubmitJobs submit, Inbound from)
+    {
+        // An empty batch id names no batch (PowerShell passes "" for a $null string): never one to answer from.
+        var batchId = string.IsNullOrEmpty(submit.BatchId) ? null : submit.BatchId;
+        var error = JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
+        var specs = error is not null || submit.SharedEnvironment is null
+            ? submit.Jobs
+            : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
+        if (error is not null)
+        {
+            Reply(from.Peer, from.Rid, new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
+        }
+        else if (_queries.SeenBatch(batchId) is { } seen)
+        {
+            Reply(from.Peer, from.Rid, new SubmitJobsReply(seen));
+        }
+        else if (_queries.MissingDependency(specs) is { } missing)
+        {
+            Reply(from.Peer, from.Rid, new ErrorReply(GoqErrorIds.DependencyNotFound,
+                $"job {missing.Index + 1} of the batch depends on job {missing.Id}, which does not exist (never submitted, or removed)", GoqErrorKind.NotFound));
+        }
+        else
+        {
+            Reply(from.Peer, from.Rid, new SubmitJobsReply(_scheduler.Submit(specs, from.Now, batchId, _queries.EndedState)));
+        }
+    }
+
+    private void GetJobs(GetJobs get, Inbound from)
+    {
+        if (_pageReads is { Pending: < MaxPagesAsked })
+        {
+            // Its rows are read off this thread once this turn is committed (see ReadPages).
+            _pagesToRead.Add(_queries.PlanPage(get.Ids, get.States, get.AfterId, get.Limit, get.Filter) with { Peer = from.Peer, Rid = from.Rid });
+        }
+        else
+        {
+            // No reader, or many pages asked already: read here, which slows the askers down.
+            Reply(from.Peer, from.Rid, _queries.GetJobs(get.Ids, get.States, get.AfterId, get.Limit, get.Filter));
+        }
+    }
+
+    private void SetJobs(SetJobs set, Inbound from) =>
+        Reply(from.Peer, from.Rid, _queries.Change(set, from.Now) as GoqMessage
+            ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
+
+    private void RestartJobs(RestartJobs restart, Inbound from) =>
+        Reply(from.Peer, from.Rid, restart.Ids is null
+            ? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a restart needs job ids", GoqErrorKind.InvalidArgument)
+            : _queries.Restart(restart.Ids, restart.IncludeDependents, from.Now));
+
+    private void SetQueue(SetQueue setQueue, Inbound from) =>
+        Reply(from.Peer, from.Rid, !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0
+            ? new ErrorReply(GoqErrorIds.InvalidQueue,
+                $"a queue name is 1 to {NameRules.MaxLength} letters, digits, '-', '_' or '.', and a throttle limit is 0 (no cap) or more", GoqErrorKind.InvalidArgument)
+            : new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit)]));
+
+    private void Shutdown(Inbound from)
+    {
+        _options.Log(LogEntry.Info("server.shutdown_requested", "shutdown requested"));
+        Reply(from.Peer, from.Rid, new Ack());
+        _stopRequested = true;
+        _stopReason = "asked to stop (Stop-GoqServer)";
+    }
+
+    private void WorkerHello(WorkerHello hello, Inbound from)
+    {
+        if (WorkerHelloValidator.Validate(hello) is { } invalid)
+        {
+            _droppedMalformed++;
+            _options.Log(LogEntry.Warning("worker.hello_invalid", $"dropped a worker announcement: {invalid}"));
+            Reply(from.Peer, from.Rid, new ErrorReply(GoqErrorIds.WorkerStartFailed, $"the server refused this worker's announcement: {invalid}", GoqErrorKind.InvalidArgument));
+            return;
+        }
+
+        if (_hostKey is not null && hello.HostKey == _hostKey)
+        {
+            _sameHostWorkers.Add(hello.WorkerId);
+        }
+        else
+        {
+            _sameHostWorkers.Remove(hello.WorkerId);
+        }
+
+        var outcome = _scheduler.WorkerHello(from.Peer, hello, from.Now);
+        foreach (var stop in _queries.CancelledForeign(outcome.Foreign))
+        {
+            Reply(from.Peer, 0, stop); // cancelled while we could not reach its worker: stopped now
+        }
+
+        if (outcome.IsNew)
+        {
+            _options.Log(LogEntry.Info("worker.connected", $"worker {hello.WorkerId} on {hello.Host} (pid {hello.Pid}, {hello.Slots} slots) connected", worker: hello.WorkerId));
+        }
+
+        if (outcome.IsNew || outcome.FromEarlierRun)
+        {
+            Reply(from.Peer, from.Rid, new WorkerHelloReply(_options.HeartbeatMs, _scheduler.Epoch));
+        }
+    }
+
+    private void WorkerBye(WorkerBye bye, Inbound from)
+    {
+        _options.Log(LogEntry.Info("worker.left", $"worker {bye.WorkerId} left", worker: bye.WorkerId));
+        _scheduler.WorkerGone(bye.WorkerId, dead: false, from.Now);
+    }
+
+    private void JobReturned(JobReturned returned, Inbound from)
+    {
+        if (!_scheduler.JobReturned(returned, from.Now))
+        {
+            _staleReports++;
+            _options.Log(LogEntry.Warning("job.stale_return", $"ignored a stale return of job {returned.JobId} attempt {returned.Attempt} from worker {returned.WorkerId}", job: returned.JobId, worker: returned.WorkerId));
+        }
+    }
+
+    private void JobFinished(JobFinished finished, Inbound from)
+    {
+        if (finished.Lines is { Count: > 0 } last)
+        {
+            StoreOutput(finished.WorkerId, finished.JobId, finished.Attempt, finished.FromLine, last); // its ack is the end's
+        }
+
+        if (finished.TotalLines is { } total && _scheduler.OutputWriter(finished.WorkerId, finished.JobId, finished.Attempt) is { } writer
+            && _output.AttemptLines(writer, finished.Attempt) < total)
+        {
+            // Some of its output is missing (lost with a connection or a crash): no ack, so the worker sends
+            // the missing lines and this report again with its next heartbeat.
+            _options.Log(LogEntry.Info("job.output_incomplete", $"job {finished.JobId}: waiting for the rest of its output before taking its end", job: finished.JobId, worker: finished.WorkerId));
+            return;
+        }
+
+        if (_scheduler.JobFinished(finished, from.Now) is { } job)
+        {
+            if (_output.Close(job.Id) is { } index)
+            {
+                _store.SaveOutputIndex(job.Id, index);
+            }
+        }
+        else
+        {
+            _staleReports++;
+            _options.Log(LogEntry.Warning("job.stale_report", $"ignored a stale report for job {finished.JobId} attempt {finished.Attempt} from worker {finished.WorkerId}", job: finished.JobId, worker: finished.WorkerId));
+        }
+
+        // Checkpoint: the ack goes out after the commit that holds the result (or its rejection), on the
+        // dispatch to this worker in the same turn if there is one, else on its own (see Flush).
+        AddAck(from.Peer, new RunningJobRef(finished.JobId, finished.Attempt));
     }
 
     private void AppendOutput(PeerId peer, JobOutput output)

@@ -120,7 +120,7 @@ public sealed partial class GoqWorker
                         job.Pending.Enqueue(line);
                         if (job.ReadyToSend(cost, FlushAtCost))
                         {
-                            _inbox.Enqueue(() => FlushRequested(job));
+                            _inbox.Enqueue(new WorkerCommand.FlushJob(job));
                         }
                     },
                     job.Cancel.Token,
@@ -128,7 +128,8 @@ public sealed partial class GoqWorker
                     () => job.Budget.IsFull,
                     () => job.CancelledBecause,
                     job.File,
-                    code => _ledger?.Exited(job.JobId, job.Attempt, code)).ConfigureAwait(false);
+                    code => _ledger?.Exited(job.JobId, job.Attempt, code),
+                    new RunningJobRef(job.JobId, job.Attempt)).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -136,7 +137,7 @@ public sealed partial class GoqWorker
                 outcome = new JobOutcome(JobState.Failed, null, $"worker error: {ex.Message}", null, null, DateTimeOffset.UtcNow);
             }
 
-            _inbox.Enqueue(() => FinishJob(job, outcome));
+            _inbox.Enqueue(new WorkerCommand.JobEnded(job, outcome));
         }
     }
 
@@ -231,18 +232,7 @@ public sealed partial class GoqWorker
             // recorded as durable, after them, as lines sent to the server are. A job killed because this worker
             // exits is not reported, but its last lines (goq's own, saying why) are, before the goodbye.
             _finishing.Add((job.JobId, job.Attempt));
-            _ = Task.Run(() => file.Sync(final: true)).ContinueWith(_ => _inbox.Enqueue(() =>
-            {
-                _finishing.Remove((job.JobId, job.Attempt));
-                file.Dispose();
-                SendWritten(job);
-                if (end is not null)
-                {
-                    ReportEnd(job, end with { TotalLines = job.TotalLines }); // the sync may have counted a last line
-                }
-
-                ExitIfDone();
-            }), TaskScheduler.Default);
+            _ = Task.Run(() => file.Sync(final: true)).ContinueWith(_ => _inbox.Enqueue(new WorkerCommand.LastOutputSynced(job, file, end)), TaskScheduler.Default);
             return;
         }
 
@@ -253,6 +243,40 @@ public sealed partial class GoqWorker
         }
 
         ExitIfDone();
+    }
+
+    /// <summary>What another thread asked of this one (see <see cref="WorkerCommand"/>).</summary>
+    private void Handle(WorkerCommand command)
+    {
+        switch (command)
+        {
+            case WorkerCommand.FlushJob flush:
+                FlushRequested(flush.Job);
+                break;
+            case WorkerCommand.JobEnded ended:
+                FinishJob(ended.Job, ended.Outcome);
+                break;
+            case WorkerCommand.OutputSynced synced:
+                synced.Job.Syncing = false;
+                SendWritten(synced.Job);
+                break;
+            case WorkerCommand.LastOutputSynced last:
+                _finishing.Remove((last.Job.JobId, last.Job.Attempt));
+                last.File.Dispose();
+                SendWritten(last.Job);
+                if (last.End is not null)
+                {
+                    ReportEnd(last.Job, last.End with { TotalLines = last.Job.TotalLines }); // the sync may have counted a last line
+                }
+
+                ExitIfDone();
+                break;
+            case WorkerCommand.Exit exit:
+                BeginExit(exit.Drain);
+                break;
+            default:
+                throw new InvalidOperationException($"no handler for the worker command {command.GetType().Name}");
+        }
     }
 
     private JobFinished EndReport(RunningJob job, JobOutcome outcome, List<OutputLine>? carried, long from) =>
@@ -304,11 +328,7 @@ public sealed partial class GoqWorker
         {
             // The worker writes this job's file: its new lines are synced off this thread, then counted to the server.
             job.Syncing = true;
-            _ = Task.Run(() => file.Sync(final: false)).ContinueWith(_ => _inbox.Enqueue(() =>
-            {
-                job.Syncing = false;
-                SendWritten(job);
-            }), TaskScheduler.Default);
+            _ = Task.Run(() => file.Sync(final: false)).ContinueWith(_ => _inbox.Enqueue(new WorkerCommand.OutputSynced(job)), TaskScheduler.Default);
         }
     }
 

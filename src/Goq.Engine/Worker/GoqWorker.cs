@@ -28,7 +28,7 @@ public sealed partial class GoqWorker : IDisposable
     private readonly JobRunner _runner;
     private readonly DealerSocket _dealer;
     private readonly WireCodec _wire;
-    private readonly NetMQQueue<Action> _inbox = new();
+    private readonly NetMQQueue<WorkerCommand> _inbox = new();
     private readonly NetMQTimer _heartbeat;
     private readonly NetMQTimer _flush;
     private readonly NetMQPoller _poller;
@@ -79,9 +79,9 @@ public sealed partial class GoqWorker : IDisposable
         _dealer.ReceiveReady += (_, _) => OnReceiveReady();
         _inbox.ReceiveReady += (_, e) =>
         {
-            while (e.Queue.TryDequeue(out var action, TimeSpan.Zero))
+            while (e.Queue.TryDequeue(out var command, TimeSpan.Zero))
             {
-                action();
+                Handle(command);
             }
         };
         _heartbeat = new NetMQTimer(options.HeartbeatMs);
@@ -148,7 +148,7 @@ public sealed partial class GoqWorker : IDisposable
 
         try
         {
-            _inbox.Enqueue(() => BeginExit(drain));
+            _inbox.Enqueue(new WorkerCommand.Exit(drain));
         }
         catch (ObjectDisposedException)
         {

@@ -56,9 +56,10 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
     /// cannot be opened.</param>
     /// <param name="onExited">Called with the exit code the moment a command or program job's main process has ended,
     /// before its pipes are drained.</param>
+    /// <param name="run">The job and attempt this run is (a script-block job's runner is told them).</param>
     public async Task<JobOutcome> RunAsync(JobSpec spec, Action<int, DateTimeOffset> onStarted, Action<OutputLine> onLine, CancellationToken cancel,
         IReadOnlyDictionary<string, string>? variables = null, Func<bool>? holdOutput = null, Func<string?>? whyCancelled = null, JobOutputFile? file = null,
-        Action<int>? onExited = null)
+        Action<int>? onExited = null, Protocol.RunningJobRef? run = null)
     {
         var gate = new object();
         void Emit(OutputLine line)
@@ -109,8 +110,8 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
             _scripts ??= new ScriptRunnerPool(options, command, () => _workerEnvironment);
             var job = new RunnerJob(
-                variables?.TryGetValue(JobVariables.JobId, out var id) == true ? long.Parse(id, System.Globalization.CultureInfo.InvariantCulture) : 0,
-                variables?.TryGetValue(JobVariables.Attempt, out var attempt) == true ? int.Parse(attempt, System.Globalization.CultureInfo.InvariantCulture) : 0,
+                run?.JobId ?? 0,
+                run?.Attempt ?? 0,
                 spec.Command, spec.ScriptData, spec.SerializationDepth ?? JobSpec.DefaultSerializationDepth, workingDirectory,
                 environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!, StringComparer.Ordinal),
                 options.MaxJobRecordBytes);

@@ -4,4 +4,4 @@ namespace Goq.Protocol;
 /// Client → server: dismiss these ended jobs from PowerShell's job list (Remove-Job on a GoqJob): they are marked
 /// <see cref="JobInfo.Dismissed"/> and kept, with their output. Replied to with <see cref="DismissJobsReply"/>.
 /// </summary>
-public sealed record DismissJobs(IReadOnlyList<long> Ids) : GoqMessage;
+public sealed record DismissJobs(IReadOnlyList<long> Ids) : ClientRequest;

@@ -6,4 +6,4 @@ namespace Goq.Protocol;
 /// Replied to with <see cref="OutputMapReply"/>. With <paramref name="Records"/>, the map of a script-block job's
 /// records file instead.
 /// </summary>
-public sealed record GetOutputMap(long JobId, bool Records = false) : GoqMessage;
+public sealed record GetOutputMap(long JobId, bool Records = false) : ClientRequest;

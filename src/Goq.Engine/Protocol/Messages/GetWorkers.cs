@@ -1,4 +1,4 @@
 namespace Goq.Protocol;
 
 /// <summary>Client → server: the connected workers. Replied to with <see cref="WorkersReply"/>.</summary>
-public sealed record GetWorkers : GoqMessage;
+public sealed record GetWorkers : ClientRequest;

@@ -10,4 +10,4 @@ namespace Goq.Protocol;
 /// </summary>
 public sealed record JobFinished(string WorkerId, long JobId, int Attempt, JobState State, int? ExitCode, string? Reason, DateTimeOffset? StartedAt,
     DateTimeOffset FinishedAt, int? Pid = null, long? TotalLines = null, [property: System.Text.Json.Serialization.JsonConverter(typeof(OutputLinesConverter))] IReadOnlyList<OutputLine>? Lines = null, long FromLine = 0,
-    JobUsage? Usage = null) : GoqMessage;
+    JobUsage? Usage = null) : WorkerReport;

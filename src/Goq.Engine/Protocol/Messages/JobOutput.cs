@@ -5,4 +5,4 @@ namespace Goq.Protocol;
 /// of them within this attempt, so the server can drop lines it already has when a worker sends them again.
 /// </summary>
 public sealed record JobOutput(string WorkerId, long JobId, int Attempt,
-    [property: System.Text.Json.Serialization.JsonConverter(typeof(OutputLinesConverter))] IReadOnlyList<OutputLine> Lines, long FromLine = 0) : GoqMessage;
+    [property: System.Text.Json.Serialization.JsonConverter(typeof(OutputLinesConverter))] IReadOnlyList<OutputLine> Lines, long FromLine = 0) : WorkerReport;

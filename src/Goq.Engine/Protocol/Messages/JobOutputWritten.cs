@@ -8,4 +8,4 @@ namespace Goq.Protocol;
 /// newline (see <see cref="Output.LineCuts"/>). The server records that as it would its own write and answers with an
 /// <see cref="OutputAck"/>; until then the worker sends it again with each heartbeat.
 /// </summary>
-public sealed record JobOutputWritten(string WorkerId, long JobId, int Attempt, long FromLine, IReadOnlyList<long> StderrRuns, long End, IReadOnlyList<long>? Breaks = null) : GoqMessage;
+public sealed record JobOutputWritten(string WorkerId, long JobId, int Attempt, long FromLine, IReadOnlyList<long> StderrRuns, long End, IReadOnlyList<long>? Breaks = null) : WorkerReport;

@@ -5,4 +5,4 @@ namespace Goq.Protocol;
 /// (its work may start sooner elsewhere) or because I am exiting. The server puts it back in its place in the queue
 /// with the attempt given back. Never sent for a job that started.
 /// </summary>
-public sealed record JobReturned(string WorkerId, long JobId, int Attempt) : GoqMessage;
+public sealed record JobReturned(string WorkerId, long JobId, int Attempt) : WorkerReport;

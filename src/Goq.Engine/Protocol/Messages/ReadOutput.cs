@@ -6,4 +6,4 @@ namespace Goq.Protocol;
 /// reads on from there, so paging through a large output costs its length once. With <paramref name="Records"/> the
 /// lines come from a script-block job's records file instead of its text.
 /// </summary>
-public sealed record ReadOutput(long JobId, long FromLine, int MaxLines, long FromOffset = -1, bool Records = false) : GoqMessage;
+public sealed record ReadOutput(long JobId, long FromLine, int MaxLines, long FromOffset = -1, bool Records = false) : ClientRequest;

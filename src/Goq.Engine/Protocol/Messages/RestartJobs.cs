@@ -6,4 +6,4 @@ namespace Goq.Protocol;
 /// Replied to with <see cref="SetJobsReply"/>: the jobs restarted, those that have not ended (left as they are), and
 /// the unknown ids.
 /// </summary>
-public sealed record RestartJobs(IReadOnlyList<long> Ids, bool IncludeDependents = false) : GoqMessage;
+public sealed record RestartJobs(IReadOnlyList<long> Ids, bool IncludeDependents = false) : ClientRequest;

@@ -5,4 +5,4 @@ namespace Goq.Protocol;
 /// holds them (true: Suspend-GoqJob; false: Resume-GoqJob, which also ends a -NotBefore wait). Replied to with
 /// <see cref="SetJobsReply"/>.
 /// </summary>
-public sealed record SetJobs(IReadOnlyList<long> Ids, int? Priority, bool? Hold = null) : GoqMessage;
+public sealed record SetJobs(IReadOnlyList<long> Ids, int? Priority, bool? Hold = null) : ClientRequest;

@@ -6,4 +6,4 @@ namespace Goq.Protocol;
 /// <paramref name="BatchId"/>, chosen by the client, makes the submit idempotent: the server keeps it with the jobs and
 /// answers the same batch sent again with the jobs it made the first time.
 /// </summary>
-public sealed record SubmitJobs(IReadOnlyList<JobSpec> Jobs, IReadOnlyDictionary<string, string>? SharedEnvironment = null, string? BatchId = null) : GoqMessage;
+public sealed record SubmitJobs(IReadOnlyList<JobSpec> Jobs, IReadOnlyDictionary<string, string>? SharedEnvironment = null, string? BatchId = null) : ClientRequest;

@@ -5,4 +5,4 @@ namespace Goq.Protocol;
 /// ones already ended and the unknown ids), then pushes a <see cref="JobFinishedNotice"/> with the same request id
 /// for each of the others as it ends.
 /// </summary>
-public sealed record WatchJobs(IReadOnlyList<long> Ids) : GoqMessage;
+public sealed record WatchJobs(IReadOnlyList<long> Ids) : ClientRequest;

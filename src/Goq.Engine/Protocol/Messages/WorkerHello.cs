@@ -11,4 +11,4 @@ namespace Goq.Protocol;
 /// </summary>
 public sealed record WorkerHello(string WorkerId, string Host, int Pid, int Slots, IReadOnlyList<RunningJobRef> Running, string Version, bool OneShot,
     string? Epoch = null, long LastDispatch = 0, int Prefetch = 0, IReadOnlyList<string>? Queues = null, IReadOnlyList<string>? Labels = null,
-    string? HostKey = null) : GoqMessage;
+    string? HostKey = null) : WorkerReport;
