@@ -1,9 +1,9 @@
 using System.Collections.Frozen;
-using Goq.Hosting;
 using Goq.Errors;
 using Goq.Protocol;
 
 using Goq.Timing;
+using Goq.Diagnostics;
 
 namespace Goq.Server;
 

@@ -1,6 +1,7 @@
-using Goq.Hosting;
 using Goq.Protocol;
+using Goq.Transport;
 using NetMQ;
+using Goq.Diagnostics;
 
 namespace Goq.Server;
 

@@ -1,4 +1,3 @@
-using Goq.Hosting;
 using System.Net.Sockets;
 using Goq.Errors;
 using Goq.Protocol;
@@ -8,6 +7,8 @@ using NetMQ;
 using NetMQ.Sockets;
 
 using Goq.Timing;
+using Goq.Diagnostics;
+using Goq.Platform;
 
 namespace Goq.Server;
 

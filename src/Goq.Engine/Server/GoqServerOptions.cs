@@ -35,5 +35,5 @@ public sealed record GoqServerOptions
     public string? MetricsUrl { get; init; }
 
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
-    public Action<Hosting.LogEntry> Log { get; init; } = _ => { };
+    public Action<Diagnostics.LogEntry> Log { get; init; } = _ => { };
 }

@@ -1,9 +1,9 @@
-using Goq.Hosting;
 using System.Security.Cryptography;
 using System.Text;
 using Goq.Output;
 using Goq.Configuration;
 using Goq.Storage;
+using Goq.Diagnostics;
 
 namespace Goq.Server;
 

@@ -1,5 +1,5 @@
-using Goq.Hosting;
 using Goq.Configuration;
+using Goq.Diagnostics;
 
 namespace Goq.Server;
 

@@ -162,8 +162,8 @@ internal sealed class Cluster : IDisposable
     /// <summary>The running server's store (read it only while the server is idle: it is the server thread's).</summary>
     public IJobStore Store => _stores[^1];
 
-    /// <summary>Each entry as its text (<see cref="Goq.Hosting.LogEntry.ToString"/>): level, event, ids and message.</summary>
-    private void Log(Goq.Hosting.LogEntry entry)
+    /// <summary>Each entry as its text (<see cref="Goq.Diagnostics.LogEntry.ToString"/>): level, event, ids and message.</summary>
+    private void Log(Goq.Diagnostics.LogEntry entry)
     {
         lock (LogLines)
         {

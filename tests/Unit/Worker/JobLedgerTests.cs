@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Goq.Protocol;
 using Goq.Tests.Support;
 using Goq.Worker;
+using Goq.Platform;
 
 namespace Goq.Tests.Worker;
 
@@ -49,7 +50,7 @@ public sealed class JobLedgerTests : IDisposable
         var ended = StartJob("dead", 2, 1, "306");
         var otherAttempt = StartJob("dead", 3, 2, "306");
         await Wait.UntilAsync(() => new[] { live, ended, otherAttempt }.All(p => JobProcessProbe.HasJobVariables(p.Id)), what: "the jobs to run");
-        WriteLedger("alive", Environment.ProcessId, Goq.Hosting.LiveProcess.StartTicks(Environment.ProcessId), "S 1 1\n");
+        WriteLedger("alive", Environment.ProcessId, Goq.Platform.LiveProcess.StartTicks(Environment.ProcessId), "S 1 1\n");
         WriteLedger("dead", 999_999, 12345, "S 2 1\nE 2\nS 3 1\n");
 
         Assert.Empty(new JobLedger(_dir.Path, "me", _ => { }).SweepOrphans());

@@ -1,4 +1,4 @@
-namespace Goq.Hosting;
+namespace Goq.Platform;
 
 /// <summary>
 /// The one answer to "is the process a pid file names still that very process": a pid counts only while a process with

@@ -1,4 +1,4 @@
-namespace Goq.Worker;
+namespace Goq;
 
 /// <summary>
 /// Builds a job's environment: the worker's own, overlaid with the submitter's captured one except the protected

@@ -1,4 +1,4 @@
-namespace Goq.Hosting;
+namespace Goq.Platform;
 
 /// <summary>
 /// Names what a process sees of the file system: its machine's boot (the kernel's random boot id, unique to one machine

@@ -1,4 +1,4 @@
-namespace Goq.Hosting;
+namespace Goq.Diagnostics;
 
 public enum LogLevel
 {

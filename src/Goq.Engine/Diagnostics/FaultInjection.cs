@@ -1,4 +1,6 @@
-namespace Goq.Hosting;
+using Goq.Platform;
+
+namespace Goq.Diagnostics;
 
 /// <summary>
 /// Crash points that only tests use: <c>GOQ_FAULT</c> names one (optionally with <c>:jobId</c> to pick the job it
@@ -39,7 +41,7 @@ public static class FaultInjection
     {
         if (Fault.Name == fault && (Fault.JobId is null || Fault.JobId == jobId))
         {
-            _ = Worker.LibC.kill(Environment.ProcessId, Worker.LibC.SigKill);
+            _ = LibC.kill(Environment.ProcessId, LibC.SigKill);
             Thread.Sleep(Timeout.Infinite);
         }
     }

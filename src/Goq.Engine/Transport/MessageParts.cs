@@ -1,7 +1,7 @@
 using Goq.Errors;
-using Goq.Transport;
+using Goq.Protocol;
 
-namespace Goq.Protocol;
+namespace Goq.Transport;
 
 /// <summary>
 /// Encodes a message as one or more envelopes that each fit in a message (<see cref="FrameCodec.MaxMessageBytes"/>):

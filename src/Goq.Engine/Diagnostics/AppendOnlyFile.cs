@@ -1,7 +1,7 @@
 using System.Text;
-using Goq.Worker;
+using Goq.Platform;
 
-namespace Goq.Hosting;
+namespace Goq.Diagnostics;
 
 /// <summary>
 /// A file several processes append to at once. On Linux it is opened with O_APPEND, so each write lands whole at the

@@ -1,4 +1,4 @@
-namespace Goq.Hosting;
+namespace Goq.Diagnostics;
 
 /// <summary>
 /// One thing a role logs: a level, a stable event name (<c>worker.connected</c>, <c>job.stale_report</c>) for scripts

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Goq.Worker;
+namespace Goq.Platform;
 
 /// <summary>The few libc calls the Linux job launcher and the server's folder syncs need (glibc on x86-64 and arm64).</summary>
 internal static unsafe class LibC

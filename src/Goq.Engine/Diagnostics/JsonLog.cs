@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace Goq.Hosting;
+namespace Goq.Diagnostics;
 
 /// <summary>
 /// A role's log: one JSON object a line (time, level, event, jobId, workerId, role, pid, message), appended to a file
@@ -124,7 +124,10 @@ public sealed class JsonLog : IDisposable
     private AppendOnlyFile Open()
     {
         var file = new AppendOnlyFile(Path);
-        Configuration.GoqHomeInitializer.RestrictFile(Path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Path, UnixFileMode.UserRead | UnixFileMode.UserWrite); // the owner's only, as a home's other files
+        }
         return file;
     }
 
