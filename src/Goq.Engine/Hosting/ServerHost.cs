@@ -5,6 +5,7 @@ using Goq.Server;
 using Goq.Storage;
 using Goq.Platform;
 using Goq.Diagnostics;
+using Goq.Server.Scheduling;
 
 namespace Goq.Hosting;
 

@@ -4,6 +4,7 @@ using Goq.Protocol;
 
 using Goq.Timing;
 using Goq.Diagnostics;
+using Goq.Transport;
 
 namespace Goq.Server;
 

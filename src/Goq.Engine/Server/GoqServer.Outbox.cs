@@ -2,6 +2,7 @@ using Goq.Protocol;
 using Goq.Transport;
 using NetMQ;
 using Goq.Diagnostics;
+using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 

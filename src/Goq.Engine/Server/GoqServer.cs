@@ -9,6 +9,9 @@ using NetMQ.Sockets;
 using Goq.Timing;
 using Goq.Diagnostics;
 using Goq.Platform;
+using Goq.Server.OutputStore;
+using Goq.Server.Queries;
+using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 

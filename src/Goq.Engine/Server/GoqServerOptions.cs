@@ -1,3 +1,5 @@
+using Goq.Server.Scheduling;
+
 namespace Goq.Server;
 
 /// <summary>How a <see cref="GoqServer"/> listens and where it writes.</summary>

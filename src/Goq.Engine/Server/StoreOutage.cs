@@ -1,6 +1,7 @@
 using Goq.Errors;
 using Goq.Protocol;
 using Microsoft.Data.Sqlite;
+using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 

@@ -3,6 +3,7 @@ using Goq.Configuration;
 using Goq.Server;
 using Goq.Storage;
 using Goq.Worker;
+using Goq.Server.Scheduling;
 
 namespace Goq.Tests.Support;
 
