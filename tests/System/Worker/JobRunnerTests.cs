@@ -1,8 +1,9 @@
 using System.Diagnostics;
+using Goq.SystemTests.Support;
 using Goq.Tests.Support;
 using Goq.Worker;
 
-namespace Goq.Tests.Worker;
+namespace Goq.SystemTests.Worker;
 
 [Collection(RealProcessesCollection.Name)]
 public sealed class JobRunnerTests : IDisposable

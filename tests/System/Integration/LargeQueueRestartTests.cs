@@ -1,7 +1,7 @@
 using Goq.SimWorkers;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>
 /// A server restarted with a large queue (a small version of the bench's million): every waiting and held job comes

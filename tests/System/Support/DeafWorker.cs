@@ -1,9 +1,10 @@
 using Goq.Protocol;
+using Goq.Tests.Support;
 using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
 
-namespace Goq.Tests.Support;
+namespace Goq.SystemTests.Support;
 
 /// <summary>goq's deafworker: announces itself once, takes a job, then never says anything again (until told to).</summary>
 internal sealed class DeafWorker : IDisposable

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Goq.Protocol;
+using Goq.SystemTests.Support;
 using Goq.Tests.Support;
 using Goq.Worker;
 
-namespace Goq.Tests.Worker;
+namespace Goq.SystemTests.Worker;
 
 [Collection(RealProcessesCollection.Name)]
 public sealed class JobLedgerTests : IDisposable

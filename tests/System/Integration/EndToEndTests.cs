@@ -1,6 +1,6 @@
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 [Collection(RealProcessesCollection.Name)]
 public sealed class EndToEndTests : IDisposable

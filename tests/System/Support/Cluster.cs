@@ -2,9 +2,10 @@ using Goq.Client;
 using Goq.Configuration;
 using Goq.Server;
 using Goq.Storage;
+using Goq.Tests.Support;
 using Goq.Worker;
 
-namespace Goq.Tests.Support;
+namespace Goq.SystemTests.Support;
 
 /// <summary>A real server on a random 127.0.0.1 port, real workers and a client, all in this process.</summary>
 internal sealed class Cluster : IDisposable

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text;
 using Goq.Errors;
 using Goq.Protocol;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>No size of job, list or output makes a message the socket refuses: each is refused at once, paged or split.</summary>
 [Collection(RealProcessesCollection.Name)]

@@ -1,4 +1,4 @@
-namespace Goq.Tests.Support;
+namespace Goq.SystemTests.Support;
 
 /// <summary>
 /// Tests that start real processes and servers with short heartbeats run one class at a time: on a 2-core machine,

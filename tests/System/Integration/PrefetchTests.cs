@@ -1,6 +1,6 @@
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>A real worker taking jobs ahead of a free slot: started as slots free, given back when held too long.</summary>
 [Collection(RealProcessesCollection.Name)]

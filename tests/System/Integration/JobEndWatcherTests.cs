@@ -1,7 +1,7 @@
 using Goq.Client;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>One watch for many jobs: each callback once, at its job's end, also for jobs added while a wait is on.</summary>
 public sealed class JobEndWatcherTests

@@ -1,11 +1,12 @@
 using Goq.Protocol;
+using Goq.SystemTests.Support;
 using Goq.Tests.Support;
 using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
 using Xunit.Abstractions;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 [Collection(RealProcessesCollection.Name)]
 public sealed class FuzzTests(ITestOutputHelper output)

@@ -1,7 +1,7 @@
 using Goq.Output;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>Output read straight from its file, when this host sees the server's very file, and never another one.</summary>
 [Collection(RealProcessesCollection.Name)]

@@ -1,7 +1,7 @@
 using Goq.Protocol;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>
 /// Get-GoqJob's paging over a real server with a SQLite store, whose pages are read off the loop thread: every row

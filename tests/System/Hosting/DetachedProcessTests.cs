@@ -1,34 +1,16 @@
 using Goq.Errors;
 using Goq.Hosting;
+using Goq.SystemTests.Support;
 using Goq.Tests.Support;
 
-namespace Goq.Tests.Hosting;
+namespace Goq.SystemTests.Hosting;
 
-/// <summary>The engine starts whatever command the host gives it, and reads a failed role's reason from its fatal line.</summary>
+/// <summary>
+/// The engine starts whatever command the host gives it, and reads a failed role's reason from its fatal line: real child
+/// processes (the fatal line's own format is tested apart, in FatalLineTests).
+/// </summary>
 public sealed class DetachedProcessTests
 {
-    [Fact]
-    public void A_fatal_line_round_trips_the_error_id_kind_and_message()
-    {
-        var line = FatalLine.Format(new GoqException(GoqErrorIds.PortInUse, GoqErrorKind.ResourceUnavailable, "port 1776 is taken\nby pid 7"));
-
-        var parsed = FatalLine.TryParse(line, GoqErrorIds.ServerStartFailed)!;
-
-        Assert.Equal(GoqErrorIds.PortInUse, parsed.ErrorId);
-        Assert.Equal(GoqErrorKind.ResourceUnavailable, parsed.Kind);
-        Assert.Equal("port 1776 is taken by pid 7", parsed.Message);
-    }
-
-    [Fact]
-    public void An_error_that_is_not_goqs_takes_the_launchers_id_and_other_lines_are_not_fatal()
-    {
-        var parsed = FatalLine.TryParse(FatalLine.Format(new IOException("disk full")), GoqErrorIds.WorkerStartFailed)!;
-
-        Assert.Equal(GoqErrorIds.WorkerStartFailed, parsed.ErrorId);
-        Assert.Equal("disk full", parsed.Message);
-        Assert.Null(FatalLine.TryParse("an ordinary log line", GoqErrorIds.WorkerStartFailed));
-    }
-
     [Fact]
     public async Task A_detached_process_that_fails_reports_the_error_of_its_last_fatal_line()
     {

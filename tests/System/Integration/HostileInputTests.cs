@@ -2,12 +2,13 @@ using System.Text;
 using Goq.Configuration;
 using Goq.Errors;
 using Goq.Protocol;
+using Goq.SystemTests.Support;
 using Goq.Tests.Support;
 using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>Wrong credentials, replays, garbage: each is refused and counted, and the server keeps serving.</summary>
 [Collection(RealProcessesCollection.Name)]

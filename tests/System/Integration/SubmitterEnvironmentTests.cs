@@ -1,8 +1,8 @@
 using Goq.Client;
 using Goq.Errors;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>
 /// The environment a submit carries is the engine's business: any caller of the client API gets the submitter's

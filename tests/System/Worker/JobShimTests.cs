@@ -1,7 +1,8 @@
+using Goq.SystemTests.Support;
 using Goq.Tests.Support;
 using Goq.Worker;
 
-namespace Goq.Tests.Worker;
+namespace Goq.SystemTests.Worker;
 
 /// <summary>
 /// A command or program job's peak memory is its own, not the worker's: before the shim, every job started from this

@@ -3,9 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
 using Goq.Monitoring;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Monitoring;
+namespace Goq.SystemTests.Monitoring;
 
 /// <summary>The server's HTTP side over a real listener, a real durable server and its store: metrics, the token, the job table's pages.</summary>
 [Collection(RealProcessesCollection.Name)]

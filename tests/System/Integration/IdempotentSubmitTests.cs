@@ -1,6 +1,6 @@
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>A batch sent again with its id is answered with the jobs made the first time, across a restart too.</summary>
 [Collection(RealProcessesCollection.Name)]

@@ -1,7 +1,7 @@
 using Goq.Client;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 public sealed class RecentJobsTests
 {

@@ -1,8 +1,8 @@
 using Goq.Protocol;
 using Goq.SimWorkers;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>
 /// One server, a hundred simulated workers (the real protocol over real sockets, CURVE and MACs; see

@@ -1,9 +1,10 @@
 using System.Text;
 using Goq.Protocol;
+using Goq.Tests.Support;
 using Goq.Transport;
 using NetMQ;
 
-namespace Goq.Tests.Support;
+namespace Goq.SystemTests.Support;
 
 /// <summary>
 /// Makes hostile messages for a server: random frames, signed mutations of real messages, well-formed messages with

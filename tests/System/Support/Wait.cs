@@ -1,4 +1,4 @@
-namespace Goq.Tests.Support;
+namespace Goq.SystemTests.Support;
 
 /// <summary>Polls a condition every 50 ms until it holds or the deadline passes (never a fixed sleep).</summary>
 internal static class Wait

@@ -1,6 +1,6 @@
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>A server that stops cleanly tells its workers; they keep their jobs and rejoin it when it is back.</summary>
 [Collection(RealProcessesCollection.Name)]

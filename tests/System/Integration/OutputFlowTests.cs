@@ -1,6 +1,6 @@
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 /// <summary>A job's output flows as fast as the server acknowledges it, not at the pace of the worker's flush tick.</summary>
 [Collection(RealProcessesCollection.Name)]

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Goq.Client;
 using Goq.Protocol;
-using Goq.Tests.Support;
+using Goq.SystemTests.Support;
 
-namespace Goq.Tests.Integration;
+namespace Goq.SystemTests.Integration;
 
 [Collection(RealProcessesCollection.Name)]
 public sealed class FaultToleranceTests : IDisposable
