@@ -29,7 +29,7 @@ public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
     private protected abstract Task<SetJobsReply> ChangeAsync(IReadOnlyList<long> ids, CancellationToken cancel);
 
     /// <summary>The error for a job the change does not apply to.</summary>
-    private protected virtual ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobStarted, ErrorCategory.InvalidOperation,
+    private protected virtual ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobStarted, GoqErrorKind.InvalidOperation,
         $"job {job.Id} is {job.State}: only a job that has not started can be changed", job.Id);
 
     protected override void ProcessRecord()
@@ -53,7 +53,7 @@ public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
         var reply = RunBlocking(token => ChangeAsync(_ids, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));
         }
 
         foreach (var job in reply.Started)

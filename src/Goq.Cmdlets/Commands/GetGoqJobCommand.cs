@@ -87,7 +87,7 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             next = page.NextAfterId is { } from ? Client.GetJobsPageAsync(ids, State, from, CancelToken, filter) : null;
             foreach (var id in page.Unknown)
             {
-                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, Errors.GoqErrorKind.NotFound, $"no job with id {id}", id));
             }
 
             foreach (var job in page.Jobs)

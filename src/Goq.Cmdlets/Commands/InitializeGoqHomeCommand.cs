@@ -53,7 +53,7 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(GoqErrorIds.HomeNotWritable, ErrorCategory.WriteError, $"cannot write the Goq home '{path}': {ex.Message}", path));
+            ThrowTerminatingError(ErrorRecordFactory.Create(GoqErrorIds.HomeNotWritable, GoqErrorKind.NotWritable, $"cannot write the Goq home '{path}': {ex.Message}", path));
         }
     }
 }

@@ -54,12 +54,12 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
             : Force ? Client.RemoveForcedAsync(_ids, token) : Client.RemoveAsync(_ids, null, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));
         }
 
         foreach (var id in reply.StillActive)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, ErrorCategory.InvalidOperation,
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, GoqErrorKind.InvalidOperation,
                 $"job {id} has not ended; stop it first (Stop-GoqJob), or use -Force", id));
         }
 

@@ -45,7 +45,7 @@ public sealed class StopGoqJobCommand : GoqClientCmdlet
         var reply = RunBlocking(token => Client.CancelAsync(_ids, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));
         }
 
         foreach (var job in reply.AlreadyEnded)

@@ -84,7 +84,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
                     continue;
                 }
 
-                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, ErrorCategory.ObjectNotFound, found.Count == 0
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, Errors.GoqErrorKind.NotFound, found.Count == 0
                     ? $"no connected worker with id '{name}'"
                     : $"'{name}' names {found.Count} workers ({string.Join(", ", found.Select(w => $"{w.Host}/{w.Id}"))}); give more of the id", name));
             }
@@ -146,7 +146,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
         var reply = RunBlocking(token => Client.StopWorkersAsync(Idle, Idle ? null : _ids, Drain && !Force, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, ErrorCategory.ObjectNotFound, $"no connected worker with id '{id}'", id));
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, Errors.GoqErrorKind.NotFound, $"no connected worker with id '{id}'", id));
         }
 
         WaitForExit(reply.Stopped);

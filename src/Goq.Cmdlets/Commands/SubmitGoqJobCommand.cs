@@ -201,19 +201,19 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     {
         if (ArrayIndex is null && ThrottleLimit > 0)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 "-ThrottleLimit caps an array's tasks: use it with -ArrayIndex", ThrottleLimit));
         }
 
         if (ArrayIndex is not null && AsJob)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 "an array job is not a PowerShell job: submit it without -AsJob, and use Wait-GoqJob and Receive-GoqJob on its tasks", "AsJob"));
         }
 
         if (ArrayIndex is not null && ArrayIndex.Distinct().Count() != ArrayIndex.Length)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 "-ArrayIndex names an index more than once; each task needs an index of its own", ArrayIndex));
         }
 
@@ -240,7 +240,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             _scriptData = ScriptJobData.Capture(ScriptBlock, SessionState, SerializationDepth, out var missing);
             if (missing is not null)
             {
-                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, ErrorCategory.ObjectNotFound,
+                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, Errors.GoqErrorKind.NotFound,
                     $"the script block uses $using:{missing}, but no variable '{missing}' exists here", missing,
                     $"Define ${missing} before submitting the job, or remove $using:{missing} from the script block."));
             }
@@ -323,7 +323,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         if (DependsOn is { Length: > 0 } && MissingDependency(DependsOn) is { } missing)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.DependencyNotFound, ErrorCategory.ObjectNotFound,
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.DependencyNotFound, Errors.GoqErrorKind.NotFound,
                 $"the job depends on job {missing}, which does not exist (never submitted, or removed); it was not submitted", missing));
             return;
         }
@@ -356,7 +356,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             bytes = JobSizes.Exact(spec with { CapturedEnvironment = null });
             if (bytes + _sharedBytes > FrameCodec.MaxJobBytes)
             {
-                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.MessageTooLarge, ErrorCategory.InvalidArgument,
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.MessageTooLarge, Errors.GoqErrorKind.InvalidArgument,
                     $"the job's command, arguments and environment take {bytes + _sharedBytes:N0} bytes; a job may take at most {FrameCodec.MaxJobBytes:N0} bytes (4 MiB)",
                     spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
                 return;
@@ -366,7 +366,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         // Checkpoint: what exec would refuse on the worker (E2BIG) is refused here, for this record alone.
         if (ExecLimits.Problem(spec with { CapturedEnvironment = null }, _sharedExec) is { } tooLong)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.ArgumentListTooLong, ErrorCategory.InvalidArgument, $"the job cannot start: {tooLong}",
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.ArgumentListTooLong, Errors.GoqErrorKind.InvalidArgument, $"the job cannot start: {tooLong}",
                 spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
             return;
         }

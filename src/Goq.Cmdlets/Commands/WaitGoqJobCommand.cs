@@ -98,7 +98,7 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
                 }
                 else
                 {
-                    WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {e.Id}", e.Id));
+                    WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, Errors.GoqErrorKind.NotFound, $"no job with id {e.Id}", e.Id));
                 }
 
                 Progress();
@@ -128,7 +128,7 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
         var left = _ids.Distinct().Where(id => !Ended(id)).ToList();
         if (left.Count > 0)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WaitTimeout, ErrorCategory.OperationTimeout,
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WaitTimeout, Errors.GoqErrorKind.Timeout,
                 $"jobs {string.Join(", ", left)} did not end within {Timeout} s", left.ToArray()));
         }
     }
