@@ -90,10 +90,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         {
             foreach (var page in local.Pages(PageLines))
             {
-                if (CancelToken.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException();
-                }
+                ThrowIfStopped();
 
                 WriteLines(id, page, records);
             }
@@ -109,20 +106,11 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     {
         try
         {
-            return reply.GetAwaiter().GetResult();
-        }
-        catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
-        {
-            WriteGoqError(ex, id);
-            return null;
-        }
-        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
+            return RunBlocking(_ => reply, handled: ex => ex.Kind == GoqErrorKind.NotFound);
         }
         catch (GoqException ex)
         {
-            ThrowTerminatingError(ErrorRecordFactory.From(ex));
+            WriteGoqError(ex, id);
             return null;
         }
     }
@@ -166,10 +154,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         {
             foreach (var chunk in local.Bytes(ByteChunk))
             {
-                if (CancelToken.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException();
-                }
+                ThrowIfStopped();
 
                 WriteObject(chunk, enumerateCollection: false);
             }
@@ -194,7 +179,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 
             if (page.Data.Length == 0)
             {
-                CancelToken.WaitHandle.WaitOne(pause); // following a running job (-Wait): ask again, less often while nothing comes
+                RunBlocking(token => Task.Delay(pause, token)); // following a running job (-Wait): ask again, less often while nothing comes
                 pause = TimeSpan.FromTicks(Math.Min(FollowAtMost.Ticks, pause.Ticks * 2));
             }
             else
