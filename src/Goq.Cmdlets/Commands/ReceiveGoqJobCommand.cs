@@ -15,15 +15,9 @@ namespace Goq.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "GoqJob")]
 [OutputType(typeof(string), typeof(PSObject), typeof(byte[]))]
-public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
+public sealed class ReceiveGoqJobCommand : GoqJobIdCmdlet
 {
     private const int PageLines = 10_000;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    [GoqJobIds]
-    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
-    [ValidateRange(1, long.MaxValue)]
-    public long[] Id { get; set; } = [];
 
     /// <summary>Read through the server even when this host sees the output file.</summary>
     [Parameter]
@@ -48,6 +42,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     private readonly Queue<(long Id, Task<Protocol.OutputMapReply> Map)> _ahead = new();
     private CmdletSink? _sink;
 
+    // Not gathered for the end: each job's output is asked for as its record comes, and written in order.
     protected override void ProcessRecord()
     {
         foreach (var id in Id)
