@@ -222,7 +222,7 @@ public sealed class HostileInputTests : IDisposable
     {
         // A client whose clock runs 10 minutes ahead: the server refuses its request and says why; the client finds the
         // answer stamped 10 minutes in its past, and fails at once with the cause rather than timing out.
-        using var skewed = new Client.GoqClient(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers(), 5000, clock: new SkewedClock(TimeSpan.FromMinutes(10)));
+        using var skewed = new Goq.Client.GoqClient(_cluster.Server.Endpoint, _cluster.Credentials.ForPeers(), 5000, clock: new SkewedClock(TimeSpan.FromMinutes(10)));
         var ex = await Assert.ThrowsAsync<GoqException>(() => skewed.GetStatusAsync());
         Assert.Equal(GoqErrorIds.ClockSkew, ex.ErrorId);
         Assert.Contains("clocks", ex.Message);
@@ -307,7 +307,7 @@ public sealed class HostileInputTests : IDisposable
     [Fact]
     public async Task UnreachableServer_FailsWithConnectionError_WithinTheTimeout()
     {
-        using var client = new Client.GoqClient("tcp://127.0.0.1:1", _cluster.Credentials.ForPeers(), 500);
+        using var client = new Goq.Client.GoqClient("tcp://127.0.0.1:1", _cluster.Credentials.ForPeers(), 500);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<GoqException>(() => client.GetStatusAsync());
         Assert.Equal(GoqErrorIds.ServerUnreachable, ex.ErrorId);
