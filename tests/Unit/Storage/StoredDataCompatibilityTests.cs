@@ -1,6 +1,7 @@
 using Goq.Server;
 using Goq.Storage;
 using Goq.Tests.Support;
+using Goq.Server.Scheduling;
 
 namespace Goq.Tests.Storage;
 
