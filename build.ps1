@@ -5,7 +5,7 @@
 .DESCRIPTION
     Build  publishes the cmdlets and the engine into module/bin and generates the help (module/en-US) from help/en-US,
            so module/Goq.psd1 can be imported.
-    Test   builds, runs the xUnit suite, then the Pester suite in a fresh pwsh, and prints
+    Test   builds, runs the xUnit suites (tests/Unit, then tests/System), then the Pester suite in a fresh pwsh, and prints
            'N passed, N failed, N skipped' as its last line; it exits non-zero on any failure or when nothing ran.
     Demo   builds, then runs a server, a worker and a handful of jobs in a throw-away home, and stops them.
     Bench  builds, then measures spawn rate, bulk submit, end-to-end throughput and submit-to-start latency.
@@ -98,13 +98,22 @@ function Invoke-Test {
 
     $trxDir = Join-Path $artifacts 'TestResults'
     if (Test-Path $trxDir) { Remove-Item -Recurse -Force $trxDir }
-    & dotnet test (Join-Path $root 'tests/Unit/Goq.Tests.csproj') -c $Configuration --no-build '-v:q' '-nologo' `
-        --logger 'trx;LogFileName=unit.trx' --logger 'console;verbosity=normal' --results-directory $trxDir --blame-hang-timeout 5m
-    try { $unit = Get-TrxCounts (Join-Path $trxDir 'unit.trx') }
-    catch {
-        # A crashed or hung test host leaves no results: that counts as a failure, never as "nothing to report".
-        Write-Warning "xUnit: $_"
-        $unit = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    # The unit tests (seconds), then the system tests (real sockets, servers and processes; minutes), one after the
+    # other: run side by side on a small machine, the system tests' short heartbeats could starve.
+    $xunit = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    foreach ($suite in @(@{ Name = 'unit'; Project = 'tests/Unit/Goq.Tests.csproj' }, @{ Name = 'system'; Project = 'tests/System/Goq.SystemTests.csproj' })) {
+        & dotnet test (Join-Path $root $suite.Project) -c $Configuration --no-build '-v:q' '-nologo' `
+            --logger "trx;LogFileName=$($suite.Name).trx" --logger 'console;verbosity=normal' --results-directory $trxDir --blame-hang-timeout 5m
+        try { $counts = Get-TrxCounts (Join-Path $trxDir "$($suite.Name).trx") }
+        catch {
+            # A crashed or hung test host leaves no results: that counts as a failure, never as "nothing to report".
+            Write-Warning "xUnit ($($suite.Name)): $_"
+            $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        }
+        Write-Output "xUnit $($suite.Name): $($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
+        $xunit.Passed += $counts.Passed
+        $xunit.Failed += $counts.Failed
+        $xunit.Skipped += $counts.Skipped
     }
 
     $pesterModules = Join-Path $root 'tests/Pester/.modules'
@@ -124,10 +133,10 @@ function Invoke-Test {
         $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
     }
 
-    $passed = $unit.Passed + $pester.Passed
-    $failed = $unit.Failed + $pester.Failed
-    $skipped = $unit.Skipped + $pester.Skipped
-    Write-Output "xUnit: $($unit.Passed) passed, $($unit.Failed) failed, $($unit.Skipped) skipped"
+    $passed = $xunit.Passed + $pester.Passed
+    $failed = $xunit.Failed + $pester.Failed
+    $skipped = $xunit.Skipped + $pester.Skipped
+    Write-Output "xUnit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
     Write-Output "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     Write-Output "$passed passed, $failed failed, $skipped skipped"
     if ($failed -gt 0 -or $passed -eq 0) { exit 1 }

@@ -57,12 +57,19 @@
     16. The dashboard over the store after run 13 (a million jobs): what its first load transfers, how long each API
        answer takes, and how long headless Chromium (when installed) takes until the page shows its data, beside the same
        Chromium loading a blank page.
+    17. Tab completion of Get-GoqJob -Id as a user gets it (TabExpansion2), -Completions times with the home's server up
+       and again with a home whose server is down: ms p50 / p99, and how many answers were empty (the completer gives
+       up at 300 ms and offers nothing rather than keep the user waiting).
+    18. Stopping a running script-block job whose runner started a child (sleep), -ScriptStops times on a worker of its
+       own (with its job keeper): ms from Stop-GoqJob until Wait-GoqJob has it Cancelled, and until the child is gone
+       (polled every 5 ms), p50 and the slowest of each.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $StreamMB = 200, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
-    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000, [int] $GetJobMB = 55)
+    [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000, [int] $GetJobMB = 55, [int] $Completions = 50,
+    [int] $ScriptStops = 5)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -455,6 +462,64 @@ function Measure-JobStream([string] $GoqHome, [int] $MB, [int] $ServerPid) {
     [pscustomobject]@{ MB = [math]::Round($bytes / 1MB); MBps = [math]::Round($bytes / 1MB / $seconds, 1); JobSec = $jobSec; AloneSec = $aloneSec; Ratio = $aloneSec / $jobSec; Cpu = $used }
 }
 
+# Tab completion of Get-GoqJob -Id, as TabExpansion2 gives it: ms for each of $Count completions with this home's
+# server up, then with a home whose server is down, and how many answers offered no id at all.
+function Measure-Completion([string] $GoqHome, [int] $Count) {
+    $complete = { param($Line) @((TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches | Where-Object ResultType -EQ 'ParameterValue') }
+    $timed = {
+        param($Line)
+        $null = & $complete $Line # warm: the completer connects to a server once and keeps its client
+        foreach ($i in 1..$Count) {
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            $offered = (& $complete $Line).Count
+            [pscustomobject]@{ Ms = $watch.Elapsed.TotalMilliseconds; Empty = $offered -eq 0 }
+        }
+    }
+    $up = & $timed "Get-GoqJob -Home '$GoqHome' -Id "
+    $down = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-down-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+    try {
+        Initialize-GoqHome -Path $down -Port (Get-FreePort) | Out-Null # no server is started on it
+        $stopped = & $timed "Get-GoqJob -Home '$down' -Id "
+    }
+    finally { Remove-Item -Recurse -Force $down -ErrorAction SilentlyContinue }
+    [pscustomobject]@{ Up = [double[]]$up.Ms; UpEmpty = @($up | Where-Object Empty).Count; Down = [double[]]$stopped.Ms }
+}
+
+# Stopping a running script-block job: ms from Stop-GoqJob until Wait-GoqJob has it Cancelled, and until the child
+# (sleep) its runner started is gone too; on a worker of its own, with its job keeper (the default).
+function Measure-ScriptStop([string] $GoqHome, [int] $Count) {
+    # A child no other process on the machine has on its command line, so finding it finds ours.
+    $seconds = "300.$(Get-Random -Minimum 100000 -Maximum 999999)"
+    $child = "sleep $seconds"
+    $worker = Start-GoqWorker -Home $GoqHome -Slots 1 -Queue bench-stop
+    try {
+        foreach ($i in 0..$Count) {
+            $job = Submit-GoqJob -Home $GoqHome { param($Seconds) sleep $Seconds } -ArgumentList $seconds -Queue bench-stop
+            $deadline = [DateTime]::UtcNow.AddSeconds(120) # the first job starts the worker's runner
+            while (-not ((Get-GoqJob -Home $GoqHome $job.Id).State -eq 'Running' -and (Get-GoqHomeProcess $child))) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "script-block stop: job $($job.Id) did not start '$child' within 120 s" }
+                Start-Sleep -Milliseconds 20 # poll step, bounded by the deadline above
+            }
+            $watch = [System.Diagnostics.Stopwatch]::StartNew()
+            Stop-GoqJob -Home $GoqHome $job.Id | Out-Null
+            $done = Wait-GoqJob -Home $GoqHome $job.Id -Timeout 60
+            $ms = $watch.Elapsed.TotalMilliseconds
+            if ($done.State -ne 'Cancelled') { throw "script-block stop: job $($job.Id) ended $($done.State), not Cancelled" }
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (Get-GoqHomeProcess $child) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw "script-block stop: '$child' of job $($job.Id) outlived it by 30 s" }
+                Start-Sleep -Milliseconds 5 # poll step, bounded by the deadline above
+            }
+            $goneMs = $watch.Elapsed.TotalMilliseconds
+            $null = Remove-GoqJob -Home $GoqHome $job.Id
+            if ($i -gt 0) { [pscustomobject]@{ Ms = $ms; GoneMs = $goneMs } } # the first is a warm-up
+        }
+    }
+    finally {
+        Stop-GoqWorker -Home $GoqHome -Id $worker.Id | Out-Null
+    }
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -484,6 +549,7 @@ try {
     $latencies = Measure-Latency $goqHome $Single
     $null = Measure-SpawnFloor 5
     $floor = Measure-SpawnFloor $Single
+    $completion = if ($Completions -gt 0) { Measure-Completion $goqHome $Completions }
     # Where the CPU goes during the durable run, per job: what bounds the end-to-end rate on a small host.
     $before = Get-CpuSnapshot $server.Pid $worker.Pid
     $durable = if ($DurableJobs -gt 0) { Measure-Bulk $goqHome $DurableJobs }
@@ -529,6 +595,7 @@ try {
         $worker = Start-GoqWorker -Home $goqHome -Slots 2 # the default: with a job keeper
         $scripts = Measure-ScriptJobs $goqHome $ScriptJobs $server.Pid $worker
     }
+    $stops = if ($ScriptStops -gt 0) { Measure-ScriptStop $goqHome $ScriptStops }
     $chain = if ($ChainJobs -gt 1) { Measure-DependencyChain $goqHome $ChainJobs }
     $array = if ($ArrayTasks -gt 0 -and $IsLinux) { Measure-Array $goqHome $ArrayTasks $server.Pid }
     $heavy = if ($HeavyJobs -gt 0) { Measure-OutputHeavy $goqHome $HeavyJobs $HeavyMB }
@@ -549,6 +616,10 @@ try {
         "submit-to-start p50 / p99 ms ($Single single, until the job's program runs)" = '{0:N2} / {1:N2}' -f (Get-Percentile $latencies 50), (Get-Percentile $latencies 99)
         "spawn floor p50 / p99 ms (this pwsh starts the same program itself)" = '{0:N2} / {1:N2}' -f (Get-Percentile $floor 50), (Get-Percentile $floor 99)
         "task-spooler submit-to-start p50 / p99 ms, same" = if ($peer) { '{0:N2} / {1:N2}' -f (Get-Percentile $peer.Latencies 50), (Get-Percentile $peer.Latencies 99) }
+        "tab completion of -Id p50 / p99 ms ($Completions each): server up (answers empty); server down" = if ($completion) {
+            '{0:N1} / {1:N1} ({2}); {3:N1} / {4:N1}' -f (Get-Percentile $completion.Up 50), (Get-Percentile $completion.Up 99), $completion.UpEmpty,
+                (Get-Percentile $completion.Down 50), (Get-Percentile $completion.Down 99)
+        }
         "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
         "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }
         "CPU ms/job: client (this pwsh)"           = $cpu2[0]
@@ -571,6 +642,10 @@ try {
         'ForEach-Object -Parallel -ThrottleLimit 2, same block /s' = if ($scripts) { [math]::Round($scripts.Parallel) }
         'script-block jobs / ForEach-Object -Parallel' = if ($scripts) { [math]::Round($scripts.Goq / $scripts.Parallel, 2) }
         'script-block CPU ms/job: client / server / relay / keeper / runners' = if ($scripts) { $scripts.Cpu }
+        "stopping a running script-block job ($ScriptStops): ms until Cancelled, p50 / slowest; until its child is gone, same" = if ($stops) {
+            '{0:N0} / {1:N0}; {2:N0} / {3:N0}' -f (Get-Percentile $stops.Ms 50), ($stops.Ms | Measure-Object -Maximum).Maximum,
+                (Get-Percentile $stops.GoneMs 50), ($stops.GoneMs | Measure-Object -Maximum).Maximum
+        }
         "dependency chain of $ChainJobs, head fails: ms until all ended (chain built in s)" = if ($chain) { '{0:N0} ({1:N1})' -f $chain.HeardMs, $chain.BuildSec }
         "array of $ArrayTasks tasks: submit ms; server RSS MB before, after" = if ($array) { '{0:N0}; {1:N0}, {2:N0} (+{3:N1})' -f $array.SubmitMs, $array.BeforeMB, $array.AfterMB, ($array.AfterMB - $array.BeforeMB) }
         "array of $ArrayTasks tasks: Get-GoqJob lists all s, Stop-GoqJob cancels all s" = if ($array) { '{0:N1}, {1:N1}' -f $array.ListSec, $array.CancelSec }

@@ -99,7 +99,7 @@ internal sealed class RecordWriter(IStreamSink cmdlet, long jobId, string? compu
         var message = exception?.Properties["Message"]?.Value as string
             ?? record?.Properties["ErrorCategory_Message"]?.Value as string
             ?? value?.ToString() ?? "";
-        var id = record?.Properties["FullyQualifiedErrorId"]?.Value as string ?? "GoqJobError";
+        var id = record?.Properties["FullyQualifiedErrorId"]?.Value as string ?? Errors.GoqErrorIds.JobError;
         var category = Category(record?.Properties["ErrorCategory_Category"]?.Value);
         var target = record?.Properties["TargetObject"]?.Value ?? jobId;
         string? Text(string name) => record?.Properties[name]?.Value as string;

@@ -37,7 +37,7 @@ internal sealed class ScriptFiles(SessionState callerState, int depth)
         if (errors.Length > 0)
         {
             var first = errors[0];
-            return new Script("", null, ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.ParserError,
+            return new Script("", null, ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.NotParsable,
                 $"the script '{fullPath}' does not parse (line {first.Extent.StartLineNumber}: {first.Message}); it was not submitted", fullPath,
                 "Correct the script so that it parses (pwsh -NoProfile -File runs it the same way), and submit it again."));
         }
@@ -46,7 +46,7 @@ internal sealed class ScriptFiles(SessionState callerState, int depth)
         var data = ScriptJobData.Capture(ScriptBlock.Create(text), callerState, depth, out var missing);
         if (missing is not null)
         {
-            return new Script("", null, ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, ErrorCategory.ObjectNotFound,
+            return new Script("", null, ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, Errors.GoqErrorKind.NotFound,
                 $"the script '{fullPath}' uses $using:{missing}, but no variable '{missing}' exists here; it was not submitted", missing,
                 $"Define ${missing} before submitting the script, or remove $using:{missing} from it."));
         }

@@ -61,7 +61,7 @@ internal sealed class SubmitInput(
         {
             if (string.IsNullOrWhiteSpace(line))
             {
-                return new Item(null, "", ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+                return new Item(null, "", ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                     "an empty command line was piped; it was not submitted", line));
             }
 
@@ -75,7 +75,7 @@ internal sealed class SubmitInput(
             return ScriptJob(path, null);
         }
 
-        return new Item(null, "", ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+        return new Item(null, "", ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
             $"a {TypeOf(input)} is not a command line: give Submit-GoqJob text, files (-LiteralPath) or a script block (-ScriptBlock)", input));
     }
 
@@ -84,7 +84,7 @@ internal sealed class SubmitInput(
         var full = fullPath(path);
         if (!File.Exists(full))
         {
-            return new Item(null, full, ErrorRecordFactory.Create(Errors.GoqErrorIds.ScriptNotFound, ErrorCategory.ObjectNotFound, $"no script file at '{full}'", full));
+            return new Item(null, full, ErrorRecordFactory.Create(Errors.GoqErrorIds.ScriptNotFound, Errors.GoqErrorKind.NotFound, $"no script file at '{full}'", full));
         }
 
         if (!ScriptFiles.IsPowerShell(full))
@@ -131,7 +131,7 @@ internal sealed class SubmitInput(
             null => ("", null),
             _ when value.GetType().IsPrimitive || value is decimal or DateTime or DateTimeOffset or Guid or Enum =>
                 (LanguagePrimitives.ConvertTo<string>(value), null),
-            _ => (null, ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            _ => (null, ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 $"a {TypeOf(input)} is not an argument: pipe strings or files to run a command on each", input)),
         };
     }

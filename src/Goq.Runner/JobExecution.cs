@@ -196,7 +196,7 @@ internal static class JobExecution
     {
         if (recordIt)
         {
-            var record = new ErrorRecord(new InvalidOperationException(reason), "GoqScriptJobFailed", ErrorCategory.InvalidOperation, null);
+            var record = new ErrorRecord(new InvalidOperationException(reason), Goq.Errors.GoqErrorIds.ScriptJobFailed, ErrorCategory.InvalidOperation, null);
             sink.Record(RecordLines.Error, record);
         }
 

@@ -19,9 +19,10 @@ Describe 'Chaos' {
     It 'runs every acknowledged job to its end, never again once its keeper saw it end, while the server, workers, keepers and hosts are killed -9' {
         $ledger = Join-Path $goqHome 'ledger.txt'
         $manifest = Join-Path $RepoRoot 'module/Goq.psd1'
-        $killer = Start-ThreadJob -ArgumentList $manifest, $goqHome, $ledger -ScriptBlock {
-            param($Manifest, $GoqHome, $Ledger)
+        $killer = Start-ThreadJob -ArgumentList $manifest, $goqHome, $ledger, ${function:Wait-Until}.ToString() -ScriptBlock {
+            param($Manifest, $GoqHome, $Ledger, $WaitUntil)
             Import-Module $Manifest
+            ${function:Wait-Until} = [scriptblock]::Create($WaitUntil) # common.ps1's, in this thread's own runspace
             # A worker's processes: the relay users see, its keeper, the keeper's sentinel and the jobs it runs.
             function Get-WorkerProcess($Worker) {
                 $file = Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$($Worker.Id).keeper" | Select-Object -First 1
@@ -53,10 +54,11 @@ Describe 'Chaos' {
                 }
                 Stop-Process -Id $victims -Force -ErrorAction SilentlyContinue
                 foreach ($victim in $victims) {
-                    while (Get-Process -Id $victim -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # until it is gone
+                    Wait-Until { -not (Get-Process -Id $victim -ErrorAction SilentlyContinue) } -TimeoutSec 30 -Because "the $kind kill -9 to end process $victim"
                 }
                 if ($kind -eq 'keeper') {
-                    while (Get-Process -Id $worker.Pid -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # its relay follows it
+                    # Its relay follows it.
+                    Wait-Until { -not (Get-Process -Id $worker.Pid -ErrorAction SilentlyContinue) } -TimeoutSec 30 -Because "worker $($worker.Id)'s relay ($($worker.Pid)) to exit after its keeper was killed"
                 }
                 if ($kind -eq 'server') { $null = Start-GoqServer -Home $GoqHome } else { $null = Start-GoqWorker -Home $GoqHome -Slots 2 -Force }
                 $kills[$kind]++

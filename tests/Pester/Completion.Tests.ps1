@@ -1,4 +1,5 @@
-# Tab completion of job ids, job names and worker ids from the server, within 300 ms and never with an error.
+# Tab completion of job ids, job names and worker ids from the server, never with an error. How fast it answers (the
+# completer gives up at 300 ms) is measured by the bench (bench/Bench.ps1, -Completions), not asserted here.
 BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $goqHome = Enter-GoqTestHome
@@ -39,16 +40,11 @@ Describe 'Tab completion' {
         $match.ToolTip | Should -BeLike "*$([Environment]::MachineName)*1 of 1 slots busy*"
     }
 
-    It 'answers within 300 ms, and gives nothing (no error) when the server is down' {
-        $watch = [System.Diagnostics.Stopwatch]::StartNew()
-        $null = Complete 'Get-GoqJob -Id '
-        $watch.Elapsed.TotalMilliseconds | Should -BeLessThan 300
+    It 'gives nothing, and no error, when the server is down' {
         $dead = New-GoqTestHome
         try {
             $Error.Clear()
-            $watch.Restart()
             Complete "Get-GoqJob -Home '$dead' -Id " | Where-Object ResultType -EQ 'ParameterValue' | Should -BeNullOrEmpty
-            $watch.Elapsed.TotalMilliseconds | Should -BeLessThan 300
             $Error.Count | Should -Be 0
         }
         finally { Remove-GoqTestHome $dead }

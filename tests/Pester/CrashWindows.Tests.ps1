@@ -70,9 +70,10 @@ Describe 'Crash windows' {
         $null = Start-GoqServer
         $manifest = Join-Path $RepoRoot 'module/Goq.psd1'
         # The killer: three times, once the queue has grown, kill -9 the server and start it again.
-        $killer = Start-ThreadJob -ArgumentList $manifest, $goqHome -ScriptBlock {
-            param($Manifest, $GoqHome)
+        $killer = Start-ThreadJob -ArgumentList $manifest, $goqHome, ${function:Wait-Until}.ToString() -ScriptBlock {
+            param($Manifest, $GoqHome, $WaitUntil)
             Import-Module $Manifest
+            ${function:Wait-Until} = [scriptblock]::Create($WaitUntil) # common.ps1's, in this thread's own runspace
             $kills = 0
             foreach ($threshold in 15000, 45000, 75000) {
                 $deadline = [DateTime]::UtcNow.AddSeconds(120)
@@ -82,7 +83,7 @@ Describe 'Crash windows' {
                 }
                 $serverPid = (Get-GoqServer -Home $GoqHome).ServerPid
                 Stop-Process -Id $serverPid -Force # kill -9, mid-batch
-                while (Get-Process -Id $serverPid -ErrorAction SilentlyContinue) { Start-Sleep -Milliseconds 20 } # until it is gone
+                Wait-Until { -not (Get-Process -Id $serverPid -ErrorAction SilentlyContinue) } -TimeoutSec 30 -Because "the server ($serverPid) to die of its kill -9"
                 $null = Start-GoqServer -Home $GoqHome
                 $kills++
             }

@@ -80,6 +80,23 @@ Describe 'Start-GoqServer, Get-GoqServer, Stop-GoqServer' {
         $elapsed | Should -BeGreaterThan 0.9
     }
 
+    It 'stops waiting for a server that does not answer on Ctrl+C' {
+        # A port that accepts connections but never speaks, and a request time-out far longer than the test.
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $env:GOQ_CONNECT_TIMEOUT_SEC = '3600'
+        $env:GOQ_JSERV_PORT = "$($listener.LocalEndpoint.Port)"
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Stop-GoqServer -Home '$goqHome' -Confirm:`$false")
+            $null = $ps.BeginInvoke()
+            Wait-Until { $listener.Pending() } -Because 'Stop-GoqServer to connect and wait for its answer'
+            Stop-PowerShellWithin $ps | Should -BeTrue -Because 'Ctrl+C ends the wait, not the request time-out'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose(); $env:GOQ_CONNECT_TIMEOUT_SEC = $null; $env:GOQ_JSERV_PORT = $null; $listener.Stop() }
+    }
+
     It 'fails clearly when the port is taken' {
         $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
         $listener.Start()

@@ -91,6 +91,24 @@ Describe 'Start-GoqWorker, Get-GoqWorker, Stop-GoqWorker' {
         Stop-GoqJob $job.Id
     }
 
+    It 'stops waiting for a draining worker on Ctrl+C; the worker still drains' {
+        $worker = Start-GoqWorker -Slots 1
+        $job = Submit-GoqJob 'sleep 300'
+        Wait-Until { (Get-GoqJob $job.Id).Pid } -Because 'the job to start'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Stop-GoqWorker -Home '$goqHome' -Id $($worker.Id) -Drain")
+            $null = $ps.BeginInvoke()
+            Wait-Until { Get-GoqLogEntry $goqHome -Worker -Event worker.shutdown_requested | Where-Object workerId -EQ $worker.Id } -Because 'the worker to be told to drain'
+            Stop-PowerShellWithin $ps | Should -BeTrue -Because 'Ctrl+C ends the wait for a worker whose job runs for minutes'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        }
+        finally { $ps.Dispose() }
+        (Get-GoqJob $job.Id).State | Should -Be 'Running' -Because 'Ctrl+C stops the waiting, not the drain'
+        Stop-GoqJob $job.Id
+        Wait-Until { -not (Test-ProcessAlive $worker.Pid) } -Because 'the drained worker to exit'
+    }
+
     It 'takes up to -Prefetch jobs ahead while its slots are busy, shows them, and runs them as slots free; -Prefetch 0 takes none' {
         $flag = Join-Path $goqHome 'prefetch-go'
         $worker = Start-GoqWorker -Slots 1 -Prefetch 2

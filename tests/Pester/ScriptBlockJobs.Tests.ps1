@@ -198,13 +198,12 @@ Describe 'How a script-block job ends' {
         (Submit-GoqJob { 'after the crash' } | Wait-GoqJob -Timeout 60 | ForEach-Object { Receive-GoqJob $_.Id }) | Should -Be 'after the crash'
     }
 
-    It 'stops a running script-block job within 2 s, with what it started' {
+    It 'stops a running script-block job, with what it started' {
+        # How long the stop takes is measured by the bench (bench/Bench.ps1, -ScriptStops), not asserted here.
         $job = Submit-GoqJob { sleep 300.25 }
         Wait-Until { (Get-GoqJob $job.Id).State -eq 'Running' -and (Get-GoqHomeProcess 'sleep 300.25') } -Because 'the job and its child to run'
-        $watch = [Diagnostics.Stopwatch]::StartNew()
         Stop-GoqJob $job.Id | Out-Null
         $done = Wait-GoqJob $job.Id -Timeout 10
-        $watch.Elapsed.TotalSeconds | Should -BeLessThan 2
         $done.State | Should -Be 'Cancelled'
         Wait-Until { -not (Get-GoqHomeProcess 'sleep 300.25') } -TimeoutSec 5 -Because 'the child to be killed with the runner'
     }

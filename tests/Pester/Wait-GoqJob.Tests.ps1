@@ -179,4 +179,20 @@ Describe 'Receive-GoqJob -Wait' {
         (Get-GoqJob $job.Id).State | Should -Be 'Running'
         Stop-GoqJob $job.Id | Out-Null
     }
+
+    It 'stops following the bytes on Ctrl+C (-AsByteStream), while it waits between reads' {
+        $job = Submit-GoqJob 'echo going; sleep 300'
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$RepoRoot/module/Goq.psd1'; Receive-GoqJob -Home '$goqHome' $($job.Id) -Wait -AsByteStream -ViaServer")
+            $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+            $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            Wait-Until { $output.Count -ge 1 } -Because 'the first bytes to be followed'
+            Stop-PowerShellWithin $ps | Should -BeTrue -Because 'Ctrl+C ends following a job that runs for minutes'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            [System.Text.Encoding]::UTF8.GetString([byte[]] $output[0].psobject.BaseObject) | Should -Be "going`n"
+        }
+        finally { $ps.Dispose() }
+        Stop-GoqJob $job.Id | Out-Null
+    }
 }

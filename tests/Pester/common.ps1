@@ -42,6 +42,13 @@ function Wait-Until([scriptblock] $Condition, [double] $TimeoutSec = 20, [string
     }
 }
 
+# What Ctrl+C does to a pipeline that runs in another runspace: stops it from this thread. True once it has stopped;
+# false if it has not within the bound, which is far above what a prompt stop takes (a bound on the test, not a measure).
+function Stop-PowerShellWithin([powershell] $PowerShell, [double] $TimeoutSec = 30) {
+    $stopping = $PowerShell.BeginStop($null, $null)
+    $stopping.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds($TimeoutSec))
+}
+
 # The pid of the job keeper that holds a worker's jobs (published in .goq/run/<host>.<worker>.keeper).
 function Get-GoqKeeperPid([string] $GoqHome, [string] $WorkerId) {
     $file = Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$WorkerId.keeper" | Select-Object -First 1

@@ -8,52 +8,33 @@ namespace Goq.Cmdlets.Commands;
 /// What Set-, Suspend-, Resume- and Restart-GoqJob share: they change jobs, all in one request, and report those the
 /// change does not apply to (by default: they have started or ended, GoqJobStarted) and the unknown ids (GoqJobNotFound).
 /// </summary>
-public abstract class ChangeGoqJobCmdlet : GoqClientCmdlet
+public abstract class ChangeGoqJobCmdlet : GoqJobIdCmdlet
 {
-    private readonly List<long> _ids = [];
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [GoqJobIds]
-    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
-    [ValidateRange(1, long.MaxValue)]
-    public long[] Id { get; set; } = [];
-
     /// <summary>Write the changed jobs.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>What ShouldProcess says is done to each job.</summary>
-    private protected abstract string Action { get; }
+    private protected abstract override string Action { get; }
 
     /// <summary>The one request that changes the jobs.</summary>
     private protected abstract Task<SetJobsReply> ChangeAsync(IReadOnlyList<long> ids, CancellationToken cancel);
 
     /// <summary>The error for a job the change does not apply to.</summary>
-    private protected virtual ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobStarted, ErrorCategory.InvalidOperation,
+    private protected virtual ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobStarted, GoqErrorKind.InvalidOperation,
         $"job {job.Id} is {job.State}: only a job that has not started can be changed", job.Id);
-
-    protected override void ProcessRecord()
-    {
-        foreach (var id in Id)
-        {
-            if (ShouldProcess($"Goq job {id}", Action))
-            {
-                _ids.Add(id);
-            }
-        }
-    }
 
     protected override void EndProcessing()
     {
-        if (_ids.Count == 0)
+        if (Ids.Count == 0)
         {
             return;
         }
 
-        var reply = RunBlocking(token => ChangeAsync(_ids, token));
+        var reply = RunBlocking(token => ChangeAsync(Ids, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));
         }
 
         foreach (var job in reply.Started)

@@ -5,15 +5,14 @@ namespace Goq.Cmdlets.Commands;
 /// <summary>Jobs known to the server (waiting, running and finished), ordered by id.</summary>
 [Cmdlet(VerbsCommon.Get, "GoqJob")]
 [OutputType(typeof(JobInfo), typeof(GoqJob), typeof(JobAttempt))]
-public sealed class GetGoqJobCommand : GoqClientCmdlet
+public sealed class GetGoqJobCommand : GoqJobIdCmdlet
 {
-    private readonly List<long> _ids = [];
-
+    // Optional here: without ids, Get-GoqJob lists every job.
     [Parameter(Position = 0, ValueFromPipeline = true)]
     [GoqJobIds]
     [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
-    public long[]? Id { get; set; }
+    public override long[] Id { get; set; } = [];
 
     [Parameter]
     public JobState[]? State { get; set; }
@@ -56,18 +55,16 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter AsJob { get; set; }
 
-    protected override void ProcessRecord() => _ids.AddRange(Id ?? []);
-
     protected override void EndProcessing()
     {
-        if (_ids.Count == 0 && MyInvocation.ExpectingInput)
+        if (Ids.Count == 0 && MyInvocation.ExpectingInput)
         {
             return; // piped input that named no Goq job (refused, or empty) means no jobs, not every job
         }
 
         // Page by page, each written as it comes: no number of jobs makes one reply too large or holds them all here.
         var patterns = Name?.Select(n => new WildcardPattern(n, WildcardOptions.IgnoreCase)).ToList();
-        var ids = _ids.Count > 0 ? _ids : null;
+        var ids = Ids.Count > 0 ? Ids : null;
         var filter = new JobFilter
         {
             Since = Since is { } since ? Local(since) : null,
@@ -87,7 +84,7 @@ public sealed class GetGoqJobCommand : GoqClientCmdlet
             next = page.NextAfterId is { } from ? Client.GetJobsPageAsync(ids, State, from, CancelToken, filter) : null;
             foreach (var id in page.Unknown)
             {
-                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, Errors.GoqErrorKind.NotFound, $"no job with id {id}", id));
             }
 
             foreach (var job in page.Jobs)

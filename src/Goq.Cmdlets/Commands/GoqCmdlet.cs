@@ -42,7 +42,6 @@ public abstract class GoqCmdlet : PSCmdlet, IDisposable
 
     protected GoqSettings LoadSettings(int? port = null) => GoqSettings.Load(HomePath, port);
 
-    /// <summary>Waits for engine work; Ctrl+C cancels it. Engine errors come back as terminating ErrorRecords.</summary>
     /// <summary>Runs quick, non-blocking engine work; a GoqException becomes the cmdlet's terminating error.</summary>
     protected T OrTerminate<T>(Func<T> work)
     {
@@ -57,7 +56,13 @@ public abstract class GoqCmdlet : PSCmdlet, IDisposable
         }
     }
 
-    protected T RunBlocking<T>(Func<CancellationToken, Task<T>> work)
+    /// <summary>
+    /// Waits on the pipeline thread for engine work, the one way a cmdlet blocks: Ctrl+C cancels the work's token and
+    /// the pipeline stops (PipelineStoppedException). An engine error becomes the cmdlet's terminating error, except
+    /// those <paramref name="handled"/> picks, which are thrown as they are for the caller to deal with (say, a
+    /// non-terminating error for one item of many).
+    /// </summary>
+    protected T RunBlocking<T>(Func<CancellationToken, Task<T>> work, Func<GoqException, bool>? handled = null)
     {
         try
         {
@@ -75,19 +80,29 @@ public abstract class GoqCmdlet : PSCmdlet, IDisposable
         {
             throw new PipelineStoppedException();
         }
-        catch (GoqException ex)
+        catch (GoqException ex) when (handled?.Invoke(ex) != true)
         {
             ThrowTerminatingError(ErrorRecordFactory.From(ex));
             throw; // unreachable
         }
     }
 
-    protected void RunBlocking(Func<CancellationToken, Task> work) =>
+    /// <inheritdoc cref="RunBlocking{T}"/>
+    protected void RunBlocking(Func<CancellationToken, Task> work, Func<GoqException, bool>? handled = null) =>
         RunBlocking<bool>(async token =>
         {
             await work(token).ConfigureAwait(false);
             return true;
-        });
+        }, handled);
+
+    /// <summary>Stops the pipeline once Ctrl+C was pressed: for loops that do their own work between engine calls.</summary>
+    protected void ThrowIfStopped()
+    {
+        if (CancelToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
 
     protected void WriteGoqError(GoqException ex, object? target = null) => WriteError(ErrorRecordFactory.From(ex, target));
 

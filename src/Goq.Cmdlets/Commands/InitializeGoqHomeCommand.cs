@@ -53,8 +53,7 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create("GoqHomeNotWritable", ErrorCategory.WriteError, $"cannot write the Goq home '{path}': {ex.Message}", path,
-                "Choose a folder you can write to (-Path), or fix the permissions of this one."));
+            ThrowTerminatingError(ErrorRecordFactory.Create(GoqErrorIds.HomeNotWritable, GoqErrorKind.NotWritable, $"cannot write the Goq home '{path}': {ex.Message}", path));
         }
     }
 }

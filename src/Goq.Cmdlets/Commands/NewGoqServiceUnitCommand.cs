@@ -57,14 +57,14 @@ public sealed class NewGoqServiceUnitCommand : GoqCmdlet
     {
         if (Role == GoqServiceRole.Server && (Slots is not null || Queue is not null || Label is not null))
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create("GoqInvalidServiceOption", ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidServiceOption, Errors.GoqErrorKind.InvalidArgument,
                 "-Slots, -Queue and -Label describe a worker; a server unit takes none of them", Role,
                 "Leave them out for -Role Server, or write a worker unit with -Role Worker."));
         }
 
         if (Role == GoqServiceRole.Worker && (MetricsPort is not null || MetricsAddress is not null))
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create("GoqInvalidServiceOption", ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidServiceOption, Errors.GoqErrorKind.InvalidArgument,
                 "-MetricsPort and -MetricsAddress are the server's; a worker unit takes neither", Role,
                 "Leave them out for -Role Worker, or write a server unit with -Role Server."));
         }

@@ -15,15 +15,9 @@ namespace Goq.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsCommunications.Receive, "GoqJob")]
 [OutputType(typeof(string), typeof(PSObject), typeof(byte[]))]
-public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
+public sealed class ReceiveGoqJobCommand : GoqJobIdCmdlet
 {
     private const int PageLines = 10_000;
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    [GoqJobIds]
-    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
-    [ValidateRange(1, long.MaxValue)]
-    public long[] Id { get; set; } = [];
 
     /// <summary>Read through the server even when this host sees the output file.</summary>
     [Parameter]
@@ -48,6 +42,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     private readonly Queue<(long Id, Task<Protocol.OutputMapReply> Map)> _ahead = new();
     private CmdletSink? _sink;
 
+    // Not gathered for the end: each job's output is asked for as its record comes, and written in order.
     protected override void ProcessRecord()
     {
         foreach (var id in Id)
@@ -90,10 +85,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         {
             foreach (var page in local.Pages(PageLines))
             {
-                if (CancelToken.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException();
-                }
+                ThrowIfStopped();
 
                 WriteLines(id, page, records);
             }
@@ -109,20 +101,11 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
     {
         try
         {
-            return reply.GetAwaiter().GetResult();
-        }
-        catch (GoqException ex) when (ex.Kind == GoqErrorKind.NotFound)
-        {
-            WriteGoqError(ex, id);
-            return null;
-        }
-        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
+            return RunBlocking(_ => reply, handled: ex => ex.Kind == GoqErrorKind.NotFound);
         }
         catch (GoqException ex)
         {
-            ThrowTerminatingError(ErrorRecordFactory.From(ex));
+            WriteGoqError(ex, id);
             return null;
         }
     }
@@ -166,10 +149,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
         {
             foreach (var chunk in local.Bytes(ByteChunk))
             {
-                if (CancelToken.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException();
-                }
+                ThrowIfStopped();
 
                 WriteObject(chunk, enumerateCollection: false);
             }
@@ -194,7 +174,7 @@ public sealed class ReceiveGoqJobCommand : GoqClientCmdlet
 
             if (page.Data.Length == 0)
             {
-                CancelToken.WaitHandle.WaitOne(pause); // following a running job (-Wait): ask again, less often while nothing comes
+                RunBlocking(token => Task.Delay(pause, token)); // following a running job (-Wait): ask again, less often while nothing comes
                 pause = TimeSpan.FromTicks(Math.Min(FollowAtMost.Ticks, pause.Ticks * 2));
             }
             else

@@ -9,17 +9,17 @@ namespace Goq.Cmdlets.Commands;
 /// ones, which are cancelled first (as Remove-Job -Force does).
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "GoqJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
-public sealed class RemoveGoqJobCommand : GoqClientCmdlet
+public sealed class RemoveGoqJobCommand : GoqJobIdCmdlet
 {
     private const string IdSet = "Id";
     private const string StateSet = "State";
-    private readonly List<long> _ids = [];
 
+    // In a parameter set of its own: -State names the jobs instead.
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = IdSet, ValueFromPipeline = true)]
     [GoqJobIds]
     [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
     [ValidateRange(1, long.MaxValue)]
-    public long[] Id { get; set; } = [];
+    public override long[] Id { get; set; } = [];
 
     /// <summary>Remove every ended job in these states (Completed, Failed, Cancelled, DependencyFailed).</summary>
     [Parameter(Mandatory = true, ParameterSetName = StateSet)]
@@ -30,13 +30,8 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
     [Parameter(ParameterSetName = IdSet)]
     public SwitchParameter Force { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        if (ParameterSetName == IdSet)
-        {
-            _ids.AddRange(Id.Where(id => ShouldProcess($"Goq job {id}", "Remove")));
-        }
-    }
+    // Asked per job for -Id (with -State there are none: it asks once, at the end).
+    private protected override string Action => "Remove";
 
     protected override void EndProcessing()
     {
@@ -45,21 +40,21 @@ public sealed class RemoveGoqJobCommand : GoqClientCmdlet
             return;
         }
 
-        if (ParameterSetName == IdSet && _ids.Count == 0)
+        if (ParameterSetName == IdSet && Ids.Count == 0)
         {
             return;
         }
 
         var reply = RunBlocking(token => ParameterSetName == StateSet ? Client.RemoveAsync(null, State, token)
-            : Force ? Client.RemoveForcedAsync(_ids, token) : Client.RemoveAsync(_ids, null, token));
+            : Force ? Client.RemoveForcedAsync(Ids, token) : Client.RemoveAsync(Ids, null, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));
         }
 
         foreach (var id in reply.StillActive)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, ErrorCategory.InvalidOperation,
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, GoqErrorKind.InvalidOperation,
                 $"job {id} has not ended; stop it first (Stop-GoqJob), or use -Force", id));
         }
 

@@ -23,6 +23,6 @@ public sealed class RestartGoqJobCommand : ChangeGoqJobCmdlet
     private protected override Task<SetJobsReply> ChangeAsync(IReadOnlyList<long> ids, CancellationToken cancel) =>
         Client.RestartAsync(ids, IncludeDependents, cancel);
 
-    private protected override ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, ErrorCategory.InvalidOperation,
+    private protected override ErrorRecord NotChangeable(JobInfo job) => ErrorRecordFactory.Create(GoqErrorIds.JobNotEnded, GoqErrorKind.InvalidOperation,
         $"job {job.Id} is {job.State}: only a job that has ended can be restarted (Stop-GoqJob ends it)", job.Id);
 }

@@ -10,42 +10,25 @@ namespace Goq.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Stop, "GoqJob", SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo))]
-public sealed class StopGoqJobCommand : GoqClientCmdlet
+public sealed class StopGoqJobCommand : GoqJobIdCmdlet
 {
-    private readonly List<long> _ids = [];
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    [GoqJobIds]
-    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
-    [ValidateRange(1, long.MaxValue)]
-    public long[] Id { get; set; } = [];
-
     /// <summary>Write the cancelled jobs.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
-    protected override void ProcessRecord()
-    {
-        foreach (var id in Id)
-        {
-            if (ShouldProcess($"Goq job {id}", "Stop"))
-            {
-                _ids.Add(id);
-            }
-        }
-    }
+    private protected override string Action => "Stop";
 
     protected override void EndProcessing()
     {
-        if (_ids.Count == 0)
+        if (Ids.Count == 0)
         {
             return;
         }
 
-        var reply = RunBlocking(token => Client.CancelAsync(_ids, token));
+        var reply = RunBlocking(token => Client.CancelAsync(Ids, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {id}", id));
+            WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));
         }
 
         foreach (var job in reply.AlreadyEnded)

@@ -39,9 +39,9 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
         ServerStatus status;
         try
         {
-            status = Launcher.StopServerAsync(Client, CancelToken, IncludeWorkers).GetAwaiter().GetResult();
+            status = RunBlocking(token => Launcher.StopServerAsync(Client, token, IncludeWorkers), handled: CanKill);
         }
-        catch (GoqException ex) when (Force && ex.ErrorId != GoqErrorIds.WorkersNotStopped && ex.Kind is GoqErrorKind.Connection or GoqErrorKind.Timeout)
+        catch (GoqException ex)
         {
             var killed = RunBlocking(token => Launcher.KillServerAsync(Settings, token));
             if (killed is null)
@@ -52,19 +52,15 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
             WriteWarning($"the server did not answer ({ex.Message}); its process {killed} was killed");
             return;
         }
-        catch (GoqException ex)
-        {
-            ThrowTerminatingError(ErrorRecordFactory.From(ex));
-            return;
-        }
-        catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-        {
-            throw new PipelineStoppedException();
-        }
 
         if (PassThru)
         {
             WriteObject(status);
         }
     }
+
+    // -Force kills a server that does not answer; workers that did not leave are no reason to kill it (see
+    // WorkersNotStopped).
+    private bool CanKill(GoqException ex) =>
+        Force && ex.ErrorId != GoqErrorIds.WorkersNotStopped && ex.Kind is GoqErrorKind.Connection or GoqErrorKind.Timeout;
 }

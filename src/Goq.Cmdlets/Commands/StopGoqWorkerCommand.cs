@@ -84,7 +84,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
                     continue;
                 }
 
-                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, ErrorCategory.ObjectNotFound, found.Count == 0
+                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, Errors.GoqErrorKind.NotFound, found.Count == 0
                     ? $"no connected worker with id '{name}'"
                     : $"'{name}' names {found.Count} workers ({string.Join(", ", found.Select(w => $"{w.Host}/{w.Id}"))}); give more of the id", name));
             }
@@ -120,23 +120,17 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
             {
                 try
                 {
-                    var restarted = Launcher.RestartWorkerAsync(settings, id, RoleCommands, CancelToken).GetAwaiter().GetResult();
+                    // A worker that is gone or cannot restart here fails alone; the others still restart.
+                    var restarted = RunBlocking(token => Launcher.RestartWorkerAsync(settings, id, RoleCommands, token),
+                        handled: ex => ex.ErrorId is Errors.GoqErrorIds.WorkerNotFound or Errors.GoqErrorIds.WorkerRestartUnsupported);
                     if (PassThru)
                     {
                         WriteObject(restarted);
                     }
                 }
-                catch (Errors.GoqException ex) when (ex.ErrorId is Errors.GoqErrorIds.WorkerNotFound or Errors.GoqErrorIds.WorkerRestartUnsupported)
-                {
-                    WriteGoqError(ex, id);
-                }
                 catch (Errors.GoqException ex)
                 {
-                    ThrowTerminatingError(ErrorRecordFactory.From(ex));
-                }
-                catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
-                {
-                    throw new PipelineStoppedException();
+                    WriteGoqError(ex, id);
                 }
             }
 
@@ -146,7 +140,7 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
         var reply = RunBlocking(token => Client.StopWorkersAsync(Idle, Idle ? null : _ids, Drain && !Force, token));
         foreach (var id in reply.Unknown)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, ErrorCategory.ObjectNotFound, $"no connected worker with id '{id}'", id));
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WorkerNotFound, Errors.GoqErrorKind.NotFound, $"no connected worker with id '{id}'", id));
         }
 
         WaitForExit(reply.Stopped);
@@ -192,19 +186,12 @@ public sealed class StopGoqWorkerCommand : GoqClientCmdlet
             return;
         }
 
-        try
+        RunBlocking(async token =>
         {
-            RunBlocking(async token =>
+            foreach (var worker in local)
             {
-                foreach (var worker in local)
-                {
-                    await Launcher.WaitForExitAsync(worker.Pid, Drain ? Timeout.InfiniteTimeSpan : ExitWithin, token).ConfigureAwait(false);
-                }
-            });
-        }
-        catch (PipelineStoppedException)
-        {
-            throw;
-        }
+                await Launcher.WaitForExitAsync(worker.Pid, Drain ? Timeout.InfiniteTimeSpan : ExitWithin, token).ConfigureAwait(false);
+            }
+        });
     }
 }

@@ -1,25 +1,22 @@
 using System.Collections;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Management.Automation;
 using Goq.Client;
-using Goq.Protocol;
-using Goq.Worker;
+using Goq.Timing;
 
 namespace Goq.Cmdlets.Commands;
 
-// Over 400 lines: parameter sets plus batching and Ctrl+C handling; issue 27 moves batching into the engine, where
-// the cmdlet keeps only its parameters.
 /// <summary>
 /// Queues jobs: a command line (run by the shell), a program with an exact argument list, script files or script
 /// blocks. One job per pipeline record; records are sent in batches (by count, age and bytes, so a batch always fits
 /// in a message), so a long pipeline does not pay one round trip per job. Each batch carries an id of its own and is
 /// sent again across a server restart (GOQ_SUBMIT_RETRY_SEC, default 30 s): a pipeline cut by a restart queues every
 /// job once. A server that has not answered yet is not waited for: a local one that does not run is said at once.
-/// Over 400 lines because of its parameters (every scheduling option a job can have, each with its
-/// validation and its help text); mapping them to a spec and batching are all it does. What a record becomes is
-/// <see cref="SubmitInput"/>'s (and <see cref="ScriptFiles"/>'), what Ctrl+C tells <see cref="InFlightBatch"/>'s, and
-/// the rules behind a job are the engine's.
+/// Over 400 lines because of its parameters (every scheduling option a job can have, each with its validation and its
+/// help text); the rest maps them to a spec per record and writes the jobs the server queued. What a record becomes is
+/// <see cref="SubmitInput"/>'s (and <see cref="ScriptFiles"/>'), which jobs travel together
+/// <see cref="SubmitBatcher"/>'s, what Ctrl+C tells <see cref="InFlightBatch"/>'s, and the rules behind a job are the
+/// engine's.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Submit, "GoqJob", DefaultParameterSetName = CommandSet, SupportsShouldProcess = true)]
 [OutputType(typeof(JobInfo), typeof(GoqJob))]
@@ -29,24 +26,15 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     private const string PathSet = "LiteralPath";
     private const string ScriptBlockSet = "ScriptBlock";
     private const string InputSet = "Input";
-    private const int BatchSize = 1000;
 
-    // What a batch may take by the bound of JobSizes (never less than its JSON): room left for the envelope.
-    private const long BatchBytes = FrameCodec.MaxMessageBytes - (64 * 1024);
-    private static readonly TimeSpan BatchAge = TimeSpan.FromMilliseconds(200);
-
-    private readonly List<JobSpec> _pending = [];
     private readonly ConcurrentQueue<string> _retries = new();
-    private long _pendingBytes;
-    private long _sharedBytes;
+    private SubmitBatcher? _batcher;
     private RetryingSubmitter? _submitter;
     private string? _script;
     private ScriptJobData? _scriptData;
     private SubmitInput? _input;
     private bool _pathsGiven;
-    private readonly Stopwatch _sinceFirstPending = new();
     private SubmitterEnvironment? _environment;
-    private ExecLimits.Shared _sharedExec;
     private InFlightBatch? _inFlight;
 
     // Cancels the batch in flight: not at once on Ctrl+C, but a grace after it, so its answer can still be told.
@@ -201,19 +189,19 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
     {
         if (ArrayIndex is null && ThrottleLimit > 0)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 "-ThrottleLimit caps an array's tasks: use it with -ArrayIndex", ThrottleLimit));
         }
 
         if (ArrayIndex is not null && AsJob)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 "an array job is not a PowerShell job: submit it without -AsJob, and use Wait-GoqJob and Receive-GoqJob on its tasks", "AsJob"));
         }
 
         if (ArrayIndex is not null && ArrayIndex.Distinct().Count() != ArrayIndex.Length)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, ErrorCategory.InvalidArgument,
+            ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.InvalidJobSpec, Errors.GoqErrorKind.InvalidArgument,
                 "-ArrayIndex names an index more than once; each task needs an index of its own", ArrayIndex));
         }
 
@@ -226,12 +214,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             .Select(e => new KeyValuePair<string, string?>(e.Key.ToString() ?? "", e.Value?.ToString()));
         _environment = OrTerminate(() => SubmitterEnvironment.Capture(SecretText, explicitVariables,
             name => WriteWarning($"-Environment {name} is not passed to the job: Goq's own settings and the cluster secret never are")));
-        _sharedBytes = JobSizes.UpperBound(_environment.Captured);
-        _sharedExec = ExecLimits.Measure(_environment.Captured);
-        if (_sharedBytes > FrameCodec.MaxJobBytes && JobSizes.Exact(_environment.Captured) is var exact)
-        {
-            _sharedBytes = exact;
-        }
+        _batcher = new SubmitBatcher(_environment.Captured);
 
         if (ParameterSetName == ScriptBlockSet)
         {
@@ -240,7 +223,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             _scriptData = ScriptJobData.Capture(ScriptBlock, SessionState, SerializationDepth, out var missing);
             if (missing is not null)
             {
-                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, ErrorCategory.ObjectNotFound,
+                ThrowTerminatingError(ErrorRecordFactory.Create(Errors.GoqErrorIds.UsingVariableNotFound, Errors.GoqErrorKind.NotFound,
                     $"the script block uses $using:{missing}, but no variable '{missing}' exists here", missing,
                     $"Define ${missing} before submitting the job, or remove $using:{missing} from the script block."));
             }
@@ -302,15 +285,15 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             }
         }
 
-        if (_pending.Count >= BatchSize || (_pending.Count > 0 && _sinceFirstPending.Elapsed > BatchAge))
+        if (_batcher!.IsDue(Instant.SteadyNow))
         {
-            Flush();
+            Send(_batcher.Take());
         }
     }
 
     protected override void EndProcessing()
     {
-        Flush();
+        Send(_batcher!.Take());
         CollectInFlight();
     }
 
@@ -323,7 +306,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         if (DependsOn is { Length: > 0 } && MissingDependency(DependsOn) is { } missing)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.DependencyNotFound, ErrorCategory.ObjectNotFound,
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.DependencyNotFound, Errors.GoqErrorKind.NotFound,
                 $"the job depends on job {missing}, which does not exist (never submitted, or removed); it was not submitted", missing));
             return;
         }
@@ -348,41 +331,21 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
             NotBefore = NotBefore is { } at ? new DateTimeOffset(at.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(at, DateTimeKind.Local) : at) : null,
         };
 
-        // Checkpoint (sizes): a job that could never travel in one message is refused here, at once; the others are
-        // gathered so that a batch never exceeds a message either.
-        var bytes = JobSizes.UpperBound(spec);
-        if (bytes + _sharedBytes > FrameCodec.MaxJobBytes)
+        IReadOnlyList<JobSpec>? full;
+        try
         {
-            bytes = JobSizes.Exact(spec with { CapturedEnvironment = null });
-            if (bytes + _sharedBytes > FrameCodec.MaxJobBytes)
-            {
-                WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.MessageTooLarge, ErrorCategory.InvalidArgument,
-                    $"the job's command, arguments and environment take {bytes + _sharedBytes:N0} bytes; a job may take at most {FrameCodec.MaxJobBytes:N0} bytes (4 MiB)",
-                    spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
-                return;
-            }
+            full = _batcher!.Add(spec, Instant.SteadyNow);
         }
-
-        // Checkpoint: what exec would refuse on the worker (E2BIG) is refused here, for this record alone.
-        if (ExecLimits.Problem(spec with { CapturedEnvironment = null }, _sharedExec) is { } tooLong)
+        catch (Errors.GoqException ex)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.ArgumentListTooLong, ErrorCategory.InvalidArgument, $"the job cannot start: {tooLong}",
-                spec.Command.Length > 80 ? spec.Command[..80] + "..." : spec.Command));
+            WriteGoqError(ex); // a job too large to send or to start: this record only, the others go on
             return;
         }
 
-        if (_pending.Count > 0 && _sharedBytes + _pendingBytes + bytes > BatchBytes)
+        if (full is not null)
         {
-            Flush();
+            Send(full);
         }
-
-        if (_pending.Count == 0)
-        {
-            _sinceFirstPending.Restart();
-        }
-
-        _pending.Add(spec);
-        _pendingBytes += bytes;
     }
 
     /// <summary>
@@ -405,22 +368,18 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
         return ids.Where(id => !_existingJobs.Contains(id)).Cast<long?>().FirstOrDefault();
     }
 
-    private void Flush()
+    private void Send(IReadOnlyList<JobSpec> batch)
     {
-        if (_pending.Count == 0)
+        if (batch.Count == 0)
         {
             return;
         }
-
-        var batch = _pending.ToArray();
-        _pending.Clear();
-        _pendingBytes = 0;
 
         // One batch in flight while the next is gathered: the server commits and answers batch N while the pipeline
         // produces batch N+1. Batch N+1 is sent only after N was accepted, so a failure stops the rest, and results
         // come out in submission order.
         CollectInFlight();
-        _inFlight = new InFlightBatch(_submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), _sendCancel.Token), batch.Length);
+        _inFlight = new InFlightBatch(_submitter!.SubmitAsync(batch, RetryingSubmitter.NewBatchId(), _sendCancel.Token), batch.Count);
     }
 
     protected override void StopProcessing()

@@ -11,19 +11,11 @@ namespace Goq.Cmdlets.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Wait, "GoqJob")]
 [OutputType(typeof(JobInfo))]
-public sealed class WaitGoqJobCommand : GoqClientCmdlet
+public sealed class WaitGoqJobCommand : GoqJobIdCmdlet
 {
     private const int ProgressId = 0x601;
     private static readonly TimeSpan ProgressAfter = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(250);
-    private readonly List<long> _ids = [];
-
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
-    [GoqJobIds]
-    [ArgumentCompleter(typeof(Completion.GoqJobIdCompleter))]
-    [ValidateRange(1, long.MaxValue)]
-    public long[] Id { get; set; } = [];
-
     /// <summary>Seconds to wait; -1 (the default) waits for ever.</summary>
     [Parameter]
     [ValidateRange(-1, int.MaxValue)]
@@ -33,11 +25,9 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter Any { get; set; }
 
-    protected override void ProcessRecord() => _ids.AddRange(Id);
-
     protected override void EndProcessing()
     {
-        if (_ids.Count == 0)
+        if (Ids.Count == 0)
         {
             return;
         }
@@ -46,11 +36,11 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
         var arrays = new ConcurrentQueue<Protocol.ArrayTasks>(); // filled before the events of their tasks
         var expanded = new Dictionary<long, Protocol.ArrayTasks>();
         var timeout = Timeout < 0 ? (TimeSpan?)null : TimeSpan.FromSeconds(Timeout);
-        var wait = Client.WaitAsync(_ids, Any, timeout, events.Add, CancelToken, arrays.Enqueue);
+        var wait = Client.WaitAsync(Ids, Any, timeout, events.Add, CancelToken, arrays.Enqueue);
         _ = wait.ContinueWith(_ => events.CompleteAdding(), TaskScheduler.Default);
         var ended = new HashSet<long>();
         var finished = 0;
-        var total = _ids.Distinct().Count();
+        var total = Ids.Distinct().Count();
         void CountArrays()
         {
             // An array's id stands for its tasks: the total counts them instead.
@@ -98,7 +88,7 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
                 }
                 else
                 {
-                    WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, ErrorCategory.ObjectNotFound, $"no job with id {e.Id}", e.Id));
+                    WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobNotFound, Errors.GoqErrorKind.NotFound, $"no job with id {e.Id}", e.Id));
                 }
 
                 Progress();
@@ -125,10 +115,10 @@ public sealed class WaitGoqJobCommand : GoqClientCmdlet
         bool Ended(long id) => expanded.TryGetValue(id, out var array)
             ? Enumerable.Range(0, array.Count).All(k => ended.Contains(array.FirstTaskId + k))
             : ended.Contains(id);
-        var left = _ids.Distinct().Where(id => !Ended(id)).ToList();
+        var left = Ids.Distinct().Where(id => !Ended(id)).ToList();
         if (left.Count > 0)
         {
-            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WaitTimeout, ErrorCategory.OperationTimeout,
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.WaitTimeout, Errors.GoqErrorKind.Timeout,
                 $"jobs {string.Join(", ", left)} did not end within {Timeout} s", left.ToArray()));
         }
     }

@@ -345,7 +345,7 @@ public sealed class GoqJob : Job2
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Error.Add(new ErrorRecord(ex, "GoqJobOutputUnreadable", ErrorCategory.ReadError, GoqId));
+            Error.Add(ErrorRecordFactory.Create(Errors.GoqErrorIds.JobOutputUnreadable, Errors.GoqErrorKind.NotReadable, ex.Message, GoqId, inner: ex));
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Collections;
 using Goq.Errors;
-using Goq.Worker;
 
 namespace Goq.Client;
 

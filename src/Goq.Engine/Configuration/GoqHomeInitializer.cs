@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Goq.Errors;
-using Goq.Protocol;
 
 namespace Goq.Configuration;
 
@@ -58,7 +57,7 @@ public static class GoqHomeInitializer
         // that makes the home usable.
         var credentials = ClusterCredentials.Generate();
         credentials.Save(probe.DotDir);
-        WritePrivateFile(probe.ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, GoqJsonContext.Default.GoqConfig));
+        WritePrivateFile(probe.ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, ConfigJsonContext.Default.GoqConfig));
 
         var settings = GoqSettings.FromConfig(root, config);
         return new HomeInfo
@@ -76,7 +75,7 @@ public static class GoqHomeInitializer
     /// </summary>
     internal static void ThrowIfServerRuns(GoqSettings home, string before)
     {
-        if (Hosting.ServerHost.RunningPid(home) is { } running)
+        if (ServerRecord.RunningPid(home) is { } running)
         {
             throw new GoqException(GoqErrorIds.ServerAlreadyRunning, GoqErrorKind.ResourceUnavailable,
                 $"the Goq server of '{home.Home}' runs{(running > 0 ? $" (pid {running})" : "")}; stop it (Stop-GoqServer) before {before}")

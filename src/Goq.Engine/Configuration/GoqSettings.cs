@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.Json;
 using Goq.Errors;
-using Goq.Protocol;
 
 namespace Goq.Configuration;
 
@@ -162,7 +161,7 @@ public sealed record GoqSettings
     {
         try
         {
-            var config = JsonSerializer.Deserialize(File.ReadAllBytes(path), GoqJsonContext.Default.GoqConfig)
+            var config = JsonSerializer.Deserialize(File.ReadAllBytes(path), ConfigJsonContext.Default.GoqConfig)
                 ?? throw new JsonException("empty file");
             Validate(config, path);
             return config;

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
 using Goq.Errors;
-using Goq.Protocol;
 
 namespace Goq.Configuration;
 
@@ -33,7 +32,7 @@ public static class HomeArchive
         };
         var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal)
         {
-            [ManifestEntry] = JsonSerializer.SerializeToUtf8Bytes(manifest, GoqJsonContext.Default.HomeArchiveManifest),
+            [ManifestEntry] = JsonSerializer.SerializeToUtf8Bytes(manifest, ConfigJsonContext.Default.HomeArchiveManifest),
             [ConfigEntry] = File.ReadAllBytes(settings.ConfigPath),
             [ClusterCredentials.SecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.SecretFile)),
             [ClusterCredentials.ServerPublicFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerPublicFile)),
@@ -163,8 +162,8 @@ public static class HomeArchive
 
         try
         {
-            _ = JsonSerializer.Deserialize(contents[ConfigEntry], GoqJsonContext.Default.GoqConfig) ?? throw new JsonException("empty");
-            _ = JsonSerializer.Deserialize(contents[ManifestEntry], GoqJsonContext.Default.HomeArchiveManifest) ?? throw new JsonException("empty");
+            _ = JsonSerializer.Deserialize(contents[ConfigEntry], ConfigJsonContext.Default.GoqConfig) ?? throw new JsonException("empty");
+            _ = JsonSerializer.Deserialize(contents[ManifestEntry], ConfigJsonContext.Default.HomeArchiveManifest) ?? throw new JsonException("empty");
         }
         catch (JsonException ex)
         {

@@ -87,6 +87,21 @@ public static class GoqErrorIds
     /// </summary>
     public const string WorkersNotStopped = "GoqWorkersNotStopped";
 
+    /// <summary>Initialize-GoqHome could not write the home's folder or files (no permission, a read-only file system).</summary>
+    public const string HomeNotWritable = "GoqHomeNotWritable";
+
+    /// <summary>New-GoqServiceUnit was given an option of the other role (-Slots for a server, -MetricsPort for a worker).</summary>
+    public const string InvalidServiceOption = "GoqInvalidServiceOption";
+
+    /// <summary>A Goq.GoqJob could not read the rest of its job's output when the job ended (in its Error stream).</summary>
+    public const string JobOutputUnreadable = "GoqJobOutputUnreadable";
+
+    /// <summary>A script-block job that could not run its script (the runner's record of why, in the job's errors).</summary>
+    public const string ScriptJobFailed = "GoqScriptJobFailed";
+
+    /// <summary>An error record of a script-block job that came back without an id of its own.</summary>
+    public const string JobError = "GoqJobError";
+
     /// <summary>
     /// True for the ids that mean "this host's peers cannot join the server at all" (refused credentials, clocks too far
     /// apart, another protocol version, a worker announcement the server refuses), as opposed to a slow or absent

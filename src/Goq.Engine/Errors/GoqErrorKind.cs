@@ -12,4 +12,13 @@ public enum GoqErrorKind
     ResourceUnavailable,
     InvalidData,
     AlreadyExists,
+
+    /// <summary>Text (a script) that does not parse.</summary>
+    NotParsable,
+
+    /// <summary>A file or folder that could not be written.</summary>
+    NotWritable,
+
+    /// <summary>A file or stream that could not be read.</summary>
+    NotReadable,
 }

@@ -37,6 +37,8 @@ public static class GoqRecommendedActions
         [GoqErrorIds.CredentialsRejected] = "Import the server home's archive here: Export-GoqHome on the server's host, Import-GoqHome -Force here.",
         [GoqErrorIds.ScriptNotFound] = "Check the path (relative paths start at the current location); a file that only the worker's host has can run as a command line.",
         [GoqErrorIds.FileNotWritable] = "Check that the folder exists and that you may write to it.",
+        [GoqErrorIds.HomeNotWritable] = "Choose a folder you can write to (-Path), or fix the permissions of this one.",
+        [GoqErrorIds.JobOutputUnreadable] = "Read the job's output with Receive-GoqJob (add -ViaServer when this host cannot read its output file).",
         [GoqErrorIds.InvalidHomeArchive] = "Write the archive again with Export-GoqHome on the server's host, and import that file as it is.",
         [GoqErrorIds.HomeOfAnotherCluster] = "Import into another folder (-Home), or pass -Force to make this home join the archive's cluster.",
         [GoqErrorIds.ClockSkew] = "Synchronize this host's clock with the server's (NTP), or widen GOQ_REPLAY_WINDOW_SEC on both.",

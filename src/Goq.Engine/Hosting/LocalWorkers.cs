@@ -3,6 +3,7 @@ using System.Globalization;
 using Goq.Configuration;
 using Goq.Errors;
 using Goq.Worker;
+using Goq.Platform;
 
 namespace Goq.Hosting;
 
@@ -175,7 +176,7 @@ public static class LocalWorkers
         {
             try
             {
-                if (System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), Protocol.GoqJsonContext.Default.KeeperInfo) is { } info
+                if (System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), Worker.WorkerJsonContext.Default.KeeperInfo) is { } info
                     && LiveProcess.Is(info.Pid, info.Start))
                 {
                     keepers.Add(info);

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Goq.Diagnostics;
 
 namespace Goq.Hosting;
 

@@ -1,5 +1,6 @@
 using Goq.Configuration;
 using Goq.Worker;
+using Goq.Diagnostics;
 
 namespace Goq.Hosting;
 

@@ -6,6 +6,8 @@ using Goq.Transport;
 using Goq.Worker;
 using NetMQ;
 using NetMQ.Sockets;
+using Goq.Platform;
+using Goq.Diagnostics;
 
 namespace Goq.Hosting;
 
@@ -184,7 +186,7 @@ public sealed class WorkerRelay : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), GoqJsonContext.Default.KeeperInfo);
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), WorkerJsonContext.Default.KeeperInfo);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {

@@ -1,9 +1,9 @@
-using Goq.Hosting;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using Goq.Errors;
 using Goq.Storage;
+using Goq.Diagnostics;
 
 namespace Goq.Monitoring;
 

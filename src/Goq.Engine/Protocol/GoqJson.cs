@@ -28,10 +28,6 @@ public static class GoqJson
 
     public static JsonTypeInfo<IReadOnlyList<JobInfo>> JobInfoList { get; } = Info<IReadOnlyList<JobInfo>>();
 
-    public static JsonTypeInfo<Worker.RunnerJob> RunnerJob { get; } = Info<Worker.RunnerJob>();
-
-    public static JsonTypeInfo<Worker.RunnerEnd> RunnerEnd { get; } = Info<Worker.RunnerEnd>();
-
     private static JsonTypeInfo<T> Info<T>() => (JsonTypeInfo<T>)Options.GetTypeInfo(typeof(T));
 
     private static void LeaveOutDefaults(JsonTypeInfo type)

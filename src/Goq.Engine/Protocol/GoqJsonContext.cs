@@ -1,9 +1,8 @@
 using System.Text.Json.Serialization;
-using Goq.Configuration;
 
 namespace Goq.Protocol;
 
-/// <summary>The one source-generated JSON context: every message (through <see cref="Envelope"/>), the config file and the store's rows.</summary>
+/// <summary>The protocol's source-generated JSON context: every message (through <see cref="Envelope"/>) and the store's rows.</summary>
 [JsonSourceGenerationOptions(
     GenerationMode = JsonSourceGenerationMode.Metadata,
     UseStringEnumConverter = true,
@@ -11,14 +10,9 @@ namespace Goq.Protocol;
     WriteIndented = false,
     MaxDepth = 32)]
 [JsonSerializable(typeof(Envelope))]
-[JsonSerializable(typeof(GoqConfig))]
-[JsonSerializable(typeof(HomeArchiveManifest))]
 [JsonSerializable(typeof(JobInfo))]
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(OutputIndex))]
-[JsonSerializable(typeof(Goq.Worker.KeeperInfo))]
-[JsonSerializable(typeof(Goq.Worker.RunnerJob))]
-[JsonSerializable(typeof(Goq.Worker.RunnerEnd))]
 [JsonSerializable(typeof(JobFinished))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

@@ -1,9 +1,10 @@
 using System.Collections.Frozen;
-using Goq.Hosting;
 using Goq.Errors;
 using Goq.Protocol;
 
 using Goq.Timing;
+using Goq.Diagnostics;
+using Goq.Transport;
 
 namespace Goq.Server;
 

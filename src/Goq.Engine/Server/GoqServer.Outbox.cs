@@ -1,6 +1,8 @@
-using Goq.Hosting;
 using Goq.Protocol;
+using Goq.Transport;
 using NetMQ;
+using Goq.Diagnostics;
+using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 

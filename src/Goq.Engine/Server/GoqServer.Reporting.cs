@@ -1,6 +1,6 @@
-using Goq.Hosting;
 using System.Diagnostics;
 using Goq.Monitoring;
+using Goq.Diagnostics;
 
 namespace Goq.Server;
 

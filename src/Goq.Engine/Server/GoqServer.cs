@@ -1,4 +1,3 @@
-using Goq.Hosting;
 using System.Net.Sockets;
 using Goq.Errors;
 using Goq.Protocol;
@@ -8,6 +7,11 @@ using NetMQ;
 using NetMQ.Sockets;
 
 using Goq.Timing;
+using Goq.Diagnostics;
+using Goq.Platform;
+using Goq.Server.OutputStore;
+using Goq.Server.Queries;
+using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 

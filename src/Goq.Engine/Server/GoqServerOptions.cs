@@ -1,3 +1,5 @@
+using Goq.Server.Scheduling;
+
 namespace Goq.Server;
 
 /// <summary>How a <see cref="GoqServer"/> listens and where it writes.</summary>
@@ -35,5 +37,5 @@ public sealed record GoqServerOptions
     public string? MetricsUrl { get; init; }
 
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
-    public Action<Hosting.LogEntry> Log { get; init; } = _ => { };
+    public Action<Diagnostics.LogEntry> Log { get; init; } = _ => { };
 }

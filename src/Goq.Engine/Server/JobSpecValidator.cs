@@ -77,7 +77,7 @@ public static class JobSpecValidator
         {
             foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             {
-                if (Worker.JobEnvironment.Problem(name, value) is { } problem)
+                if (JobEnvironment.Problem(name, value) is { } problem)
                 {
                     return $"has an invalid environment: {problem}";
                 }

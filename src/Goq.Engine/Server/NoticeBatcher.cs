@@ -1,4 +1,5 @@
 using Goq.Protocol;
+using Goq.Transport;
 
 namespace Goq.Server;
 

@@ -1,6 +1,7 @@
 using Goq.Errors;
 using Goq.Protocol;
 using Microsoft.Data.Sqlite;
+using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 
@@ -12,7 +13,7 @@ namespace Goq.Server;
 /// since) decided is staged still, and its messages are held here: they go out, in order, after the commit that holds
 /// them, which the server retries every tick. Owned by the server's loop thread.
 /// </summary>
-internal sealed class StoreOutage(string? storeDirectory, Action<Hosting.LogEntry> log)
+internal sealed class StoreOutage(string? storeDirectory, Action<Diagnostics.LogEntry> log)
 {
     /// <summary>Below this much free space where the store is, a change is refused before it is decided (see <see cref="SpaceShort"/>).</summary>
     public const long MinFreeBytes = 1024 * 1024;
@@ -113,7 +114,7 @@ internal sealed class StoreOutage(string? storeDirectory, Action<Hosting.LogEntr
     {
         if (Cause is null)
         {
-            log(Hosting.LogEntry.Error("store.unavailable",
+            log(Diagnostics.LogEntry.Error("store.unavailable",
                 $"cannot store changes: {cause}; refusing changes (GoqStoreUnavailable) and trying again every tick{(detail is null ? "" : $": {detail}")}"));
         }
 
@@ -127,7 +128,7 @@ internal sealed class StoreOutage(string? storeDirectory, Action<Hosting.LogEntr
         _held.Clear();
         if (Cause is not null)
         {
-            log(Hosting.LogEntry.Info("store.available", $"changes are stored again; {held.Length} held messages go out now"));
+            log(Diagnostics.LogEntry.Info("store.available", $"changes are stored again; {held.Length} held messages go out now"));
         }
 
         Cause = null;

@@ -6,7 +6,7 @@ namespace Goq.Server;
 /// </summary>
 public static class WorkerHelloValidator
 {
-    public const int MaxSlots = 4096;
+    public const int MaxSlots = Protocol.WorkerHello.MaxSlots;
     public const int MaxIdLength = 64;
     public const int MaxHostLength = 255;
     public const int MaxRunning = 100_000;

@@ -1,6 +1,6 @@
-using Goq.Hosting;
 using System.Runtime.InteropServices;
-using Goq.Worker;
+using Goq.Platform;
+using Goq.Diagnostics;
 
 namespace Goq.Storage;
 

@@ -12,7 +12,7 @@ namespace Goq.Timing;
 public readonly record struct Instant(DateTimeOffset Wall, TimeSpan Steady)
 {
     /// <summary>This process's clocks now.</summary>
-    public static Instant Now => new(Hosting.FaultInjection.Clock.GetUtcNow(), SteadyNow); // the system's wall clock, outside tests
+    public static Instant Now => new(Diagnostics.FaultInjection.Clock.GetUtcNow(), SteadyNow); // the system's wall clock, outside tests
 
     /// <summary>The monotonic clock now: the time since some fixed point (the host's boot), never stepped.</summary>
     public static TimeSpan SteadyNow => Stopwatch.GetElapsedTime(0);

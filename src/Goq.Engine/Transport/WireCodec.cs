@@ -16,7 +16,7 @@ public sealed class WireCodec(byte[] secret, TimeSpan replayWindow, TimeProvider
 {
     private const int MacBytes = 32;
     private readonly byte[] _secret = secret.ToArray();
-    private readonly TimeProvider _clock = clock ?? Hosting.FaultInjection.Clock; // the system's clock, outside tests
+    private readonly TimeProvider _clock = clock ?? Diagnostics.FaultInjection.Clock; // the system's clock, outside tests
 
     public ReplayGuard Replays { get; } = new(replayWindow);
 

@@ -1,5 +1,5 @@
-using Goq.Hosting;
 using Goq.Protocol;
+using Goq.Diagnostics;
 
 namespace Goq.Worker;
 
@@ -110,7 +110,7 @@ public sealed partial class GoqWorker
                     (pid, at) =>
                     {
                         job.Started = new RunningJob.Start(pid, at); // sent by the next output flush, or with the end if that comes first
-                        Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterSpawn, job.JobId); // before its P line: the sweep's case
+                        Diagnostics.FaultInjection.At(Diagnostics.FaultInjection.WorkerExitAfterSpawn, job.JobId); // before its P line: the sweep's case
                         _ledger?.Spawned(job.JobId, pid); // its group dies with this worker (KeeperSentinel)
                     },
                     line =>
@@ -222,7 +222,7 @@ public sealed partial class GoqWorker
         // the next worker on the host reports it, and the job does not run again.
         var end = report ? EndReport(job, outcome, carried, from) : null;
         _ledger?.Ended(job.JobId, end);
-        Hosting.FaultInjection.At(Hosting.FaultInjection.WorkerExitAfterEnd, job.JobId);
+        Diagnostics.FaultInjection.At(Diagnostics.FaultInjection.WorkerExitAfterEnd, job.JobId);
         job.Cancel.Dispose();
         _jobsDone++;
         _options.Log(LogEntry.Info("job.done", $"done with job {job.JobId}: {outcome.State}{(outcome.ExitCode is { } code ? $" (exit code {code})" : "")}", job: job.JobId));

@@ -1,7 +1,8 @@
 using Goq.Timing;
-using Goq.Hosting;
 using System.Text.Json;
 using Goq.Protocol;
+using Goq.Platform;
+using Goq.Diagnostics;
 
 namespace Goq.Worker;
 
@@ -24,7 +25,7 @@ public sealed partial class GoqWorker
             Convert.ToHexString(_keeperKeys!.ServerPublicKey), _options.Slots);
         Directory.CreateDirectory(Path.GetDirectoryName(keeper.InfoPath)!);
         var temp = keeper.InfoPath + ".tmp";
-        Configuration.GoqHomeInitializer.WritePrivateFile(temp, JsonSerializer.SerializeToUtf8Bytes(info, GoqJsonContext.Default.KeeperInfo));
+        Configuration.GoqHomeInitializer.WritePrivateFile(temp, JsonSerializer.SerializeToUtf8Bytes(info, WorkerJsonContext.Default.KeeperInfo));
         File.Move(temp, keeper.InfoPath, overwrite: true);
         _options.Log(LogEntry.Info("keeper.started", $"keeping jobs for relays at {info.Endpoint}"));
     }

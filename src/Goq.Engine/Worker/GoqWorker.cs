@@ -1,9 +1,10 @@
-using Goq.Hosting;
 using Goq.Protocol;
 using Goq.Timing;
 using Goq.Transport;
 using NetMQ;
 using NetMQ.Sockets;
+using Goq.Diagnostics;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

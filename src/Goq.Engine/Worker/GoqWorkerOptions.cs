@@ -37,7 +37,7 @@ public sealed record GoqWorkerOptions
     public TimeSpan PrefetchHold { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The jobs taken ahead, as announced: none for a one-shot worker.</summary>
-    public int EffectivePrefetch => OneShot ? 0 : Math.Clamp(Prefetch ?? (8 * Slots), 0, Server.WorkerHelloValidator.MaxSlots);
+    public int EffectivePrefetch => OneShot ? 0 : Math.Clamp(Prefetch ?? (8 * Slots), 0, Protocol.WorkerHello.MaxSlots);
 
     public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
 
@@ -60,5 +60,5 @@ public sealed record GoqWorkerOptions
     /// <summary>Run as a job keeper behind a relay (see <see cref="KeeperOptions"/>); null to talk to the server itself.</summary>
     public KeeperOptions? Keeper { get; init; }
 
-    public Action<Hosting.LogEntry> Log { get; init; } = _ => { };
+    public Action<Diagnostics.LogEntry> Log { get; init; } = _ => { };
 }

@@ -1,7 +1,8 @@
-using Goq.Hosting;
 using Goq.Protocol;
 using System.Text;
 using System.Text.Json;
+using Goq.Platform;
+using Goq.Diagnostics;
 
 namespace Goq.Worker;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Goq.Protocol;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

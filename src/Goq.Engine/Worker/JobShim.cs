@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

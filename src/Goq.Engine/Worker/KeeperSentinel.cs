@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

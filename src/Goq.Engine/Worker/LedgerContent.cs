@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Goq.Protocol;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Goq.Output;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Goq.Hosting;
 using Goq.Tests.Support;
+using Goq.Diagnostics;
 
 namespace Goq.Tests.Hosting;
 

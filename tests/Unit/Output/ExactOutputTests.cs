@@ -4,6 +4,7 @@ using Goq.Output;
 using Goq.Server;
 using Goq.Tests.Support;
 using Goq.Worker;
+using Goq.Server.OutputStore;
 
 namespace Goq.Tests.Output;
 

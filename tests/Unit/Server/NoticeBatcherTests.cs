@@ -1,4 +1,5 @@
 using Goq.Server;
+using Goq.Transport;
 
 namespace Goq.Tests.Server;
 

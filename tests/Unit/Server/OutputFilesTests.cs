@@ -1,5 +1,6 @@
 using Goq.Server;
 using Goq.Tests.Support;
+using Goq.Server.OutputStore;
 
 namespace Goq.Tests.Server;
 

@@ -1,6 +1,9 @@
 using Goq.Protocol;
 using Goq.Server;
 using Goq.Storage;
+using Goq.Server.Scheduling;
+using Goq.Server.Queries;
+using Goq.Transport;
 
 namespace Goq.Tests.Server;
 

@@ -2,6 +2,8 @@ using Goq.Protocol;
 using Goq.Server;
 using Goq.Storage;
 using Goq.Timing;
+using Goq.Server.Scheduling;
+using Goq.Transport;
 
 namespace Goq.Tests.Server;
 

@@ -1,6 +1,8 @@
 using Goq.Protocol;
 using Goq.Server;
 using Goq.Storage;
+using Goq.Server.Scheduling;
+using Goq.Transport;
 
 namespace Goq.Tests.Server;
 

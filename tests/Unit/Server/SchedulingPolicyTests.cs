@@ -1,4 +1,6 @@
 using Goq.Server;
+using Goq.Server.Scheduling;
+using Goq.Transport;
 
 namespace Goq.Tests.Server;
 

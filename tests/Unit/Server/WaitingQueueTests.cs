@@ -1,4 +1,5 @@
 using Goq.Server;
+using Goq.Server.Scheduling;
 
 namespace Goq.Tests.Server;
 

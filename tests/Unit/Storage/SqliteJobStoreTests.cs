@@ -3,6 +3,7 @@ using Goq.Errors;
 using Goq.Storage;
 using Goq.Tests.Support;
 using Microsoft.Data.Sqlite;
+using Goq.Server.Scheduling;
 
 namespace Goq.Tests.Storage;
 
@@ -251,7 +252,7 @@ public sealed class SqliteJobStoreTests : IDisposable
     {
         using (var store = new SqliteJobStore(DbPath))
         {
-            var scheduler = new Goq.Server.Scheduler(store);
+            var scheduler = new Goq.Server.Scheduling.Scheduler(store);
             var first = scheduler.Submit([new JobSpec { Kind = JobKind.Shell, Command = "true" }], DateTimeOffset.UnixEpoch)[0];
             scheduler.Submit([new JobSpec { Kind = JobKind.Shell, Command = "next", DependsOn = [first.Id], DependencyMode = DependencyMode.AfterAny }], DateTimeOffset.UnixEpoch);
             store.Commit();
@@ -262,7 +263,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal((JobState.Blocked, DependencyMode.AfterAny), (job.State, job.DependencyMode));
         Assert.Equal([1L], job.DependsOn);
         Assert.Equal([1L], spec.DependsOn);
-        Assert.Equal(1, new Goq.Server.Scheduler(reopened).BlockedJobs);
+        Assert.Equal(1, new Goq.Server.Scheduling.Scheduler(reopened).BlockedJobs);
     }
 
     [Fact]

@@ -29,9 +29,9 @@ public static class RunnerWire
         return frame;
     }
 
-    public static byte[] Job(RunnerJob job) => Encode(RunnerFrame.Job, JsonSerializer.SerializeToUtf8Bytes(job, GoqJson.RunnerJob));
+    public static byte[] Job(RunnerJob job) => Encode(RunnerFrame.Job, JsonSerializer.SerializeToUtf8Bytes(job, WorkerJsonContext.Default.RunnerJob));
 
-    public static byte[] End(RunnerEnd end) => Encode(RunnerFrame.End, JsonSerializer.SerializeToUtf8Bytes(end, GoqJson.RunnerEnd));
+    public static byte[] End(RunnerEnd end) => Encode(RunnerFrame.End, JsonSerializer.SerializeToUtf8Bytes(end, WorkerJsonContext.Default.RunnerEnd));
 
     public static byte[] Line(OutputStream stream, string text)
     {
@@ -44,10 +44,10 @@ public static class RunnerWire
     }
 
     public static RunnerJob ReadJob(ReadOnlySpan<byte> payload) =>
-        JsonSerializer.Deserialize(payload, GoqJson.RunnerJob) ?? throw new InvalidDataException("empty job frame");
+        JsonSerializer.Deserialize(payload, WorkerJsonContext.Default.RunnerJob) ?? throw new InvalidDataException("empty job frame");
 
     public static RunnerEnd ReadEnd(ReadOnlySpan<byte> payload) =>
-        JsonSerializer.Deserialize(payload, GoqJson.RunnerEnd) ?? throw new InvalidDataException("empty end frame");
+        JsonSerializer.Deserialize(payload, WorkerJsonContext.Default.RunnerEnd) ?? throw new InvalidDataException("empty end frame");
 
     public static OutputLine ReadLine(ReadOnlySpan<byte> payload) =>
         payload.Length == 0 || payload[0] is not (1 or 2 or 3)

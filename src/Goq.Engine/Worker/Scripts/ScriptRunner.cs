@@ -1,6 +1,7 @@
 using Goq.Timing;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Goq.Platform;
 
 namespace Goq.Worker;
 

@@ -1,0 +1,8 @@
+namespace Goq.Diagnostics;
+
+public enum LogLevel
+{
+    Info,
+    Warning,
+    Error,
+}

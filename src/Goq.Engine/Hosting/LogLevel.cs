@@ -1,8 +1,0 @@
-namespace Goq.Hosting;
-
-public enum LogLevel
-{
-    Info,
-    Warning,
-    Error,
-}

@@ -1,0 +1,264 @@
+using Goq.Protocol;
+
+using Goq.Timing;
+
+namespace Goq.Server.Scheduling;
+
+/// <summary>The ways a job ends other than a worker's report: cancelled, removed, out of attempts.</summary>
+public sealed partial class Scheduler
+{
+    /// <summary>
+    /// Cancels jobs: a waiting one at once, a running one at once too, while its worker kills its tree. The reply's
+    /// <see cref="CancelJobsReply.Unknown"/> holds the ids this scheduler does not hold: ended long ago, or never known
+    /// (the server tells which, from the store).
+    /// </summary>
+    public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant instant)
+    {
+        _now = instant;
+        var now = instant.Wall;
+        var cancelled = new List<JobInfo>();
+        var ended = new List<JobInfo>();
+        var notHeld = new List<long>();
+        // An array's id stands for its tasks; the reply names the array, not each of its tasks.
+        var (expanded, arrays) = ExpandArrays(ids, now);
+        var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _active.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
+        foreach (var id in WarmedAhead(expanded))
+        {
+            if (!TryActive(id, out var job))
+            {
+                if (_cancelling.TryGetValue(id, out var killed))
+                {
+                    ended.Add(killed);
+                }
+                else
+                {
+                    notHeld.Add(id);
+                }
+
+                continue;
+            }
+
+            if (job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
+            {
+                Unpark(job);
+                End(job, JobState.Cancelled, "cancelled before it started", now);
+            }
+            else
+            {
+                // The slot stays taken until the worker confirms the kill; the job has ended for everyone else.
+                _orphans.Remove(id);
+                if (_workers.TryGet(job.WorkerId ?? "", out var worker))
+                {
+                    _cancelling[id] = job;
+                    _effects.Add(new SchedulerEffect(worker.Peer, 0, new CancelJob(id, job.Attempts)));
+                }
+
+                End(job, JobState.Cancelled, "cancelled", now);
+            }
+
+            if (ofArrays?.Contains(id) != true)
+            {
+                cancelled.Add(job);
+            }
+        }
+
+        cancelled.AddRange(arrays.Values); // each array's own record: Cancelled once its last task ended
+
+        SettleEndedArrays(now);
+        Dispatch();
+        return new CancelJobsReply(cancelled, ended, notHeld);
+    }
+
+    /// <summary>
+    /// Jobs the store no longer holds (Remove-GoqJob). A cancelled one whose kill is still under way keeps no output
+    /// and is not written back when its kill is confirmed.
+    /// </summary>
+    public void Removed(IEnumerable<long> ids)
+    {
+        foreach (var id in ids.Where(_cancelling.ContainsKey))
+        {
+            _removedWhileCancelling.Add(id);
+        }
+    }
+
+    private void Requeue(JobInfo job, bool dead, DateTimeOffset now)
+    {
+        var maxAttempts = Math.Max(1, _specs.GetValueOrDefault(job.Id)?.MaxAttempts ?? JobSpec.DefaultMaxAttempts);
+        if (dead)
+        {
+            _store.Counters.DeadWorkerResubmits++;
+        }
+
+        var thisRun = job.Attempts - job.AttemptsBeforeRun;
+        if (thisRun >= maxAttempts)
+        {
+            job.State = JobState.Failed;
+            job.Reason = $"its worker was lost on each of its {thisRun} attempts (MaxAttempts {maxAttempts})";
+            job.FinishedAt = now;
+            if (!Retried(job, now))
+            {
+                End(job, JobState.Failed, job.Reason, now);
+            }
+
+            return;
+        }
+
+        if (job.StartedAt is not null)
+        {
+            // It ran: that attempt is kept, with its output, in the job's history.
+            var lost = JobAttempt.Of(job);
+            (lost.State, lost.Reason, lost.FinishedAt) = (JobState.Failed, "its worker was lost", now);
+            job.History = [.. job.History, lost];
+        }
+
+        job.State = JobState.Waiting;
+        job.WorkerId = null;
+        job.WorkerHost = null;
+        job.Pid = null;
+        job.StartedAt = null;
+        _store.Update(job);
+        _limits.Leave(job.Id);
+        _waiting.Add(job, _now.Steady, front: true);
+    }
+
+    /// <summary>
+    /// A running job from before a restart that no worker holds: one whose worker never confirmed the hand-off (no
+    /// start was recorded) was never run, so it loses no attempt and counts no dead worker; the others do.
+    /// </summary>
+    private void ReturnOrphan(JobInfo job, DateTimeOffset now)
+    {
+        var (from, attempt) = (job.WorkerId, job.Attempts);
+        if (job.StartedAt is null)
+        {
+            ReturnUnstarted(job);
+        }
+        else
+        {
+            Requeue(job, dead: true, now);
+        }
+
+        if (from is not null)
+        {
+            RememberTakenFrom(job, from, attempt);
+        }
+    }
+
+    /// <summary>A job queued again from a worker thought gone: that worker may still claim it (<see cref="TakeBack"/>).</summary>
+    private void RememberTakenFrom(JobInfo job, string workerId, int attempt)
+    {
+        if (job.State == JobState.Waiting)
+        {
+            _takenFrom[job.Id] = (workerId, attempt);
+        }
+    }
+
+    /// <summary>
+    /// A worker lists a job we queued again because we thought it gone: while nobody has taken the job since, the
+    /// worker keeps it, under the attempt it holds, rather than the job running twice. (Guarantee point.) Null when the
+    /// job is not such a one: handed out again, ended, or queued again for another reason (a retry of a failure the
+    /// worker has not heard acknowledged yet is not its to keep).
+    /// </summary>
+    private JobInfo? TakeBack(WorkerEntry worker, RunningJobRef running)
+    {
+        if (!_takenFrom.TryGetValue(running.JobId, out var from) || from != (worker.Id, running.Attempt)
+            || !_active.TryGetValue(running.JobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
+        {
+            return null;
+        }
+
+        _takenFrom.Remove(job.Id);
+        _waiting.Remove(job.Id);
+        if (_keptBy.Remove(job.Id, out var keeper))
+        {
+            keeper.KeptFor = null;
+        }
+
+        if (job.History is [.., var last] && last.Attempt == running.Attempt && last.WorkerId == worker.Id)
+        {
+            // Requeue kept the attempt as lost with its worker; it was not lost after all, so it is the run again.
+            job.History = job.History[..^1];
+            job.StartedAt = last.StartedAt;
+            job.Pid = last.Pid;
+        }
+
+        job.Attempts = running.Attempt;
+        job.State = JobState.Running;
+        job.WorkerId = worker.Id;
+        job.WorkerHost = worker.Host;
+        _limits.Enter(job.Id, JobClass.Of(job).Throttles);
+        _store.Update(job);
+        worker.Running.Add(job.Id, job.SlotCount);
+        return job;
+    }
+
+    /// <summary>
+    /// A hand-off that never reached a worker: the job goes back to its own place in the queue (by id) with the
+    /// attempt given back. (Guarantee point: no attempt is spent, so MaxAttempts never fails a job that never ran.)
+    /// </summary>
+    private void ReturnUnstarted(JobInfo job)
+    {
+        job.State = JobState.Waiting;
+        job.Attempts = Math.Max(0, job.Attempts - 1);
+        job.WorkerId = null;
+        job.WorkerHost = null;
+        job.Pid = null;
+        job.StartedAt = null;
+        _store.Update(job);
+        _limits.Leave(job.Id);
+        _waiting.Add(job, _now.Steady);
+    }
+
+    /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
+    private void Retire(long jobId)
+    {
+        _takenFrom.Remove(jobId);
+        _limits.Leave(jobId);
+        _specs.Remove(jobId);
+        if (_active.Remove(jobId, out var job))
+        {
+            Unpark(job);
+            TaskEnded(job);
+        }
+    }
+
+    /// <summary>
+    /// A job ends without a worker's report (cancelled, out of attempts, or a dependency that can no longer be met):
+    /// record it, tell its waiters, and settle the jobs that depend on it.
+    /// </summary>
+    private void End(JobInfo job, JobState state, string reason, DateTimeOffset now)
+    {
+        Conclude(job, state, reason, now);
+        Settle(job, now);
+    }
+
+    /// <summary>Records a job's end and tells its waiters; what depends on it is the caller's to settle.</summary>
+    private void Conclude(JobInfo job, JobState state, string reason, DateTimeOffset now)
+    {
+        job.State = state;
+        job.Reason = reason;
+        job.FinishedAt = now;
+        _store.Update(job);
+        Retire(job.Id);
+        CountEnd(job);
+
+        foreach (var (peer, rid) in _watches.Take(job.Id))
+        {
+            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
+        }
+    }
+
+    /// <summary>Counts a job that just ended: in the store's counters, which survive restarts, and in the tally.</summary>
+    private void CountEnd(JobInfo job)
+    {
+        if (job.State == JobState.Cancelled)
+        {
+            _store.Counters.CancelledJobs++;
+        }
+        else
+        {
+            _store.Counters.FinishedJobs++;
+        }
+
+        Tally.JobEnded(job);
+    }
+}

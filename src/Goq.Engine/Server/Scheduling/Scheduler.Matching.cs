@@ -1,0 +1,313 @@
+using Goq.Protocol;
+
+using Goq.Timing;
+
+namespace Goq.Server.Scheduling;
+
+/// <summary>
+/// Which waiting job goes to which worker. A worker takes the best job (priority, then first come first served) of
+/// those it can run: it serves the job's queue, has every label the job requires and enough free slots, and the job's
+/// queue is under its throttle limit. A job too wide for any free slots lets narrower ones behind it run (backfill)
+/// until it has waited <see cref="SchedulerOptions.KeepSlotsAfter"/>; then one worker that could run it keeps its slots
+/// for it. Why a job does not start is answered here, in one place (<see cref="WhyWaiting"/>).
+/// </summary>
+public sealed partial class Scheduler
+{
+    private readonly RunLimits _limits = new();
+
+    // Wide jobs that have a worker keeping its slots for them, and that worker.
+    private readonly Dictionary<long, WorkerEntry> _keptBy = new();
+
+    // The latest time an event brought (every public entry sets it first): stamps take its wall reading, every
+    // duration (a worker's silence, the grace, how long a wide job has waited, a retry's delay) its steady one.
+    private Instant _now;
+
+    // The last worker to leave (its host, lost or stopped, when): "no worker is connected" says what happened.
+    private (string Host, bool Lost, DateTimeOffset At)? _lastWorkerLeft;
+
+    /// <summary>Hands waiting jobs to workers until no worker can take any of them.</summary>
+    private void Dispatch()
+    {
+        // A worker that found nothing to take finds nothing later in the same call either: jobs only leave the pool
+        // and limits only fill within it. So each is asked at most once for nothing.
+        HashSet<WorkerEntry>? nothing = null;
+        while (_waiting.Count > 0 && NextMatch(ref nothing) is var (worker, job) && worker is not null)
+        {
+            Hand(worker, job!);
+        }
+    }
+
+    /// <summary>The first worker in line (free slots first, then those that take jobs ahead) with a job it can take.</summary>
+    private (WorkerEntry? Worker, JobInfo? Job) NextMatch(ref HashSet<WorkerEntry>? nothing)
+    {
+        foreach (var ahead in (ReadOnlySpan<bool>)[false, true])
+        {
+            foreach (var worker in _workers.Line(ahead))
+            {
+                if (nothing?.Contains(worker) == true)
+                {
+                    continue;
+                }
+
+                if (Pick(worker, ahead) is { } job)
+                {
+                    return (worker, job);
+                }
+
+                (nothing ??= []).Add(worker);
+            }
+        }
+
+        return (null, null);
+    }
+
+    /// <summary>The job <paramref name="worker"/> takes now, or null (nothing it can run, or its slots are kept).</summary>
+    private JobInfo? Pick(WorkerEntry worker, bool ahead)
+    {
+        if (worker.KeptFor is { } kept)
+        {
+            if (_waiting.ClassOf(kept) is { } keptClass && keptClass.Fits(worker))
+            {
+                return !ahead && keptClass.SlotCount <= worker.FreeSlots && _limits.Full(keptClass.Throttles) is null ? Head(kept) : null;
+            }
+
+            Unkeep(worker);
+        }
+
+        // Few classes (kinds of jobs), however many jobs: the best head among those this worker can run.
+        (int Priority, long Seq, long Id) best = default;
+        JobClass? bestClass = null;
+        List<(JobClass Class, (int, long, long) Head)>? tooWide = null;
+        foreach (var jobClass in _waiting.Classes)
+        {
+            if (!jobClass.Fits(worker) || _limits.Full(jobClass.Throttles) is not null || jobClass.Jobs.Head is not { } head)
+            {
+                continue;
+            }
+
+            var fitsNow = ahead ? jobClass.SlotCount == 1 : jobClass.SlotCount <= worker.FreeSlots;
+            if (!fitsNow)
+            {
+                (tooWide ??= []).Add((jobClass, head));
+                continue;
+            }
+
+            if (bestClass is null || WaitingPool.Compare(head, best) < 0)
+            {
+                (best, bestClass) = (head, jobClass);
+            }
+        }
+
+        // A wide job ahead of the best one that has waited too long: this worker keeps its slots for it instead.
+        if (!ahead && tooWide is not null)
+        {
+            foreach (var (jobClass, head) in tooWide.OrderBy(t => t.Head, Comparer<(int, long, long)>.Create(WaitingPool.Compare)))
+            {
+                if (bestClass is not null && WaitingPool.Compare(head, best) > 0)
+                {
+                    break;
+                }
+
+                if (!_keptBy.ContainsKey(head.Item3) && _now.Steady - (_waiting.Since(head.Item3) ?? _now.Steady) >= _options.KeepSlotsAfter)
+                {
+                    worker.KeptFor = head.Item3;
+                    _keptBy[head.Item3] = worker;
+                    return null;
+                }
+            }
+        }
+
+        return bestClass is null ? null : Head(best.Id);
+    }
+
+    private void Unkeep(WorkerEntry worker)
+    {
+        if (worker.KeptFor is { } kept && _keptBy.TryGetValue(kept, out var keeper) && keeper == worker)
+        {
+            _keptBy.Remove(kept);
+        }
+
+        worker.KeptFor = null;
+    }
+
+    /// <summary>Hands <paramref name="job"/> to <paramref name="worker"/>: it runs under that lease from now.</summary>
+    private void Hand(WorkerEntry worker, JobInfo job)
+    {
+        var throttles = _waiting.ClassOf(job.Id)?.Throttles ?? JobClass.Of(job).Throttles;
+        _waiting.Remove(job.Id);
+        _takenFrom.Remove(job.Id);
+        if (_keptBy.Remove(job.Id, out var keeper))
+        {
+            keeper.KeptFor = null;
+        }
+
+        var spec = _specs[job.Id];
+        job.State = JobState.Running;
+        job.Reason = null;
+        job.Attempts++;
+        job.WorkerId = worker.Id;
+        job.WorkerHost = worker.Host;
+        _store.Update(job);
+        _limits.Enter(job.Id, throttles);
+        worker.Running.Add(job.Id, job.SlotCount);
+        worker.DispatchedSeq[job.Id] = ++worker.DispatchSeq;
+        if (worker.OneShot)
+        {
+            worker.OneShotUsed = true;
+        }
+
+        _workers.Took(worker); // round robin: a worker with room left goes to the back of its line
+        _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch)));
+        TaskHandedOut(job);
+    }
+
+    /// <summary>
+    /// Why a job waiting for a slot does not start, when something other than busy slots holds it back: no connected
+    /// worker is connected at all, none serves its queue or has its labels or enough slots, its queue is at its limit,
+    /// or slots are kept for it. Null when it simply waits its turn.
+    /// </summary>
+    public string? WhyWaiting(long id)
+    {
+        if (_waiting.ClassOf(id) is not { } jobClass)
+        {
+            return null;
+        }
+
+        if (_workers.Count == 0)
+        {
+            return NoWorker();
+        }
+
+        var serving = _workers.All.Where(w => !w.Stopping && w.Queues.Contains(jobClass.Queue)).ToList();
+        if (serving.Count == 0)
+        {
+            return $"no connected worker serves queue '{jobClass.Queue}'";
+        }
+
+        if (jobClass.Require.Where(label => !serving.Any(w => w.Labels.Contains(label))).ToList() is { Count: > 0 } missing)
+        {
+            return $"no worker {(jobClass.Queue == JobSpec.DefaultQueue ? "" : $"serving queue '{jobClass.Queue}' ")}has label {string.Join(", ", missing)}";
+        }
+
+        var able = serving.Where(w => jobClass.Require.All(w.Labels.Contains)).ToList();
+        if (able.Count == 0)
+        {
+            return $"no worker has every label of {string.Join(", ", jobClass.Require)}";
+        }
+
+        if (able.Max(w => w.Slots) is var largest && largest < jobClass.SlotCount)
+        {
+            return $"needs {jobClass.SlotCount} slots; the largest worker that could run it has {largest}";
+        }
+
+        if (_limits.Full(jobClass.Throttles) is { } full)
+        {
+            return full.StartsWith("array:", StringComparison.Ordinal)
+                ? $"array {full[6..]} is at its throttle limit of {_limits.Limit(full)} running tasks"
+                : $"queue '{jobClass.Queue}' is at its throttle limit of {_limits.Limit(full)} running jobs";
+        }
+
+        if (_keptBy.TryGetValue(id, out var keeper) && keeper.KeptFor == id)
+        {
+            return $"worker {keeper.Host}/{keeper.Id[..Math.Min(8, keeper.Id.Length)]} keeps its slots for it ({keeper.FreeSlots} of {jobClass.SlotCount} free)";
+        }
+
+        return jobClass.SlotCount > 1 && able.All(w => w.FreeSlots < jobClass.SlotCount)
+            ? $"waiting for {jobClass.SlotCount} free slots on one worker"
+            : null;
+    }
+
+    /// <summary>
+    /// Why nothing runs when no worker is connected: the last one left (lost or stopped), or the server started moments
+    /// ago and its workers have the restart grace to come back, or none ever came (the newcomer's case).
+    /// </summary>
+    private string NoWorker()
+    {
+        const string Hint = "Start-GoqWorker starts one";
+        if (_lastWorkerLeft is var (host, lost, at))
+        {
+            return $"no worker is connected: the last one (on {host}) {(lost ? "was lost" : "stopped")} at {at.ToUniversalTime():u}; {Hint}";
+        }
+
+        return InGrace
+            ? $"no worker is connected yet (the server started at {_servingSince.Wall.ToUniversalTime():u}; after a restart its workers come back by {(_servingSince.Wall + _options.RestartGrace).ToUniversalTime():u}); {Hint}"
+            : $"no worker is connected: {Hint}";
+    }
+
+    /// <summary>Every queue that jobs, workers or a limit name (and the default queue), with its counts.</summary>
+    public IReadOnlyList<QueueInfo> GetQueues()
+    {
+        var queues = new SortedDictionary<string, QueueInfo>(StringComparer.Ordinal);
+        QueueInfo Of(string name) => queues.TryGetValue(name, out var q) ? q : queues[name] = new QueueInfo
+        {
+            Name = name,
+            ThrottleLimit = _limits.Limit(RunLimits.QueueKey(name)),
+            RunningJobs = _limits.Running(RunLimits.QueueKey(name)),
+        };
+
+        Of(JobSpec.DefaultQueue);
+        foreach (var name in _store.Counters.QueueLimits.Keys)
+        {
+            Of(name);
+        }
+
+        foreach (var jobClass in _waiting.Classes)
+        {
+            Of(jobClass.Queue).WaitingJobs += jobClass.Jobs.Count;
+        }
+
+        foreach (var array in _arrays.Values)
+        {
+            var queue = Of(array.Info.Queue);
+            switch (UnmadeState(array))
+            {
+                case JobState.Held: queue.HeldJobs += array.Unmade; break;
+                case JobState.Blocked: queue.BlockedJobs += array.Unmade; break;
+                default: queue.WaitingJobs += array.Unmade; break;
+            }
+        }
+
+        foreach (var id in _delayedJobs)
+        {
+            Of(_active[id].Queue).WaitingJobs++;
+        }
+
+        foreach (var id in _blockedJobs)
+        {
+            Of(_active[id].Queue).BlockedJobs++;
+        }
+
+        foreach (var id in _heldJobs)
+        {
+            Of(_active[id].Queue).HeldJobs++;
+        }
+
+        foreach (var job in _active.Values.Where(j => j.State == JobState.Running))
+        {
+            Of(job.Queue); // running jobs of a queue nothing else names (counted by the limits)
+        }
+
+        foreach (var worker in _workers.All)
+        {
+            foreach (var name in worker.Queues)
+            {
+                var queue = Of(name);
+                queue.Workers++;
+                queue.Slots += worker.Slots;
+            }
+        }
+
+        return queues.Values.ToList();
+    }
+
+    /// <summary>Caps how many jobs of a queue run at once (0: no cap); kept in the store. Jobs start at once if the cap rose.</summary>
+    public QueueInfo SetQueueLimit(string queue, int limit)
+    {
+        _limits.SetLimit(RunLimits.QueueKey(queue), limit);
+        _store.Counters.QueueLimits[queue] = limit; // a 0 is kept too, so the store forgets the old cap
+
+        _store.Counters.SettingsVersion++;
+        Dispatch();
+        return GetQueues().First(q => q.Name == queue);
+    }
+}

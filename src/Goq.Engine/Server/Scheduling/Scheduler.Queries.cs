@@ -1,0 +1,38 @@
+using Goq.Protocol;
+using Goq.Transport;
+
+namespace Goq.Server.Scheduling;
+
+/// <summary>What clients ask of the scheduler without changing a job: lists, pages, watches.</summary>
+public sealed partial class Scheduler
+{
+    /// <summary>Watches the jobs among <paramref name="ids"/> that are active; returns the others (ended, or unknown).</summary>
+    public IReadOnlyList<long> Watch(PeerId peer, long rid, IReadOnlyList<long> ids)
+    {
+        var notActive = new List<long>();
+        foreach (var id in ids.Distinct())
+        {
+            if (IsActive(id) || IsUnmadeTask(id))
+            {
+                _watches.Add(id, peer, rid); // a task not made yet is watched by its id, which it keeps
+            }
+            else
+            {
+                notActive.Add(id);
+            }
+        }
+
+        return notActive;
+    }
+
+    public void Unwatch(PeerId peer, long rid) => _watches.Remove(peer, rid);
+
+    /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
+    public JobInfo? GetJob(long id) => _active.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
+
+    /// <summary>Where each connected worker is reached.</summary>
+    public IEnumerable<PeerId> WorkerPeers => _workers.All.Select(w => w.Peer).ToList();
+
+    public IReadOnlyList<WorkerInfo> GetWorkers() =>
+        _workers.All.OrderBy(w => w.ConnectedAt).Select(w => w.ToInfo()).ToList();
+}

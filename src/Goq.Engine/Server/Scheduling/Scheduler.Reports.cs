@@ -1,0 +1,109 @@
+using Goq.Protocol;
+using Goq.Timing;
+
+namespace Goq.Server.Scheduling;
+
+/// <summary>What workers report about the jobs they hold: a start, output they may write (fencing), an end.</summary>
+public sealed partial class Scheduler
+{
+    /// <summary>Records that a job's process started; a report for another lease is ignored.</summary>
+    public bool JobStarted(JobStarted started)
+    {
+        if (!IsCurrentLease(started.WorkerId, started.JobId, started.Attempt, out var job))
+        {
+            return false;
+        }
+
+        var first = job.StartedAt is null;
+        job.Pid = started.Pid;
+        job.StartedAt = started.StartedAt;
+        _store.Update(job);
+        if (first)
+        {
+            Tally.JobStarted(job);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The job whose output this worker and lease may write (fencing), or null. A job cancelled while its kill is under
+    /// way may write until the kill is confirmed, unless it was removed meanwhile (Remove-GoqJob -Force): that one keeps
+    /// no output. Only that case costs a look in the store; a running job cannot be removed.
+    /// </summary>
+    public JobInfo? OutputWriter(string workerId, long jobId, int attempt) =>
+        IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && !_removedWhileCancelling.Contains(jobId) ? job : null;
+
+    /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
+    public JobInfo? JobFinished(JobFinished finished, Instant? now = null)
+    {
+        _now = now ?? _now; // a retry's delay counts from here
+        if (_cancelling.TryGetValue(finished.JobId, out var killed) && killed.WorkerId == finished.WorkerId && killed.Attempts == finished.Attempt)
+        {
+            // The kill was confirmed: the job already ended as Cancelled; only the slot comes back.
+            _cancelling.Remove(finished.JobId);
+            killed.ExitCode = finished.ExitCode;
+            killed.StartedAt = finished.StartedAt ?? killed.StartedAt;
+            if (!_removedWhileCancelling.Remove(killed.Id))
+            {
+                _store.Update(killed); // not when it was removed meanwhile (Remove-GoqJob -Force): it stays gone
+            }
+
+            FreeSlot(finished.WorkerId, killed.Id);
+            return killed;
+        }
+
+        if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
+        {
+            // A job we did not know it ran has ended: its slot is free again.
+            if (_workers.TryGet(finished.WorkerId, out var reporter) && reporter.ForeignRunning > 0)
+            {
+                reporter.ForeignRunning--;
+                reporter.PrefetchPaused = false;
+                _workers.Refresh(reporter);
+                Dispatch();
+            }
+
+            return null;
+        }
+
+        job.State = finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed;
+        job.ExitCode = finished.ExitCode;
+        job.Reason = finished.Reason;
+        if (job.StartedAt is null && finished.StartedAt is not null)
+        {
+            job.StartedAt = finished.StartedAt;
+            Tally.JobStarted(job); // a short job's end can come before (or instead of) its start report
+        }
+
+        job.StartedAt = finished.StartedAt ?? job.StartedAt;
+        job.Pid = finished.Pid ?? job.Pid;
+        job.FinishedAt = finished.FinishedAt;
+        job.UserCpuTime = finished.Usage is { } usage ? TimeSpan.FromMicroseconds(usage.UserCpuMicros) : null;
+        job.SystemCpuTime = finished.Usage is { } used ? TimeSpan.FromMicroseconds(used.SystemCpuMicros) : null;
+        job.MaxMemoryBytes = finished.Usage?.MaxRssBytes;
+        if (finished.StartedAt is { } ran && _workers.TryGet(finished.WorkerId, out var runner))
+        {
+            runner.NoteRun(finished.FinishedAt - ran);
+        }
+
+        if (Retried(job, _now.Wall > finished.FinishedAt ? _now.Wall : finished.FinishedAt))
+        {
+            FreeSlot(finished.WorkerId, job.Id);
+            return job;
+        }
+
+        _store.Update(job);
+        Retire(job.Id);
+        CountEnd(job);
+
+        foreach (var (peer, rid) in _watches.Take(job.Id))
+        {
+            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
+        }
+
+        Settle(job, finished.FinishedAt);
+        FreeSlot(finished.WorkerId, job.Id);
+        return job;
+    }
+}
