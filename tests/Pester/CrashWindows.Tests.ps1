@@ -31,13 +31,13 @@ Describe 'Crash windows' {
         Wait-Until { -not (Test-ProcessAlive $server.Pid) } -TimeoutSec 30 -Because 'the server to die after committing the hand-off'
         (Test-Path $ledger) | Should -BeFalse -Because 'the dispatch was never sent'
 
-        $restarted = [System.Diagnostics.Stopwatch]::StartNew()
         $null = Start-GoqServer
         $done = Wait-GoqJob $second.Id -Timeout 60
         $done.State | Should -Be 'Completed' -Because 'a hand-off no worker got is not an attempt, even with -MaxAttempts 1'
         $done.Attempts | Should -Be 1
-        # Back in the queue as soon as the worker re-announced itself (one 5 s heartbeat), not after the 15 s grace.
-        $restarted.Elapsed.TotalSeconds | Should -BeLessThan 13
+        # Back in the queue as soon as the worker re-announced itself without it, not when the restart grace ran out
+        # (the server logs each job the grace's end queues again). No clock is read: the bench holds timings.
+        @(Get-GoqLogEntry $goqHome -Event 'jobs.requeued_after_grace') | Should -BeNullOrEmpty
         (Get-GoqServer).DeadWorkerResubmits | Should -Be 0
         Get-Content $ledger | Should -Be 'ran'
         (Get-GoqJob $first.Id).State | Should -Be 'Completed'
