@@ -190,7 +190,9 @@ Describe 'The examples in the help of <Cmdlet>' -ForEach @($Examples | Group-Obj
         }
         $ps = [powershell]::Create($Runspace)
         try {
-            $null = $ps.AddScript("Set-Location -LiteralPath '$($TestHome -replace "'", "''")'").AddStatement().AddScript($text).AddCommand('Out-String').AddParameter('Width', 120)
+            # One pipeline, not a batch of two statements: a batch runs on a thread-pool item that, when its PowerShell is
+            # disposed after a failure, writes to the closed error buffer and takes the whole Pester process down.
+            $null = $ps.AddScript("Set-Location -LiteralPath '$($TestHome -replace "'", "''")'`n$text").AddCommand('Out-String').AddParameter('Width', 120)
             $async = $ps.BeginInvoke()
             if (-not $async.AsyncWaitHandle.WaitOne([TimeSpan]::FromSeconds(180))) {
                 $ps.Stop()
