@@ -8,8 +8,10 @@ BeforeAll {
     . (Join-Path $PSScriptRoot 'common.ps1')
     $goqHome = Enter-GoqTestHome
     $null = Start-GoqWorker -Slots 2
-    # Goq ids well above this session's PowerShell job ids, so that taking a GoqJob's Id for its GoqId shows.
-    $null = 1..20 | ForEach-Object { Submit-GoqJob 'true' -Hold -Queue padding }
+    $script:Adopted = @()
+    # Goq ids well above this session's PowerShell job ids (the session runs other files' jobs too), so that taking a
+    # GoqJob's Id for its GoqId shows. One batch: 1,000 jobs that never run.
+    $null = 1..1000 | ForEach-Object { 'true' } | Submit-GoqJob -Hold -Queue padding
 
     # A job submitted with these parameters, as pipeline input of one kind: the Goq.JobInfo Submit-GoqJob returns,
     # the Goq.GoqJob that Get-Job lists for it (a PowerShell job, whose Id is the session's), or its id. With -Ended,
@@ -21,9 +23,12 @@ BeforeAll {
             'JobInfo' { Get-GoqJob $job.Id }
             'Id' { $job.Id }
             'GoqJob' {
-                $null = Get-GoqJob $job.Id -AsJob # adopted by this session, as Submit-GoqJob -AsJob adopts its jobs
-                $listed = Get-Job | Where-Object { $_ -is [Goq.GoqJob] -and $_.GoqId -eq $job.Id }
-                $listed | Should -HaveCount 1
+                # Adopted by this session, as Submit-GoqJob -AsJob adopts its jobs; found by its InstanceId, as the Goq id
+                # of another test home's job may be the same.
+                $adopted = Get-GoqJob $job.Id -AsJob
+                $script:Adopted += $adopted.InstanceId
+                $listed = Get-Job -InstanceId $adopted.InstanceId
+                $listed | Should -BeOfType ([Goq.GoqJob])
                 $listed.Id | Should -Not -Be $listed.GoqId -Because 'the session''s job id must differ from the Goq id for the test to tell them apart'
                 $listed
             }
@@ -32,7 +37,9 @@ BeforeAll {
     }
 }
 AfterAll {
-    Get-Job | Where-Object PSJobTypeName -EQ 'GoqJob' | Remove-Job -Force -ErrorAction SilentlyContinue
+    # The session's job list outlives this file: the jobs it adopted end on the server first, then leave the list.
+    Get-GoqJob -State Waiting, Held, Running | Stop-GoqJob
+    foreach ($instanceId in $Adopted) { Get-Job -InstanceId $instanceId -ErrorAction SilentlyContinue | Remove-Job -Force }
     Exit-GoqTestHome $goqHome
 }
 
