@@ -8,8 +8,8 @@ using NetMQ.Sockets;
 
 namespace Goq.Client;
 
-// Over 400 lines: one request/reply client with its paging and waits; issue 27 moves submit batching and the waits
-// into types of their own.
+// Over 400 lines: one request/reply client with its paging and waits (submit batching is SubmitBatcher's); the waits
+// are the part to make a type of their own next.
 /// <summary>
 /// A connection to a server, for submitters and watchers. One DEALER socket owned by one poller thread; callers on
 /// any thread send through a queue and await replies matched by request id. A request that gets no answer within

@@ -31,9 +31,6 @@ public readonly record struct OutputLine(OutputStream Stream, string Text, byte[
             ? new OutputLine(stream, text, null, end)
             : new OutputLine(stream, text, content.ToArray(), end);
     }
-
-    /// <summary>The bytes this line takes in the job's output file: its content, then its ending.</summary>
-    public int ByteCount => (Raw?.Length ?? Utf8.GetByteCount(Text)) + End switch { LineEnd.Newline => 1, LineEnd.CrNewline => 2, _ => 0 };
 }
 
 /// <summary>How a line of a job's output ended.</summary>

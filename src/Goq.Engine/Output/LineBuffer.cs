@@ -32,8 +32,7 @@ internal sealed class LineBuffer
             return Append(line.Text);
         }
 
-        var needed = (line.Raw?.Length ?? Utf8.GetMaxByteCount(line.Text.Length)) + 2;
-        Reserve(needed);
+        Reserve((line.Raw?.Length ?? Utf8.GetMaxByteCount(line.Text.Length)) + 2);
         var written = line.Raw is { } raw ? Copy(raw) : Utf8.GetBytes(line.Text, Bytes.AsSpan(Length));
         Length += written;
         if (line.End is LineEnd.CrNewline)
@@ -68,13 +67,7 @@ internal sealed class LineBuffer
     /// <summary>Adds a line of text and its newline; returns the bytes it took.</summary>
     public int Append(string line)
     {
-        var needed = Utf8.GetMaxByteCount(line.Length) + 1;
-        if (Length + needed > Bytes.Length)
-        {
-            var grown = new byte[Math.Max(Bytes.Length * 2, Length + needed)];
-            Bytes.AsSpan(0, Length).CopyTo(grown);
-            Bytes = grown;
-        }
+        Reserve(Utf8.GetMaxByteCount(line.Length) + 1);
 
         var written = Utf8.GetBytes(line, Bytes.AsSpan(Length));
         Bytes[Length + written] = (byte)'\n';

@@ -6,8 +6,8 @@ using Goq.Platform;
 namespace Goq.Worker;
 
 // Over 400 lines: one file's state (descriptor, held-back partial lines, counts, runs, sync and acknowledgement)
-// under one lock; splitting the line cutting or the counting out would spread that lock over types. A split of the
-// run bookkeeping into its own type is due with issue 27.
+// under one lock. Where lines end is LineCuts'; splitting the counting out would spread that lock over types. The run
+// and break bookkeeping (_runs, _breaks, acknowledgement) is the part to make a type of its own next.
 /// <summary>
 /// A job's output file written by the worker itself, as Slurm's slurmstepd does, when the server has said the worker sees
 /// the same file (it runs on the server's host: <see cref="OutputTarget"/>). The job's bytes go from its pipes to the

@@ -35,8 +35,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     private readonly OutputPlacement _placement = new(home, outputDir, log);
     private readonly LineBuffer _text = new();
     private readonly LineBuffer _records = new();
-    private readonly List<(JobOutputLog Log, OutputStream Stream, int Bytes)> _added = [];
-    private readonly List<int> _breaksAfter = [];
+    private readonly List<(JobOutputLog Log, OutputStream Stream, int Bytes, bool Open)> _added = [];
 
     /// <summary>Bytes of output written since the server started (the metrics' goq_output_written_bytes_total).</summary>
     public long BytesWritten { get; private set; }
@@ -116,18 +115,14 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         _text.Clear();
         _records.Clear();
         _added.Clear();
-        _breaksAfter.Clear();
         for (var i = skip; i < lines.Count; i++)
         {
             var line = lines[i];
             var (log, buffer) = line.Stream == OutputStream.Record && output.Records is not null ? (output.Records, _records) : (output, _text);
             var bytes = buffer.Append(line);
             // The records file's lines are all records: its index marks them all as one stream.
-            _added.Add((log, line.Stream == OutputStream.Stderr && log == output ? OutputStream.Stderr : OutputStream.Stdout, bytes));
-            if (line.End == LineEnd.Open)
-            {
-                _breaksAfter.Add(_added.Count - 1); // a line left open ends at a break (a cut piece ends where every reader cuts it)
-            }
+            // A line left open ends at a break (a cut piece ends where every reader cuts it).
+            _added.Add((log, line.Stream == OutputStream.Stderr && log == output ? OutputStream.Stderr : OutputStream.Stdout, bytes, line.End == LineEnd.Open));
         }
 
         try
@@ -148,15 +143,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         }
 
         // Counted once written: the index never holds a line the file does not.
-        var nextBreak = 0;
-        for (var i = 0; i < _added.Count; i++)
+        foreach (var (log, stream, bytes, open) in _added)
         {
-            var (log, stream, bytes) = _added[i];
             log.AddLine(stream, bytes);
-            if (nextBreak < _breaksAfter.Count && _breaksAfter[nextBreak] == i)
+            if (open)
             {
                 log.AddBreak(log.ByteCount);
-                nextBreak++;
             }
         }
 
