@@ -118,14 +118,15 @@ public sealed partial class GoqWorker : IDisposable
             }
         }
 
-        Adopt(_ledger?.SweepOrphans());
         if (_options.Keeper is { } keeper)
         {
+            Adopt(_ledger?.SweepOrphans()); // sent with the first heartbeat, before the hello, once a relay carries them
             PublishKeeper(keeper); // the hello waits for a relay
         }
         else
         {
             _dealer.Connect(_options.Endpoint);
+            Adopt(_ledger?.SweepOrphans()); // before the hello (see Heartbeat)
             Send(Hello());
         }
 
@@ -179,10 +180,17 @@ public sealed partial class GoqWorker : IDisposable
             return;
         }
 
-        Send(Hello());
+        // Ends found in a dead worker's ledger go before our hello: a hello can bring a dispatch, and the server must
+        // have taken such an end before it hands that job out again (it may have queued it again, the dead worker gone).
+        foreach (var report in _adopted.Values)
+        {
+            Send(report);
+        }
+
         // Another worker on this host may have died (kill -9) with jobs running: end them now, not only when the next
         // worker starts here, so the server's re-run of those jobs never runs beside the abandoned copy for long.
         Adopt(_ledger?.SweepOrphans());
+        Send(Hello());
         // Processes ended jobs left behind out of their groups (a daemon's double fork): one pass a heartbeat, here on
         // the socket thread, where the jobs that run are known exactly.
         if (JobLedger.IsSupported && JobProcesses.KillLeftovers(Id, (job, attempt) => _running.TryGetValue(job, out var r) && r.Attempt == attempt) is > 0 and var killed)
@@ -202,7 +210,7 @@ public sealed partial class GoqWorker : IDisposable
             }
         }
 
-        foreach (var report in _unacked.Values.Concat(_adopted.Values))
+        foreach (var report in _unacked.Values)
         {
             Send(report); // not yet acknowledged: perhaps lost with a server that went down
         }

@@ -267,6 +267,43 @@ public sealed class SchedulerTests
     }
 
     [Fact]
+    public void TheEndOfARunQueuedAgainFromADeadWorker_IsTakenWhileNobodyTookTheJob_AndTheJobDoesNotRunAgain()
+    {
+        // A keeper died with the end of its job in its ledger; the server declared its worker dead and queued the job
+        // again; the next keeper on the host reports that end for the dead worker before any worker took the job.
+        Hello("dead", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Dispatches();
+        _scheduler.JobStarted(new JobStarted("dead", 1, 1, 100, Now));
+        _scheduler.WorkerGone("dead", dead: true);
+        Assert.Equal(1, _scheduler.WaitingJobs);
+
+        var ended = Finish("dead", 1, attempt: 1, JobState.Failed);
+        Assert.NotNull(ended);
+        Assert.Equal((JobState.Failed, 1, 1, "dead"), (ended.State, ended.ExitCode, ended.Attempts, ended.WorkerId));
+        Assert.Empty(ended.History);
+        Assert.Equal(0, _scheduler.WaitingJobs);
+        Assert.Equal(1, _store.Counters.DeadWorkerResubmits); // a counter: the re-queue happened, and stays counted
+        Hello("next", slots: 1);
+        Assert.Empty(Dispatches()); // nothing runs it again
+    }
+
+    [Fact]
+    public void TheEndOfARunQueuedAgainFromADeadWorker_IsStale_OnceTheJobRunsElsewhere()
+    {
+        Hello("dead", slots: 1);
+        _scheduler.Submit([Spec()], Now);
+        Dispatches();
+        _scheduler.WorkerGone("dead", dead: true);
+        Hello("other", slots: 1);
+        Assert.Equal(2, Assert.Single(Dispatches()).Job.Attempt);
+        Assert.Null(Finish("dead", 1, attempt: 1));
+        var job = _scheduler.GetJob(1)!;
+        Assert.Equal((JobState.Running, "other", 2), (job.State, job.WorkerId, job.Attempts));
+        Assert.NotNull(Finish("other", 1, attempt: 2));
+    }
+
+    [Fact]
     public void GetJob_IsOnlyForTheJobsItHolds()
     {
         Hello("w1", slots: 1);

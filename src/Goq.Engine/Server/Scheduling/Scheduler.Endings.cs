@@ -160,8 +160,42 @@ public sealed partial class Scheduler
     /// </summary>
     private JobInfo? TakeBack(WorkerEntry worker, RunningJobRef running)
     {
-        if (!_takenFrom.TryGetValue(running.JobId, out var from) || from != (worker.Id, running.Attempt)
-            || !_active.TryGetValue(running.JobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
+        if (Reinstate(worker.Id, running.JobId, running.Attempt) is not { } job)
+        {
+            return null;
+        }
+
+        job.WorkerHost = worker.Host;
+        _store.Update(job);
+        worker.Running.Add(job.Id, job.SlotCount);
+        return job;
+    }
+
+    /// <summary>
+    /// The end of a run we queued again because we thought its worker gone, reported late (by the next keeper on its
+    /// host, which found the end in the dead one's ledger): while nobody has taken the job since, that run is the job's
+    /// run again, and the caller records its end, rather than the job running a second time. (Guarantee point.)
+    /// </summary>
+    private JobInfo? TakeBackEnded(JobFinished finished)
+    {
+        if (Reinstate(finished.WorkerId, finished.JobId, finished.Attempt) is not { } job)
+        {
+            return null;
+        }
+
+        _store.Update(job);
+        return job;
+    }
+
+    /// <summary>
+    /// Makes the run of <paramref name="attempt"/> on <paramref name="workerId"/> the job's running one again, when the
+    /// job was queued again from that worker and is still waiting: its "lost" entry leaves the history. The re-queue
+    /// stays counted (<see cref="DeadWorkerResubmits"/> is a counter: it never goes back).
+    /// </summary>
+    private JobInfo? Reinstate(string workerId, long jobId, int attempt)
+    {
+        if (!_takenFrom.TryGetValue(jobId, out var from) || (from.WorkerId, from.Attempt) != (workerId, attempt)
+            || !_active.TryGetValue(jobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
         {
             return null;
         }
@@ -173,21 +207,19 @@ public sealed partial class Scheduler
             keeper.KeptFor = null;
         }
 
-        if (job.History is [.., var last] && last.Attempt == running.Attempt && last.WorkerId == worker.Id)
+        if (job.History is [.., var last] && last.Attempt == attempt && last.WorkerId == workerId)
         {
             // Requeue kept the attempt as lost with its worker; it was not lost after all, so it is the run again.
             job.History = job.History[..^1];
             job.StartedAt = last.StartedAt;
             job.Pid = last.Pid;
+            job.WorkerHost = last.WorkerHost;
         }
 
-        job.Attempts = running.Attempt;
+        job.Attempts = attempt;
         job.State = JobState.Running;
-        job.WorkerId = worker.Id;
-        job.WorkerHost = worker.Host;
+        job.WorkerId = workerId;
         _limits.Enter(job.Id, JobClass.Of(job).Throttles);
-        _store.Update(job);
-        worker.Running.Add(job.Id, job.SlotCount);
         return job;
     }
 

@@ -55,16 +55,21 @@ public sealed partial class Scheduler
 
         if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
         {
-            // A job we did not know it ran has ended: its slot is free again.
-            if (_workers.TryGet(finished.WorkerId, out var reporter) && reporter.ForeignRunning > 0)
+            if (TakeBackEnded(finished) is not { } late)
             {
-                reporter.ForeignRunning--;
-                reporter.PrefetchPaused = false;
-                _workers.Refresh(reporter);
-                Dispatch();
+                // A job we did not know it ran has ended: its slot is free again.
+                if (_workers.TryGet(finished.WorkerId, out var reporter) && reporter.ForeignRunning > 0)
+                {
+                    reporter.ForeignRunning--;
+                    reporter.PrefetchPaused = false;
+                    _workers.Refresh(reporter);
+                    Dispatch();
+                }
+
+                return null;
             }
 
-            return null;
+            job = late;
         }
 
         job.State = finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed;
