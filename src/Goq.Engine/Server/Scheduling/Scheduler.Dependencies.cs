@@ -48,7 +48,7 @@ public sealed partial class Scheduler
 
         if (placed)
         {
-            Dispatch();
+            AskForScheduling();
         }
     }
 

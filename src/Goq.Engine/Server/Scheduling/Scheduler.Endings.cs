@@ -65,7 +65,8 @@ public sealed partial class Scheduler
         cancelled.AddRange(arrays.Values); // each array's own record: Cancelled once its last task ended
 
         SettleEndedArrays(now);
-        Dispatch();
+        AskForScheduling();
+        EndEvent();
         return new CancelJobsReply(cancelled, ended, notHeld);
     }
 

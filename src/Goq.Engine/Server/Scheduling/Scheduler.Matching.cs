@@ -25,6 +25,25 @@ public sealed partial class Scheduler
     // The last worker to leave (its host, lost or stopped, when): "no worker is connected" says what happened.
     private (string Host, bool Lost, DateTimeOffset At)? _lastWorkerLeft;
 
+    // Something during this event may have made a job runnable or a slot free: scheduling runs once, as it ends.
+    private bool _schedulingAsked;
+
+    /// <summary>Scheduling is wanted: it runs once when the event ends (<see cref="EndEvent"/>), however often asked.</summary>
+    private void AskForScheduling() => _schedulingAsked = true;
+
+    /// <summary>
+    /// Every public event ends here: the scheduling it asked for runs, once. (Handing out a job can make an array's next
+    /// task, which can ask again: then it runs again, until nothing more is asked.)
+    /// </summary>
+    private void EndEvent()
+    {
+        while (_schedulingAsked)
+        {
+            _schedulingAsked = false;
+            Dispatch();
+        }
+    }
+
     /// <summary>Hands waiting jobs to workers until no worker can take any of them.</summary>
     private void Dispatch()
     {
@@ -307,7 +326,8 @@ public sealed partial class Scheduler
         _store.Counters.QueueLimits[queue] = limit; // a 0 is kept too, so the store forgets the old cap
 
         _store.Counters.SettingsVersion++;
-        Dispatch();
+        AskForScheduling();
+        EndEvent();
         return GetQueues().First(q => q.Name == queue);
     }
 }

@@ -84,7 +84,9 @@ public sealed partial class Scheduler
     public SetJobsReply Hold(IReadOnlyList<long> ids, Instant instant)
     {
         _now = instant;
-        return HoldAt(ids, instant.Wall);
+        var reply = HoldAt(ids, instant.Wall);
+        EndEvent();
+        return reply;
     }
 
     private SetJobsReply HoldAt(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
@@ -118,7 +120,8 @@ public sealed partial class Scheduler
             array.Info.NotBefore = null;
             array.Info.State = array.Info.State == JobState.Held ? JobState.Waiting : array.Info.State;
         });
-        Dispatch();
+        AskForScheduling();
+        EndEvent();
         return reply;
     }
 
@@ -146,7 +149,7 @@ public sealed partial class Scheduler
 
         if (released)
         {
-            Dispatch();
+            AskForScheduling();
         }
     }
 

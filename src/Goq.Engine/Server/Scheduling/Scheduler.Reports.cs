@@ -38,6 +38,13 @@ public sealed partial class Scheduler
     public JobInfo? JobFinished(JobFinished finished, Instant? now = null)
     {
         _now = now ?? _now; // a retry's delay counts from here
+        var job = Finished(finished);
+        EndEvent();
+        return job;
+    }
+
+    private JobInfo? Finished(JobFinished finished)
+    {
         if (_cancelling.TryGetValue(finished.JobId, out var killed) && killed.WorkerId == finished.WorkerId && killed.Attempts == finished.Attempt)
         {
             // The kill was confirmed: the job already ended as Cancelled; only the slot comes back.
@@ -63,7 +70,7 @@ public sealed partial class Scheduler
                     reporter.ForeignRunning--;
                     reporter.PrefetchPaused = false;
                     _workers.Refresh(reporter);
-                    Dispatch();
+                    AskForScheduling();
                 }
 
                 return null;

@@ -87,7 +87,8 @@ public sealed partial class Scheduler
         }
 
         SettleEndedArrays(now);
-        Dispatch();
+        AskForScheduling();
+        EndEvent();
         return restarted;
     }
 

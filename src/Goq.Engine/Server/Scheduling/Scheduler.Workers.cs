@@ -27,19 +27,21 @@ public sealed partial class Scheduler
                 }
             }
 
-            Dispatch();
+            AskForScheduling();
         }
 
         foreach (var worker in _workers.All.Where(w => instant.Steady - w.LastSeenSteady > _options.DeadAfter).ToList())
         {
-            WorkerGone(worker.Id, dead: true, instant);
+            Gone(worker.Id, dead: true);
         }
 
         // A wide job may have waited long enough by now to have slots kept for it.
         if (_waiting.Classes.Any(c => c.SlotCount > 1))
         {
-            Dispatch();
+            AskForScheduling();
         }
+
+        EndEvent();
     }
 
     /// <summary>
@@ -87,6 +89,7 @@ public sealed partial class Scheduler
             }
         }
 
+        EndEvent();
         return new StopWorkersReply(stopped, unknown);
     }
 
@@ -98,6 +101,13 @@ public sealed partial class Scheduler
     public bool JobReturned(JobReturned returned, Instant? now = null)
     {
         _now = now ?? _now; // the job waits again from here
+        var taken = Returned(returned);
+        EndEvent();
+        return taken;
+    }
+
+    private bool Returned(JobReturned returned)
+    {
         if (_cancelling.TryGetValue(returned.JobId, out var killed) && killed.WorkerId == returned.WorkerId && killed.Attempts == returned.Attempt)
         {
             _cancelling.Remove(returned.JobId); // it never started: nothing to wait for
@@ -138,6 +148,6 @@ public sealed partial class Scheduler
             _workers.Refresh(worker);
         }
 
-        Dispatch();
+        AskForScheduling();
     }
 }

@@ -209,7 +209,8 @@ public sealed partial class Scheduler
             KeepByPlace(job);
         }
 
-        Dispatch();
+        AskForScheduling();
+        EndEvent();
         return jobs;
     }
 
@@ -331,7 +332,8 @@ public sealed partial class Scheduler
         // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
         worker.ForeignRunning = foreign.Count;
         _workers.Refresh(worker);
-        Dispatch();
+        AskForScheduling();
+        EndEvent();
         return new WorkerHelloOutcome(isNew, foreign, !fresh);
     }
 
@@ -342,6 +344,12 @@ public sealed partial class Scheduler
     public void WorkerGone(string workerId, bool dead = false, Instant? instant = null)
     {
         _now = instant ?? _now;
+        Gone(workerId, dead);
+        EndEvent();
+    }
+
+    private void Gone(string workerId, bool dead)
+    {
         var now = _now.Wall;
         if (!_workers.Remove(workerId, out var worker))
         {
@@ -369,7 +377,7 @@ public sealed partial class Scheduler
             }
         }
 
-        Dispatch();
+        AskForScheduling();
     }
 
     /// <summary>
