@@ -259,7 +259,7 @@ public sealed partial class GoqServer
             _store.SaveOutputIndex(job.Id, index);
             if (job.OutputPath != before)
             {
-                _store.Update(job);
+                _store.Update(job.Clone()); // a copy: the store never holds the scheduler's live record
             }
         }
 
@@ -289,7 +289,7 @@ public sealed partial class GoqServer
                 _store.SaveOutputIndex(job.Id, index);
                 if (job.OutputPath != before)
                 {
-                    _store.Update(job); // the output path is part of the job's record
+                    _store.Update(job.Clone()); // the output path is part of the job's record (a copy: never the live one)
                 }
             }
 

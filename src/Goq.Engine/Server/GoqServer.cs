@@ -81,7 +81,7 @@ public sealed partial class GoqServer : IDisposable
         _queries = new JobQueries(store, _scheduler);
         _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
         {
-            _store.Update(job);
+            _store.Update(job.Clone());
             _store.SaveOutputIndex(job.Id, index);
             return TryCommit(); // an extra commit, for a job whose output could not be placed when it was dispatched
         }, stagePlan: store.SaveOutputIndex);

@@ -1,6 +1,9 @@
 namespace Goq.Storage;
 
-/// <summary>A store that forgets everything when the process exits; for tests and until the SQLite store lands.</summary>
+/// <summary>
+/// A store that forgets everything when the process exits; for tests. Like the SQLite store it never shares a record
+/// with the scheduler: what it is given is a copy (the scheduler stages copies), and what it gives back is one.
+/// </summary>
 public sealed class InMemoryJobStore : IJobStore
 {
     private readonly SortedDictionary<long, (JobInfo Job, JobSpec Spec)> _jobs = new();
@@ -22,23 +25,17 @@ public sealed class InMemoryJobStore : IJobStore
 
     public void Insert(JobInfo job, JobSpec spec) => _jobs.Add(job.Id, (job, spec));
 
-    public void Update(JobInfo job)
-    {
-        // The scheduler mutates the stored object itself; nothing to stage.
-    }
+    public void Update(JobInfo job) => _jobs[job.Id] = (job, _jobs[job.Id].Spec);
 
     public void InsertArray(JobInfo array, JobSpec spec) => _arrays[array.Id] = (array, spec);
 
-    public void UpdateArray(JobInfo array)
-    {
-        // The scheduler mutates the stored object itself; nothing to stage.
-    }
+    public void UpdateArray(JobInfo array) => _arrays[array.Id] = (array, _arrays[array.Id].Spec);
 
     public (JobInfo Array, JobSpec Spec)? GetArray(long id) => _arrays.TryGetValue(id, out var entry) ? entry : null;
 
     public IReadOnlyList<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)> LoadActiveArrays() =>
         _arrays.Values.Where(a => !a.Array.State.IsTerminal()).OrderBy(a => a.Array.Id)
-            .Select(a => (a.Array, a.Spec, (IReadOnlyList<(long, JobState)>)_jobs.Values.Where(j => j.Job.ArrayJobId == a.Array.Id).Select(j => (j.Job.Id, j.Job.State)).ToList()))
+            .Select(a => (a.Array.Clone(), a.Spec, (IReadOnlyList<(long, JobState)>)_jobs.Values.Where(j => j.Job.ArrayJobId == a.Array.Id).Select(j => (j.Job.Id, j.Job.State)).ToList()))
             .ToList();
 
     public void RemoveArray(long id) => _arrays.Remove(id);
@@ -67,7 +64,7 @@ public sealed class InMemoryJobStore : IJobStore
     public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
 
     public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive() =>
-        _jobs.Values.Where(e => !e.Job.State.IsTerminal()).Select(e => (e.Job, e.Spec)).ToList();
+        _jobs.Values.Where(e => !e.Job.State.IsTerminal()).Select(e => (e.Job.Clone(), e.Spec)).ToList();
 
     public (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) LoadActive(int wholeWaiting)
     {
@@ -89,7 +86,7 @@ public sealed class InMemoryJobStore : IJobStore
     }
 
     public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadJobs(IReadOnlyCollection<long> ids) =>
-        ids.Where(_jobs.ContainsKey).Select(id => (_jobs[id].Job, _jobs[id].Spec)).ToList();
+        ids.Where(_jobs.ContainsKey).Select(id => (_jobs[id].Job.Clone(), _jobs[id].Spec)).ToList();
 
     public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
     {

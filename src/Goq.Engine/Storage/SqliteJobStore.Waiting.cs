@@ -58,7 +58,7 @@ public sealed partial class SqliteJobStore
         {
             if (_dirty.TryGetValue(id, out var staged) && staged.Spec is { } spec)
             {
-                found.Add((staged.Job, spec));
+                found.Add((staged.Job.Clone(), spec)); // the caller's own record: what is staged stays as it was given
             }
             else
             {
@@ -69,7 +69,7 @@ public sealed partial class SqliteJobStore
         foreach (var (job, spec) in ReadWhole(fromDisk))
         {
             // A change staged since the last commit (no spec staged with it) is newer than the stored record.
-            found.Add((_dirty.TryGetValue(job.Id, out var staged) ? staged.Job : job, spec));
+            found.Add((_dirty.TryGetValue(job.Id, out var staged) ? staged.Job.Clone() : job, spec));
         }
 
         return found;

@@ -312,7 +312,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
                 if (!job.Dismissed)
                 {
                     job.Dismissed = true;
-                    store.Update(job);
+                    store.Update(job.Clone());
                 }
 
                 dismissed.Add(id);

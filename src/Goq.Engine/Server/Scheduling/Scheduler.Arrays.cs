@@ -37,10 +37,10 @@ public sealed partial class Scheduler
         _arrayIds.Add(id);
         _limits.SetLimit(RunLimits.ArrayKey(id), spec.ThrottleLimit);
         MakeNext(array, now);
-        var frontier = array.Frontier is { } first ? _active.GetValueOrDefault(first) : null;
-        info.State = frontier?.State ?? JobState.Waiting;
+        var frontier = array.Frontier is { } first ? _jobs.GetValueOrDefault(first) : null;
         info.Reason = frontier?.Reason;
-        _store.InsertArray(info, array.Spec);
+        _jobs.TransitionArray(info, frontier?.State ?? JobState.Waiting, now);
+        _store.InsertArray(info.Clone(), array.Spec);
         return info;
     }
 
@@ -80,11 +80,11 @@ public sealed partial class Scheduler
             return;
         }
 
-        info.State = JobState.Waiting;
         info.FinishedAt = null;
         info.Reason = null;
+        _jobs.TransitionArray(info, JobState.Waiting, now);
         LoadArray(info, spec, tasks);
-        _store.UpdateArray(info);
+        EndEvent();
     }
 
     /// <summary>After a restart, once its made tasks are placed: the first of them still waiting its turn is the frontier, else the next is made.</summary>
@@ -92,7 +92,7 @@ public sealed partial class Scheduler
     {
         for (var p = 0; p < array.Indices.Length; p++)
         {
-            if (array.IsMade(p) && _active.GetValueOrDefault(array.TaskId(p)) is { State: JobState.Waiting or JobState.Blocked } task && !task.Hold)
+            if (array.IsMade(p) && _jobs.GetValueOrDefault(array.TaskId(p)) is { State: JobState.Waiting or JobState.Blocked } task && !task.Hold)
             {
                 array.Frontier = task.Id;
                 return;
@@ -113,9 +113,8 @@ public sealed partial class Scheduler
         var job = ArrayJob.Task(array, position, JobState.Waiting);
         array.MarkMade(position);
         array.Live++;
-        _store.Insert(job, spec);
-        _active[job.Id] = job;
-        _specs[job.Id] = spec;
+        _store.Insert(job.Clone(), spec);
+        _jobs.Add(job, spec);
         return job;
     }
 
@@ -143,7 +142,7 @@ public sealed partial class Scheduler
 
         var job = Make(array, position);
         Admit(job, _endedState, now);
-        return _active.GetValueOrDefault(taskId);
+        return _jobs.GetValueOrDefault(taskId);
     }
 
     /// <summary>A task was handed out: the array runs, and its next task takes its place in the queue.</summary>
@@ -157,10 +156,9 @@ public sealed partial class Scheduler
         array.DependenciesMet = true;
         if (array.Info.State != JobState.Running)
         {
-            array.Info.State = JobState.Running;
             array.Info.Reason = null;
             array.Info.StartedAt ??= _now.Wall;
-            _store.UpdateArray(array.Info);
+            _jobs.TransitionArray(array.Info, JobState.Running, _now.Wall);
         }
 
         if (array.Frontier == job.Id)
@@ -221,10 +219,9 @@ public sealed partial class Scheduler
         _arrays.Remove(info.Id);
         _arrayIds.Remove(info.Id);
         _limits.SetLimit(RunLimits.ArrayKey(info.Id), 0);
-        info.State = array.Outcome;
         info.FinishedAt = _now.Wall;
         info.Reason = $"{array.Completed} completed, {array.Failed} failed, {array.Cancelled} cancelled, {array.DependencyFailed} not run (DependencyFailed)";
-        _store.UpdateArray(info);
+        _jobs.TransitionArray(info, array.Outcome, _now.Wall);
         _pendingArrayEnds.Add(info);
     }
 
@@ -293,10 +290,10 @@ public sealed partial class Scheduler
     private void ChangeArray(ArrayJob array, Action<ArrayJob> onArray, Action<JobInfo> change)
     {
         onArray(array);
-        _store.UpdateArray(array.Info);
+        _jobs.ChangedArray(array.Info);
         foreach (var id in LiveTasks(array))
         {
-            if (_active[id] is { State: JobState.Waiting or JobState.Blocked or JobState.Held } task)
+            if (_jobs[id] is { State: JobState.Waiting or JobState.Blocked or JobState.Held } task)
             {
                 change(task);
             }
@@ -309,7 +306,7 @@ public sealed partial class Scheduler
         var live = new List<long>(array.Live);
         for (var p = 0; p < array.Indices.Length && live.Count < array.Live; p++)
         {
-            if (array.IsMade(p) && _active.ContainsKey(array.TaskId(p)))
+            if (array.IsMade(p) && _jobs.ContainsKey(array.TaskId(p)))
             {
                 live.Add(array.TaskId(p));
             }
@@ -367,14 +364,14 @@ public sealed partial class Scheduler
     /// <summary>The state a task not made yet shows: its array's hold, else its dependencies, else waiting its turn.</summary>
     private JobState UnmadeState(ArrayJob array) =>
         array.Info.Hold ? JobState.Held
-        : !array.DependenciesMet && array.Frontier is { } f && _active.GetValueOrDefault(f)?.State == JobState.Blocked ? JobState.Blocked
+        : !array.DependenciesMet && array.Frontier is { } f && _jobs.GetValueOrDefault(f)?.State == JobState.Blocked ? JobState.Blocked
         : JobState.Waiting;
 
     private JobInfo Unmade(ArrayJob array, int position, JobState state)
     {
         var row = ArrayJob.Task(array, position, state);
         row.Reason = state == JobState.Waiting ? $"waiting for the tasks of array {array.Info.Id} before it, in index order"
-            : array.Frontier is { } f ? _active.GetValueOrDefault(f)?.Reason : null;
+            : array.Frontier is { } f ? _jobs.GetValueOrDefault(f)?.Reason : null;
         return row;
     }
 

@@ -24,11 +24,11 @@ public sealed partial class Scheduler
             Add(jobClass.Queue, JobState.Waiting, jobClass.Jobs.Count);
         }
 
-        foreach (var (ids, state) in new[] { (_delayedJobs, JobState.Waiting), (_blockedJobs, JobState.Blocked), (_heldJobs, JobState.Held) })
+        foreach (var (ids, state) in new (IReadOnlyCollection<long>, JobState)[] { (_delayedJobs, JobState.Waiting), (_jobs.Blocked, JobState.Blocked), (_jobs.Held, JobState.Held) })
         {
             foreach (var id in ids)
             {
-                Add(_active.GetValueOrDefault(id)?.Queue ?? JobSpec.DefaultQueue, state, 1);
+                Add(_jobs.GetValueOrDefault(id)?.Queue ?? JobSpec.DefaultQueue, state, 1);
             }
         }
 
@@ -41,7 +41,7 @@ public sealed partial class Scheduler
         var running = 0;
         foreach (var id in _workers.All.SelectMany(w => w.Running).Concat(_orphans).Distinct())
         {
-            if (_active.TryGetValue(id, out var job) && job.State == JobState.Running)
+            if (_jobs.TryGetValue(id, out var job) && job.State == JobState.Running)
             {
                 Add(job.Queue, JobState.Running, 1);
                 running++;

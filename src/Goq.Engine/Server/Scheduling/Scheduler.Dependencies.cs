@@ -28,7 +28,7 @@ public sealed partial class Scheduler
         {
             foreach (var (id, verdict) in _dependencies.Ended(job.Id, job.State))
             {
-                if (!_active.TryGetValue(id, out var dependent))
+                if (!_jobs.TryGetValue(id, out var dependent))
                 {
                     continue;
                 }

@@ -21,7 +21,7 @@ public sealed partial class Scheduler
         var notHeld = new List<long>();
         // An array's id stands for its tasks; the reply names the array, not each of its tasks.
         var (expanded, arrays) = ExpandArrays(ids, now);
-        var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _active.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
+        var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _jobs.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
         foreach (var id in WarmedAhead(expanded))
         {
             if (!TryActive(id, out var job))
@@ -84,7 +84,7 @@ public sealed partial class Scheduler
 
     private void Requeue(JobInfo job, bool dead, DateTimeOffset now)
     {
-        var maxAttempts = Math.Max(1, _specs.GetValueOrDefault(job.Id)?.MaxAttempts ?? JobSpec.DefaultMaxAttempts);
+        var maxAttempts = Math.Max(1, _jobs.SpecOrDefault(job.Id)?.MaxAttempts ?? JobSpec.DefaultMaxAttempts);
         if (dead)
         {
             _store.Counters.DeadWorkerResubmits++;
@@ -93,12 +93,11 @@ public sealed partial class Scheduler
         var thisRun = job.Attempts - job.AttemptsBeforeRun;
         if (thisRun >= maxAttempts)
         {
-            job.State = JobState.Failed;
-            job.Reason = $"its worker was lost on each of its {thisRun} attempts (MaxAttempts {maxAttempts})";
+            _jobs.Transition(job, JobState.Failed, $"its worker was lost on each of its {thisRun} attempts (MaxAttempts {maxAttempts})", now);
             job.FinishedAt = now;
             if (!Retried(job, now))
             {
-                End(job, JobState.Failed, job.Reason, now);
+                End(job, JobState.Failed, job.Reason!, now);
             }
 
             return;
@@ -112,12 +111,11 @@ public sealed partial class Scheduler
             job.History = [.. job.History, lost];
         }
 
-        job.State = JobState.Waiting;
+        _jobs.Transition(job, JobState.Waiting, job.Reason, now);
         job.WorkerId = null;
         job.WorkerHost = null;
         job.Pid = null;
         job.StartedAt = null;
-        _store.Update(job);
         _limits.Leave(job.Id);
         _waiting.Add(job, _now.Steady, front: true);
     }
@@ -167,7 +165,6 @@ public sealed partial class Scheduler
         }
 
         job.WorkerHost = worker.Host;
-        _store.Update(job);
         worker.Running.Add(job.Id, job.SlotCount);
         return job;
     }
@@ -179,13 +176,7 @@ public sealed partial class Scheduler
     /// </summary>
     private JobInfo? TakeBackEnded(JobFinished finished)
     {
-        if (Reinstate(finished.WorkerId, finished.JobId, finished.Attempt) is not { } job)
-        {
-            return null;
-        }
-
-        _store.Update(job);
-        return job;
+        return Reinstate(finished.WorkerId, finished.JobId, finished.Attempt);
     }
 
     /// <summary>
@@ -196,7 +187,7 @@ public sealed partial class Scheduler
     private JobInfo? Reinstate(string workerId, long jobId, int attempt)
     {
         if (!_takenFrom.TryGetValue(jobId, out var from) || (from.WorkerId, from.Attempt) != (workerId, attempt)
-            || !_active.TryGetValue(jobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
+            || !_jobs.TryGetValue(jobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
         {
             return null;
         }
@@ -218,7 +209,7 @@ public sealed partial class Scheduler
         }
 
         job.Attempts = attempt;
-        job.State = JobState.Running;
+        _jobs.Transition(job, JobState.Running, job.Reason, _now.Wall);
         job.WorkerId = workerId;
         _limits.Enter(job.Id, JobClass.Of(job).Throttles);
         return job;
@@ -230,13 +221,12 @@ public sealed partial class Scheduler
     /// </summary>
     private void ReturnUnstarted(JobInfo job)
     {
-        job.State = JobState.Waiting;
+        _jobs.Transition(job, JobState.Waiting, job.Reason, _now.Wall);
         job.Attempts = Math.Max(0, job.Attempts - 1);
         job.WorkerId = null;
         job.WorkerHost = null;
         job.Pid = null;
         job.StartedAt = null;
-        _store.Update(job);
         _limits.Leave(job.Id);
         _waiting.Add(job, _now.Steady);
     }
@@ -246,8 +236,7 @@ public sealed partial class Scheduler
     {
         _takenFrom.Remove(jobId);
         _limits.Leave(jobId);
-        _specs.Remove(jobId);
-        if (_active.Remove(jobId, out var job))
+        if (_jobs.Remove(jobId, out var job))
         {
             Unpark(job);
             TaskEnded(job);
@@ -267,10 +256,8 @@ public sealed partial class Scheduler
     /// <summary>Records a job's end and tells its waiters; what depends on it is the caller's to settle.</summary>
     private void Conclude(JobInfo job, JobState state, string reason, DateTimeOffset now)
     {
-        job.State = state;
-        job.Reason = reason;
+        _jobs.Transition(job, state, reason, now);
         job.FinishedAt = now;
-        _store.Update(job);
         Retire(job.Id);
         CountEnd(job);
 

@@ -32,8 +32,9 @@ public sealed partial class Scheduler
     private void AskForScheduling() => _schedulingAsked = true;
 
     /// <summary>
-    /// Every public event ends here: the scheduling it asked for runs, once. (Handing out a job can make an array's next
-    /// task, which can ask again: then it runs again, until nothing more is asked.)
+    /// Every public event that changes a job ends here: the scheduling it asked for runs, once (handing out a job can
+    /// make an array's next task, which can ask again: then it runs again, until nothing more is asked), and the
+    /// records it changed are staged in the store, as copies.
     /// </summary>
     private void EndEvent()
     {
@@ -42,6 +43,8 @@ public sealed partial class Scheduler
             _schedulingAsked = false;
             Dispatch();
         }
+
+        _jobs.StageChanges(_store);
     }
 
     /// <summary>Hands waiting jobs to workers until no worker can take any of them.</summary>
@@ -160,13 +163,11 @@ public sealed partial class Scheduler
             keeper.KeptFor = null;
         }
 
-        var spec = _specs[job.Id];
-        job.State = JobState.Running;
-        job.Reason = null;
+        var spec = _jobs.Spec(job.Id);
+        _jobs.Transition(job, JobState.Running, null, _now.Wall);
         job.Attempts++;
         job.WorkerId = worker.Id;
         job.WorkerHost = worker.Host;
-        _store.Update(job);
         _limits.Enter(job.Id, throttles);
         worker.Running.Add(job.Id, job.SlotCount);
         worker.DispatchedSeq[job.Id] = ++worker.DispatchSeq;
@@ -288,20 +289,20 @@ public sealed partial class Scheduler
 
         foreach (var id in _delayedJobs)
         {
-            Of(_active[id].Queue).WaitingJobs++;
+            Of(_jobs[id].Queue).WaitingJobs++;
         }
 
-        foreach (var id in _blockedJobs)
+        foreach (var id in _jobs.Blocked)
         {
-            Of(_active[id].Queue).BlockedJobs++;
+            Of(_jobs[id].Queue).BlockedJobs++;
         }
 
-        foreach (var id in _heldJobs)
+        foreach (var id in _jobs.Held)
         {
-            Of(_active[id].Queue).HeldJobs++;
+            Of(_jobs[id].Queue).HeldJobs++;
         }
 
-        foreach (var job in _active.Values.Where(j => j.State == JobState.Running))
+        foreach (var job in _jobs.Values.Where(j => j.State == JobState.Running))
         {
             Of(job.Queue); // running jobs of a queue nothing else names (counted by the limits)
         }

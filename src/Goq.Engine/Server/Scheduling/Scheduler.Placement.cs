@@ -15,47 +15,35 @@ public sealed partial class Scheduler
     // jobs parked Held, Blocked or waiting for their time (so the counts cost nothing).
     private readonly HashSet<long> _userHolds = [];
     private readonly ReleaseTimers _notBefore = new();
-    private readonly HashSet<long> _heldJobs = [];
-    private readonly HashSet<long> _blockedJobs = [];
     private readonly HashSet<long> _delayedJobs = [];
 
-    public int HeldJobs => _heldJobs.Count + UnmadeIn(JobState.Held);
+    public int HeldJobs => _jobs.Held.Count + UnmadeIn(JobState.Held);
 
     /// <summary>Puts a job that has not started where it belongs now, and says why it waits.</summary>
     private void Place(JobInfo job, DateTimeOffset now)
     {
         _waiting.Remove(job.Id);
-        _heldJobs.Remove(job.Id);
-        _blockedJobs.Remove(job.Id);
         _delayedJobs.Remove(job.Id);
         var dependencies = _dependencies.Reason(job.Id);
         var time = _notBefore.Contains(job.Id) && job.NotBefore is not null ? $"not before {job.NotBefore!.Value.ToUniversalTime():u}" : null;
         if (_userHolds.Contains(job.Id))
         {
-            job.State = JobState.Held;
-            job.Reason = string.Join("; then ", new[] { "held: Resume-GoqJob releases it", time, dependencies }.OfType<string>());
-            _heldJobs.Add(job.Id);
+            _jobs.Transition(job, JobState.Held, string.Join("; then ", new[] { "held: Resume-GoqJob releases it", time, dependencies }.OfType<string>()), now);
         }
         else if (dependencies is not null)
         {
-            job.State = JobState.Blocked;
-            job.Reason = time is null ? dependencies : $"{dependencies}; then {time}";
-            _blockedJobs.Add(job.Id);
+            _jobs.Transition(job, JobState.Blocked, time is null ? dependencies : $"{dependencies}; then {time}", now);
         }
         else if (time is not null)
         {
-            job.State = JobState.Waiting;
-            job.Reason = time;
+            _jobs.Transition(job, JobState.Waiting, time, now);
             _delayedJobs.Add(job.Id);
         }
         else
         {
-            job.State = JobState.Waiting;
-            job.Reason = null;
+            _jobs.Transition(job, JobState.Waiting, null, now);
             _waiting.Add(job, _now.Steady);
         }
-
-        _store.Update(job);
     }
 
     /// <summary>A new job (or one loaded after a restart): its holds are taken, its dependencies settled, then it is placed.</summary>
@@ -98,7 +86,7 @@ public sealed partial class Scheduler
     }, array =>
     {
         array.Info.Hold = true;
-        array.Info.State = array.Info.State == JobState.Running ? JobState.Running : JobState.Held;
+        _jobs.TransitionArray(array.Info, array.Info.State == JobState.Running ? JobState.Running : JobState.Held, _now.Wall);
     });
 
     /// <summary>Releases held jobs (Resume-GoqJob): a user's hold, and a -NotBefore time not reached, both end now.</summary>
@@ -118,7 +106,7 @@ public sealed partial class Scheduler
         {
             array.Info.Hold = false;
             array.Info.NotBefore = null;
-            array.Info.State = array.Info.State == JobState.Held ? JobState.Waiting : array.Info.State;
+            _jobs.TransitionArray(array.Info, array.Info.State == JobState.Held ? JobState.Waiting : array.Info.State, now);
         });
         AskForScheduling();
         EndEvent();
@@ -126,12 +114,17 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Changes the priority of jobs that have not started (they move in the queue).</summary>
-    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority) => Change(ids, job =>
+    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority)
     {
-        job.Priority = priority;
-        _waiting.Reprioritize(job.Id, priority);
-        _store.Update(job);
-    }, array => array.Info.Priority = priority);
+        var reply = Change(ids, job =>
+        {
+            job.Priority = priority;
+            _waiting.Reprioritize(job.Id, priority);
+            _jobs.Changed(job);
+        }, array => array.Info.Priority = priority);
+        EndEvent();
+        return reply;
+    }
 
     /// <summary>Jobs whose -NotBefore time has come: placed again (waiting, unless held or blocked for another reason).</summary>
     private void ReleaseDue()
@@ -140,7 +133,7 @@ public sealed partial class Scheduler
         var released = false;
         foreach (var id in _notBefore.TakeDue(_now))
         {
-            if (_active.TryGetValue(id, out var job) && _delayedJobs.Contains(id))
+            if (_jobs.TryGetValue(id, out var job) && _delayedJobs.Contains(id))
             {
                 Place(job, now);
                 released = true;
@@ -202,8 +195,6 @@ public sealed partial class Scheduler
         _waiting.Remove(job.Id);
         _dependencies.Remove(job.Id);
         _userHolds.Remove(job.Id);
-        _heldJobs.Remove(job.Id);
-        _blockedJobs.Remove(job.Id);
         _delayedJobs.Remove(job.Id);
         _notBefore.Remove(job.Id);
     }

@@ -14,19 +14,19 @@ public sealed partial class Scheduler
     // Read back together: one store read for a batch of the jobs next in line, not one per dispatch.
     private const int WarmBatch = 256;
 
-    // Waiting jobs in the pool that are not in _active (kept by place).
+    // Waiting jobs in the pool that are not in _jobs (kept by place).
     private int _byPlace;
 
     /// <summary>Waiting jobs kept by their place alone, their records in the store.</summary>
     public int JobsKeptByPlace => _byPlace;
 
     /// <summary>Whether this scheduler holds the job: whole, or by its place in the queue.</summary>
-    private bool IsActive(long id) => _active.ContainsKey(id) || _waiting.Contains(id);
+    private bool IsActive(long id) => _jobs.ContainsKey(id) || _waiting.Contains(id);
 
     /// <summary>The job whole (read back from the store if it was kept by place), if this scheduler holds it.</summary>
     private bool TryActive(long id, [NotNullWhen(true)] out JobInfo? job)
     {
-        if (_active.TryGetValue(id, out job))
+        if (_jobs.TryGetValue(id, out job))
         {
             return true;
         }
@@ -37,7 +37,7 @@ public sealed partial class Scheduler
         }
 
         Warm([id]);
-        return _active.TryGetValue(id, out job);
+        return _jobs.TryGetValue(id, out job);
     }
 
     /// <summary>
@@ -48,12 +48,12 @@ public sealed partial class Scheduler
     {
         for (var i = 0; i < ids.Count; i++)
         {
-            if (_byPlace > 0 && !_active.ContainsKey(ids[i]) && _waiting.Contains(ids[i]))
+            if (_byPlace > 0 && !_jobs.ContainsKey(ids[i]) && _waiting.Contains(ids[i]))
             {
                 var batch = new List<long>();
                 for (var j = i; j < ids.Count && batch.Count < 4 * WarmBatch; j++)
                 {
-                    if (!_active.ContainsKey(ids[j]) && _waiting.Contains(ids[j]))
+                    if (!_jobs.ContainsKey(ids[j]) && _waiting.Contains(ids[j]))
                     {
                         batch.Add(ids[j]);
                     }
@@ -69,7 +69,7 @@ public sealed partial class Scheduler
     /// <summary>The head of a class, whole, about to be handed out: read back with the jobs after it in its class.</summary>
     private JobInfo? Head(long id)
     {
-        if (_active.TryGetValue(id, out var job))
+        if (_jobs.TryGetValue(id, out var job))
         {
             return job;
         }
@@ -78,11 +78,11 @@ public sealed partial class Scheduler
         if (_waiting.ClassOf(id) is { } jobClass)
         {
             // The walk is bounded: whole jobs between kept ones are passed over, at most a few batches' worth.
-            batch.AddRange(jobClass.Jobs.InOrder().Take(4 * WarmBatch).Where(i => i != id && !_active.ContainsKey(i)).Take(WarmBatch - 1));
+            batch.AddRange(jobClass.Jobs.InOrder().Take(4 * WarmBatch).Where(i => i != id && !_jobs.ContainsKey(i)).Take(WarmBatch - 1));
         }
 
         Warm(batch);
-        return _active.GetValueOrDefault(id);
+        return _jobs.GetValueOrDefault(id);
     }
 
     /// <summary>A job just placed in the pool is kept by place when enough are whole (staged in the store already).</summary>
@@ -90,8 +90,7 @@ public sealed partial class Scheduler
     {
         if (_waiting.Count - _byPlace > _options.WholeWaitingJobs && WaitingPlace.IsPlain(job) && _waiting.Contains(job.Id))
         {
-            _active.Remove(job.Id);
-            _specs.Remove(job.Id);
+            _jobs.Remove(job.Id, out _);
             _byPlace++;
         }
     }
@@ -107,9 +106,8 @@ public sealed partial class Scheduler
     {
         foreach (var (job, spec) in _store.LoadJobs(ids))
         {
-            if (_waiting.Contains(job.Id) && _active.TryAdd(job.Id, job))
+            if (_waiting.Contains(job.Id) && _jobs.Add(job, spec))
             {
-                _specs[job.Id] = spec;
                 _byPlace--;
             }
         }
@@ -117,7 +115,7 @@ public sealed partial class Scheduler
         foreach (var id in ids)
         {
             // Never expected: a place whose job the store does not hold. It leaves the queue rather than block it.
-            if (!_active.ContainsKey(id) && _waiting.Remove(id))
+            if (!_jobs.ContainsKey(id) && _waiting.Remove(id))
             {
                 _byPlace--;
             }

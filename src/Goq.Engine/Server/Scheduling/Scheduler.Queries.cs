@@ -28,7 +28,10 @@ public sealed partial class Scheduler
     public void Unwatch(PeerId peer, long rid) => _watches.Remove(peer, rid);
 
     /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
-    public JobInfo? GetJob(long id) => _active.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
+    public JobInfo? GetJob(long id) => _jobs.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
+
+    /// <summary>The state changes of jobs since the last call, in order (see <see cref="JobTable.Transition"/>).</summary>
+    public IReadOnlyList<JobTransition> TakeTransitions() => _jobs.TakeTransitions();
 
     /// <summary>Where each connected worker is reached.</summary>
     public IEnumerable<PeerId> WorkerPeers => _workers.All.Select(w => w.Peer).ToList();

@@ -17,12 +17,13 @@ public sealed partial class Scheduler
         var first = job.StartedAt is null;
         job.Pid = started.Pid;
         job.StartedAt = started.StartedAt;
-        _store.Update(job);
+        _jobs.Changed(job);
         if (first)
         {
             Tally.JobStarted(job);
         }
 
+        EndEvent();
         return true;
     }
 
@@ -53,7 +54,7 @@ public sealed partial class Scheduler
             killed.StartedAt = finished.StartedAt ?? killed.StartedAt;
             if (!_removedWhileCancelling.Remove(killed.Id))
             {
-                _store.Update(killed); // not when it was removed meanwhile (Remove-GoqJob -Force): it stays gone
+                _jobs.Changed(killed); // not when it was removed meanwhile (Remove-GoqJob -Force): it stays gone
             }
 
             FreeSlot(finished.WorkerId, killed.Id);
@@ -79,9 +80,9 @@ public sealed partial class Scheduler
             job = late;
         }
 
-        job.State = finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed;
+        _jobs.Transition(job, finished.State is JobState.Completed or JobState.Failed or JobState.Cancelled ? finished.State : JobState.Failed,
+            finished.Reason, _now.Wall);
         job.ExitCode = finished.ExitCode;
-        job.Reason = finished.Reason;
         if (job.StartedAt is null && finished.StartedAt is not null)
         {
             job.StartedAt = finished.StartedAt;
@@ -105,7 +106,7 @@ public sealed partial class Scheduler
             return job;
         }
 
-        _store.Update(job);
+        _jobs.Changed(job);
         Retire(job.Id);
         CountEnd(job);
 

@@ -18,7 +18,7 @@ public sealed partial class Scheduler
     /// </summary>
     private bool Retried(JobInfo job, DateTimeOffset now)
     {
-        if (job.State != JobState.Failed || !_specs.TryGetValue(job.Id, out var spec) || job.Retries >= spec.RetryCount)
+        if (job.State != JobState.Failed || _jobs.SpecOrDefault(job.Id) is not { } spec || job.Retries >= spec.RetryCount)
         {
             return false;
         }
@@ -26,7 +26,7 @@ public sealed partial class Scheduler
         var failure = job.Reason ?? (job.ExitCode is { } code ? $"exit code {code}" : "failed");
         job.History = [.. job.History, JobAttempt.Of(job)];
         job.Retries++;
-        NewRun(job);
+        NewRun(job, now);
         if (spec.RetryDelaySec > 0)
         {
             job.NotBefore = now.AddSeconds(spec.RetryDelaySec); // shown and stored; the delay itself runs on the steady clock
@@ -36,7 +36,7 @@ public sealed partial class Scheduler
         Place(job, now);
         var retry = $"retry {job.Retries} of {spec.RetryCount} after: {failure}";
         job.Reason = job.Reason is { } waitingFor ? $"{retry}; {waitingFor}" : retry;
-        _store.Update(job);
+        _jobs.Changed(job);
         return true;
     }
 
@@ -72,10 +72,9 @@ public sealed partial class Scheduler
             job.Hold = false;
             job.NotBefore = null;
             job.Dismissed = false; // a new run is back in Get-Job
-            NewRun(job);
-            _active[job.Id] = job;
-            _specs[job.Id] = spec;
-            _store.Update(job);
+            NewRun(job, now);
+            _jobs.Put(job, spec);
+            _jobs.Changed(job);
             Admit(job, endedState ?? (_ => null), now);
             restarted.Add(job);
         }
@@ -93,11 +92,10 @@ public sealed partial class Scheduler
     }
 
     /// <summary>The job's record describes a run not started yet; the hand-offs so far belong to earlier runs.</summary>
-    private static void NewRun(JobInfo job)
+    private void NewRun(JobInfo job, DateTimeOffset now)
     {
-        job.State = JobState.Waiting;
+        _jobs.Transition(job, JobState.Waiting, null, now);
         job.ExitCode = null;
-        job.Reason = null;
         job.StartedAt = null;
         job.FinishedAt = null;
         job.WorkerId = null;

@@ -21,7 +21,7 @@ public sealed partial class Scheduler
             foreach (var jobId in _orphans.OrderDescending().ToList())
             {
                 _orphans.Remove(jobId);
-                if (_active.TryGetValue(jobId, out var job) && job.State == JobState.Running)
+                if (_jobs.TryGetValue(jobId, out var job) && job.State == JobState.Running)
                 {
                     ReturnOrphan(job, now);
                 }
@@ -49,7 +49,7 @@ public sealed partial class Scheduler
     /// taken back and went elsewhere, or ended, meanwhile.
     /// </summary>
     public bool IsDispatchCurrent(DispatchJob dispatch, PeerId to) =>
-        _active.TryGetValue(dispatch.JobId, out var job) && job.State == JobState.Running && job.Attempts == dispatch.Attempt
+        _jobs.TryGetValue(dispatch.JobId, out var job) && job.State == JobState.Running && job.Attempts == dispatch.Attempt
         && job.WorkerId is { } id && _workers.TryGet(id, out var worker) && worker.Peer == to;
 
     /// <summary>Tells idle workers (and/or the named ones) to exit; they get no more jobs from now on.</summary>

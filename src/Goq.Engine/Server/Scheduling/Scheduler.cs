@@ -44,8 +44,7 @@ public sealed partial class Scheduler
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
-    private readonly Dictionary<long, JobInfo> _active = new();
-    private readonly Dictionary<long, JobSpec> _specs = new();
+    private readonly JobTable _jobs = new();
     private readonly WorkerPool _workers = new();
     private readonly WatchRegistry _watches = new();
     private readonly List<SchedulerEffect> _effects = [];
@@ -94,8 +93,7 @@ public sealed partial class Scheduler
         var notStarted = new List<JobInfo>();
         foreach (var (job, spec) in active)
         {
-            _active[job.Id] = job;
-            _specs[job.Id] = spec;
+            _jobs.Add(job, spec);
             if (job.State == JobState.Running)
             {
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
@@ -123,14 +121,16 @@ public sealed partial class Scheduler
         {
             ResumeArray(array, _now.Wall);
         }
+
+        _jobs.StageChanges(staging);
     }
 
     /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time (array tasks not made yet included).</summary>
     public int WaitingJobs => _waiting.Count + _delayedJobs.Count + UnmadeIn(JobState.Waiting);
 
-    public int BlockedJobs => _blockedJobs.Count + UnmadeIn(JobState.Blocked);
+    public int BlockedJobs => _jobs.Blocked.Count + UnmadeIn(JobState.Blocked);
 
-    public int RunningJobs => _active.Count - (_waiting.Count - _byPlace) - _delayedJobs.Count - _blockedJobs.Count - _heldJobs.Count;
+    public int RunningJobs => _jobs.Count - (_waiting.Count - _byPlace) - _delayedJobs.Count - _jobs.Blocked.Count - _jobs.Held.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -158,7 +158,7 @@ public sealed partial class Scheduler
 
     /// <summary>The jobs handed to workers since the last <see cref="TakeEffects"/>: their dispatches are not sent yet.</summary>
     public IEnumerable<JobInfo> Dispatching =>
-        _effects.Select(e => e.Message).OfType<DispatchJob>().Select(d => _active.GetValueOrDefault(d.JobId)).OfType<JobInfo>();
+        _effects.Select(e => e.Message).OfType<DispatchJob>().Select(d => _jobs.GetValueOrDefault(d.JobId)).OfType<JobInfo>();
 
     /// <summary>Returns and clears the messages produced since the last call; send them after the commit.</summary>
     public IReadOnlyList<SchedulerEffect> TakeEffects()
@@ -201,9 +201,8 @@ public sealed partial class Scheduler
             }
 
             var job = NewJob(id++, spec, now);
-            _store.Insert(job, spec);
-            _active[job.Id] = job;
-            _specs[job.Id] = spec;
+            _store.Insert(job.Clone(), spec);
+            _jobs.Add(job, spec);
             jobs.Add(job);
             Admit(job, endedState ?? (_ => null), now);
             KeepByPlace(job);
@@ -303,7 +302,7 @@ public sealed partial class Scheduler
         {
             worker.Running.Remove(jobId);
             worker.DispatchedSeq.Remove(jobId);
-            if (_active.TryGetValue(jobId, out var lost))
+            if (_jobs.TryGetValue(jobId, out var lost))
             {
                 ReturnUnstarted(lost);
             }
@@ -322,10 +321,10 @@ public sealed partial class Scheduler
         // epoch so the worker's next hello does. (Guarantee point: absence never re-runs a job a worker still holds.)
         if (fresh)
         {
-            foreach (var jobId in _orphans.Where(id => !reported.Contains(id) && _active.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
+            foreach (var jobId in _orphans.Where(id => !reported.Contains(id) && _jobs.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
             {
                 _orphans.Remove(jobId);
-                ReturnOrphan(_active[jobId], now);
+                ReturnOrphan(_jobs[jobId], now);
             }
         }
 
@@ -366,7 +365,7 @@ public sealed partial class Scheduler
                 continue; // already ended as Cancelled
             }
 
-            if (_active.TryGetValue(jobId, out var job))
+            if (_jobs.TryGetValue(jobId, out var job))
             {
                 var attempt = job.Attempts;
                 Requeue(job, dead, now);
@@ -402,7 +401,7 @@ public sealed partial class Scheduler
     private bool IsLease(string workerId, long jobId, int attempt, out JobInfo job, bool includeCancelling)
     {
         // Fencing: only the worker holding the current lease may change a running job.
-        if (_active.TryGetValue(jobId, out job!) && job.State == JobState.Running && job.WorkerId == workerId
+        if (_jobs.TryGetValue(jobId, out job!) && job.State == JobState.Running && job.WorkerId == workerId
             && job.Attempts == attempt)
         {
             return true;
