@@ -3,6 +3,8 @@ $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
 $script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
 $script:Fixtures = Join-Path $RepoRoot 'tests/fixtures'
+# Servers started by the tests throw on an illegal change of a job's state (a defect found), rather than refusing it.
+$env:GOQ_STRICT_TRANSITIONS = '1'
 if (-not (Get-Module Goq)) { Import-Module (Join-Path $RepoRoot 'module/Goq.psd1') }
 . (Join-Path $RepoRoot 'tools/Helpers.ps1')
 

@@ -78,6 +78,8 @@ public sealed partial class GoqServer : IDisposable
         _store = store;
         _outage = new StoreOutage(options.StorePath is { } db ? Path.GetDirectoryName(Path.GetFullPath(db)) : null, options.Log);
         _scheduler = new Scheduler(store, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
+        _scheduler.TransitionRefused = change => options.Log(LogEntry.Error("job.transition_refused",
+            $"job {change.JobId}: refused an illegal change of state from {change.From} to {change.To} ({change.Reason}); please report it", job: change.JobId));
         _queries = new JobQueries(store, _scheduler);
         _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
         {

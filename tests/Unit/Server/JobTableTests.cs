@@ -42,13 +42,20 @@ public sealed class JobTableTests
     [InlineData(JobState.Running, JobState.DependencyFailed)]
     [InlineData(JobState.Completed, JobState.Running)]
     [InlineData(JobState.Cancelled, JobState.Failed)]
-    public void AnIllegalChange_Throws_InTheTestsBuild_AndTheJobKeepsItsState(JobState from, JobState to)
+    public void AnIllegalChange_Throws_InTheTests_AndIsRefusedAndReportedOtherwise_TheJobKeepingItsState(JobState from, JobState to)
     {
-        var table = new JobTable();
+        var strict = new JobTable();
+        Assert.True(strict.Strict); // the tests' switch (TestSetup)
         var job = Job(1, from);
-        Assert.Throws<InvalidOperationException>(() => table.Transition(job, to, null, Now));
+        Assert.Throws<InvalidOperationException>(() => strict.Transition(job, to, null, Now));
         Assert.Equal(from, job.State);
-        Assert.Empty(table.TakeTransitions());
+        Assert.Empty(strict.TakeTransitions());
+
+        var refused = new List<JobTransition>();
+        var lenient = new JobTable { Strict = false, Refused = refused.Add };
+        Assert.False(lenient.Transition(job, to, "why", Now));
+        Assert.Equal(from, job.State);
+        Assert.Equal(new JobTransition(1, from, to, "why", Now), Assert.Single(refused));
     }
 
     [Fact]

@@ -24,9 +24,16 @@ public sealed class JobTable
     private readonly List<JobTransition> _transitions = [];
 
     /// <summary>
-    /// Called for a change that is not in the table: in a debug build (the tests) it throws instead; in release it is
-    /// refused (the job keeps its state) and this says so, for the server's log.
+    /// Whether an illegal change throws (the tests turn it on with the <see cref="StrictSwitch"/> switch, or
+    /// GOQ_STRICT_TRANSITIONS=1 for a real server) rather than being refused and reported to <see cref="Refused"/>.
     /// </summary>
+    public bool Strict { get; init; } = AppContext.TryGetSwitch(StrictSwitch, out var on) ? on
+        : Environment.GetEnvironmentVariable("GOQ_STRICT_TRANSITIONS") == "1";
+
+    /// <summary>The <see cref="AppContext"/> switch that makes every job table <see cref="Strict"/>.</summary>
+    public const string StrictSwitch = "Goq.Scheduler.StrictTransitions";
+
+    /// <summary>Told of a change that is not in the table, which was refused (the job keeps its state): for the server's log.</summary>
     public Action<JobTransition>? Refused { get; set; }
 
     public int Count => _jobs.Count;
@@ -89,12 +96,13 @@ public sealed class JobTable
         var change = new JobTransition(job.Id, job.State, to, reason, now);
         if (!IsLegal(job.State, to))
         {
-#if DEBUG
-            throw new InvalidOperationException($"illegal transition of job {job.Id}: {job.State} to {to}");
-#else
+            if (Strict)
+            {
+                throw new InvalidOperationException($"illegal transition of job {job.Id}: {job.State} to {to}");
+            }
+
             Refused?.Invoke(change);
             return false;
-#endif
         }
 
         if (_jobs.TryGetValue(job.Id, out var held) && ReferenceEquals(held, job))

@@ -30,6 +30,13 @@ public sealed partial class Scheduler
     /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
     public JobInfo? GetJob(long id) => _jobs.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
 
+    /// <summary>Told of a job's state change that was refused as illegal (a defect: the server logs it).</summary>
+    public Action<JobTransition>? TransitionRefused
+    {
+        get => _jobs.Refused;
+        set => _jobs.Refused = value;
+    }
+
     /// <summary>The state changes of jobs since the last call, in order (see <see cref="JobTable.Transition"/>).</summary>
     public IReadOnlyList<JobTransition> TakeTransitions() => _jobs.TakeTransitions();
 
