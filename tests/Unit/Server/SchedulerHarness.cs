@@ -17,18 +17,18 @@ internal sealed class SchedulerHarness
     /// <summary>Where the clock starts unless a test gives another moment.</summary>
     public static readonly DateTimeOffset Epoch = DateTimeOffset.UnixEpoch;
 
+    // The options every scheduler made here gets (null: the defaults).
+    private readonly SchedulerOptions? _options;
+
     /// <summary>A scheduler over <paramref name="store"/> (a fresh in-memory one by default), made at <paramref name="start"/>.</summary>
     public SchedulerHarness(SchedulerOptions? options = null, Instant? start = null, IJobStore? store = null)
     {
-        Options = options;
+        _options = options;
         Now = start ?? Epoch;
         Store = store ?? new InMemoryJobStore();
-        Scheduler = new Scheduler(Store, Options, Now);
+        Scheduler = new Scheduler(Store, _options, Now);
         Queries = new JobQueries(Store, Scheduler);
     }
-
-    /// <summary>The options every scheduler made here gets (null: the defaults).</summary>
-    public SchedulerOptions? Options { get; }
 
     /// <summary>The store the scheduler writes to, and a restarted one reads from.</summary>
     public IJobStore Store { get; private set; }
@@ -45,10 +45,13 @@ internal sealed class SchedulerHarness
     /// <summary>Lets time pass on both clocks.</summary>
     public Instant Advance(TimeSpan by) => Now = Now.Add(by);
 
-    /// <summary>The connection a worker's messages come from: by default, one named as the worker.</summary>
+    /// <summary>A connection, by name; a worker's messages come from the one named as the worker unless a test says otherwise.</summary>
     public static PeerId Peer(string name) => new(name);
 
-    /// <summary>A shell job with what a test varies named, and the rest as a plain submit leaves it.</summary>
+    /// <summary>
+    /// A shell job with what a test varies named, and the rest as a plain submit leaves it (<paramref name="retryDelay"/>
+    /// is in seconds, as -RetryDelaySec).
+    /// </summary>
     public static JobSpec Spec(string command = "true", string queue = JobSpec.DefaultQueue, int slots = 1, int priority = 0,
         IReadOnlyList<string>? require = null, IReadOnlyList<long>? dependsOn = null, DependencyMode mode = DependencyMode.AfterOk, bool hold = false,
         DateTimeOffset? notBefore = null, int retries = 0, int retryDelay = 0, int maxAttempts = JobSpec.DefaultMaxAttempts,
@@ -78,7 +81,7 @@ internal sealed class SchedulerHarness
     public Scheduler Restart(IJobStore? store = null)
     {
         Store = store ?? Store;
-        Scheduler = new Scheduler(Store, Options, Now);
+        Scheduler = new Scheduler(Store, _options, Now);
         Queries = new JobQueries(Store, Scheduler);
         return Scheduler;
     }
@@ -93,7 +96,7 @@ internal sealed class SchedulerHarness
     /// <summary>
     /// A worker's hello (its first, or a heartbeat), sent from <paramref name="peer"/> (by default the connection named as
     /// the worker). <paramref name="epoch"/> and <paramref name="lastDispatch"/> name the scheduler run and the last
-    /// dispatch it heard of; null says it heard of none.
+    /// dispatch of it the worker heard of; a null epoch says nothing about dispatches.
     /// </summary>
     public WorkerHelloOutcome Hello(string worker, int slots = 1, IReadOnlyList<RunningJobRef>? running = null, bool oneShot = false, int prefetch = 0,
         IReadOnlyList<string>? queues = null, IReadOnlyList<string>? labels = null, string? epoch = null, long lastDispatch = 0, string? peer = null,
@@ -118,8 +121,8 @@ internal sealed class SchedulerHarness
 
     /// <summary>
     /// A worker reports a job's end, for <paramref name="attempt"/> (by default the lease the scheduler holds the job
-    /// under); the run started at <see cref="Now"/> and took <paramref name="ran"/>. The exit code is 0 for Completed and
-    /// 1 for Failed unless given. Returns the job, or null when the scheduler found the report stale.
+    /// under); the run started at <see cref="Now"/> and took <paramref name="ran"/>. Unless given, the exit code is 0 for
+    /// Completed, 1 for Failed and none otherwise. Returns the job, or null when the scheduler found the report stale.
     /// </summary>
     public JobInfo? Finish(string worker, long id, int? attempt = null, JobState state = JobState.Completed, int? exitCode = null, string? reason = null,
         TimeSpan ran = default, int? pid = null, JobUsage? usage = null) =>
