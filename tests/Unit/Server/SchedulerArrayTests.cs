@@ -1,5 +1,4 @@
 using Goq.Protocol;
-using Goq.Server;
 using Goq.Server.Scheduling;
 using static Goq.Tests.Server.SchedulerHarness;
 

@@ -1,5 +1,3 @@
-using Goq.Protocol;
-using Goq.Server;
 using static Goq.Tests.Server.SchedulerHarness;
 
 namespace Goq.Tests.Server;

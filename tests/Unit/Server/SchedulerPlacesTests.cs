@@ -1,5 +1,4 @@
 using Goq.Protocol;
-using Goq.Server;
 using Goq.Storage;
 using Goq.Tests.Support;
 using Goq.Server.Scheduling;
