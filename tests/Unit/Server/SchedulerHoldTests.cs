@@ -1,135 +1,116 @@
-using Goq.Protocol;
-using Goq.Server;
-using Goq.Storage;
-using Goq.Server.Scheduling;
-using Goq.Transport;
+using static Goq.Tests.Server.SchedulerHarness;
 
 namespace Goq.Tests.Server;
 
 /// <summary>Jobs held back: by a user (-Hold, Suspend-GoqJob) until released, or until a -NotBefore time.</summary>
 public sealed class SchedulerHoldTests
 {
-    private static readonly DateTimeOffset Now = DateTimeOffset.UnixEpoch;
-    private readonly InMemoryJobStore _store = new();
-    private readonly Scheduler _scheduler;
+    private readonly SchedulerHarness _h = new();
 
-    public SchedulerHoldTests()
-    {
-        _scheduler = new Scheduler(_store, now: Now);
-        _scheduler.WorkerHello(new PeerId("w1"), new WorkerHello("w1", "host", 1, 1, [], "v", false), Now);
-    }
-
-    private static JobSpec Spec(bool hold = false, DateTimeOffset? notBefore = null, params long[] dependsOn) =>
-        new() { Kind = JobKind.Shell, Command = "true", Hold = hold, NotBefore = notBefore, DependsOn = dependsOn };
-
-    private JobInfo Submit(JobSpec spec) => _scheduler.Submit([spec], Now)[0];
-
-    private JobInfo Job(long id) => _scheduler.GetJob(id) ?? _store.Get(id)!;
-
-    private List<long> Dispatched() => _scheduler.TakeEffects().Select(e => e.Message).OfType<DispatchJob>().Select(d => d.JobId).ToList();
+    public SchedulerHoldTests() => _h.Hello("w1");
 
     /// <summary>Time passes; the worker says it is still there.</summary>
     private void Tick(DateTimeOffset at)
     {
-        _scheduler.WorkerHello(new PeerId("w1"), new WorkerHello("w1", "host", 1, 1, [], "v", false), at);
-        _scheduler.Tick(at);
+        _h.Now = at;
+        _h.Hello("w1");
+        _h.Tick();
     }
-
-    private void End(long id, JobState state = JobState.Completed) =>
-        Assert.NotNull(_scheduler.JobFinished(new JobFinished("w1", id, Job(id).Attempts, state, 0, null, Now, Now)));
 
     [Fact]
     public void AJobSubmittedHeld_WaitsForItsRelease_ThenRunsInItsPlace()
     {
-        var held = Submit(Spec(hold: true));
-        var next = Submit(Spec());
+        var held = _h.Submit(Spec(hold: true));
+        var next = _h.Submit(Spec());
         Assert.Equal((JobState.Held, "held: Resume-GoqJob releases it"), (held.State, held.Reason));
-        Assert.Equal([next.Id], Dispatched());
-        Assert.Equal((1, 0, 1), (_scheduler.HeldJobs, _scheduler.WaitingJobs, _scheduler.RunningJobs));
+        Assert.Equal([next.Id], _h.DispatchedIds());
+        Assert.Equal((1, 0, 1), (_h.Scheduler.HeldJobs, _h.Scheduler.WaitingJobs, _h.Scheduler.RunningJobs));
 
-        var reply = _scheduler.Release([held.Id, next.Id, 99], Now);
+        var reply = _h.Scheduler.Release([held.Id, next.Id, 99], _h.Now);
         Assert.Equal([held.Id], reply.Changed.Select(j => j.Id));
         Assert.Equal([next.Id], reply.Started.Select(j => j.Id)); // it runs: nothing to release
         Assert.Equal([99L], reply.Unknown);
         Assert.Equal((JobState.Waiting, false), (held.State, held.Hold));
-        End(next.Id);
-        Assert.Equal([held.Id], Dispatched());
+        _h.End(next.Id);
+        Assert.Equal([held.Id], _h.DispatchedIds());
     }
 
     [Fact]
     public void Suspending_AWaitingJob_TakesItOutOfTheQueue_UntilResumed()
     {
-        var running = Submit(Spec());
-        var a = Submit(Spec());
-        var b = Submit(Spec());
-        Dispatched();
-        Assert.Equal([a.Id], _scheduler.Hold([a.Id], Now).Changed.Select(j => j.Id));
+        var running = _h.Submit(Spec());
+        var a = _h.Submit(Spec());
+        var b = _h.Submit(Spec());
+        _h.DispatchedIds();
+        Assert.Equal([a.Id], _h.Scheduler.Hold([a.Id], _h.Now).Changed.Select(j => j.Id));
         Assert.Equal(JobState.Held, a.State);
         Assert.True(a.Hold);
-        Assert.Equal([running.Id], _scheduler.Hold([running.Id], Now).Started.Select(j => j.Id));
+        Assert.Equal([running.Id], _h.Scheduler.Hold([running.Id], _h.Now).Started.Select(j => j.Id));
 
-        End(running.Id);
-        Assert.Equal([b.Id], Dispatched());
-        _scheduler.Release([a.Id], Now);
-        End(b.Id);
-        Assert.Equal([a.Id], Dispatched());
+        _h.End(running.Id);
+        Assert.Equal([b.Id], _h.DispatchedIds());
+        _h.Scheduler.Release([a.Id], _h.Now);
+        _h.End(b.Id);
+        Assert.Equal([a.Id], _h.DispatchedIds());
     }
 
     [Fact]
     public void AJobNotBeforeATime_WaitsForTheTickThatReachesIt()
     {
-        var later = Submit(Spec(notBefore: Now.AddMinutes(5)));
+        var later = _h.Submit(Spec(notBefore: Epoch.AddMinutes(5)));
         Assert.Equal((JobState.Waiting, "not before 1970-01-01 00:05:00Z"), (later.State, later.Reason));
-        Assert.Equal((0, 1, 0), (_scheduler.HeldJobs, _scheduler.WaitingJobs, _scheduler.RunningJobs));
-        Assert.Empty(Dispatched());
-        Tick(Now.AddMinutes(4));
-        Assert.Empty(Dispatched());
-        Tick(Now.AddMinutes(5));
-        Assert.Equal([later.Id], Dispatched());
+        Assert.Equal((0, 1, 0), (_h.Scheduler.HeldJobs, _h.Scheduler.WaitingJobs, _h.Scheduler.RunningJobs));
+        Assert.Empty(_h.DispatchedIds());
+        Tick(Epoch.AddMinutes(4));
+        Assert.Empty(_h.DispatchedIds());
+        Tick(Epoch.AddMinutes(5));
+        Assert.Equal([later.Id], _h.DispatchedIds());
     }
 
     [Fact]
     public void AHeldJobs_Dependencies_AreFollowed_ItEndsIfTheyBreak_AndBlocksIfTheyAreStillPendingWhenReleased()
     {
-        var running = Submit(Spec());
-        var breaks = Submit(Spec(hold: true, dependsOn: running.Id));
-        var first = Submit(Spec());
-        var pending = Submit(Spec(hold: true, dependsOn: first.Id));
-        Dispatched();
+        var running = _h.Submit(Spec());
+        var breaks = _h.Submit(Spec(hold: true, dependsOn: [running.Id]));
+        var first = _h.Submit(Spec());
+        var pending = _h.Submit(Spec(hold: true, dependsOn: [first.Id]));
+        _h.DispatchedIds();
         Assert.Equal($"held: Resume-GoqJob releases it; then waiting for job {running.Id} to complete", breaks.Reason);
 
-        End(running.Id, JobState.Failed);
-        Assert.Equal(JobState.DependencyFailed, Job(breaks.Id).State); // held or not, never left in limbo
-        Dispatched();
-        _scheduler.Release([pending.Id], Now);
+        _h.End(running.Id, JobState.Failed);
+        Assert.Equal(JobState.DependencyFailed, _h.Job(breaks.Id).State); // held or not, never left in limbo
+        _h.DispatchedIds();
+        _h.Scheduler.Release([pending.Id], _h.Now);
         Assert.Equal((JobState.Blocked, $"waiting for job {first.Id} to complete"), (pending.State, pending.Reason));
-        End(first.Id);
-        Assert.Equal([pending.Id], Dispatched());
+        _h.End(first.Id);
+        Assert.Equal([pending.Id], _h.DispatchedIds());
     }
 
     [Fact]
     public void AHeldJob_CanBeCancelled()
     {
-        var held = Submit(Spec(hold: true, notBefore: Now.AddHours(1)));
-        _scheduler.Cancel([held.Id], Now);
-        Assert.Equal(JobState.Cancelled, Job(held.Id).State);
-        Assert.Equal(0, _scheduler.HeldJobs);
-        Tick(Now.AddHours(2));
-        Assert.Empty(Dispatched());
+        var held = _h.Submit(Spec(hold: true, notBefore: Epoch.AddHours(1)));
+        _h.Scheduler.Cancel([held.Id], _h.Now);
+        Assert.Equal(JobState.Cancelled, _h.Job(held.Id).State);
+        Assert.Equal(0, _h.Scheduler.HeldJobs);
+        Tick(Epoch.AddHours(2));
+        Assert.Empty(_h.DispatchedIds());
     }
 
     [Fact]
     public void HoldsAndTimes_SurviveARestart()
     {
-        var blocker = Submit(Spec());
-        var held = Submit(Spec(hold: true));
-        var timed = Submit(Spec(notBefore: Now.AddMinutes(10)));
-        Dispatched();
+        var blocker = _h.Submit(Spec());
+        var held = _h.Submit(Spec(hold: true));
+        var timed = _h.Submit(Spec(notBefore: Epoch.AddMinutes(10)));
+        _h.DispatchedIds();
 
-        var after = new Scheduler(_store, now: Now.AddMinutes(1));
+        _h.Now = Epoch.AddMinutes(1);
+        var after = _h.Restart();
         Assert.Equal((1, 1), (after.HeldJobs, after.WaitingJobs));
         Assert.Equal("not before 1970-01-01 00:10:00Z", after.GetJob(timed.Id)!.Reason);
-        after.Tick(Now.AddMinutes(11));
+        _h.Now = Epoch.AddMinutes(11);
+        _h.Tick();
         Assert.Equal(JobState.Waiting, after.GetJob(timed.Id)!.State);
         Assert.Equal(JobState.Held, after.GetJob(held.Id)!.State);
         Assert.NotNull(blocker);

@@ -1,37 +1,24 @@
 using Goq.Protocol;
-using Goq.Server;
-using Goq.Storage;
-using Goq.Server.Scheduling;
-using Goq.Transport;
+using static Goq.Tests.Server.SchedulerHarness;
 
 namespace Goq.Tests.Server;
 
 /// <summary>Jobs handed to a worker ahead of a free slot (its Prefetch), and given back when no slot frees in time.</summary>
 public sealed class SchedulerPrefetchTests
 {
-    private static readonly DateTimeOffset Now = DateTimeOffset.UnixEpoch;
-    private readonly InMemoryJobStore _store = new();
-    private readonly Scheduler _scheduler;
+    private readonly SchedulerHarness _h = new();
 
-    public SchedulerPrefetchTests() => _scheduler = new Scheduler(_store);
+    private List<(string To, long JobId, int Attempt)> Dispatches() => _h.Dispatches().Select(d => (d.To.Value, d.JobId, d.Attempt)).ToList();
 
-    private static JobSpec Spec() => new() { Kind = JobKind.Shell, Command = "true" };
+    private List<long> Submit(int count) => _h.Submit(Enumerable.Range(0, count).Select(_ => Spec()).ToList()).Select(j => j.Id).ToList();
 
-    private void Hello(string worker, int slots, int prefetch, params RunningJobRef[] running) =>
-        _scheduler.WorkerHello(new PeerId(worker), new WorkerHello(worker, "host", 1, slots, running, "v", false, Prefetch: prefetch), Now);
-
-    private List<(string To, long JobId, int Attempt)> Dispatches() =>
-        _scheduler.TakeEffects().Where(e => e.Message is DispatchJob).Select(e => (e.To.ToString(), ((DispatchJob)e.Message).JobId, ((DispatchJob)e.Message).Attempt)).ToList();
-
-    private List<long> Submit(int count) => _scheduler.Submit(Enumerable.Range(0, count).Select(_ => Spec()).ToList(), Now).Select(j => j.Id).ToList();
-
-    private JobInfo? Finish(string worker, long id, int attempt = 1, double ms = 2) =>
-        _scheduler.JobFinished(new JobFinished(worker, id, attempt, JobState.Completed, 0, null, Now, Now.AddMilliseconds(ms)));
+    /// <summary>The end of a first run of <paramref name="ms"/>: how long a worker's jobs run sets how many it takes ahead.</summary>
+    private JobInfo? Finish(string worker, long id, double ms = 2) => _h.Finish(worker, id, attempt: 1, ran: TimeSpan.FromMilliseconds(ms));
 
     /// <summary>A worker that has run one job of <paramref name="ms"/>: the server hands jobs ahead by how long they run.</summary>
     private void Warm(string worker, int slots, int prefetch, double ms = 2)
     {
-        Hello(worker, slots, prefetch);
+        _h.Hello(worker, slots, prefetch: prefetch);
         var job = Submit(1)[0];
         Assert.Single(Dispatches());
         Assert.NotNull(Finish(worker, job, ms: ms));
@@ -44,8 +31,8 @@ public sealed class SchedulerPrefetchTests
         var jobs = Submit(5);
 
         Assert.Equal(jobs[..4], Dispatches().Select(d => d.JobId));
-        Assert.Equal(1, _scheduler.WaitingJobs);
-        var info = Assert.Single(_scheduler.GetWorkers());
+        Assert.Equal(1, _h.Scheduler.WaitingJobs);
+        var info = Assert.Single(_h.Scheduler.GetWorkers());
         Assert.Equal(2, info.BusySlots); // never more than its slots
         Assert.Equal(2, info.PrefetchedJobs);
         Assert.Equal(2, info.Prefetch);
@@ -60,7 +47,7 @@ public sealed class SchedulerPrefetchTests
     public void HowManyGoAhead_FollowsHowLongTheWorkersJobsRun()
     {
         // Nothing known yet: nothing ahead.
-        Hello("w1", slots: 2, prefetch: 64);
+        _h.Hello("w1", slots: 2, prefetch: 64);
         var first = Submit(3);
         Assert.Equal(first[..2], Dispatches().Select(d => d.JobId));
 
@@ -69,7 +56,7 @@ public sealed class SchedulerPrefetchTests
         Assert.Equal([first[2]], Dispatches().Select(d => d.JobId)); // the free slot
         var more = Submit(6);
         Assert.Equal(more[..4], Dispatches().Select(d => d.JobId));
-        Assert.Equal(4, Assert.Single(_scheduler.GetWorkers()).PrefetchedJobs);
+        Assert.Equal(4, Assert.Single(_h.Scheduler.GetWorkers()).PrefetchedJobs);
 
         // Jobs of a second: none ahead any more; those it holds still run there.
         foreach (var id in new[] { first[1], first[2] }.Concat(more[..4]))
@@ -78,7 +65,7 @@ public sealed class SchedulerPrefetchTests
         }
 
         Assert.Equal(more[4..], Dispatches().Select(d => d.JobId)); // its two slots only
-        Assert.Equal(0, Assert.Single(_scheduler.GetWorkers()).PrefetchedJobs);
+        Assert.Equal(0, Assert.Single(_h.Scheduler.GetWorkers()).PrefetchedJobs);
         Submit(1);
         Assert.Empty(Dispatches());
     }
@@ -94,7 +81,7 @@ public sealed class SchedulerPrefetchTests
         var jobs = Submit(4);
         // w2's free slot first, then one ahead each, in turn; the last waits.
         Assert.Equal([("w2", jobs[0], 1), ("w1", jobs[1], 1), ("w2", jobs[2], 1)], Dispatches());
-        Assert.Equal(1, _scheduler.WaitingJobs);
+        Assert.Equal(1, _h.Scheduler.WaitingJobs);
     }
 
     [Fact]
@@ -103,7 +90,7 @@ public sealed class SchedulerPrefetchTests
         Warm("w1", slots: 2, prefetch: 0);
         Submit(3);
         Assert.Equal(2, Dispatches().Count);
-        Assert.Equal(1, _scheduler.WaitingJobs);
+        Assert.Equal(1, _h.Scheduler.WaitingJobs);
     }
 
     [Fact]
@@ -113,19 +100,19 @@ public sealed class SchedulerPrefetchTests
         var jobs = Submit(3);
         Assert.Equal(jobs[..2], Dispatches().Select(d => d.JobId));
 
-        Assert.True(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 1)));
-        var returned = _scheduler.GetJob(jobs[1])!;
+        Assert.True(_h.Returned("w1", jobs[1], 1));
+        var returned = _h.Scheduler.GetJob(jobs[1])!;
         Assert.Equal(JobState.Waiting, returned.State);
         Assert.Equal(0, returned.Attempts);
         Assert.Null(returned.WorkerId);
         Assert.Empty(Dispatches()); // not handed back to the worker that just gave it up
-        Assert.Equal(2, _scheduler.WaitingJobs);
-        Assert.Equal(0, Assert.Single(_scheduler.GetWorkers()).PrefetchedJobs);
+        Assert.Equal(2, _h.Scheduler.WaitingJobs);
+        Assert.Equal(0, Assert.Single(_h.Scheduler.GetWorkers()).PrefetchedJobs);
 
         // The first ends: the returned job (back in its place, ahead of the third) takes the slot, and the third goes ahead.
         Assert.NotNull(Finish("w1", jobs[0]));
         Assert.Equal([("w1", jobs[1], 1), ("w1", jobs[2], 1)], Dispatches());
-        Assert.Equal(0, _store.Counters.DeadWorkerResubmits);
+        Assert.Equal(0, _h.Store.Counters.DeadWorkerResubmits);
     }
 
     [Fact]
@@ -134,10 +121,10 @@ public sealed class SchedulerPrefetchTests
         Warm("w1", slots: 1, prefetch: 1);
         var jobs = Submit(2);
         Dispatches();
-        Hello("w2", slots: 1, prefetch: 0);
+        _h.Hello("w2", slots: 1, prefetch: 0);
         Assert.Empty(Dispatches());
 
-        Assert.True(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 1)));
+        Assert.True(_h.Returned("w1", jobs[1], 1));
         Assert.Equal([("w2", jobs[1], 1)], Dispatches());
     }
 
@@ -147,12 +134,12 @@ public sealed class SchedulerPrefetchTests
         Warm("w1", slots: 1, prefetch: 1);
         var jobs = Submit(3);
         Dispatches();
-        _scheduler.Cancel([jobs[1]], Now);
-        Assert.Equal(JobState.Cancelled, _store.Get(jobs[1])!.State);
-        _scheduler.TakeEffects();
+        _h.Scheduler.Cancel([jobs[1]], _h.Now);
+        Assert.Equal(JobState.Cancelled, _h.Store.Get(jobs[1])!.State);
+        _h.Effects();
 
-        Assert.True(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 1)));
-        Assert.Equal(JobState.Cancelled, _store.Get(jobs[1])!.State);
+        Assert.True(_h.Returned("w1", jobs[1], 1));
+        Assert.Equal(JobState.Cancelled, _h.Store.Get(jobs[1])!.State);
         Assert.Equal([("w1", jobs[2], 1)], Dispatches()); // the place it held is free again
     }
 
@@ -162,10 +149,10 @@ public sealed class SchedulerPrefetchTests
         Warm("w1", slots: 1, prefetch: 1);
         var jobs = Submit(2);
         Dispatches();
-        Assert.False(_scheduler.JobReturned(new JobReturned("w1", jobs[1], 7)));
-        Assert.False(_scheduler.JobReturned(new JobReturned("w2", jobs[1], 1)));
-        Assert.False(_scheduler.JobReturned(new JobReturned("w1", 99, 1)));
-        Assert.Equal(JobState.Running, _scheduler.GetJob(jobs[1])!.State);
+        Assert.False(_h.Returned("w1", jobs[1], 7));
+        Assert.False(_h.Returned("w2", jobs[1], 1));
+        Assert.False(_h.Returned("w1", 99, 1));
+        Assert.Equal(JobState.Running, _h.Scheduler.GetJob(jobs[1])!.State);
     }
 
     [Fact]
@@ -177,17 +164,18 @@ public sealed class SchedulerPrefetchTests
 
         // The server restarts: both jobs are the worker's until it says otherwise (or the grace ends). Its return of
         // the second comes before its first hello.
-        var after = new Scheduler(_store, now: Now);
-        Assert.True(after.JobReturned(new JobReturned("w1", jobs[1], 1)));
-        var later = Now.AddHours(1); // the grace is long over: nothing of the worker's is left to return
-        after.WorkerHello(new PeerId("w1b"), new WorkerHello("w1", "host", 1, 1, [new RunningJobRef(jobs[0], 1)], "v", false, Prefetch: 1), later);
-        after.Tick(later);
-        after.Tick(later.AddSeconds(1));
-        Assert.Empty(after.TakeEffects().Select(e => e.Message).OfType<DispatchJob>()); // a new worker entry: nothing ahead yet
+        var after = _h.Restart();
+        Assert.True(_h.Returned("w1", jobs[1], 1));
+        _h.Advance(TimeSpan.FromHours(1)); // the grace is long over: nothing of the worker's is left to return
+        _h.Hello("w1", 1, running: [new(jobs[0], 1)], prefetch: 1, peer: "w1b");
+        _h.Tick();
+        _h.Advance(TimeSpan.FromSeconds(1));
+        _h.Tick();
+        Assert.Empty(_h.Dispatches()); // a new worker entry: nothing ahead yet
         Assert.Equal(1, after.WaitingJobs); // once, not twice
         Assert.Equal(0, after.GetJob(jobs[1])!.Attempts);
-        Assert.NotNull(after.JobFinished(new JobFinished("w1", jobs[0], 1, JobState.Completed, 0, null, later, later)));
-        Assert.Equal([(jobs[1], 1)], after.TakeEffects().Select(e => e.Message).OfType<DispatchJob>().Select(d => (d.JobId, d.Attempt)));
+        Assert.NotNull(_h.Finish("w1", jobs[0], attempt: 1));
+        Assert.Equal([(jobs[1], 1)], _h.Dispatches().Select(d => (d.JobId, d.Attempt)));
         Assert.Equal(0, after.WaitingJobs);
     }
 }
