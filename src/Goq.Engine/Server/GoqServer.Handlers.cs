@@ -38,15 +38,15 @@ public sealed partial class GoqServer
         [typeof(RestartJobs)] = On<RestartJobs>((s, m, from) => s.RestartJobs(m, from)),
         [typeof(GetQueues)] = On<GetQueues>((s, _, from) => s.Reply(from.Peer, from.Rid, new QueuesReply(s._scheduler.GetQueues()))),
         [typeof(SetQueue)] = On<SetQueue>((s, m, from) => s.SetQueue(m, from)),
-        [typeof(RemoveJobs)] = On<RemoveJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Remove(m.Ids, m.States))),
+        [typeof(RemoveJobs)] = On<RemoveJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Remove(m.Ids, m.States, from.Now))),
         [typeof(DismissJobs)] = On<DismissJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Dismiss(m.Ids ?? []))),
-        [typeof(StopWorkers)] = On<StopWorkers>((s, m, from) => s.Reply(from.Peer, from.Rid, s._scheduler.StopWorkers(m.Idle, m.Ids, m.Drain))),
+        [typeof(StopWorkers)] = On<StopWorkers>((s, m, from) => s.Reply(from.Peer, from.Rid, s._scheduler.StopWorkers(m.Idle, m.Ids, m.Drain, from.Now))),
         [typeof(ShutdownServer)] = On<ShutdownServer>((s, _, from) => s.Shutdown(from)),
 
         // What workers report.
         [typeof(WorkerHello)] = On<WorkerHello>((s, m, from) => s.WorkerHello(m, from)),
         [typeof(WorkerBye)] = On<WorkerBye>((s, m, from) => s.WorkerBye(m, from)),
-        [typeof(JobStarted)] = On<JobStarted>((s, m, _) => s._scheduler.JobStarted(m)),
+        [typeof(JobStarted)] = On<JobStarted>((s, m, from) => s._scheduler.JobStarted(m, from.Now)),
         [typeof(JobOutput)] = On<JobOutput>((s, m, from) => s.AppendOutput(from.Peer, m)),
         [typeof(JobOutputWritten)] = On<JobOutputWritten>((s, m, from) => s.RecordOutput(from.Peer, m)),
         [typeof(JobReturned)] = On<JobReturned>((s, m, from) => s.JobReturned(m, from)),
@@ -138,7 +138,7 @@ public sealed partial class GoqServer
         Reply(from.Peer, from.Rid, !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0
             ? new ErrorReply(GoqErrorIds.InvalidQueue,
                 $"a queue name is 1 to {NameRules.MaxLength} letters, digits, '-', '_' or '.', and a throttle limit is 0 (no cap) or more", GoqErrorKind.InvalidArgument)
-            : new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit)]));
+            : new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit, from.Now)]));
 
     private void Shutdown(Inbound from)
     {

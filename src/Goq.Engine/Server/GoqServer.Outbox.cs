@@ -1,3 +1,4 @@
+using Goq.Timing;
 using Goq.Protocol;
 using Goq.Transport;
 using NetMQ;
@@ -41,7 +42,7 @@ public sealed partial class GoqServer
             // What an outage held goes out now (its commit has just succeeded), but a dispatch only if the job is still
             // that worker's: the scheduler may have taken it back and handed it elsewhere meanwhile.
             var effects = _heldBack.Where(e => e.Message is not DispatchJob held || _scheduler.IsDispatchCurrent(held, e.To))
-                .Concat(_scheduler.TakeEffects()).ToList();
+                .Concat(_effects.Take()).ToList();
             _heldBack.Clear();
             foreach (var effect in effects)
             {
@@ -115,7 +116,7 @@ public sealed partial class GoqServer
     private void HoldBack()
     {
         var staged = _store.HasChanges;
-        foreach (var effect in _scheduler.TakeEffects())
+        foreach (var effect in _effects.Take())
         {
             if (StoreOutage.PromisesNothing(effect.Message, staged))
             {
@@ -179,7 +180,7 @@ public sealed partial class GoqServer
             }
             catch (HostUnreachableException)
             {
-                _scheduler.PeerLost(to);
+                _scheduler.PeerLost(to, Instant.Now);
                 return;
             }
         }

@@ -56,6 +56,7 @@ public sealed partial class GoqServer : IDisposable
     private readonly NoticeBatcher _notices = new(TimeSpan.FromMilliseconds(NoticeInterval));
     private readonly List<(PeerId To, long Rid, GoqMessage Message)> _outbox = [];
     private readonly StoreOutage _outage;
+    private readonly SchedulerOutbox _effects = new(); // the scheduler's port: what it wants sent, after the turn's commit
     private readonly List<SchedulerEffect> _heldBack = []; // what an outage held, released by the commit that stored it
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly WireCodec _wire;
@@ -77,7 +78,7 @@ public sealed partial class GoqServer : IDisposable
         _options = options;
         _store = store;
         _outage = new StoreOutage(options.StorePath is { } db ? Path.GetDirectoryName(Path.GetFullPath(db)) : null, options.Log);
-        _scheduler = new Scheduler(store, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
+        _scheduler = new Scheduler(store, _effects, Instant.Now, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
         _scheduler.TransitionRefused = change => options.Log(LogEntry.Error("job.transition_refused",
             $"job {change.JobId}: refused an illegal change of state from {change.From} to {change.To} ({change.Reason}); please report it", job: change.JobId));
         _queries = new JobQueries(store, _scheduler);
@@ -306,7 +307,7 @@ public sealed partial class GoqServer : IDisposable
     /// <summary>Places the output of the jobs being dispatched, in this turn's commit: before any of their lines can come.</summary>
     private void PlanOutputs()
     {
-        foreach (var job in _scheduler.Dispatching)
+        foreach (var job in _scheduler.Dispatched(_effects.Pending))
         {
             _output.Plan(job);
             if (job.WorkerId is { } worker && _sameHostWorkers.Contains(worker))

@@ -67,7 +67,7 @@ public sealed class JobQueriesTests
     {
         _h.Queries.Cancel([2], _h.Now); // running: Cancelled for everyone, its slot held until the kill is confirmed
         Assert.NotNull(_h.Scheduler.OutputWriter("w1", 2, 1));
-        var removed = _h.Queries.Remove([2], null);
+        var removed = _h.Queries.Remove([2], null, _h.Now);
         Assert.Equal([2L], removed.Removed);
         Assert.Null(_h.Scheduler.OutputWriter("w1", 2, 1));
         _h.Finish("w1", 2, attempt: 1, state: JobState.Cancelled, reason: "killed");
@@ -78,7 +78,7 @@ public sealed class JobQueriesTests
     [Fact]
     public void Remove_ForgetsEndedJobs_AndReportsActiveAndUnknownOnes()
     {
-        var reply = _h.Queries.Remove([1, 2, 42], null);
+        var reply = _h.Queries.Remove([1, 2, 42], null, _h.Now);
         Assert.Equal([1L], reply.Removed);
         Assert.Equal([2L], reply.StillActive);
         Assert.Equal([42L], reply.Unknown);

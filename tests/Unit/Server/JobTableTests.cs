@@ -98,7 +98,7 @@ public sealed class JobTableTests
     public void TheStore_NeverHoldsTheSchedulersLiveRecord_AndEveryChangeItMadeWasLegal()
     {
         var store = new InMemoryJobStore();
-        var scheduler = new Scheduler(store, now: new Instant(Now, TimeSpan.Zero));
+        var scheduler = new Scheduler(store, new SchedulerOutbox(), new Instant(Now, TimeSpan.Zero));
         var now = new Instant(Now, TimeSpan.FromSeconds(1));
         scheduler.Submit([Spec(), Spec() with { DependsOn = [1] }, Spec() with { Hold = true }], now);
         scheduler.WorkerHello(new PeerId("w1"), new WorkerHello("w1", "host", 1, 1, [], "v", false), now);

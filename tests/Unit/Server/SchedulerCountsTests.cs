@@ -61,7 +61,7 @@ public sealed class SchedulerCountsTests
         Assert.False(tally.Stored.ContainsKey(("gpu", JobState.Failed)));
         Assert.Equal(1, Count("gpu", JobState.Running) + Count("gpu", JobState.Waiting));
 
-        _h.Queries.Remove([jobs[0].Id], null);
+        _h.Queries.Remove([jobs[0].Id], null, _h.Now);
         Assert.Empty(tally.Stored);
         Assert.Equal(1, tally.Ended[JobState.Completed]); // the count since start is a counter: it never goes down
     }

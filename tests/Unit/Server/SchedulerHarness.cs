@@ -26,9 +26,12 @@ internal sealed class SchedulerHarness
         _options = options;
         Now = start ?? Epoch;
         Store = store ?? new InMemoryJobStore();
-        Scheduler = new Scheduler(Store, _options, Now);
+        Scheduler = new Scheduler(Store, Port, Now, _options);
         Queries = new JobQueries(Store, Scheduler);
     }
+
+    /// <summary>The scheduler's port: a recorder of what it sent (a restarted scheduler sends through it too).</summary>
+    public SchedulerOutbox Port { get; } = new();
 
     /// <summary>The store the scheduler writes to, and a restarted one reads from.</summary>
     public IJobStore Store { get; private set; }
@@ -81,7 +84,7 @@ internal sealed class SchedulerHarness
     public Scheduler Restart(IJobStore? store = null)
     {
         Store = store ?? Store;
-        Scheduler = new Scheduler(Store, _options, Now);
+        Scheduler = new Scheduler(Store, Port, Now, _options);
         Queries = new JobQueries(Store, Scheduler);
         return Scheduler;
     }
@@ -117,7 +120,7 @@ internal sealed class SchedulerHarness
 
     /// <summary>A worker reports that a job's process started; false when that lease is not the job's current one.</summary>
     public bool Start(string worker, long id, int? attempt = null, int pid = 100) =>
-        Scheduler.JobStarted(new JobStarted(worker, id, attempt ?? AttemptOf(id), pid, Now.Wall));
+        Scheduler.JobStarted(new JobStarted(worker, id, attempt ?? AttemptOf(id), pid, Now.Wall), Now);
 
     /// <summary>
     /// A worker reports a job's end, for <paramref name="attempt"/> (by default the lease the scheduler holds the job
@@ -151,7 +154,7 @@ internal sealed class SchedulerHarness
     public JobInfo Job(long id) => Queries.Job(id) ?? throw new Xunit.Sdk.XunitException($"no job {id}");
 
     /// <summary>Everything the scheduler sent since the last look (which this look takes).</summary>
-    public IReadOnlyList<SchedulerEffect> Effects() => Scheduler.TakeEffects();
+    public IReadOnlyList<SchedulerEffect> Effects() => Port.Take();
 
     /// <summary>The messages of one kind the scheduler sent since the last look; the others are taken and dropped.</summary>
     public List<T> Messages<T>() => Effects().Select(e => e.Message).OfType<T>().ToList();

@@ -45,7 +45,7 @@ public sealed class SchedulerNoWorkerTests
         _h.Advance(TimeSpan.FromMinutes(1));
         _h.Tick();
         _h.Hello("w1", host: "node7");
-        _h.Scheduler.StopWorkers(idle: true, null, drain: false);
+        _h.Scheduler.StopWorkers(idle: true, null, drain: false, _h.Now);
         var job = _h.Submit(Spec()).Id;
         Assert.Equal("no worker is connected: the last one (on node7) stopped at 1970-01-01 00:01:00Z; Start-GoqWorker starts one", _h.Scheduler.WhyWaiting(job));
     }

@@ -64,7 +64,7 @@ public sealed class SchedulerPlacesTests : IDisposable
         var cancelled = _h.Scheduler.Cancel([cancel], _h.Now);
         Assert.Equal(cancel, Assert.Single(cancelled.Cancelled).Id);
         Assert.Equal(JobState.Held, Assert.Single(_h.Scheduler.Hold([hold], _h.Now).Changed).State);
-        Assert.Equal(9, Assert.Single(_h.Scheduler.SetPriority([urgent], 9).Changed).Priority);
+        Assert.Equal(9, Assert.Single(_h.Scheduler.SetPriority([urgent], 9, _h.Now).Changed).Priority);
         Assert.Equal(48, _h.Scheduler.WaitingJobs);
         _h.Store.Commit();
 

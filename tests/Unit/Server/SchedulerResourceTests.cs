@@ -95,7 +95,7 @@ public sealed class SchedulerResourceTests
     {
         _h.Hello("w1", 2);
         _h.Hello("w2", 2);
-        _h.Scheduler.SetQueueLimit("default", 3);
+        _h.Scheduler.SetQueueLimit("default", 3, _h.Now);
         var jobs = Enumerable.Range(0, 5).Select(_ => _h.Submit(Spec()).Id).ToList();
         Assert.Equal(3, Dispatched().Count);
         Assert.Equal("queue 'default' is at its throttle limit of 3 running jobs", _h.Scheduler.WhyWaiting(jobs[3]));
@@ -104,7 +104,7 @@ public sealed class SchedulerResourceTests
 
         _h.End(jobs[0]);
         Assert.Equal([jobs[3]], Dispatched().Select(d => d.Job));
-        Assert.Equal(0, _h.Scheduler.SetQueueLimit("default", 0).ThrottleLimit);
+        Assert.Equal(0, _h.Scheduler.SetQueueLimit("default", 0, _h.Now).ThrottleLimit);
         Assert.Equal([jobs[4]], Dispatched().Select(d => d.Job));
     }
 
@@ -112,7 +112,7 @@ public sealed class SchedulerResourceTests
     public void AThrottledQueue_DoesNotHoldBackAnotherQueue_OnTheSameWorker()
     {
         _h.Hello("w1", 3, queues: ["a", "b"]);
-        _h.Scheduler.SetQueueLimit("a", 1);
+        _h.Scheduler.SetQueueLimit("a", 1, _h.Now);
         var a1 = _h.Submit(Spec(queue: "a")).Id;
         _h.Submit(Spec(queue: "a"));
         var b1 = _h.Submit(Spec(queue: "b")).Id;
@@ -155,7 +155,7 @@ public sealed class SchedulerResourceTests
     public void QueueLimits_AndEveryJobsQueueSlotsAndLabels_SurviveARestart()
     {
         _h.Hello("w1", 1);
-        _h.Scheduler.SetQueueLimit("gpu", 2);
+        _h.Scheduler.SetQueueLimit("gpu", 2, _h.Now);
         var id = _h.Submit(Spec(queue: "gpu", slots: 3, require: ["gpu"])).Id;
         var after = _h.Restart();
         Assert.Equal(2, after.GetQueues().Single(q => q.Name == "gpu").ThrottleLimit);

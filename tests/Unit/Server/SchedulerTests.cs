@@ -163,7 +163,7 @@ public sealed class SchedulerTests
         _h.Hello("idle2", slots: 2);
         Assert.Equal(5, _h.Scheduler.IdleSlots);
 
-        var reply = _h.Scheduler.StopWorkers(idle: true, ids: null, drain: false);
+        var reply = _h.Scheduler.StopWorkers(idle: true, ids: null, drain: false, _h.Now);
         Assert.Equal(["idle1", "idle2"], reply.Stopped.Select(w => w.Id).Order());
         Assert.All(_h.Effects(), e => Assert.IsType<ShutdownWorker>(e.Message));
         Assert.Equal(2, _h.Scheduler.IdleSlots); // the busy worker keeps its two free slots
@@ -306,7 +306,7 @@ public sealed class SchedulerTests
         Assert.Equal((5, JobState.Waiting), (urgent.Priority, urgent.State));
         Assert.Equal([1L], _h.Dispatches().Select(d => d.Job.JobId));
 
-        var reply = _h.Scheduler.SetPriority([3, 1, 99], 9); // 3 waits; 1 runs; 99 is not this scheduler's
+        var reply = _h.Scheduler.SetPriority([3, 1, 99], 9, _h.Now); // 3 waits; 1 runs; 99 is not this scheduler's
         Assert.Equal(3, Assert.Single(reply.Changed).Id);
         Assert.Equal(1, Assert.Single(reply.Started).Id);
         Assert.Equal(99, Assert.Single(reply.Unknown));

@@ -252,7 +252,7 @@ public sealed class SqliteJobStoreTests : IDisposable
     {
         using (var store = new SqliteJobStore(DbPath))
         {
-            var scheduler = new Goq.Server.Scheduling.Scheduler(store);
+            var scheduler = new Goq.Server.Scheduling.Scheduler(store, new Goq.Server.Scheduling.SchedulerOutbox(), Goq.Timing.Instant.Now);
             var first = scheduler.Submit([new JobSpec { Kind = JobKind.Shell, Command = "true" }], DateTimeOffset.UnixEpoch)[0];
             scheduler.Submit([new JobSpec { Kind = JobKind.Shell, Command = "next", DependsOn = [first.Id], DependencyMode = DependencyMode.AfterAny }], DateTimeOffset.UnixEpoch);
             store.Commit();
@@ -263,7 +263,7 @@ public sealed class SqliteJobStoreTests : IDisposable
         Assert.Equal((JobState.Blocked, DependencyMode.AfterAny), (job.State, job.DependencyMode));
         Assert.Equal([1L], job.DependsOn);
         Assert.Equal([1L], spec.DependsOn);
-        Assert.Equal(1, new Goq.Server.Scheduling.Scheduler(reopened).BlockedJobs);
+        Assert.Equal(1, new Goq.Server.Scheduling.Scheduler(reopened, new Goq.Server.Scheduling.SchedulerOutbox(), Goq.Timing.Instant.Now).BlockedJobs);
     }
 
     [Fact]

@@ -184,7 +184,7 @@ public sealed class StoredDataCompatibilityTests : IDisposable
     public void ASchedulerStartedOnTheStore_RebuildsTheQueue()
     {
         using var store = OpenCopy();
-        var scheduler = new Scheduler(store, new SchedulerOptions(), new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var scheduler = new Scheduler(store, new SchedulerOutbox(), new DateTimeOffset(2027, 1, 1, 0, 0, 0, TimeSpan.Zero), new SchedulerOptions());
 
         Assert.Equal(JobState.Held, scheduler.GetJob(11)!.State);
         Assert.Equal(JobState.Blocked, scheduler.GetJob(12)!.State); // job 11 has not ended

@@ -170,7 +170,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
             return null;
         }
 
-        var reply = set.Priority is { } priority ? scheduler.SetPriority(ids, priority) : null;
+        var reply = set.Priority is { } priority ? scheduler.SetPriority(ids, priority, now) : null;
         reply = set.Hold switch
         {
             true => scheduler.Hold(ids, now),
@@ -256,7 +256,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     }
 
     /// <summary>Forgets ended jobs; active ones are reported, not removed.</summary>
-    public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states)
+    public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, Instant now)
     {
         var terminal = (states ?? JobStateExtensions.Terminal).Where(s => s.IsTerminal()).ToList();
         List<ArrayTasks> arrays = [];
@@ -272,7 +272,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
         var stillActive = ids is null ? [] : found.Where(j => !j.State.IsTerminal()).Select(j => j.Id).ToList();
         var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
         var removed = candidates.Count == 0 ? [] : store.Remove(candidates);
-        scheduler.Removed(removed);
+        scheduler.Removed(removed, now);
         var removedJobs = found.ToDictionary(j => j.Id);
         foreach (var id in removed)
         {

@@ -50,7 +50,7 @@ public sealed partial class Scheduler
                 if (_workers.TryGet(job.WorkerId ?? "", out var worker))
                 {
                     _cancelling[id] = job;
-                    _effects.Add(new SchedulerEffect(worker.Peer, 0, new CancelJob(id, job.Attempts)));
+                    _port.Send(worker.Peer, 0, new CancelJob(id, job.Attempts));
                 }
 
                 End(job, JobState.Cancelled, "cancelled", now);
@@ -74,8 +74,9 @@ public sealed partial class Scheduler
     /// Jobs the store no longer holds (Remove-GoqJob). A cancelled one whose kill is still under way keeps no output
     /// and is not written back when its kill is confirmed.
     /// </summary>
-    public void Removed(IEnumerable<long> ids)
+    public void Removed(IEnumerable<long> ids, Instant now)
     {
+        _now = now;
         foreach (var id in ids.Where(_cancelling.ContainsKey))
         {
             _removedWhileCancelling.Add(id);
@@ -263,7 +264,7 @@ public sealed partial class Scheduler
 
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {
-            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
+            _port.Send(peer, rid, new JobFinishedNotice([job.Clone()]));
         }
     }
 

@@ -177,7 +177,7 @@ public sealed partial class Scheduler
         }
 
         _workers.Took(worker); // round robin: a worker with room left goes to the back of its line
-        _effects.Add(new SchedulerEffect(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch)));
+        _port.Send(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch));
         TaskHandedOut(job);
     }
 
@@ -321,8 +321,9 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Caps how many jobs of a queue run at once (0: no cap); kept in the store. Jobs start at once if the cap rose.</summary>
-    public QueueInfo SetQueueLimit(string queue, int limit)
+    public QueueInfo SetQueueLimit(string queue, int limit, Instant now)
     {
+        _now = now;
         _limits.SetLimit(RunLimits.QueueKey(queue), limit);
         _store.Counters.QueueLimits[queue] = limit; // a 0 is kept too, so the store forgets the old cap
 

@@ -114,8 +114,9 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Changes the priority of jobs that have not started (they move in the queue).</summary>
-    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority)
+    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority, Instant now)
     {
+        _now = now;
         var reply = Change(ids, job =>
         {
             job.Priority = priority;

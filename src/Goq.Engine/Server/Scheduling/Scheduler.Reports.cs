@@ -7,8 +7,9 @@ namespace Goq.Server.Scheduling;
 public sealed partial class Scheduler
 {
     /// <summary>Records that a job's process started; a report for another lease is ignored.</summary>
-    public bool JobStarted(JobStarted started)
+    public bool JobStarted(JobStarted started, Instant now)
     {
+        _now = now;
         if (!IsCurrentLease(started.WorkerId, started.JobId, started.Attempt, out var job))
         {
             return false;
@@ -36,9 +37,9 @@ public sealed partial class Scheduler
         IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && !_removedWhileCancelling.Contains(jobId) ? job : null;
 
     /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
-    public JobInfo? JobFinished(JobFinished finished, Instant? now = null)
+    public JobInfo? JobFinished(JobFinished finished, Instant now)
     {
-        _now = now ?? _now; // a retry's delay counts from here
+        _now = now; // a retry's delay counts from here
         var job = Finished(finished);
         EndEvent();
         return job;
@@ -112,7 +113,7 @@ public sealed partial class Scheduler
 
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {
-            _effects.Add(new SchedulerEffect(peer, rid, new JobFinishedNotice([job])));
+            _port.Send(peer, rid, new JobFinishedNotice([job.Clone()]));
         }
 
         Settle(job, finished.FinishedAt);

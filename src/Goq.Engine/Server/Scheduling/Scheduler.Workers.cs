@@ -53,8 +53,9 @@ public sealed partial class Scheduler
         && job.WorkerId is { } id && _workers.TryGet(id, out var worker) && worker.Peer == to;
 
     /// <summary>Tells idle workers (and/or the named ones) to exit; they get no more jobs from now on.</summary>
-    public StopWorkersReply StopWorkers(bool idle, IReadOnlyList<string>? ids, bool drain)
+    public StopWorkersReply StopWorkers(bool idle, IReadOnlyList<string>? ids, bool drain, Instant now)
     {
+        _now = now;
         var chosen = new List<WorkerEntry>();
         if (idle)
         {
@@ -79,7 +80,7 @@ public sealed partial class Scheduler
         {
             worker.Stopping = true;
             _workers.Refresh(worker);
-            _effects.Add(new SchedulerEffect(worker.Peer, 0, new ShutdownWorker(drain)));
+            _port.Send(worker.Peer, 0, new ShutdownWorker(drain));
             stopped.Add(worker.ToInfo());
             Unkeep(worker);
             if (worker.Running.Count == 0)
@@ -98,9 +99,9 @@ public sealed partial class Scheduler
     /// its attempt given back, and the worker gets no more jobs ahead until one of its jobs ends. False when the report
     /// is for no lease of that worker's (stale, or the job was cancelled meanwhile: then only its place is freed).
     /// </summary>
-    public bool JobReturned(JobReturned returned, Instant? now = null)
+    public bool JobReturned(JobReturned returned, Instant now)
     {
-        _now = now ?? _now; // the job waits again from here
+        _now = now; // the job waits again from here
         var taken = Returned(returned);
         EndEvent();
         return taken;

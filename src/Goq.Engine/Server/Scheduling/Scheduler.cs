@@ -47,21 +47,21 @@ public sealed partial class Scheduler
     private readonly JobTable _jobs = new();
     private readonly WorkerPool _workers = new();
     private readonly WatchRegistry _watches = new();
-    private readonly List<SchedulerEffect> _effects = [];
+    private readonly ISchedulerPort _port;
     private readonly DependencyGraph _dependencies = new();
 
     /// <summary>Ended jobs by queue and state, and the counts since start: what the metrics read (see <see cref="JobTally"/>).</summary>
     public JobTally Tally { get; } = new();
 
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
-    public Scheduler(IJobStore store, SchedulerOptions? options = null, Instant? now = null)
-        : this(store, store.LoadActive((options ?? new SchedulerOptions()).WholeWaitingJobs), options, now)
+    public Scheduler(IJobStore store, ISchedulerPort port, Instant now, SchedulerOptions? options = null)
+        : this(store, port, store.LoadActive((options ?? new SchedulerOptions()).WholeWaitingJobs), options, now)
     {
     }
 
-    private Scheduler(IJobStore store, (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) active, SchedulerOptions? options,
-        Instant? now)
-        : this(store, active.Whole, options, now, id => store.Get(id)?.State ?? store.GetArray(id)?.Array.State, store.LoadActiveArrays(), active.Places)
+    private Scheduler(IJobStore store, ISchedulerPort port, (IReadOnlyList<(JobInfo Job, JobSpec Spec)> Whole, IReadOnlyList<WaitingPlace> Places) active,
+        SchedulerOptions? options, Instant now)
+        : this(store, port, active.Whole, now, options, id => store.Get(id)?.State ?? store.GetArray(id)?.Array.State, store.LoadActiveArrays(), active.Places)
     {
     }
 
@@ -70,14 +70,15 @@ public sealed partial class Scheduler
     /// <paramref name="endedState"/> says how a job that is not among them ended (null: unknown); it is asked here only,
     /// for the dependencies of blocked jobs.
     /// </summary>
-    public Scheduler(IJobStaging staging, IEnumerable<(JobInfo Job, JobSpec Spec)> active, SchedulerOptions? options = null, Instant? now = null,
+    public Scheduler(IJobStaging staging, ISchedulerPort port, IEnumerable<(JobInfo Job, JobSpec Spec)> active, Instant now, SchedulerOptions? options = null,
         Func<long, JobState?>? endedState = null, IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays = null,
         IEnumerable<WaitingPlace>? places = null)
     {
         _endedState = endedState ?? (_ => null);
         _store = staging;
+        _port = port;
         _options = options ?? new SchedulerOptions();
-        _now = now ?? Instant.Now;
+        _now = now;
         _servingSince = _now;
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
@@ -156,17 +157,9 @@ public sealed partial class Scheduler
         _servingSince = now;
     }
 
-    /// <summary>The jobs handed to workers since the last <see cref="TakeEffects"/>: their dispatches are not sent yet.</summary>
-    public IEnumerable<JobInfo> Dispatching =>
-        _effects.Select(e => e.Message).OfType<DispatchJob>().Select(d => _jobs.GetValueOrDefault(d.JobId)).OfType<JobInfo>();
-
-    /// <summary>Returns and clears the messages produced since the last call; send them after the commit.</summary>
-    public IReadOnlyList<SchedulerEffect> TakeEffects()
-    {
-        var effects = _effects.ToArray();
-        _effects.Clear();
-        return effects;
-    }
+    /// <summary>The jobs a dispatch among <paramref name="effects"/> hands out, as this scheduler holds them now.</summary>
+    public IEnumerable<JobInfo> Dispatched(IEnumerable<SchedulerEffect> effects) =>
+        effects.Select(e => e.Message).OfType<DispatchJob>().Select(d => _jobs.GetValueOrDefault(d.JobId)).OfType<JobInfo>();
 
     /// <summary>
     /// Queues a batch, in order, recording its <paramref name="batchId"/> with it. (A batch id seen before is the
@@ -340,9 +333,9 @@ public sealed partial class Scheduler
     /// A worker said goodbye (<paramref name="dead"/> false) or fell silent: its slots go away and its running jobs go
     /// back to the front of the queue, or fail once they have used up their attempts.
     /// </summary>
-    public void WorkerGone(string workerId, bool dead = false, Instant? instant = null)
+    public void WorkerGone(string workerId, bool dead, Instant now)
     {
-        _now = instant ?? _now;
+        _now = now;
         Gone(workerId, dead);
         EndEvent();
     }
@@ -385,8 +378,9 @@ public sealed partial class Scheduler
     /// connection and lists its jobs, and one that never comes back is declared dead by the dead-worker time (Tick).
     /// Declaring it dead here failed jobs that its keeper was running to their end. (Guarantee point.)
     /// </summary>
-    public void PeerLost(PeerId peer)
+    public void PeerLost(PeerId peer, Instant now)
     {
+        _now = now;
         _watches.RemovePeer(peer);
         foreach (var worker in _workers.All.Where(w => w.Peer == peer))
         {
