@@ -6,7 +6,8 @@ using Goq.Transport;
 namespace Goq.Server.Scheduling;
 
 // Over 400 lines (and the class over its partial files): the scheduler is one state machine whose transitions share
-// its state; issue 27 splits it into types that own their state (placement, workers, endings, arrays).
+// its state. The job table (JobTable) and the way out (ISchedulerPort) are types of their own; issue 27 goes on to split
+// the rest into types that own their state (matching, workers and leases, dependencies, arrays, reruns, the grace).
 /// <summary>
 /// The queue as a pure state machine: events in, state changes (staged in the store's memory) and effects (messages
 /// to send) out. No sockets, no files, no clock of its own, and one kind of read of the store: the active jobs and
