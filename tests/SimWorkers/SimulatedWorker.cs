@@ -1,5 +1,6 @@
 using Goq.Protocol;
 using Goq.Transport;
+using Goq.Worker;
 using NetMQ;
 using NetMQ.Sockets;
 
@@ -7,21 +8,20 @@ namespace Goq.SimWorkers;
 
 /// <summary>
 /// One simulated worker: its own DEALER and CURVE handshake, its own id, the worker protocol as a real worker speaks it
-/// (announce, heartbeat with the jobs it holds and the last dispatch it got, report ends until acknowledged), but a job
-/// it is handed "runs" in no time: it is reported Completed, exit code 0, at once. Lives on its fleet's poller thread.
+/// (announce, heartbeat with the jobs it holds and the last dispatch it got, report ends until acknowledged: the real
+/// worker's <see cref="WorkerSession"/>), but a job it is handed "runs" in no time: it is reported Completed, exit code
+/// 0, at once. Lives on its fleet's poller thread.
 /// </summary>
 public sealed class SimulatedWorker
 {
     private readonly DealerSocket _socket;
     private readonly WireCodec _wire;
     private readonly SimulatedFleet _fleet;
-    private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
-    private string? _epoch;
-    private long _lastDispatch;
+    private readonly WorkerSession _session;
 
     internal SimulatedWorker(string id, IReadOnlyList<string>? queues, bool diesWithFirstJob, DealerSocket socket, WireCodec wire, SimulatedFleet fleet, long firstBeatAt)
     {
-        Id = id;
+        _session = new WorkerSession(id, fleet.Host, fleet.Slots, queues: queues);
         Queues = queues;
         DiesWithFirstJob = diesWithFirstJob;
         _socket = socket;
@@ -30,7 +30,7 @@ public sealed class SimulatedWorker
         NextBeatAt = firstBeatAt;
     }
 
-    public string Id { get; }
+    public string Id => _session.WorkerId;
 
     public IReadOnlyList<string>? Queues { get; }
 
@@ -57,15 +57,16 @@ public sealed class SimulatedWorker
 
     internal void Leave()
     {
-        Send(new WorkerBye(Id));
+        Send(_session.Bye());
         _socket.Options.Linger = TimeSpan.FromSeconds(1); // the goodbye leaves before the socket closes
         Silent = true;
     }
 
     internal void Heartbeat()
     {
+        // As the worker's heartbeat, less what a simulated worker never has (ends adopted from dead workers, output).
         Send(Hello());
-        foreach (var report in _unacked.Values)
+        foreach (var report in _session.UnacknowledgedEnds)
         {
             Send(report); // not yet acknowledged: perhaps lost with a server that went down
         }
@@ -97,14 +98,7 @@ public sealed class SimulatedWorker
         switch (body)
         {
             case DispatchJob dispatch:
-                if (dispatch.Epoch != _epoch)
-                {
-                    _epoch = dispatch.Epoch;
-                    _lastDispatch = 0;
-                }
-
-                _lastDispatch = Math.Max(_lastDispatch, dispatch.Seq);
-                foreach (var ack in dispatch.Acks ?? [])
+                foreach (var ack in _session.Dispatched(dispatch))
                 {
                     Acknowledged(ack.JobId, ack.Attempt);
                 }
@@ -120,14 +114,14 @@ public sealed class SimulatedWorker
                 break;
             case ShutdownWorker:
                 Silent = true;
-                Send(new WorkerBye(Id));
+                Send(_session.Bye());
                 break;
         }
     }
 
     private void Run(DispatchJob dispatch)
     {
-        if (_unacked.ContainsKey((dispatch.JobId, dispatch.Attempt)))
+        if (_session.AwaitsAck(dispatch.JobId, dispatch.Attempt))
         {
             return; // a dispatch sent again: ours already, its report is on its way
         }
@@ -142,20 +136,19 @@ public sealed class SimulatedWorker
 
         var now = DateTimeOffset.UtcNow;
         var report = new JobFinished(Id, dispatch.JobId, dispatch.Attempt, JobState.Completed, 0, null, now, now, Environment.ProcessId, 0);
-        _unacked[(dispatch.JobId, dispatch.Attempt)] = report;
-        Send(report);
+        Send(_session.Ended(report));
     }
 
     private void Acknowledged(long jobId, int attempt)
     {
-        if (_unacked.Remove((jobId, attempt)))
+        if (_session.Acknowledged(jobId, attempt))
         {
             _fleet.CountAck();
         }
     }
 
-    private WorkerHello Hello() => new(Id, _fleet.Host, Environment.ProcessId, _fleet.Slots,
-        _unacked.Keys.Select(k => new RunningJobRef(k.JobId, k.Attempt)).ToList(), GoqVersion.Current, false, _epoch, _lastDispatch, 0, Queues);
+    // Its jobs end as they come: it holds none but those whose end the server has not acknowledged (the session's).
+    private WorkerHello Hello() => _session.Hello(Environment.ProcessId, []);
 
     private void Send(GoqMessage message)
     {

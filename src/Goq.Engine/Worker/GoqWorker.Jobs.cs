@@ -61,8 +61,7 @@ public sealed partial class GoqWorker
         _options.Log(LogEntry.Info("job.cancelled_before_start", $"cancelling job {jobId} before it started", job: jobId));
         var report = new JobFinished(Id, jobId, attempt, JobState.Cancelled, null, "cancelled before it started", null, DateTimeOffset.UtcNow, null, 0);
         _ledger?.Ended(jobId, report);
-        _unacked[(jobId, attempt)] = report;
-        Send(report);
+        Send(_session.Ended(report));
     }
 
     private void StartJob(DispatchJob dispatch)
@@ -157,10 +156,9 @@ public sealed partial class GoqWorker
 
     private void Acknowledged(long jobId, int attempt)
     {
-        _unacked.Remove((jobId, attempt));
-        _adopted.Remove((jobId, attempt));
+        _session.Acknowledged(jobId, attempt);
         _ledger?.Acknowledged(jobId, attempt);
-        if (_byeBy is not null && _unacked.Count == 0 && _adopted.Count == 0)
+        if (_byeBy is not null && !_session.AwaitsAcks)
         {
             Exit(); // the last acknowledgement the goodbye waited for
         }
@@ -231,7 +229,7 @@ public sealed partial class GoqWorker
             // Its file is synced (its last line counted) off this thread; the end is reported once its lines are
             // recorded as durable, after them, as lines sent to the server are. A job killed because this worker
             // exits is not reported, but its last lines (goq's own, saying why) are, before the goodbye.
-            _finishing.Add((job.JobId, job.Attempt));
+            _session.EndWaits(job.JobId, job.Attempt);
             _ = Task.Run(() => file.Sync(final: true)).ContinueWith(_ => _inbox.Enqueue(new WorkerCommand.LastOutputSynced(job, file, end)), TaskScheduler.Default);
             return;
         }
@@ -261,7 +259,7 @@ public sealed partial class GoqWorker
                 SendWritten(synced.Job);
                 break;
             case WorkerCommand.LastOutputSynced last:
-                _finishing.Remove((last.Job.JobId, last.Job.Attempt));
+                _session.EndReady(last.Job.JobId, last.Job.Attempt);
                 last.File.Dispose();
                 SendWritten(last.Job);
                 if (last.End is not null)
@@ -285,14 +283,14 @@ public sealed partial class GoqWorker
 
     private void ReportEnd(RunningJob job, JobFinished finished)
     {
-        _unacked[(job.JobId, job.Attempt)] = finished;
+        var report = _session.Ended(finished);
         _ended[(job.JobId, job.Attempt)] = job;
-        Send(finished);
+        Send(report);
     }
 
     private void ExitIfDone()
     {
-        if (_finishing.Count > 0)
+        if (_session.EndsWaiting)
         {
             return; // a job's end is still on its way
         }

@@ -49,7 +49,7 @@ public sealed partial class GoqWorker
         }
 
         var waited = Instant.SteadyNow - _relayLostAt;
-        if (_relay is not null || _exiting || waited < (_jobsDone == 0 && _running.Count == 0 && _unacked.Count == 0 ? keeper.FirstRelayWithin : keeper.GiveUpAfter))
+        if (_relay is not null || _exiting || waited < (_jobsDone == 0 && _running.Count == 0 && !_session.HasUnacknowledgedEnds ? keeper.FirstRelayWithin : keeper.GiveUpAfter))
         {
             return false;
         }

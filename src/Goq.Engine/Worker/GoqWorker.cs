@@ -9,7 +9,8 @@ using Goq.Platform;
 namespace Goq.Worker;
 
 // Over 400 lines (and the class over its partial files): the worker's socket loop owns every job's state; issue 27
-// splits it into types with their own state (jobs and their output, the keeper link, joining).
+// splits it into types with their own state (jobs and their output, the keeper link, joining). What it keeps of its
+// conversation with the server (hello, dispatch numbers, ends until acknowledged) is out already, in WorkerSession.
 /// <summary>
 /// A worker process's engine: one DEALER socket owned by one poller thread, up to <c>Slots</c> jobs at once.
 /// Jobs are started on the socket thread and read by the shared <see cref="JobIoLoop"/>; what they produce comes back
@@ -34,19 +35,15 @@ public sealed partial class GoqWorker : IDisposable
     private readonly NetMQTimer _flush;
     private readonly NetMQPoller _poller;
     private readonly Dictionary<long, RunningJob> _running = new();
-    private readonly Dictionary<(long JobId, int Attempt), JobFinished> _unacked = new();
     private readonly Dictionary<(long JobId, int Attempt), RunningJob> _ended = new();
-    private readonly HashSet<(long JobId, int Attempt)> _finishing = []; // ended, their file syncing before the report
     private readonly JobLedger? _ledger;
     private KeeperSentinel? _sentinel;
 
-    // Ends that dead workers on this host recorded and the server never acknowledged: reported for them (their ids hold
-    // the leases) until it does (see JobLedger.SweepOrphans).
-    private readonly Dictionary<(long JobId, int Attempt), JobFinished> _adopted = new();
+    // The hello, the dispatch numbers, and the ends (our own, and those adopted from dead workers on this host, see
+    // JobLedger.SweepOrphans) kept until the server acknowledges them.
+    private readonly WorkerSession _session;
     private readonly OutputBudget _outputBudget;
     private readonly PrefetchQueue _ahead;
-    private string? _dispatchEpoch;
-    private long _lastDispatch;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _exiting;
     private Exception? _failure;
@@ -63,6 +60,8 @@ public sealed partial class GoqWorker : IDisposable
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
         _outputBudget = OutputBudget.ForWorker(options.WorkerOutputBudget);
         _ahead = new PrefetchQueue(options.PrefetchHold);
+        _session = new WorkerSession(options.WorkerId, Environment.MachineName, Slots, options.OneShot, options.EffectivePrefetch, options.Queues,
+            options.Labels, HostKey.Current);
         _dealer = new DealerSocket();
         if (options.Keeper is not null)
         {
@@ -169,9 +168,9 @@ public sealed partial class GoqWorker : IDisposable
 
     private int Slots => Math.Max(1, _options.Slots);
 
-    private WorkerHello Hello() => new(Id, Environment.MachineName, _relay?.Pid ?? Environment.ProcessId, Slots,
-        RunningRefs(), GoqVersion.Current, _options.OneShot, _dispatchEpoch, _lastDispatch, _options.EffectivePrefetch, _options.Queues, _options.Labels,
-        HostKey.Current);
+    // The jobs taken ahead are ours too; after them, the session lists those whose end the server has not acknowledged.
+    private WorkerHello Hello() => _session.Hello(_relay?.Pid ?? Environment.ProcessId,
+        _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt)).Concat(_ahead.Jobs.Select(d => new RunningJobRef(d.JobId, d.Attempt))));
 
     private void Heartbeat()
     {
@@ -182,7 +181,7 @@ public sealed partial class GoqWorker : IDisposable
 
         // Ends found in a dead worker's ledger go before our hello: a hello can bring a dispatch, and the server must
         // have taken such an end before it hands that job out again (it may have queued it again, the dead worker gone).
-        foreach (var report in _adopted.Values)
+        foreach (var report in _session.AdoptedEnds)
         {
             Send(report);
         }
@@ -210,7 +209,7 @@ public sealed partial class GoqWorker : IDisposable
             }
         }
 
-        foreach (var report in _unacked.Values)
+        foreach (var report in _session.UnacknowledgedEnds)
         {
             Send(report); // not yet acknowledged: perhaps lost with a server that went down
         }
@@ -225,22 +224,9 @@ public sealed partial class GoqWorker : IDisposable
     {
         foreach (var end in ends ?? [])
         {
-            // Lines the dead worker sent and the server never took are gone with it: the server takes the end
-            // without waiting for them.
-            var report = end with { TotalLines = null };
-            _adopted[(end.JobId, end.Attempt)] = report;
-            Send(report);
+            Send(_session.Adopt(end));
         }
     }
-
-    // Jobs whose end the server has not acknowledged are still ours: listing them keeps the server from thinking
-    // their dispatch was lost before the re-sent report reaches it. So are the jobs taken ahead.
-    private List<RunningJobRef> RunningRefs() =>
-        _running.Values.Select(j => new RunningJobRef(j.JobId, j.Attempt))
-            .Concat(_ahead.Jobs.Select(d => new RunningJobRef(d.JobId, d.Attempt)))
-            .Concat(_unacked.Keys.Select(k => new RunningJobRef(k.JobId, k.Attempt)))
-            .Concat(_finishing.Select(k => new RunningJobRef(k.JobId, k.Attempt)))
-            .ToList();
 
     private void RunLoop()
     {
@@ -329,14 +315,7 @@ public sealed partial class GoqWorker : IDisposable
             switch (envelope.Body)
             {
                 case DispatchJob dispatch:
-                    if (dispatch.Epoch != _dispatchEpoch)
-                    {
-                        _dispatchEpoch = dispatch.Epoch;
-                        _lastDispatch = 0;
-                    }
-
-                    _lastDispatch = Math.Max(_lastDispatch, dispatch.Seq);
-                    foreach (var ack in dispatch.Acks ?? [])
+                    foreach (var ack in _session.Dispatched(dispatch))
                     {
                         Acknowledged(ack.JobId, ack.Attempt);
                     }
@@ -379,13 +358,11 @@ public sealed partial class GoqWorker : IDisposable
                         _heartbeat.Interval = Math.Max(100, reply.HeartbeatMs);
                     }
 
-                    if (reply.Epoch is { } epoch && epoch != _dispatchEpoch)
+                    if (_session.Answered(reply))
                     {
                         // A server run we have not heard from before (a restart): everything the one before sent has
                         // reached us by now, so a hello made now lists every job we hold; send it at once, so the jobs
                         // it finds running are settled in a round trip, not at our next heartbeat.
-                        _dispatchEpoch = epoch;
-                        _lastDispatch = 0;
                         Heartbeat();
                     }
 
@@ -432,7 +409,7 @@ public sealed partial class GoqWorker : IDisposable
             }
         }
 
-        if (_running.Count == 0 && _finishing.Count == 0)
+        if (_running.Count == 0 && !_session.EndsWaiting)
         {
             Exit();
         }
@@ -448,7 +425,7 @@ public sealed partial class GoqWorker : IDisposable
         // Ends the server has not acknowledged (it may be unable to store them: a full disk) are waited for, a few
         // heartbeats at most: a goodbye before them would have it queue those jobs again. What is still not
         // acknowledged then stays in the ledger for the next worker on the host.
-        if ((_unacked.Count > 0 || _adopted.Count > 0) && !(_options.Keeper is not null && _relay is null))
+        if (_session.AwaitsAcks && !(_options.Keeper is not null && _relay is null))
         {
             _byeBy ??= Deadline.In(TimeSpan.FromMilliseconds(3 * _options.HeartbeatMs));
             if (!_byeBy.Value.Passed)
@@ -459,7 +436,7 @@ public sealed partial class GoqWorker : IDisposable
 
         // Killed jobs are not reported as finished: the goodbye makes the server queue them again.
         _byeSent = true;
-        Send(new WorkerBye(Id));
+        Send(_session.Bye());
         _poller.StopAsync();
     }
 
