@@ -24,7 +24,7 @@ public sealed partial class Scheduler
             Add(jobClass.Queue, JobState.Waiting, jobClass.Jobs.Count);
         }
 
-        foreach (var (ids, state) in new (IReadOnlyCollection<long>, JobState)[] { (_delayedJobs, JobState.Waiting), (_jobs.Blocked, JobState.Blocked), (_jobs.Held, JobState.Held) })
+        foreach (var (ids, state) in new (IReadOnlyCollection<long>, JobState)[] { (_placement.Delayed, JobState.Waiting), (_jobs.Blocked, JobState.Blocked), (_jobs.Held, JobState.Held) })
         {
             foreach (var id in ids)
             {
@@ -39,7 +39,7 @@ public sealed partial class Scheduler
 
         // Running: what each worker holds, and what ran before a restart and is not claimed yet.
         var running = 0;
-        foreach (var id in _workers.All.SelectMany(w => w.Running).Concat(_orphans).Distinct())
+        foreach (var id in _workers.All.SelectMany(w => w.Running).Concat(_grace.Orphans).Distinct())
         {
             if (_jobs.TryGetValue(id, out var job) && job.State == JobState.Running)
             {

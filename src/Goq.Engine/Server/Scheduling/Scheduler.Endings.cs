@@ -46,7 +46,7 @@ public sealed partial class Scheduler
             else
             {
                 // The slot stays taken until the worker confirms the kill; the job has ended for everyone else.
-                _orphans.Remove(id);
+                _grace.Claimed(id);
                 if (_workers.TryGet(job.WorkerId ?? "", out var worker))
                 {
                     _cancelling[id] = job;

@@ -249,8 +249,8 @@ public sealed partial class Scheduler
             return $"no worker is connected: the last one (on {host}) {(lost ? "was lost" : "stopped")} at {at.ToUniversalTime():u}; {Hint}";
         }
 
-        return InGrace
-            ? $"no worker is connected yet (the server started at {_servingSince.Wall.ToUniversalTime():u}; after a restart its workers come back by {(_servingSince.Wall + _options.RestartGrace).ToUniversalTime():u}); {Hint}"
+        return _grace.InGrace(_now)
+            ? $"no worker is connected yet (the server started at {_grace.ServingSince.Wall.ToUniversalTime():u}; after a restart its workers come back by {(_grace.ServingSince.Wall + _grace.Grace).ToUniversalTime():u}); {Hint}"
             : $"no worker is connected: {Hint}";
     }
 
@@ -287,7 +287,7 @@ public sealed partial class Scheduler
             }
         }
 
-        foreach (var id in _delayedJobs)
+        foreach (var id in _placement.Delayed)
         {
             Of(_jobs[id].Queue).WaitingJobs++;
         }

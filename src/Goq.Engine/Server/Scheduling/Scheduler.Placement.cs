@@ -4,59 +4,25 @@ using Goq.Timing;
 
 namespace Goq.Server.Scheduling;
 
-/// <summary>
-/// Where a job that has not started belongs: Held (a user's hold), Blocked (its dependencies pending), Waiting for its
-/// -NotBefore time, or Waiting in the queue for a slot, in that order. Its Reason says why it does not run yet. (A time
-/// is Waiting, not Held: the job starts by itself, and for PowerShell's Wait-Job that is NotStarted, not Suspended.)
-/// </summary>
+/// <summary>Users' changes to jobs that have not started (holds, releases, priority), and admitting a job to its place.</summary>
 public sealed partial class Scheduler
 {
-    // Jobs a user holds (-Hold, Suspend-GoqJob) and jobs not to start before a time; and, mirroring their states, the
-    // jobs parked Held, Blocked or waiting for their time (so the counts cost nothing).
-    private readonly HashSet<long> _userHolds = [];
-    private readonly ReleaseTimers _notBefore = new();
-    private readonly HashSet<long> _delayedJobs = [];
-
     public int HeldJobs => _jobs.Held.Count + UnmadeIn(JobState.Held);
 
-    /// <summary>Puts a job that has not started where it belongs now, and says why it waits.</summary>
-    private void Place(JobInfo job, DateTimeOffset now)
-    {
-        _waiting.Remove(job.Id);
-        _delayedJobs.Remove(job.Id);
-        var dependencies = _dependencies.Reason(job.Id);
-        var time = _notBefore.Contains(job.Id) && job.NotBefore is not null ? $"not before {job.NotBefore!.Value.ToUniversalTime():u}" : null;
-        if (_userHolds.Contains(job.Id))
-        {
-            _jobs.Transition(job, JobState.Held, string.Join("; then ", new[] { "held: Resume-GoqJob releases it", time, dependencies }.OfType<string>()), now);
-        }
-        else if (dependencies is not null)
-        {
-            _jobs.Transition(job, JobState.Blocked, time is null ? dependencies : $"{dependencies}; then {time}", now);
-        }
-        else if (time is not null)
-        {
-            _jobs.Transition(job, JobState.Waiting, time, now);
-            _delayedJobs.Add(job.Id);
-        }
-        else
-        {
-            _jobs.Transition(job, JobState.Waiting, null, now);
-            _waiting.Add(job, _now.Steady);
-        }
-    }
+    /// <summary>Puts a job that has not started where it belongs now (see <see cref="JobPlacement"/>).</summary>
+    private void Place(JobInfo job, DateTimeOffset now) => _placement.Place(job, new Instant(now, _now.Steady));
 
     /// <summary>A new job (or one loaded after a restart): its holds are taken, its dependencies settled, then it is placed.</summary>
     private void Admit(JobInfo job, Func<long, JobState?> endedState, DateTimeOffset now)
     {
         if (job.Hold)
         {
-            _userHolds.Add(job.Id);
+            _placement.Hold(job.Id);
         }
 
         if (job.NotBefore is { } at && at > now)
         {
-            _notBefore.Set(job.Id, at);
+            _placement.NotBefore(job.Id, at);
         }
 
         if (job.DependsOn.Length > 0 && Depend(job, endedState) is { Outcome: DependencyOutcome.Failed } failed)
@@ -80,7 +46,7 @@ public sealed partial class Scheduler
     private SetJobsReply HoldAt(IReadOnlyList<long> ids, DateTimeOffset now) => Change(ids, job =>
     {
         job.Hold = true;
-        _userHolds.Add(job.Id);
+        _placement.Hold(job.Id);
         Place(job, now);
         TaskHeld(job, now);
     }, array =>
@@ -97,8 +63,7 @@ public sealed partial class Scheduler
         var reply = Change(ids, job =>
         {
             job.Hold = false;
-            _userHolds.Remove(job.Id);
-            _notBefore.Remove(job.Id);
+            _placement.Release(job.Id);
             job.NotBefore = null;
 
             Place(job, now);
@@ -130,15 +95,11 @@ public sealed partial class Scheduler
     /// <summary>Jobs whose -NotBefore time has come: placed again (waiting, unless held or blocked for another reason).</summary>
     private void ReleaseDue()
     {
-        var now = _now.Wall;
         var released = false;
-        foreach (var id in _notBefore.TakeDue(_now))
+        foreach (var job in _placement.TakeDue(_now).ToList())
         {
-            if (_jobs.TryGetValue(id, out var job) && _delayedJobs.Contains(id))
-            {
-                Place(job, now);
-                released = true;
-            }
+            _placement.Place(job, _now);
+            released = true;
         }
 
         if (released)
@@ -195,8 +156,6 @@ public sealed partial class Scheduler
 
         _waiting.Remove(job.Id);
         _dependencies.Remove(job.Id);
-        _userHolds.Remove(job.Id);
-        _delayedJobs.Remove(job.Id);
-        _notBefore.Remove(job.Id);
+        _placement.Forget(job.Id);
     }
 }

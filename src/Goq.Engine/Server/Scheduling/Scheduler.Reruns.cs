@@ -30,7 +30,7 @@ public sealed partial class Scheduler
         if (spec.RetryDelaySec > 0)
         {
             job.NotBefore = now.AddSeconds(spec.RetryDelaySec); // shown and stored; the delay itself runs on the steady clock
-            _notBefore.SetSteady(job.Id, _now.Steady + TimeSpan.FromSeconds(spec.RetryDelaySec));
+            _placement.NotBeforeSteady(job.Id, _now.Steady + TimeSpan.FromSeconds(spec.RetryDelaySec));
         }
 
         Place(job, now);

@@ -16,11 +16,10 @@ public sealed partial class Scheduler
         _now = instant;
         var now = instant.Wall;
         ReleaseDue();
-        if (_orphans.Count > 0 && !InGrace)
+        if (_grace.TakeUnclaimed(instant) is { Count: > 0 } unclaimed)
         {
-            foreach (var jobId in _orphans.OrderDescending().ToList())
+            foreach (var jobId in unclaimed)
             {
-                _orphans.Remove(jobId);
                 if (_jobs.TryGetValue(jobId, out var job) && job.State == JobState.Running)
                 {
                     ReturnOrphan(job, now);
@@ -121,7 +120,7 @@ public sealed partial class Scheduler
             return false;
         }
 
-        _orphans.Remove(job.Id);
+        _grace.Claimed(job.Id);
         ReturnUnstarted(job);
         if (_workers.TryGet(returned.WorkerId, out var worker))
         {

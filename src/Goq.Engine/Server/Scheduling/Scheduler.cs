@@ -28,7 +28,6 @@ public sealed partial class Scheduler
     private readonly IJobStaging _store;
     private readonly SchedulerOptions _options;
     private readonly WaitingPool _waiting = new();
-    private readonly HashSet<long> _orphans = [];
     private readonly Dictionary<long, JobInfo> _cancelling = new();
 
     // Cancelled jobs whose kill is still under way that Remove-GoqJob -Force took out of the store: they keep no output.
@@ -38,10 +37,8 @@ public sealed partial class Scheduler
     // worker and attempt they came from: if that worker shows up still holding one before it is handed out again, it
     // gets it back rather than the job running twice.
     private readonly Dictionary<long, (string WorkerId, int Attempt)> _takenFrom = new();
-    private Instant _servingSince;
-
-    // Workers have until the restart grace is over to come back with the jobs they ran.
-    private bool InGrace => _now.Steady - _servingSince.Steady < _options.RestartGrace;
+    private readonly RestartGrace _grace;
+    private readonly JobPlacement _placement;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
@@ -80,7 +77,8 @@ public sealed partial class Scheduler
         _port = port;
         _options = options ?? new SchedulerOptions();
         _now = now;
-        _servingSince = _now;
+        _grace = new RestartGrace(_options.RestartGrace, now);
+        _placement = new JobPlacement(_jobs, _waiting, _dependencies);
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
             _limits.SetLimit(RunLimits.QueueKey(queue), limit);
@@ -99,7 +97,7 @@ public sealed partial class Scheduler
             if (job.State == JobState.Running)
             {
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
-                _orphans.Add(job.Id);
+                _grace.Orphaned(job.Id);
                 _limits.Enter(job.Id, JobClass.Of(job).Throttles);
             }
             else
@@ -128,11 +126,11 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time (array tasks not made yet included).</summary>
-    public int WaitingJobs => _waiting.Count + _delayedJobs.Count + UnmadeIn(JobState.Waiting);
+    public int WaitingJobs => _waiting.Count + _placement.Delayed.Count + UnmadeIn(JobState.Waiting);
 
     public int BlockedJobs => _jobs.Blocked.Count + UnmadeIn(JobState.Blocked);
 
-    public int RunningJobs => _jobs.Count - (_waiting.Count - _byPlace) - _delayedJobs.Count - _jobs.Blocked.Count - _jobs.Held.Count;
+    public int RunningJobs => _jobs.Count - (_waiting.Count - _byPlace) - _placement.Delayed.Count - _jobs.Blocked.Count - _jobs.Held.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -146,7 +144,7 @@ public sealed partial class Scheduler
     public string Epoch => _epoch;
 
     /// <summary>Jobs found running at start-up whose worker has not announced itself yet.</summary>
-    public int OrphanedJobs => _orphans.Count;
+    public int OrphanedJobs => _grace.Orphans.Count;
 
     /// <summary>
     /// The server listens from <paramref name="now"/>: the restart grace counts from here, not from when the store was
@@ -155,7 +153,7 @@ public sealed partial class Scheduler
     public void Serving(Instant now)
     {
         _now = now;
-        _servingSince = now;
+        _grace.Serving(now);
     }
 
     /// <summary>The jobs a dispatch among <paramref name="effects"/> hands out, as this scheduler holds them now.</summary>
@@ -274,7 +272,7 @@ public sealed partial class Scheduler
             {
                 reported.Add(job.Id);
                 worker.Running.Add(job.Id, job.SlotCount);
-                _orphans.Remove(job.Id);
+                _grace.Claimed(job.Id);
             }
             else if (TakeBack(worker, running) is { } takenBack)
             {
@@ -315,9 +313,9 @@ public sealed partial class Scheduler
         // epoch so the worker's next hello does. (Guarantee point: absence never re-runs a job a worker still holds.)
         if (fresh)
         {
-            foreach (var jobId in _orphans.Where(id => !reported.Contains(id) && _jobs.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
+            foreach (var jobId in _grace.Orphans.Where(id => !reported.Contains(id) && _jobs.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
             {
-                _orphans.Remove(jobId);
+                _grace.Claimed(jobId);
                 ReturnOrphan(_jobs[jobId], now);
             }
         }

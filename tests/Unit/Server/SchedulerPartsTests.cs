@@ -1,0 +1,62 @@
+using Goq.Server.Scheduling;
+using Goq.Timing;
+
+namespace Goq.Tests.Server;
+
+/// <summary>The scheduler's parts that own state of their own, each alone: the restart grace and the placement of jobs.</summary>
+public sealed class SchedulerPartsTests
+{
+    private static readonly DateTimeOffset Wall = DateTimeOffset.UnixEpoch;
+
+    private static Instant At(double seconds) => new(Wall.AddSeconds(seconds), TimeSpan.FromSeconds(seconds));
+
+    [Fact]
+    public void TheRestartGrace_CountsFromWhenTheServerListens_OnTheSteadyClock_AndHandsBackOnlyUnclaimedJobs()
+    {
+        var grace = new RestartGrace(TimeSpan.FromSeconds(10), At(0));
+        grace.Orphaned(1);
+        grace.Orphaned(2);
+        grace.Orphaned(3);
+        grace.Serving(At(5)); // a slow start does not eat the workers' time
+        Assert.True(grace.Claimed(2));
+        Assert.False(grace.Claimed(2));
+
+        Assert.Empty(grace.TakeUnclaimed(At(14)));
+        Assert.Empty(grace.TakeUnclaimed(new Instant(Wall.AddHours(1), TimeSpan.FromSeconds(14)))); // a wall step changes nothing
+        Assert.Equal([3L, 1L], grace.TakeUnclaimed(At(15)));
+        Assert.Empty(grace.Orphans);
+        Assert.Empty(grace.TakeUnclaimed(At(16)));
+    }
+
+    [Fact]
+    public void APlacedJob_IsHeld_ThenBlocked_ThenWaitingForItsTime_ThenInTheQueue_InThatOrder()
+    {
+        var jobs = new JobTable();
+        var waiting = new WaitingPool();
+        var dependencies = new DependencyGraph();
+        var placement = new JobPlacement(jobs, waiting, dependencies);
+        var job = new JobInfo { Id = 2, State = JobState.Waiting, Command = "true", NotBefore = Wall.AddSeconds(30) };
+        jobs.Add(job, new JobSpec { Kind = JobKind.Shell, Command = "true" });
+        dependencies.Add(2, DependencyMode.AfterOk, [(1, null)]);
+        placement.Hold(2);
+        placement.NotBefore(2, Wall.AddSeconds(30));
+
+        placement.Place(job, At(0));
+        Assert.Equal(JobState.Held, job.State);
+        Assert.StartsWith("held: Resume-GoqJob releases it; then not before", job.Reason);
+
+        placement.Release(2); // a release ends the hold and the time
+        placement.NotBefore(2, Wall.AddSeconds(30));
+        placement.Place(job, At(0));
+        Assert.Equal(JobState.Blocked, job.State);
+
+        dependencies.Ended(1, JobState.Completed);
+        placement.Place(job, At(0));
+        Assert.Equal((JobState.Waiting, true, false), (job.State, placement.Delayed.Contains(2), waiting.Contains(2)));
+        Assert.Empty(placement.TakeDue(At(29)));
+
+        var due = Assert.Single(placement.TakeDue(At(30)));
+        placement.Place(due, At(30));
+        Assert.Equal((JobState.Waiting, null, false, true), (job.State, job.Reason, placement.Delayed.Contains(2), waiting.Contains(2)));
+    }
+}
