@@ -3,9 +3,9 @@ namespace Goq.Storage;
 /// <summary>
 /// What the scheduler may do with the store: stage changes, which stay in memory until the server commits them, and
 /// read what the store keeps in memory anyway (the next id, the counters, recent batch ids). Nothing here touches the
-/// disk, so the scheduler stays a state machine whose only I/O is done by the server around it.
+/// disk but the one read of <see cref="IWaitingJobReader"/>, which only the scheduler's <c>KeptByPlace</c> makes.
 /// </summary>
-public interface IJobStaging
+public interface IJobStaging : IWaitingJobReader
 {
     /// <summary>The id the next submitted job gets. Ids start at 1 and are never reused.</summary>
     long NextJobId { get; }
@@ -31,11 +31,18 @@ public interface IJobStaging
 
     /// <summary>The jobs a batch id was given, if it was recorded recently enough to be remembered.</summary>
     (long FirstId, int Count)? FindBatch(string batchId);
+}
 
+/// <summary>
+/// The one read the scheduler makes of the store: waiting jobs it keeps only by their place in the queue (see
+/// <see cref="Server.Scheduling.SchedulerOptions.WholeWaitingJobs"/>), read back whole as they near the head or when a
+/// user names them. Only <c>KeptByPlace</c> calls it.
+/// </summary>
+public interface IWaitingJobReader
+{
     /// <summary>
-    /// The jobs with these ids as they are now (staged, else stored), with their specs: waiting jobs the scheduler
-    /// keeps only by their place in the queue (see <see cref="Server.SchedulerOptions.WholeWaitingJobs"/>). An id the
-    /// store does not hold is left out.
+    /// The jobs with these ids as they are now (staged, else stored), with their specs, each a record of the caller's
+    /// own. An id the store does not hold is left out.
     /// </summary>
     IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadJobs(IReadOnlyCollection<long> ids);
 }

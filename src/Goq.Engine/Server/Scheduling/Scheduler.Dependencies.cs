@@ -10,7 +10,7 @@ public sealed partial class Scheduler
         return _dependencies.Add(job.Id, job.DependencyMode, dependencies);
 
         // Held here: not ended. Ended: as it ended, else as the store says; a job nobody knows any more counts as failed.
-        JobState? State(long id) => IsActive(id) || _arrays.ContainsKey(id) || IsUnmadeTask(id) ? null
+        JobState? State(long id) => _places.Holds(id) || _arrays.ContainsKey(id) || IsUnmadeTask(id) ? null
             : _cancelling.ContainsKey(id) ? JobState.Cancelled : endedState(id) ?? JobState.Failed;
     }
 

@@ -22,9 +22,9 @@ public sealed partial class Scheduler
         // An array's id stands for its tasks; the reply names the array, not each of its tasks.
         var (expanded, arrays) = ExpandArrays(ids, now);
         var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _jobs.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
-        foreach (var id in WarmedAhead(expanded))
+        foreach (var id in _places.ReadAhead(expanded))
         {
-            if (!TryActive(id, out var job))
+            if (!_places.TryWhole(id, out var job))
             {
                 if (_cancelling.TryGetValue(id, out var killed))
                 {

@@ -90,7 +90,7 @@ public sealed partial class Scheduler
         {
             if (_waiting.ClassOf(kept) is { } keptClass && keptClass.Fits(worker))
             {
-                return !ahead && keptClass.SlotCount <= worker.FreeSlots && _limits.Full(keptClass.Throttles) is null ? Head(kept) : null;
+                return !ahead && keptClass.SlotCount <= worker.FreeSlots && _limits.Full(keptClass.Throttles) is null ? _places.Head(kept) : null;
             }
 
             Unkeep(worker);
@@ -139,7 +139,7 @@ public sealed partial class Scheduler
             }
         }
 
-        return bestClass is null ? null : Head(best.Id);
+        return bestClass is null ? null : _places.Head(best.Id);
     }
 
     private void Unkeep(WorkerEntry worker)

@@ -114,7 +114,7 @@ public sealed partial class Scheduler
         var changed = new List<JobInfo>();
         var started = new List<JobInfo>();
         var notHeld = new List<long>();
-        foreach (var id in WarmedAhead(ids.Distinct().ToList()))
+        foreach (var id in _places.ReadAhead(ids.Distinct().ToList()))
         {
             if (_arrays.TryGetValue(id, out var array))
             {
@@ -128,7 +128,7 @@ public sealed partial class Scheduler
                 MakeNamed(id, _now.Wall);
             }
 
-            if (TryActive(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
+            if (_places.TryWhole(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)
             {
                 change(job);
                 changed.Add(job);

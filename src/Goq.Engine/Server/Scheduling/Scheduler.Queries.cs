@@ -12,7 +12,7 @@ public sealed partial class Scheduler
         var notActive = new List<long>();
         foreach (var id in ids.Distinct())
         {
-            if (IsActive(id) || IsUnmadeTask(id))
+            if (_places.Holds(id) || IsUnmadeTask(id))
             {
                 _watches.Add(id, peer, rid); // a task not made yet is watched by its id, which it keeps
             }

@@ -12,7 +12,7 @@ namespace Goq.Server.Scheduling;
 /// The queue as a pure state machine: events in, state changes (staged in the store's memory) and effects (messages
 /// to send) out. No sockets, no files, no clock of its own, and one kind of read of the store: the active jobs and
 /// their specs are held here, except that past <see cref="SchedulerOptions.WholeWaitingJobs"/> a waiting job is held by
-/// its place alone and read back, in batches, as it nears the head (<see cref="JobsKeptByPlace"/>); whatever concerns
+/// its place alone and read back, in batches, as it nears the head (<see cref="KeptByPlace"/>); whatever concerns
 /// ended jobs the server answers from the store itself (<see cref="JobQueries"/>).
 /// Owned by exactly one thread, the server's poller.
 /// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns. With no slot
@@ -39,6 +39,7 @@ public sealed partial class Scheduler
     private readonly Dictionary<long, (string WorkerId, int Attempt)> _takenFrom = new();
     private readonly RestartGrace _grace;
     private readonly JobPlacement _placement;
+    private readonly KeptByPlace _places;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
@@ -79,6 +80,7 @@ public sealed partial class Scheduler
         _now = now;
         _grace = new RestartGrace(_options.RestartGrace, now);
         _placement = new JobPlacement(_jobs, _waiting, _dependencies);
+        _places = new KeptByPlace(_jobs, _waiting, staging, _options.WholeWaitingJobs);
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
             _limits.SetLimit(RunLimits.QueueKey(queue), limit);
@@ -108,7 +110,7 @@ public sealed partial class Scheduler
 
         foreach (var place in places ?? [])
         {
-            PlaceOnly(place, _now.Wall);
+            _places.Add(place, _now.Steady);
         }
 
         // Placed once every active job is known, so a dependency on one of them counts as not ended.
@@ -130,7 +132,7 @@ public sealed partial class Scheduler
 
     public int BlockedJobs => _jobs.Blocked.Count + UnmadeIn(JobState.Blocked);
 
-    public int RunningJobs => _jobs.Count - (_waiting.Count - _byPlace) - _placement.Delayed.Count - _jobs.Blocked.Count - _jobs.Held.Count;
+    public int RunningJobs => _jobs.Count - (_waiting.Count - _places.Count) - _placement.Delayed.Count - _jobs.Blocked.Count - _jobs.Held.Count;
 
     public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
 
@@ -139,6 +141,9 @@ public sealed partial class Scheduler
     public int WorkerCount => _workers.Count;
 
     public int WatchedJobs => _watches.Count;
+
+    /// <summary>Waiting jobs kept by their place alone, their records in the store.</summary>
+    public int JobsKeptByPlace => _places.Count;
 
     /// <summary>Names this server run: a worker's hello that carries it was sent after the worker heard from this run.</summary>
     public string Epoch => _epoch;
@@ -197,7 +202,7 @@ public sealed partial class Scheduler
             _jobs.Add(job, spec);
             jobs.Add(job);
             Admit(job, endedState ?? (_ => null), now);
-            KeepByPlace(job);
+            _places.Keep(job);
         }
 
         AskForScheduling();
