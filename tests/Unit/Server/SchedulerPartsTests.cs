@@ -1,5 +1,7 @@
 using Goq.Server.Scheduling;
+using Goq.Storage;
 using Goq.Timing;
+using Goq.Transport;
 
 namespace Goq.Tests.Server;
 
@@ -58,5 +60,41 @@ public sealed class SchedulerPartsTests
         var due = Assert.Single(placement.TakeDue(At(30)));
         placement.Place(due, At(30));
         Assert.Equal((JobState.Waiting, null, false, true), (job.State, job.Reason, placement.Delayed.Contains(2), waiting.Contains(2)));
+    }
+
+    [Fact]
+    public void TheDispatcher_MatchesOnlyWhenAsked_OnceHoweverOftenAsked_AndAsManyJobsAsTheWorkerHasSlots()
+    {
+        var jobs = new JobTable();
+        var waiting = new WaitingPool();
+        var workers = new WorkerPool();
+        var dispatcher = new Dispatcher(waiting, workers, new RunLimits(), new KeptByPlace(jobs, waiting, new InMemoryJobStore(), 100), new SchedulerOptions());
+        var worker = new WorkerEntry("w1", new PeerId("w1")) { Slots = 2 };
+        workers.Add(worker);
+        workers.Refresh(worker); // in line for jobs, as a hello puts it
+        foreach (var id in new long[] { 1, 2, 3 })
+        {
+            var job = new JobInfo { Id = id, State = JobState.Waiting, Command = "true" };
+            jobs.Add(job, new JobSpec { Kind = JobKind.Shell, Command = "true" });
+            waiting.Add(job, TimeSpan.Zero);
+        }
+
+        var handed = new List<long>();
+        void Hand(WorkerEntry to, JobInfo job)
+        {
+            waiting.Remove(job.Id);
+            to.Running.Add(job.Id, job.SlotCount);
+            handed.Add(job.Id);
+        }
+
+        dispatcher.RunIfAsked(At(0), Hand);
+        Assert.Empty(handed); // nothing asked for scheduling
+
+        dispatcher.Ask();
+        dispatcher.Ask();
+        dispatcher.RunIfAsked(At(0), Hand);
+        Assert.Equal([1L, 2L], handed); // first come first served, as many as its slots
+        dispatcher.RunIfAsked(At(0), Hand);
+        Assert.Equal([1L, 2L], handed); // asked twice, run once
     }
 }

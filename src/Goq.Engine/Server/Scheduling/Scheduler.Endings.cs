@@ -195,10 +195,7 @@ public sealed partial class Scheduler
 
         _takenFrom.Remove(job.Id);
         _waiting.Remove(job.Id);
-        if (_keptBy.Remove(job.Id, out var keeper))
-        {
-            keeper.KeptFor = null;
-        }
+        _dispatcher.Forget(job.Id);
 
         if (job.History is [.., var last] && last.Attempt == attempt && last.WorkerId == workerId)
         {

@@ -5,18 +5,12 @@ using Goq.Timing;
 namespace Goq.Server.Scheduling;
 
 /// <summary>
-/// Which waiting job goes to which worker. A worker takes the best job (priority, then first come first served) of
-/// those it can run: it serves the job's queue, has every label the job requires and enough free slots, and the job's
-/// queue is under its throttle limit. A job too wide for any free slots lets narrower ones behind it run (backfill)
-/// until it has waited <see cref="SchedulerOptions.KeepSlotsAfter"/>; then one worker that could run it keeps its slots
-/// for it. Why a job does not start is answered here, in one place (<see cref="WhyWaiting"/>).
+/// The end of every event (scheduling, once, by the <see cref="Dispatcher"/>; staging the changes), handing a job out
+/// (the transition a match leads to), and why a job does not start, answered here in one place (<see cref="WhyWaiting"/>).
 /// </summary>
 public sealed partial class Scheduler
 {
     private readonly RunLimits _limits = new();
-
-    // Wide jobs that have a worker keeping its slots for them, and that worker.
-    private readonly Dictionary<long, WorkerEntry> _keptBy = new();
 
     // The latest time an event brought (every public entry sets it first): stamps take its wall reading, every
     // duration (a worker's silence, the grace, how long a wide job has waited, a retry's delay) its steady one.
@@ -25,11 +19,8 @@ public sealed partial class Scheduler
     // The last worker to leave (its host, lost or stopped, when): "no worker is connected" says what happened.
     private (string Host, bool Lost, DateTimeOffset At)? _lastWorkerLeft;
 
-    // Something during this event may have made a job runnable or a slot free: scheduling runs once, as it ends.
-    private bool _schedulingAsked;
-
     /// <summary>Scheduling is wanted: it runs once when the event ends (<see cref="EndEvent"/>), however often asked.</summary>
-    private void AskForScheduling() => _schedulingAsked = true;
+    private void AskForScheduling() => _dispatcher.Ask();
 
     /// <summary>
     /// Every public event that changes a job ends here: the scheduling it asked for runs, once (handing out a job can
@@ -38,118 +29,8 @@ public sealed partial class Scheduler
     /// </summary>
     private void EndEvent()
     {
-        while (_schedulingAsked)
-        {
-            _schedulingAsked = false;
-            Dispatch();
-        }
-
+        _dispatcher.RunIfAsked(_now, Hand);
         _jobs.StageChanges(_store);
-    }
-
-    /// <summary>Hands waiting jobs to workers until no worker can take any of them.</summary>
-    private void Dispatch()
-    {
-        // A worker that found nothing to take finds nothing later in the same call either: jobs only leave the pool
-        // and limits only fill within it. So each is asked at most once for nothing.
-        HashSet<WorkerEntry>? nothing = null;
-        while (_waiting.Count > 0 && NextMatch(ref nothing) is var (worker, job) && worker is not null)
-        {
-            Hand(worker, job!);
-        }
-    }
-
-    /// <summary>The first worker in line (free slots first, then those that take jobs ahead) with a job it can take.</summary>
-    private (WorkerEntry? Worker, JobInfo? Job) NextMatch(ref HashSet<WorkerEntry>? nothing)
-    {
-        foreach (var ahead in (ReadOnlySpan<bool>)[false, true])
-        {
-            foreach (var worker in _workers.Line(ahead))
-            {
-                if (nothing?.Contains(worker) == true)
-                {
-                    continue;
-                }
-
-                if (Pick(worker, ahead) is { } job)
-                {
-                    return (worker, job);
-                }
-
-                (nothing ??= []).Add(worker);
-            }
-        }
-
-        return (null, null);
-    }
-
-    /// <summary>The job <paramref name="worker"/> takes now, or null (nothing it can run, or its slots are kept).</summary>
-    private JobInfo? Pick(WorkerEntry worker, bool ahead)
-    {
-        if (worker.KeptFor is { } kept)
-        {
-            if (_waiting.ClassOf(kept) is { } keptClass && keptClass.Fits(worker))
-            {
-                return !ahead && keptClass.SlotCount <= worker.FreeSlots && _limits.Full(keptClass.Throttles) is null ? _places.Head(kept) : null;
-            }
-
-            Unkeep(worker);
-        }
-
-        // Few classes (kinds of jobs), however many jobs: the best head among those this worker can run.
-        (int Priority, long Seq, long Id) best = default;
-        JobClass? bestClass = null;
-        List<(JobClass Class, (int, long, long) Head)>? tooWide = null;
-        foreach (var jobClass in _waiting.Classes)
-        {
-            if (!jobClass.Fits(worker) || _limits.Full(jobClass.Throttles) is not null || jobClass.Jobs.Head is not { } head)
-            {
-                continue;
-            }
-
-            var fitsNow = ahead ? jobClass.SlotCount == 1 : jobClass.SlotCount <= worker.FreeSlots;
-            if (!fitsNow)
-            {
-                (tooWide ??= []).Add((jobClass, head));
-                continue;
-            }
-
-            if (bestClass is null || WaitingPool.Compare(head, best) < 0)
-            {
-                (best, bestClass) = (head, jobClass);
-            }
-        }
-
-        // A wide job ahead of the best one that has waited too long: this worker keeps its slots for it instead.
-        if (!ahead && tooWide is not null)
-        {
-            foreach (var (jobClass, head) in tooWide.OrderBy(t => t.Head, Comparer<(int, long, long)>.Create(WaitingPool.Compare)))
-            {
-                if (bestClass is not null && WaitingPool.Compare(head, best) > 0)
-                {
-                    break;
-                }
-
-                if (!_keptBy.ContainsKey(head.Item3) && _now.Steady - (_waiting.Since(head.Item3) ?? _now.Steady) >= _options.KeepSlotsAfter)
-                {
-                    worker.KeptFor = head.Item3;
-                    _keptBy[head.Item3] = worker;
-                    return null;
-                }
-            }
-        }
-
-        return bestClass is null ? null : _places.Head(best.Id);
-    }
-
-    private void Unkeep(WorkerEntry worker)
-    {
-        if (worker.KeptFor is { } kept && _keptBy.TryGetValue(kept, out var keeper) && keeper == worker)
-        {
-            _keptBy.Remove(kept);
-        }
-
-        worker.KeptFor = null;
     }
 
     /// <summary>Hands <paramref name="job"/> to <paramref name="worker"/>: it runs under that lease from now.</summary>
@@ -158,11 +39,7 @@ public sealed partial class Scheduler
         var throttles = _waiting.ClassOf(job.Id)?.Throttles ?? JobClass.Of(job).Throttles;
         _waiting.Remove(job.Id);
         _takenFrom.Remove(job.Id);
-        if (_keptBy.Remove(job.Id, out var keeper))
-        {
-            keeper.KeptFor = null;
-        }
-
+        _dispatcher.Forget(job.Id);
         var spec = _jobs.Spec(job.Id);
         _jobs.Transition(job, JobState.Running, null, _now.Wall);
         job.Attempts++;
@@ -176,7 +53,6 @@ public sealed partial class Scheduler
             worker.OneShotUsed = true;
         }
 
-        _workers.Took(worker); // round robin: a worker with room left goes to the back of its line
         _port.Send(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch));
         TaskHandedOut(job);
     }
@@ -227,7 +103,7 @@ public sealed partial class Scheduler
                 : $"queue '{jobClass.Queue}' is at its throttle limit of {_limits.Limit(full)} running jobs";
         }
 
-        if (_keptBy.TryGetValue(id, out var keeper) && keeper.KeptFor == id)
+        if (_dispatcher.KeeperOf(id) is { } keeper)
         {
             return $"worker {keeper.Host}/{keeper.Id[..Math.Min(8, keeper.Id.Length)]} keeps its slots for it ({keeper.FreeSlots} of {jobClass.SlotCount} free)";
         }

@@ -149,10 +149,7 @@ public sealed partial class Scheduler
     /// <summary>A job leaves the scheduler: its holds and parking go with it.</summary>
     private void Unpark(JobInfo job)
     {
-        if (_keptBy.Remove(job.Id, out var keeper))
-        {
-            keeper.KeptFor = null;
-        }
+        _dispatcher.Forget(job.Id);
 
         _waiting.Remove(job.Id);
         _dependencies.Remove(job.Id);

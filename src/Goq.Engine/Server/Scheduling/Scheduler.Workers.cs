@@ -81,7 +81,7 @@ public sealed partial class Scheduler
             _workers.Refresh(worker);
             _port.Send(worker.Peer, 0, new ShutdownWorker(drain));
             stopped.Add(worker.ToInfo());
-            Unkeep(worker);
+            _dispatcher.Unkeep(worker);
             if (worker.Running.Count == 0)
             {
                 _workers.Remove(worker.Id, out _);

@@ -40,6 +40,7 @@ public sealed partial class Scheduler
     private readonly RestartGrace _grace;
     private readonly JobPlacement _placement;
     private readonly KeptByPlace _places;
+    private readonly Dispatcher _dispatcher;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
@@ -81,6 +82,7 @@ public sealed partial class Scheduler
         _grace = new RestartGrace(_options.RestartGrace, now);
         _placement = new JobPlacement(_jobs, _waiting, _dependencies);
         _places = new KeptByPlace(_jobs, _waiting, staging, _options.WholeWaitingJobs);
+        _dispatcher = new Dispatcher(_waiting, _workers, _limits, _places, _options);
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
             _limits.SetLimit(RunLimits.QueueKey(queue), limit);
@@ -353,7 +355,7 @@ public sealed partial class Scheduler
         }
 
         _lastWorkerLeft = (worker.Host, dead, now);
-        Unkeep(worker);
+        _dispatcher.Unkeep(worker);
 
         foreach (var jobId in worker.Running.OrderDescending())
         {
