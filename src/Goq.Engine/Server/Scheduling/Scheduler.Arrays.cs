@@ -4,71 +4,27 @@ using Goq.Timing;
 
 namespace Goq.Server.Scheduling;
 
-/// <summary>
-/// Array jobs (<c>-ArrayIndex</c>): one record for the array, and its tasks made one at a time, in index order, as the
-/// one before is handed out (see <see cref="ArrayJob"/>). A task that has not been made yet shows as a row of its own
-/// all the same (<see cref="UnmadeJobs"/>), and a user who names it (to cancel, hold or re-prioritize it) makes it.
-/// The array ends when its last task does; jobs that depend on the array's id wait for that.
-/// </summary>
+/// <summary>What the scheduler answers and does about array jobs; the arrays themselves are <see cref="ArrayJobs"/>'.</summary>
 public sealed partial class Scheduler
 {
-    private readonly Dictionary<long, ArrayJob> _arrays = new();
-    private readonly SortedSet<long> _arrayIds = [];
-
     // How a job this scheduler does not hold ended, as the server says (from the store): for the dependencies of tasks.
     private Func<long, JobState?> _endedState = _ => null;
 
     /// <summary>The record of an array job this scheduler holds (not ended), or null.</summary>
-    public JobInfo? GetArray(long id) => _arrays.GetValueOrDefault(id)?.Info;
+    public JobInfo? GetArray(long id) => _arrays.Get(id);
 
     /// <summary>The indices of a held array's tasks, ascending (a task's position among them gives its id), or null.</summary>
-    public int[]? ArrayIndices(long id) => _arrays.GetValueOrDefault(id)?.Indices;
+    public int[]? ArrayIndices(long id) => _arrays.Indices(id);
 
     /// <summary>Whether <paramref name="id"/> is a task of a held array that has not been made yet (it exists, waiting its turn).</summary>
-    public bool IsUnmadeTask(long id) => ArrayOfTask(id) is { } array && array.IsUnmade(id);
+    public bool IsUnmadeTask(long id) => _arrays.IsUnmadeTask(id);
 
-    /// <summary>Submits an array: its record, and its first task (the rest are made as they are needed).</summary>
-    private JobInfo SubmitArray(long id, JobSpec spec, DateTimeOffset now)
-    {
-        var info = NewJob(id, spec, now);
-        info.TaskCount = spec.ArrayIndex!.Count;
-        var array = new ArrayJob(info, spec with { ArrayIndex = [.. spec.ArrayIndex.Order()] });
-        _arrays[id] = array;
-        _arrayIds.Add(id);
-        _limits.SetLimit(RunLimits.ArrayKey(id), spec.ThrottleLimit);
-        MakeNext(array, now);
-        var frontier = array.Frontier is { } first ? _jobs.GetValueOrDefault(first) : null;
-        info.Reason = frontier?.Reason;
-        _jobs.TransitionArray(info, frontier?.State ?? JobState.Waiting, now);
-        _store.InsertArray(info.Clone(), array.Spec);
-        return info;
-    }
-
-    /// <summary>After a restart: an array that had not ended, with the tasks made before (id and state).</summary>
-    private void LoadArray(JobInfo info, JobSpec spec, IReadOnlyList<(long Id, JobState State)> tasks)
-    {
-        var array = new ArrayJob(info, spec);
-        foreach (var (id, state) in tasks)
-        {
-            if (array.Position(id) is not { } position)
-            {
-                continue;
-            }
-
-            array.MarkMade(position);
-            array.Live++;
-            if (state.IsTerminal())
-            {
-                array.TaskEnded(state);
-            }
-
-            array.DependenciesMet |= state is JobState.Running or JobState.Completed or JobState.Failed;
-        }
-
-        _arrays[info.Id] = array;
-        _arrayIds.Add(info.Id);
-        _limits.SetLimit(RunLimits.ArrayKey(info.Id), spec.ThrottleLimit);
-    }
+    /// <summary>
+    /// The tasks not made yet, as rows (each a fresh record), with ids above <paramref name="afterId"/> (and among
+    /// <paramref name="ids"/>, when given), at most <paramref name="limit"/>, ascending.
+    /// </summary>
+    public IReadOnlyList<JobInfo> UnmadeJobs(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter) =>
+        _arrays.UnmadeJobs(ids, states, afterId, limit, filter);
 
     /// <summary>An array that ended is held again, with the tasks it had, because some of them are about to be restarted.</summary>
     public void Revive(JobInfo info, JobSpec spec, IReadOnlyList<(long Id, JobState State)> tasks, Instant instant)
@@ -83,307 +39,16 @@ public sealed partial class Scheduler
         info.FinishedAt = null;
         info.Reason = null;
         _jobs.TransitionArray(info, JobState.Waiting, now);
-        LoadArray(info, spec, tasks);
+        _arrays.Load(info, spec, tasks);
         EndEvent();
-    }
-
-    /// <summary>After a restart, once its made tasks are placed: the first of them still waiting its turn is the frontier, else the next is made.</summary>
-    private void ResumeArray(ArrayJob array, DateTimeOffset now)
-    {
-        for (var p = 0; p < array.Indices.Length; p++)
-        {
-            if (array.IsMade(p) && _jobs.GetValueOrDefault(array.TaskId(p)) is { State: JobState.Waiting or JobState.Blocked } task && !task.Hold)
-            {
-                array.Frontier = task.Id;
-                return;
-            }
-        }
-
-        MakeNext(array, now);
-        if (array.Ended)
-        {
-            EndArray(array);
-        }
-    }
-
-    /// <summary>Makes the task at <paramref name="position"/> a job of its own (not yet placed).</summary>
-    private JobInfo Make(ArrayJob array, int position)
-    {
-        var spec = array.TaskSpec(position);
-        var job = ArrayJob.Task(array, position, JobState.Waiting);
-        array.MarkMade(position);
-        array.Live++;
-        _store.Insert(job.Clone(), spec);
-        _jobs.Add(job, spec);
-        return job;
-    }
-
-    /// <summary>Makes and places the array's next task in index order: the one that waits its turn for the rest.</summary>
-    private void MakeNext(ArrayJob array, DateTimeOffset now)
-    {
-        array.Frontier = null;
-        if (array.NextPosition() is not { } position)
-        {
-            return;
-        }
-
-        var job = Make(array, position);
-        array.Frontier = job.Id;
-        Admit(job, _endedState, now);
-    }
-
-    /// <summary>Makes a task a user named (to cancel, hold or re-prioritize it) that had not been made yet.</summary>
-    private JobInfo? MakeNamed(long taskId, DateTimeOffset now)
-    {
-        if (ArrayOfTask(taskId) is not { } array || array.Position(taskId) is not { } position || array.IsMade(position))
-        {
-            return null;
-        }
-
-        var job = Make(array, position);
-        Admit(job, _endedState, now);
-        return _jobs.GetValueOrDefault(taskId);
-    }
-
-    /// <summary>A task was handed out: the array runs, and its next task takes its place in the queue.</summary>
-    private void TaskHandedOut(JobInfo job)
-    {
-        if (job.ArrayJobId is not { } id || !_arrays.TryGetValue(id, out var array))
-        {
-            return;
-        }
-
-        array.DependenciesMet = true;
-        if (array.Info.State != JobState.Running)
-        {
-            array.Info.Reason = null;
-            array.Info.StartedAt ??= _now.Wall;
-            _jobs.TransitionArray(array.Info, JobState.Running, _now.Wall);
-        }
-
-        if (array.Frontier == job.Id)
-        {
-            MakeNext(array, _now.Wall);
-        }
-    }
-
-    /// <summary>A task a user holds: the task after it takes its turn.</summary>
-    private void TaskHeld(JobInfo job, DateTimeOffset now)
-    {
-        if (job.ArrayJobId is { } id && _arrays.TryGetValue(id, out var array) && array.Frontier == job.Id && !array.Info.Hold)
-        {
-            MakeNext(array, now);
-        }
-    }
-
-    /// <summary>
-    /// A task ended (called as it leaves the scheduler). If the array's dependencies broke before any task ran, every
-    /// task not made yet ends the same way at once; when the last task has ended, so does the array.
-    /// </summary>
-    private void TaskEnded(JobInfo job)
-    {
-        if (job.ArrayJobId is not { } id || !_arrays.TryGetValue(id, out var array) || array.Ending)
-        {
-            return;
-        }
-
-        array.TaskEnded(job.State);
-        if (job.State == JobState.DependencyFailed && !array.DependenciesMet)
-        {
-            // Iteratively: tasks made here end at once and must not each make the next (a deep recursion).
-            array.Ending = true;
-            while (array.NextPosition() is { } position)
-            {
-                var task = Make(array, position);
-                End(task, JobState.DependencyFailed, job.Reason ?? "its array's dependencies can no longer be met", _now.Wall);
-                array.TaskEnded(JobState.DependencyFailed);
-            }
-
-            array.Ending = false;
-        }
-        else if (array.Frontier == job.Id)
-        {
-            MakeNext(array, _now.Wall);
-        }
-
-        if (array.Ended)
-        {
-            EndArray(array);
-        }
-    }
-
-    /// <summary>The array's last task ended: the array ends with their outcome, and what depends on it is settled.</summary>
-    private void EndArray(ArrayJob array)
-    {
-        var info = array.Info;
-        _arrays.Remove(info.Id);
-        _arrayIds.Remove(info.Id);
-        _limits.SetLimit(RunLimits.ArrayKey(info.Id), 0);
-        info.FinishedAt = _now.Wall;
-        info.Reason = $"{array.Completed} completed, {array.Failed} failed, {array.Cancelled} cancelled, {array.DependencyFailed} not run (DependencyFailed)";
-        _jobs.TransitionArray(info, array.Outcome, _now.Wall);
-        _pendingArrayEnds.Add(info);
-    }
-
-    // Arrays that ended, for Settle to settle what depends on them (iteratively, never from inside a task's retirement).
-    private readonly List<JobInfo> _pendingArrayEnds = [];
-
-    /// <summary>Cancels every task of an array not made yet: each is made and ends Cancelled at once.</summary>
-    private void CancelArray(ArrayJob array, DateTimeOffset now)
-    {
-        array.Ending = true;
-        while (array.NextPosition() is { } position)
-        {
-            var task = Make(array, position);
-            End(task, JobState.Cancelled, "cancelled before it started (its array was cancelled)", now);
-            array.TaskEnded(JobState.Cancelled);
-        }
-
-        array.Ending = false;
-        array.Frontier = null;
-    }
-
-    /// <summary>
-    /// For Cancel: an array's id stands for its tasks (those not made yet end Cancelled here, into
-    /// <paramref name="cancelled"/>; the live ones are returned to be cancelled), and a task not made yet is made.
-    /// </summary>
-    private (List<long> Ids, Dictionary<long, JobInfo> Arrays) ExpandArrays(IReadOnlyList<long> ids, DateTimeOffset now)
-    {
-        var expanded = new List<long>(ids.Count);
-        var arrays = new Dictionary<long, JobInfo>();
-        foreach (var id in ids.Distinct())
-        {
-            if (_arrays.TryGetValue(id, out var array))
-            {
-                arrays[id] = array.Info;
-                CancelArray(array, now);
-                expanded.AddRange(LiveTasks(array));
-                if (array.Ended)
-                {
-                    EndArray(array);
-                }
-            }
-            else
-            {
-                if (IsUnmadeTask(id))
-                {
-                    MakeNamed(id, now);
-                }
-
-                expanded.Add(id);
-            }
-        }
-
-        return (expanded, arrays);
     }
 
     /// <summary>Settles what depends on arrays that ended outside a job's settling (a cancel of a whole array).</summary>
     private void SettleEndedArrays(DateTimeOffset now)
     {
-        if (TakeArrayEnd(out var array))
+        if (_arrays.TakeEnded(out var array))
         {
             Settle(array, now); // settles every other pending one too
         }
-    }
-
-    /// <summary>Applies a change to an array itself (its later tasks take it) and to its tasks that have not started.</summary>
-    private void ChangeArray(ArrayJob array, Action<ArrayJob> onArray, Action<JobInfo> change)
-    {
-        onArray(array);
-        _jobs.ChangedArray(array.Info);
-        foreach (var id in LiveTasks(array))
-        {
-            if (_jobs[id] is { State: JobState.Waiting or JobState.Blocked or JobState.Held } task)
-            {
-                change(task);
-            }
-        }
-    }
-
-    /// <summary>The made tasks of an array that this scheduler holds (not ended), by id.</summary>
-    private List<long> LiveTasks(ArrayJob array)
-    {
-        var live = new List<long>(array.Live);
-        for (var p = 0; p < array.Indices.Length && live.Count < array.Live; p++)
-        {
-            if (array.IsMade(p) && _jobs.ContainsKey(array.TaskId(p)))
-            {
-                live.Add(array.TaskId(p));
-            }
-        }
-
-        return live;
-    }
-
-    /// <summary>
-    /// The tasks not made yet, as rows (each a fresh record), with ids above <paramref name="afterId"/> (and among
-    /// <paramref name="ids"/>, when given), at most <paramref name="limit"/>, ascending.
-    /// </summary>
-    public IReadOnlyList<JobInfo> UnmadeJobs(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter)
-    {
-        var rows = new List<JobInfo>();
-        var alike = filter is null ? null : filter with { ArrayIndexes = null };
-        foreach (var array in _arrays.Values.OrderBy(a => a.Info.Id))
-        {
-            var state = UnmadeState(array);
-            if ((states is not null && !states.Contains(state)) || array.NextPosition() is not { } first)
-            {
-                continue;
-            }
-
-            // Tasks not made yet differ only in their id and index: one of them answers the filter for all.
-            if (alike is not null && !alike.Matches(Unmade(array, first, state)))
-            {
-                continue;
-            }
-
-            var candidates = ids is not null ? ids.Where(id => id > afterId && array.IsUnmade(id)).Order()
-                : filter?.ArrayIndexes is { } indexes ? indexes.Select(i => Array.BinarySearch(array.Indices, i)).Where(p => p >= 0).Select(array.TaskId)
-                    .Where(id => id > afterId && array.IsUnmade(id)).Order()
-                : array.UnmadeIds(afterId);
-            foreach (var id in candidates)
-            {
-                var row = Unmade(array, array.Position(id)!.Value, state);
-                if (filter?.ArrayIndexes is null || filter.Matches(row))
-                {
-                    rows.Add(row);
-                    if (rows.Count >= limit && ids is null)
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-
-        return rows.OrderBy(j => j.Id).Take(limit).ToList();
-    }
-
-    /// <summary>How many tasks not made yet are in <paramref name="state"/>.</summary>
-    private int UnmadeIn(JobState state) => _arrays.Values.Where(a => UnmadeState(a) == state).Sum(a => a.Unmade);
-
-    /// <summary>The state a task not made yet shows: its array's hold, else its dependencies, else waiting its turn.</summary>
-    private JobState UnmadeState(ArrayJob array) =>
-        array.Info.Hold ? JobState.Held
-        : !array.DependenciesMet && array.Frontier is { } f && _jobs.GetValueOrDefault(f)?.State == JobState.Blocked ? JobState.Blocked
-        : JobState.Waiting;
-
-    private JobInfo Unmade(ArrayJob array, int position, JobState state)
-    {
-        var row = ArrayJob.Task(array, position, state);
-        row.Reason = state == JobState.Waiting ? $"waiting for the tasks of array {array.Info.Id} before it, in index order"
-            : array.Frontier is { } f ? _jobs.GetValueOrDefault(f)?.Reason : null;
-        return row;
-    }
-
-    private ArrayJob? ArrayOfTask(long taskId)
-    {
-        // Tasks' ids follow their array's: the array is the held one with the highest id below the task's.
-        if (_arrayIds.Count == 0 || taskId <= _arrayIds.Min)
-        {
-            return null;
-        }
-
-        var below = _arrayIds.GetViewBetween(_arrayIds.Min, taskId - 1);
-        return below.Count > 0 && _arrays.TryGetValue(below.Max, out var array) && array.Position(taskId) is not null ? array : null;
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class Scheduler
 
         foreach (var array in _arrays.Values.Where(a => a.Unmade > 0))
         {
-            Add(array.Info.Queue, UnmadeState(array), array.Unmade);
+            Add(array.Info.Queue, _arrays.UnmadeState(array), array.Unmade);
         }
 
         // Running: what each worker holds, and what ran before a restart and is not claimed yet.

@@ -24,7 +24,7 @@ public sealed partial class Scheduler
         var work = new Queue<JobInfo>();
         work.Enqueue(ended);
         var placed = false;
-        while (work.TryDequeue(out var job) || TakeArrayEnd(out job))
+        while (work.TryDequeue(out var job) || _arrays.TakeEnded(out job))
         {
             foreach (var (id, verdict) in _dependencies.Ended(job.Id, job.State))
             {
@@ -50,19 +50,5 @@ public sealed partial class Scheduler
         {
             AskForScheduling();
         }
-    }
-
-    /// <summary>An array that ended and whose dependents are not settled yet.</summary>
-    private bool TakeArrayEnd(out JobInfo array)
-    {
-        array = null!;
-        if (_pendingArrayEnds.Count == 0)
-        {
-            return false;
-        }
-
-        array = _pendingArrayEnds[^1];
-        _pendingArrayEnds.RemoveAt(_pendingArrayEnds.Count - 1);
-        return true;
     }
 }

@@ -20,7 +20,7 @@ public sealed partial class Scheduler
         var ended = new List<JobInfo>();
         var notHeld = new List<long>();
         // An array's id stands for its tasks; the reply names the array, not each of its tasks.
-        var (expanded, arrays) = ExpandArrays(ids, now);
+        var (expanded, arrays) = _arrays.Expand(ids, now);
         var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _jobs.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
         foreach (var id in _places.ReadAhead(expanded))
         {
@@ -237,7 +237,7 @@ public sealed partial class Scheduler
         if (_jobs.Remove(jobId, out var job))
         {
             Unpark(job);
-            TaskEnded(job);
+            _arrays.TaskEnded(job, _now.Wall);
         }
     }
 

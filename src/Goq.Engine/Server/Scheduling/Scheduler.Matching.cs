@@ -54,7 +54,7 @@ public sealed partial class Scheduler
         }
 
         _port.Send(worker.Peer, 0, new DispatchJob(job.Id, job.Attempts, spec, worker.DispatchSeq, _epoch));
-        TaskHandedOut(job);
+        _arrays.TaskHandedOut(job, _now.Wall);
     }
 
     /// <summary>
@@ -155,7 +155,7 @@ public sealed partial class Scheduler
         foreach (var array in _arrays.Values)
         {
             var queue = Of(array.Info.Queue);
-            switch (UnmadeState(array))
+            switch (_arrays.UnmadeState(array))
             {
                 case JobState.Held: queue.HeldJobs += array.Unmade; break;
                 case JobState.Blocked: queue.BlockedJobs += array.Unmade; break;

@@ -7,7 +7,7 @@ namespace Goq.Server.Scheduling;
 /// <summary>Users' changes to jobs that have not started (holds, releases, priority), and admitting a job to its place.</summary>
 public sealed partial class Scheduler
 {
-    public int HeldJobs => _jobs.Held.Count + UnmadeIn(JobState.Held);
+    public int HeldJobs => _jobs.Held.Count + _arrays.UnmadeIn(JobState.Held);
 
     /// <summary>Puts a job that has not started where it belongs now (see <see cref="JobPlacement"/>).</summary>
     private void Place(JobInfo job, DateTimeOffset now) => _placement.Place(job, new Instant(now, _now.Steady));
@@ -48,7 +48,7 @@ public sealed partial class Scheduler
         job.Hold = true;
         _placement.Hold(job.Id);
         Place(job, now);
-        TaskHeld(job, now);
+        _arrays.TaskHeld(job, now);
     }, array =>
     {
         array.Info.Hold = true;
@@ -118,14 +118,14 @@ public sealed partial class Scheduler
         {
             if (_arrays.TryGetValue(id, out var array))
             {
-                ChangeArray(array, changeArray, change);
+                _arrays.Change(array, changeArray, change);
                 changed.Add(array.Info);
                 continue;
             }
 
             if (IsUnmadeTask(id))
             {
-                MakeNamed(id, _now.Wall);
+                _arrays.MakeNamed(id, _now.Wall);
             }
 
             if (_places.TryWhole(id, out var job) && job.State is JobState.Waiting or JobState.Blocked or JobState.Held)

@@ -82,7 +82,7 @@ public sealed partial class Scheduler
         // An array held again for tasks that were not restarted after all ends again at once.
         foreach (var array in _arrays.Values.Where(a => a.Ended).ToList())
         {
-            EndArray(array);
+            _arrays.End(array, now);
         }
 
         SettleEndedArrays(now);

@@ -41,6 +41,7 @@ public sealed partial class Scheduler
     private readonly JobPlacement _placement;
     private readonly KeptByPlace _places;
     private readonly Dispatcher _dispatcher;
+    private readonly ArrayJobs _arrays;
 
     // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
     private readonly string _epoch = Guid.NewGuid().ToString("N");
@@ -83,6 +84,7 @@ public sealed partial class Scheduler
         _placement = new JobPlacement(_jobs, _waiting, _dependencies);
         _places = new KeptByPlace(_jobs, _waiting, staging, _options.WholeWaitingJobs);
         _dispatcher = new Dispatcher(_waiting, _workers, _limits, _places, _options);
+        _arrays = new ArrayJobs(_jobs, staging, _limits, (job, at) => Admit(job, _endedState, at), End);
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
         {
             _limits.SetLimit(RunLimits.QueueKey(queue), limit);
@@ -91,7 +93,7 @@ public sealed partial class Scheduler
         // Arrays first: a job that depends on one waits for it.
         foreach (var (array, spec, tasks) in arrays ?? [])
         {
-            LoadArray(array, spec, tasks);
+            _arrays.Load(array, spec, tasks);
         }
 
         var notStarted = new List<JobInfo>();
@@ -123,16 +125,16 @@ public sealed partial class Scheduler
 
         foreach (var array in _arrays.Values.ToList())
         {
-            ResumeArray(array, _now.Wall);
+            _arrays.Resume(array, _now.Wall);
         }
 
         _jobs.StageChanges(staging);
     }
 
     /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time (array tasks not made yet included).</summary>
-    public int WaitingJobs => _waiting.Count + _placement.Delayed.Count + UnmadeIn(JobState.Waiting);
+    public int WaitingJobs => _waiting.Count + _placement.Delayed.Count + _arrays.UnmadeIn(JobState.Waiting);
 
-    public int BlockedJobs => _jobs.Blocked.Count + UnmadeIn(JobState.Blocked);
+    public int BlockedJobs => _jobs.Blocked.Count + _arrays.UnmadeIn(JobState.Blocked);
 
     public int RunningJobs => _jobs.Count - (_waiting.Count - _places.Count) - _placement.Delayed.Count - _jobs.Blocked.Count - _jobs.Held.Count;
 
@@ -194,7 +196,7 @@ public sealed partial class Scheduler
         {
             if (spec.ArrayIndex is { } indices)
             {
-                jobs.Add(SubmitArray(id, spec, now));
+                jobs.Add(_arrays.Submit(id, spec, now));
                 id += 1 + indices.Count;
                 continue;
             }
@@ -212,7 +214,7 @@ public sealed partial class Scheduler
         return jobs;
     }
 
-    private static JobInfo NewJob(long id, JobSpec spec, DateTimeOffset now) => new()
+    internal static JobInfo NewJob(long id, JobSpec spec, DateTimeOffset now) => new()
     {
         Id = id,
         Name = spec.Name,
