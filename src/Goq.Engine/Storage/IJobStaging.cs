@@ -10,8 +10,14 @@ public interface IJobStaging : IWaitingJobReader
     /// <summary>The id the next submitted job gets. Ids start at 1 and are never reused.</summary>
     long NextJobId { get; }
 
-    /// <summary>Counters that survive restarts (finished, cancelled, dead-worker resubmits).</summary>
+    /// <summary>Counters that survive restarts (finished, cancelled, dead-worker resubmits), to read: they change through <see cref="Count"/>.</summary>
     StoreCounters Counters { get; }
+
+    /// <summary>Stages one more of a counter that survives restarts.</summary>
+    void Count(StoreCounter counter);
+
+    /// <summary>Stages a queue's run limit (0: none), kept across restarts.</summary>
+    void SetQueueLimit(string queue, int limit);
 
     /// <summary>Reserves <paramref name="count"/> consecutive ids and returns the first.</summary>
     long AllocateIds(int count);

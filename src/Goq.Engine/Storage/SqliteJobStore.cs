@@ -64,6 +64,10 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public StoreCounters Counters { get; } = new();
 
+    public void Count(StoreCounter counter) => Counters.Count(counter);
+
+    public void SetQueueLimit(string queue, int limit) => Counters.SetQueueLimit(queue, limit);
+
     public long AllocateIds(int count)
     {
         var first = _nextJobId;

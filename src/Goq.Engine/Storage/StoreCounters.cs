@@ -15,3 +15,34 @@ public sealed class StoreCounters
 
     public long DeadWorkerResubmits { get; set; }
 }
+
+/// <summary>The counters the scheduler counts (see <see cref="IJobStaging.Count"/>).</summary>
+public enum StoreCounter
+{
+    FinishedJobs,
+    CancelledJobs,
+    DeadWorkerResubmits,
+}
+
+/// <summary>Changes to the counters, made by the store that owns them.</summary>
+public static class StoreCounterChanges
+{
+    /// <summary>One more of <paramref name="counter"/>.</summary>
+    public static void Count(this StoreCounters counters, StoreCounter counter)
+    {
+        switch (counter)
+        {
+            case StoreCounter.FinishedJobs: counters.FinishedJobs++; break;
+            case StoreCounter.CancelledJobs: counters.CancelledJobs++; break;
+            case StoreCounter.DeadWorkerResubmits: counters.DeadWorkerResubmits++; break;
+            default: throw new ArgumentOutOfRangeException(nameof(counter), counter, null);
+        }
+    }
+
+    /// <summary>A queue's run limit (0: none, kept too so the store forgets the old cap); the settings change.</summary>
+    public static void SetQueueLimit(this StoreCounters counters, string queue, int limit)
+    {
+        counters.QueueLimits[queue] = limit;
+        counters.SettingsVersion++;
+    }
+}

@@ -1,4 +1,5 @@
 using Goq.Protocol;
+using Goq.Storage;
 
 using Goq.Timing;
 
@@ -88,7 +89,7 @@ public sealed partial class Scheduler
         var maxAttempts = Math.Max(1, _jobs.SpecOrDefault(job.Id)?.MaxAttempts ?? JobSpec.DefaultMaxAttempts);
         if (dead)
         {
-            _store.Counters.DeadWorkerResubmits++;
+            _store.Count(StoreCounter.DeadWorkerResubmits);
         }
 
         var thisRun = job.Attempts - job.AttemptsBeforeRun;
@@ -270,11 +271,11 @@ public sealed partial class Scheduler
     {
         if (job.State == JobState.Cancelled)
         {
-            _store.Counters.CancelledJobs++;
+            _store.Count(StoreCounter.CancelledJobs);
         }
         else
         {
-            _store.Counters.FinishedJobs++;
+            _store.Count(StoreCounter.FinishedJobs);
         }
 
         Tally.JobEnded(job);

@@ -201,9 +201,7 @@ public sealed partial class Scheduler
     {
         _now = now;
         _limits.SetLimit(RunLimits.QueueKey(queue), limit);
-        _store.Counters.QueueLimits[queue] = limit; // a 0 is kept too, so the store forgets the old cap
-
-        _store.Counters.SettingsVersion++;
+        _store.SetQueueLimit(queue, limit); // a 0 is kept too, so the store forgets the old cap
         AskForScheduling();
         EndEvent();
         return GetQueues().First(q => q.Name == queue);
