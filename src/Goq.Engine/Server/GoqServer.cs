@@ -261,6 +261,7 @@ public sealed partial class GoqServer : IDisposable
             message = new NetMQMessage();
         }
 
+        ReadAhead();
         _output.SyncToDisk(); // Checkpoint: output lines on disk before the commit that counts them and the acks below.
         PlanOutputs();
         CommitTurn(); // Checkpoint: everything replied below is durable from here on.
@@ -317,10 +318,23 @@ public sealed partial class GoqServer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The read step after the turn's events: waiting jobs the scheduler keeps by their place alone and found at the head
+    /// of their class are read back from the store, and handed out (each round can find more: bounded, the next turn
+    /// goes on).
+    /// </summary>
+    private void ReadAhead()
+    {
+        for (var round = 0; round < 64 && _scheduler.ReadAhead(_store, Instant.Now); round++)
+        {
+        }
+    }
+
     private void OnTick()
     {
         var orphans = _scheduler.OrphanedJobs;
         _scheduler.Tick(Instant.Now);
+        ReadAhead();
         if (_scheduler.OrphanedJobs < orphans)
         {
             _options.Log(LogEntry.Warning("jobs.requeued_after_grace", $"{orphans - _scheduler.OrphanedJobs} jobs found running at start-up were queued again: their workers did not come back within the restart grace"));

@@ -94,7 +94,7 @@ internal sealed class SchedulerHarness
 
     /// <summary>Submits a batch, in order.</summary>
     public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, string? batchId = null, Func<long, JobState?>? endedState = null) =>
-        Scheduler.Submit(specs, Now, batchId, endedState);
+        Turn(Scheduler.Submit(specs, Now, batchId, endedState));
 
     /// <summary>
     /// A worker's hello (its first, or a heartbeat), sent from <paramref name="peer"/> (by default the connection named as
@@ -104,7 +104,7 @@ internal sealed class SchedulerHarness
     public WorkerHelloOutcome Hello(string worker, int slots = 1, IReadOnlyList<RunningJobRef>? running = null, bool oneShot = false, int prefetch = 0,
         IReadOnlyList<string>? queues = null, IReadOnlyList<string>? labels = null, string? epoch = null, long lastDispatch = 0, string? peer = null,
         string host = "host") =>
-        Scheduler.WorkerHello(Peer(peer ?? worker), new WorkerHello(
+        Turn(Scheduler.WorkerHello(Peer(peer ?? worker), new WorkerHello(
             WorkerId: worker,
             Host: host,
             Pid: 1,
@@ -116,7 +116,7 @@ internal sealed class SchedulerHarness
             LastDispatch: lastDispatch,
             Prefetch: prefetch,
             Queues: queues,
-            Labels: labels), Now);
+            Labels: labels), Now));
 
     /// <summary>A worker reports that a job's process started; false when that lease is not the job's current one.</summary>
     public bool Start(string worker, long id, int? attempt = null, int pid = 100) =>
@@ -129,8 +129,8 @@ internal sealed class SchedulerHarness
     /// </summary>
     public JobInfo? Finish(string worker, long id, int? attempt = null, JobState state = JobState.Completed, int? exitCode = null, string? reason = null,
         TimeSpan ran = default, int? pid = null, JobUsage? usage = null) =>
-        Scheduler.JobFinished(new JobFinished(worker, id, attempt ?? AttemptOf(id), state, exitCode ?? ExitCodeOf(state), reason, Now.Wall, Now.Wall + ran,
-            pid, Usage: usage), Now);
+        Turn(Scheduler.JobFinished(new JobFinished(worker, id, attempt ?? AttemptOf(id), state, exitCode ?? ExitCodeOf(state), reason, Now.Wall, Now.Wall + ran,
+            pid, Usage: usage), Now));
 
     /// <summary>The end of a job the scheduler holds, from the worker and under the lease it runs with; asserts it was taken.</summary>
     public JobInfo End(long id, JobState state = JobState.Completed)
@@ -142,19 +142,48 @@ internal sealed class SchedulerHarness
     }
 
     /// <summary>A worker gives back a job it took ahead and never started; false when that lease is stale.</summary>
-    public bool Returned(string worker, long id, int attempt) => Scheduler.JobReturned(new JobReturned(worker, id, attempt), Now);
+    public bool Returned(string worker, long id, int attempt) => Turn(Scheduler.JobReturned(new JobReturned(worker, id, attempt), Now));
 
     /// <summary>A worker said goodbye, or (<paramref name="dead"/>) fell silent and was declared lost.</summary>
-    public void Gone(string worker, bool dead = false) => Scheduler.WorkerGone(worker, dead, Now);
+    public void Gone(string worker, bool dead = false)
+    {
+        Scheduler.WorkerGone(worker, dead, Now);
+        ReadAhead();
+    }
 
     /// <summary>The server's periodic turn at <see cref="Now"/>: lost workers, due timers, the restart grace.</summary>
-    public void Tick() => Scheduler.Tick(Now);
+    public void Tick()
+    {
+        Scheduler.Tick(Now);
+        ReadAhead();
+    }
+
+    /// <summary>
+    /// The server's read step after a turn: the heads the dispatcher found kept by their place are read back from the
+    /// store and handed out, until none is left (every event of the harness ends with it, as the server's turns do).
+    /// </summary>
+    public void ReadAhead()
+    {
+        while (Scheduler.ReadAhead(Store, Now))
+        {
+        }
+    }
+
+    private T Turn<T>(T result)
+    {
+        ReadAhead();
+        return result;
+    }
 
     /// <summary>A job as a client sees it: the scheduler's record while it holds it, else the store's.</summary>
     public JobInfo Job(long id) => Queries.Job(id) ?? throw new Xunit.Sdk.XunitException($"no job {id}");
 
     /// <summary>Everything the scheduler sent since the last look (which this look takes).</summary>
-    public IReadOnlyList<SchedulerEffect> Effects() => Port.Take();
+    public IReadOnlyList<SchedulerEffect> Effects()
+    {
+        ReadAhead(); // as the server's loop does before it sends
+        return Port.Take();
+    }
 
     /// <summary>The messages of one kind the scheduler sent since the last look; the others are taken and dropped.</summary>
     public List<T> Messages<T>() => Effects().Select(e => e.Message).OfType<T>().ToList();

@@ -68,7 +68,7 @@ public sealed class SchedulerPartsTests
         var jobs = new JobTable();
         var waiting = new WaitingPool();
         var workers = new WorkerPool();
-        var dispatcher = new Dispatcher(waiting, workers, new RunLimits(), new KeptByPlace(jobs, waiting, new InMemoryJobStore(), 100), new SchedulerOptions());
+        var dispatcher = new Dispatcher(waiting, workers, new RunLimits(), new KeptByPlace(jobs, waiting, 100), new SchedulerOptions());
         var worker = new WorkerEntry("w1", new PeerId("w1")) { Slots = 2 };
         workers.Add(worker);
         workers.Refresh(worker); // in line for jobs, as a hello puts it

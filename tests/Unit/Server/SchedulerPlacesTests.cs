@@ -61,6 +61,7 @@ public sealed class SchedulerPlacesTests : IDisposable
         var dependent = _h.Submit(Spec("job 99", dependsOn: [jobs[45].Id]));
         Assert.Equal(JobState.Blocked, dependent.State);
 
+        _h.Scheduler.ReadBack(_h.Store, [cancel, hold, urgent]); // the server's read step before a request that names them
         var cancelled = _h.Scheduler.Cancel([cancel], _h.Now);
         Assert.Equal(cancel, Assert.Single(cancelled.Cancelled).Id);
         Assert.Equal(JobState.Held, Assert.Single(_h.Scheduler.Hold([hold], _h.Now).Changed).State);
@@ -102,6 +103,26 @@ public sealed class SchedulerPlacesTests : IDisposable
         var expected = jobs.Where(j => j.Id != jobs[3].Id).OrderByDescending(j => j.Priority).ThenBy(j => j.Id).Select(j => j.Id).ToList();
         Assert.Equal(expected, ran.Select(d => d.JobId));
         Assert.All(ran, d => Assert.Equal($"job {d.JobId - 1}", d.Spec.Command));
+    }
+
+    [Fact]
+    public void NoEventReadsTheStore_AHeadKeptByPlaceWaitsForTheReadStep_AndNoJobOvertakesIt()
+    {
+        var jobs = _h.Submit(Enumerable.Range(0, 30).Select(i => Spec($"job {i}", priority: i == 25 ? 5 : 0)).ToList());
+        _h.Store.Commit();
+        Assert.Equal(20, _h.Scheduler.JobsKeptByPlace); // the urgent one (job 25) among them
+
+        // The hello as an event alone, without the read step the server performs after it.
+        _h.Scheduler.WorkerHello(Peer("w1"), new WorkerHello("w1", "host", 1, 100, [], "v", false), _h.Now);
+        Assert.Empty(_h.Port.Take()); // the best head (the urgent job) is kept by place: nothing overtakes it
+
+        Assert.True(_h.Scheduler.ReadAhead(_h.Store, _h.Now));
+        var handed = _h.Port.Take().Select(e => e.Message).OfType<DispatchJob>().Select(d => d.JobId).ToList();
+        Assert.Equal(jobs[25].Id, handed[0]);
+        _h.ReadAhead();
+        handed.AddRange(_h.Port.Take().Select(e => e.Message).OfType<DispatchJob>().Select(d => d.JobId));
+        Assert.Equal(jobs.OrderByDescending(j => j.Priority).ThenBy(j => j.Id).Select(j => j.Id), handed);
+        Assert.False(_h.Scheduler.ReadAhead(_h.Store, _h.Now)); // nothing left to read
     }
 
     public void Dispose()

@@ -138,10 +138,29 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
         return new WatchReply(finished, unknown, arrays.Count > 0 ? arrays : null);
     }
 
+    /// <summary>The ids a request names, each once, in steps of a few thousand (at least one step, perhaps empty).</summary>
+    private static IEnumerable<long[]> NamedInSteps(IReadOnlyList<long> ids)
+    {
+        var distinct = ids.Distinct().ToArray();
+        return distinct.Length <= NamedStep ? [distinct] : distinct.Chunk(NamedStep);
+    }
+
+    // How many named jobs are read back and changed in one event: bounds what a request naming a million holds whole.
+    private const int NamedStep = 4096;
+
     /// <summary>Cancels the active jobs; of the others, says which ended already and which are unknown.</summary>
     public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant now)
     {
-        var reply = scheduler.Cancel(ids, now);
+        // A few thousand at a time: each is read back whole first if it is kept by its place in the queue.
+        CancelJobsReply? reply = null;
+        foreach (var some in NamedInSteps(ids))
+        {
+            scheduler.ReadBack(store, some);
+            var step = scheduler.Cancel(some, now);
+            reply = reply is null ? step : new CancelJobsReply([.. reply.Cancelled, .. step.Cancelled], [.. reply.AlreadyEnded, .. step.AlreadyEnded], [.. reply.Unknown, .. step.Unknown]);
+        }
+
+        ArgumentNullException.ThrowIfNull(reply); // NamedInSteps gives at least one step
         var ended = reply.AlreadyEnded.ToList();
         var unknown = new List<long>();
         foreach (var id in reply.Unknown)
@@ -170,13 +189,22 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
             return null;
         }
 
-        var reply = set.Priority is { } priority ? scheduler.SetPriority(ids, priority, now) : null;
-        reply = set.Hold switch
+        // A few thousand at a time: each is read back whole first if it is kept by its place in the queue.
+        SetJobsReply? reply = null;
+        foreach (var some in NamedInSteps(ids))
         {
-            true => scheduler.Hold(ids, now),
-            false => scheduler.Release(ids, now),
-            null => reply!,
-        };
+            scheduler.ReadBack(store, some);
+            var step = set.Priority is { } priority ? scheduler.SetPriority(some, priority, now) : null;
+            step = set.Hold switch
+            {
+                true => scheduler.Hold(some, now),
+                false => scheduler.Release(some, now),
+                null => step!,
+            };
+            reply = reply is null ? step : new SetJobsReply([.. reply.Changed, .. step.Changed], [.. reply.Started, .. step.Started], [.. reply.Unknown, .. step.Unknown]);
+        }
+
+        ArgumentNullException.ThrowIfNull(reply); // NamedInSteps gives at least one step
         var started = reply.Started.ToList();
         var unknown = new List<long>();
         foreach (var id in reply.Unknown)

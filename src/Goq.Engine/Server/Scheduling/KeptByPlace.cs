@@ -5,13 +5,18 @@ namespace Goq.Server.Scheduling;
 
 /// <summary>
 /// A large queue: past <see cref="SchedulerOptions.WholeWaitingJobs"/>, a plain waiting job is kept only by its place
-/// in the waiting pool (id, priority, class), its record and spec left to the store. It is read back whole, with the
-/// next ones of its class in one batch, when it reaches the head of its class, and alone when a user names it (cancel,
-/// hold, priority). Everything else in the scheduler sees whole jobs only: a job leaves its place solely through here,
-/// and this is the only part of the scheduler that reads the store (<see cref="IWaitingJobReader"/>).
+/// in the waiting pool (id, priority, class), its record and spec left to the store. Everything else in the scheduler
+/// sees whole jobs only. No event reads the store: a job is read back whole in a step of its own that the server's loop
+/// performs around the events (<see cref="IWaitingJobReader"/>), before a request that names it (<see cref="ReadBack"/>:
+/// cancel, hold, priority), and after a turn in which the dispatcher found it at the head of its class
+/// (<see cref="ReadWanted"/>, with the next ones of its class in the same batch). Until then the dispatcher hands out
+/// nothing in its place (<see cref="Head"/>), so no job overtakes it.
 /// </summary>
-internal sealed class KeptByPlace(JobTable jobs, WaitingPool waiting, IWaitingJobReader reader, int wholeWaitingJobs)
+internal sealed class KeptByPlace(JobTable jobs, WaitingPool waiting, int wholeWaitingJobs)
 {
+    // Heads of their class the dispatcher found kept by place in this turn: read back after it.
+    private readonly HashSet<long> _wanted = [];
+
     // Read back together: one store read for a batch of the jobs next in line, not one per dispatch.
     private const int Batch = 256;
 
@@ -21,50 +26,10 @@ internal sealed class KeptByPlace(JobTable jobs, WaitingPool waiting, IWaitingJo
     /// <summary>Whether the scheduler holds the job: whole, or by its place in the queue.</summary>
     public bool Holds(long id) => jobs.ContainsKey(id) || waiting.Contains(id);
 
-    /// <summary>The job whole (read back from the store if it was kept by place), if the scheduler holds it.</summary>
-    public bool TryWhole(long id, [NotNullWhen(true)] out JobInfo? job)
-    {
-        if (jobs.TryGetValue(id, out job))
-        {
-            return true;
-        }
+    /// <summary>The job whole, if the scheduler holds it whole (one kept by place is read back before the event: <see cref="ReadBack"/>).</summary>
+    public bool TryWhole(long id, [NotNullWhen(true)] out JobInfo? job) => jobs.TryGetValue(id, out job);
 
-        if (!waiting.Contains(id))
-        {
-            return false;
-        }
-
-        Read([id]);
-        return jobs.TryGetValue(id, out job);
-    }
-
-    /// <summary>
-    /// The ids a user named, in order; each kept by place is read back whole before its turn, with the next such ones
-    /// in the same batch, so naming a million waiting jobs (Stop-GoqJob) costs a store read per thousand, not per job.
-    /// </summary>
-    public IEnumerable<long> ReadAhead(IReadOnlyList<long> ids)
-    {
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (Count > 0 && !jobs.ContainsKey(ids[i]) && waiting.Contains(ids[i]))
-            {
-                var batch = new List<long>();
-                for (var j = i; j < ids.Count && batch.Count < 4 * Batch; j++)
-                {
-                    if (!jobs.ContainsKey(ids[j]) && waiting.Contains(ids[j]))
-                    {
-                        batch.Add(ids[j]);
-                    }
-                }
-
-                Read(batch);
-            }
-
-            yield return ids[i];
-        }
-    }
-
-    /// <summary>The head of a class, whole, about to be handed out: read back with the jobs after it in its class.</summary>
+    /// <summary>The head of a class, whole, about to be handed out; null when it is kept by place (it is then read back after the turn).</summary>
     public JobInfo? Head(long id)
     {
         if (jobs.TryGetValue(id, out var job))
@@ -72,15 +37,59 @@ internal sealed class KeptByPlace(JobTable jobs, WaitingPool waiting, IWaitingJo
             return job;
         }
 
-        var batch = new List<long> { id };
-        if (waiting.ClassOf(id) is { } jobClass)
+        if (waiting.Contains(id))
         {
-            // The walk is bounded: whole jobs between kept ones are passed over, at most a few batches' worth.
-            batch.AddRange(jobClass.Jobs.InOrder().Take(4 * Batch).Where(i => i != id && !jobs.ContainsKey(i)).Take(Batch - 1));
+            _wanted.Add(id);
         }
 
-        Read(batch);
-        return jobs.GetValueOrDefault(id);
+        return null;
+    }
+
+    /// <summary>Whether a head found kept by place waits to be read back (<see cref="ReadWanted"/>).</summary>
+    public bool Wanted => _wanted.Count > 0;
+
+    /// <summary>
+    /// The read step before a request that names jobs: those of <paramref name="ids"/> kept by place are read back whole,
+    /// in batches. The caller names a bounded number at a time (a million named jobs are read a few thousand at a time).
+    /// </summary>
+    public void ReadBack(IWaitingJobReader reader, IEnumerable<long> ids)
+    {
+        if (Count == 0)
+        {
+            return;
+        }
+
+        foreach (var batch in ids.Where(id => !jobs.ContainsKey(id) && waiting.Contains(id)).Distinct().Chunk(4 * Batch))
+        {
+            Read(reader, [.. batch]);
+        }
+    }
+
+    /// <summary>
+    /// The read step after a turn: each head the dispatcher found kept by place is read back whole, with the jobs after
+    /// it in its class. False when there was none to read.
+    /// </summary>
+    public bool ReadWanted(IWaitingJobReader reader)
+    {
+        if (_wanted.Count == 0)
+        {
+            return false;
+        }
+
+        foreach (var id in _wanted.ToList())
+        {
+            var batch = new List<long> { id };
+            if (waiting.ClassOf(id) is { } jobClass)
+            {
+                // The walk is bounded: whole jobs between kept ones are passed over, at most a few batches' worth.
+                batch.AddRange(jobClass.Jobs.InOrder().Take(4 * Batch).Where(i => i != id && !jobs.ContainsKey(i)).Take(Batch - 1));
+            }
+
+            Read(reader, batch);
+        }
+
+        _wanted.Clear();
+        return true;
     }
 
     /// <summary>A job just placed in the pool is kept by place when enough are whole (staged in the store already).</summary>
@@ -100,7 +109,7 @@ internal sealed class KeptByPlace(JobTable jobs, WaitingPool waiting, IWaitingJo
         Count++;
     }
 
-    private void Read(List<long> ids)
+    private void Read(IWaitingJobReader reader, List<long> ids)
     {
         foreach (var (job, spec) in reader.LoadJobs(ids))
         {

@@ -23,7 +23,7 @@ public sealed partial class Scheduler
         // An array's id stands for its tasks; the reply names the array, not each of its tasks.
         var (expanded, arrays) = _arrays.Expand(ids, now);
         var ofArrays = arrays.Count == 0 ? null : new HashSet<long>(expanded.Where(id => _jobs.GetValueOrDefault(id)?.ArrayJobId is { } a && arrays.ContainsKey(a)));
-        foreach (var id in _places.ReadAhead(expanded))
+        foreach (var id in expanded)
         {
             if (!_places.TryWhole(id, out var job))
             {

@@ -114,7 +114,7 @@ public sealed partial class Scheduler
         var changed = new List<JobInfo>();
         var started = new List<JobInfo>();
         var notHeld = new List<long>();
-        foreach (var id in _places.ReadAhead(ids.Distinct().ToList()))
+        foreach (var id in ids.Distinct())
         {
             if (_arrays.TryGetValue(id, out var array))
             {

@@ -1,3 +1,5 @@
+using Goq.Storage;
+using Goq.Timing;
 using Goq.Protocol;
 using Goq.Transport;
 
@@ -29,6 +31,31 @@ public sealed partial class Scheduler
 
     /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
     public JobInfo? GetJob(long id) => _jobs.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
+
+    /// <summary>
+    /// The read step before a request that names jobs (not an event: no state changes but jobs kept by their place
+    /// being held whole from now): those of <paramref name="ids"/> kept by place are read back through
+    /// <paramref name="reader"/>. The server names a few thousand at a time (see <see cref="KeptByPlace"/>).
+    /// </summary>
+    public void ReadBack(IWaitingJobReader reader, IEnumerable<long> ids) => _places.ReadBack(reader, ids);
+
+    /// <summary>
+    /// The read step after a turn: the heads of their class the dispatcher found kept by place are read back through
+    /// <paramref name="reader"/>, and scheduling runs again (an event, at <paramref name="now"/>). False when there was
+    /// nothing to read: the server repeats it until then.
+    /// </summary>
+    public bool ReadAhead(IWaitingJobReader reader, Instant now)
+    {
+        if (!_places.ReadWanted(reader))
+        {
+            return false;
+        }
+
+        _now = now;
+        AskForScheduling();
+        EndEvent();
+        return true;
+    }
 
     /// <summary>Told of a job's state change that was refused as illegal (a defect: the server logs it).</summary>
     public Action<JobTransition>? TransitionRefused

@@ -82,7 +82,7 @@ public sealed partial class Scheduler
         _now = now;
         _grace = new RestartGrace(_options.RestartGrace, now);
         _placement = new JobPlacement(_jobs, _waiting, _dependencies);
-        _places = new KeptByPlace(_jobs, _waiting, staging, _options.WholeWaitingJobs);
+        _places = new KeptByPlace(_jobs, _waiting, _options.WholeWaitingJobs);
         _dispatcher = new Dispatcher(_waiting, _workers, _limits, _places, _options);
         _arrays = new ArrayJobs(_jobs, staging, _limits, (job, at) => Admit(job, _endedState, at), End);
         foreach (var (queue, limit) in staging.Counters.QueueLimits)
