@@ -3,9 +3,10 @@ namespace Goq.Storage;
 /// <summary>
 /// What the scheduler may do with the store: stage changes, which stay in memory until the server commits them, and
 /// read what the store keeps in memory anyway (the next id, the counters, recent batch ids). Nothing here touches the
-/// disk but the one read of <see cref="IWaitingJobReader"/>, which only the scheduler's <c>KeptByPlace</c> makes.
+/// disk: the one read of the store about the scheduler's jobs (<see cref="IWaitingJobReader"/>) is the server's to make,
+/// around the scheduler's events.
 /// </summary>
-public interface IJobStaging : IWaitingJobReader
+public interface IJobStaging
 {
     /// <summary>The id the next submitted job gets. Ids start at 1 and are never reused.</summary>
     long NextJobId { get; }
@@ -42,7 +43,7 @@ public interface IJobStaging : IWaitingJobReader
 /// <summary>
 /// The one read the scheduler makes of the store: waiting jobs it keeps only by their place in the queue (see
 /// <see cref="Server.Scheduling.SchedulerOptions.WholeWaitingJobs"/>), read back whole as they near the head or when a
-/// user names them. Only <c>KeptByPlace</c> calls it.
+/// user names them. The server's loop makes it, between the scheduler's events (Scheduler.ReadBack, ReadAhead).
 /// </summary>
 public interface IWaitingJobReader
 {

@@ -5,7 +5,7 @@ namespace Goq.Storage;
 /// durable at <see cref="Commit"/>; the server acknowledges nothing before the commit that holds it.
 /// Owned by the server's scheduler thread: implementations need not be thread-safe.
 /// </summary>
-public interface IJobStore : IJobStaging, IDisposable
+public interface IJobStore : IJobStaging, IWaitingJobReader, IDisposable
 {
     JobInfo? Get(long id);
 
