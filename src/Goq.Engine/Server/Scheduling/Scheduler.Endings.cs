@@ -257,9 +257,17 @@ public sealed partial class Scheduler
     {
         _jobs.Transition(job, state, reason, now);
         job.FinishedAt = now;
+        Ended(job);
+    }
+
+    /// <summary>
+    /// The one way a job that has reached its end state leaves the scheduler, however it ended (a worker's report, a
+    /// cancel, a lost worker, a dependency): it is retired, counted, and its waiters told. (Guarantee point.)
+    /// </summary>
+    private void Ended(JobInfo job)
+    {
         Retire(job.Id);
         CountEnd(job);
-
         foreach (var (peer, rid) in _watches.Take(job.Id))
         {
             _port.Send(peer, rid, new JobFinishedNotice([job.Clone()]));

@@ -107,15 +107,7 @@ public sealed partial class Scheduler
             return job;
         }
 
-        _jobs.Changed(job);
-        Retire(job.Id);
-        CountEnd(job);
-
-        foreach (var (peer, rid) in _watches.Take(job.Id))
-        {
-            _port.Send(peer, rid, new JobFinishedNotice([job.Clone()]));
-        }
-
+        Ended(job);
         Settle(job, finished.FinishedAt);
         FreeSlot(finished.WorkerId, job.Id);
         return job;
