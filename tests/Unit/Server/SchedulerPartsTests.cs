@@ -97,4 +97,33 @@ public sealed class SchedulerPartsTests
         dispatcher.RunIfAsked(At(0), Hand);
         Assert.Equal([1L, 2L], handed); // asked twice, run once
     }
+
+    [Fact]
+    public void Leases_LetOnlyTheCurrentAttemptsWorkerChangeARunningJob_AndAKilledOneWriteUntilItsKillIsConfirmed()
+    {
+        var jobs = new JobTable();
+        var leases = new Leases(jobs);
+        var job = new JobInfo { Id = 1, State = JobState.Running, Command = "true", WorkerId = "w1", Attempts = 2 };
+        jobs.Add(job, new JobSpec { Kind = JobKind.Shell, Command = "true" });
+        Assert.True(leases.IsCurrent("w1", 1, 2, out _));
+        Assert.False(leases.IsCurrent("w1", 1, 1, out _)); // an earlier attempt's report is stale
+        Assert.False(leases.IsCurrent("w2", 1, 2, out _));
+
+        jobs.Remove(1, out _); // cancelled: it ended for everyone, its worker kills it
+        leases.Killing(job);
+        Assert.False(leases.IsCurrent("w1", 1, 2, out _));
+        Assert.Same(job, leases.OutputWriter("w1", 1, 2));
+        leases.Removed([1L]); // Remove-GoqJob -Force meanwhile: it keeps no output
+        Assert.Null(leases.OutputWriter("w1", 1, 2));
+        Assert.Null(leases.KillConfirmed("w1", 1, 1));
+        Assert.Same(job, leases.KillConfirmed("w1", 1, 2));
+        Assert.True(leases.WasRemoved(1));
+        Assert.False(leases.IsKilling(1, out _));
+
+        leases.TakenFrom(7, "w3", 1);
+        Assert.False(leases.MayTakeBack("w3", 7, 2));
+        Assert.True(leases.MayTakeBack("w3", 7, 1));
+        leases.ForgetTakeBack(7); // handed out again meanwhile
+        Assert.False(leases.MayTakeBack("w3", 7, 1));
+    }
 }

@@ -11,7 +11,7 @@ public sealed partial class Scheduler
 
         // Held here: not ended. Ended: as it ended, else as the store says; a job nobody knows any more counts as failed.
         JobState? State(long id) => _places.Holds(id) || _arrays.ContainsKey(id) || IsUnmadeTask(id) ? null
-            : _cancelling.ContainsKey(id) ? JobState.Cancelled : endedState(id) ?? JobState.Failed;
+            : _leases.IsKilling(id, out _) ? JobState.Cancelled : endedState(id) ?? JobState.Failed;
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public sealed partial class Scheduler
         {
             if (!_places.TryWhole(id, out var job))
             {
-                if (_cancelling.TryGetValue(id, out var killed))
+                if (_leases.IsKilling(id, out var killed))
                 {
                     ended.Add(killed);
                 }
@@ -50,7 +50,7 @@ public sealed partial class Scheduler
                 _grace.Claimed(id);
                 if (_workers.TryGet(job.WorkerId ?? "", out var worker))
                 {
-                    _cancelling[id] = job;
+                    _leases.Killing(job);
                     _port.Send(worker.Peer, 0, new CancelJob(id, job.Attempts));
                 }
 
@@ -78,10 +78,7 @@ public sealed partial class Scheduler
     public void Removed(IEnumerable<long> ids, Instant now)
     {
         _now = now;
-        foreach (var id in ids.Where(_cancelling.ContainsKey))
-        {
-            _removedWhileCancelling.Add(id);
-        }
+        _leases.Removed(ids);
     }
 
     private void Requeue(JobInfo job, bool dead, DateTimeOffset now)
@@ -149,7 +146,7 @@ public sealed partial class Scheduler
     {
         if (job.State == JobState.Waiting)
         {
-            _takenFrom[job.Id] = (workerId, attempt);
+            _leases.TakenFrom(job.Id, workerId, attempt);
         }
     }
 
@@ -188,13 +185,13 @@ public sealed partial class Scheduler
     /// </summary>
     private JobInfo? Reinstate(string workerId, long jobId, int attempt)
     {
-        if (!_takenFrom.TryGetValue(jobId, out var from) || (from.WorkerId, from.Attempt) != (workerId, attempt)
-            || !_jobs.TryGetValue(jobId, out var job) || job.State != JobState.Waiting || !_waiting.Contains(job.Id))
+        if (!_leases.MayTakeBack(workerId, jobId, attempt) || !_jobs.TryGetValue(jobId, out var job) || job.State != JobState.Waiting
+            || !_waiting.Contains(job.Id))
         {
             return null;
         }
 
-        _takenFrom.Remove(job.Id);
+        _leases.ForgetTakeBack(job.Id);
         _waiting.Remove(job.Id);
         _dispatcher.Forget(job.Id);
 
@@ -233,7 +230,7 @@ public sealed partial class Scheduler
     /// <summary>The job has ended: it is no longer this scheduler's to hold (its record lives on in the store).</summary>
     private void Retire(long jobId)
     {
-        _takenFrom.Remove(jobId);
+        _leases.ForgetTakeBack(jobId);
         _limits.Leave(jobId);
         if (_jobs.Remove(jobId, out var job))
         {

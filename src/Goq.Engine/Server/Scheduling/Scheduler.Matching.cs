@@ -38,7 +38,7 @@ public sealed partial class Scheduler
     {
         var throttles = _waiting.ClassOf(job.Id)?.Throttles ?? JobClass.Of(job).Throttles;
         _waiting.Remove(job.Id);
-        _takenFrom.Remove(job.Id);
+        _leases.ForgetTakeBack(job.Id);
         _dispatcher.Forget(job.Id);
         var spec = _jobs.Spec(job.Id);
         _jobs.Transition(job, JobState.Running, null, _now.Wall);

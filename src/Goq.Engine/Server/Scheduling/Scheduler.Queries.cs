@@ -30,7 +30,7 @@ public sealed partial class Scheduler
     public void Unwatch(PeerId peer, long rid) => _watches.Remove(peer, rid);
 
     /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
-    public JobInfo? GetJob(long id) => _jobs.GetValueOrDefault(id) ?? _cancelling.GetValueOrDefault(id);
+    public JobInfo? GetJob(long id) => _jobs.GetValueOrDefault(id) ?? (_leases.IsKilling(id, out var killing) ? killing : null);
 
     /// <summary>
     /// The read step before a request that names jobs (not an event: no state changes but jobs kept by their place

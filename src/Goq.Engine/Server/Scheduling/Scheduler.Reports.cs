@@ -10,7 +10,7 @@ public sealed partial class Scheduler
     public bool JobStarted(JobStarted started, Instant now)
     {
         _now = now;
-        if (!IsCurrentLease(started.WorkerId, started.JobId, started.Attempt, out var job))
+        if (!_leases.IsCurrent(started.WorkerId, started.JobId, started.Attempt, out var job))
         {
             return false;
         }
@@ -34,7 +34,7 @@ public sealed partial class Scheduler
     /// no output. Only that case costs a look in the store; a running job cannot be removed.
     /// </summary>
     public JobInfo? OutputWriter(string workerId, long jobId, int attempt) =>
-        IsLease(workerId, jobId, attempt, out var job, includeCancelling: true) && !_removedWhileCancelling.Contains(jobId) ? job : null;
+        _leases.OutputWriter(workerId, jobId, attempt);
 
     /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
     public JobInfo? JobFinished(JobFinished finished, Instant now)
@@ -47,13 +47,12 @@ public sealed partial class Scheduler
 
     private JobInfo? Finished(JobFinished finished)
     {
-        if (_cancelling.TryGetValue(finished.JobId, out var killed) && killed.WorkerId == finished.WorkerId && killed.Attempts == finished.Attempt)
+        if (_leases.KillConfirmed(finished.WorkerId, finished.JobId, finished.Attempt) is { } killed)
         {
             // The kill was confirmed: the job already ended as Cancelled; only the slot comes back.
-            _cancelling.Remove(finished.JobId);
             killed.ExitCode = finished.ExitCode;
             killed.StartedAt = finished.StartedAt ?? killed.StartedAt;
-            if (!_removedWhileCancelling.Remove(killed.Id))
+            if (!_leases.WasRemoved(killed.Id))
             {
                 _jobs.Changed(killed); // not when it was removed meanwhile (Remove-GoqJob -Force): it stays gone
             }
@@ -62,7 +61,7 @@ public sealed partial class Scheduler
             return killed;
         }
 
-        if (!IsCurrentLease(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
+        if (!_leases.IsCurrent(finished.WorkerId, finished.JobId, finished.Attempt, out var job))
         {
             if (TakeBackEnded(finished) is not { } late)
             {

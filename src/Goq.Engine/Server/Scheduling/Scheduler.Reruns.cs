@@ -52,7 +52,7 @@ public sealed partial class Scheduler
         var restarted = new List<JobInfo>();
         foreach (var (job, spec) in ended.OrderBy(e => e.Job.Id))
         {
-            if (_places.Holds(job.Id) || _cancelling.ContainsKey(job.Id))
+            if (_places.Holds(job.Id) || _leases.IsKilling(job.Id, out _))
             {
                 continue;
             }

@@ -108,14 +108,14 @@ public sealed partial class Scheduler
 
     private bool Returned(JobReturned returned)
     {
-        if (_cancelling.TryGetValue(returned.JobId, out var killed) && killed.WorkerId == returned.WorkerId && killed.Attempts == returned.Attempt)
+        if (_leases.KillConfirmed(returned.WorkerId, returned.JobId, returned.Attempt) is not null)
         {
-            _cancelling.Remove(returned.JobId); // it never started: nothing to wait for
+            // It never started: nothing to wait for.
             Release(returned.WorkerId, returned.JobId, jobEnded: false);
             return true;
         }
 
-        if (!IsCurrentLease(returned.WorkerId, returned.JobId, returned.Attempt, out var job))
+        if (!_leases.IsCurrent(returned.WorkerId, returned.JobId, returned.Attempt, out var job))
         {
             return false;
         }

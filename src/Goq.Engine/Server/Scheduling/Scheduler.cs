@@ -28,16 +28,8 @@ public sealed partial class Scheduler
     private readonly IJobStaging _store;
     private readonly SchedulerOptions _options;
     private readonly WaitingPool _waiting = new();
-    private readonly Dictionary<long, JobInfo> _cancelling = new();
-
-    // Cancelled jobs whose kill is still under way that Remove-GoqJob -Force took out of the store: they keep no output.
-    private readonly HashSet<long> _removedWhileCancelling = [];
-
-    // Jobs queued again because their worker was thought gone (dead, or silent through the restart grace), by the
-    // worker and attempt they came from: if that worker shows up still holding one before it is handed out again, it
-    // gets it back rather than the job running twice.
-    private readonly Dictionary<long, (string WorkerId, int Attempt)> _takenFrom = new();
     private readonly RestartGrace _grace;
+    private readonly Leases _leases;
     private readonly JobPlacement _placement;
     private readonly KeptByPlace _places;
     private readonly Dispatcher _dispatcher;
@@ -81,6 +73,7 @@ public sealed partial class Scheduler
         _options = options ?? new SchedulerOptions();
         _now = now;
         _grace = new RestartGrace(_options.RestartGrace, now);
+        _leases = new Leases(_jobs);
         _placement = new JobPlacement(_jobs, _waiting, _dependencies);
         _places = new KeptByPlace(_jobs, _waiting, _options.WholeWaitingJobs);
         _dispatcher = new Dispatcher(_waiting, _workers, _limits, _places, _options);
@@ -277,7 +270,7 @@ public sealed partial class Scheduler
         var reported = new HashSet<long>();
         foreach (var running in hello.Running)
         {
-            if (IsLease(worker.Id, running.JobId, running.Attempt, out var job, includeCancelling: true))
+            if (_leases.IsCurrentOrKilling(worker.Id, running.JobId, running.Attempt, out var job))
             {
                 reported.Add(job.Id);
                 worker.Running.Add(job.Id, job.SlotCount);
@@ -309,7 +302,7 @@ public sealed partial class Scheduler
             }
             else
             {
-                _cancelling.Remove(jobId);
+                _leases.ForgetKill(jobId);
             }
         }
 
@@ -361,7 +354,7 @@ public sealed partial class Scheduler
 
         foreach (var jobId in worker.Running.OrderDescending())
         {
-            if (_cancelling.Remove(jobId))
+            if (_leases.ForgetKill(jobId))
             {
                 continue; // already ended as Cancelled
             }
@@ -395,20 +388,5 @@ public sealed partial class Scheduler
             worker.Detached = true;
             _workers.Refresh(worker);
         }
-    }
-
-    private bool IsCurrentLease(string workerId, long jobId, int attempt, out JobInfo job) =>
-        IsLease(workerId, jobId, attempt, out job, includeCancelling: false);
-
-    private bool IsLease(string workerId, long jobId, int attempt, out JobInfo job, bool includeCancelling)
-    {
-        // Fencing: only the worker holding the current lease may change a running job.
-        if (_jobs.TryGetValue(jobId, out job!) && job.State == JobState.Running && job.WorkerId == workerId
-            && job.Attempts == attempt)
-        {
-            return true;
-        }
-
-        return includeCancelling && _cancelling.TryGetValue(jobId, out job!) && job.WorkerId == workerId && job.Attempts == attempt;
     }
 }
