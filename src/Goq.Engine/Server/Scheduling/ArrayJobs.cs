@@ -52,7 +52,7 @@ internal sealed class ArrayJobs(JobTable jobs, IJobStaging store, RunLimits limi
     /// <summary>Submits an array: its record, and its first task (the rest are made as they are needed).</summary>
     public JobInfo Submit(long id, JobSpec spec, DateTimeOffset now)
     {
-        var info = Scheduler.NewJob(id, spec, now);
+        var info = UserRequests.NewJob(id, spec, now);
         info.TaskCount = spec.ArrayIndex!.Count;
         var array = new ArrayJob(info, spec with { ArrayIndex = [.. spec.ArrayIndex.Order()] });
         _arrays[id] = array;

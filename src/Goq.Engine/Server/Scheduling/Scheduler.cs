@@ -5,46 +5,32 @@ using Goq.Transport;
 
 namespace Goq.Server.Scheduling;
 
-// Over 400 lines (and the class over its partial files): the scheduler is one state machine whose transitions share
-// its state. The job table (JobTable) and the way out (ISchedulerPort) are types of their own; issue 27 goes on to split
-// the rest into types that own their state (matching, workers and leases, dependencies, arrays, reruns, the grace).
 /// <summary>
-/// The queue as a pure state machine: events in, state changes (staged in the store's memory) and effects (messages
-/// to send) out. No sockets, no files, no clock of its own, and one kind of read of the store: the active jobs and
-/// their specs are held here, except that past <see cref="SchedulerOptions.WholeWaitingJobs"/> a waiting job is held by
-/// its place alone and read back, in batches, as it nears the head (<see cref="KeptByPlace"/>); whatever concerns
-/// ended jobs the server answers from the store itself (<see cref="JobQueries"/>).
-/// Owned by exactly one thread, the server's poller.
-/// Dispatch is FIFO to idle worker slots the moment both exist; workers with free slots take turns. With no slot
-/// free, a worker that takes jobs ahead (its Prefetch) is handed the next ones, which it starts as its slots free.
-/// Why one class over many files: it is the one owner of the queue's state, and every event touches several policies
-/// at once. Each file holds one concern (submit and workers here; placement, matching, dependencies, arrays, reruns,
-/// endings, reports, queries), and each policy's rules live in a small type of its own that it consults
-/// (<see cref="WaitingPool"/>, <see cref="RunLimits"/>, <see cref="ReleaseTimers"/>, <see cref="DependencyGraph"/>,
-/// <see cref="ArrayJob"/>, <see cref="WorkerPool"/>), each unit-tested alone.
+/// The queue as a pure state machine: events in, state changes (staged in the store's memory, as copies) and effects
+/// (messages to send, through one port) out. No sockets, no files, no clock of its own (every event brings its time),
+/// and no read of the store in an event: the active jobs and their specs are held here, except that past
+/// <see cref="SchedulerOptions.WholeWaitingJobs"/> a waiting job is held by its place alone and read back in a step of
+/// its own that the server performs around the events (<see cref="ReadBack"/>, <see cref="ReadAhead"/>); whatever
+/// concerns ended jobs the server answers from the store itself (<see cref="JobQueries"/>). Owned by exactly one thread,
+/// the server's poller.
+/// <para>
+/// This type is the way in: each public event sets the time, lets a handler type do its work, and ends in
+/// <see cref="EndEvent"/>, where scheduling runs once if something asked for it and the changed records are staged.
+/// The handlers: <see cref="UserRequests"/> (submit, cancel, holds...), <see cref="WorkerEvents"/> (hellos, reports,
+/// silence), <see cref="JobLifecycle"/> (the moves of a job between the parts), <see cref="SchedulerQueries"/> (the read
+/// side). The parts, each the owner of its state: <see cref="JobTable"/> (the one place a job's state changes),
+/// <see cref="WaitingPool"/>, <see cref="WorkerPool"/>, <see cref="Dispatcher"/>, <see cref="JobPlacement"/>,
+/// <see cref="KeptByPlace"/>, <see cref="Leases"/>, <see cref="RestartGrace"/>, <see cref="ArrayJobs"/>,
+/// <see cref="DependencyGraph"/>, <see cref="RunLimits"/>, <see cref="WatchRegistry"/> (see <see cref="SchedulerParts"/>).
+/// </para>
 /// </summary>
-public sealed partial class Scheduler
+public sealed class Scheduler
 {
-    private readonly IJobStaging _store;
-    private readonly SchedulerOptions _options;
-    private readonly WaitingPool _waiting = new();
-    private readonly RestartGrace _grace;
-    private readonly Leases _leases;
-    private readonly JobPlacement _placement;
-    private readonly KeptByPlace _places;
-    private readonly Dispatcher _dispatcher;
-    private readonly ArrayJobs _arrays;
-
-    // Names this server run, so dispatch numbers from a run before a restart are never mistaken for ours.
-    private readonly string _epoch = Guid.NewGuid().ToString("N");
-    private readonly JobTable _jobs = new();
-    private readonly WorkerPool _workers = new();
-    private readonly WatchRegistry _watches = new();
-    private readonly ISchedulerPort _port;
-    private readonly DependencyGraph _dependencies = new();
-
-    /// <summary>Ended jobs by queue and state, and the counts since start: what the metrics read (see <see cref="JobTally"/>).</summary>
-    public JobTally Tally { get; } = new();
+    private readonly SchedulerParts _parts;
+    private readonly JobLifecycle _life;
+    private readonly WorkerEvents _workerEvents;
+    private readonly UserRequests _requests;
+    private readonly SchedulerQueries _queries;
 
     /// <summary>A scheduler for a store, with the active jobs it holds (read once, here, before the first turn).</summary>
     public Scheduler(IJobStore store, ISchedulerPort port, Instant now, SchedulerOptions? options = null)
@@ -67,37 +53,293 @@ public sealed partial class Scheduler
         Func<long, JobState?>? endedState = null, IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays = null,
         IEnumerable<WaitingPlace>? places = null)
     {
-        _endedState = endedState ?? (_ => null);
-        _store = staging;
-        _port = port;
-        _options = options ?? new SchedulerOptions();
-        _now = now;
-        _grace = new RestartGrace(_options.RestartGrace, now);
-        _leases = new Leases(_jobs);
-        _placement = new JobPlacement(_jobs, _waiting, _dependencies);
-        _places = new KeptByPlace(_jobs, _waiting, _options.WholeWaitingJobs);
-        _dispatcher = new Dispatcher(_waiting, _workers, _limits, _places, _options);
-        _arrays = new ArrayJobs(_jobs, staging, _limits, (job, at) => Admit(job, _endedState, at), End);
-        foreach (var (queue, limit) in staging.Counters.QueueLimits)
+        options ??= new SchedulerOptions();
+        var jobs = new JobTable();
+        var waiting = new WaitingPool();
+        var workers = new WorkerPool();
+        var dependencies = new DependencyGraph();
+        var limits = new RunLimits();
+        var kept = new KeptByPlace(jobs, waiting, options.WholeWaitingJobs);
+        JobLifecycle? life = null; // the arrays admit and end their tasks through it, once it is made just below
+        _parts = new SchedulerParts
         {
-            _limits.SetLimit(RunLimits.QueueKey(queue), limit);
+            Store = staging,
+            Port = port,
+            Options = options,
+            Jobs = jobs,
+            Waiting = waiting,
+            Workers = workers,
+            Watches = new WatchRegistry(),
+            Dependencies = dependencies,
+            Limits = limits,
+            Grace = new RestartGrace(options.RestartGrace, now),
+            Leases = new Leases(jobs),
+            Placement = new JobPlacement(jobs, waiting, dependencies),
+            Places = kept,
+            Dispatcher = new Dispatcher(waiting, workers, limits, kept, options),
+            Arrays = new ArrayJobs(jobs, staging, limits, (job, at) => life!.Admit(job, life.EndedState, at), (job, state, reason, at) => life!.End(job, state, reason, at)),
+            Tally = Tally,
+            Epoch = Guid.NewGuid().ToString("N"),
+            Now = now,
+        };
+        _life = life = new JobLifecycle(_parts) { EndedState = endedState ?? (_ => null) };
+        _workerEvents = new WorkerEvents(_parts, _life);
+        _requests = new UserRequests(_parts, _life);
+        _queries = new SchedulerQueries(_parts, _workerEvents);
+        Load(active, endedState, arrays, places);
+    }
+
+    /// <summary>Ended jobs by queue and state, and the counts since start: what the metrics read (see <see cref="JobTally"/>).</summary>
+    public JobTally Tally { get; } = new();
+
+    /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time (array tasks not made yet included).</summary>
+    public int WaitingJobs => _parts.Waiting.Count + _parts.Placement.Delayed.Count + _parts.Arrays.UnmadeIn(JobState.Waiting);
+
+    public int BlockedJobs => _parts.Jobs.Blocked.Count + _parts.Arrays.UnmadeIn(JobState.Blocked);
+
+    public int HeldJobs => _parts.Jobs.Held.Count + _parts.Arrays.UnmadeIn(JobState.Held);
+
+    public int RunningJobs => _queries.RunningJobs;
+
+    public long DeadWorkerResubmits => _parts.Store.Counters.DeadWorkerResubmits;
+
+    public int IdleSlots => _parts.Workers.IdleSlots;
+
+    public int WorkerCount => _parts.Workers.Count;
+
+    public int WatchedJobs => _parts.Watches.Count;
+
+    /// <summary>Waiting jobs kept by their place alone, their records in the store.</summary>
+    public int JobsKeptByPlace => _parts.Places.Count;
+
+    /// <summary>Names this server run: a worker's hello that carries it was sent after the worker heard from this run.</summary>
+    public string Epoch => _parts.Epoch;
+
+    /// <summary>Jobs found running at start-up whose worker has not announced itself yet.</summary>
+    public int OrphanedJobs => _parts.Grace.Orphans.Count;
+
+    /// <summary>Told of a job's state change that was refused as illegal (a defect: the server logs it).</summary>
+    public Action<JobTransition>? TransitionRefused
+    {
+        get => _parts.Jobs.Refused;
+        set => _parts.Jobs.Refused = value;
+    }
+
+    /// <summary>
+    /// The server listens from <paramref name="now"/>: the restart grace counts from here, not from when the store was
+    /// read, so a slow start (a long queue to load, a busy host) does not eat the time workers have to come back.
+    /// </summary>
+    public void Serving(Instant now)
+    {
+        _parts.Now = now;
+        _parts.Grace.Serving(now);
+    }
+
+    /// <summary>
+    /// Queues a batch, in order, recording its <paramref name="batchId"/> with it. (A batch id seen before is the
+    /// server's to answer, from the store: see <see cref="JobQueries.SeenBatch"/>; idempotent submit.)
+    /// </summary>
+    /// <param name="endedState">How a job this scheduler does not hold ended (null: unknown): the server's answer, from
+    /// the store, for the jobs the batch depends on.</param>
+    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, Instant now, string? batchId = null, Func<long, JobState?>? endedState = null) =>
+        Event(now, () => _requests.Submit(specs, now, batchId, endedState));
+
+    /// <summary>Cancels jobs (see <see cref="UserRequests.Cancel"/>); the reply's Unknown holds the ids this scheduler does not hold.</summary>
+    public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant now) => Event(now, () => _requests.Cancel(ids, now));
+
+    /// <summary>Jobs the store no longer holds (Remove-GoqJob): a cancelled one whose kill is under way keeps no output.</summary>
+    public void Removed(IEnumerable<long> ids, Instant now) => Event(now, () => _requests.Removed(ids, now));
+
+    /// <summary>Holds jobs that have not started (Suspend-GoqJob); the reply's Unknown holds the ids this scheduler does not hold.</summary>
+    public SetJobsReply Hold(IReadOnlyList<long> ids, Instant now) => Event(now, () => _requests.HoldAt(ids, now.Wall));
+
+    /// <summary>Releases held jobs (Resume-GoqJob): a user's hold, and a -NotBefore time not reached, both end now.</summary>
+    public SetJobsReply Release(IReadOnlyList<long> ids, Instant now) => Event(now, () => _requests.Release(ids, now));
+
+    /// <summary>Changes the priority of jobs that have not started (they move in the queue).</summary>
+    public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority, Instant now) => Event(now, () => _requests.SetPriority(ids, priority, now));
+
+    /// <summary>Puts ended jobs back in the queue under their own ids, each as a new run (Restart-GoqJob).</summary>
+    public IReadOnlyList<JobInfo> Restart(IReadOnlyList<(JobInfo Job, JobSpec Spec)> ended, Instant now, Func<long, JobState?>? endedState = null) =>
+        Event(now, () => _requests.Restart(ended, now, endedState));
+
+    /// <summary>An array that ended is held again, with the tasks it had, because some of them are about to be restarted.</summary>
+    public void Revive(JobInfo info, JobSpec spec, IReadOnlyList<(long Id, JobState State)> tasks, Instant now) =>
+        Event(now, () => _requests.Revive(info, spec, tasks, now));
+
+    /// <summary>Caps how many jobs of a queue run at once (0: no cap); kept in the store. Jobs start at once if the cap rose.</summary>
+    public QueueInfo SetQueueLimit(string queue, int limit, Instant now)
+    {
+        Event(now, () => _requests.SetQueueLimit(queue, limit));
+        return _queries.GetQueues().First(q => q.Name == queue);
+    }
+
+    /// <summary>Watches the jobs among <paramref name="ids"/> that are active; returns the others (ended, or unknown).</summary>
+    public IReadOnlyList<long> Watch(PeerId peer, long rid, IReadOnlyList<long> ids) => _requests.Watch(peer, rid, ids);
+
+    public void Unwatch(PeerId peer, long rid) => _parts.Watches.Remove(peer, rid);
+
+    /// <summary>
+    /// A worker announced itself (on connect and as its heartbeat). Says whether it was new, and which of the jobs it
+    /// listed this server does not hold: the server looks those up (one cancelled while the worker was out of reach
+    /// is stopped now).
+    /// </summary>
+    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant now) => Event(now, () => _workerEvents.WorkerHello(peer, hello, now));
+
+    /// <summary>Records that a job's process started; a report for another lease is ignored.</summary>
+    public bool JobStarted(JobStarted started, Instant now) => Event(now, () => _workerEvents.JobStarted(started, now));
+
+    /// <summary>Records a job's end, once; returns the job, or null when the report is stale or unknown.</summary>
+    public JobInfo? JobFinished(JobFinished finished, Instant now) => Event(now, () => _workerEvents.Finished(finished));
+
+    /// <summary>
+    /// A worker gives back a job it held ahead of a free slot, unstarted (see <see cref="WorkerEvents.Returned"/>). False
+    /// when the report is for no lease of that worker's.
+    /// </summary>
+    public bool JobReturned(JobReturned returned, Instant now) => Event(now, () => _workerEvents.Returned(returned));
+
+    /// <summary>
+    /// A worker said goodbye (<paramref name="dead"/> false) or fell silent: its slots go away and its running jobs go
+    /// back to the front of the queue, or fail once they have used up their attempts.
+    /// </summary>
+    public void WorkerGone(string workerId, bool dead, Instant now) => Event(now, () => _workerEvents.Gone(workerId, dead));
+
+    /// <summary>A connection is gone (a send to it failed): see <see cref="WorkerEvents.PeerLost"/>.</summary>
+    public void PeerLost(PeerId peer, Instant now) => Event(now, () => _workerEvents.PeerLost(peer, now));
+
+    /// <summary>
+    /// Time passes: running jobs whose worker did not come back after a restart are re-queued, and workers not heard
+    /// from for too long are declared dead.
+    /// </summary>
+    public void Tick(Instant now) => Event(now, () => _workerEvents.Tick(now));
+
+    /// <summary>Tells idle workers (and/or the named ones) to exit; they get no more jobs from now on.</summary>
+    public StopWorkersReply StopWorkers(bool idle, IReadOnlyList<string>? ids, bool drain, Instant now) =>
+        Event(now, () => _workerEvents.StopWorkers(idle, ids, drain, now));
+
+    /// <summary>
+    /// The read step before a request that names jobs (not an event: no state changes but jobs kept by their place
+    /// being held whole from now): those of <paramref name="ids"/> kept by place are read back through
+    /// <paramref name="reader"/>. The server names a few thousand at a time (see <see cref="KeptByPlace"/>).
+    /// </summary>
+    public void ReadBack(IWaitingJobReader reader, IEnumerable<long> ids) => _parts.Places.ReadBack(reader, ids);
+
+    /// <summary>
+    /// The read step after a turn: the heads of their class the dispatcher found kept by place are read back through
+    /// <paramref name="reader"/>, and scheduling runs again (an event, at <paramref name="now"/>). False when there was
+    /// nothing to read: the server repeats it until then.
+    /// </summary>
+    public bool ReadAhead(IWaitingJobReader reader, Instant now)
+    {
+        if (!_parts.Places.ReadWanted(reader))
+        {
+            return false;
+        }
+
+        Event(now, _parts.Dispatcher.Ask);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a dispatch held back (a store outage) still hands its job to that connection: false once the job was
+    /// taken back and went elsewhere, or ended, meanwhile.
+    /// </summary>
+    public bool IsDispatchCurrent(DispatchJob dispatch, PeerId to) => _workerEvents.IsDispatchCurrent(dispatch, to);
+
+    /// <summary>The job whose output this worker and lease may write (fencing), or null (see <see cref="Leases.OutputWriter"/>).</summary>
+    public JobInfo? OutputWriter(string workerId, long jobId, int attempt) => _parts.Leases.OutputWriter(workerId, jobId, attempt);
+
+    /// <summary>The scheduler's own record of a job it holds (waiting, running, or cancelled with its kill under way), else null.</summary>
+    public JobInfo? GetJob(long id) => _queries.GetJob(id);
+
+    /// <summary>The jobs a dispatch among <paramref name="effects"/> hands out, as this scheduler holds them now.</summary>
+    public IEnumerable<JobInfo> Dispatched(IEnumerable<SchedulerEffect> effects) => _queries.Dispatched(effects);
+
+    /// <summary>Why a job waiting for a slot does not start, when something other than busy slots holds it back; else null.</summary>
+    public string? WhyWaiting(long id) => _queries.WhyWaiting(id);
+
+    /// <summary>Every queue that jobs, workers or a limit name (and the default queue), with its counts.</summary>
+    public IReadOnlyList<QueueInfo> GetQueues() => _queries.GetQueues();
+
+    /// <summary>The active jobs by queue and state (waiting, running, blocked, held): see <see cref="SchedulerQueries.CountActive"/>.</summary>
+    public IReadOnlyDictionary<(string Queue, JobState State), long> CountActive() => _queries.CountActive();
+
+    /// <summary>Where each connected worker is reached.</summary>
+    public IEnumerable<PeerId> WorkerPeers => _queries.WorkerPeers;
+
+    public IReadOnlyList<WorkerInfo> GetWorkers() => _queries.GetWorkers();
+
+    /// <summary>The state changes of jobs since the last call, in order (see <see cref="JobTable.Transition"/>).</summary>
+    public IReadOnlyList<JobTransition> TakeTransitions() => _parts.Jobs.TakeTransitions();
+
+    /// <summary>The record of an array job this scheduler holds (not ended), or null.</summary>
+    public JobInfo? GetArray(long id) => _parts.Arrays.Get(id);
+
+    /// <summary>The indices of a held array's tasks, ascending (a task's position among them gives its id), or null.</summary>
+    public int[]? ArrayIndices(long id) => _parts.Arrays.Indices(id);
+
+    /// <summary>Whether <paramref name="id"/> is a task of a held array that has not been made yet (it exists, waiting its turn).</summary>
+    public bool IsUnmadeTask(long id) => _parts.Arrays.IsUnmadeTask(id);
+
+    /// <summary>
+    /// The tasks not made yet, as rows (each a fresh record), with ids above <paramref name="afterId"/> (and among
+    /// <paramref name="ids"/>, when given), at most <paramref name="limit"/>, ascending.
+    /// </summary>
+    public IReadOnlyList<JobInfo> UnmadeJobs(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter) =>
+        _parts.Arrays.UnmadeJobs(ids, states, afterId, limit, filter);
+
+    /// <summary>One event: its time, its work, and its end (<see cref="EndEvent"/>).</summary>
+    private T Event<T>(Instant now, Func<T> handle)
+    {
+        _parts.Now = now;
+        var result = handle();
+        EndEvent();
+        return result;
+    }
+
+    private void Event(Instant now, Action handle)
+    {
+        _parts.Now = now;
+        handle();
+        EndEvent();
+    }
+
+    /// <summary>
+    /// Every event ends here: the scheduling it asked for runs, once (handing out a job can make an array's next task,
+    /// which can ask again: then it runs again, until nothing more is asked), and the records it changed are staged in
+    /// the store, as copies.
+    /// </summary>
+    private void EndEvent()
+    {
+        _parts.Dispatcher.RunIfAsked(_parts.Now, _life.Hand);
+        _parts.Jobs.StageChanges(_parts.Store);
+    }
+
+    /// <summary>The active jobs and arrays the store gave, each where it belongs (a running one waits for its worker).</summary>
+    private void Load(IEnumerable<(JobInfo Job, JobSpec Spec)> active, Func<long, JobState?>? endedState,
+        IEnumerable<(JobInfo Array, JobSpec Spec, IReadOnlyList<(long Id, JobState State)> Tasks)>? arrays, IEnumerable<WaitingPlace>? places)
+    {
+        var now = _parts.Now;
+        foreach (var (queue, limit) in _parts.Store.Counters.QueueLimits)
+        {
+            _parts.Limits.SetLimit(RunLimits.QueueKey(queue), limit);
         }
 
         // Arrays first: a job that depends on one waits for it.
         foreach (var (array, spec, tasks) in arrays ?? [])
         {
-            _arrays.Load(array, spec, tasks);
+            _parts.Arrays.Load(array, spec, tasks);
         }
 
         var notStarted = new List<JobInfo>();
         foreach (var (job, spec) in active)
         {
-            _jobs.Add(job, spec);
+            _parts.Jobs.Add(job, spec);
             if (job.State == JobState.Running)
             {
                 // Restart: a running job stays its worker's for a grace period; a worker that re-announces it keeps it.
-                _grace.Orphaned(job.Id);
-                _limits.Enter(job.Id, JobClass.Of(job).Throttles);
+                _parts.Grace.Orphaned(job.Id);
+                _parts.Limits.Enter(job.Id, JobClass.Of(job).Throttles);
             }
             else
             {
@@ -107,286 +349,20 @@ public sealed partial class Scheduler
 
         foreach (var place in places ?? [])
         {
-            _places.Add(place, _now.Steady);
+            _parts.Places.Add(place, now.Steady);
         }
 
         // Placed once every active job is known, so a dependency on one of them counts as not ended.
         foreach (var job in notStarted)
         {
-            Admit(job, endedState ?? (_ => null), _now.Wall);
+            _life.Admit(job, endedState ?? (_ => null), now.Wall);
         }
 
-        foreach (var array in _arrays.Values.ToList())
+        foreach (var array in _parts.Arrays.Values.ToList())
         {
-            _arrays.Resume(array, _now.Wall);
+            _parts.Arrays.Resume(array, now.Wall);
         }
 
-        _jobs.StageChanges(staging);
-    }
-
-    /// <summary>Jobs Waiting: in the queue for a slot, or for their -NotBefore time (array tasks not made yet included).</summary>
-    public int WaitingJobs => _waiting.Count + _placement.Delayed.Count + _arrays.UnmadeIn(JobState.Waiting);
-
-    public int BlockedJobs => _jobs.Blocked.Count + _arrays.UnmadeIn(JobState.Blocked);
-
-    public int RunningJobs => _jobs.Count - (_waiting.Count - _places.Count) - _placement.Delayed.Count - _jobs.Blocked.Count - _jobs.Held.Count;
-
-    public long DeadWorkerResubmits => _store.Counters.DeadWorkerResubmits;
-
-    public int IdleSlots => _workers.IdleSlots;
-
-    public int WorkerCount => _workers.Count;
-
-    public int WatchedJobs => _watches.Count;
-
-    /// <summary>Waiting jobs kept by their place alone, their records in the store.</summary>
-    public int JobsKeptByPlace => _places.Count;
-
-    /// <summary>Names this server run: a worker's hello that carries it was sent after the worker heard from this run.</summary>
-    public string Epoch => _epoch;
-
-    /// <summary>Jobs found running at start-up whose worker has not announced itself yet.</summary>
-    public int OrphanedJobs => _grace.Orphans.Count;
-
-    /// <summary>
-    /// The server listens from <paramref name="now"/>: the restart grace counts from here, not from when the store was
-    /// read, so a slow start (a long queue to load, a busy host) does not eat the time workers have to come back.
-    /// </summary>
-    public void Serving(Instant now)
-    {
-        _now = now;
-        _grace.Serving(now);
-    }
-
-    /// <summary>The jobs a dispatch among <paramref name="effects"/> hands out, as this scheduler holds them now.</summary>
-    public IEnumerable<JobInfo> Dispatched(IEnumerable<SchedulerEffect> effects) =>
-        effects.Select(e => e.Message).OfType<DispatchJob>().Select(d => _jobs.GetValueOrDefault(d.JobId)).OfType<JobInfo>();
-
-    /// <summary>
-    /// Queues a batch, in order, recording its <paramref name="batchId"/> with it. (A batch id seen before is the
-    /// server's to answer, from the store: see <see cref="JobQueries.SeenBatch"/>; idempotent submit.)
-    /// </summary>
-    /// <param name="endedState">How a job this scheduler does not hold ended (null: unknown): the server's answer, from
-    /// the store, for the jobs the batch depends on.</param>
-    public IReadOnlyList<JobInfo> Submit(IReadOnlyList<JobSpec> specs, Instant instant, string? batchId = null, Func<long, JobState?>? endedState = null)
-    {
-        _now = instant;
-        var now = instant.Wall;
-        _endedState = endedState ?? _endedState;
-
-        // An array takes an id for itself and one for each of its tasks, right after it.
-        var count = specs.Sum(s => 1L + (s.ArrayIndex?.Count ?? 0));
-        var first = _store.AllocateIds(checked((int)count));
-        if (batchId is not null)
-        {
-            _store.RecordBatch(batchId, first, (int)count, now); // every id it took: the server answers a resend from them
-        }
-
-        var jobs = new List<JobInfo>(specs.Count);
-        var id = first;
-        Tally.Submitted += specs.Sum(s => s.ArrayIndex?.Count ?? 1); // an array's tasks are the jobs it submits
-        foreach (var spec in specs)
-        {
-            if (spec.ArrayIndex is { } indices)
-            {
-                jobs.Add(_arrays.Submit(id, spec, now));
-                id += 1 + indices.Count;
-                continue;
-            }
-
-            var job = NewJob(id++, spec, now);
-            _store.Insert(job.Clone(), spec);
-            _jobs.Add(job, spec);
-            jobs.Add(job);
-            Admit(job, endedState ?? (_ => null), now);
-            _places.Keep(job);
-        }
-
-        AskForScheduling();
-        EndEvent();
-        return jobs;
-    }
-
-    internal static JobInfo NewJob(long id, JobSpec spec, DateTimeOffset now) => new()
-    {
-        Id = id,
-        Name = spec.Name,
-        State = JobState.Waiting,
-        Kind = spec.Kind,
-        Command = spec.Command,
-        ArgumentList = [.. spec.ArgumentList],
-        WorkingDirectory = spec.WorkingDirectory,
-        SubmittedAt = now,
-        SubmittedBy = spec.SubmittedBy,
-        Priority = spec.Priority,
-        Queue = spec.Queue,
-        SlotCount = spec.SlotCount,
-        Require = [.. spec.Require],
-        DependsOn = [.. spec.DependsOn.Distinct()],
-        DependencyMode = spec.DependencyMode,
-        Hold = spec.Hold,
-        NotBefore = spec.NotBefore,
-    };
-
-    /// <summary>
-    /// A worker announced itself (on connect and as its heartbeat). Says whether it was new, and which of the jobs it
-    /// listed this server does not hold: the server looks those up (one cancelled while the worker was out of reach
-    /// is stopped now).
-    /// </summary>
-    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant instant)
-    {
-        _now = instant;
-        var now = instant.Wall;
-        var isNew = !_workers.TryGet(hello.WorkerId, out var worker);
-        if (isNew)
-        {
-            worker = new WorkerEntry(hello.WorkerId, peer) { ConnectedAt = now, PrefetchHorizonMs = _options.PrefetchHorizon.TotalMilliseconds };
-            _workers.Add(worker);
-        }
-
-        // Back on another connection (a new relay): dispatches sent to the old one that it does not list never arrived.
-        var reconnected = !isNew && (worker.Detached || worker.Peer != peer);
-        worker.Detached = false;
-        worker.Peer = peer;
-        worker.Host = hello.Host;
-        worker.Pid = hello.Pid;
-        worker.Slots = Math.Max(1, hello.Slots);
-        worker.Prefetch = Math.Max(0, hello.Prefetch);
-        worker.OneShot = hello.OneShot;
-        worker.Version = hello.Version;
-        worker.LastSeen = now;
-        worker.LastSeenSteady = instant.Steady;
-        if (hello.Queues is { Count: > 0 } queues && !worker.Queues.SetEquals(queues))
-        {
-            worker.Queues = new HashSet<string>(queues, StringComparer.Ordinal);
-        }
-
-        if (hello.Labels is { } labels && !worker.Labels.SetEquals(labels))
-        {
-            worker.Labels = new HashSet<string>(labels, StringComparer.Ordinal);
-        }
-
-        var foreign = new List<RunningJobRef>();
-        var reported = new HashSet<long>();
-        foreach (var running in hello.Running)
-        {
-            if (_leases.IsCurrentOrKilling(worker.Id, running.JobId, running.Attempt, out var job))
-            {
-                reported.Add(job.Id);
-                worker.Running.Add(job.Id, job.SlotCount);
-                _grace.Claimed(job.Id);
-            }
-            else if (TakeBack(worker, running) is { } takenBack)
-            {
-                reported.Add(takenBack.Id);
-            }
-            else
-            {
-                foreign.Add(running);
-            }
-        }
-
-        // The worker has seen our dispatches up to LastDispatch: a job handed over in one of them that it does not
-        // list never reached it (lost with a dropped connection), so it goes back to the front of the queue. Only
-        // numbers from this server run count; hellos queued before it say nothing about our dispatches.
-        var fresh = hello.Epoch == _epoch;
-        var seen = fresh ? hello.LastDispatch : 0;
-        foreach (var jobId in worker.Running.Where(id => !reported.Contains(id)
-                     && worker.DispatchedSeq.TryGetValue(id, out var seq) && (seq <= seen || reconnected)).ToList())
-        {
-            worker.Running.Remove(jobId);
-            worker.DispatchedSeq.Remove(jobId);
-            if (_jobs.TryGetValue(jobId, out var lost))
-            {
-                ReturnUnstarted(lost);
-            }
-            else
-            {
-                _leases.ForgetKill(jobId);
-            }
-        }
-
-        // After a restart, a worker's hello sent once it heard from this run (it carries our epoch) lists every job it
-        // holds: whatever the server before us handed it had reached it first. So one of its jobs it does not list is
-        // not running: a hand-off it never confirmed (committed, then the server died before sending it) goes back to
-        // its place in the queue as if never handed out; one it had confirmed was lost with the worker's state and
-        // counts as an attempt. A hello from before (queued while we were down, or sent as the old server's last
-        // dispatch was on its way) may miss a job the worker did get: it proves nothing, and we answer it with our
-        // epoch so the worker's next hello does. (Guarantee point: absence never re-runs a job a worker still holds.)
-        if (fresh)
-        {
-            foreach (var jobId in _grace.Orphans.Where(id => !reported.Contains(id) && _jobs.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
-            {
-                _grace.Claimed(jobId);
-                ReturnOrphan(_jobs[jobId], now);
-            }
-        }
-
-        // Jobs we do not know (we restarted and lost them) still take the worker's slots until it reports them done.
-        worker.ForeignRunning = foreign.Count;
-        _workers.Refresh(worker);
-        AskForScheduling();
-        EndEvent();
-        return new WorkerHelloOutcome(isNew, foreign, !fresh);
-    }
-
-    /// <summary>
-    /// A worker said goodbye (<paramref name="dead"/> false) or fell silent: its slots go away and its running jobs go
-    /// back to the front of the queue, or fail once they have used up their attempts.
-    /// </summary>
-    public void WorkerGone(string workerId, bool dead, Instant now)
-    {
-        _now = now;
-        Gone(workerId, dead);
-        EndEvent();
-    }
-
-    private void Gone(string workerId, bool dead)
-    {
-        var now = _now.Wall;
-        if (!_workers.Remove(workerId, out var worker))
-        {
-            return;
-        }
-
-        _lastWorkerLeft = (worker.Host, dead, now);
-        _dispatcher.Unkeep(worker);
-
-        foreach (var jobId in worker.Running.OrderDescending())
-        {
-            if (_leases.ForgetKill(jobId))
-            {
-                continue; // already ended as Cancelled
-            }
-
-            if (_jobs.TryGetValue(jobId, out var job))
-            {
-                var attempt = job.Attempts;
-                Requeue(job, dead, now);
-                if (dead)
-                {
-                    RememberTakenFrom(job, worker.Id, attempt);
-                }
-            }
-        }
-
-        AskForScheduling();
-    }
-
-    /// <summary>
-    /// A connection is gone (a send to it failed): forget its watches, and send its worker nothing more. The worker is
-    /// not declared dead for it: a worker whose relay died (its jobs kept by its job keeper) comes back under a new
-    /// connection and lists its jobs, and one that never comes back is declared dead by the dead-worker time (Tick).
-    /// Declaring it dead here failed jobs that its keeper was running to their end. (Guarantee point.)
-    /// </summary>
-    public void PeerLost(PeerId peer, Instant now)
-    {
-        _now = now;
-        _watches.RemovePeer(peer);
-        foreach (var worker in _workers.All.Where(w => w.Peer == peer))
-        {
-            worker.Detached = true;
-            _workers.Refresh(worker);
-        }
+        _parts.Jobs.StageChanges(_parts.Store);
     }
 }
