@@ -18,8 +18,8 @@ public sealed partial class GoqServer
             return;
         }
 
-        _scheduler.Tally.OnStarted = metrics.JobStarted;
-        _scheduler.Tally.OnEnded = metrics.JobEnded;
+        _effects.OnRunStarted = metrics.JobStarted;
+        _effects.OnJobEnded = metrics.JobEnded;
         if (_store.OpenReader() is not { } reader)
         {
             _scheduler.Tally.Load(_store.CountEnded());

@@ -95,10 +95,13 @@ public sealed class JobTableTests
     }
 
     [Fact]
-    public void TheStore_NeverHoldsTheSchedulersLiveRecord_AndEveryChangeItMadeWasLegal()
+    public void TheStoreAndThePort_NeverGetTheSchedulersLiveRecord_AndEveryChangeItMadeWasLegal()
     {
         var store = new InMemoryJobStore();
-        var scheduler = new Scheduler(store, new SchedulerOutbox(), new Instant(Now, TimeSpan.Zero));
+        var port = new SchedulerOutbox();
+        var (started, ended) = (new List<JobInfo>(), new List<JobInfo>());
+        (port.OnRunStarted, port.OnJobEnded) = (started.Add, ended.Add);
+        var scheduler = new Scheduler(store, port, new Instant(Now, TimeSpan.Zero));
         var now = new Instant(Now, TimeSpan.FromSeconds(1));
         scheduler.Submit([Spec(), Spec() with { DependsOn = [1] }, Spec() with { Hold = true }], now);
         scheduler.WorkerHello(new PeerId("w1"), new WorkerHello("w1", "host", 1, 1, [], "v", false), now);
@@ -112,6 +115,11 @@ public sealed class JobTableTests
         Assert.Equal(JobState.Completed, store.Get(1)!.State);
         Assert.Equal(JobState.Running, store.Get(2)!.State);
         Assert.Equal(JobState.Cancelled, store.Get(3)!.State);
+
+        // What the metrics observe leaves through the port too, as copies.
+        Assert.Equal([1L], started.Select(j => j.Id));
+        Assert.Equal([(1L, JobState.Completed), (3L, JobState.Cancelled)], ended.Select(j => (j.Id, j.State)));
+        Assert.NotSame(store.Get(1), ended[0]);
 
         var changes = scheduler.TakeTransitions();
         Assert.All(changes, c => Assert.True(JobTable.IsLegal(c.From, c.To), $"{c.From} to {c.To}"));

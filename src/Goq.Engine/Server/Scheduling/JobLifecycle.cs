@@ -279,6 +279,7 @@ internal sealed class JobLifecycle(SchedulerParts parts)
         }
 
         parts.Tally.JobEnded(job);
+        parts.Port.JobEnded(job.Clone());
     }
 
     /// <summary>Hands <paramref name="job"/> to <paramref name="worker"/>: it runs under that lease from now.</summary>

@@ -17,12 +17,6 @@ public sealed class JobTally
 
     public long Started { get; private set; }
 
-    /// <summary>Called for each run that starts (its wait for the histogram), on the loop thread.</summary>
-    public Action<JobInfo>? OnStarted { get; set; }
-
-    /// <summary>Called for each job that ends (its run time for the histogram), on the loop thread.</summary>
-    public Action<JobInfo>? OnEnded { get; set; }
-
     /// <summary>Ended jobs in the store by queue and state.</summary>
     public IReadOnlyDictionary<(string Queue, JobState State), long> Stored => _stored;
 
@@ -41,17 +35,12 @@ public sealed class JobTally
     }
 
     /// <summary>A run's process started (counted once a run, by its first report of it).</summary>
-    public void JobStarted(JobInfo job)
-    {
-        Started++;
-        OnStarted?.Invoke(job);
-    }
+    public void JobStarted() => Started++;
 
     public void JobEnded(JobInfo job)
     {
         Add(job.Queue, job.State, 1);
         _ended[job.State] = _ended.GetValueOrDefault(job.State) + 1;
-        OnEnded?.Invoke(job);
     }
 
     /// <summary>An ended job runs again (Restart-GoqJob): it no longer counts where it ended.</summary>

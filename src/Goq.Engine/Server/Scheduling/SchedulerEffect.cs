@@ -10,13 +10,20 @@ namespace Goq.Server.Scheduling;
 public sealed record SchedulerEffect(PeerId To, long Rid, GoqMessage Message);
 
 /// <summary>
-/// The one way out of the scheduler for what it wants done (see <see cref="Scheduler"/>): every message leaves through
-/// here, carrying copies, never the scheduler's live records. The server's implementation sends them after the turn's
-/// commit; tests read them (<see cref="SchedulerOutbox"/> is both).
+/// The one way out of the scheduler for what it wants done or known (see <see cref="Scheduler"/>): every message, and
+/// every run started and job ended (what the metrics' histograms observe), leaves through here, carrying copies, never
+/// the scheduler's live records. (Its changes to the store go to the store's staging, as copies too.) The server's
+/// implementation sends the messages after the turn's commit; tests read them (<see cref="SchedulerOutbox"/> is both).
 /// </summary>
 public interface ISchedulerPort
 {
     void Send(PeerId to, long rid, GoqMessage message);
+
+    /// <summary>A run of the job started (counted once a run, by its first report): a copy of its record.</summary>
+    void RunStarted(JobInfo job);
+
+    /// <summary>The job ended: a copy of its record.</summary>
+    void JobEnded(JobInfo job);
 }
 
 /// <summary>A port that keeps what it is given, in order, until it is taken: the server's outbox and the tests' recorder.</summary>
@@ -25,6 +32,16 @@ public sealed class SchedulerOutbox : ISchedulerPort
     private readonly List<SchedulerEffect> _effects = [];
 
     public void Send(PeerId to, long rid, GoqMessage message) => _effects.Add(new SchedulerEffect(to, rid, message));
+
+    /// <summary>Told of each run that starts, at once (the server's metrics).</summary>
+    public Action<JobInfo>? OnRunStarted { get; set; }
+
+    /// <summary>Told of each job that ends, at once (the server's metrics).</summary>
+    public Action<JobInfo>? OnJobEnded { get; set; }
+
+    public void RunStarted(JobInfo job) => OnRunStarted?.Invoke(job);
+
+    public void JobEnded(JobInfo job) => OnJobEnded?.Invoke(job);
 
     /// <summary>What was given and not taken yet.</summary>
     public IReadOnlyList<SchedulerEffect> Pending => _effects;

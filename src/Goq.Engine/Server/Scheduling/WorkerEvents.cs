@@ -29,7 +29,8 @@ internal sealed class WorkerEvents(SchedulerParts parts, JobLifecycle life)
         parts.Jobs.Changed(job);
         if (first)
         {
-            parts.Tally.JobStarted(job);
+            parts.Tally.JobStarted();
+            parts.Port.RunStarted(job.Clone());
         }
 
         return true;
@@ -84,7 +85,8 @@ internal sealed class WorkerEvents(SchedulerParts parts, JobLifecycle life)
         if (job.StartedAt is null && finished.StartedAt is not null)
         {
             job.StartedAt = finished.StartedAt;
-            parts.Tally.JobStarted(job); // a short job's end can come before (or instead of) its start report
+            parts.Tally.JobStarted(); // a short job's end can come before (or instead of) its start report
+            parts.Port.RunStarted(job.Clone());
         }
 
         job.StartedAt = finished.StartedAt ?? job.StartedAt;
