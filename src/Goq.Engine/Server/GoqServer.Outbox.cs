@@ -27,7 +27,7 @@ public sealed partial class GoqServer
 
     private void Flush()
     {
-        // Sending may reveal a lost peer, whose jobs the scheduler then re-dispatches: loop until quiet.
+        // Sending may reveal a lost peer (its watches go, its worker is detached) and stage changes: loop until quiet.
         for (var round = 0; round < 8; round++)
         {
             if (_outage.IsDown)

@@ -34,6 +34,42 @@ public sealed class JobQueriesTests
     }
 
     [Fact]
+    public void AReleaseNamingThousandsOfJobs_SchedulesOnceAfterItsLastStep_SoTheBestOfThemRunsFirst()
+    {
+        var h = new SchedulerHarness();
+        var low = h.Submit(Spec(hold: true)).Id;
+        var urgent = h.Submit(Spec(hold: true, priority: 5)).Id;
+        h.Hello("w1", slots: 1);
+        Assert.Empty(h.Messages<DispatchJob>());
+
+        // The urgent job's id comes after thousands of others: a later step than the low one's.
+        var named = new List<long> { low };
+        named.AddRange(Enumerable.Range(1000, 5000).Select(i => (long)i));
+        named.Add(urgent);
+        var reply = h.Queries.Change(new SetJobs(named, null, Hold: false), h.Now)!;
+        Assert.Equal([low, urgent], reply.Changed.Select(j => j.Id));
+        Assert.Equal([urgent], h.DispatchedIds()); // one scheduling run, when both were released: priority first
+    }
+
+    [Fact]
+    public void ACancelNamingThousandsOfJobs_SchedulesOnceAfterItsLastStep_SoNoJobItNamesStartsInBetween()
+    {
+        var h = new SchedulerHarness();
+        h.Scheduler.SetQueueLimit("q", 1, h.Now);
+        var (running, next) = (h.Submit(Spec(queue: "q")).Id, h.Submit(Spec(queue: "q")).Id);
+        h.Hello("w1", slots: 2, queues: ["q"]);
+        Assert.Equal([running], h.DispatchedIds()); // the queue's cap holds the next one back
+
+        // Its id comes after thousands of others: a later step than the running job's, whose cancel frees the cap.
+        var named = new List<long> { running };
+        named.AddRange(Enumerable.Range(1000, 5000).Select(i => (long)i));
+        named.Add(next);
+        var reply = h.Queries.Cancel(named, h.Now);
+        Assert.Equal([running, next], reply.Cancelled.Select(j => j.Id));
+        Assert.Empty(h.Messages<DispatchJob>()); // the next one never started
+    }
+
+    [Fact]
     public void Cancel_CancelsActiveJobs_AndTellsEndedFromUnknown()
     {
         var reply = _h.Queries.Cancel([1, 3, 42], _h.Now);

@@ -44,6 +44,28 @@ public sealed class RestartSchedulerTests
     }
 
     [Fact]
+    public void AJobRunningAtTheRestart_ThatEndsAndRunsAgainWithinTheGrace_IsNotQueuedAgainWhenTheGraceIsOver()
+    {
+        _h.Submit(Spec(retries: 1));
+        _h.Hello("w1", 1);
+        Assert.Single(_h.Messages<DispatchJob>());
+        _h.Start("w1", 1, attempt: 1);
+        var after = _h.Restart(); // job 1 waits for its worker through the grace
+
+        _h.Now = Epoch.AddSeconds(1);
+        Assert.NotNull(_h.Finish("w1", 1, attempt: 1, JobState.Failed)); // its end, before the worker's hello: a retry
+        Hello("w2", "w2", after.Epoch);
+        var retry = Assert.Single(_h.Messages<DispatchJob>());
+        Assert.Equal((1L, 2), (retry.JobId, retry.Attempt));
+
+        _h.Now = Epoch.AddSeconds(16);
+        _h.Tick(); // the grace is over: the run on w2 is not an orphan of the restart
+        var job = after.GetJob(1)!;
+        Assert.Equal((JobState.Running, "w2", 2), (job.State, job.WorkerId, job.Attempts));
+        Assert.Empty(_h.Messages<DispatchJob>());
+    }
+
+    [Fact]
     public void AfterTheGrace_AnUnconfirmedHandOffLosesNoAttempt_AConfirmedOneDoes()
     {
         var after = CrashWithHandOffs();

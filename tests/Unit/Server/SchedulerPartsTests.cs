@@ -123,6 +123,10 @@ public sealed class SchedulerPartsTests
         leases.TakenFrom(7, "w3", 1);
         Assert.False(leases.MayTakeBack("w3", 7, 2));
         Assert.True(leases.MayTakeBack("w3", 7, 1));
+        var queuedAgain = new JobInfo { Id = 7, State = JobState.Waiting, Command = "true", Attempts = 1 };
+        jobs.Add(queuedAgain, new JobSpec { Kind = JobKind.Shell, Command = "true" });
+        Assert.Same(queuedAgain, leases.OutputWriter("w3", 7, 1)); // its late end comes with the last of its lines
+        Assert.Null(leases.OutputWriter("w3", 7, 2));
         leases.ForgetTakeBack(7); // handed out again meanwhile
         Assert.False(leases.MayTakeBack("w3", 7, 1));
     }

@@ -64,7 +64,7 @@ internal sealed partial class JobQueries
             if (scheduler.GetArray(array.ArrayJobId) is null && store.GetArray(array.ArrayJobId) is var (record, spec))
             {
                 var tasks = store.Query(null, null, array.ArrayJobId, array.Count).Where(j => j.Id <= last).Select(j => (j.Id, j.State)).ToList();
-                scheduler.Revive(record, spec, tasks, now);
+                scheduler.Revive(record.Clone(), spec, tasks, now); // the scheduler's own record from now: never the store's
             }
 
             for (var id = array.FirstTaskId; id <= last; id++)

@@ -138,11 +138,19 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
         return new WatchReply(finished, unknown, arrays.Count > 0 ? arrays : null);
     }
 
-    /// <summary>The ids a request names, each once, in steps of a few thousand (at least one step, perhaps empty).</summary>
-    private static IEnumerable<long[]> NamedInSteps(IReadOnlyList<long> ids)
+    /// <summary>
+    /// The ids a request names, each once, in steps of a few thousand (at least one step, perhaps empty), the last one
+    /// marked: scheduling runs once, after it, as it would for the request in one event.
+    /// </summary>
+    private static IEnumerable<(long[] Ids, bool Last)> NamedInSteps(IReadOnlyList<long> ids)
     {
-        var distinct = ids.Distinct().ToArray();
-        return distinct.Length <= NamedStep ? [distinct] : distinct.Chunk(NamedStep);
+        var steps = ids.Distinct().Chunk(NamedStep).ToList();
+        if (steps.Count == 0)
+        {
+            steps.Add([]);
+        }
+
+        return steps.Select((step, i) => (step, i == steps.Count - 1));
     }
 
     // How many named jobs are read back and changed in one event: bounds what a request naming a million holds whole.
@@ -153,10 +161,10 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     {
         // A few thousand at a time: each is read back whole first if it is kept by its place in the queue.
         CancelJobsReply? reply = null;
-        foreach (var some in NamedInSteps(ids))
+        foreach (var (some, last) in NamedInSteps(ids))
         {
             scheduler.ReadBack(store, some);
-            var step = scheduler.Cancel(some, now);
+            var step = scheduler.Cancel(some, now, schedule: last);
             reply = reply is null ? step : new CancelJobsReply([.. reply.Cancelled, .. step.Cancelled], [.. reply.AlreadyEnded, .. step.AlreadyEnded], [.. reply.Unknown, .. step.Unknown]);
         }
 
@@ -191,14 +199,14 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
 
         // A few thousand at a time: each is read back whole first if it is kept by its place in the queue.
         SetJobsReply? reply = null;
-        foreach (var some in NamedInSteps(ids))
+        foreach (var (some, last) in NamedInSteps(ids))
         {
             scheduler.ReadBack(store, some);
             var step = set.Priority is { } priority ? scheduler.SetPriority(some, priority, now) : null;
             step = set.Hold switch
             {
                 true => scheduler.Hold(some, now),
-                false => scheduler.Release(some, now),
+                false => scheduler.Release(some, now, schedule: last),
                 null => step!,
             };
             reply = reply is null ? step : new SetJobsReply([.. reply.Changed, .. step.Changed], [.. reply.Started, .. step.Started], [.. reply.Unknown, .. step.Unknown]);
@@ -246,7 +254,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
             }
             else if (store.Get(id) is { } ended && store.GetSpec(id) is { } spec)
             {
-                chosen[id] = (ended, spec);
+                chosen[id] = (ended.Clone(), spec); // the scheduler's own record from now: never the store's
             }
             else
             {

@@ -22,8 +22,9 @@ internal sealed class Dispatcher(WaitingPool waiting, WorkerPool workers, RunLim
     public void Ask() => _asked = true;
 
     /// <summary>
-    /// Hands waiting jobs to workers (through <paramref name="hand"/>) until no worker can take any of them, and again
-    /// while handing out asked for more (an array's next task). Nothing happens unless scheduling was asked for.
+    /// Hands waiting jobs to workers (through <paramref name="hand"/>) until no worker can take any of them, and again if
+    /// handing out asked for more. Nothing happens unless scheduling was asked for. (An array's next task, made as its
+    /// frontier is handed out, is simply in the queue for the same run.)
     /// </summary>
     public void RunIfAsked(Instant now, Action<WorkerEntry, JobInfo> hand)
     {

@@ -226,6 +226,7 @@ internal sealed class JobLifecycle(SchedulerParts parts)
     public void Retire(long jobId)
     {
         parts.Leases.ForgetTakeBack(jobId);
+        parts.Grace.Claimed(jobId); // ended: the grace has nothing of it to queue again, even if it runs again (a restart)
         parts.Limits.Leave(jobId);
         if (parts.Jobs.Remove(jobId, out var job))
         {
@@ -288,6 +289,7 @@ internal sealed class JobLifecycle(SchedulerParts parts)
         var throttles = parts.Waiting.ClassOf(job.Id)?.Throttles ?? JobClass.Of(job).Throttles;
         parts.Waiting.Remove(job.Id);
         parts.Leases.ForgetTakeBack(job.Id);
+        parts.Grace.Claimed(job.Id); // handed out anew: an orphan of a restart no more (the grace must not queue this run again)
         parts.Dispatcher.Forget(job.Id);
         var spec = parts.Jobs.Spec(job.Id);
         parts.Jobs.Transition(job, JobState.Running, null, parts.Now.Wall);
@@ -390,6 +392,7 @@ internal sealed class JobLifecycle(SchedulerParts parts)
     public void NewRun(JobInfo job, DateTimeOffset now)
     {
         parts.Jobs.Transition(job, JobState.Waiting, null, now);
+        parts.Grace.Claimed(job.Id); // a new run: an orphan of a restart no more
         job.ExitCode = null;
         job.StartedAt = null;
         job.FinishedAt = null;

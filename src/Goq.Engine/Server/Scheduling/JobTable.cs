@@ -102,6 +102,7 @@ public sealed class JobTable
             }
 
             Refused?.Invoke(change);
+            Changed(job); // what the caller changes besides goes to the store with the rest, as in memory
             return false;
         }
 
@@ -118,7 +119,7 @@ public sealed class JobTable
         return true;
     }
 
-    /// <summary>An array job's own record changes state (its tasks' states decide it; any change but leaving an end is legal).</summary>
+    /// <summary>An array job's own record changes state (its tasks' states decide it, so no table checks it; an ended array revived for a restart of its tasks leaves its end).</summary>
     public void TransitionArray(JobInfo array, JobState to, DateTimeOffset now)
     {
         if (array.State != to)

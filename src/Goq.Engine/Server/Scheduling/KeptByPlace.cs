@@ -6,7 +6,7 @@ namespace Goq.Server.Scheduling;
 /// <summary>
 /// A large queue: past <see cref="SchedulerOptions.WholeWaitingJobs"/>, a plain waiting job is kept only by its place
 /// in the waiting pool (id, priority, class), its record and spec left to the store. Everything else in the scheduler
-/// sees whole jobs only. No event reads the store: a job is read back whole in a step of its own that the server's loop
+/// sees whole jobs only. No event reads such a job from the store: it is read back whole in a step of its own that the server's loop
 /// performs around the events (<see cref="IWaitingJobReader"/>), before a request that names it (<see cref="ReadBack"/>:
 /// cancel, hold, priority), and after a turn in which the dispatcher found it at the head of its class
 /// (<see cref="ReadWanted"/>, with the next ones of its class in the same batch). Until then the dispatcher hands out

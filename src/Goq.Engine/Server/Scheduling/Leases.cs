@@ -31,9 +31,12 @@ internal sealed class Leases(JobTable jobs)
     /// <summary>
     /// The job whose output this worker and lease may write, or null. A job cancelled while its kill is under way may
     /// write until the kill is confirmed, unless it was removed meanwhile (Remove-GoqJob -Force): that one keeps no output.
+    /// A run queued again from a worker thought gone may write while it may still be taken back (its end, reported late,
+    /// comes with the last of its lines).
     /// </summary>
     public JobInfo? OutputWriter(string workerId, long jobId, int attempt) =>
-        IsCurrentOrKilling(workerId, jobId, attempt, out var job) && !_removedWhileKilling.Contains(jobId) ? job : null;
+        (IsCurrentOrKilling(workerId, jobId, attempt, out var job) && !_removedWhileKilling.Contains(jobId))
+        || (MayTakeBack(workerId, jobId, attempt) && jobs.TryGetValue(jobId, out job) && job.State == JobState.Waiting) ? job : null;
 
     /// <summary>The job was cancelled while it ran on a worker, which is told to kill it: it waits for the confirmation.</summary>
     public void Killing(JobInfo job) => _killing[job.Id] = job;

@@ -8,11 +8,12 @@ namespace Goq.Server.Scheduling;
 /// <summary>
 /// The queue as a pure state machine: events in, state changes (staged in the store's memory, as copies) and effects
 /// (messages to send, through one port) out. No sockets, no files, no clock of its own (every event brings its time),
-/// and no read of the store in an event: the active jobs and their specs are held here, except that past
+/// and no event reads a job from the store: the active jobs and their specs are held here, except that past
 /// <see cref="SchedulerOptions.WholeWaitingJobs"/> a waiting job is held by its place alone and read back in a step of
-/// its own that the server performs around the events (<see cref="ReadBack"/>, <see cref="ReadAhead"/>); whatever
-/// concerns ended jobs the server answers from the store itself (<see cref="JobQueries"/>). Owned by exactly one thread,
-/// the server's poller.
+/// its own that the server performs around the events (<see cref="ReadBack"/>, <see cref="ReadAhead"/>). How a job the
+/// scheduler does not hold ended is the server's answer (the endedState it gives, from the store), asked for the
+/// dependencies of a job being placed; whatever else concerns ended jobs the server answers from the store itself
+/// (<see cref="JobQueries"/>). Owned by exactly one thread, the server's poller.
 /// <para>
 /// This type is the way in: each public event sets the time, lets a handler type do its work, and ends in
 /// <see cref="EndEvent"/>, where scheduling runs once if something asked for it and the changed records are staged.
@@ -145,7 +146,9 @@ public sealed class Scheduler
         Event(now, () => _requests.Submit(specs, now, batchId, endedState));
 
     /// <summary>Cancels jobs (see <see cref="UserRequests.Cancel"/>); the reply's Unknown holds the ids this scheduler does not hold.</summary>
-    public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant now) => Event(now, () => _requests.Cancel(ids, now));
+    /// <param name="schedule">False for a step of a request named in several (see <see cref="ReadBack"/>) that is not its
+    /// last: scheduling waits for the last, as it would for the request in one event.</param>
+    public CancelJobsReply Cancel(IReadOnlyList<long> ids, Instant now, bool schedule = true) => Event(now, () => _requests.Cancel(ids, now), schedule);
 
     /// <summary>Jobs the store no longer holds (Remove-GoqJob): a cancelled one whose kill is under way keeps no output.</summary>
     public void Removed(IEnumerable<long> ids, Instant now) => Event(now, () => _requests.Removed(ids, now));
@@ -154,7 +157,8 @@ public sealed class Scheduler
     public SetJobsReply Hold(IReadOnlyList<long> ids, Instant now) => Event(now, () => _requests.HoldAt(ids, now.Wall));
 
     /// <summary>Releases held jobs (Resume-GoqJob): a user's hold, and a -NotBefore time not reached, both end now.</summary>
-    public SetJobsReply Release(IReadOnlyList<long> ids, Instant now) => Event(now, () => _requests.Release(ids, now));
+    /// <param name="schedule">As for <see cref="Cancel"/>.</param>
+    public SetJobsReply Release(IReadOnlyList<long> ids, Instant now, bool schedule = true) => Event(now, () => _requests.Release(ids, now), schedule);
 
     /// <summary>Changes the priority of jobs that have not started (they move in the queue).</summary>
     public SetJobsReply SetPriority(IReadOnlyList<long> ids, int priority, Instant now) => Event(now, () => _requests.SetPriority(ids, priority, now));
@@ -288,30 +292,40 @@ public sealed class Scheduler
     public IReadOnlyList<JobInfo> UnmadeJobs(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter) =>
         _parts.Arrays.UnmadeJobs(ids, states, afterId, limit, filter);
 
-    /// <summary>One event: its time, its work, and its end (<see cref="EndEvent"/>).</summary>
-    private T Event<T>(Instant now, Func<T> handle)
+    /// <summary>
+    /// One event: its time, its work, and its end (<see cref="EndEvent"/>), even when the work throws (a defect: what it
+    /// changed in memory is staged all the same, so the store never falls behind the scheduler's state).
+    /// </summary>
+    private T Event<T>(Instant now, Func<T> handle, bool schedule = true)
     {
         _parts.Now = now;
-        var result = handle();
-        EndEvent();
-        return result;
+        try
+        {
+            return handle();
+        }
+        finally
+        {
+            EndEvent(schedule);
+        }
     }
 
-    private void Event(Instant now, Action handle)
+    private void Event(Instant now, Action handle) => Event<bool>(now, () =>
     {
-        _parts.Now = now;
         handle();
-        EndEvent();
-    }
+        return true;
+    });
 
     /// <summary>
-    /// Every event ends here: the scheduling it asked for runs, once (handing out a job can make an array's next task,
-    /// which can ask again: then it runs again, until nothing more is asked), and the records it changed are staged in
-    /// the store, as copies.
+    /// Every event ends here: the scheduling it asked for runs, once (unless <paramref name="schedule"/> is false: then
+    /// it waits for the next event that schedules), and the records it changed are staged in the store, as copies.
     /// </summary>
-    private void EndEvent()
+    private void EndEvent(bool schedule = true)
     {
-        _parts.Dispatcher.RunIfAsked(_parts.Now, _life.Hand);
+        if (schedule)
+        {
+            _parts.Dispatcher.RunIfAsked(_parts.Now, _life.Hand);
+        }
+
         _parts.Jobs.StageChanges(_parts.Store);
     }
 
