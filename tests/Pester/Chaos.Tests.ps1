@@ -85,7 +85,14 @@ Describe 'Chaos' {
         $again | Should -BeNullOrEmpty -Because 'no job whose end its keeper saw ran again'
         $tags = Get-Content $ledger
         $tags | Sort-Object -Unique | Should -HaveCount 300 -Because 'every job ran to its end'
-        ($tags.Count - 300) | Should -BeLessOrEqual (@($done | Where-Object Attempts -GT 1).Count) -Because 'a tag comes twice only from a run cut short'
+        # Each run cut short costs its job an attempt (a worker's or server's kill never does), and a job can be cut short
+        # more than once (MaxAttempts 3): the extra tags are at most the attempts beyond the first, job by job.
+        $twice = $tags | Group-Object | Where-Object Count -GT 1 | ForEach-Object {
+            $id = $jobs[[int]($_.Name -replace '^tag-') - 1].Id
+            "tag $($_.Name) x$($_.Count): job $id attempts $(($done | Where-Object Id -EQ $id).Attempts)"
+        }
+        $beyondFirst = ($done | ForEach-Object { $_.Attempts - 1 } | Measure-Object -Sum).Sum
+        ($tags.Count - 300) | Should -BeLessOrEqual $beyondFirst -Because "a tag comes twice only from a run cut short, which costs an attempt ($($twice -join '; '))"
         $perWorker = 2 + (Get-GoqWorker | Select-Object -First 1).Prefetch
         @($done | Where-Object Attempts -GT 1).Count | Should -BeLessOrEqual (4 * $perWorker) -Because 'only what a keeper or host kill took (its slots and the jobs it held ahead) ran again'
     }

@@ -66,23 +66,37 @@ public sealed class RestartSchedulerTests
     }
 
     [Fact]
-    public void AfterTheGrace_AnUnconfirmedHandOffLosesNoAttempt_AConfirmedOneDoes()
+    public void AfterTheGrace_AHandOffWhoseWorkerNeverCameBack_CountsAsAnAttempt_ConfirmedOrNot()
     {
+        // Its start may have been reported by a worker that died with the report (a host lost with the server): giving
+        // the attempt back would run the job twice under one attempt, and a MaxAttempts 1 job twice.
         var after = CrashWithHandOffs();
         _h.Now = Epoch.AddSeconds(16);
         _h.Tick(); // the worker never came back
-        var started = _h.Store.Get(1)!; // ended: the store holds it, no longer the scheduler
-        var unconfirmed = after.GetJob(2)!;
-        Assert.Equal(JobState.Waiting, unconfirmed.State);
-        Assert.Equal(0, unconfirmed.Attempts);
-        Assert.Equal(JobState.Failed, started.State); // MaxAttempts 1 spent on a run that started
-        Assert.Equal(1, _h.Store.Counters.DeadWorkerResubmits);
+        foreach (var id in new long[] { 1, 2 })
+        {
+            var lost = _h.Store.Get(id)!; // ended: the store holds it, no longer the scheduler
+            Assert.Equal((JobState.Failed, 1), (lost.State, lost.Attempts)); // MaxAttempts 1 spent
+            Assert.StartsWith("its worker was lost", lost.Reason);
+        }
 
+        Assert.Equal(2, _h.Store.Counters.DeadWorkerResubmits);
+        _h.Now = Epoch.AddSeconds(17);
+        Hello("w2", "w2", after.Epoch);
+        Assert.Equal([3L], _h.Messages<DispatchJob>().Select(d => d.JobId));
+    }
+
+    [Fact]
+    public void AfterTheGrace_AHandOffWhoseWorkerNeverCameBack_RunsAgainUnderANewAttempt()
+    {
+        var after = CrashWithHandOffs(maxAttempts: 2);
+        _h.Now = Epoch.AddSeconds(16);
+        _h.Tick();
+        Assert.Equal((JobState.Waiting, 1), (after.GetJob(2)!.State, after.GetJob(2)!.Attempts));
         _h.Now = Epoch.AddSeconds(17);
         Hello("w2", "w2", after.Epoch);
         var again = _h.Messages<DispatchJob>();
-        Assert.Equal([2L, 3L], again.Select(d => d.JobId)); // job 2 before job 3: its own place in the queue
-        Assert.Equal(1, again[0].Attempt);
+        Assert.Equal([(1L, 2), (2L, 2), (3L, 1)], again.Select(d => (d.JobId, d.Attempt))); // the lost ones first, as lost runs are
     }
 
     [Fact]
@@ -108,7 +122,7 @@ public sealed class RestartSchedulerTests
     [Fact]
     public void TheGraceCountsFromWhenTheServerListens_NotFromWhenItReadTheStore()
     {
-        var after = CrashWithHandOffs();
+        var after = CrashWithHandOffs(maxAttempts: 2);
         _h.Now = Epoch.AddSeconds(10);
         after.Serving(_h.Now); // a slow start: the store took ten seconds to read
         _h.Now = Epoch.AddSeconds(16);
@@ -129,7 +143,7 @@ public sealed class RestartSchedulerTests
         _h.Now = Epoch.AddSeconds(16);
         _h.Tick(); // the worker was slow to come back: its jobs were queued again
         Assert.Equal((JobState.Waiting, 1), (after.GetJob(1)!.State, after.GetJob(1)!.History.Length));
-        Assert.Equal(0, after.GetJob(2)!.Attempts);
+        Assert.Equal(1, after.GetJob(2)!.Attempts); // counted as lost while its worker was away (see AfterTheGrace_...)
 
         _h.Now = Epoch.AddSeconds(17);
         Hello("w1-again", "w1", after.Epoch, new RunningJobRef(1, 1), new RunningJobRef(2, 1));

@@ -115,13 +115,17 @@ internal sealed class JobLifecycle(SchedulerParts parts)
     }
 
     /// <summary>
-    /// A running job from before a restart that no worker holds: one whose worker never confirmed the hand-off (no
-    /// start was recorded) was never run, so it loses no attempt and counts no dead worker; the others do.
+    /// A running job from before a restart that no worker holds. When its worker came back (<paramref name="workerBack"/>:
+    /// its hello, made after it heard from this run, does not list the job) and never confirmed the hand-off (no start
+    /// was recorded), the hand-off never reached it: the job loses no attempt and counts no dead worker. Otherwise it
+    /// counts as a lost run: a worker that never came back may have started the job and died with the report of its
+    /// start (a host lost with the server), and giving that attempt back ran such a job twice under one attempt, past
+    /// its MaxAttempts. (Guarantee point; seen in the chaos test: a tag written twice by a job of Attempts 1.)
     /// </summary>
-    public void ReturnOrphan(JobInfo job, DateTimeOffset now)
+    public void ReturnOrphan(JobInfo job, DateTimeOffset now, bool workerBack)
     {
         var (from, attempt) = (job.WorkerId, job.Attempts);
-        if (job.StartedAt is null)
+        if (workerBack && job.StartedAt is null)
         {
             ReturnUnstarted(job);
         }

@@ -126,7 +126,7 @@ internal sealed class WorkerEvents(SchedulerParts parts, JobLifecycle life)
             {
                 if (parts.Jobs.TryGetValue(jobId, out var job) && job.State == JobState.Running)
                 {
-                    life.ReturnOrphan(job, now);
+                    life.ReturnOrphan(job, now, workerBack: false);
                 }
             }
 
@@ -307,7 +307,7 @@ internal sealed class WorkerEvents(SchedulerParts parts, JobLifecycle life)
             foreach (var jobId in parts.Grace.Orphans.Where(id => !reported.Contains(id) && parts.Jobs.TryGetValue(id, out var j) && j.WorkerId == worker.Id).ToList())
             {
                 parts.Grace.Claimed(jobId);
-                life.ReturnOrphan(parts.Jobs[jobId], now);
+                life.ReturnOrphan(parts.Jobs[jobId], now, workerBack: true);
             }
         }
 
