@@ -46,6 +46,11 @@ Describe 'Chaos' {
                 $kind = $step[1]
                 # One that runs still: a worker a host kill took stays listed until the server declares it dead.
                 $worker = if ($kind -ne 'server') { Get-GoqWorker -Home $GoqHome | Where-Object { Get-Process -Id $_.Pid -ErrorAction SilentlyContinue } | Get-Random }
+                if ($kind -in 'keeper', 'host') {
+                    # A worker just started may not have published its keeper yet: a host kill without it would leave the
+                    # keeper to see its jobs killed and report them failed, which no lost host does.
+                    Wait-Until { Get-ChildItem (Join-Path $GoqHome '.goq/run') -Filter "*.$($worker.Id).keeper" } -TimeoutSec 30 -Because "worker $($worker.Id)'s keeper to be known"
+                }
                 $victims = switch ($kind) {
                     'server' { @((Get-GoqServer -Home $GoqHome).ServerPid) }
                     'worker' { @($worker.Pid) } # the relay alone: its keeper goes on with the jobs

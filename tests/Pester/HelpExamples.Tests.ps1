@@ -165,10 +165,11 @@ BeforeAll {
         $workers | Where-Object { $_.Id -ne $MainWorker.Id } | Stop-GoqWorker -Force -ErrorAction SilentlyContinue
         if (-not $keep) {
             # A server the example stopped and this reset started again: the test's worker, still running, rejoins it.
+            # Unless the example stopped it too (Stop-GoqWorker -Local): then it exits, perhaps only now, and a new one starts.
             if (Test-ProcessAlive $MainWorker.Pid) {
-                Wait-Until { @(Get-GoqWorker).Id -contains $MainWorker.Id } -TimeoutSec 60 -Because 'the test''s worker to rejoin the server'
+                Wait-Until { (@(Get-GoqWorker).Id -contains $MainWorker.Id) -or -not (Test-ProcessAlive $MainWorker.Pid) } -TimeoutSec 60 -Because 'the test''s worker to rejoin the server, or to exit'
             }
-            else { $script:MainWorker = Start-MainWorker }
+            if (@(Get-GoqWorker).Id -notcontains $MainWorker.Id) { $script:MainWorker = Start-MainWorker }
         }
     }
 }
