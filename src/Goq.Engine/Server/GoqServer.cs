@@ -15,8 +15,9 @@ using Goq.Server.Scheduling;
 
 namespace Goq.Server;
 
-// Over 400 lines across its partial files: the server's loop owns the socket, the turn's commit and its outbox; issue
-// 27 moves the outbox and the store outage's handling into types of their own.
+// Over 400 lines across its partial files: the server's loop owns the socket, the turn (drain, events, the read step,
+// commit) and its outbox. The outbox (acks riding on dispatches, notices, what an outage holds back) and the metrics'
+// reporting are the parts to make types of their own next; the scheduler's were split in issue 27.
 /// <summary>
 /// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
