@@ -89,7 +89,9 @@ function Get-TrxCounts([string] $Path) {
     [xml] $trx = Get-Content -Raw $Path
     $c = $trx.TestRun.ResultSummary.Counters
     $failed = [int]$c.failed + [int]$c.error + [int]$c.timeout + [int]$c.aborted
-    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = [int]$c.total - [int]$c.executed }
+    $names = @($trx.TestRun.Results.UnitTestResult | Where-Object outcome -NotIn 'Passed', 'NotExecuted' |
+        ForEach-Object { '{0}: {1}' -f $_.testName, (("$($_.Output.ErrorInfo.Message)" -split "`n")[0]) })
+    [pscustomobject]@{ Passed = [int]$c.passed; Failed = $failed; Skipped = [int]$c.total - [int]$c.executed; Failures = $names }
 }
 
 function Invoke-Test {
@@ -101,6 +103,7 @@ function Invoke-Test {
     # The unit tests (seconds), then the system tests (real sockets, servers and processes; minutes), one after the
     # other: run side by side on a small machine, the system tests' short heartbeats could starve.
     $xunit = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
+    $failures = [System.Collections.Generic.List[string]]::new()
     foreach ($suite in @(@{ Name = 'unit'; Project = 'tests/Unit/Goq.Tests.csproj' }, @{ Name = 'system'; Project = 'tests/System/Goq.SystemTests.csproj' })) {
         & dotnet test (Join-Path $root $suite.Project) -c $Configuration --no-build '-v:q' '-nologo' `
             --logger "trx;LogFileName=$($suite.Name).trx" --logger 'console;verbosity=normal' --results-directory $trxDir --blame-hang-timeout 5m
@@ -108,8 +111,9 @@ function Invoke-Test {
         catch {
             # A crashed or hung test host leaves no results: that counts as a failure, never as "nothing to report".
             Write-Warning "xUnit ($($suite.Name)): $_"
-            $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+            $counts = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Failures = @("the $($suite.Name) test host left no results") }
         }
+        $failures.AddRange([string[]] @($counts.Failures | ForEach-Object { "xUnit $($suite.Name): $_" }))
         Write-Output "xUnit $($suite.Name): $($counts.Passed) passed, $($counts.Failed) failed, $($counts.Skipped) skipped"
         $xunit.Passed += $counts.Passed
         $xunit.Failed += $counts.Failed
@@ -130,12 +134,15 @@ function Invoke-Test {
     }
     catch {
         Write-Warning "Pester: $_"
-        $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+        $pester = [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0; Failures = @("$_") }
     }
+    $failures.AddRange([string[]] @($pester.Failures | ForEach-Object { "Pester: $_" }))
 
     $passed = $xunit.Passed + $pester.Passed
     $failed = $xunit.Failed + $pester.Failed
     $skipped = $xunit.Skipped + $pester.Skipped
+    # What failed, last but for the counts: a log cut to its tail still names it.
+    foreach ($f in $failures) { Write-Output "FAILED $f" }
     Write-Output "xUnit: $($xunit.Passed) passed, $($xunit.Failed) failed, $($xunit.Skipped) skipped"
     Write-Output "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
     Write-Output "$passed passed, $failed failed, $skipped skipped"

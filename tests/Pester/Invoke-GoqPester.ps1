@@ -27,5 +27,12 @@ if ($null -eq $result -or $null -eq $result.PassedCount) {
 }
 
 $failed = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount
-[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount } |
-    ConvertTo-Json | Set-Content -Path $ResultPath
+# The names and first error lines of what failed travel with the counts, so that the build prints them last, where a
+# log's tail (all CI keeps of a long run) still shows them.
+$failures = @(
+    foreach ($t in $result.Failed) { '{0}: {1}' -f $t.ExpandedPath, (($t.ErrorRecord | Select-Object -First 1) -as [string]) }
+    foreach ($b in $result.FailedBlocks) { 'block {0}: {1}' -f $b.ExpandedPath, (($b.ErrorRecord | Select-Object -First 1) -as [string]) }
+    foreach ($c in $result.FailedContainers) { 'file {0}: {1}' -f $c.Item, (($c.ErrorRecord | Select-Object -First 1) -as [string]) }
+)
+[pscustomobject]@{ Passed = $result.PassedCount; Failed = $failed; Skipped = $result.SkippedCount; Failures = $failures } |
+    ConvertTo-Json -Depth 3 | Set-Content -Path $ResultPath
