@@ -32,6 +32,10 @@
         'Get-GoqQueue'
         'Set-GoqQueue'
         'Restart-GoqJob'
+        'Grant-GoqUser'
+        'Get-GoqUser'
+        'Set-GoqUser'
+        'Revoke-GoqUser'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

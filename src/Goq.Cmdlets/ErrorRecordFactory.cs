@@ -34,6 +34,7 @@ internal static class ErrorRecordFactory
         GoqErrorKind.NotParsable => ErrorCategory.ParserError,
         GoqErrorKind.NotWritable => ErrorCategory.WriteError,
         GoqErrorKind.NotReadable => ErrorCategory.ReadError,
+        GoqErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
         _ => ErrorCategory.InvalidOperation,
     };
 

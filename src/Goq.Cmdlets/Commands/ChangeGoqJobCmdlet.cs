@@ -32,6 +32,7 @@ public abstract class ChangeGoqJobCmdlet : GoqJobIdCmdlet
         }
 
         var reply = RunBlocking(token => ChangeAsync(Ids, token));
+        WriteRefusals(reply.Denied);
         foreach (var id in reply.Unknown)
         {
             WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));

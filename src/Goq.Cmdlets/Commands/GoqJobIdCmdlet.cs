@@ -32,6 +32,15 @@ public abstract class GoqJobIdCmdlet : GoqClientCmdlet
     /// <summary>What ShouldProcess says is done to each job; null for a cmdlet that changes nothing, and so does not ask.</summary>
     private protected virtual string? Action => null;
 
+    /// <summary>Writes a GoqAccessDenied error for each job the server refused to change for lack of rights (a multi-user cluster's).</summary>
+    private protected void WriteRefusals(IReadOnlyList<Protocol.AccessRefusal>? refused)
+    {
+        foreach (var refusal in refused ?? [])
+        {
+            WriteError(ErrorRecordFactory.Create(Errors.GoqErrorIds.AccessDenied, Errors.GoqErrorKind.PermissionDenied, refusal.Message, refusal.JobId));
+        }
+    }
+
     protected override void ProcessRecord()
     {
         foreach (var id in Id)

@@ -32,6 +32,17 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// A multi-user cluster: the cluster secret is the server's and its workers' only; each user gets a key of their own
+    /// (Grant-GoqUser), owns their jobs, and their jobs run as them on workers started by root.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter MultiUser { get; set; }
+
+    /// <summary>In a multi-user cluster, users list only their own jobs (Operators and Admins see all).</summary>
+    [Parameter]
+    public SwitchParameter PrivateJobs { get; set; }
+
     protected override void EndProcessing()
     {
         var path = GoqSettings.ResolveHome(Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path));
@@ -45,7 +56,14 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
 
         try
         {
-            WriteObject(GoqHomeInitializer.Initialize(path, Port, ServerHost, Force));
+            if (MultiUser && OperatingSystem.IsLinux() && Platform.UserAccounts.EffectiveUid != 0)
+            {
+                WriteWarning("a multi-user cluster is set up by root: only a server and workers started by root keep the cluster secret from its users and run each job as its owner");
+            }
+
+            WriteObject(GoqHomeInitializer.Initialize(path, Port, ServerHost, Force,
+                MyInvocation.BoundParameters.ContainsKey(nameof(MultiUser)) ? MultiUser.IsPresent : null,
+                MyInvocation.BoundParameters.ContainsKey(nameof(PrivateJobs)) ? PrivateJobs.IsPresent : null));
         }
         catch (GoqException ex)
         {

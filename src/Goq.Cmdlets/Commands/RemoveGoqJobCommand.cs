@@ -47,6 +47,7 @@ public sealed class RemoveGoqJobCommand : GoqJobIdCmdlet
 
         var reply = RunBlocking(token => ParameterSetName == StateSet ? Client.RemoveAsync(null, State, token)
             : Force ? Client.RemoveForcedAsync(Ids, token) : Client.RemoveAsync(Ids, null, token));
+        WriteRefusals(reply.Denied);
         foreach (var id in reply.Unknown)
         {
             WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));

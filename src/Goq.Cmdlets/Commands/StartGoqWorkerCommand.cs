@@ -37,7 +37,17 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
     [ValidatePattern("^[A-Za-z0-9_.-]{1,64}$")]
     public string[]? Label { get; set; }
 
-    private WorkerCapacity Capacity => new(Slots, Prefetch, Queue?.Distinct(StringComparer.Ordinal).ToArray(), Label?.Distinct(StringComparer.Ordinal).ToArray());
+    /// <summary>
+    /// In a multi-user cluster, users this worker (started by root) runs jobs as even though they are root or system
+    /// accounts (uid below 1000); every other job of such an owner fails with the reason.
+    /// </summary>
+    [Parameter]
+    [ValidateCount(1, 64)]
+    [ValidatePattern("^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$")]
+    public string[]? AllowUser { get; set; }
+
+    private WorkerCapacity Capacity => new(Slots, Prefetch, Queue?.Distinct(StringComparer.Ordinal).ToArray(), Label?.Distinct(StringComparer.Ordinal).ToArray(),
+        AllowUser?.Distinct(StringComparer.Ordinal).ToArray());
 
     /// <summary>Run one job, then exit.</summary>
     [Parameter]
@@ -106,6 +116,7 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             return;
         }
 
+        var credentials = OrTerminate(() => settings.LoadCredentials());
         var options = new GoqWorkerOptions
         {
             Endpoint = settings.Endpoint,
@@ -116,7 +127,7 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
             Labels = Capacity.Labels ?? [],
             OneShot = OneShot,
             HeartbeatMs = settings.HeartbeatSec * 1000,
-            Credentials = OrTerminate(() => settings.LoadCredentials()),
+            Credentials = credentials,
             ReplayWindow = settings.ReplayWindow,
             Runner = new JobRunnerOptions
             {
@@ -125,6 +136,9 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
                 MaxJobRecordBytes = settings.MaxJobRecordBytes,
                 RunnerMaxJobs = settings.RunnerMaxJobs,
                 RunnerMaxBytes = settings.RunnerMaxBytes,
+                // Checkpoint (identity): root in a multi-user cluster runs each job as its owner (a worker started with a
+                // user's key is handed only that user's jobs, and runs them as that user too).
+                Owners = settings.MultiUser && Platform.FileCredentials.CanSwitch ? new JobOwners(AllowUser) : null,
             },
             Keeper = AsKeeper && WorkerId is not null
                 ? new KeeperOptions(WorkerRelay.InfoPath(settings, WorkerId)) { GiveUpAfter = TimeSpan.FromSeconds(Math.Max(1, settings.DeadWorkerSec - settings.HeartbeatSec)) }

@@ -26,6 +26,7 @@ public sealed class StopGoqJobCommand : GoqJobIdCmdlet
         }
 
         var reply = RunBlocking(token => Client.CancelAsync(Ids, token));
+        WriteRefusals(reply.Denied);
         foreach (var id in reply.Unknown)
         {
             WriteError(ErrorRecordFactory.Create(GoqErrorIds.JobNotFound, GoqErrorKind.NotFound, $"no job with id {id}", id));

@@ -34,7 +34,8 @@ internal sealed class PwshRoleCommands(string pwshPath, string manifestPath) : I
 
     private static string Capacity(WorkerCapacity capacity) =>
         $" -Slots {Number(capacity.Slots)}" + (capacity.Prefetch is { } prefetch ? $" -Prefetch {Number(prefetch)}" : "")
-        + Serving(capacity.Queues, capacity.Labels);
+        + Serving(capacity.Queues, capacity.Labels)
+        + (capacity.AllowUsers is { Count: > 0 } allowed ? $" -AllowUser {string.Join(",", allowed.Select(Quote))}" : "");
 
     private static string Serving(IReadOnlyList<string>? queues, IReadOnlyList<string>? labels) =>
         (queues is { Count: > 0 } ? $" -Queue {string.Join(",", queues.Select(Quote))}" : "")

@@ -85,6 +85,11 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
         if (job is GoqJob goq)
         {
             var reply = goq.Client().DismissAsync([goq.GoqId]).GetAwaiter().GetResult();
+            if (reply.Denied is [{ } refused, ..])
+            {
+                throw new UnauthorizedAccessException(refused.Message);
+            }
+
             if (reply.StillActive.Contains(goq.GoqId))
             {
                 throw new InvalidOperationException($"Goq job {goq.GoqId} has not ended: stop it first (Stop-Job, or Remove-Job -Force)");
@@ -125,9 +130,12 @@ public sealed class GoqJobSourceAdapter : JobSourceAdapter
             }
 
             var mine = System.Environment.UserName + "@";
-            var key = settings.LoadCredentials().ServerPublicKey;
+            var credentials = settings.LoadCredentials();
+            var key = credentials.ServerPublicKey;
             var listed = new HashSet<Guid>();
-            foreach (var info in Mine(client, settings.RecentJobs).Where(j => j.SubmittedBy.StartsWith(mine, StringComparison.Ordinal)))
+            // A user of a multi-user cluster owns the jobs their key submitted, whatever host they came from.
+            var owner = credentials.User?.User;
+            foreach (var info in Mine(client, settings.RecentJobs).Where(j => owner is not null ? j.Owner == owner : j.SubmittedBy.StartsWith(mine, StringComparison.Ordinal)))
             {
                 // The listing's own client answers within a second or not at all; a job's work (its watch, its output,
                 // Stop-Job) takes the cached client that Adopt gives too, replaced whenever it breaks. A job made final

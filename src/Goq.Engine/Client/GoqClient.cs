@@ -31,6 +31,7 @@ public sealed class GoqClient : IDisposable
     private readonly Dictionary<long, GoqMessage> _partial = new();
     private readonly byte[] _secret;
     private readonly string _secretText;
+    private readonly Identity.UserKey? _user;
     private long _nextRid;
     private volatile GoqException? _rejection;
     private int _disposed;
@@ -41,8 +42,9 @@ public sealed class GoqClient : IDisposable
         Endpoint = endpoint;
         RequestTimeout = TimeSpan.FromMilliseconds(requestTimeoutMs);
         _secretText = credentials.SecretText;
+        _user = credentials.User;
         _secret = credentials.Secret;
-        _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec), clock);
+        _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec), clock, credentials.KeyId);
         _dealer = new DealerSocket();
         CurveSetup.AsClient(_dealer, credentials);
         _dealer.Options.Linger = TimeSpan.Zero;
@@ -116,7 +118,7 @@ public sealed class GoqClient : IDisposable
     public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false, bool detailed = false)
     {
         var status = (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates, detailed), cancel).ConfigureAwait(false)).Status;
-        if (status.MetricsUrl is { } metricsUrl)
+        if (status.MetricsUrl is { } metricsUrl && _user is null) // the dashboard's token is the cluster secret's: a user has none
         {
             // Made here from our own secret: the server never sends the token.
             status.DashboardUrl = Monitoring.MonitorEndpoint.DashboardUrl(metricsUrl, Monitoring.DashboardToken.Derive(_secret));
@@ -385,8 +387,10 @@ public sealed class GoqClient : IDisposable
         }
     }
 
-    private GoqException CredentialsRejected() => new(GoqErrorIds.CredentialsRejected, GoqErrorKind.Security,
-        $"the Goq server at {Endpoint} did not accept our credentials: this home's cluster secret (.goq/{Configuration.ClusterCredentials.SecretFile}) is not the server's; import the server home's archive (Export-GoqHome there, Import-GoqHome -Force here)")
+    private GoqException CredentialsRejected() => new(GoqErrorIds.CredentialsRejected, GoqErrorKind.Security, _user is { } user
+        ? $"the Goq server at {Endpoint} did not accept our credentials: this home's user key (.goq/{Identity.UserKey.FileName}, {user.KeyIdText} of {user.User}) is not one it gave, "
+            + "or it is not a multi-user cluster; ask an Admin of the cluster for a key (Grant-GoqUser)"
+        : $"the Goq server at {Endpoint} did not accept our credentials: this home's cluster secret (.goq/{Configuration.ClusterCredentials.SecretFile}) is not the server's; import the server home's archive (Export-GoqHome there, Import-GoqHome -Force here)")
     { Target = Endpoint };
 
     private void Post(GoqMessage message, long rid) => Post(_wire.Encode(message, rid));

@@ -50,4 +50,10 @@ public sealed class GoqConfig
 
     /// <summary>The address that port listens on (GOQ_METRICS_ADDRESS); null for 127.0.0.1, this host only.</summary>
     public string? MetricsAddress { get; set; }
+
+    /// <summary>A multi-user cluster (Initialize-GoqHome -MultiUser): users with keys and roles; null or false: one secret.</summary>
+    public bool? MultiUser { get; set; }
+
+    /// <summary>In a multi-user cluster, users list only their own jobs (Slurm's PrivateData=jobs); null or false: all.</summary>
+    public bool? PrivateJobs { get; set; }
 }

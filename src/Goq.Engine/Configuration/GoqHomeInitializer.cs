@@ -13,7 +13,12 @@ public static class GoqHomeInitializer
         return File.Exists(probe.ConfigPath) || ClusterCredentials.ExistIn(probe.DotDir);
     }
 
-    public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force)
+    /// <param name="multiUser">
+    /// A multi-user cluster (users with keys of their own, see <see cref="Identity.UserKey"/>); null keeps what the home
+    /// had (a home that was not one stays as it is).
+    /// </param>
+    /// <param name="privateJobs">Users list only their own jobs; null keeps what the home had.</param>
+    public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force, bool? multiUser = null, bool? privateJobs = null)
     {
         var root = GoqSettings.ResolveHome(home);
         var probe = new GoqSettings { Home = root };
@@ -49,6 +54,18 @@ public static class GoqHomeInitializer
             config.MaxJobRecordMiB = existing.MaxJobRecordMiB;
             config.ConnectTimeoutSec = existing.ConnectTimeoutSec;
             config.RecentJobs = existing.RecentJobs;
+            config.MultiUser = existing.MultiUser;
+            config.PrivateJobs = existing.PrivateJobs;
+        }
+
+        if (multiUser is { } multi)
+        {
+            config.MultiUser = multi ? true : null;
+        }
+
+        if (privateJobs is { } priv)
+        {
+            config.PrivateJobs = priv ? true : null;
         }
 
         CreatePrivateDirectory(probe.DotDir);
@@ -66,6 +83,7 @@ public static class GoqHomeInitializer
             ConfigPath = settings.ConfigPath,
             Endpoint = settings.Endpoint,
             ServerPublicKey = Convert.ToHexString(credentials.ServerPublicKey).ToLowerInvariant(),
+            MultiUser = config.MultiUser == true,
         };
     }
 

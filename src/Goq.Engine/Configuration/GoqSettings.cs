@@ -58,6 +58,12 @@ public sealed record GoqSettings
     /// <summary>How long a submit is retried across a server restart (GOQ_SUBMIT_RETRY_SEC, config, default 30 s).</summary>
     public int SubmitRetrySec { get; init; } = GoqDefaults.SubmitRetrySec;
 
+    /// <summary>A multi-user cluster's home (config MultiUser, set by Initialize-GoqHome -MultiUser).</summary>
+    public bool MultiUser { get; init; }
+
+    /// <summary>Users of a multi-user cluster list only their own jobs (config PrivateJobs).</summary>
+    public bool PrivateJobs { get; init; }
+
     /// <summary>How many of the most recent ended jobs Get-Job lists besides the active ones (GOQ_RECENT_JOBS, config RecentJobs, default 100).</summary>
     public int RecentJobs { get; init; } = GoqDefaults.RecentJobs;
 
@@ -154,6 +160,8 @@ public sealed record GoqSettings
             RunnerMaxBytes = Math.Max(1, EnvInt("GOQ_RUNNER_MAX_MEMORY_MIB") ?? config.RunnerMaxMemoryMiB ?? GoqDefaults.RunnerMaxMemoryMiB) * 1024L * 1024,
             MetricsPort = EnvInt("GOQ_METRICS_PORT") ?? config.MetricsPort,
             MetricsAddress = Env("GOQ_METRICS_ADDRESS") ?? config.MetricsAddress ?? GoqDefaults.MetricsAddress,
+            MultiUser = config.MultiUser == true,
+            PrivateJobs = config.PrivateJobs == true,
         };
     }
 

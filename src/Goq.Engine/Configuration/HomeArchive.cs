@@ -8,6 +8,7 @@ namespace Goq.Configuration;
 /// What another host needs to join a cluster, in one zip file: the home's config, the cluster secret and the server's
 /// public key, with a small manifest. Never the server's secret key, the job database, logs, locks or run files. The
 /// archive holds the cluster secret, so it is written 0600; whoever holds it can submit jobs and run workers.
+/// A user's archive of a multi-user cluster (Grant-GoqUser -OutFile) holds that user's key instead of the secret.
 /// </summary>
 public static class HomeArchive
 {
@@ -17,6 +18,9 @@ public static class HomeArchive
     private const int MaxEntryBytes = 64 * 1024; // a config and two keys; anything larger is not one of ours
 
     private static readonly string[] Entries = [ManifestEntry, ConfigEntry, ClusterCredentials.SecretFile, ClusterCredentials.ServerPublicFile];
+
+    // A user's archive: the user's key in the place of the cluster secret.
+    private static readonly string[] UserEntries = [ManifestEntry, ConfigEntry, Identity.UserKey.FileName, ClusterCredentials.ServerPublicFile];
 
     /// <summary>Writes the archive of <paramref name="settings"/>' home to <paramref name="zipPath"/> (replaced whole).</summary>
     public static HomeArchiveInfo Export(GoqSettings settings, string zipPath, string role)
@@ -37,11 +41,35 @@ public static class HomeArchive
             [ClusterCredentials.SecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.SecretFile)),
             [ClusterCredentials.ServerPublicFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerPublicFile)),
         };
+        Write(zipPath, contents);
+        return new HomeArchiveInfo { Path = Path.GetFullPath(zipPath), Role = role, Endpoint = settings.Endpoint, ServerPublicKey = manifest.ServerPublicKey };
+    }
 
+    /// <summary>Writes a user's archive: the server home's config and public key, and the user's key (Grant-GoqUser -OutFile).</summary>
+    public static HomeArchiveInfo ExportUser(GoqSettings server, Identity.UserKey key, string zipPath)
+    {
+        var manifest = new HomeArchiveManifest
+        {
+            Role = "user " + key.User,
+            ServerPublicKey = Hex(server.LoadCredentials().ServerPublicKey),
+            Endpoint = server.Endpoint,
+            Version = GoqVersion.Current,
+            ExportedAt = DateTimeOffset.UtcNow,
+        };
+        var contents = new Dictionary<string, byte[]>(Identity.UserHomes.Files(server, key), StringComparer.Ordinal)
+        {
+            [ManifestEntry] = JsonSerializer.SerializeToUtf8Bytes(manifest, ConfigJsonContext.Default.HomeArchiveManifest),
+        };
+        Write(zipPath, contents);
+        return new HomeArchiveInfo { Path = Path.GetFullPath(zipPath), Role = manifest.Role, Endpoint = server.Endpoint, ServerPublicKey = manifest.ServerPublicKey };
+    }
+
+    private static void Write(string zipPath, Dictionary<string, byte[]> contents)
+    {
         using var zip = new MemoryStream();
         using (var archive = new ZipArchive(zip, ZipArchiveMode.Create, leaveOpen: true))
         {
-            foreach (var name in Entries)
+            foreach (var name in contents.Keys.Order(StringComparer.Ordinal))
             {
                 var entry = archive.CreateEntry(name, CompressionLevel.Optimal);
                 entry.ExternalAttributes = Convert.ToInt32("100600", 8) << 16; // a regular file, 0600, for any unzip
@@ -50,9 +78,8 @@ public static class HomeArchive
             }
         }
 
-        // Checkpoint (secrets): the archive holds the cluster secret, so it is 0600 from the moment it exists.
+        // Checkpoint (secrets): the archive holds the cluster secret (or a user's key), so it is 0600 from the moment it exists.
         Writing(zipPath, () => GoqHomeInitializer.WritePrivateFile(zipPath, zip.ToArray()));
-        return new HomeArchiveInfo { Path = Path.GetFullPath(zipPath), Role = role, Endpoint = settings.Endpoint, ServerPublicKey = manifest.ServerPublicKey };
     }
 
     /// <summary>
@@ -65,11 +92,13 @@ public static class HomeArchive
         var contents = Read(zipPath);
         var root = GoqSettings.ResolveHome(home);
         var target = new GoqSettings { Home = root };
-        var secret = contents[ClusterCredentials.SecretFile];
+        // The cluster secret, or in a user's archive the user's key: the one credential the home signs with.
+        var credentialFile = contents.ContainsKey(ClusterCredentials.SecretFile) ? ClusterCredentials.SecretFile : Identity.UserKey.FileName;
+        var secret = contents[credentialFile];
         var serverPublic = contents[ClusterCredentials.ServerPublicFile];
         if (ClusterCredentials.ExistIn(target.DotDir))
         {
-            var same = Same(target.DotDir, ClusterCredentials.SecretFile, secret) && Same(target.DotDir, ClusterCredentials.ServerPublicFile, serverPublic);
+            var same = Same(target.DotDir, credentialFile, secret) && Same(target.DotDir, ClusterCredentials.ServerPublicFile, serverPublic);
             if (!same && !force)
             {
                 throw new GoqException(GoqErrorIds.HomeOfAnotherCluster, GoqErrorKind.AlreadyExists,
@@ -81,6 +110,8 @@ public static class HomeArchive
             {
                 GoqHomeInitializer.ThrowIfServerRuns(target, "importing another cluster's keys");
                 File.Delete(Path.Combine(target.DotDir, ClusterCredentials.ServerSecretFile));
+                // The other credential goes too: a home signs with one, and a cluster secret left behind would win.
+                File.Delete(Path.Combine(target.DotDir, credentialFile == ClusterCredentials.SecretFile ? Identity.UserKey.FileName : ClusterCredentials.SecretFile));
             }
         }
 
@@ -88,7 +119,7 @@ public static class HomeArchive
         Writing(target.DotDir, () =>
         {
             GoqHomeInitializer.CreatePrivateDirectory(target.DotDir);
-            GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, ClusterCredentials.SecretFile), secret);
+            GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, credentialFile), secret);
             GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, ClusterCredentials.ServerPublicFile), serverPublic);
             GoqHomeInitializer.WritePrivateFile(target.ConfigPath, contents[ConfigEntry]);
         });
@@ -121,7 +152,8 @@ public static class HomeArchive
             {
                 // Checkpoint (hostile archives): only our own flat names are taken; a path, a folder or anything else
                 // refuses the whole file, so nothing is ever written outside .goq.
-                if (!Entries.Contains(entry.FullName, StringComparer.Ordinal) || contents.ContainsKey(entry.FullName))
+                if (!(Entries.Contains(entry.FullName, StringComparer.Ordinal) || UserEntries.Contains(entry.FullName, StringComparer.Ordinal))
+                    || contents.ContainsKey(entry.FullName))
                 {
                     throw Invalid($"it holds '{entry.FullName}', which a home archive never does");
                 }
@@ -147,17 +179,28 @@ public static class HomeArchive
             throw Invalid(ex.Message);
         }
 
-        foreach (var name in Entries.Where(n => !contents.ContainsKey(n)))
+        var isUsers = contents.ContainsKey(Identity.UserKey.FileName);
+        if (isUsers && contents.ContainsKey(ClusterCredentials.SecretFile))
+        {
+            throw Invalid($"it holds both a cluster secret and a user key");
+        }
+
+        foreach (var name in (isUsers ? UserEntries : Entries).Where(n => !contents.ContainsKey(n)))
         {
             throw Invalid($"it has no '{name}'");
         }
 
-        foreach (var key in new[] { ClusterCredentials.SecretFile, ClusterCredentials.ServerPublicFile })
+        foreach (var key in isUsers ? [ClusterCredentials.ServerPublicFile] : new[] { ClusterCredentials.SecretFile, ClusterCredentials.ServerPublicFile })
         {
             if (!ClusterCredentials.IsKeyText(contents[key]))
             {
                 throw Invalid($"'{key}' is not a key");
             }
+        }
+
+        if (isUsers && Identity.UserKey.Parse(System.Text.Encoding.UTF8.GetString(contents[Identity.UserKey.FileName])) is null)
+        {
+            throw Invalid($"'{Identity.UserKey.FileName}' is not a user key");
         }
 
         try

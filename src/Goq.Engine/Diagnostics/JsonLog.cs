@@ -100,6 +100,16 @@ public sealed class JsonLog : IDisposable
                 json.WriteString("workerId", worker);
             }
 
+            if (entry.User is { } user)
+            {
+                json.WriteString("user", user);
+            }
+
+            if (entry.Action is { } action)
+            {
+                json.WriteString("action", action);
+            }
+
             json.WriteString("role", _role);
             json.WriteNumber("pid", Environment.ProcessId);
             json.WriteString("message", entry.Message);

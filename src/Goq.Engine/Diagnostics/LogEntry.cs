@@ -7,6 +7,12 @@ namespace Goq.Diagnostics;
 /// </summary>
 public readonly record struct LogEntry(LogLevel Level, string Event, string Message, long? JobId = null, string? WorkerId = null)
 {
+    /// <summary>The user a security event concerns (a multi-user cluster's), and what they asked: fields of their own in the log.</summary>
+    public string? User { get; init; }
+
+    /// <inheritdoc cref="User"/>
+    public string? Action { get; init; }
+
     public static LogEntry Info(string @event, string message, long? job = null, string? worker = null) => new(LogLevel.Info, @event, message, job, worker);
 
     public static LogEntry Warning(string @event, string message, long? job = null, string? worker = null) => new(LogLevel.Warning, @event, message, job, worker);

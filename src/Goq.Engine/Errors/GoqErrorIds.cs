@@ -103,10 +103,28 @@ public static class GoqErrorIds
     public const string JobError = "GoqJobError";
 
     /// <summary>
+    /// A request refused for lack of rights in a multi-user cluster (another user's job, an Admin's action): the message
+    /// says what was refused and who may do it. Counted (DeniedRequests) and logged (security.denied).
+    /// </summary>
+    public const string AccessDenied = "GoqAccessDenied";
+
+    /// <summary>A user key the server revoked (Revoke-GoqUser): refused from the next message on.</summary>
+    public const string CredentialRevoked = "GoqCredentialRevoked";
+
+    /// <summary>A user name the server does not know (Set-GoqUser, Revoke-GoqUser).</summary>
+    public const string UserNotFound = "GoqUserNotFound";
+
+    /// <summary>A user name that is not a login name (letters, digits, '.', '_', '-'; 1 to 32), or a role that is not User, Operator or Admin.</summary>
+    public const string InvalidUser = "GoqInvalidUser";
+
+    /// <summary>A user command (Grant-GoqUser, ...) on a home that is not a multi-user cluster (Initialize-GoqHome -MultiUser).</summary>
+    public const string NotMultiUser = "GoqNotMultiUser";
+
+    /// <summary>
     /// True for the ids that mean "this host's peers cannot join the server at all" (refused credentials, clocks too far
     /// apart, another protocol version, a worker announcement the server refuses), as opposed to a slow or absent
     /// answer (<see cref="ServerUnreachable"/>) or a failure of one request (<see cref="ServerError"/>).
     /// </summary>
     public static bool IsJoinRefusal(string errorId) =>
-        errorId is CredentialsRejected or CredentialsMissing or ClockSkew or ProtocolVersionMismatch or WorkerStartFailed;
+        errorId is CredentialsRejected or CredentialRevoked or CredentialsMissing or ClockSkew or ProtocolVersionMismatch or WorkerStartFailed;
 }

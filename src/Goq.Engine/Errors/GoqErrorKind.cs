@@ -21,4 +21,7 @@ public enum GoqErrorKind
 
     /// <summary>A file or stream that could not be read.</summary>
     NotReadable,
+
+    /// <summary>A request refused for lack of rights (another user's job, an Admin's action).</summary>
+    PermissionDenied,
 }

@@ -36,6 +36,8 @@ public static class ServerHost
             HeartbeatMs = settings.HeartbeatSec * 1000,
             Credentials = credentials,
             ReplayWindow = settings.ReplayWindow,
+            MultiUser = settings.MultiUser,
+            PrivateJobs = settings.PrivateJobs,
             Scheduler = new SchedulerOptions
             {
                 DeadAfter = TimeSpan.FromSeconds(settings.DeadWorkerSec),

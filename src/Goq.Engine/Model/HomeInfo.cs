@@ -12,5 +12,8 @@ public sealed class HomeInfo
     /// <summary>The server's CURVE public key (hex): public, so it may be shown; compare it across hosts.</summary>
     public string ServerPublicKey { get; set; } = "";
 
+    /// <summary>A multi-user cluster's home (Initialize-GoqHome -MultiUser): its users get keys of their own (Grant-GoqUser).</summary>
+    public bool MultiUser { get; set; }
+
     public override string ToString() => Path;
 }

@@ -16,6 +16,9 @@ public sealed record JobFilter
 
     public IReadOnlyList<string>? Queues { get; init; }
 
+    /// <summary>Only jobs of this owner, exactly (a multi-user cluster's private job list, or Get-GoqJob -Owner).</summary>
+    public string? Owner { get; init; }
+
     /// <summary>Jobs whose name matches any of these wildcard patterns (Get-GoqJob -Name; see <see cref="NamePattern"/>).</summary>
     public IReadOnlyList<string>? Names { get; init; }
 
@@ -28,7 +31,7 @@ public sealed record JobFilter
     /// <summary>False: no jobs dismissed from Get-Job (<see cref="JobInfo.Dismissed"/>); true: only those; null: any.</summary>
     public bool? Dismissed { get; init; }
 
-    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Queues is null && Names is null && ArrayIndexes is null && ArrayTasks is null
+    public bool IsEmpty => Since is null && Until is null && SubmittedBy is null && Owner is null && Queues is null && Names is null && ArrayIndexes is null && ArrayTasks is null
         && Dismissed is null;
 
     public bool Matches(JobInfo job) =>
@@ -36,6 +39,7 @@ public sealed record JobFilter
         && (Until is not { } until || job.SubmittedAt <= until)
         && (SubmittedBy is not { } by || job.SubmittedBy.Equals(by, StringComparison.OrdinalIgnoreCase)
             || (!by.Contains('@') && job.SubmittedBy.StartsWith(by + "@", StringComparison.OrdinalIgnoreCase)))
+        && (Owner is not { } owner || string.Equals(job.Owner, owner, StringComparison.Ordinal))
         && (Queues is not { } queues || queues.Contains(job.Queue, StringComparer.Ordinal))
         && (ArrayIndexes is not { } indexes || (job.ArrayIndex is { } index && indexes.Contains(index)))
         && (ArrayTasks != false || job.ArrayJobId is null)

@@ -61,6 +61,9 @@ public sealed class JobInfo
 
     public string SubmittedBy { get; set; } = "";
 
+    /// <summary>Whose job it is, as the server knows it from the submitter's key (see <see cref="JobSpec.Owner"/>).</summary>
+    public string Owner { get; set; } = "";
+
     /// <summary>The queue it waits in; only workers serving it run it.</summary>
     public string Queue { get; set; } = JobSpec.DefaultQueue;
 

@@ -92,6 +92,13 @@ public sealed record JobSpec
     /// <summary>At most this many tasks in one array.</summary>
     public const int MaxArrayTasks = 1_000_000;
 
-    /// <summary>user@host of the submitter.</summary>
+    /// <summary>user@host of the submitter as the client says it; in a multi-user cluster the server sets it to <see cref="Owner"/>.</summary>
     public string SubmittedBy { get; init; } = "";
+
+    /// <summary>
+    /// Whose job it is, set by the server from the key that signed the submit (a user of a multi-user cluster), never
+    /// from what the client says; for the cluster secret's holder, the account the client names. A worker started by
+    /// root runs the job as this user.
+    /// </summary>
+    public string Owner { get; init; } = "";
 }

@@ -46,6 +46,18 @@ public sealed class ServerStatus
 
     public long DroppedBadSignatures { get; set; }
 
+    /// <summary>
+    /// A multi-user cluster's requests refused for lack of rights (GoqAccessDenied), messages signed with a revoked key,
+    /// and worker messages signed by a user for a worker that is not theirs, since the server started.
+    /// </summary>
+    public long DeniedRequests { get; set; }
+
+    /// <summary>True for a multi-user cluster (Initialize-GoqHome -MultiUser): users have keys and roles, and own their jobs.</summary>
+    public bool MultiUser { get; set; }
+
+    /// <summary>How many users a multi-user cluster has (revoked ones too).</summary>
+    public int Users { get; set; }
+
     public long DroppedReplays { get; set; }
 
     public long DroppedMalformed { get; set; }

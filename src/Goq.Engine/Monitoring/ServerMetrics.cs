@@ -52,6 +52,8 @@ public sealed class ServerMetrics : IDisposable
             new Measurement<long>(Snapshot.Status.DroppedReplays, new KeyValuePair<string, object?>("reason", "replay")),
             new Measurement<long>(Snapshot.Status.DroppedMalformed, new KeyValuePair<string, object?>("reason", "malformed")),
         }, "{message}", "Messages dropped unanswered: a wrong signature, a replay or a stamp too far off, or a malformed one.");
+        _meter.CreateObservableCounter("goq.requests.denied", () => Snapshot.Status.DeniedRequests, "{request}",
+            "Requests of a multi-user cluster's users refused for lack of rights (another user's job, an Admin's action), and messages signed with a revoked key.");
         _meter.CreateObservableCounter("goq.output.written", () => Snapshot.OutputBytes, "By", "Bytes of job output the server wrote since it started.");
         _submitToStart = _meter.CreateHistogram("goq.job.submit_to_start", "s", "Seconds from a job's submit to its process's start.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = WaitBuckets });

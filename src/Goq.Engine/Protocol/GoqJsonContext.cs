@@ -15,4 +15,5 @@ namespace Goq.Protocol;
 [JsonSerializable(typeof(Dictionary<string, string>))]
 [JsonSerializable(typeof(OutputIndex))]
 [JsonSerializable(typeof(JobFinished))]
+[JsonSerializable(typeof(Identity.GoqUser))]
 public sealed partial class GoqJsonContext : JsonSerializerContext;

@@ -57,6 +57,12 @@ namespace Goq.Protocol;
 [JsonDerivedType(typeof(GetQueues), "get-queues")]
 [JsonDerivedType(typeof(SetQueue), "set-queue")]
 [JsonDerivedType(typeof(QueuesReply), "queues-reply")]
+[JsonDerivedType(typeof(GrantUser), "grant-user")]
+[JsonDerivedType(typeof(UserGrantedReply), "user-granted")]
+[JsonDerivedType(typeof(GetUsers), "get-users")]
+[JsonDerivedType(typeof(SetUser), "set-user")]
+[JsonDerivedType(typeof(RevokeUser), "revoke-user")]
+[JsonDerivedType(typeof(UsersReply), "users-reply")]
 public abstract record GoqMessage;
 
 /// <summary>What a client may ask of the server: every kind has exactly one handler there (GoqServer.Handlers).</summary>

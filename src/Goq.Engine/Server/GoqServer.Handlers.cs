@@ -5,6 +5,8 @@ using Goq.Protocol;
 using Goq.Timing;
 using Goq.Diagnostics;
 using Goq.Transport;
+using Goq.Identity;
+using Goq.Server.Access;
 
 namespace Goq.Server;
 
@@ -15,8 +17,8 @@ namespace Goq.Server;
 /// </summary>
 public sealed partial class GoqServer
 {
-    /// <summary>Who sent a message, the request id to answer, and the turn's time.</summary>
-    internal readonly record struct Inbound(PeerId Peer, long Rid, Instant Now);
+    /// <summary>Who sent a message (its connection, and the user or the cluster as its key says), the request id to answer, and the turn's time.</summary>
+    internal readonly record struct Inbound(PeerId Peer, long Rid, Instant Now, Principal Who);
 
     internal delegate void Handler(GoqServer server, GoqMessage message, Inbound from);
 
@@ -30,18 +32,38 @@ public sealed partial class GoqServer
         [typeof(GetWorkers)] = On<GetWorkers>((s, _, from) => s.Reply(from.Peer, from.Rid, new WorkersReply(s._scheduler.GetWorkers()))),
         [typeof(WatchJobs)] = On<WatchJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Watch(from.Peer, from.Rid, m.Ids))),
         [typeof(UnwatchJobs)] = On<UnwatchJobs>((s, m, from) => s._scheduler.Unwatch(from.Peer, m.WatchRid)),
-        [typeof(ReadOutput)] = On<ReadOutput>((s, m, from) => s.Reply(from.Peer, from.Rid, s.ReadOutput(m))),
-        [typeof(GetOutputMap)] = On<GetOutputMap>((s, m, from) => s.Reply(from.Peer, from.Rid, s.OutputMap(m.JobId, m.Records))),
-        [typeof(ReadOutputBytes)] = On<ReadOutputBytes>((s, m, from) => s.Reply(from.Peer, from.Rid, s.ReadBytes(m))),
-        [typeof(CancelJobs)] = On<CancelJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Cancel(m.Ids ?? [], from.Now))),
+        [typeof(ReadOutput)] = On<ReadOutput>((s, m, from) => s.Reply(from.Peer, from.Rid, (GoqMessage?)s.MayRead(from, m.JobId) ?? s.ReadOutput(m))),
+        [typeof(GetOutputMap)] = On<GetOutputMap>((s, m, from) => s.Reply(from.Peer, from.Rid, (GoqMessage?)s.MayRead(from, m.JobId) ?? s.OutputMap(m.JobId, m.Records))),
+        [typeof(ReadOutputBytes)] = On<ReadOutputBytes>((s, m, from) => s.Reply(from.Peer, from.Rid, (GoqMessage?)s.MayRead(from, m.JobId) ?? s.ReadBytes(m))),
+        [typeof(CancelJobs)] = On<CancelJobs>((s, m, from) => s.Cancel(m, from)),
         [typeof(SetJobs)] = On<SetJobs>((s, m, from) => s.SetJobs(m, from)),
         [typeof(RestartJobs)] = On<RestartJobs>((s, m, from) => s.RestartJobs(m, from)),
         [typeof(GetQueues)] = On<GetQueues>((s, _, from) => s.Reply(from.Peer, from.Rid, new QueuesReply(s._scheduler.GetQueues()))),
-        [typeof(SetQueue)] = On<SetQueue>((s, m, from) => s.SetQueue(m, from)),
-        [typeof(RemoveJobs)] = On<RemoveJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Remove(m.Ids, m.States, from.Now))),
-        [typeof(DismissJobs)] = On<DismissJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Dismiss(m.Ids ?? []))),
-        [typeof(StopWorkers)] = On<StopWorkers>((s, m, from) => s.Reply(from.Peer, from.Rid, s._scheduler.StopWorkers(m.Idle, m.Ids, m.Drain, from.Now))),
+        [typeof(SetQueue)] = On<SetQueue>((s, m, from) => s.Reply(from.Peer, from.Rid, (GoqMessage?)s._access.Check(from.Who, GoqAction.SetQueue) ?? s.SetQueue(m, from))),
+        [typeof(RemoveJobs)] = On<RemoveJobs>((s, m, from) => s.Remove(m, from)),
+        [typeof(DismissJobs)] = On<DismissJobs>((s, m, from) => s.Dismiss(m, from)),
+        [typeof(StopWorkers)] = On<StopWorkers>((s, m, from) => s.Reply(from.Peer, from.Rid,
+            (GoqMessage?)s._access.Check(from.Who, GoqAction.StopWorkers) ?? s._scheduler.StopWorkers(m.Idle, m.Ids, m.Drain, from.Now))),
         [typeof(ShutdownServer)] = On<ShutdownServer>((s, _, from) => s.Shutdown(from)),
+        [typeof(GrantUser)] = On<GrantUser>((s, m, from) => s.Reply(from.Peer, from.Rid, s.Users(from, GoqAction.ManageUsers, u =>
+        {
+            var (user, key) = u.Grant(m.User, m.Role, m.NewKey, from.Now.Wall);
+            s._options.Log(LogEntry.Info("user.granted", $"{user.Name} was granted the role {user.Role}{(key is null ? "" : $" and key {user.KeyId}")}") with { User = user.Name, Action = "grant" });
+            return new UserGrantedReply(user, key?.ToFileText());
+        }))),
+        [typeof(GetUsers)] = On<GetUsers>((s, _, from) => s.Reply(from.Peer, from.Rid, s.Users(from, null, u => new UsersReply(u.List())))),
+        [typeof(SetUser)] = On<SetUser>((s, m, from) => s.Reply(from.Peer, from.Rid, s.Users(from, GoqAction.ManageUsers, u =>
+        {
+            var user = u.SetRole(m.User, m.Role);
+            s._options.Log(LogEntry.Info("user.role_set", $"{user.Name} now has the role {user.Role}") with { User = user.Name, Action = "set-role" });
+            return new UsersReply([user]);
+        }))),
+        [typeof(RevokeUser)] = On<RevokeUser>((s, m, from) => s.Reply(from.Peer, from.Rid, s.Users(from, GoqAction.ManageUsers, u =>
+        {
+            var user = u.Revoke(m.User, from.Now.Wall);
+            s._options.Log(LogEntry.Warning("user.revoked", $"the key {user.KeyId} of {user.Name} was revoked") with { User = user.Name, Action = "revoke" });
+            return new UsersReply([user]);
+        }))),
 
         // What workers report.
         [typeof(WorkerHello)] = On<WorkerHello>((s, m, from) => s.WorkerHello(m, from)),
@@ -55,9 +77,16 @@ public sealed partial class GoqServer
 
     private static Handler On<T>(Action<GoqServer, T, Inbound> handle) where T : GoqMessage => (server, message, from) => handle(server, (T)message, from);
 
-    private void Apply(PeerId peer, Envelope envelope)
+    private void Apply(PeerId peer, Envelope envelope, Principal who)
     {
-        var from = new Inbound(peer, envelope.Rid, Instant.Now);
+        var from = new Inbound(peer, envelope.Rid, Instant.Now, who);
+        if (!who.IsCluster && envelope.Body is WorkerReport or Protocol.WorkerHello or Protocol.WorkerBye && ForeignWorker(envelope.Body, from) is { } refused)
+        {
+            _droppedForeign++;
+            _options.Log(LogEntry.Warning("security.denied", refused) with { User = who.Name, Action = "worker" });
+            return;
+        }
+
         // A batch sent again that was taken before the store went down is not refused: it is queued (staged), and its
         // answer goes out with the commit that stores it.
         if (StoreOutage.IsChange(envelope.Body) && (_outage.IsDown || _outage.SpaceShort())
@@ -89,9 +118,16 @@ public sealed partial class GoqServer
         // An empty batch id names no batch (PowerShell passes "" for a $null string): never one to answer from.
         var batchId = string.IsNullOrEmpty(submit.BatchId) ? null : submit.BatchId;
         var error = JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
-        var specs = error is not null || submit.SharedEnvironment is null
+        // Checkpoint (ownership): a job's owner is who signed the submit, never what the client says; the cluster
+        // secret's holder (root on the server's host, an admin's script) names the account it submits as.
+        var specs = error is not null
             ? submit.Jobs
-            : submit.Jobs.Select(j => j with { CapturedEnvironment = submit.SharedEnvironment }).ToList();
+            : submit.Jobs.Select(j => j with
+            {
+                CapturedEnvironment = submit.SharedEnvironment ?? j.CapturedEnvironment,
+                Owner = from.Who.Name ?? OwnerNamed(j.SubmittedBy),
+                SubmittedBy = from.Who.Name ?? j.SubmittedBy,
+            }).ToList();
         if (error is not null)
         {
             Reply(from.Peer, from.Rid, new ErrorReply(error.Value.ErrorId, error.Value.Message, GoqErrorKind.InvalidArgument));
@@ -113,6 +149,11 @@ public sealed partial class GoqServer
 
     private void GetJobs(GetJobs get, Inbound from)
     {
+        if (_access.OnlyOwner(from.Who) is { } owner)
+        {
+            get = get with { Filter = (get.Filter ?? new JobFilter()) with { Owner = owner } }; // PrivateJobs: a user lists their own
+        }
+
         if (_pageReads is { Pending: < MaxPagesAsked })
         {
             // Its rows are read off this thread once this turn is committed (see ReadPages).
@@ -125,23 +166,129 @@ public sealed partial class GoqServer
         }
     }
 
-    private void SetJobs(SetJobs set, Inbound from) =>
-        Reply(from.Peer, from.Rid, _queries.Change(set, from.Now) as GoqMessage
+    private void Cancel(CancelJobs cancel, Inbound from)
+    {
+        var (ids, denied) = _access.Partition(from.Who, GoqAction.StopJob, cancel.Ids ?? [], _queries.Job);
+        Reply(from.Peer, from.Rid, _queries.Cancel(ids, from.Now) with { Denied = denied });
+    }
+
+    private void SetJobs(SetJobs set, Inbound from)
+    {
+        var (ids, denied) = set.Ids is null ? (set.Ids, null) : _access.Partition(from.Who, GoqAction.SetJob, set.Ids, _queries.Job);
+        Reply(from.Peer, from.Rid, (_queries.Change(set with { Ids = ids! }, from.Now) is { } changed ? changed with { Denied = denied } : null) as GoqMessage
             ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
+    }
 
-    private void RestartJobs(RestartJobs restart, Inbound from) =>
-        Reply(from.Peer, from.Rid, restart.Ids is null
-            ? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a restart needs job ids", GoqErrorKind.InvalidArgument)
-            : _queries.Restart(restart.Ids, restart.IncludeDependents, from.Now));
+    private void RestartJobs(RestartJobs restart, Inbound from)
+    {
+        if (restart.Ids is null)
+        {
+            Reply(from.Peer, from.Rid, new ErrorReply(GoqErrorIds.InvalidJobSpec, "a restart needs job ids", GoqErrorKind.InvalidArgument));
+            return;
+        }
 
-    private void SetQueue(SetQueue setQueue, Inbound from) =>
-        Reply(from.Peer, from.Rid, !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0
+        var (ids, denied) = _access.Partition(from.Who, GoqAction.RestartJob, restart.Ids, _queries.Job);
+        Reply(from.Peer, from.Rid, _queries.Restart(ids, restart.IncludeDependents, from.Now, OnlyOwn(from.Who, GoqAction.RestartJob)) with { Denied = denied });
+    }
+
+    private void Remove(RemoveJobs remove, Inbound from)
+    {
+        // By state, a user removes only their own ended jobs (as Slurm's scancel -u); by id, each is checked.
+        var (ids, denied) = remove.Ids is null ? (null, null) : _access.Partition(from.Who, GoqAction.RemoveJob, remove.Ids, _queries.Job);
+        var onlyOwner = remove.Ids is null ? OnlyOwn(from.Who, GoqAction.RemoveJob) : null;
+        Reply(from.Peer, from.Rid, _queries.Remove(ids, remove.States, from.Now, onlyOwner) with { Denied = denied });
+    }
+
+    private void Dismiss(DismissJobs dismiss, Inbound from)
+    {
+        var (ids, denied) = _access.Partition(from.Who, GoqAction.RemoveJob, dismiss.Ids ?? [], _queries.Job);
+        Reply(from.Peer, from.Rid, _queries.Dismiss(ids) with { Denied = denied });
+    }
+
+    /// <summary>Null when the sender may read the job's output through the server (theirs, or they are an Operator); else the refusal.</summary>
+    private ErrorReply? MayRead(Inbound from, long jobId) =>
+        from.Who.IsCluster ? null : _access.Check(from.Who, GoqAction.ReadOutput, jobId, _queries.Job(jobId));
+
+    /// <summary>A request about the users: refused on a home that is not multi-user, and to a sender without the rights.</summary>
+    private GoqMessage Users(Inbound from, GoqAction? action, Func<UserDirectory, GoqMessage> handle)
+    {
+        if (_access.Users is not { } users)
+        {
+            return new ErrorReply(GoqErrorIds.NotMultiUser,
+                "this server's home is not a multi-user cluster: it has no users, only its cluster secret (Initialize-GoqHome -MultiUser makes one)", GoqErrorKind.InvalidOperation);
+        }
+
+        if (action is { } asked && _access.Check(from.Who, asked) is { } refusal)
+        {
+            return refusal;
+        }
+
+        try
+        {
+            return handle(users);
+        }
+        catch (GoqException ex)
+        {
+            return new ErrorReply(ex.ErrorId, ex.Message, ex.Kind);
+        }
+    }
+
+    /// <summary>The owner whose jobs alone <paramref name="who"/> may do <paramref name="action"/> to; null: anyone's.</summary>
+    private static string? OnlyOwn(Principal who, GoqAction action) => who.Role >= AccessPolicy.LeastRoleFor(action) ? null : who.Name ?? "";
+
+    /// <summary>The account a client of the cluster secret names as its own (user of user@host).</summary>
+    private static string OwnerNamed(string submittedBy) => submittedBy.Split('@')[0];
+
+    /// <summary>
+    /// Null when a worker's message signed with a user's key concerns a worker that user started; else why it is
+    /// refused: a user's key never speaks for a worker of the cluster's or of another user's.
+    /// </summary>
+    private string? ForeignWorker(GoqMessage body, Inbound from)
+    {
+        var workerId = body switch
+        {
+            Protocol.WorkerHello hello => hello.WorkerId,
+            Protocol.WorkerBye bye => bye.WorkerId,
+            JobStarted started => started.WorkerId,
+            JobOutput output => output.WorkerId,
+            JobOutputWritten written => written.WorkerId,
+            JobReturned returned => returned.WorkerId,
+            JobFinished finished => finished.WorkerId,
+            _ => null,
+        };
+        if (workerId is null)
+        {
+            return null;
+        }
+
+        if (_workerOwners.TryGetValue(workerId, out var owner))
+        {
+            return owner == from.Who.Name ? null : $"refused a worker's message from {from.Who.Name}: worker {workerId} is {(owner is null ? "the cluster's" : owner + "'s")}";
+        }
+
+        if (body is not Protocol.WorkerHello)
+        {
+            return $"refused a worker's message from {from.Who.Name}: worker {workerId} has not announced itself with that key";
+        }
+
+        _workerOwners[workerId] = from.Who.Name;
+        return null;
+    }
+
+    private GoqMessage SetQueue(SetQueue setQueue, Inbound from) =>
+        !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0
             ? new ErrorReply(GoqErrorIds.InvalidQueue,
                 $"a queue name is 1 to {NameRules.MaxLength} letters, digits, '-', '_' or '.', and a throttle limit is 0 (no cap) or more", GoqErrorKind.InvalidArgument)
-            : new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit, from.Now)]));
+            : new QueuesReply([_scheduler.SetQueueLimit(setQueue.Name, setQueue.ThrottleLimit, from.Now)]);
 
     private void Shutdown(Inbound from)
     {
+        if (_access.Check(from.Who, GoqAction.StopServer) is { } refusal)
+        {
+            Reply(from.Peer, from.Rid, refusal);
+            return;
+        }
+
         _options.Log(LogEntry.Info("server.shutdown_requested", "shutdown requested"));
         Reply(from.Peer, from.Rid, new Ack());
         _stopRequested = true;
@@ -167,7 +314,12 @@ public sealed partial class GoqServer
             _sameHostWorkers.Remove(hello.WorkerId);
         }
 
-        var outcome = _scheduler.WorkerHello(from.Peer, hello, from.Now);
+        if (from.Who.IsCluster)
+        {
+            _workerOwners[hello.WorkerId] = null; // the cluster's: no user's key speaks for it from now on
+        }
+
+        var outcome = _scheduler.WorkerHello(from.Peer, hello, from.Now, from.Who.Name);
         foreach (var stop in _queries.CancelledForeign(outcome.Foreign))
         {
             Reply(from.Peer, 0, stop); // cancelled while we could not reach its worker: stopped now

@@ -168,11 +168,12 @@ public sealed partial class GoqServer
     {
         // Checkpoint (sizes): no message leaves larger than a peer accepts; a list too large travels in parts.
         var identity = to.ToIdentity();
+        var key = _access.KeyFor(to); // a user holds only their own key: what goes to them is signed with it
         foreach (var payload in MessageParts.Encode(_wire, body, rid, standalone: body is JobFinishedNotice))
         {
             try
             {
-                if (!_router.TrySendMultipartMessage(_wire.ToPeer(identity, payload)))
+                if (!_router.TrySendMultipartMessage(_wire.ToPeer(identity, payload, key)))
                 {
                     _options.Log(LogEntry.Warning("message.dropped_queue_full", $"dropped a {body.GetType().Name}: the peer's queue is full"));
                     return;

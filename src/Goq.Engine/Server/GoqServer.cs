@@ -12,6 +12,7 @@ using Goq.Platform;
 using Goq.Server.OutputStore;
 using Goq.Server.Queries;
 using Goq.Server.Scheduling;
+using Goq.Server.Access;
 
 namespace Goq.Server;
 
@@ -64,6 +65,11 @@ public sealed partial class GoqServer : IDisposable
     private readonly PageReads? _pageReads;
     private readonly List<PageRead> _pagesToRead = [];
     private readonly RejectionLimiter _rejections = new(perSecond: 20);
+    private readonly AccessGate _access;
+
+    // Which key started each worker: null for the cluster's, else the user whose own worker it is (see ForeignWorker).
+    private readonly Dictionary<string, string?> _workerOwners = new(StringComparer.Ordinal);
+    private long _droppedForeign;
     private long _droppedMalformed;
     private long _droppedBadSignatures;
     private long _droppedReplays;
@@ -88,8 +94,12 @@ public sealed partial class GoqServer : IDisposable
             _store.Update(job.Clone());
             _store.SaveOutputIndex(job.Id, index);
             return TryCommit(); // an extra commit, for a job whose output could not be placed when it was dispatched
-        }, stagePlan: store.SaveOutputIndex);
-        _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
+        }, stagePlan: store.SaveOutputIndex,
+            // Checkpoint (identity): in a multi-user cluster, a job's output is made with its owner's rights, never root's.
+            accounts: options.MultiUser && FileCredentials.CanSwitch ? UserAccounts.Find : null);
+        var users = options.MultiUser ? new UserDirectory(options.Credentials.Secret, store.Counters) : null;
+        _access = new AccessGate(users, options.PrivateJobs, options.Log);
+        _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow, keys: users);
         _router = new RouterSocket();
         CurveSetup.AsServer(_router, options.Credentials);
         _router.Options.RouterMandatory = true;
@@ -359,9 +369,10 @@ public sealed partial class GoqServer : IDisposable
         var peer = PeerId.FromIdentity(message[0].ToByteArray());
         Envelope envelope;
         int jsonBytes;
+        SigningKey? signer;
         try
         {
-            envelope = _wire.Open(message, 1, out jsonBytes);
+            envelope = _wire.Open(message, 1, out jsonBytes, out signer);
         }
         catch (GoqException ex)
         {
@@ -383,7 +394,7 @@ public sealed partial class GoqServer : IDisposable
             var refusal = ex.ErrorId switch
             {
                 GoqErrorIds.BadSignature => new ErrorReply(GoqErrorIds.CredentialsRejected,
-                    "the server did not accept our credentials: this home's cluster secret is not the server's", GoqErrorKind.Security),
+                    "the server did not accept our credentials: this home's cluster secret (or user key) is not one of the server's", GoqErrorKind.Security),
                 GoqErrorIds.ClockSkew => new ErrorReply(GoqErrorIds.ClockSkew, ex.Message, GoqErrorKind.Security),
                 GoqErrorIds.ProtocolVersionMismatch => new ErrorReply(GoqErrorIds.ProtocolVersionMismatch, ex.Message),
                 _ => null,
@@ -396,10 +407,18 @@ public sealed partial class GoqServer : IDisposable
             return;
         }
 
+        // Checkpoint (identity): who sent it is the key that signed it; a revoked key's holder is told, and nothing else.
+        var who = _access.Sender(peer, signer, Instant.Now.Wall.ToUnixTimeMilliseconds());
+        if (signer is { Revoked: true })
+        {
+            Reply(peer, envelope.Rid, _access.Revoked(who, envelope.Body.GetType().Name));
+            return;
+        }
+
         try
         {
             _frameBytes = jsonBytes;
-            Apply(peer, envelope);
+            Apply(peer, envelope, who);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

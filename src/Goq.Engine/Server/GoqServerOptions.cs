@@ -36,6 +36,15 @@ public sealed record GoqServerOptions
     /// <summary>Where its metrics and dashboard are served, as the status reports it (e.g. http://127.0.0.1:9464/metrics; null: not served).</summary>
     public string? MetricsUrl { get; init; }
 
+    /// <summary>
+    /// A multi-user cluster (Initialize-GoqHome -MultiUser): users sign with keys of their own, own their jobs and have
+    /// roles; the cluster secret is the server's and its workers' only. False: one secret, whoever holds it is everyone.
+    /// </summary>
+    public bool MultiUser { get; init; }
+
+    /// <summary>In a multi-user cluster, users list only their own jobs (Operators and Admins see all).</summary>
+    public bool PrivateJobs { get; init; }
+
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
     public Action<Diagnostics.LogEntry> Log { get; init; } = _ => { };
 }

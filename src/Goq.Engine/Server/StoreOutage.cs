@@ -90,7 +90,7 @@ internal sealed class StoreOutage(string? storeDirectory, Action<Diagnostics.Log
 
     /// <summary>A change a client asks for: refused while the store is down, so nothing is decided that cannot be stored.</summary>
     public static bool IsChange(GoqMessage message) =>
-        message is SubmitJobs or CancelJobs or SetJobs or RestartJobs or SetQueue or RemoveJobs or DismissJobs;
+        message is SubmitJobs or CancelJobs or SetJobs or RestartJobs or SetQueue or RemoveJobs or DismissJobs or GrantUser or SetUser or RevokeUser;
 
     /// <summary>What a worker reports (a start, an end, output): dropped while the store is down; it comes again.</summary>
     public static bool IsWorkerReport(GoqMessage message) =>

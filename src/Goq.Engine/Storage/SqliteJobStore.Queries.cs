@@ -179,6 +179,12 @@ public sealed partial class SqliteJobStore
             parameters.Add(("$by", by));
         }
 
+        if (filter.Owner is { } owner)
+        {
+            sql.Append(" AND json_extract(info, '$.Owner') = $owner");
+            parameters.Add(("$owner", owner));
+        }
+
         if (filter.Names is not null)
         {
             sql.Append(" AND job_name_matches(json_extract(info, '$.Name'))");

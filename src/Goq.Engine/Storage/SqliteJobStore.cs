@@ -21,6 +21,7 @@ public sealed partial class SqliteJobStore : IJobStore
     public const int SchemaVersion = 1;
 
     private const string QueueLimitKey = "queue_limit:";
+    private const string UserKey = "user:";
 
     private readonly SqliteConnection _db;
     private readonly Dictionary<long, (JobInfo Job, JobSpec? Spec)> _dirty = new();
@@ -247,6 +248,11 @@ public sealed partial class SqliteJobStore : IJobStore
         {
             yield return (QueueLimitKey + queue, limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+
+        foreach (var (name, json) in Counters.Users)
+        {
+            yield return (UserKey + name, json);
+        }
     }
 
     private void CreateOrCheckSchema()
@@ -276,6 +282,12 @@ public sealed partial class SqliteJobStore : IJobStore
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
+            if (reader.GetString(0) is var userKey && userKey.StartsWith(UserKey, StringComparison.Ordinal))
+            {
+                Counters.Users[userKey[UserKey.Length..]] = reader.GetString(1);
+                continue;
+            }
+
             _ = long.TryParse(reader.GetString(1), out var value);
             switch (reader.GetString(0))
             {

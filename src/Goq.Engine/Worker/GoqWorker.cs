@@ -57,7 +57,7 @@ public sealed partial class GoqWorker : IDisposable
         _options = options;
         _runner = new JobRunner(options.Runner with { Withheld = [.. options.Runner.Withheld, options.Credentials.SecretText] });
         _ledger = options.LedgerDirectory is { } dir && JobLedger.IsSupported ? new JobLedger(dir, options.WorkerId, options.Log) : null;
-        _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow);
+        _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow, keyId: options.Credentials.KeyId);
         _outputBudget = OutputBudget.ForWorker(options.WorkerOutputBudget);
         _ahead = new PrefetchQueue(options.PrefetchHold);
         _session = new WorkerSession(options.WorkerId, Environment.MachineName, Slots, options.OneShot, options.EffectivePrefetch, options.Queues,

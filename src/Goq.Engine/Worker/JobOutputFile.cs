@@ -22,7 +22,8 @@ namespace Goq.Worker;
 /// Thread use: the job's I/O thread writes; the runner's thread may add goq's own lines; the worker's socket thread
 /// takes snapshots and acknowledgements; a sync runs on the thread pool. One lock guards the state.
 /// </summary>
-public sealed unsafe class JobOutputFile(OutputTarget target, Action<string> log) : IDisposable
+/// <param name="owner">The job's owner, whose rights the file's folder and the file are made with (a multi-user cluster's root worker); null: the worker's own.</param>
+public sealed unsafe class JobOutputFile(OutputTarget target, Action<string> log, Platform.UserAccount? owner = null) : IDisposable
 {
     private const int ORdwr = 0x2, OCreat = 0x40, ONofollow = 0x20000;
 
@@ -349,6 +350,12 @@ public sealed unsafe class JobOutputFile(OutputTarget target, Action<string> log
             return _fd >= 0;
         }
 
+        // Checkpoint (identity): the folder and the file are made with the owner's rights, never root's.
+        return Platform.FileCredentials.As(owner, OpenedAsOwner);
+    }
+
+    private bool OpenedAsOwner()
+    {
         try
         {
             var dir = Path.GetDirectoryName(Target.Path)!;

@@ -93,9 +93,21 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
             return Fail($"working directory '{workingDirectory}' does not exist on {Environment.MachineName}");
         }
 
+        // Checkpoint (identity): in a multi-user cluster a job runs as its owner, or not at all.
+        Platform.UserAccount? owner = null;
+        if (options.Owners is { } owners && (owner = owners.Resolve(spec.Owner, out var refusal)) is null)
+        {
+            return Fail(refusal!);
+        }
+
         var environment = new Dictionary<string, string?>(_workerEnvironment, StringComparer.Ordinal);
 
         JobEnvironment.Apply(environment, spec, workingDirectory, options.Withheld);
+        if (owner is not null)
+        {
+            JobOwners.ApplyEnvironment(environment, owner);
+        }
+
         foreach (var (name, value) in variables ?? new Dictionary<string, string>())
         {
             environment[name] = value;
@@ -118,7 +130,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
             try
             {
                 return await _scripts.RunAsync(job, onStarted, Emit, holdOutput ?? (() => false), cancel, spec.TimeoutSec,
-                    whyCancelled).ConfigureAwait(false);
+                    whyCancelled, owner).ConfigureAwait(false);
             }
             catch (JobStartException ex)
             {
@@ -130,6 +142,11 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
         if (argv is null)
         {
             return Fail(reason!);
+        }
+
+        if (owner is not null)
+        {
+            argv = options.Owners!.Wrap(owner, workingDirectory, argv);
         }
 
         IJobProcess process;

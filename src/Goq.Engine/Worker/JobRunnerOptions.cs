@@ -30,6 +30,12 @@ public sealed record JobRunnerOptions
     /// <summary>How long an unused runner is kept.</summary>
     public TimeSpan RunnerIdleTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// A worker started by root in a multi-user cluster: each job runs as its owner (see <see cref="JobOwners"/>). Null:
+    /// jobs run as the worker's own user.
+    /// </summary>
+    public JobOwners? Owners { get; init; }
+
     /// <summary>Serialized objects and records one script-block job may output; past it the job fails.</summary>
     public long MaxJobRecordBytes { get; init; } = 64L * 1024 * 1024;
 }

@@ -11,6 +11,9 @@ internal sealed class JobOutputLog(string path, long startOffset)
 
     public string Path { get; } = path;
 
+    /// <summary>The job's owner, whose rights every open of this file is made with (a multi-user cluster's server run as root); null: the server's own.</summary>
+    public Platform.UserAccount? Owner { get; set; }
+
     /// <summary>Where this job's lines start (goq appends to an existing file).</summary>
     public long StartOffset { get; } = startOffset;
 

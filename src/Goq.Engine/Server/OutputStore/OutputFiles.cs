@@ -19,7 +19,8 @@ namespace Goq.Server.OutputStore;
 /// watch it).
 /// </summary>
 internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry> log, Func<long, OutputIndex?> loadIndex,
-    Func<JobInfo, OutputIndex, bool> recordNewFile, Action<string>? synced = null, Action<long, OutputIndex>? stagePlan = null) : IDisposable
+    Func<JobInfo, OutputIndex, bool> recordNewFile, Action<string>? synced = null, Action<long, OutputIndex>? stagePlan = null,
+    Func<string, Platform.UserAccount?>? accounts = null) : IDisposable
 {
     private const int MaxParallelSyncs = 8;
     private const int InlineSyncs = 8;
@@ -32,7 +33,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     private readonly HashSet<string> _newEntries = [];
     private readonly List<JobOutputLog> _closing = [];
     private readonly object _syncedGate = new();
-    private readonly OutputPlacement _placement = new(home, outputDir, log);
+    private readonly OutputPlacement _placement = new(home, outputDir, log, accounts);
     private readonly LineBuffer _text = new();
     private readonly LineBuffer _records = new();
     private readonly List<(JobOutputLog Log, OutputStream Stream, int Bytes, bool Open)> _added = [];
@@ -163,7 +164,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
             return;
         }
 
-        log.Writer ??= OutputPlacement.OpenWriter(log.Path);
+        log.Writer ??= OutputPlacement.OpenWriter(log.Path, log.Owner);
         log.Writer.Write(buffer.Bytes, 0, buffer.Length);
         BytesWritten += buffer.Length;
         log.Writer.Flush();
@@ -530,6 +531,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         {
             // After a restart: a file written to, or one planned for a job that had not written yet.
             output = JobOutputLog.FromIndex(path, index);
+            output.Owner = _placement.Owner(job);
+            if (output.Records is { } records)
+            {
+                records.Owner = output.Owner;
+            }
+
             if (File.Exists(path))
             {
                 if (!output.WrittenByWorker || job.State.IsTerminal())

@@ -8,26 +8,34 @@ namespace Goq.Server.OutputStore;
 /// <c>&lt;home&gt;/&lt;odir&gt;/out.NNNNN</c>, and where its lines start there (goq appends to a file that exists). The
 /// place is planned when the job is dispatched, so where its lines start is committed with the dispatch, before any
 /// of its bytes can be written; the files are created at its first line. Owned by the server's loop thread.
+/// In a multi-user cluster (<paramref name="accounts"/> given: the server runs as root) every folder and file is made
+/// and opened as the job's owner (<see cref="Platform.FileCredentials"/>), never through a link at the file itself, so
+/// nothing is created where the owner could not create it; the fallback is then the owner's home folder, and for an
+/// owner without an account on the server's host the server's own home (read only through the server, which checks who asks).
 /// </summary>
-internal sealed class OutputPlacement(string home, string outputDir, Action<LogEntry> log)
+internal sealed class OutputPlacement(string home, string outputDir, Action<LogEntry> log, Func<string, Platform.UserAccount?>? accounts = null)
 {
+    /// <summary>The account whose rights the job's output files are made with; null: the server's own.</summary>
+    public Platform.UserAccount? Owner(JobInfo job) => accounts?.Invoke(job.Owner);
+
     /// <summary>The place a job's output would go now, and where its lines would start; nothing is created.</summary>
     public JobOutputLog? Plan(JobInfo job)
     {
         try
         {
-            var root = Roots(job).FirstOrDefault(Directory.Exists);
+            var root = Roots(job, Owner(job)).FirstOrDefault(Directory.Exists);
             if (root is null)
             {
                 return null;
             }
 
             var path = Path.Combine(root, outputDir, OutputFiles.FileName(job));
-            var output = new JobOutputLog(path, LengthOf(path)) { Planned = true };
+            var owner = Owner(job);
+            var output = new JobOutputLog(path, LengthOf(path)) { Planned = true, Owner = owner };
             if (job.Kind == JobKind.ScriptBlock)
             {
                 var records = JobOutputLog.RecordsPath(path);
-                output.Records = new JobOutputLog(records, LengthOf(records)) { Planned = true };
+                output.Records = new JobOutputLog(records, LengthOf(records)) { Planned = true, Owner = owner };
             }
 
             return output;
@@ -42,7 +50,10 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
     /// Creates a planned log's folder and files at its first line. False when the plan no longer holds (the folder
     /// cannot be made, or another process wrote to the file meanwhile): then the job's output is placed anew.
     /// </summary>
-    public bool Materialize(JobInfo job, JobOutputLog planned, ICollection<string> newEntries)
+    public bool Materialize(JobInfo job, JobOutputLog planned, ICollection<string> newEntries) =>
+        Platform.FileCredentials.As(planned.Owner, () => MaterializeAsOwner(job, planned, newEntries));
+
+    private bool MaterializeAsOwner(JobInfo job, JobOutputLog planned, ICollection<string> newEntries)
     {
         try
         {
@@ -66,7 +77,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
             {
                 if (part is not null)
                 {
-                    part.Writer = OpenWriter(part.Path);
+                    part.Writer = OpenWriter(part.Path, null); // this thread acts as the owner already
                     part.Planned = false;
                 }
             }
@@ -92,7 +103,13 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
     /// </summary>
     public JobOutputLog? Open(JobInfo job, ICollection<string> newEntries)
     {
-        foreach (var root in Roots(job))
+        var owner = Owner(job);
+        return Platform.FileCredentials.As(owner, () => OpenAsOwner(job, owner, newEntries));
+    }
+
+    private JobOutputLog? OpenAsOwner(JobInfo job, Platform.UserAccount? owner, ICollection<string> newEntries)
+    {
+        foreach (var root in Roots(job, owner))
         {
             if (!Directory.Exists(root))
             {
@@ -110,11 +127,11 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
 
                 var path = Path.Combine(dir, OutputFiles.FileName(job));
                 var start = LengthOf(path);
-                var output = new JobOutputLog(path, start) { Writer = OpenWriter(path) };
+                var output = new JobOutputLog(path, start) { Writer = OpenWriter(path, null), Owner = owner };
                 if (job.Kind == JobKind.ScriptBlock)
                 {
                     var records = JobOutputLog.RecordsPath(path);
-                    output.Records = new JobOutputLog(records, LengthOf(records)) { Writer = OpenWriter(records) };
+                    output.Records = new JobOutputLog(records, LengthOf(records)) { Writer = OpenWriter(records, null), Owner = owner };
                 }
 
                 if (start == 0)
@@ -156,7 +173,7 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
             var recorded = output.StartOffset + output.ByteCount;
             if (File.Exists(output.Path) && new FileInfo(output.Path).Length > recorded)
             {
-                using var stream = new FileStream(output.Path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                using var stream = OpenWriter(output.Path, output.Owner, create: false);
                 stream.SetLength(recorded);
             }
         }
@@ -181,11 +198,27 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
         }
     }
 
-    public static FileStream OpenWriter(string path) =>
-        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+    /// <summary>
+    /// Opens a job's output file to append to, as <paramref name="owner"/> (null: as this thread is), never through a
+    /// link: a link put in its place is refused (O_NOFOLLOW on Linux).
+    /// </summary>
+    public static FileStream OpenWriter(string path, Platform.UserAccount? owner, bool create = true) =>
+        Platform.FileCredentials.As(owner, () =>
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return new FileStream(path, create ? FileMode.Append : FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            }
 
-    private IEnumerable<string> Roots(JobInfo job) =>
-        new[] { job.WorkingDirectory, home }.Where(root => !string.IsNullOrEmpty(root));
+            var handle = Platform.NoFollow.Open(path, create);
+            var stream = new FileStream(handle, FileAccess.Write);
+            stream.Seek(0, SeekOrigin.End);
+            return stream;
+        });
+
+    private IEnumerable<string> Roots(JobInfo job, Platform.UserAccount? owner) =>
+        (accounts is null ? new[] { job.WorkingDirectory, home } : owner is null ? [home] : [job.WorkingDirectory, owner.Home])
+            .Where(root => !string.IsNullOrEmpty(root));
 
     private static long LengthOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 }

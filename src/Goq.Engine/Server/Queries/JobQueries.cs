@@ -234,7 +234,8 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     /// Runs ended jobs again (Restart-GoqJob), with <paramref name="includeDependents"/> also every job that ended
     /// DependencyFailed because of one of them, transitively; reports the jobs that have not ended and the unknown ids.
     /// </summary>
-    public SetJobsReply Restart(IReadOnlyList<long> ids, bool includeDependents, Instant now)
+    /// <param name="onlyOwner">A user who may restart only their own jobs: others' dependents are left as they are.</param>
+    public SetJobsReply Restart(IReadOnlyList<long> ids, bool includeDependents, Instant now, string? onlyOwner = null)
     {
         var notEnded = new List<JobInfo>();
         var unknown = new List<long>();
@@ -279,7 +280,7 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
             {
                 foreach (var dependent in dependents.GetValueOrDefault(id) ?? [])
                 {
-                    if (!chosen.ContainsKey(dependent.Id) && store.GetSpec(dependent.Id) is { } spec)
+                    if (!chosen.ContainsKey(dependent.Id) && (onlyOwner is null || dependent.Owner == onlyOwner) && store.GetSpec(dependent.Id) is { } spec)
                     {
                         chosen[dependent.Id] = (dependent, spec);
                         next.Enqueue(dependent.Id);
@@ -291,8 +292,8 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
         return new SetJobsReply(scheduler.Restart(chosen.Values.ToList(), now, EndedState), notEnded, unknown);
     }
 
-    /// <summary>Forgets ended jobs; active ones are reported, not removed.</summary>
-    public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, Instant now)
+    /// <summary>Forgets ended jobs; active ones are reported, not removed. <paramref name="onlyOwner"/>: by state, only that owner's.</summary>
+    public RemoveJobsReply Remove(IReadOnlyList<long>? ids, IReadOnlyList<JobState>? states, Instant now, string? onlyOwner = null)
     {
         var terminal = (states ?? JobStateExtensions.Terminal).Where(s => s.IsTerminal()).ToList();
         List<ArrayTasks> arrays = [];
@@ -304,7 +305,8 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
 
         var found = store.Query(ids, null);
         // A cancelled job whose kill is still being confirmed has ended too; only its slot is still accounted for.
-        var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State)).Select(j => j.Id).ToList();
+        var candidates = found.Where(j => j.State.IsTerminal() && terminal.Contains(j.State) && (onlyOwner is null || j.Owner == onlyOwner))
+            .Select(j => j.Id).ToList();
         var stillActive = ids is null ? [] : found.Where(j => !j.State.IsTerminal()).Select(j => j.Id).ToList();
         var unknown = ids is null ? [] : ids.Distinct().Except(found.Select(j => j.Id)).ToList();
         var removed = candidates.Count == 0 ? [] : store.Remove(candidates);

@@ -127,6 +127,7 @@ internal sealed class ArrayJob
             WorkingDirectory = info.WorkingDirectory,
             SubmittedAt = info.SubmittedAt,
             SubmittedBy = info.SubmittedBy,
+            Owner = info.Owner,
             Priority = info.Priority,
             Queue = info.Queue,
             SlotCount = info.SlotCount,

@@ -188,7 +188,8 @@ public sealed class Scheduler
     /// listed this server does not hold: the server looks those up (one cancelled while the worker was out of reach
     /// is stopped now).
     /// </summary>
-    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant now) => Event(now, () => _workerEvents.WorkerHello(peer, hello, now));
+    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant now, string? onlyOwner = null) =>
+        Event(now, () => _workerEvents.WorkerHello(peer, hello, now, onlyOwner));
 
     /// <summary>Records that a job's process started; a report for another lease is ignored.</summary>
     public bool JobStarted(JobStarted started, Instant now) => Event(now, () => _workerEvents.JobStarted(started, now));

@@ -310,6 +310,7 @@ internal sealed class UserRequests(SchedulerParts parts, JobLifecycle life)
         WorkingDirectory = spec.WorkingDirectory,
         SubmittedAt = now,
         SubmittedBy = spec.SubmittedBy,
+        Owner = spec.Owner,
         Priority = spec.Priority,
         Queue = spec.Queue,
         SlotCount = spec.SlotCount,

@@ -31,7 +31,7 @@ internal sealed class WaitingPool
         var (key, require, throttles) = JobClass.Of(job);
         if (!_classes.TryGetValue(key, out var jobClass))
         {
-            jobClass = new JobClass(key, job.Queue, Math.Max(1, job.SlotCount), require, throttles);
+            jobClass = new JobClass(key, job.Queue, Math.Max(1, job.SlotCount), require, throttles, job.Owner);
             _classes[key] = jobClass;
         }
 

@@ -15,6 +15,12 @@ internal sealed class WorkerEntry(string id, PeerId peer)
 
     public int Slots { get; set; }
 
+    /// <summary>
+    /// A worker started by a user of a multi-user cluster (signed with their key): it runs that user's jobs only, and
+    /// is handed no one else's. Null: a worker of the cluster's (the cluster secret), which runs anyone's.
+    /// </summary>
+    public string? OnlyOwner { get; set; }
+
     /// <summary>How many jobs beyond its slots it takes ahead (it says so in its hello).</summary>
     public int Prefetch { get; set; }
 

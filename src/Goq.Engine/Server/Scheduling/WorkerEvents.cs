@@ -223,7 +223,8 @@ internal sealed class WorkerEvents(SchedulerParts parts, JobLifecycle life)
     /// listed this server does not hold: the server looks those up (one cancelled while the worker was out of reach
     /// is stopped now).
     /// </summary>
-    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant instant)
+    /// <param name="onlyOwner">The user whose key signed the hello (a user's own worker runs only their jobs); null: the cluster's.</param>
+    public WorkerHelloOutcome WorkerHello(PeerId peer, WorkerHello hello, Instant instant, string? onlyOwner = null)
     {
         var now = instant.Wall;
         var isNew = !parts.Workers.TryGet(hello.WorkerId, out var worker);
@@ -237,6 +238,7 @@ internal sealed class WorkerEvents(SchedulerParts parts, JobLifecycle life)
         var reconnected = !isNew && (worker.Detached || worker.Peer != peer);
         worker.Detached = false;
         worker.Peer = peer;
+        worker.OnlyOwner = onlyOwner;
         worker.Host = hello.Host;
         worker.Pid = hello.Pid;
         worker.Slots = Math.Max(1, hello.Slots);

@@ -5,7 +5,9 @@ namespace Goq.Worker;
 /// The worker's warm PowerShell runners: at most one per running script-block job, started on first need and kept
 /// for the next job (a fresh pwsh per job costs half a second). A runner is retired after
 /// <see cref="JobRunnerOptions.RunnerMaxJobs"/> jobs, above <see cref="JobRunnerOptions.RunnerMaxBytes"/> of memory,
-/// after <see cref="JobRunnerOptions.RunnerIdleTimeout"/> unused, and whenever it died or was killed. Thread-safe.
+/// after <see cref="JobRunnerOptions.RunnerIdleTimeout"/> unused, and whenever it died or was killed. In a multi-user
+/// cluster a runner runs as one job owner for its whole life and is only ever taken again for that owner's jobs: a
+/// runner is never reused across users. Thread-safe.
 /// </summary>
 internal sealed class ScriptRunnerPool : IDisposable
 {
@@ -13,7 +15,8 @@ internal sealed class ScriptRunnerPool : IDisposable
     private readonly JobRunnerOptions _options;
     private readonly IReadOnlyList<string> _command;
     private readonly Func<IEnumerable<KeyValuePair<string, string?>>> _environment;
-    private readonly Stack<ScriptRunner> _idle = new();
+    private readonly Stack<ScriptRunner> _idle = new(); // also the lock
+    private readonly Dictionary<ScriptRunner, string> _ownerOf = []; // whose a runner is ("" for the worker's own user)
     private readonly HashSet<ScriptRunner> _busy = [];
     private readonly Timer _reaper;
     private bool _disposed;
@@ -27,13 +30,15 @@ internal sealed class ScriptRunnerPool : IDisposable
         _reaper = new Timer(_ => RetireIdle(), null, every, every);
     }
 
+    /// <param name="owner">The account the job runs as (a multi-user cluster's); null: the worker's own.</param>
     public async Task<JobOutcome> RunAsync(RunnerJob job, Action<int, DateTimeOffset> onStarted, Action<OutputLine> emit, Func<bool> hold,
-        CancellationToken cancel, int? timeoutSec, Func<string?>? whyCancelled = null)
+        CancellationToken cancel, int? timeoutSec, Func<string?>? whyCancelled = null, Platform.UserAccount? owner = null)
     {
         ScriptRunner runner;
+        var ownerName = owner?.Name ?? "";
         try
         {
-            runner = Take() ?? await ScriptRunner.StartAsync(_command, RunnerEnvironment(), "/", ReadyWithin).WaitAsync(cancel).ConfigureAwait(false);
+            runner = Take(ownerName) ?? await Start(owner).WaitAsync(cancel).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
@@ -43,6 +48,7 @@ internal sealed class ScriptRunnerPool : IDisposable
         lock (_idle)
         {
             _busy.Add(runner);
+            _ownerOf[runner] = ownerName;
         }
 
         onStarted(runner.Pid, DateTimeOffset.UtcNow);
@@ -68,6 +74,19 @@ internal sealed class ScriptRunnerPool : IDisposable
             .Append(new("DOTNET_TieredCompilation", "0"))
             .Append(new("POWERSHELL_TELEMETRY_OPTOUT", "1"));
 
+    /// <summary>A new runner: as <paramref name="owner"/> (setpriv, in their home, with their variables) when one is given.</summary>
+    private Task<ScriptRunner> Start(Platform.UserAccount? owner)
+    {
+        if (owner is null || _options.Owners is not { } owners)
+        {
+            return ScriptRunner.StartAsync(_command, RunnerEnvironment(), "/", ReadyWithin);
+        }
+
+        var environment = RunnerEnvironment().ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        JobOwners.ApplyEnvironment(environment, owner);
+        return ScriptRunner.StartAsync(owners.Wrap(owner, owner.Home, _command), environment, "/", ReadyWithin);
+    }
+
     public void Dispose()
     {
         lock (_idle)
@@ -86,21 +105,36 @@ internal sealed class ScriptRunnerPool : IDisposable
         }
     }
 
-    private ScriptRunner? Take()
+    /// <summary>An idle runner of <paramref name="owner"/>'s (the most recently used), or null; dead ones are let go on the way.</summary>
+    private ScriptRunner? Take(string owner)
     {
         lock (_idle)
         {
-            while (_idle.TryPop(out var runner))
+            var others = new List<ScriptRunner>();
+            ScriptRunner? found = null;
+            while (found is null && _idle.TryPop(out var runner))
             {
-                if (!runner.Exited.IsCompleted)
+                if (runner.Exited.IsCompleted)
                 {
-                    return runner;
+                    _ownerOf.Remove(runner);
+                    runner.Dispose();
                 }
-
-                runner.Dispose();
+                else if (_ownerOf.GetValueOrDefault(runner, "") == owner)
+                {
+                    found = runner;
+                }
+                else
+                {
+                    others.Add(runner);
+                }
             }
 
-            return null;
+            for (var i = others.Count - 1; i >= 0; i--)
+            {
+                _idle.Push(others[i]); // back in their order
+            }
+
+            return found;
         }
     }
 
@@ -117,6 +151,8 @@ internal sealed class ScriptRunnerPool : IDisposable
                 _idle.Push(runner);
                 return;
             }
+
+            _ownerOf.Remove(runner);
         }
 
         if (runner.Broken)
@@ -136,6 +172,7 @@ internal sealed class ScriptRunnerPool : IDisposable
         lock (_idle)
         {
             old = _idle.Where(r => now - r.IdleSince > _options.RunnerIdleTimeout).ToList();
+            old.ForEach(r => _ownerOf.Remove(r));
             var keep = _idle.Except(old).Reverse().ToList();
             _idle.Clear();
             keep.ForEach(_idle.Push);

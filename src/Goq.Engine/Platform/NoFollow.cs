@@ -1,0 +1,33 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Goq.Platform;
+
+/// <summary>Opens a file for writing without following a link in its place (O_NOFOLLOW): a link there fails the open. Linux only.</summary>
+internal static unsafe class NoFollow
+{
+    private const int ONofollow = 0x20000;
+
+    public static SafeFileHandle Open(string path, bool create)
+    {
+        var name = Marshal.StringToCoTaskMemUTF8(path);
+        int fd;
+        try
+        {
+            fd = LibC.open((byte*)name, LibC.OWronly | (create ? LibC.OCreat : 0) | ONofollow | LibC.OCloexec, Convert.ToInt32("644", 8));
+        }
+        finally
+        {
+            Marshal.FreeCoTaskMem(name);
+        }
+
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            var why = errno == 40 ? "it is a link, which is never followed" : LibC.ErrorText(errno);
+            throw errno == 13 ? new UnauthorizedAccessException($"cannot open '{path}': {why}") : new IOException($"cannot open '{path}': {why}");
+        }
+
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+}
