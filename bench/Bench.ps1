@@ -69,7 +69,7 @@ param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $Durab
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $StreamMB = 200, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
     [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000, [int] $GetJobMB = 55, [int] $Completions = 50,
-    [int] $ScriptStops = 5)
+    [int] $ScriptStops = 5, [int] $MultiUserJobs = 2000)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -520,6 +520,58 @@ function Measure-ScriptStop([string] $GoqHome, [int] $Count) {
     }
 }
 
+# The same bulk run in a one-secret home and in a multi-user home (each a server and a 2-slot worker of its own, both up
+# throughout), round after round, A B A B: what per-user keys cost. In the multi-user home the jobs are a throw-away
+# user's, submitted with their key and run as them (setpriv) by the root worker; the submit rate is the signing and
+# checking alone, the end-to-end rate includes the hop through setpriv. Needs root and useradd; else the reason.
+function Measure-MultiUser([int] $Count, [int] $Rounds = 3) {
+    if (-not $IsLinux -or (& id -u) -ne '0' -or -not (Get-Command useradd -ErrorAction SilentlyContinue) -or -not (Test-Path /usr/bin/setpriv)) {
+        return 'skipped: needs root, useradd and setpriv to make a throw-away user'
+    }
+    $user = 'goqbench' + [guid]::NewGuid().ToString('N').Substring(0, 6)
+    $homes = @()
+    & useradd -m $user 2>&1 | Out-Null
+    try {
+        $userHome = (& getent passwd $user).Split(':')[5]
+        $one = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench1-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $multi = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-benchm-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $homes = @($one, $multi)
+        New-Item -ItemType Directory $one, $multi | Out-Null
+        Initialize-GoqHome -Path $one -Port (Get-FreePort) | Out-Null
+        Initialize-GoqHome -Path $multi -Port (Get-FreePort) -MultiUser | Out-Null
+        foreach ($h in $homes) {
+            $null = Start-GoqServer -Home $h
+            $null = Start-GoqWorker -Home $h -Slots 2 -NoJobKeeper
+        }
+        $null = Grant-GoqUser -Home $multi -User $user
+        $run = {
+            param($Which, $N)
+            if ($Which -eq 'one') { Push-Location $one; try { Measure-Bulk $one $N } finally { Pop-Location } }
+            else { Push-Location $userHome; try { Measure-Bulk $userHome $N } finally { Pop-Location } }
+        }
+        $null = & $run 'one' 200; $null = & $run 'multi' 200 # warm-up
+        $results = foreach ($round in 1..$Rounds) {
+            [pscustomobject]@{ One = & $run 'one' $Count; Multi = & $run 'multi' $Count }
+        }
+        $median = { param($values) ($values | Sort-Object)[[math]::Floor(($values.Count - 1) / 2)] }
+        [pscustomobject]@{
+            OneSubmit = $results.One.Submit; MultiSubmit = $results.Multi.Submit
+            OneEnd = $results.One.EndToEnd; MultiEnd = $results.Multi.EndToEnd
+            SubmitRatio = (& $median $results.Multi.Submit) / (& $median $results.One.Submit)
+            EndRatio = (& $median $results.Multi.EndToEnd) / (& $median $results.One.EndToEnd)
+        }
+    }
+    finally {
+        foreach ($h in $homes) {
+            try { Stop-GoqServer -Home $h -IncludeWorkers -Confirm:$false | Out-Null } catch { }
+            $null = Stop-GoqHomeProcess $h
+            Remove-Item -Recurse -Force $h -ErrorAction SilentlyContinue
+        }
+        & pkill -KILL -u $user 2>&1 | Out-Null
+        & userdel -r $user 2>&1 | Out-Null
+    }
+}
+
 function Get-Percentile([double[]] $Values, [double] $P) {
     $sorted = $Values | Sort-Object
     $sorted[[math]::Min($sorted.Count - 1, [math]::Ceiling($P / 100 * $sorted.Count) - 1)]
@@ -603,6 +655,7 @@ try {
     $history = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-History $goqHome $HistoryJobs $server.Pid }
     $dashboard = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-Dashboard $monitoring.DashboardUrl }
     $queue = if ($WaitingJobs -gt 12000 -and $IsLinux) { Measure-WaitingQueue $WaitingJobs }
+    $users = if ($MultiUserJobs -gt 0) { Measure-MultiUser $MultiUserJobs }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -620,8 +673,8 @@ try {
             '{0:N1} / {1:N1} ({2}); {3:N1} / {4:N1}' -f (Get-Percentile $completion.Up 50), (Get-Percentile $completion.Up 99), $completion.UpEmpty,
                 (Get-Percentile $completion.Down 50), (Get-Percentile $completion.Down 99)
         }
-        "bulk submit jobs/s ($DurableJobs)"         = if ($durable) { [math]::Round($durable.Submit) }
-        "end-to-end jobs/s ($DurableJobs)"          = if ($durable) { [math]::Round($durable.EndToEnd) }
+        "bulk submit jobs/s ($DurableJobs, the CPU run)" = if ($durable) { [math]::Round($durable.Submit) }
+        "end-to-end jobs/s ($DurableJobs, the CPU run)" = if ($durable) { [math]::Round($durable.EndToEnd) }
         "CPU ms/job: client (this pwsh)"           = $cpu2[0]
         "CPU ms/job: server"                       = $cpu2[1]
         "CPU ms/job: worker"                       = $cpu2[2]
@@ -669,6 +722,10 @@ try {
         "waiting queue of $($WaitingJobs): submit jobs/s, first 10,000 / the rest" = if ($queue) { '{0:N0} / {1:N0}' -f $queue.Rate10k, $queue.RateAll }
         "waiting queue of $($WaitingJobs): server RSS MB queued (idle before)" = if ($queue) { '{0:N0} ({1:N0})' -f $queue.QueuedMB, $queue.BeforeMB }
         "waiting queue of $($WaitingJobs): restart s until all back; until a job ran (worker re-announces within $($queue.HeartbeatSec) s); RSS MB" = if ($queue) { '{0:N1}; {1:N1}; {2:N0}' -f $queue.BackSec, $queue.DispatchSec, $queue.RestartedMB }
+        "one-secret home vs multi-user home ($MultiUserJobs x3, A B A B): submit jobs/s" = if ($users -is [string]) { $users } elseif ($users) {
+            '{0} vs {1} (multi / one, medians: {2:N3})' -f (($users.OneSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), (($users.MultiSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), $users.SubmitRatio }
+        "same: end-to-end jobs/s (multi-user: each job run as its owner through setpriv)" = if ($users -and $users -isnot [string]) {
+            '{0} vs {1} (multi / one, medians: {2:N3})' -f (($users.OneEnd | ForEach-Object { [math]::Round($_) }) -join ', '), (($users.MultiEnd | ForEach-Object { [math]::Round($_) }) -join ', '), $users.EndRatio }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'

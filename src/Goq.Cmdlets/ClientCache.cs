@@ -18,9 +18,10 @@ internal static class ClientCache
 
     public static GoqClient Get(GoqSettings settings)
     {
-        // Keyed by the credentials too: two homes may name one server with different secrets (or new keys after a re-init).
+        // Keyed by the credentials too: two homes may name one server with different secrets (or new keys after a re-init),
+        // and a user key is its id as much as its bytes (a client signs with both).
         var credentials = settings.LoadCredentials();
-        var keys = Convert.ToHexString(SHA256.HashData([.. credentials.Secret, .. credentials.ServerPublicKey]));
+        var keys = Convert.ToHexString(SHA256.HashData([.. credentials.Secret, .. credentials.ServerPublicKey, .. credentials.KeyId ?? []]));
         var runspace = Runspace.DefaultRunspace;
         var key = (runspace?.InstanceId ?? Guid.Empty, settings.Endpoint, keys);
         if (runspace is not null && Watched.TryAdd(runspace.InstanceId, true))

@@ -16,6 +16,15 @@ BeforeDiscovery {
         'Start-GoqServer/2'    = 'runs the server in the foreground until systemd stops it'
         'Start-GoqServer/3'    = 'uses the home /srv/goq, which only root can make'
         'Start-GoqWorker/5'    = 'runs the worker in the foreground until systemd stops it'
+        'Initialize-GoqHome/5' = 'makes /var/lib/goq a multi-user cluster as root (sudo)'
+        'Grant-GoqUser/1'      = 'needs a multi-user cluster in /var/lib/goq and the accounts alice and bob (MultiUser.Tests.ps1 covers the command)'
+        'Grant-GoqUser/2'      = 'needs a multi-user cluster in /var/lib/goq (MultiUser.Tests.ps1 covers the command)'
+        'Get-GoqUser/1'        = 'needs a multi-user cluster (MultiUser.Tests.ps1 covers the command)'
+        'Get-GoqUser/2'        = 'needs a multi-user cluster (MultiUser.Tests.ps1 covers the command)'
+        'Set-GoqUser/1'        = 'needs a multi-user cluster with a user bob (MultiUser.Tests.ps1 covers the command)'
+        'Set-GoqUser/2'        = 'needs a multi-user cluster (MultiUser.Tests.ps1 covers the command)'
+        'Revoke-GoqUser/1'     = 'needs a multi-user cluster with a user bob (MultiUser.Tests.ps1 covers the command)'
+        'Revoke-GoqUser/2'     = 'needs a multi-user cluster with a user bob (MultiUser.Tests.ps1 covers the command)'
     }
 
     $script:Examples = foreach ($file in Get-ChildItem (Join-Path $RepoRoot 'help/en-US') -Filter '*-Goq*.md' | Sort-Object Name) {

@@ -5,8 +5,9 @@ namespace Goq.Worker;
 /// <summary>
 /// How a worker started by root in a multi-user cluster runs each job as its owner: the owner's account on this host
 /// (uid, gid and groups from its user database), with HOME, USER, LOGNAME and SHELL from its entry, through
-/// <c>setpriv --reuid --regid --init-groups --no-new-privs</c> (util-linux), which leaves the job no way back to root.
-/// The job's folder is entered as the owner, so a folder the owner may not enter fails the job. A job of root, or of a
+/// <c>setpriv --reuid --regid --groups --no-new-privs</c> (util-linux), which leaves the job no way back to root; the
+/// groups are the account's (getgrouplist), looked up once a minute rather than by setpriv at every job. A job whose
+/// folder the owner may not enter fails (checked with the owner's rights just before the start). A job of root, or of a
 /// system account (uid below 1000), is refused unless the worker was told to allow that user (-AllowUser).
 /// </summary>
 public sealed class JobOwners
@@ -14,7 +15,9 @@ public sealed class JobOwners
     /// <summary>The first uid of an ordinary account (Debian's and Red Hat's FIRST_UID).</summary>
     public const int FirstUserUid = 1000;
 
+    private static readonly TimeSpan GroupsFor = TimeSpan.FromMinutes(1);
     private readonly HashSet<string> _allowed;
+    private readonly Dictionary<int, (string Groups, long Until)> _groups = [];
 
     public JobOwners(IEnumerable<string>? allowed = null, string? setprivPath = null)
     {
@@ -68,13 +71,31 @@ public sealed class JobOwners
         environment["SHELL"] = account.Shell;
     }
 
-    /// <summary>
-    /// <paramref name="argv"/> run as <paramref name="account"/>, in <paramref name="workingDirectory"/> entered as them:
-    /// setpriv drops to the account for good, then a shell enters the folder and replaces itself with the job.
-    /// </summary>
-    public List<string> Wrap(UserAccount account, string workingDirectory, IReadOnlyList<string> argv) =>
+    /// <summary><paramref name="argv"/> run as <paramref name="account"/>: setpriv drops to the account for good, then becomes the job.</summary>
+    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv) =>
     [
-        SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", "--init-groups", "--no-new-privs", "--",
-        "/bin/sh", "-c", "cd -- \"$0\" || exit 126; exec \"$@\"", workingDirectory, .. argv,
+        SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--", .. argv,
     ];
+
+    /// <summary>Null when <paramref name="account"/> may enter <paramref name="folder"/> (search it); else why not.</summary>
+    public static string? CannotEnter(UserAccount account, string folder) =>
+        FileCredentials.As(account, () => NoFollow.CannotSearch(folder)) is { } why
+            ? $"{account.Name} may not enter the working directory '{folder}' ({why})"
+            : null;
+
+    private string GroupsOf(UserAccount account)
+    {
+        var now = Environment.TickCount64;
+        lock (_groups)
+        {
+            if (_groups.TryGetValue(account.Uid, out var known) && known.Until > now)
+            {
+                return known.Groups;
+            }
+
+            var groups = string.Join(',', FileCredentials.GroupsOf(account));
+            _groups[account.Uid] = (groups, now + (long)GroupsFor.TotalMilliseconds);
+            return groups;
+        }
+    }
 }

@@ -146,7 +146,12 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         if (owner is not null)
         {
-            argv = options.Owners!.Wrap(owner, workingDirectory, argv);
+            if (JobOwners.CannotEnter(owner, workingDirectory) is { } cannot)
+            {
+                return Fail(cannot);
+            }
+
+            argv = options.Owners!.Wrap(owner, argv);
         }
 
         IJobProcess process;

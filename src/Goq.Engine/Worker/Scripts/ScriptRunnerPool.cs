@@ -84,7 +84,7 @@ internal sealed class ScriptRunnerPool : IDisposable
 
         var environment = RunnerEnvironment().ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
         JobOwners.ApplyEnvironment(environment, owner);
-        return ScriptRunner.StartAsync(owners.Wrap(owner, owner.Home, _command), environment, "/", ReadyWithin);
+        return ScriptRunner.StartAsync(owners.Wrap(owner, _command), environment, "/", ReadyWithin);
     }
 
     public void Dispose()

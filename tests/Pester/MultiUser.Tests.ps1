@@ -1,0 +1,212 @@
+# A multi-user cluster with real Linux users (made here with useradd, removed after): their keys, who owns what, what
+# runs as whom, and what is refused. Needs root (CI runs as root); elsewhere every test skips with the reason.
+BeforeDiscovery {
+    $script:NotRoot = if ($IsLinux -and (& id -u) -eq '0' -and (Get-Command useradd -ErrorAction SilentlyContinue) -and (Test-Path /usr/bin/setpriv)) { $null }
+    else { 'needs root on Linux with useradd and setpriv (util-linux) to make throw-away users and run jobs as them' }
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'common.ps1')
+    if ($NotRoot) { return }
+    $script:Suffix = [guid]::NewGuid().ToString('N').Substring(0, 6)
+    $script:Alice = "goqa$Suffix"; $script:Bob = "goqb$Suffix"; $script:Olga = "goqo$Suffix"
+    foreach ($user in $Alice, $Bob, $Olga) {
+        & useradd -m -s /bin/bash $user 2>&1 | Out-Null
+        if ($LASTEXITCODE -ne 0) { throw "useradd $user failed" }
+    }
+    $script:AliceHome = (& getent passwd $Alice).Split(':')[5]
+    $script:BobHome = (& getent passwd $Bob).Split(':')[5]
+    $script:OlgaHome = (& getent passwd $Olga).Split(':')[5]
+
+    $script:ServerHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-mu-' + [guid]::NewGuid().ToString('N').Substring(0, 10))
+    New-Item -ItemType Directory $ServerHome | Out-Null
+    Initialize-GoqHome -Path $ServerHome -Port (Get-FreePort) -MultiUser | Out-Null
+    Start-GoqServer -Home $ServerHome | Out-Null
+    Start-GoqWorker -Home $ServerHome -Slots 2 | Out-Null
+    Grant-GoqUser -Home $ServerHome -User $Alice | Out-Null
+    Grant-GoqUser -Home $ServerHome -User $Bob | Out-Null
+    Grant-GoqUser -Home $ServerHome -User $Olga -Role Operator | Out-Null
+
+    # A job of a user's, submitted with their key (their home), from a folder of theirs.
+    function Submit-As([string] $UserHome, [string] $Command, [hashtable] $More = @{}) {
+        Submit-GoqJob -Home $UserHome $Command -WorkingDirectory $UserHome @More
+    }
+}
+
+AfterAll {
+    if ($NotRoot) { return }
+    Remove-GoqTestHome $ServerHome
+    foreach ($user in $Alice, $Bob, $Olga) {
+        & pkill -KILL -u $user 2>&1 | Out-Null
+        & userdel -r $user 2>&1 | Out-Null
+    }
+}
+
+Describe 'A multi-user cluster' {
+    BeforeEach { if ($NotRoot) { Set-ItResult -Skipped -Because $NotRoot } }
+
+    It 'writes a user''s client home, theirs and private, with their key and never the cluster secret' {
+        $dot = Join-Path $AliceHome '.goq'
+        (& stat -c '%U %a' $dot) | Should -Be "$Alice 700"
+        foreach ($file in 'config.json', 'server.public', 'user.key') {
+            (& stat -c '%U %G %a' (Join-Path $dot $file)) | Should -Be "$Alice $Alice 600"
+        }
+        Join-Path $dot 'cluster.secret' | Should -Not -Exist
+        (Get-Content (Join-Path $dot 'user.key') -Raw) | Should -Not -Match (Get-Content (Join-Path $ServerHome '.goq/cluster.secret') -Raw).Trim()
+        $users = Get-GoqUser -Home $ServerHome
+        ($users | Where-Object Name -EQ $Alice).Role | Should -Be 'User'
+        ($users | Where-Object Name -EQ $Olga).Role | Should -Be 'Operator'
+        ($users | Where-Object Name -EQ $Alice).KeyId | Should -Match '^[0-9a-f]{16}$'
+        (Get-GoqServer -Home $ServerHome).MultiUser | Should -BeTrue
+    }
+
+    It 'runs a user''s job as them, with their HOME, and makes its output file theirs' {
+        $job = Submit-As $AliceHome 'id -un; echo "$HOME"; echo "$USER"; pwd; id -G'
+        $job.Owner | Should -Be $Alice
+        $job.SubmittedBy | Should -Be $Alice
+        $done = $job | Wait-GoqJob -Home $AliceHome -Timeout 60
+        $done.State | Should -Be 'Completed'
+        @(Receive-GoqJob -Home $AliceHome -Id $job.Id) | Should -Be @($Alice, $AliceHome, $Alice, $AliceHome, (& id -G $Alice))
+        (& stat -c '%U %G' $done.OutputPath) | Should -Be "$Alice $Alice"
+        (& stat -c '%U' (Split-Path $done.OutputPath)) | Should -Be $Alice
+    }
+
+    It 'lets another user list a job, and refuses them stopping, removing, reading or changing it, counted and logged' {
+        $job = Submit-As $AliceHome 'sleep 300'
+        Wait-Until { (Get-GoqJob -Home $AliceHome -Id $job.Id).State -eq 'Running' } -TimeoutSec 30 -Because 'the job to start'
+        (Get-GoqJob -Home $BobHome -Id $job.Id).Owner | Should -Be $Alice
+        $before = (Get-GoqServer -Home $ServerHome).DeniedRequests
+        $refused = @(
+            { Stop-GoqJob -Home $BobHome -Id $job.Id }
+            { Remove-GoqJob -Home $BobHome -Id $job.Id -Force }
+            { Receive-GoqJob -Home $BobHome -Id $job.Id }
+            { Set-GoqJob -Home $BobHome -Id $job.Id -Priority 5 }
+            { Suspend-GoqJob -Home $BobHome -Id $job.Id }
+        )
+        foreach ($attempt in $refused) {
+            $err = $null
+            try { & $attempt -ErrorAction Stop } catch { $err = $_ }
+            $err | Should -Not -BeNullOrEmpty -Because "$attempt is refused"
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqAccessDenied,*'
+            $err.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $err.Exception.Message | Should -Match "$Bob \(User\) may not .*job $($job.Id), owned by $Alice; only its owner, an Operator or an Admin may"
+            $err.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        }
+        (Get-GoqJob -Home $AliceHome -Id $job.Id).State | Should -Be 'Running'
+        (Get-GoqServer -Home $ServerHome).DeniedRequests | Should -BeGreaterOrEqual ($before + $refused.Count)
+        $logged = @(Get-GoqLogEntry $ServerHome -Event security.denied | Where-Object { $_.user -eq $Bob -and $_.jobId -eq $job.Id })
+        $logged.action | Should -Contain 'stop'
+        $logged.action | Should -Contain 'read the output of'
+
+        # An Operator may: Olga stops it.
+        Stop-GoqJob -Home $OlgaHome -Id $job.Id
+        (Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 30).State | Should -Be 'Cancelled'
+    }
+
+    It 'refuses a user what only an Admin may do, and lets the cluster secret''s holder do it' {
+        foreach ($attempt in @({ Set-GoqQueue -Home $BobHome -Name q1 -ThrottleLimit 1 }, { Stop-GoqServer -Home $BobHome -Confirm:$false },
+                { Grant-GoqUser -Home $BobHome -User $Bob -Role Admin -OutFile (Join-Path $BobHome 'x.zip') }, { Set-GoqUser -Home $OlgaHome -User $Bob -Role Admin })) {
+            $err = $null
+            try { & $attempt -ErrorAction Stop } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqAccessDenied,*' -Because "$attempt is an Admin's"
+            $err.Exception.Message | Should -Match 'only an Admin may'
+        }
+        (Get-GoqServer -Home $ServerHome) | Should -Not -BeNullOrEmpty -Because 'the server still runs'
+        (Set-GoqQueue -Home $ServerHome -Name q1 -ThrottleLimit 1).ThrottleLimit | Should -Be 1
+    }
+
+    It 'refuses a message that names one user''s key but is signed with another''s, and a home with no key' {
+        $forged = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-forged-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        New-Item -ItemType Directory (Join-Path $forged '.goq') | Out-Null
+        try {
+            Copy-Item (Join-Path $BobHome '.goq/config.json'), (Join-Path $BobHome '.goq/server.public') (Join-Path $forged '.goq')
+            $aliceKey = (Get-Content (Join-Path $AliceHome '.goq/user.key')).Split(' ')
+            $bobKey = (Get-Content (Join-Path $BobHome '.goq/user.key')).Split(' ')
+            # Alice's name and key id, Bob's key.
+            Set-Content (Join-Path $forged '.goq/user.key') "$($aliceKey[0]) $Alice $($aliceKey[2]) $($bobKey[3])"
+            $before = (Get-GoqServer -Home $ServerHome).DroppedBadSignatures
+            $err = $null
+            try { Submit-GoqJob -Home $forged 'echo forged' -WorkingDirectory $forged -ErrorAction Stop -WarningAction SilentlyContinue } catch { $err = $_ }
+            $err.FullyQualifiedErrorId | Should -BeLike 'GoqCredentialsRejected,*'
+            $err.Exception.Message | Should -Match 'user key .* is not one it gave'
+            (Get-GoqServer -Home $ServerHome).DroppedBadSignatures | Should -BeGreaterThan $before
+
+            # Bob's key id and key under Alice's name: the server goes by the key, so it is Bob's.
+            Set-Content (Join-Path $forged '.goq/user.key') "$($bobKey[0]) $Alice $($bobKey[2]) $($bobKey[3])"
+            (Submit-GoqJob -Home $forged 'true' -WorkingDirectory $BobHome -Hold).Owner | Should -Be $Bob
+
+            # No key at all.
+            Remove-Item (Join-Path $forged '.goq/user.key')
+            { Get-GoqJob -Home $forged } | Should -Throw -ErrorId 'GoqCredentialsMissing,Goq.Cmdlets.Commands.GetGoqJobCommand'
+        }
+        finally { Remove-Item -Recurse -Force $forged }
+        (Get-GoqJob -Home $ServerHome | Where-Object Command -EQ 'echo forged') | Should -BeNullOrEmpty
+    }
+
+    It 'fails a job whose folder its owner may not enter, saying so, and runs nothing there' {
+        $closed = Join-Path '/root' ('goq-closed-' + $Suffix)
+        New-Item -ItemType Directory $closed | Out-Null
+        & chmod 700 $closed
+        try {
+            $job = Submit-GoqJob -Home $AliceHome "touch '$closed/made'" -WorkingDirectory $closed -WarningAction SilentlyContinue
+            $done = Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60
+            $done.State | Should -Be 'Failed'
+            $done.Reason | Should -Match "$Alice may not enter the working directory '$([regex]::Escape($closed))'"
+            Join-Path $closed 'made' | Should -Not -Exist
+        }
+        finally { Remove-Item -Recurse -Force $closed }
+    }
+
+    It 'refuses a job owned by root on a root worker, saying how to allow it' {
+        $job = Submit-GoqJob -Home $ServerHome 'id -un' -WorkingDirectory $ServerHome
+        $job.Owner | Should -Be 'root'
+        $done = Wait-GoqJob -Home $ServerHome -Id $job.Id -Timeout 60
+        $done.State | Should -Be 'Failed'
+        $done.Reason | Should -Match 'does not run jobs as root \(uid 0\).*-AllowUser root'
+    }
+
+    It 'creates nothing where a job''s output folder is a link into a folder only root may enter' {
+        $trap = Join-Path '/root' ('goq-trap-' + $Suffix)
+        New-Item -ItemType Directory $trap | Out-Null
+        & chmod 700 $trap
+        $work = Join-Path $AliceHome 'trapped'
+        & setpriv --reuid=$Alice --regid=$Alice --init-groups -- /bin/sh -c "mkdir '$work' && ln -s '$trap' '$work/o'"
+        try {
+            $job = Submit-GoqJob -Home $AliceHome 'echo safe' -WorkingDirectory $work
+            $done = Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60
+            $done.State | Should -Be 'Completed'
+            @(Get-ChildItem -Force $trap) | Should -BeNullOrEmpty -Because 'nothing is created through the link'
+            Receive-GoqJob -Home $AliceHome -Id $job.Id | Should -Be 'safe'
+            if ($done.OutputPath) {
+                $done.OutputPath | Should -Not -BeLike "$trap*"
+                (& stat -c '%U' $done.OutputPath) | Should -Be $Alice
+            }
+        }
+        finally { Remove-Item -Recurse -Force $trap }
+    }
+
+    It 'hands a user''s own worker only their jobs, and it runs them as that user' {
+        $queue = "own$Suffix"
+        $worker = Start-GoqWorker -Home $AliceHome -Slots 1 -Queue $queue -NoJobKeeper
+        try {
+            $bobs = Submit-As $BobHome 'id -un' @{ Queue = $queue }
+            $alices = Submit-As $AliceHome 'id -un' @{ Queue = $queue }
+            (Wait-GoqJob -Home $AliceHome -Id $alices.Id -Timeout 60).State | Should -Be 'Completed'
+            Receive-GoqJob -Home $AliceHome -Id $alices.Id | Should -Be $Alice
+            (Get-GoqJob -Home $BobHome -Id $bobs.Id).State | Should -Be 'Waiting' -Because 'only Alice''s jobs go to her worker'
+            Stop-GoqJob -Home $BobHome -Id $bobs.Id
+        }
+        finally { Stop-GoqWorker -Home $ServerHome -Id $worker.Id -ErrorAction SilentlyContinue }
+    }
+
+    It 'refuses a revoked user from their next message on' {
+        $last = Submit-As $BobHome 'true' @{ Hold = $true }
+        $revoked = Revoke-GoqUser -Home $ServerHome -User $Bob -Confirm:$false
+        $revoked.Revoked | Should -Not -BeNullOrEmpty
+        $err = $null
+        try { Get-GoqJob -Home $BobHome -Id $last.Id -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqCredentialRevoked,*'
+        $err.Exception.Message | Should -Match "key of $Bob was revoked"
+        (Get-GoqJob -Home $ServerHome -Id $last.Id).Owner | Should -Be $Bob -Because 'a revoked user''s jobs stay as they are'
+    }
+}
