@@ -37,6 +37,9 @@ BeforeAll {
         b      = [pscustomobject]@{ Ns = "$tag-b"; Veth = "$($tag)b"; Ip = "$subnet.12"; Name = "$($tag)hostb" }
     }
     $goqHome = Join-Path ([System.IO.Path]::GetTempPath()) "goq-cluster-$tag"
+    # The same three hosts serve a multi-user cluster too: a second home, its server on another port, a worker on each.
+    $muHome = Join-Path ([System.IO.Path]::GetTempPath()) "goq-cluster-mu-$tag"
+    $user = "$($tag)u"
     $pwsh = Join-Path $PSHOME 'pwsh'
     $manifest = Join-Path $RepoRoot 'module/Goq.psd1'
 
@@ -50,19 +53,26 @@ BeforeAll {
 
     # Runs a Goq cmdlet inside a host: in its namespace and, through unshare, with its own host name. The detached
     # server or worker that the cmdlet starts stays in both.
-    function Start-InHost($HostInfo, [string] $Cmdlet) {
-        $script = Join-Path $goqHome "start-$($HostInfo.Name).ps1"
-        "Import-Module '$manifest'; $Cmdlet -Home '$goqHome' -ErrorAction Stop | Out-Null" | Set-Content $script
+    function Start-InHost($HostInfo, [string] $Cmdlet, [string] $GoqHomeOf = $goqHome) {
+        $script = Join-Path $GoqHomeOf "start-$($HostInfo.Name).ps1"
+        "Import-Module '$manifest'; $Cmdlet -Home '$GoqHomeOf' -ErrorAction Stop | Out-Null" | Set-Content $script
         Invoke-Native ip netns exec $HostInfo.Ns unshare --uts /bin/sh -c 'hostname "$0" && exec "$1" -NoProfile -NonInteractive -File "$2"' `
             $HostInfo.Name $pwsh $script
     }
 
     # Idempotent, and run whatever happened before: processes first (a namespace lives on while a process is in it).
     function Remove-ClusterHosts {
-        if (Test-Path $goqHome) {
-            try { Stop-GoqServer -Confirm:$false -Home $goqHome -ErrorAction SilentlyContinue } catch { }
-            $null = Stop-GoqHomeProcess $goqHome -GraceSec 2
+        foreach ($h in $goqHome, $muHome) {
+            if (Test-Path $h) {
+                try { Stop-GoqServer -Confirm:$false -Home $h -ErrorAction SilentlyContinue } catch { }
+                $null = Stop-GoqHomeProcess $h -GraceSec 2
+            }
         }
+        if ((& getent passwd $user)) {
+            & pkill -KILL -u $user 2>$null
+            & userdel -r $user 2>$null
+        }
+        Remove-Item -Recurse -Force $muHome -ErrorAction SilentlyContinue
         foreach ($h in $hosts.Values) {
             & ip netns pids $h.Ns 2>$null | ForEach-Object { & kill -9 $_ 2>$null }
             & ip netns del $h.Ns 2>$null
@@ -75,8 +85,9 @@ BeforeAll {
     function Get-Leftover {
         $namespaces = @(& ip netns list 2>$null | Where-Object { $_ -like "$tag-*" })
         $links = @(& ip -o link show 2>$null | Where-Object { $_ -like "*$tag*" })
-        $processes = @(Get-GoqHomeProcess $goqHome)
-        @($namespaces) + $links + ($processes | ForEach-Object { "pid $($_.Id)" }) + @(if (Test-Path $goqHome) { $goqHome })
+        $processes = @(Get-GoqHomeProcess $goqHome) + @(Get-GoqHomeProcess $muHome)
+        @($namespaces) + $links + ($processes | ForEach-Object { "pid $($_.Id)" }) + @(if (Test-Path $goqHome) { $goqHome }) + @(if (Test-Path $muHome) { $muHome }) +
+            @(if (& getent passwd $user) { "user $user" })
     }
 
     if ($SkipReason) { return }
@@ -107,6 +118,16 @@ BeforeAll {
     Start-InHost $hosts.server 'Start-GoqServer'
     Start-InHost $hosts.a 'Start-GoqWorker -Slots 1'
     Start-InHost $hosts.b 'Start-GoqWorker -Slots 1'
+
+    # The multi-user cluster: root's workers on hosts a and b run a throw-away user's jobs as that user.
+    New-Item -ItemType Directory $muHome | Out-Null
+    Initialize-GoqHome -Path $muHome -Port (Get-FreePort) -ServerHost $hosts.server.Ip -MultiUser | Out-Null
+    Invoke-Native useradd -m $user
+    $script:UserHome = (& getent passwd $user).Split(':')[5]
+    Start-InHost $hosts.server 'Start-GoqServer' $muHome
+    Start-InHost $hosts.a 'Start-GoqWorker -Slots 1' $muHome
+    Start-InHost $hosts.b 'Start-GoqWorker -Slots 1' $muHome
+    Grant-GoqUser -Home $muHome -User $user | Out-Null
     Push-Location $goqHome
     $script:Pushed = $true
 }
@@ -180,6 +201,18 @@ Describe 'A three-host cluster (network namespaces)' {
             $script:ranOn += Receive-GoqJob -Home $goqHome -Id $next.Id
             $script:ranOn -contains $cutHost.Name
         } -TimeoutSec 60 -Because 'a new job to run on the worker that came back'
+    }
+
+    It 'runs a multi-user cluster on the same hosts: a user''s jobs run as them on both workers, and the user key is all they need' {
+        @(Get-GoqWorker -Home $UserHome).Count | Should -Be 2
+        $jobs = 1..6 | ForEach-Object { 'echo "$(hostname) $(id -un)"; sleep 0.3' } | Submit-GoqJob -Home $UserHome -WorkingDirectory $UserHome |
+            Wait-GoqJob -Home $UserHome -Timeout 60
+        $jobs.State | Sort-Object -Unique | Should -Be 'Completed'
+        $jobs.Owner | Sort-Object -Unique | Should -Be $user
+        $ranAs = $jobs | ForEach-Object { Receive-GoqJob -Home $UserHome -Id $_.Id } | Sort-Object -Unique
+        $ranAs | Should -Be @("$($hosts.a.Name) $user", "$($hosts.b.Name) $user")
+        $jobs | ForEach-Object { (& stat -c '%U' $_.OutputPath) } | Sort-Object -Unique | Should -Be $user
+        Join-Path $UserHome '.goq/cluster.secret' | Should -Not -Exist
     }
 
     It 'removes every namespace, link, process and file it created' {

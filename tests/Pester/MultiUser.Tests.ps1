@@ -199,6 +199,92 @@ Describe 'A multi-user cluster' {
         finally { Stop-GoqWorker -Home $ServerHome -Id $worker.Id -ErrorAction SilentlyContinue }
     }
 
+    It 'keeps a job running as its owner when its worker is restarted (the job keeper holds it)' {
+        $worker = @(Get-GoqWorker -Home $ServerHome | Where-Object Queues -Contains 'default')[0]
+        $job = Submit-As $AliceHome 'sleep 60'
+        Wait-Until { (Get-GoqJob -Home $AliceHome -Id $job.Id).Pid } -TimeoutSec 30 -Because 'the job to start'
+        $jobPid = (Get-GoqJob -Home $AliceHome -Id $job.Id).Pid
+        (& ps -o user= -p $jobPid).Trim() | Should -Be $Alice
+        Stop-GoqWorker -Home $ServerHome -Id $worker.Id -Restart | Out-Null
+        Wait-Until { @(Get-GoqWorker -Home $ServerHome | Where-Object { $_.Id -eq $worker.Id -and $_.Pid -ne $worker.Pid }).Count -eq 1 } -TimeoutSec 60 -Because 'the worker to be back'
+        (Get-GoqJob -Home $AliceHome -Id $job.Id).State | Should -Be 'Running'
+        (& ps -o user= -p $jobPid).Trim() | Should -Be $Alice -Because 'the same process goes on, as its owner'
+        Stop-GoqJob -Home $AliceHome -Id $job.Id
+        (Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 30).State | Should -Be 'Cancelled'
+    }
+
+    It 'lets a job depend on another user''s job, and lists in Get-Job only the session owner''s jobs' {
+        $first = Submit-As $BobHome 'echo first'
+        $second = Submit-As $AliceHome 'echo second' @{ DependsOn = $first.Id }
+        (Wait-GoqJob -Home $AliceHome -Id $second.Id -Timeout 60).State | Should -Be 'Completed'
+        $pwsh = Join-Path $PSHOME 'pwsh'
+        $listed = { param($UserHome) & $pwsh -NoProfile -NonInteractive -Command ("Import-Module '$RepoRoot/module/Goq.psd1'; `$env:GOQ_HOME = '$UserHome'; " +
+            "Get-Job | Where-Object PSJobTypeName -EQ 'GoqJob' | ForEach-Object GoqId") }
+        $alices = @(& $listed $AliceHome)
+        $alices | Should -Contain "$($second.Id)"
+        $alices | Should -Not -Contain "$($first.Id)"
+        @(& $listed $BobHome) | Should -Contain "$($first.Id)"
+    }
+
+    It 'keeps each user to their own jobs in the list when the cluster keeps jobs private' {
+        $private = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-private-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
+        $homes = @{}
+        try {
+            New-Item -ItemType Directory $private | Out-Null
+            Initialize-GoqHome -Path $private -Port (Get-FreePort) -MultiUser -PrivateJobs | Out-Null
+            Start-GoqServer -Home $private | Out-Null
+            foreach ($user in $Alice, $Bob, $Olga) {
+                # Archives this time (as for a laptop), imported into homes of their own.
+                $zip = Join-Path $private "$user.zip"
+                Grant-GoqUser -Home $private -User $user -Role $(if ($user -eq $Olga) { 'Operator' } else { 'User' }) -OutFile $zip | Out-Null
+                $homes[$user] = Join-Path $private "home-$user"
+                Import-GoqHome -Path $zip -Home $homes[$user] | Out-Null
+                Join-Path $homes[$user] '.goq/cluster.secret' | Should -Not -Exist
+            }
+            $a = Submit-GoqJob -Home $homes[$Alice] 'true' -Hold -WorkingDirectory $AliceHome
+            $b = Submit-GoqJob -Home $homes[$Bob] 'true' -Hold -WorkingDirectory $BobHome
+            @(Get-GoqJob -Home $homes[$Alice]).Id | Should -Be @($a.Id)
+            @(Get-GoqJob -Home $homes[$Bob]).Id | Should -Be @($b.Id)
+            Get-GoqJob -Home $homes[$Bob] -Id $a.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'another user''s job is not listed, even by id'
+            @(Get-GoqJob -Home $homes[$Olga]).Id | Sort-Object | Should -Be (@($a.Id, $b.Id) | Sort-Object) -Because 'an Operator sees all'
+        }
+        finally { Remove-GoqTestHome $private }
+    }
+
+    It 'never runs two users'' script-block jobs in one runner: each owner''s runner is theirs' {
+        # A multi-user cluster's hosts have PowerShell and the module where every user can read them; this machine's
+        # test pwsh may not be (a NuGet cache under /root), so the worker runs from copies in a shared folder.
+        $shared = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-shared-' + $Suffix)
+        $queue = "sb$Suffix"
+        $worker = $null
+        try {
+            New-Item -ItemType Directory $shared | Out-Null
+            Copy-Item -Recurse $PSHOME (Join-Path $shared 'pwsh')
+            Copy-Item -Recurse (Join-Path $RepoRoot 'module') (Join-Path $shared 'module')
+            & chmod -R a+rX $shared
+            $pwsh = Join-Path $shared 'pwsh/pwsh'
+            $started = & $pwsh -NoProfile -NonInteractive -Command ("Import-Module '$shared/module/Goq.psd1'; " +
+                "(Start-GoqWorker -Home '$ServerHome' -Slots 2 -Queue $queue -NoJobKeeper -ErrorAction Stop).Id")
+            $worker = "$started".Trim()
+            $block = { [pscustomobject]@{ Pid = $PID; User = [Environment]::UserName; Home = $HOME } }
+            $jobs = @(Submit-GoqJob -Home $AliceHome -WorkingDirectory $AliceHome -Queue $queue $block
+                Submit-GoqJob -Home $BobHome -WorkingDirectory $BobHome -Queue $queue $block
+                Submit-GoqJob -Home $AliceHome -WorkingDirectory $AliceHome -Queue $queue $block)
+            $out = foreach ($job in $jobs) {
+                (Wait-GoqJob -Home $ServerHome -Id $job.Id -Timeout 120).State | Should -Be 'Completed'
+                Receive-GoqJob -Home $ServerHome -Id $job.Id
+            }
+            $out.User | Should -Be @($Alice, $Bob, $Alice)
+            $out.Home | Should -Be @($AliceHome, $BobHome, $AliceHome)
+            $out[1].Pid | Should -Not -BeIn @($out[0].Pid, $out[2].Pid) -Because 'Bob''s job never runs in a runner of Alice''s'
+            (& ps -o user= -p $out[0].Pid).Trim() | Should -Be $Alice -Because 'a runner kept for the next job is still its owner''s'
+        }
+        finally {
+            if ($worker) { Stop-GoqWorker -Home $ServerHome -Id $worker -Force -ErrorAction SilentlyContinue | Out-Null }
+            Remove-Item -Recurse -Force $shared -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'refuses a revoked user from their next message on' {
         $last = Submit-As $BobHome 'true' @{ Hold = $true }
         $revoked = Revoke-GoqUser -Home $ServerHome -User $Bob -Confirm:$false
