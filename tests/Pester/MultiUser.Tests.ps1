@@ -157,6 +157,21 @@ Describe 'A multi-user cluster' {
         finally { Remove-Item -Recurse -Force $closed }
     }
 
+    It 'fails a job whose owner has no account on the worker''s host, saying so' {
+        $ghost = "goqg$Suffix"
+        $zip = Join-Path ([System.IO.Path]::GetTempPath()) "$ghost.zip"
+        $ghostHome = Join-Path ([System.IO.Path]::GetTempPath()) "home-$ghost"
+        try {
+            Grant-GoqUser -Home $ServerHome -User $ghost -OutFile $zip | Out-Null
+            Import-GoqHome -Path $zip -Home $ghostHome | Out-Null
+            $job = Submit-GoqJob -Home $ghostHome 'echo never' -WorkingDirectory $ghostHome
+            $done = Wait-GoqJob -Home $ghostHome -Id $job.Id -Timeout 60
+            $done.State | Should -Be 'Failed'
+            $done.Reason | Should -Match "the job's owner '$ghost' has no account on"
+        }
+        finally { Remove-Item -Recurse -Force $zip, $ghostHome -ErrorAction SilentlyContinue }
+    }
+
     It 'refuses a job owned by root on a root worker, saying how to allow it' {
         $job = Submit-GoqJob -Home $ServerHome 'id -un' -WorkingDirectory $ServerHome
         $job.Owner | Should -Be 'root'
@@ -246,6 +261,7 @@ Describe 'A multi-user cluster' {
             @(Get-GoqJob -Home $homes[$Alice]).Id | Should -Be @($a.Id)
             @(Get-GoqJob -Home $homes[$Bob]).Id | Should -Be @($b.Id)
             Get-GoqJob -Home $homes[$Bob] -Id $a.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because 'another user''s job is not listed, even by id'
+            { Wait-GoqJob -Home $homes[$Bob] -Id $a.Id -Timeout 5 -ErrorAction Stop } | Should -Throw -ErrorId 'GoqJobNotFound,*' -Because 'nor can it be watched'
             @(Get-GoqJob -Home $homes[$Olga]).Id | Sort-Object | Should -Be (@($a.Id, $b.Id) | Sort-Object) -Because 'an Operator sees all'
         }
         finally { Remove-GoqTestHome $private }

@@ -56,7 +56,7 @@ public static class HomeArchive
             Version = GoqVersion.Current,
             ExportedAt = DateTimeOffset.UtcNow,
         };
-        var contents = new Dictionary<string, byte[]>(Identity.UserHomes.Files(server, key), StringComparer.Ordinal)
+        var contents = new Dictionary<string, byte[]>(UserHomes.Files(server, key), StringComparer.Ordinal)
         {
             [ManifestEntry] = JsonSerializer.SerializeToUtf8Bytes(manifest, ConfigJsonContext.Default.HomeArchiveManifest),
         };
@@ -130,6 +130,7 @@ public static class HomeArchive
             ConfigPath = settings.ConfigPath,
             Endpoint = settings.Endpoint,
             ServerPublicKey = Hex(settings.LoadCredentials().ServerPublicKey),
+            MultiUser = settings.MultiUser,
         };
     }
 

@@ -23,9 +23,11 @@ public static unsafe class OwnedFiles
 
     /// <summary>
     /// Makes <paramref name="folder"/> (a child of <paramref name="parent"/>, which the user owns) a folder of the user's
-    /// (0700), if it is not one, and writes each file into it (0600), all owned by <paramref name="account"/>.
+    /// (0700), if it is not one, and writes each file into it (0600), all owned by <paramref name="account"/>; the files
+    /// named in <paramref name="remove"/> go (the names themselves: a link is removed, never followed).
     /// </summary>
-    public static void WritePrivate(UserAccount account, string parent, string folder, IReadOnlyDictionary<string, byte[]> files)
+    public static void WritePrivate(UserAccount account, string parent, string folder, IReadOnlyDictionary<string, byte[]> files,
+        IReadOnlyCollection<string>? remove = null)
     {
         var parentFd = OpenFolder(AtFdcwd, parent, account, mayBeRoot: false, parent);
         try
@@ -45,6 +47,11 @@ public static unsafe class OwnedFiles
                 foreach (var (name, content) in files)
                 {
                     WriteFile(dirFd, Path.Combine(path, name), name, content, account);
+                }
+
+                foreach (var name in remove ?? [])
+                {
+                    Unlinkat(dirFd, name);
                 }
             }
             finally

@@ -30,7 +30,7 @@ public sealed partial class GoqServer
         [typeof(GetJobs)] = On<GetJobs>((s, m, from) => s.GetJobs(m, from)),
         [typeof(GetServerStatus)] = On<GetServerStatus>((s, m, from) => s.Reply(from.Peer, from.Rid, new ServerStatusReply(s.Status(m.CountStates, m.Detailed)))),
         [typeof(GetWorkers)] = On<GetWorkers>((s, _, from) => s.Reply(from.Peer, from.Rid, new WorkersReply(s._scheduler.GetWorkers()))),
-        [typeof(WatchJobs)] = On<WatchJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s._queries.Watch(from.Peer, from.Rid, m.Ids))),
+        [typeof(WatchJobs)] = On<WatchJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s.Watch(m, from))),
         [typeof(UnwatchJobs)] = On<UnwatchJobs>((s, m, from) => s._scheduler.Unwatch(from.Peer, m.WatchRid)),
         [typeof(ReadOutput)] = On<ReadOutput>((s, m, from) => s.Reply(from.Peer, from.Rid, (GoqMessage?)s.MayRead(from, m.JobId) ?? s.ReadOutput(m))),
         [typeof(GetOutputMap)] = On<GetOutputMap>((s, m, from) => s.Reply(from.Peer, from.Rid, (GoqMessage?)s.MayRead(from, m.JobId) ?? s.OutputMap(m.JobId, m.Records))),
@@ -170,6 +170,19 @@ public sealed partial class GoqServer
     {
         var (ids, denied) = _access.Partition(from.Who, GoqAction.StopJob, cancel.Ids ?? [], _queries.Job);
         Reply(from.Peer, from.Rid, _queries.Cancel(ids, from.Now) with { Denied = denied });
+    }
+
+    /// <summary>A watch on jobs; where jobs are private, another user's job is unknown to a user (as it is to Get-GoqJob).</summary>
+    private WatchReply Watch(WatchJobs watch, Inbound from)
+    {
+        if (_access.OnlyOwner(from.Who) is not { } owner)
+        {
+            return _queries.Watch(from.Peer, from.Rid, watch.Ids);
+        }
+
+        var hidden = watch.Ids.Where(id => _queries.Job(id) is { } job && job.Owner != owner).ToHashSet();
+        var reply = _queries.Watch(from.Peer, from.Rid, [.. watch.Ids.Where(id => !hidden.Contains(id))]);
+        return reply with { Unknown = [.. reply.Unknown, .. hidden] };
     }
 
     private void SetJobs(SetJobs set, Inbound from)

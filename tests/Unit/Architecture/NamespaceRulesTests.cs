@@ -17,21 +17,26 @@ public sealed partial class NamespaceRulesTests
     {
         ["Goq"] = [],
         ["Goq.Errors"] = ["Goq"],
-        ["Goq.Platform"] = ["Goq"],
+        ["Goq.Platform"] = ["Goq", "Goq.Errors"],
+        ["Goq.Identity"] = ["Goq", "Goq.Errors"],
         ["Goq.Diagnostics"] = ["Goq", "Goq.Platform"],
         ["Goq.Timing"] = ["Goq", "Goq.Diagnostics"],
-        ["Goq.Configuration"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics"],
-        ["Goq.Protocol"] = ["Goq", "Goq.Errors", "Goq.Timing"],
-        ["Goq.Transport"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol"],
+        ["Goq.Configuration"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Identity"],
+        ["Goq.Protocol"] = ["Goq", "Goq.Errors", "Goq.Timing", "Goq.Identity"],
+        ["Goq.Transport"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
         ["Goq.Output"] = ["Goq", "Goq.Errors", "Goq.Protocol"],
-        ["Goq.Storage"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol"],
+        ["Goq.Storage"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
         ["Goq.Monitoring"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Storage"],
         ["Goq.Client"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",
-            "Goq.Output", "Goq.Monitoring"],
+            "Goq.Output", "Goq.Monitoring", "Goq.Identity"],
         ["Goq.Worker"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",
             "Goq.Output", "Goq.Storage"],
         ["Goq.Server"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",
-            "Goq.Output", "Goq.Storage", "Goq.Monitoring", "Goq.Server.Scheduling", "Goq.Server.Queries", "Goq.Server.OutputStore"],
+            "Goq.Output", "Goq.Storage", "Goq.Monitoring", "Goq.Server.Scheduling", "Goq.Server.Queries", "Goq.Server.OutputStore", "Goq.Identity",
+            "Goq.Server.Access"],
+
+        // Who may do what: the role table's answers (Goq.Identity) for each request, the users and their keys.
+        ["Goq.Server.Access"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Identity", "Goq.Protocol", "Goq.Transport", "Goq.Storage"],
 
         // The server's parts: its loop and handlers (Goq.Server) use them; the scheduler uses none of the others.
         ["Goq.Server.Scheduling"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",

@@ -16,7 +16,7 @@ public sealed class MessageHandlerTests
         typeof(JobFinishedNotice), typeof(OutputReply), typeof(OutputMapReply), typeof(OutputBytesReply), typeof(Ack),
         typeof(ErrorReply), typeof(WorkerHelloReply), typeof(DispatchJob), typeof(ShutdownWorker), typeof(ServerStopping),
         typeof(StopWorkersReply), typeof(JobFinishedAck), typeof(OutputAck), typeof(CancelJobsReply), typeof(CancelJob),
-        typeof(RemoveJobsReply), typeof(DismissJobsReply), typeof(RelayHello), typeof(SetJobsReply), typeof(QueuesReply),
+        typeof(RemoveJobsReply), typeof(DismissJobsReply), typeof(RelayHello), typeof(SetJobsReply), typeof(QueuesReply), typeof(UserGrantedReply), typeof(UsersReply),
     ];
 
     private static IEnumerable<Type> Kinds() =>

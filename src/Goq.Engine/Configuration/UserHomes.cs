@@ -1,9 +1,9 @@
 using System.Text;
-using Goq.Configuration;
 using Goq.Errors;
+using Goq.Identity;
 using Goq.Platform;
 
-namespace Goq.Identity;
+namespace Goq.Configuration;
 
 /// <summary>
 /// A user's client home in a multi-user cluster: the cluster's config, the server's public key and the user's own key
@@ -44,10 +44,14 @@ public static class UserHomes
         return account;
     }
 
-    /// <summary>Writes the home into the account's home folder as <c>.goq</c> (0700, files 0600, all the user's); returns its path.</summary>
+    /// <summary>
+    /// Writes the home into the account's home folder as <c>.goq</c> (0700, files 0600, all the user's); returns its
+    /// path. A cluster secret left there from before (the user's home of a one-secret cluster) goes: a home signs with
+    /// one credential, and the secret would win.
+    /// </summary>
     public static string Write(UserAccount account, GoqSettings server, UserKey key)
     {
-        OwnedFiles.WritePrivate(account, account.Home, GoqDefaults.DotDir, Files(server, key));
+        OwnedFiles.WritePrivate(account, account.Home, GoqDefaults.DotDir, Files(server, key), remove: [ClusterCredentials.SecretFile, ClusterCredentials.ServerSecretFile]);
         return Path.Combine(account.Home, GoqDefaults.DotDir);
     }
 }
