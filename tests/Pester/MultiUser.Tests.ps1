@@ -71,6 +71,17 @@ Describe 'A multi-user cluster' {
         (& stat -c '%U' (Split-Path $done.OutputPath)) | Should -Be $Alice
     }
 
+    It 'keeps a job''s loader variables (LD_*) away from the root part of its start, and gives them to the job' {
+        # LD_DEBUG makes the loader of every program that gets it say which libraries it loads: setpriv's own library
+        # (libcap-ng) would show if the variable reached setpriv, which starts as root.
+        $job = Submit-As $AliceHome '/bin/true; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"' @{ Environment = @{ LD_DEBUG = 'libs'; LD_LIBRARY_PATH = '/opt/alice/lib' } }
+        (Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60).State | Should -Be 'Completed'
+        $out = @(Receive-GoqJob -Home $AliceHome -Id $job.Id 2>&1 | ForEach-Object { "$_" })
+        $out | Should -Contain 'LD_LIBRARY_PATH=/opt/alice/lib'
+        ($out | Where-Object { $_ -match 'find library=libc\.so' }) | Should -Not -BeNullOrEmpty -Because 'the job''s programs got LD_DEBUG'
+        ($out | Where-Object { $_ -match 'libcap-ng' }) | Should -BeNullOrEmpty -Because 'setpriv, run as root, never did'
+    }
+
     It 'lets another user list a job, and refuses them stopping, removing, reading or changing it, counted and logged' {
         $job = Submit-As $AliceHome 'sleep 300'
         Wait-Until { (Get-GoqJob -Home $AliceHome -Id $job.Id).State -eq 'Running' } -TimeoutSec 30 -Because 'the job to start'
@@ -82,6 +93,8 @@ Describe 'A multi-user cluster' {
             { Receive-GoqJob -Home $BobHome -Id $job.Id }
             { Set-GoqJob -Home $BobHome -Id $job.Id -Priority 5 }
             { Suspend-GoqJob -Home $BobHome -Id $job.Id }
+            { Resume-GoqJob -Home $BobHome -Id $job.Id }
+            { Restart-GoqJob -Home $BobHome -Id $job.Id }
         )
         foreach ($attempt in $refused) {
             $err = $null
@@ -141,6 +154,23 @@ Describe 'A multi-user cluster' {
         }
         finally { Remove-Item -Recurse -Force $forged }
         (Get-GoqJob -Home $ServerHome | Where-Object Command -EQ 'echo forged') | Should -BeNullOrEmpty
+    }
+
+    It 'reads a job''s output through the server with its owner''s rights: a link the owner puts in its place gives them nothing more' {
+        $secret = Join-Path '/root' ('goq-secret-' + $Suffix)
+        Set-Content $secret 'top secret'
+        & chmod 600 $secret
+        try {
+            $job = Submit-As $AliceHome 'echo mine'
+            $done = Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60
+            Receive-GoqJob -Home $AliceHome -Id $job.Id -ViaServer | Should -Be 'mine'
+            & setpriv --reuid=$Alice --regid=$Alice --init-groups -- /bin/sh -c "rm -f '$($done.OutputPath)' && ln -s '$secret' '$($done.OutputPath)'"
+            $text = @(Receive-GoqJob -Home $AliceHome -Id $job.Id -ViaServer -ErrorAction SilentlyContinue) -join "`n"
+            $text | Should -Not -Match 'top secret'
+            $bytes = @(Receive-GoqJob -Home $AliceHome -Id $job.Id -ViaServer -AsByteStream -ErrorAction SilentlyContinue)
+            [System.Text.Encoding]::UTF8.GetString([byte[]]$bytes) | Should -Not -Match 'top secret'
+        }
+        finally { Remove-Item -Force $secret }
     }
 
     It 'fails a job whose folder its owner may not enter, saying so, and runs nothing there' {

@@ -269,7 +269,9 @@ Describe 'Submit-GoqJob stopped by Ctrl+C' {
         # A pwsh that submits a long pipeline and prints each job's id; SIGINT is what Ctrl+C sends it.
         $out = Join-Path $stopHome 'stopped.out'
         $command = "Import-Module '$RepoRoot/module/Goq.psd1'; 1..100000 | ForEach-Object { 'true tag-' + `$_ } | Submit-GoqJob -Home '$stopHome' | ForEach-Object Id"
-        $child = Start-Process -FilePath (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $command `
+        # Through env --default-signal=INT: a test run started in the background of a script (as CI may start it) has
+        # SIGINT ignored, and the child would inherit that; a terminal's pwsh, which this stands for, never has.
+        $child = Start-Process -FilePath /usr/bin/env -ArgumentList '--default-signal=INT', (Join-Path $PSHOME 'pwsh'), '-NoProfile', '-NonInteractive', '-Command', $command `
             -RedirectStandardOutput $out -RedirectStandardError (Join-Path $stopHome 'stopped.err') -PassThru
         try {
             Wait-Until { (Test-Path $out) -and @(Get-Content $out).Count -ge 3000 } -TimeoutSec 120 -Because 'three batches to be written'

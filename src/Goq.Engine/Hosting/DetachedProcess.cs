@@ -45,7 +45,11 @@ public sealed class DetachedProcess
         {
             psi.FileName = "/bin/sh";
             psi.ArgumentList.Add("-c");
-            psi.ArgumentList.Add("log=$1; shift; if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" </dev/null >>\"$log\" 2>&1; else exec \"$@\" </dev/null >>\"$log\" 2>&1; fi");
+            // SIGINT and SIGQUIT back to their defaults (env --default-signal, where coreutils has it): a caller started
+            // in the background of a script has them ignored, the role would inherit that, and the runtime then never
+            // handles them: Stop-GoqWorker -Local -Force (SIGINT) could not stop such a worker.
+            psi.ArgumentList.Add("log=$1; shift; if env --default-signal=INT,QUIT true >/dev/null 2>&1; then set -- env --default-signal=INT,QUIT \"$@\"; fi; "
+                + "if command -v setsid >/dev/null 2>&1; then exec setsid \"$@\" </dev/null >>\"$log\" 2>&1; else exec \"$@\" </dev/null >>\"$log\" 2>&1; fi");
             psi.ArgumentList.Add("goq-launch");
             psi.ArgumentList.Add(logPath);
             psi.ArgumentList.Add(command.Program);

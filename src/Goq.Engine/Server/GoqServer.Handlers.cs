@@ -7,6 +7,7 @@ using Goq.Diagnostics;
 using Goq.Transport;
 using Goq.Identity;
 using Goq.Server.Access;
+using Goq.Platform;
 
 namespace Goq.Server;
 
@@ -467,6 +468,12 @@ public sealed partial class GoqServer
         }
     }
 
+    /// <summary>
+    /// Runs a read of a job's output files with its owner's rights (a multi-user cluster's server run as root): the
+    /// files are in folders the owner controls, and a link put there must give them nothing they could not read.
+    /// </summary>
+    private T AsOwnerOf<T>(JobInfo job, Func<T> read) => FileCredentials.As(_outputAccounts?.Invoke(job.Owner), read);
+
     private GoqMessage ReadOutput(ReadOutput read)
     {
         if (_queries.Job(read.JobId) is not { } job)
@@ -478,8 +485,8 @@ public sealed partial class GoqServer
         var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
         // Checkpoint (sizes): a page is bounded by bytes as well as lines, so no output can make a reply too large.
         var records = read.Records && job.Kind == JobKind.ScriptBlock;
-        var page = _output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records);
-        var complete = terminal && (_output.LineCount(job, records) is { } count ? page.NextLine >= count : page.Lines.Count == 0);
+        var (page, lineCount) = AsOwnerOf(job, () => (_output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records), _output.LineCount(job, records)));
+        var complete = terminal && (lineCount is { } count ? page.NextLine >= count : page.Lines.Count == 0);
         return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset, records, job.WorkerHost);
     }
 
@@ -500,9 +507,12 @@ public sealed partial class GoqServer
         var data = new byte[(int)Math.Min(bytes - offset, OutputPageBytes)];
         try
         {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-            file.Position = start + offset;
-            data = data[..file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false)];
+            data = AsOwnerOf(job, () =>
+            {
+                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+                file.Position = start + offset;
+                return data[..file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false)];
+            });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -522,7 +532,7 @@ public sealed partial class GoqServer
 
         var terminal = job.State.IsTerminal();
         records = records && job.Kind == JobKind.ScriptBlock;
-        return _output.Map(job, records) is { } map
+        return AsOwnerOf(job, () => _output.Map(job, records)) is { } map
             ? new OutputMapReply(job.Id, map.Path, map.Index.StartOffset, map.Index.Bytes, map.Index.Lines, map.Index.StderrRuns, map.Head, map.Tail, terminal, job.State,
                 records, job.WorkerHost, map.Index.Breaks)
             : new OutputMapReply(job.Id, null, 0, 0, 0, [], "", "", terminal, job.State, records, job.WorkerHost);

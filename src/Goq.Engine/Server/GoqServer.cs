@@ -70,6 +70,10 @@ public sealed partial class GoqServer : IDisposable
     // Which key started each worker: null for the cluster's, else the user whose own worker it is (see ForeignWorker).
     private readonly Dictionary<string, string?> _workerOwners = new(StringComparer.Ordinal);
     private long _droppedForeign;
+
+    // The accounts of jobs' owners, whose rights the server takes to make and read their output files (a multi-user
+    // cluster's server run as root); null: the server's own rights.
+    private readonly Func<string, UserAccount?>? _outputAccounts;
     private long _droppedMalformed;
     private long _droppedBadSignatures;
     private long _droppedReplays;
@@ -84,6 +88,7 @@ public sealed partial class GoqServer : IDisposable
     {
         _options = options;
         _store = store;
+        _outputAccounts = options.MultiUser && FileCredentials.CanSwitch ? UserAccounts.Find : null;
         _outage = new StoreOutage(options.StorePath is { } db ? Path.GetDirectoryName(Path.GetFullPath(db)) : null, options.Log);
         _scheduler = new Scheduler(store, _effects, Instant.Now, options.Scheduler ?? SchedulerOptions.FromHeartbeat(TimeSpan.FromMilliseconds(options.HeartbeatMs)));
         _scheduler.TransitionRefused = change => options.Log(LogEntry.Error("job.transition_refused",
@@ -96,7 +101,7 @@ public sealed partial class GoqServer : IDisposable
             return TryCommit(); // an extra commit, for a job whose output could not be placed when it was dispatched
         }, stagePlan: store.SaveOutputIndex,
             // Checkpoint (identity): in a multi-user cluster, a job's output is made with its owner's rights, never root's.
-            accounts: options.MultiUser && FileCredentials.CanSwitch ? UserAccounts.Find : null);
+            accounts: _outputAccounts);
         var users = options.MultiUser ? new UserDirectory(options.Credentials.Secret, store.Counters) : null;
         _access = new AccessGate(users, options.PrivateJobs, options.Log);
         _wire = new WireCodec(options.Credentials.Secret, options.ReplayWindow, keys: users);

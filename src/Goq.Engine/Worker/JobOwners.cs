@@ -71,11 +71,45 @@ public sealed class JobOwners
         environment["SHELL"] = account.Shell;
     }
 
-    /// <summary><paramref name="argv"/> run as <paramref name="account"/>: setpriv drops to the account for good, then becomes the job.</summary>
-    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv) =>
+    /// <summary>
+    /// Variables the dynamic loader and the C library act on (glibc's list for set-user-ID programs, less TMPDIR and
+    /// TZDIR, which setpriv has no use for). setpriv starts as root without the loader's secure mode, so a job's
+    /// LD_PRELOAD would be loaded into a root process: these never reach it, and are given back to the job after the drop.
+    /// </summary>
+    private static readonly string[] LoaderVariables =
     [
-        SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--", .. argv,
+        "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH",
+        "RESOLV_HOST_CONF", "RES_OPTIONS",
     ];
+
+    /// <summary>
+    /// <paramref name="argv"/> run as <paramref name="account"/>: setpriv drops to the account for good, then becomes the
+    /// job. Checkpoint (identity): the variables that act on the loader (LD_*, and <see cref="LoaderVariables"/>) are
+    /// taken out of <paramref name="environment"/>, which setpriv starts with as root, and set again after the drop
+    /// by env(1), which runs as the owner (only when the job has any: most jobs pay no extra program).
+    /// </summary>
+    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv, IDictionary<string, string?>? environment = null)
+    {
+        List<string> drop = [SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--"];
+        var moved = environment is null ? [] : environment
+            .Where(e => e.Value is not null && (e.Key.StartsWith("LD_", StringComparison.Ordinal) || LoaderVariables.Contains(e.Key, StringComparer.Ordinal)))
+            .ToList();
+        if (moved.Count == 0)
+        {
+            return [.. drop, .. argv];
+        }
+
+        foreach (var (name, _) in moved)
+        {
+            environment!.Remove(name);
+        }
+
+        // env(1) takes any leading word with '=' for a variable: a program whose path has one is started through sh.
+        IEnumerable<string> job = argv.Count > 0 && argv[0].Contains('=') ? ["/bin/sh", "-c", "exec \"$0\" \"$@\"", .. argv] : argv;
+        return [.. drop, EnvPath, .. moved.Select(e => $"{e.Key}={e.Value}"), .. job];
+    }
+
+    private static string EnvPath => File.Exists("/usr/bin/env") ? "/usr/bin/env" : "/bin/env";
 
     /// <summary>Null when <paramref name="account"/> may enter <paramref name="folder"/> (search it); else why not.</summary>
     public static string? CannotEnter(UserAccount account, string folder) =>

@@ -151,7 +151,7 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
                 return Fail(cannot);
             }
 
-            argv = options.Owners!.Wrap(owner, argv);
+            argv = options.Owners!.Wrap(owner, argv, environment);
         }
 
         IJobProcess process;
