@@ -76,7 +76,7 @@ Describe 'A multi-user cluster' {
         # (libcap-ng) would show if the variable reached setpriv, which starts as root.
         $job = Submit-As $AliceHome '/bin/true; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"' @{ Environment = @{ LD_DEBUG = 'libs'; LD_LIBRARY_PATH = '/opt/alice/lib' } }
         (Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60).State | Should -Be 'Completed'
-        $out = @(Receive-GoqJob -Home $AliceHome -Id $job.Id 2>&1 | ForEach-Object { "$_" })
+        $out = @(Receive-GoqJob -Home $AliceHome -Id $job.Id -ErrorAction Continue 2>&1 | ForEach-Object { "$_" })
         $out | Should -Contain 'LD_LIBRARY_PATH=/opt/alice/lib'
         ($out | Where-Object { $_ -match 'find library=libc\.so' }) | Should -Not -BeNullOrEmpty -Because 'the job''s programs got LD_DEBUG'
         ($out | Where-Object { $_ -match 'libcap-ng' }) | Should -BeNullOrEmpty -Because 'setpriv, run as root, never did'
@@ -171,6 +171,23 @@ Describe 'A multi-user cluster' {
             [System.Text.Encoding]::UTF8.GetString([byte[]]$bytes) | Should -Not -Match 'top secret'
         }
         finally { Remove-Item -Force $secret }
+    }
+
+    It 'writes a job''s output to the server''s own folder when the owner put a link where its file goes, and the job ends' {
+        $next = (Get-GoqServer -Home $ServerHome).NextJobId
+        $planted = Join-Path $AliceHome ('o/out.{0:D5}' -f $next)
+        $target = Join-Path '/root' ('goq-planted-' + $Suffix)
+        & setpriv --reuid=$Alice --regid=$Alice --init-groups -- /bin/sh -c "mkdir -p '$AliceHome/o' && ln -s '$target' '$planted'"
+        try {
+            $job = Submit-As $AliceHome 'echo elsewhere'
+            $job.Id | Should -Be $next
+            $done = Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60
+            $done.State | Should -Be 'Completed'
+            $target | Should -Not -Exist -Because 'nothing is created through the link'
+            Receive-GoqJob -Home $AliceHome -Id $job.Id -ViaServer | Should -Be 'elsewhere'
+            $done.OutputPath | Should -BeLike "$ServerHome*"
+        }
+        finally { Remove-Item -Force $planted, $target -ErrorAction SilentlyContinue }
     }
 
     It 'fails a job whose folder its owner may not enter, saying so, and runs nothing there' {

@@ -96,12 +96,12 @@ public sealed class ReceiveGoqJobCommand : GoqJobIdCmdlet
         ReceiveViaServer(id, records);
     }
 
-    /// <summary>A reply about one job; null (with the error written) when the job is unknown. Other failures end the cmdlet.</summary>
+    /// <summary>A reply about one job; null (with the error written) when the job is unknown or its output unreadable. Other failures end the cmdlet.</summary>
     private T? Reply<T>(Task<T> reply, long id) where T : class
     {
         try
         {
-            return RunBlocking(_ => reply, handled: ex => ex.Kind == GoqErrorKind.NotFound);
+            return RunBlocking(_ => reply, handled: ex => ex.Kind is GoqErrorKind.NotFound or GoqErrorKind.NotReadable);
         }
         catch (GoqException ex)
         {

@@ -24,8 +24,19 @@ public static unsafe class FileCredentials
             return action();
         }
 
-        var groups = GroupsOf(account);
         var (setgroups, setfsuid, setfsgid, getgroups) = Numbers;
+        var acting = LibC.syscall(setfsuid, -1, 0); // asking with -1 changes nothing and returns the current one
+        if (acting == account.Uid)
+        {
+            return action(); // a call within one already made as this account: it stays so (and the outer one restores)
+        }
+
+        if (acting != 0)
+        {
+            throw new InvalidOperationException($"this thread acts as uid {acting} already; it cannot act as {account.Name} within that");
+        }
+
+        var groups = GroupsOf(account);
         var own = new uint[1024];
         long ownCount;
         fixed (uint* o = own)

@@ -472,7 +472,11 @@ public sealed partial class GoqServer
     /// Runs a read of a job's output files with its owner's rights (a multi-user cluster's server run as root): the
     /// files are in folders the owner controls, and a link put there must give them nothing they could not read.
     /// </summary>
-    private T AsOwnerOf<T>(JobInfo job, Func<T> read) => FileCredentials.As(_outputAccounts?.Invoke(job.Owner), read);
+    private T AsOwnerOf<T>(JobInfo job, Func<T> read) => FileCredentials.As(_output.ReaderFor(job), read);
+
+    /// <summary>A job's output file the server cannot read (with the owner's rights, where it takes them): said, per job.</summary>
+    private static ErrorReply Unreadable(JobInfo job, Exception ex) =>
+        new(GoqErrorIds.JobOutputUnreadable, $"cannot read the output of job {job.Id}: {ex.Message}", GoqErrorKind.NotReadable);
 
     private GoqMessage ReadOutput(ReadOutput read)
     {
@@ -485,7 +489,17 @@ public sealed partial class GoqServer
         var max = Math.Clamp(read.MaxLines, 1, MaxOutputPage);
         // Checkpoint (sizes): a page is bounded by bytes as well as lines, so no output can make a reply too large.
         var records = read.Records && job.Kind == JobKind.ScriptBlock;
-        var (page, lineCount) = AsOwnerOf(job, () => (_output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records), _output.LineCount(job, records)));
+        Output.OutputPage page;
+        long? lineCount;
+        try
+        {
+            (page, lineCount) = AsOwnerOf(job, () => (_output.Read(job, read.FromLine, read.FromOffset, max, OutputPageBytes, records), _output.LineCount(job, records)));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return Unreadable(job, ex);
+        }
+
         var complete = terminal && (lineCount is { } count ? page.NextLine >= count : page.Lines.Count == 0);
         return new OutputReply(job.Id, page.Lines, page.NextLine, complete, job.State, page.NextOffset, records, job.WorkerHost);
     }
@@ -516,7 +530,7 @@ public sealed partial class GoqServer
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new ErrorReply(GoqErrorIds.ServerError, $"reading the output of job {job.Id} failed: {ex.Message}");
+            return Unreadable(job, ex);
         }
 
         var next = offset + data.Length;

@@ -43,6 +43,12 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
 
     public static string FileName(long jobId) => $"out.{jobId:D5}";
 
+    /// <summary>
+    /// The account whose rights the job's output files are read with: its owner's where the files are in places the
+    /// owner controls (a multi-user cluster's server run as root), else null (the server's own).
+    /// </summary>
+    public Platform.UserAccount? ReaderFor(JobInfo job) => _placement.OwnerFor(job, job.OutputPath);
+
     /// <summary>goq's name for a job's output; an array task's is its array's with its index (<c>out.00042.7</c>).</summary>
     public static string FileName(JobInfo job) => job.ArrayJobId is { } array ? $"{FileName(array)}.{job.ArrayIndex}" : FileName(job.Id);
 
@@ -531,7 +537,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
         {
             // After a restart: a file written to, or one planned for a job that had not written yet.
             output = JobOutputLog.FromIndex(path, index);
-            output.Owner = _placement.Owner(job);
+            output.Owner = _placement.OwnerFor(job, path);
             if (output.Records is { } records)
             {
                 records.Owner = output.Owner;

@@ -18,6 +18,15 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
     /// <summary>The account whose rights the job's output files are made with; null: the server's own.</summary>
     public Platform.UserAccount? Owner(JobInfo job) => accounts?.Invoke(job.Owner);
 
+    /// <summary>
+    /// The account whose rights a file at <paramref name="path"/> of the job is opened with: its owner's, unless it is
+    /// in the server's own output folder (the last fallback, which no user controls).
+    /// </summary>
+    public Platform.UserAccount? OwnerFor(JobInfo job, string? path) =>
+        accounts is null || (path is not null && path.StartsWith(Path.Combine(home, outputDir) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            ? null
+            : Owner(job);
+
     /// <summary>The place a job's output would go now, and where its lines would start; nothing is created.</summary>
     public JobOutputLog? Plan(JobInfo job)
     {
@@ -104,12 +113,21 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
     public JobOutputLog? Open(JobInfo job, ICollection<string> newEntries)
     {
         var owner = Owner(job);
-        return Platform.FileCredentials.As(owner, () => OpenAsOwner(job, owner, newEntries));
+        if (owner is null)
+        {
+            return OpenIn(job, Roots(job, null), null, newEntries, last: true);
+        }
+
+        // The owner's places with their rights, then the server's own folder: output is never dropped for want of a
+        // place the owner can write (a link put where its file goes, a folder they cannot write), and never written
+        // with more than their rights where they choose.
+        return Platform.FileCredentials.As(owner, () => OpenIn(job, Roots(job, owner), owner, newEntries, last: false))
+            ?? OpenIn(job, [home], null, newEntries, last: true);
     }
 
-    private JobOutputLog? OpenAsOwner(JobInfo job, Platform.UserAccount? owner, ICollection<string> newEntries)
+    private JobOutputLog? OpenIn(JobInfo job, IEnumerable<string> roots, Platform.UserAccount? owner, ICollection<string> newEntries, bool last)
     {
-        foreach (var root in Roots(job, owner))
+        foreach (var root in roots)
         {
             if (!Directory.Exists(root))
             {
@@ -153,7 +171,11 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
             }
         }
 
-        log(LogEntry.Error("job.output_dropped", $"job {job.Id}: no place to write output; it is dropped", job: job.Id));
+        if (last)
+        {
+            log(LogEntry.Error("job.output_dropped", $"job {job.Id}: no place to write output; it is dropped", job: job.Id));
+        }
+
         return null;
     }
 
@@ -161,7 +183,9 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
     /// After a crash the file may hold lines written after the last commit: they were never acknowledged, so the
     /// worker sends them again. Cutting them here keeps them from appearing twice. (Guarantee point.)
     /// </summary>
-    public void TrimUnrecorded(JobOutputLog output)
+    public void TrimUnrecorded(JobOutputLog output) => Platform.FileCredentials.As(output.Owner, () => TrimAsOwner(output));
+
+    private void TrimAsOwner(JobOutputLog output)
     {
         if (output.Records is { } records)
         {
