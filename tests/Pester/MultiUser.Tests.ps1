@@ -116,6 +116,30 @@ Describe 'A multi-user cluster' {
         (Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 30).State | Should -Be 'Cancelled'
     }
 
+    It 'checks a task of another user''s array by its array''s owner, made yet or not' {
+        $array = Submit-As $AliceHome 'true' @{ ArrayIndex = 1..50; Hold = $true }
+        $task = $array.Id + 40
+        $err = $null
+        try { Stop-GoqJob -Home $BobHome -Id $task -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -BeLike 'GoqAccessDenied,*'
+        $err.Exception.Message | Should -Match "job $task, owned by $Alice"
+        Stop-GoqJob -Home $AliceHome -Id $array.Id
+    }
+
+    It 'never waits on a FIFO put where a job''s output file goes: the job ends and the server answers' {
+        $next = (Get-GoqServer -Home $ServerHome).NextJobId
+        $fifo = Join-Path $AliceHome ('o/out.{0:D5}' -f $next)
+        & setpriv --reuid=$Alice --regid=$Alice --init-groups -- /bin/sh -c "mkdir -p '$AliceHome/o' && mkfifo '$fifo'"
+        try {
+            $job = Submit-As $AliceHome 'echo around'
+            $job.Id | Should -Be $next
+            (Wait-GoqJob -Home $AliceHome -Id $job.Id -Timeout 60).State | Should -Be 'Completed'
+            Receive-GoqJob -Home $AliceHome -Id $job.Id -ViaServer | Should -Be 'around'
+            (Get-GoqServer -Home $ServerHome).MultiUser | Should -BeTrue -Because 'the server still answers'
+        }
+        finally { Remove-Item -Force $fifo -ErrorAction SilentlyContinue }
+    }
+
     It 'refuses a user what only an Admin may do, and lets the cluster secret''s holder do it' {
         foreach ($attempt in @({ Set-GoqQueue -Home $BobHome -Name q1 -ThrottleLimit 1 }, { Stop-GoqServer -Home $BobHome -Confirm:$false },
                 { Grant-GoqUser -Home $BobHome -User $Bob -Role Admin -OutFile (Join-Path $BobHome 'x.zip') }, { Set-GoqUser -Home $OlgaHome -User $Bob -Role Admin })) {

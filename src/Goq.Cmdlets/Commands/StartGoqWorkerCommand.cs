@@ -138,7 +138,9 @@ public sealed class StartGoqWorkerCommand : GoqCmdlet
                 RunnerMaxBytes = settings.RunnerMaxBytes,
                 // Checkpoint (identity): root in a multi-user cluster runs each job as its owner (a worker started with a
                 // user's key is handed only that user's jobs, and runs them as that user too).
-                Owners = settings.MultiUser && Platform.FileCredentials.CanSwitch ? new JobOwners(AllowUser) : null,
+                // The server says which jobs must run as their owners (JobSpec.RunAsOwner): the worker's own config may be
+                // an older copy that does not say the cluster is multi-user.
+                Owners = Platform.FileCredentials.CanSwitch ? new JobOwners(AllowUser) : null,
             },
             Keeper = AsKeeper && WorkerId is not null
                 ? new KeeperOptions(WorkerRelay.InfoPath(settings, WorkerId)) { GiveUpAfter = TimeSpan.FromSeconds(Math.Max(1, settings.DeadWorkerSec - settings.HeartbeatSec)) }

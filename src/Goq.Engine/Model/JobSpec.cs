@@ -101,4 +101,10 @@ public sealed record JobSpec
     /// root runs the job as this user.
     /// </summary>
     public string Owner { get; init; } = "";
+
+    /// <summary>
+    /// Set by the server of a multi-user cluster: the job runs as <see cref="Owner"/> or not at all (a root worker drops
+    /// to the owner; any other worker runs it only when it runs as the owner itself).
+    /// </summary>
+    public bool RunAsOwner { get; init; }
 }

@@ -12,7 +12,7 @@ public static class OutputFingerprint
 
     public static (string Head, string Tail) Of(string path, long start, long bytes)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        using var file = Platform.NoFollow.OpenRead(path);
         return (Hash(file, start, (int)Math.Min(Span, bytes)), Hash(file, start + Math.Max(0, bytes - Span), (int)Math.Min(Span, bytes)));
     }
 

@@ -29,7 +29,7 @@ internal static class OutputPageReader
     /// <param name="breaks">Where lines end without a newline (see <see cref="LineCuts"/>).</param>
     public static OutputPage Read(string path, long offset, long line, long endLine, int maxLines, long maxBytes, StreamRuns.Cursor streams, LineBreaks breaks)
     {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        using var file = Platform.NoFollow.OpenRead(path); // never waits on a FIFO put in the file's place
         file.Seek(offset, SeekOrigin.Begin);
         // Pooled, and no larger than what is left of the file: most outputs are a few lines, and a fresh block of a
         // quarter of a megabyte for each (zeroed, on the large-object heap) cost more than reading them.
@@ -158,7 +158,7 @@ internal static class OutputPageReader
             return offset;
         }
 
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        using var file = Platform.NoFollow.OpenRead(path); // never waits on a FIFO put in the file's place
         file.Seek(offset, SeekOrigin.Begin);
         var buffer = ArrayPool<byte>.Shared.Rent(BlockBytes);
         try

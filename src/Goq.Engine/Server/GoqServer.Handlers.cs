@@ -128,6 +128,7 @@ public sealed partial class GoqServer
                 CapturedEnvironment = submit.SharedEnvironment ?? j.CapturedEnvironment,
                 Owner = from.Who.Name ?? OwnerNamed(j.SubmittedBy),
                 SubmittedBy = from.Who.Name ?? j.SubmittedBy,
+                RunAsOwner = _access.Users is not null,
             }).ToList();
         if (error is not null)
         {
@@ -169,7 +170,7 @@ public sealed partial class GoqServer
 
     private void Cancel(CancelJobs cancel, Inbound from)
     {
-        var (ids, denied) = _access.Partition(from.Who, GoqAction.StopJob, cancel.Ids ?? [], _queries.Job);
+        var (ids, denied) = _access.Partition(from.Who, GoqAction.StopJob, cancel.Ids ?? [], _queries.OwnerOf);
         Reply(from.Peer, from.Rid, _queries.Cancel(ids, from.Now) with { Denied = denied });
     }
 
@@ -181,14 +182,14 @@ public sealed partial class GoqServer
             return _queries.Watch(from.Peer, from.Rid, watch.Ids);
         }
 
-        var hidden = watch.Ids.Where(id => _queries.Job(id) is { } job && job.Owner != owner).ToHashSet();
+        var hidden = watch.Ids.Where(id => _queries.OwnerOf(id) is { } of && of != owner).ToHashSet();
         var reply = _queries.Watch(from.Peer, from.Rid, [.. watch.Ids.Where(id => !hidden.Contains(id))]);
         return reply with { Unknown = [.. reply.Unknown, .. hidden] };
     }
 
     private void SetJobs(SetJobs set, Inbound from)
     {
-        var (ids, denied) = set.Ids is null ? (set.Ids, null) : _access.Partition(from.Who, GoqAction.SetJob, set.Ids, _queries.Job);
+        var (ids, denied) = set.Ids is null ? (set.Ids, null) : _access.Partition(from.Who, GoqAction.SetJob, set.Ids, _queries.OwnerOf);
         Reply(from.Peer, from.Rid, (_queries.Change(set with { Ids = ids! }, from.Now) is { } changed ? changed with { Denied = denied } : null) as GoqMessage
             ?? new ErrorReply(GoqErrorIds.InvalidJobSpec, "a change needs job ids and what to change", GoqErrorKind.InvalidArgument));
     }
@@ -201,27 +202,27 @@ public sealed partial class GoqServer
             return;
         }
 
-        var (ids, denied) = _access.Partition(from.Who, GoqAction.RestartJob, restart.Ids, _queries.Job);
+        var (ids, denied) = _access.Partition(from.Who, GoqAction.RestartJob, restart.Ids, _queries.OwnerOf);
         Reply(from.Peer, from.Rid, _queries.Restart(ids, restart.IncludeDependents, from.Now, OnlyOwn(from.Who, GoqAction.RestartJob)) with { Denied = denied });
     }
 
     private void Remove(RemoveJobs remove, Inbound from)
     {
         // By state, a user removes only their own ended jobs (as Slurm's scancel -u); by id, each is checked.
-        var (ids, denied) = remove.Ids is null ? (null, null) : _access.Partition(from.Who, GoqAction.RemoveJob, remove.Ids, _queries.Job);
+        var (ids, denied) = remove.Ids is null ? (null, null) : _access.Partition(from.Who, GoqAction.RemoveJob, remove.Ids, _queries.OwnerOf);
         var onlyOwner = remove.Ids is null ? OnlyOwn(from.Who, GoqAction.RemoveJob) : null;
         Reply(from.Peer, from.Rid, _queries.Remove(ids, remove.States, from.Now, onlyOwner) with { Denied = denied });
     }
 
     private void Dismiss(DismissJobs dismiss, Inbound from)
     {
-        var (ids, denied) = _access.Partition(from.Who, GoqAction.RemoveJob, dismiss.Ids ?? [], _queries.Job);
+        var (ids, denied) = _access.Partition(from.Who, GoqAction.RemoveJob, dismiss.Ids ?? [], _queries.OwnerOf);
         Reply(from.Peer, from.Rid, _queries.Dismiss(ids) with { Denied = denied });
     }
 
     /// <summary>Null when the sender may read the job's output through the server (theirs, or they are an Operator); else the refusal.</summary>
     private ErrorReply? MayRead(Inbound from, long jobId) =>
-        from.Who.IsCluster ? null : _access.Check(from.Who, GoqAction.ReadOutput, jobId, _queries.Job(jobId));
+        from.Who.IsCluster ? null : _access.Check(from.Who, GoqAction.ReadOutput, jobId, _queries.OwnerOf(jobId));
 
     /// <summary>A request about the users: refused on a home that is not multi-user, and to a sender without the rights.</summary>
     private GoqMessage Users(Inbound from, GoqAction? action, Func<UserDirectory, GoqMessage> handle)
@@ -273,6 +274,22 @@ public sealed partial class GoqServer
         if (workerId is null)
         {
             return null;
+        }
+
+        // Checkpoint (identity): a user's key reports only on that user's jobs, whatever worker it names (worker ids
+        // are not kept across a server restart: a report about another's job would forge its end).
+        var aboutJob = body switch
+        {
+            JobStarted started => started.JobId,
+            JobOutput output => output.JobId,
+            JobOutputWritten written => written.JobId,
+            JobReturned returned => returned.JobId,
+            JobFinished finished => finished.JobId,
+            _ => (long?)null,
+        };
+        if (aboutJob is { } jobId && _queries.OwnerOf(jobId) is { } jobOwner && jobOwner != from.Who.Name)
+        {
+            return $"refused a worker's report from {from.Who.Name} about job {jobId}, which is {jobOwner}'s";
         }
 
         if (_workerOwners.TryGetValue(workerId, out var owner))
@@ -331,6 +348,11 @@ public sealed partial class GoqServer
         if (from.Who.IsCluster)
         {
             _workerOwners[hello.WorkerId] = null; // the cluster's: no user's key speaks for it from now on
+        }
+        else
+        {
+            // A user's worker lists only that user's jobs as its own: another's, named, is neither taken back nor stopped.
+            hello = hello with { Running = [.. hello.Running.Where(r => _queries.OwnerOf(r.JobId) == from.Who.Name)] };
         }
 
         var outcome = _scheduler.WorkerHello(from.Peer, hello, from.Now, from.Who.Name);
@@ -523,7 +545,7 @@ public sealed partial class GoqServer
         {
             data = AsOwnerOf(job, () =>
             {
-                using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+                using var file = NoFollow.OpenRead(path);
                 file.Position = start + offset;
                 return data[..file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false)];
             });

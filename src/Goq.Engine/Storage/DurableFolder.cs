@@ -22,7 +22,8 @@ internal static unsafe class DurableFolder
         var utf8 = Marshal.StringToCoTaskMemUTF8(path);
         try
         {
-            var fd = LibC.open((byte*)utf8, LibC.ORdonly | LibC.OCloexec, 0);
+            // A folder only (a FIFO or a file put in its place fails at once, and is never waited on).
+            var fd = LibC.open((byte*)utf8, LibC.ORdonly | 0x10000 /* O_DIRECTORY */ | 0x800 /* O_NONBLOCK */ | LibC.OCloexec, 0);
             if (fd < 0)
             {
                 log(LogEntry.Error("folder.sync_failed", $"cannot open the folder '{path}' to sync it: {LibC.ErrorText(Marshal.GetLastPInvokeError())}"));

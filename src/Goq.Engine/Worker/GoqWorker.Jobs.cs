@@ -74,11 +74,11 @@ public sealed partial class GoqWorker
         // A job that runs as its owner writes its file with the owner's rights; one whose owner cannot be run as here
         // fails at its start, and its lines (the reason) go through the server.
         var owners = _options.Runner.Owners;
-        var owner = owners?.Resolve(dispatch.Spec.Owner, out _);
+        var owner = dispatch.Spec.RunAsOwner ? owners?.Resolve(dispatch.Spec.Owner, out _) : null;
         var job = new RunningJob(dispatch.JobId, dispatch.Attempt, new OutputBudget(_options.JobOutputBudget, _outputBudget))
         {
             SlotCount = Math.Max(1, dispatch.Spec.SlotCount),
-            File = dispatch.Output is { } target && dispatch.Spec.Kind != JobKind.ScriptBlock && SpawnedJobProcess.IsSupported && (owners is null || owner is not null)
+            File = dispatch.Output is { } target && dispatch.Spec.Kind != JobKind.ScriptBlock && SpawnedJobProcess.IsSupported && (!dispatch.Spec.RunAsOwner || owners is null || owner is not null)
                 ? new JobOutputFile(target,
                     why => _options.Log(LogEntry.Warning("job.output_file_unusable", $"job {dispatch.JobId}: {why}", job: dispatch.JobId)), owner)
                 : null,

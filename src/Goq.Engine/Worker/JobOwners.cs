@@ -72,42 +72,42 @@ public sealed class JobOwners
     }
 
     /// <summary>
-    /// Variables the dynamic loader and the C library act on (glibc's list for set-user-ID programs, less TMPDIR and
-    /// TZDIR, which setpriv has no use for). setpriv starts as root without the loader's secure mode, so a job's
-    /// LD_PRELOAD would be loaded into a root process: these never reach it, and are given back to the job after the drop.
+    /// Variables that act on the dynamic loader, the C library or the locale (glibc's list for set-user-ID programs, and
+    /// LC_*, LANG, LANGUAGE, whose values may name files to load). setpriv starts as root without the loader's secure
+    /// mode: these never reach it, and are given back to the job after the drop.
     /// </summary>
     private static readonly string[] LoaderVariables =
     [
         "GCONV_PATH", "GETCONF_DIR", "GLIBC_TUNABLES", "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH", "NLSPATH",
-        "RESOLV_HOST_CONF", "RES_OPTIONS",
+        "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR", "TZDIR", "TZ", "LANG", "LANGUAGE",
     ];
 
+    private static bool ActsOnTheLoader(string name) =>
+        name.StartsWith("LD_", StringComparison.Ordinal) || name.StartsWith("LC_", StringComparison.Ordinal) || LoaderVariables.Contains(name, StringComparer.Ordinal);
+
     /// <summary>
-    /// <paramref name="argv"/> run as <paramref name="account"/>: setpriv drops to the account for good, then becomes the
-    /// job. Checkpoint (identity): the variables that act on the loader (LD_*, and <see cref="LoaderVariables"/>) are
-    /// taken out of <paramref name="environment"/>, which setpriv starts with as root, and set again after the drop
-    /// by env(1), which runs as the owner (only when the job has any: most jobs pay no extra program).
+    /// The command that drops to <paramref name="account"/> for good, to put before the job (and its shim): setpriv, then,
+    /// when the job has any variable that acts on the loader, env(1) giving those back as the owner. Checkpoint
+    /// (identity): such variables are taken out of <paramref name="environment"/>, which setpriv starts with as root; the
+    /// shell and the job's shim run only after the drop, so nothing else in the environment (a bash function, say) is
+    /// read by anything that runs as root. Most jobs have none of these and pay no extra program.
     /// </summary>
-    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv, IDictionary<string, string?>? environment = null)
+    public List<string> Drop(UserAccount account, IDictionary<string, string?> environment)
     {
         List<string> drop = [SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--"];
-        var moved = environment is null ? [] : environment
-            .Where(e => e.Value is not null && (e.Key.StartsWith("LD_", StringComparison.Ordinal) || LoaderVariables.Contains(e.Key, StringComparer.Ordinal)))
-            .ToList();
-        if (moved.Count == 0)
-        {
-            return [.. drop, .. argv];
-        }
-
+        var moved = environment.Where(e => e.Value is not null && ActsOnTheLoader(e.Key)).ToList();
         foreach (var (name, _) in moved)
         {
-            environment!.Remove(name);
+            environment.Remove(name);
         }
 
-        // env(1) takes any leading word with '=' for a variable: a program whose path has one is started through sh.
-        IEnumerable<string> job = argv.Count > 0 && argv[0].Contains('=') ? ["/bin/sh", "-c", "exec \"$0\" \"$@\"", .. argv] : argv;
-        return [.. drop, EnvPath, .. moved.Select(e => $"{e.Key}={e.Value}"), .. job];
+        // env(1) takes any word with '=' for a variable until the first that has none: the shim (or the job) comes next.
+        return moved.Count == 0 ? drop : [.. drop, EnvPath, .. moved.Select(e => $"{e.Key}={e.Value}")];
     }
+
+    /// <summary><paramref name="argv"/> run as <paramref name="account"/> (a script runner: it enters no job folder and has no shim).</summary>
+    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv) =>
+        [SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--", .. argv];
 
     private static string EnvPath => File.Exists("/usr/bin/env") ? "/usr/bin/env" : "/bin/env";
 

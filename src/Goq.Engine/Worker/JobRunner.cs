@@ -95,9 +95,15 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
 
         // Checkpoint (identity): in a multi-user cluster a job runs as its owner, or not at all.
         Platform.UserAccount? owner = null;
-        if (options.Owners is { } owners && (owner = owners.Resolve(spec.Owner, out var refusal)) is null)
+        if (spec.RunAsOwner && options.Owners is { } owners && (owner = owners.Resolve(spec.Owner, out var refusal)) is null)
         {
             return Fail(refusal!);
+        }
+
+        if (spec.RunAsOwner && options.Owners is null && !string.Equals(spec.Owner, Environment.UserName, StringComparison.Ordinal))
+        {
+            // Fails closed: a worker that cannot drop to the owner (not root) runs only its own account's jobs.
+            return Fail($"this worker runs as {Environment.UserName}, not root, and cannot run a job of {spec.Owner}'s as them");
         }
 
         var environment = new Dictionary<string, string?>(_workerEnvironment, StringComparer.Ordinal);
@@ -144,22 +150,24 @@ public sealed class JobRunner(JobRunnerOptions options) : IDisposable
             return Fail(reason!);
         }
 
+        List<string>? runAs = null;
         if (owner is not null)
         {
             if (JobOwners.CannotEnter(owner, workingDirectory) is { } cannot)
             {
-                return Fail(cannot);
+                return Fail(cannot); // said clearly here; entered (or not) as the owner after the drop all the same
             }
 
-            argv = options.Owners!.Wrap(owner, argv, environment);
+            runAs = options.Owners!.Drop(owner, environment);
         }
 
         IJobProcess process;
         try
         {
             process = SpawnedJobProcess.IsSupported && options.NewProcessGroup
-                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, Emit, holdOutput, file: file, exited: onExited)
-                : DotnetJobProcess.Start(argv, environment, workingDirectory, Emit);
+                ? SpawnedJobProcess.Start(argv, environment, workingDirectory, Emit, holdOutput, file: file, exited: onExited, runAs: runAs)
+                : runAs is null ? DotnetJobProcess.Start(argv, environment, workingDirectory, Emit)
+                : throw new JobStartException("this worker cannot start a job as its owner without its own process launcher (Linux, with a process group)");
         }
         catch (JobStartException ex)
         {

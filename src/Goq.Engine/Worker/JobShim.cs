@@ -152,6 +152,13 @@ internal static unsafe class JobShim
     /// <summary>The shim's argv for a job's argv.</summary>
     public static IReadOnlyList<string> Wrap(IReadOnlyList<string> argv) => [Setsid!, "-f", "/bin/sh", "-c", Script, "goq-job", .. argv];
 
+    /// <summary>
+    /// The same, entering <paramref name="directory"/> first: for a job started as its owner, whose folder is entered
+    /// with the owner's rights, after the drop (a folder swapped for a link after it was checked gives them nothing).
+    /// </summary>
+    public static IReadOnlyList<string> Wrap(IReadOnlyList<string> argv, string directory) =>
+        [Setsid!, "-f", "/bin/sh", "-c", "cd -- \"$0\" || exit 126; " + Script, directory, .. argv];
+
     /// <summary>Makes this process a child subreaper (or no longer one); called with <see cref="Gate"/> held.</summary>
     /// <exception cref="JobStartException">prctl refused to turn it on (the probe saw it work: this is rare).</exception>
     public static void AdoptOrphans(bool on)

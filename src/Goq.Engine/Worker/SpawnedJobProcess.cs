@@ -45,9 +45,13 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
 
     /// <param name="hold">While true, the job's pipes are not read (see <see cref="OutputBudget"/>).</param>
     /// <param name="channelFd">When not negative, given to the child as its descriptor 3 (a script runner's channel).</param>
+    /// <param name="runAs">
+    /// The command that drops to the job's owner (setpriv, see <see cref="JobOwners"/>), put before everything else: the
+    /// shim then runs as the owner, and the folder is entered as the owner (this process starts the drop in /).
+    /// </param>
     public static SpawnedJobProcess Start(IReadOnlyList<string> argv, IEnumerable<KeyValuePair<string, string?>> environment,
         string workingDirectory, Action<OutputLine> emit, Func<bool>? hold = null, int channelFd = -1, JobOutputFile? file = null,
-        Action<int>? exited = null)
+        Action<int>? exited = null, IReadOnlyList<string>? runAs = null)
     {
         var strings = new List<nint>();
         byte* Utf8(string s)
@@ -70,7 +74,18 @@ internal sealed unsafe class SpawnedJobProcess : IJobProcess
                 throw new JobStartException($"cannot start '{program}': {LibC.ErrorText(LibC.Enoexec)}");
             }
 
-            argv = JobShim.Wrap(argv);
+            argv = runAs is null ? JobShim.Wrap(argv) : JobShim.Wrap(argv, workingDirectory);
+        }
+        else if (runAs is not null)
+        {
+            argv = ["/bin/sh", "-c", "cd -- \"$0\" || exit 126; exec \"$@\"", workingDirectory, .. argv];
+        }
+
+        if (runAs is not null)
+        {
+            // Checkpoint (identity): nothing of the job runs before the drop; even its folder is entered after it.
+            argv = [.. runAs, .. argv];
+            workingDirectory = "/";
         }
 
         var devNull = -1;

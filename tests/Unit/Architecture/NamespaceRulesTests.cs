@@ -24,7 +24,7 @@ public sealed partial class NamespaceRulesTests
         ["Goq.Configuration"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Identity"],
         ["Goq.Protocol"] = ["Goq", "Goq.Errors", "Goq.Timing", "Goq.Identity"],
         ["Goq.Transport"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
-        ["Goq.Output"] = ["Goq", "Goq.Errors", "Goq.Protocol"],
+        ["Goq.Output"] = ["Goq", "Goq.Errors", "Goq.Protocol", "Goq.Platform"],
         ["Goq.Storage"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
         ["Goq.Monitoring"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Storage"],
         ["Goq.Client"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",

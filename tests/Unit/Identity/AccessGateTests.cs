@@ -28,11 +28,13 @@ public sealed class AccessGateTests
 
     private JobInfo? Job(long id) => _jobs.GetValueOrDefault(id);
 
+    private string? OwnerOf(long id) => Job(id)?.Owner;
+
     [Fact]
     public void Partition_ForAUser_AllowsTheirOwnAndUnknownJobs_AndRefusesTheRest()
     {
         var gate = Gate();
-        var (allowed, refused) = gate.Partition(Alice, GoqAction.StopJob, [1, 2, 3, 4, 5], Job);
+        var (allowed, refused) = gate.Partition(Alice, GoqAction.StopJob, [1, 2, 3, 4, 5], OwnerOf);
 
         Assert.Equal([1L, 3L, 5L], allowed); // 3 is unknown: kept, to be reported as such
         Assert.NotNull(refused);
@@ -59,7 +61,7 @@ public sealed class AccessGateTests
     public void Partition_WithNothingRefused_GivesNoRefusals()
     {
         var gate = Gate();
-        var (allowed, refused) = gate.Partition(Alice, GoqAction.ReadOutput, [5, 1, 99], Job);
+        var (allowed, refused) = gate.Partition(Alice, GoqAction.ReadOutput, [5, 1, 99], OwnerOf);
         Assert.Equal([5L, 1L, 99L], allowed);
         Assert.Null(refused);
         Assert.Equal(0, gate.Denied);
@@ -80,7 +82,7 @@ public sealed class AccessGateTests
         var lookups = 0;
         long[] ids = [1, 2, 3, 4];
 
-        var (allowed, refused) = gate.Partition(new Principal("olga", role), action, ids, id => { lookups++; return Job(id); });
+        var (allowed, refused) = gate.Partition(new Principal("olga", role), action, ids, id => { lookups++; return OwnerOf(id); });
 
         Assert.Equal(ids, allowed);
         Assert.Null(refused);
@@ -102,11 +104,11 @@ public sealed class AccessGateTests
     {
         var gate = Gate();
         Assert.Null(gate.Check(Alice, GoqAction.SetJob, 3, null));
-        Assert.Null(gate.Check(Alice, GoqAction.SetJob, 1, Job(1)));
-        Assert.Null(gate.Check(Olga, GoqAction.SetJob, 2, Job(2)));
+        Assert.Null(gate.Check(Alice, GoqAction.SetJob, 1, OwnerOf(1)));
+        Assert.Null(gate.Check(Olga, GoqAction.SetJob, 2, OwnerOf(2)));
         Assert.Equal(0, gate.Denied);
 
-        var reply = gate.Check(Alice, GoqAction.SetJob, 2, Job(2));
+        var reply = gate.Check(Alice, GoqAction.SetJob, 2, OwnerOf(2));
         Assert.NotNull(reply);
         Assert.Equal(GoqErrorIds.AccessDenied, reply.ErrorId);
         Assert.Equal(GoqErrorKind.PermissionDenied, reply.Kind);

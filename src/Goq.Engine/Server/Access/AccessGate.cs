@@ -79,17 +79,17 @@ public sealed class AccessGate(UserDirectory? users, bool privateJobs, Action<Lo
         return new ErrorReply(GoqErrorIds.AccessDenied, message, GoqErrorKind.PermissionDenied);
     }
 
-    /// <summary>Null when <paramref name="who"/> may do <paramref name="action"/> to job <paramref name="jobId"/> (unknown jobs pass: they are reported as such).</summary>
-    public ErrorReply? Check(Principal who, GoqAction action, long jobId, JobInfo? job) =>
-        job is null || Refuse(who, action, jobId, job.Owner) is not { } refusal
+    /// <summary>Null when <paramref name="who"/> may do <paramref name="action"/> to job <paramref name="jobId"/> of <paramref name="owner"/> (null: unknown, reported as such).</summary>
+    public ErrorReply? Check(Principal who, GoqAction action, long jobId, string? owner) =>
+        owner is null || Refuse(who, action, jobId, owner) is not { } refusal
             ? null
             : new ErrorReply(GoqErrorIds.AccessDenied, refusal.Message, GoqErrorKind.PermissionDenied);
 
     /// <summary>
     /// The ids <paramref name="who"/> may do <paramref name="action"/> to, and a refusal for each of the others (counted
-    /// and logged). Ids of unknown jobs are kept, to be reported unknown.
+    /// and logged). Ids of unknown jobs are kept, to be reported unknown; a task of an array not made yet is its array's.
     /// </summary>
-    public (IReadOnlyList<long> Allowed, IReadOnlyList<AccessRefusal>? Refused) Partition(Principal who, GoqAction action, IReadOnlyList<long> ids, Func<long, JobInfo?> job)
+    public (IReadOnlyList<long> Allowed, IReadOnlyList<AccessRefusal>? Refused) Partition(Principal who, GoqAction action, IReadOnlyList<long> ids, Func<long, string?> ownerOf)
     {
         if (who.Role >= AccessPolicy.LeastRoleFor(action))
         {
@@ -100,7 +100,7 @@ public sealed class AccessGate(UserDirectory? users, bool privateJobs, Action<Lo
         List<AccessRefusal>? refused = null;
         foreach (var id in ids)
         {
-            if (job(id) is { } found && Refuse(who, action, id, found.Owner) is { } refusal)
+            if (ownerOf(id) is { } owner && Refuse(who, action, id, owner) is { } refusal)
             {
                 (refused ??= []).Add(refusal);
             }

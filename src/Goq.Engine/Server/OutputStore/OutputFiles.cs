@@ -344,7 +344,7 @@ internal sealed class OutputFiles(string home, string outputDir, Action<LogEntry
     private static void EndLineAtEnd(JobOutputLog output)
     {
         if (output.ByteCount > 0 && !output.EndsAtBreak && !output.Planned
-            && OutputPlacement.ByteAt(output.Path, output.StartOffset + output.ByteCount - 1) is { } last && last != (byte)'\n')
+            && OutputPlacement.ByteAt(output.Path, output.StartOffset + output.ByteCount - 1, output.Owner) is { } last && last != (byte)'\n')
         {
             output.AddBreak(output.ByteCount);
         }

@@ -208,13 +208,15 @@ internal sealed class OutputPlacement(string home, string outputDir, Action<LogE
     }
 
     /// <summary>The byte at <paramref name="offset"/> of the file, or null when it cannot be read.</summary>
-    public static byte? ByteAt(string path, long offset)
+    public static byte? ByteAt(string path, long offset, Platform.UserAccount? owner = null) => Platform.FileCredentials.As(owner, () => ByteAsOwner(path, offset));
+
+    private static byte? ByteAsOwner(string path, long offset)
     {
         try
         {
-            using var file = File.OpenHandle(path);
+            using var file = Platform.NoFollow.OpenRead(path);
             Span<byte> one = stackalloc byte[1];
-            return RandomAccess.Read(file, one, offset) == 1 ? one[0] : null;
+            return RandomAccess.Read(file.SafeFileHandle, one, offset) == 1 ? one[0] : null;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

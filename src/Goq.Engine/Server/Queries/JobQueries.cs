@@ -23,6 +23,9 @@ internal sealed partial class JobQueries(IJobStore store, Scheduler scheduler)
     /// <summary>A job as it is now: the scheduler's own record of one it holds, else the stored one; an array job's own record.</summary>
     public JobInfo? Job(long id) => scheduler.GetJob(id) ?? store.Get(id) ?? ArrayRecord(id);
 
+    /// <summary>Whose job an id is: the job's owner, or for a task of an array not made yet its array's; null for an unknown id.</summary>
+    public string? OwnerOf(long id) => Job(id)?.Owner ?? scheduler.OwnerOfTask(id);
+
     /// <summary>
     /// One page of jobs past <paramref name="afterId"/>; unknown ids are reported with the first page. An array job's id
     /// stands for its tasks (those with <see cref="JobFilter.ArrayIndexes"/>, when given), and tasks not made yet are

@@ -49,6 +49,9 @@ internal sealed class ArrayJobs(JobTable jobs, IJobStaging store, RunLimits limi
     /// <summary>Whether <paramref name="id"/> is a task of a held array that has not been made yet (it exists, waiting its turn).</summary>
     public bool IsUnmadeTask(long id) => ArrayOfTask(id) is { } array && array.IsUnmade(id);
 
+    /// <summary>The owner of the array a task id belongs to (made or not); null when it belongs to none held.</summary>
+    public string? OwnerOfTask(long id) => ArrayOfTask(id)?.Info.Owner;
+
     /// <summary>Submits an array: its record, and its first task (the rest are made as they are needed).</summary>
     public JobInfo Submit(long id, JobSpec spec, DateTimeOffset now)
     {

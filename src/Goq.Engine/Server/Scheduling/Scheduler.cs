@@ -286,6 +286,9 @@ public sealed class Scheduler
     /// <summary>Whether <paramref name="id"/> is a task of a held array that has not been made yet (it exists, waiting its turn).</summary>
     public bool IsUnmadeTask(long id) => _parts.Arrays.IsUnmadeTask(id);
 
+    /// <summary>The owner of the held array a task id belongs to, made or not; null when none.</summary>
+    public string? OwnerOfTask(long id) => _parts.Arrays.OwnerOfTask(id);
+
     /// <summary>
     /// The tasks not made yet, as rows (each a fresh record), with ids above <paramref name="afterId"/> (and among
     /// <paramref name="ids"/>, when given), at most <paramref name="limit"/>, ascending.
