@@ -81,9 +81,9 @@ public sealed partial class GoqServer
     private void Apply(PeerId peer, Envelope envelope, Principal who)
     {
         var from = new Inbound(peer, envelope.Rid, Instant.Now, who);
-        if (!who.IsCluster && envelope.Body is WorkerReport or Protocol.WorkerHello or Protocol.WorkerBye && ForeignWorker(envelope.Body, from) is { } refused)
+        if (!who.IsCluster && envelope.Body is WorkerReport or Protocol.WorkerHello or Protocol.WorkerBye
+            && _workerClaims.Refusal(who, envelope.Body, _queries.OwnerOf) is { } refused)
         {
-            _droppedForeign++;
             _options.Log(LogEntry.Warning("security.denied", refused) with { User = who.Name, Action = "worker" });
             return;
         }
@@ -254,58 +254,6 @@ public sealed partial class GoqServer
     /// <summary>The account a client of the cluster secret names as its own (user of user@host).</summary>
     private static string OwnerNamed(string submittedBy) => submittedBy.Split('@')[0];
 
-    /// <summary>
-    /// Null when a worker's message signed with a user's key concerns a worker that user started; else why it is
-    /// refused: a user's key never speaks for a worker of the cluster's or of another user's.
-    /// </summary>
-    private string? ForeignWorker(GoqMessage body, Inbound from)
-    {
-        var workerId = body switch
-        {
-            Protocol.WorkerHello hello => hello.WorkerId,
-            Protocol.WorkerBye bye => bye.WorkerId,
-            JobStarted started => started.WorkerId,
-            JobOutput output => output.WorkerId,
-            JobOutputWritten written => written.WorkerId,
-            JobReturned returned => returned.WorkerId,
-            JobFinished finished => finished.WorkerId,
-            _ => null,
-        };
-        if (workerId is null)
-        {
-            return null;
-        }
-
-        // Checkpoint (identity): a user's key reports only on that user's jobs, whatever worker it names (worker ids
-        // are not kept across a server restart: a report about another's job would forge its end).
-        var aboutJob = body switch
-        {
-            JobStarted started => started.JobId,
-            JobOutput output => output.JobId,
-            JobOutputWritten written => written.JobId,
-            JobReturned returned => returned.JobId,
-            JobFinished finished => finished.JobId,
-            _ => (long?)null,
-        };
-        if (aboutJob is { } jobId && _queries.OwnerOf(jobId) is { } jobOwner && jobOwner != from.Who.Name)
-        {
-            return $"refused a worker's report from {from.Who.Name} about job {jobId}, which is {jobOwner}'s";
-        }
-
-        if (_workerOwners.TryGetValue(workerId, out var owner))
-        {
-            return owner == from.Who.Name ? null : $"refused a worker's message from {from.Who.Name}: worker {workerId} is {(owner is null ? "the cluster's" : owner + "'s")}";
-        }
-
-        if (body is not Protocol.WorkerHello)
-        {
-            return $"refused a worker's message from {from.Who.Name}: worker {workerId} has not announced itself with that key";
-        }
-
-        _workerOwners[workerId] = from.Who.Name;
-        return null;
-    }
-
     private GoqMessage SetQueue(SetQueue setQueue, Inbound from) =>
         !NameRules.IsValid(setQueue.Name) || setQueue.ThrottleLimit < 0
             ? new ErrorReply(GoqErrorIds.InvalidQueue,
@@ -347,7 +295,7 @@ public sealed partial class GoqServer
 
         if (from.Who.IsCluster)
         {
-            _workerOwners[hello.WorkerId] = null; // the cluster's: no user's key speaks for it from now on
+            _workerClaims.ClaimForCluster(hello.WorkerId);
         }
         else
         {

@@ -175,7 +175,7 @@ public sealed partial class GoqServer
         StoreUnavailable = _outage.Cause,
         DroppedMalformed = _droppedMalformed,
         DroppedBadSignatures = _droppedBadSignatures,
-        DeniedRequests = _access.Denied + _droppedForeign,
+        DeniedRequests = _access.Denied + _workerClaims.Refused,
         MultiUser = _access.Users is not null,
         Users = _access.Users?.Count ?? 0,
         DroppedReplays = _droppedReplays,

@@ -18,7 +18,8 @@ namespace Goq.Server;
 
 // Over 400 lines across its partial files: the server's loop owns the socket, the turn (drain, events, the read step,
 // commit) and its outbox. The outbox (acks riding on dispatches, notices, what an outage holds back) and the metrics'
-// reporting are the parts to make types of their own next; the scheduler's were split in issue 27.
+// reporting are the parts to make types of their own next; the scheduler's were split in issue 27. The handlers' part
+// (GoqServer.Handlers) is one short method per message kind; who may do what is decided outside it (Server/Access).
 /// <summary>
 /// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
@@ -67,9 +68,7 @@ public sealed partial class GoqServer : IDisposable
     private readonly RejectionLimiter _rejections = new(perSecond: 20);
     private readonly AccessGate _access;
 
-    // Which key started each worker: null for the cluster's, else the user whose own worker it is (see ForeignWorker).
-    private readonly Dictionary<string, string?> _workerOwners = new(StringComparer.Ordinal);
-    private long _droppedForeign;
+    private readonly WorkerClaims _workerClaims = new();
 
     // The accounts of jobs' owners, whose rights the server takes to make and read their output files (a multi-user
     // cluster's server run as root); null: the server's own rights.

@@ -94,7 +94,7 @@ public sealed class JobOwners
     /// </summary>
     public List<string> Drop(UserAccount account, IDictionary<string, string?> environment)
     {
-        List<string> drop = [SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--"];
+        var drop = Setpriv(account);
         var moved = environment.Where(e => e.Value is not null && ActsOnTheLoader(e.Key)).ToList();
         foreach (var (name, _) in moved)
         {
@@ -106,8 +106,11 @@ public sealed class JobOwners
     }
 
     /// <summary><paramref name="argv"/> run as <paramref name="account"/> (a script runner: it enters no job folder and has no shim).</summary>
-    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv) =>
-        [SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--", .. argv];
+    public List<string> Wrap(UserAccount account, IReadOnlyList<string> argv) => [.. Setpriv(account), .. argv];
+
+    /// <summary>setpriv's drop to the account, for good: its uid, gid and groups, and no way to gain privileges.</summary>
+    private List<string> Setpriv(UserAccount account) =>
+        [SetprivPath!, $"--reuid={account.Uid}", $"--regid={account.Gid}", $"--groups={GroupsOf(account)}", "--no-new-privs", "--"];
 
     private static string EnvPath => File.Exists("/usr/bin/env") ? "/usr/bin/env" : "/bin/env";
 
