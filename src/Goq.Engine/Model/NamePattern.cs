@@ -12,7 +12,17 @@ public sealed class NamePattern
 {
     private readonly Regex _regex;
 
-    public NamePattern(string pattern) => _regex = new Regex(ToRegex(pattern), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline);
+    public NamePattern(string pattern)
+    {
+        RegexText = ToRegex(pattern);
+        _regex = new Regex(RegexText, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline);
+    }
+
+    /// <summary>
+    /// The pattern as a regular expression, matched without regard to case, '.' matching any character: in a syntax
+    /// PostgreSQL's regular expressions read the same way (escapes of punctuation, classes, anchors), for the store.
+    /// </summary>
+    public string RegexText { get; }
 
     public bool IsMatch(string? name) => name is not null && _regex.IsMatch(name);
 

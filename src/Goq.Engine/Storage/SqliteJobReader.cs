@@ -26,10 +26,10 @@ public sealed class SqliteJobReader : IJobReader
     }
 
     public IReadOnlyList<JobInfo> Query(IReadOnlyCollection<long>? ids, IReadOnlyCollection<JobState>? states, long afterId, int limit, JobFilter? filter) =>
-        [.. SqliteJobStore.ReadRows(_db, ids, states, afterId, limit, filter, toSend: true).Values];
+        [.. SqliteJobStore.ReadRows(_db, new PageQuery(ids, states, afterId, limit, filter, ToSend: true)).Values];
 
     public IReadOnlyList<JobInfo> Newest(IReadOnlyCollection<JobState>? states, long beforeId, int limit, JobFilter? filter, long afterId = 0) =>
-        [.. SqliteJobStore.ReadRows(_db, null, states, afterId, limit, filter, toSend: false, beforeId, newestFirst: true).Values.Reverse()];
+        [.. SqliteJobStore.ReadRows(_db, new PageQuery(null, states, afterId, limit, filter, ToSend: false, beforeId, NewestFirst: true)).Values.Reverse()];
 
     private SqliteTransaction? _pinned;
 

@@ -1,40 +1,22 @@
-using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Goq.Errors;
-using Goq.Protocol;
 using Microsoft.Data.Sqlite;
 
 namespace Goq.Storage;
 
-// Over 400 lines across its partial files: one SQLite connection and its staged changes, committed together; issue 27
-// gives arrays, batches and output indexes types of their own.
 /// <summary>
-/// The durable store: one SQLite file in WAL mode with synchronous=FULL, so a committed transaction survives a
-/// crash of the process or the machine. Changes are staged in memory and written by <see cref="Commit"/> in one
-/// transaction (the server's group commit). Submitters' environments are stored once per distinct content.
+/// The embedded store: one SQLite file in WAL mode with synchronous=FULL, so a committed transaction survives a crash
+/// of the process or the machine. Staging, merging and the group commit are <see cref="StagedJobStore"/>'s; this type
+/// reads and writes the rows. Array jobs: each array's own record and spec (with every index) in one row of
+/// <c>arrays</c>, written once; its tasks are rows of <c>jobs</c>, ids right after the array's own.
 /// Owned by the server's scheduler thread.
 /// </summary>
-public sealed partial class SqliteJobStore : IJobStore
+public sealed class SqliteJobStore : StagedJobStore
 {
     public const int SchemaVersion = 1;
 
-    private const string QueueLimitKey = "queue_limit:";
-    private const string UserKey = "user:";
-
     private readonly SqliteConnection _db;
-    private readonly Dictionary<long, (JobInfo Job, JobSpec? Spec)> _dirty = new();
-    private readonly Dictionary<long, OutputIndex> _dirtyOutputs = new();
-    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _environments = new();
-    private readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> _environmentKeys = new();
-    private readonly Dictionary<string, string> _newEnvironments = new();
-    private readonly Dictionary<string, string> _writtenMeta = new(StringComparer.Ordinal);
-    private readonly BatchMemory _batches = new();
-    private readonly List<(string Id, long FirstId, int Count, long At)> _newBatches = [];
     private CommitStatements? _statements;
-    private long _nextJobId = 1;
-    private int _writtenSettings;
 
     public SqliteJobStore(string path)
     {
@@ -61,171 +43,15 @@ public sealed partial class SqliteJobStore : IJobStore
 
     public string Path { get; }
 
-    public long NextJobId => _nextJobId;
+    public override IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded() => CountEnded(_db, null);
 
-    public StoreCounters Counters { get; } = new();
-
-    public void Count(StoreCounter counter) => Counters.Count(counter);
-
-    public void SetQueueLimit(string queue, int limit) => Counters.SetQueueLimit(queue, limit);
-
-    public long AllocateIds(int count)
-    {
-        var first = _nextJobId;
-        _nextJobId += count;
-        return first;
-    }
-
-    public void Insert(JobInfo job, JobSpec spec) => _dirty[job.Id] = (job, spec);
-
-    public void Update(JobInfo job) =>
-        _dirty[job.Id] = (job, _dirty.TryGetValue(job.Id, out var staged) ? staged.Spec : null);
-
-    public JobInfo? Get(long id)
-    {
-        if (_dirty.TryGetValue(id, out var staged))
-        {
-            return staged.Job;
-        }
-
-        using var cmd = Command("SELECT info FROM jobs WHERE id = $id", ("$id", id));
-        return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJson.JobInfo) : null;
-    }
-
-    public JobSpec? GetSpec(long id)
-    {
-        if (_dirty.TryGetValue(id, out var staged) && staged.Spec is not null)
-        {
-            return staged.Spec;
-        }
-
-        using var cmd = Command("SELECT spec, env FROM jobs WHERE id = $id", ("$id", id));
-        using var reader = cmd.ExecuteReader();
-        if (!reader.Read())
-        {
-            return null;
-        }
-
-        var spec = JsonSerializer.Deserialize(reader.GetString(0), GoqJson.JobSpec)!;
-        return reader.IsDBNull(1) ? spec : spec with { CapturedEnvironment = Environment(reader.GetString(1)) };
-    }
-
-    public void RecordBatch(string batchId, long firstId, int count, DateTimeOffset at)
-    {
-        _batches.Remember(batchId, firstId, count);
-        _newBatches.Add((batchId, firstId, count, at.ToUnixTimeMilliseconds()));
-    }
-
-    public (long FirstId, int Count)? FindBatch(string batchId) => _batches.Find(batchId);
-
-    public IReadOnlyList<(JobInfo Job, JobSpec Spec)> LoadActive() => LoadActive(int.MaxValue).Whole;
-
-    public IReadOnlyList<long> Remove(IReadOnlyCollection<long> ids)
-    {
-        Commit();
-        var removed = Query(ids, [.. JobStateExtensions.Terminal]).Select(j => j.Id).ToList();
-        using var tx = _db.BeginTransaction();
-        foreach (var id in removed)
-        {
-            using var cmd = Command("DELETE FROM jobs WHERE id = $id", ("$id", id));
-            cmd.Transaction = tx;
-            cmd.ExecuteNonQuery();
-        }
-
-        tx.Commit();
-        return removed;
-    }
-
-    public void SaveOutputIndex(long id, OutputIndex index) => _dirtyOutputs[id] = index;
-
-    public OutputIndex? GetOutputIndex(long id)
-    {
-        if (_dirtyOutputs.TryGetValue(id, out var staged))
-        {
-            return staged;
-        }
-
-        using var cmd = Command("SELECT output FROM jobs WHERE id = $id", ("$id", id));
-        return cmd.ExecuteScalar() is string json ? JsonSerializer.Deserialize(json, GoqJsonContext.Default.OutputIndex) : null;
-    }
-
-    public bool HasChanges =>
-        _dirty.Count > 0 || _dirtyOutputs.Count > 0 || _newBatches.Count > 0 || _dirtyArrays.Count > 0 || Counters.SettingsVersion != _writtenSettings;
-
-    public void Commit()
-    {
-        if (!HasChanges)
-        {
-            return;
-        }
-
-        // Checkpoint: everything staged becomes durable here, or nothing does.
-        using var tx = _db.BeginTransaction();
-        // Prepared once and kept: parsing five statements for every commit cost more than running them.
-        _statements ??= new CommitStatements(_db, tx);
-        var (environment, insert, update, output, meta, batch) = _statements.For(tx);
-        var written = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (id, (job, spec)) in _dirty)
-        {
-            var info = JsonSerializer.Serialize(job, GoqJson.JobInfo);
-            if (spec is null)
-            {
-                Run(update, id, job.State.ToString(), info);
-                continue;
-            }
-
-            var envKey = EnvironmentKey(spec.CapturedEnvironment);
-            if (envKey is not null && _newEnvironments.TryGetValue(envKey, out var envJson) && written.Add(envKey))
-            {
-                Run(environment, envKey, envJson); // forgotten once committed: a failed commit (a full disk) writes it again
-            }
-
-            Run(insert, id, job.State.ToString(), info,
-                JsonSerializer.Serialize(spec with { CapturedEnvironment = null }, GoqJson.JobSpec), envKey);
-        }
-
-        CommitArrays(tx, written);
-        foreach (var (id, index) in _dirtyOutputs)
-        {
-            Run(output, id, JsonSerializer.Serialize(index, GoqJsonContext.Default.OutputIndex));
-        }
-
-        // Checkpoint (idempotent submit): a batch's id is durable in the very commit that holds its jobs.
-        foreach (var (batchId, firstId, count, at) in _newBatches)
-        {
-            Run(batch, batchId, firstId, count, at);
-        }
-
-        var changedMeta = MetaValues().Where(m => _writtenMeta.GetValueOrDefault(m.Key) != m.Value).ToList();
-        foreach (var (key, value) in changedMeta)
-        {
-            Run(meta, key, value);
-        }
-
-        tx.Commit();
-        foreach (var key in written)
-        {
-            _newEnvironments.Remove(key);
-        }
-
-        _dirty.Clear();
-        _dirtyOutputs.Clear();
-        _newBatches.Clear();
-        _dirtyArrays.Clear();
-        _writtenSettings = Counters.SettingsVersion;
-        foreach (var (key, value) in changedMeta)
-        {
-            _writtenMeta[key] = value;
-        }
-    }
-
-    public IJobReader? OpenReader()
+    public override IJobReader? OpenReader()
     {
         Commit(); // the file and its schema exist before a reader opens it
         return new SqliteJobReader(Path);
     }
 
-    public void Dispose()
+    public override void Dispose()
     {
         try
         {
@@ -238,21 +64,252 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
-    private IEnumerable<(string Key, string Value)> MetaValues()
+    /// <summary>The stored rows of a page, by id: shared by the store's own connection and <see cref="SqliteJobReader"/>'s.</summary>
+    internal static SortedDictionary<long, JobInfo> ReadRows(SqliteConnection db, PageQuery page)
     {
-        yield return ("next_job_id", _nextJobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        yield return ("finished_jobs", Counters.FinishedJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        yield return ("cancelled_jobs", Counters.CancelledJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        yield return ("dead_worker_resubmits", Counters.DeadWorkerResubmits.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        foreach (var (queue, limit) in Counters.QueueLimits)
+        if (page.Filter?.Names is { } names)
         {
-            yield return (QueueLimitKey + queue, limit.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Registered for this query: the connection is used by one thread, one query at a time.
+            var matches = JobFilter.NameMatcher(names);
+            db.CreateFunction("job_name_matches", (string? name) => matches(name), isDeterministic: true);
         }
 
-        foreach (var (name, json) in Counters.Users)
+        var (sql, parameters) = JobFilterSql.Page(page, Fields.Instance);
+        var found = new SortedDictionary<long, JobInfo>();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
         {
-            yield return (UserKey + name, json);
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         }
+
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            var job = JobFilterSql.Job(reader.GetInt64(1), reader.GetString(2), page.ToSend, () => reader.GetFieldValue<byte[]>(0), () => reader.GetString(0));
+            found[job.Id] = job;
+        }
+
+        return found;
+    }
+
+    /// <summary>Reads every ended row's queue (a second or two for a million): for a reader's thread, or a store's start.</summary>
+    internal static IReadOnlyList<(string Queue, JobState State, long Count)> CountEnded(SqliteConnection db, SqliteTransaction? transaction)
+    {
+        var found = new List<(string Queue, JobState State, long Count)>();
+        var states = string.Join(',', JobStateExtensions.Terminal.Select(s => $"'{s}'"));
+        using var cmd = db.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = $"SELECT COALESCE(json_extract(info, '$.Queue'), '{JobSpec.DefaultQueue}'), state, COUNT(*) FROM jobs WHERE state IN ({states}) GROUP BY 1, 2";
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            if (Enum.TryParse<JobState>(reader.GetString(1), out var state))
+            {
+                found.Add((reader.GetString(0), state, reader.GetInt64(2)));
+            }
+        }
+
+        return found;
+    }
+
+    protected override string? ReadInfo(long id) => Scalar("SELECT info FROM jobs WHERE id = @id", ("@id", id)) as string;
+
+    protected override (string Spec, string? Env)? ReadSpec(long id)
+    {
+        using var cmd = Command("SELECT spec, env FROM jobs WHERE id = @id", ("@id", id));
+        using var reader = cmd.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : null;
+    }
+
+    protected override string? ReadOutput(long id) => Scalar("SELECT output FROM jobs WHERE id = @id", ("@id", id)) as string;
+
+    protected override string? ReadEnvironment(string key) => Scalar("SELECT json FROM environments WHERE key = @k", ("@k", key)) as string;
+
+    protected override SortedDictionary<long, JobInfo> ReadPage(PageQuery page) => ReadRows(_db, page);
+
+    protected override IEnumerable<(JobState State, long Count)> CountRows()
+    {
+        var counts = new List<(JobState, long)>();
+        using var cmd = Command("SELECT state, COUNT(*) FROM jobs GROUP BY state"); // over the state index only
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            if (Enum.TryParse<JobState>(reader.GetString(0), out var state))
+            {
+                counts.Add((state, reader.GetInt64(1)));
+            }
+        }
+
+        return counts;
+    }
+
+    protected override Dictionary<long, JobState> ReadStates(IEnumerable<long> ids)
+    {
+        var found = new Dictionary<long, JobState>();
+        using var cmd = Command("SELECT id, state FROM jobs WHERE id IN (SELECT value FROM json_each(@ids))", ("@ids", $"[{string.Join(',', ids)}]"));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            if (Enum.TryParse<JobState>(reader.GetString(1), out var state))
+            {
+                found[reader.GetInt64(0)] = state;
+            }
+        }
+
+        return found;
+    }
+
+    protected override void ReadWaiting(WaitingRow each)
+    {
+        // The whole value at once: reading a text column's bytes piecewise cost three times the rest of the read.
+        using var cmd = Command("SELECT id, info FROM jobs WHERE state = @waiting ORDER BY id", ("@waiting", nameof(JobState.Waiting)));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            each(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1));
+        }
+    }
+
+    protected override IEnumerable<StoredRow> ReadInStates(IReadOnlyCollection<JobState> states) =>
+        Rows($"SELECT info, spec, env FROM jobs WHERE state IN ({string.Join(',', states.Select(s => $"'{s}'"))})");
+
+    protected override IEnumerable<StoredRow> ReadWhole(IReadOnlyList<long> ids) =>
+        ids.Count == 0 ? [] : Rows("SELECT info, spec, env FROM jobs WHERE id IN (SELECT value FROM json_each(@ids))", ("@ids", $"[{string.Join(',', ids)}]"));
+
+    protected override StoredRow? ReadArray(long id) =>
+        Rows("SELECT info, spec, env FROM arrays WHERE id = @id", ("@id", id)).Cast<StoredRow?>().FirstOrDefault();
+
+    protected override IEnumerable<StoredRow> ReadActiveArrays() =>
+        Rows($"SELECT info, spec, env FROM arrays WHERE state NOT IN ({string.Join(',', JobStateExtensions.Terminal.Select(s => $"'{s}'"))}) ORDER BY id");
+
+    protected override IReadOnlyList<(long Id, JobState State)> ReadTaskStates(long after, long last)
+    {
+        var tasks = new List<(long, JobState)>();
+        using var cmd = Command("SELECT id, state FROM jobs WHERE id > @first AND id <= @last ORDER BY id", ("@first", after), ("@last", last));
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            tasks.Add((reader.GetInt64(0), Enum.Parse<JobState>(reader.GetString(1))));
+        }
+
+        return tasks;
+    }
+
+    protected override void DeleteArray(long id)
+    {
+        using var cmd = Command("DELETE FROM arrays WHERE id = @id", ("@id", id));
+        cmd.ExecuteNonQuery();
+    }
+
+    protected override void DeleteJobs(IReadOnlyList<long> ids)
+    {
+        using var tx = _db.BeginTransaction();
+        using var cmd = Command("DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(@ids))", ("@ids", $"[{string.Join(',', ids)}]"));
+        cmd.Transaction = tx;
+        cmd.ExecuteNonQuery();
+        tx.Commit();
+    }
+
+    protected override IEnumerable<(string Key, string Value)> ReadMeta()
+    {
+        var rows = new List<(string, string)>();
+        using var cmd = Command("SELECT key, value FROM meta");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return rows;
+    }
+
+    protected override IEnumerable<StoredBatch> ReadBatches(long cutoffMs, int keep)
+    {
+        using (var prune = Command("DELETE FROM batches WHERE at < @cutoff OR id NOT IN (SELECT id FROM batches ORDER BY at DESC LIMIT @keep)",
+                   ("@cutoff", cutoffMs), ("@keep", keep)))
+        {
+            prune.ExecuteNonQuery();
+        }
+
+        var batches = new List<StoredBatch>();
+        using var cmd = Command("SELECT id, first_job, count, at FROM batches ORDER BY at");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            batches.Add(new StoredBatch(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt64(3)));
+        }
+
+        return batches;
+    }
+
+    protected override IEnumerable<long> ReadArrayIds()
+    {
+        var ids = new List<long>();
+        using var cmd = Command("SELECT id FROM arrays");
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
+    }
+
+    protected override long MaxStoredId() =>
+        (long)Scalar("SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0), COALESCE((SELECT MAX(id + json_extract(info, '$.TaskCount')) FROM arrays), 0))")!;
+
+    protected override void Write(CommitSet changes)
+    {
+        using var tx = _db.BeginTransaction();
+        // Prepared once and kept: parsing the statements for every commit cost more than running them.
+        _statements ??= new CommitStatements(_db, tx);
+        var s = _statements.For(tx);
+        foreach (var (key, json) in changes.Environments)
+        {
+            Run(s.Environment, key, json);
+        }
+
+        foreach (var row in changes.Jobs)
+        {
+            if (row.Spec is null)
+            {
+                Run(s.Update, row.Id, row.State, row.Info);
+            }
+            else
+            {
+                Run(s.Insert, row.Id, row.State, row.Info, row.Spec, row.Env);
+            }
+        }
+
+        foreach (var row in changes.Arrays)
+        {
+            if (row.Spec is null)
+            {
+                Run(s.UpdateArray, row.Id, row.State, row.Info);
+            }
+            else
+            {
+                Run(s.InsertArray, row.Id, row.State, row.Info, row.Spec, row.Env);
+            }
+        }
+
+        foreach (var (id, json) in changes.Outputs)
+        {
+            Run(s.Output, id, json);
+        }
+
+        foreach (var batch in changes.Batches)
+        {
+            Run(s.Batch, batch.Id, batch.FirstId, batch.Count, batch.At);
+        }
+
+        foreach (var (key, value) in changes.Meta)
+        {
+            Run(s.Meta, key, value);
+        }
+
+        tx.Commit();
     }
 
     private void CreateOrCheckSchema()
@@ -266,8 +323,7 @@ public sealed partial class SqliteJobStore : IJobStore
             CREATE TABLE IF NOT EXISTS arrays (id INTEGER PRIMARY KEY, state TEXT NOT NULL, info TEXT NOT NULL, spec TEXT NOT NULL, env TEXT);
             INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
             """);
-        using var cmd = Command("SELECT value FROM meta WHERE key = 'schema_version'");
-        var version = int.TryParse(cmd.ExecuteScalar() as string, out var v) ? v : -1;
+        var version = int.TryParse(Scalar("SELECT value FROM meta WHERE key = 'schema_version'") as string, out var v) ? v : -1;
         if (version != SchemaVersion)
         {
             throw new GoqException(GoqErrorIds.StoreUnusable, GoqErrorKind.InvalidData,
@@ -276,98 +332,17 @@ public sealed partial class SqliteJobStore : IJobStore
         }
     }
 
-    private void LoadMeta()
+    private List<StoredRow> Rows(string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = Command("SELECT key, value FROM meta");
+        var rows = new List<StoredRow>();
+        using var cmd = Command(sql, parameters);
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
-            if (reader.GetString(0) is var userKey && userKey.StartsWith(UserKey, StringComparison.Ordinal))
-            {
-                Counters.Users[userKey[UserKey.Length..]] = reader.GetString(1);
-                continue;
-            }
-
-            _ = long.TryParse(reader.GetString(1), out var value);
-            switch (reader.GetString(0))
-            {
-                case "next_job_id": _nextJobId = Math.Max(1, value); break;
-                case "finished_jobs": Counters.FinishedJobs = value; break;
-                case "cancelled_jobs": Counters.CancelledJobs = value; break;
-                case "dead_worker_resubmits": Counters.DeadWorkerResubmits = value; break;
-                case var key when key.StartsWith(QueueLimitKey, StringComparison.Ordinal):
-                    Counters.QueueLimits[key[QueueLimitKey.Length..]] = (int)Math.Clamp(value, 0, int.MaxValue);
-                    break;
-            }
+            rows.Add(new StoredRow(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
         }
 
-        LoadBatches();
-        LoadArrayIds();
-
-        // Never hand out an id that is on disk, whatever the meta row says (an array's tasks' ids come after its own).
-        using var max = Command("SELECT MAX(COALESCE((SELECT MAX(id) FROM jobs), 0), " +
-            "COALESCE((SELECT MAX(id + json_extract(info, '$.TaskCount')) FROM arrays), 0))");
-        _nextJobId = Math.Max(_nextJobId, (long)max.ExecuteScalar()! + 1);
-    }
-
-    /// <summary>Forgets batch ids past what <see cref="BatchMemory"/> keeps, then loads the rest, oldest first.</summary>
-    private void LoadBatches()
-    {
-        var cutoff = DateTimeOffset.UtcNow.Add(-BatchMemory.Retention).ToUnixTimeMilliseconds();
-        using (var prune = Command("DELETE FROM batches WHERE at < $cutoff OR id NOT IN (SELECT id FROM batches ORDER BY at DESC LIMIT $keep)",
-                   ("$cutoff", cutoff), ("$keep", BatchMemory.MaxRemembered)))
-        {
-            prune.ExecuteNonQuery();
-        }
-
-        using var cmd = Command("SELECT id, first_job, count FROM batches ORDER BY at");
-        using var reader = cmd.ExecuteReader();
-        while (reader.Read())
-        {
-            _batches.Remember(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2));
-        }
-    }
-
-    private string? EnvironmentKey(IReadOnlyDictionary<string, string>? environment)
-    {
-        if (environment is null)
-        {
-            return null;
-        }
-
-        if (_environmentKeys.TryGetValue(environment, out var known))
-        {
-            return known;
-        }
-
-        var json = JsonSerializer.Serialize(environment.ToDictionary(), GoqJsonContext.Default.DictionaryStringString);
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-        _environmentKeys.AddOrUpdate(environment, key);
-        if (!_environments.ContainsKey(key))
-        {
-            _environments[key] = environment;
-            _newEnvironments[key] = json;
-        }
-
-        return key;
-    }
-
-    private IReadOnlyDictionary<string, string>? Environment(string key)
-    {
-        if (_environments.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
-        using var cmd = Command("SELECT json FROM environments WHERE key = $k", ("$k", key));
-        if (cmd.ExecuteScalar() is not string json)
-        {
-            return null;
-        }
-
-        var environment = JsonSerializer.Deserialize(json, GoqJsonContext.Default.DictionaryStringString)!;
-        _environments[key] = environment;
-        return environment;
+        return rows;
     }
 
     private static void Run(SqliteCommand cmd, params object?[] values)
@@ -378,6 +353,12 @@ public sealed partial class SqliteJobStore : IJobStore
         }
 
         cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = Command(sql, parameters);
+        return cmd.ExecuteScalar();
     }
 
     private void Execute(string sql)
@@ -396,5 +377,21 @@ public sealed partial class SqliteJobStore : IJobStore
         }
 
         return cmd;
+    }
+
+    /// <summary>SQLite's JSON functions over a record.</summary>
+    private sealed class Fields : IRecordFields
+    {
+        public static readonly Fields Instance = new();
+
+        public string Text(string field) => $"json_extract(info, '$.{field}')";
+
+        public string Integer(string field) => Text(field);
+
+        public string IsTrue(string field) => $"(COALESCE({Text(field)}, 0) = 1)";
+
+        public string EqualsIgnoringCase(string expression, string parameter) => $"{expression} = {parameter} COLLATE NOCASE";
+
+        public string NameMatches(IReadOnlyList<string> names, List<(string Name, object? Value)> parameters) => $"job_name_matches({Text("Name")})";
     }
 }
