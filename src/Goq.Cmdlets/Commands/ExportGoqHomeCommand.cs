@@ -17,7 +17,7 @@ public sealed class ExportGoqHomeCommand : GoqCmdlet
     public string Path { get; set; } = "";
 
     [Parameter]
-    [ValidateSet("Worker", "Client")]
+    [ValidateSet("Worker", "Client", "Server")]
     public string Role { get; set; } = "Worker";
 
     protected override void EndProcessing()

@@ -43,6 +43,32 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
     [Parameter]
     public SwitchParameter PrivateJobs { get; set; }
 
+    /// <summary>
+    /// The cluster's servers, "host:port" each: one serves, the others stand by and take over when it dies (needs
+    /// -StoreConnectionString). Clients and workers follow whichever serves.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Servers { get; set; }
+
+    /// <summary>
+    /// Keeps the jobs in PostgreSQL instead of the home's SQLite file, e.g. 'Host=db1;Database=goq;Username=goq'. A
+    /// password given here goes to .goq/store.password (0600), never to config.json; without one, PGPASSFILE is read.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? StoreConnectionString { get; set; }
+
+    /// <summary>Seconds a server's lease on the store lasts unrenewed: the longest a standby waits to take over (default 10).</summary>
+    [Parameter]
+    [ValidateRange(2, 3600)]
+    public int? LeaseSec { get; set; }
+
+    /// <summary>The folder under which output goes when a job's own folder cannot take it; with several servers, on storage they share.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? FallbackOutputDir { get; set; }
+
     protected override void EndProcessing()
     {
         var path = GoqSettings.ResolveHome(Path is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path));
@@ -63,7 +89,14 @@ public sealed class InitializeGoqHomeCommand : PSCmdlet
 
             WriteObject(GoqHomeInitializer.Initialize(path, Port, ServerHost, Force,
                 MyInvocation.BoundParameters.ContainsKey(nameof(MultiUser)) ? MultiUser.IsPresent : null,
-                MyInvocation.BoundParameters.ContainsKey(nameof(PrivateJobs)) ? PrivateJobs.IsPresent : null));
+                MyInvocation.BoundParameters.ContainsKey(nameof(PrivateJobs)) ? PrivateJobs.IsPresent : null,
+                Servers is null && StoreConnectionString is null && LeaseSec is null && FallbackOutputDir is null ? null : new ClusterOptions
+                {
+                    Servers = Servers,
+                    StoreConnectionString = StoreConnectionString,
+                    LeaseSec = LeaseSec,
+                    FallbackOutputDir = FallbackOutputDir is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(FallbackOutputDir),
+                }));
         }
         catch (GoqException ex)
         {

@@ -236,7 +236,7 @@ public sealed class SubmitGoqJobCommand : GoqClientCmdlet
 
         var settings = Settings;
         _submitter = new RetryingSubmitter(() => ClientCache.Get(settings), TimeSpan.FromSeconds(settings.SubmitRetrySec), _retries.Enqueue,
-            () => ServerProbe.ThrowIfNotListening(settings));
+            () => ServerProbe.ThrowIfNotListening(settings), severalServers: settings.Servers.Count > 1);
     }
 
     protected override void ProcessRecord()

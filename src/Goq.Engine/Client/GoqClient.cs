@@ -32,6 +32,11 @@ public sealed class GoqClient : IDisposable
     private readonly byte[] _secret;
     private readonly string _secretText;
     private readonly Identity.UserKey? _user;
+    // Messages no server has taken yet: with several servers listed, a message waits for a completed connection to
+    // the one that serves (a take-over in progress), in order, until its request would have timed out (client thread only).
+    private static readonly TimeSpan ResendEvery = TimeSpan.FromMilliseconds(20);
+    private readonly Queue<(NetMQMessage Message, long HeldAt)> _unsent = new();
+    private readonly NetMQTimer _resend;
     private long _nextRid;
     private volatile GoqException? _rejection;
     private int _disposed;
@@ -56,12 +61,44 @@ public sealed class GoqClient : IDisposable
         {
             while (e.Queue.TryDequeue(out var message, TimeSpan.Zero))
             {
-                _dealer.TrySendMultipartMessage(message);
+                if (_unsent.Count > 0 || !_dealer.TrySendMultipartMessage(message))
+                {
+                    Hold(message);
+                }
             }
         };
-        _poller = new NetMQPoller { _dealer, _outgoing };
-        _dealer.Connect(endpoint);
+        _resend = new NetMQTimer(ResendEvery) { Enable = false };
+        _resend.Elapsed += (_, _) => SendHeld();
+        _poller = new NetMQPoller { _dealer, _outgoing, _resend };
+        ServerEndpoints.Connect(_dealer, endpoint);
         _poller.RunAsync("goq-client", isBackgroundThread: true);
+    }
+
+    private void Hold(NetMQMessage message)
+    {
+        _unsent.Enqueue((message, System.Diagnostics.Stopwatch.GetTimestamp()));
+        _resend.Enable = true;
+    }
+
+    private void SendHeld()
+    {
+        while (_unsent.TryPeek(out var held))
+        {
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(held.HeldAt) > RequestTimeout)
+            {
+                _unsent.Dequeue(); // its request has failed by now: a late send would act on what was reported failed
+            }
+            else if (_dealer.TrySendMultipartMessage(held.Message))
+            {
+                _unsent.Dequeue();
+            }
+            else
+            {
+                return;
+            }
+        }
+
+        _resend.Enable = false;
     }
 
     /// <summary>A client of a home's server, with the home's credentials, timeout and replay window.</summary>
@@ -115,9 +152,9 @@ public sealed class GoqClient : IDisposable
     }
 
     /// <summary>The server's counters; with <paramref name="countStates"/> also how many jobs are in each state.</summary>
-    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false, bool detailed = false)
+    public async Task<ServerStatus> GetStatusAsync(CancellationToken cancel = default, bool countStates = false, bool detailed = false, bool all = false)
     {
-        var status = (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates, detailed), cancel).ConfigureAwait(false)).Status;
+        var status = (await RequestAsync<ServerStatusReply>(new GetServerStatus(countStates, detailed, all), cancel).ConfigureAwait(false)).Status;
         if (status.MetricsUrl is { } metricsUrl && _user is null) // the dashboard's token is the cluster secret's: a user has none
         {
             // Made here from our own secret: the server never sends the token.

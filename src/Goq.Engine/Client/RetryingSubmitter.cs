@@ -11,12 +11,15 @@ namespace Goq.Client;
 /// The window is for a server that went away: it opens once the server has answered a batch of this submitter's. A
 /// first contact that gets no answer fails at once (after the request's own time-out, GOQ_CONNECT_TIMEOUT_SEC), and
 /// <paramref name="firstContact"/> (a probe that throws when a local server does not run) is asked before it.
+/// With several servers (<paramref name="severalServers"/>) the window is open from the start: a server that does not
+/// answer may be one a standby is taking over from, and the batch, sent again under its id, is queued once.
 /// </summary>
 /// <param name="connect">A usable client: called for every attempt, so a connection broken by a timeout is replaced.</param>
-public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor, Action<string>? onRetry = null, Action? firstContact = null)
+public sealed class RetryingSubmitter(Func<GoqClient> connect, TimeSpan retryFor, Action<string>? onRetry = null, Action? firstContact = null,
+    bool severalServers = false)
 {
     // Set once a batch was answered (by the thread of the batch in flight; one batch is in flight at a time).
-    private volatile bool _answered;
+    private volatile bool _answered = severalServers;
 
     public TimeSpan RetryFor { get; } = retryFor;
 

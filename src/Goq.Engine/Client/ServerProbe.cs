@@ -8,7 +8,8 @@ namespace Goq.Client;
 /// <summary>
 /// Tells at once that no server listens when the home's server is on this host: a refused TCP connection needs no
 /// waiting, where a request would only fail after its time-out. Remote servers are not probed (a refused connection
-/// there can be a firewall's; their requests time out after GOQ_CONNECT_TIMEOUT_SEC).
+/// there can be a firewall's; their requests time out after GOQ_CONNECT_TIMEOUT_SEC), nor is a list of servers (one
+/// down is a standby's or a dead server's, while another serves).
 /// </summary>
 public static class ServerProbe
 {
@@ -22,7 +23,7 @@ public static class ServerProbe
     /// <summary>Throws GoqServerNotRunning when the home's server is local and nothing listens on its port.</summary>
     public static void ThrowIfNotListening(GoqSettings settings)
     {
-        if (!IsLocal(settings.ServerHost))
+        if (!IsLocal(settings.ServerHost) || settings.Servers.Count > 1)
         {
             return;
         }

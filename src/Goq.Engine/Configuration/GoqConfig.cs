@@ -56,4 +56,25 @@ public sealed class GoqConfig
 
     /// <summary>In a multi-user cluster, users list only their own jobs (Slurm's PrivateData=jobs); null or false: all.</summary>
     public bool? PrivateJobs { get; set; }
+
+    /// <summary>
+    /// The servers of the cluster, "host:port" each (Initialize-GoqHome -Servers, GOQ_SERVERS): one serves, the others
+    /// stand by; clients and workers follow whichever serves. Null or one entry: the one server of ServerHost and Port.
+    /// </summary>
+    public string[]? Servers { get; set; }
+
+    /// <summary>
+    /// A PostgreSQL store's connection string without its password (Initialize-GoqHome -StoreConnectionString,
+    /// GOQ_STORE); null: the SQLite file in .goq. The password is .goq/store.password's, or PGPASSFILE's.
+    /// </summary>
+    public string? StoreConnectionString { get; set; }
+
+    /// <summary>Seconds the store's lease lasts without renewal, so the most a take-over waits (GOQ_LEASE_SEC); null for the default.</summary>
+    public int? LeaseSec { get; set; }
+
+    /// <summary>
+    /// The folder under which output goes when a job's own folder cannot take it (GOQ_FALLBACK_OUTPUT_DIR); null: the
+    /// home. With several servers it must be on storage they share.
+    /// </summary>
+    public string? FallbackOutputDir { get; set; }
 }

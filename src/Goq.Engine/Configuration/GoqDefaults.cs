@@ -35,4 +35,10 @@ public static class GoqDefaults
 
     /// <summary>Metrics and the dashboard listen on this host only unless told otherwise: the dashboard shows commands and output.</summary>
     public const string MetricsAddress = "127.0.0.1";
+
+    /// <summary>
+    /// Seconds a server's lease on a shared store lasts unrenewed: a standby takes over within this (and a second's
+    /// look) of the active server's death. Renewed five times a lease; a holder counts on 80% of it.
+    /// </summary>
+    public const int LeaseSec = 10;
 }

@@ -18,7 +18,9 @@ public static class GoqHomeInitializer
     /// had (a home that was not one stays as it is).
     /// </param>
     /// <param name="privateJobs">Users list only their own jobs; null keeps what the home had.</param>
-    public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force, bool? multiUser = null, bool? privateJobs = null)
+    /// <param name="cluster">Several servers, a PostgreSQL store, a shared fall-back folder (see <see cref="ClusterOptions"/>); null keeps what the home had.</param>
+    public static HomeInfo Initialize(string? home, int? port, string? serverHost, bool force, bool? multiUser = null, bool? privateJobs = null,
+        ClusterOptions? cluster = null)
     {
         var root = GoqSettings.ResolveHome(home);
         var probe = new GoqSettings { Home = root };
@@ -56,6 +58,36 @@ public static class GoqHomeInitializer
             config.RecentJobs = existing.RecentJobs;
             config.MultiUser = existing.MultiUser;
             config.PrivateJobs = existing.PrivateJobs;
+            config.Servers = existing.Servers;
+            config.StoreConnectionString = existing.StoreConnectionString;
+            config.LeaseSec = existing.LeaseSec;
+            config.FallbackOutputDir = existing.FallbackOutputDir;
+        }
+
+        string? storePassword = null;
+        if (cluster is not null)
+        {
+            config.Servers = cluster.Servers is { Count: > 0 } servers ? [.. servers] : config.Servers;
+            foreach (var server in config.Servers ?? [])
+            {
+                try
+                {
+                    _ = ServerEntry.Parse(server);
+                }
+                catch (JsonException ex)
+                {
+                    throw new GoqException(GoqErrorIds.InvalidConfig, GoqErrorKind.InvalidArgument, ex.Message) { Target = server };
+                }
+            }
+
+            if (cluster.StoreConnectionString is { } connection)
+            {
+                // Checkpoint (secrets): the password never sits in config.json; it goes to .goq/store.password (0600).
+                (config.StoreConnectionString, storePassword) = StoreConnection.WithoutPassword(connection);
+            }
+
+            config.LeaseSec = cluster.LeaseSec ?? config.LeaseSec;
+            config.FallbackOutputDir = cluster.FallbackOutputDir is { } fallback ? Path.GetFullPath(fallback) : config.FallbackOutputDir;
         }
 
         if (multiUser is { } multi)
@@ -74,6 +106,11 @@ public static class GoqHomeInitializer
         // that makes the home usable.
         var credentials = ClusterCredentials.Generate();
         credentials.Save(probe.DotDir);
+        if (storePassword is not null)
+        {
+            WritePrivateFile(probe.StorePasswordPath, System.Text.Encoding.UTF8.GetBytes(storePassword));
+        }
+
         WritePrivateFile(probe.ConfigPath, JsonSerializer.SerializeToUtf8Bytes(config, ConfigJsonContext.Default.GoqConfig));
 
         var settings = GoqSettings.FromConfig(root, config);

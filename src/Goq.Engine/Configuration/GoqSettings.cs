@@ -16,11 +16,12 @@ public sealed record GoqSettings
 
     public string ConfigPath => Path.Combine(DotDir, "config.json");
 
-    public string PidPath => Path.Combine(DotDir, "server.pid");
+    /// <summary>The server's pid file; with several servers, one per port, so two can share a home on one host.</summary>
+    public string PidPath => Path.Combine(DotDir, Servers.Count > 1 ? $"server.{Port}.pid" : "server.pid");
 
-    public string LockPath => Path.Combine(DotDir, "server.lock");
+    public string LockPath => Path.Combine(DotDir, Servers.Count > 1 ? $"server.{Port}.lock" : "server.lock");
 
-    public string ServerLogPath => Path.Combine(DotDir, "server.log");
+    public string ServerLogPath => Path.Combine(DotDir, Servers.Count > 1 ? $"server.{Port}.log" : "server.log");
 
     /// <summary>The log every worker, relay and job keeper of this host writes, one JSON object a line.</summary>
     public string WorkerLogPath => Path.Combine(DotDir, $"worker-{Environment.MachineName}.log");
@@ -105,8 +106,35 @@ public sealed record GoqSettings
 
     public ClusterCredentials LoadCredentials(bool forServer = false) => ClusterCredentials.Load(DotDir, forServer);
 
-    /// <summary>Where clients and workers connect.</summary>
-    public string Endpoint => $"tcp://{ServerHost}:{Port}";
+    /// <summary>
+    /// The cluster's servers, "host:port" each (config Servers, GOQ_SERVERS); empty: the one server at ServerHost:Port.
+    /// </summary>
+    public IReadOnlyList<string> Servers { get; init; } = [];
+
+    /// <summary>A PostgreSQL store's connection string, without its password (GOQ_STORE, config); null: SQLite.</summary>
+    public string? StoreConnectionString { get; init; }
+
+    /// <summary>Where a PostgreSQL store's password is kept (mode 0600); used when it exists.</summary>
+    public string StorePasswordPath => Path.Combine(DotDir, "store.password");
+
+    /// <summary>Seconds a server's lease on a shared store lasts (GOQ_LEASE_SEC, config LeaseSec, default 10).</summary>
+    public int LeaseSec { get; init; } = GoqDefaults.LeaseSec;
+
+    /// <summary>The folder under which output goes when a job's own folder cannot take it (GOQ_FALLBACK_OUTPUT_DIR, config); null: the home.</summary>
+    public string? FallbackOutputDir { get; init; }
+
+    /// <summary>
+    /// Where clients and workers connect: the one server's endpoint, or every server's, comma-separated (they connect
+    /// to all, and only the one that serves answers).
+    /// </summary>
+    public string Endpoint => Servers.Count > 1
+        ? string.Join(',', Servers.Select(s => $"tcp://{s}"))
+        : $"tcp://{ServerHost}:{Port}";
+
+    /// <summary>This server's own endpoint, as clients reach it: its entry of <see cref="Servers"/> for its port, else ServerHost:Port.</summary>
+    public string OwnEndpoint => Servers.Count > 1 && Servers.FirstOrDefault(s => s.EndsWith($":{Port}", StringComparison.Ordinal)) is { } own
+        ? $"tcp://{own}"
+        : $"tcp://{ServerHost}:{Port}";
 
     /// <summary>Where the server binds.</summary>
     public string BindEndpoint =>
@@ -140,11 +168,20 @@ public sealed record GoqSettings
     internal static GoqSettings FromConfig(string root, GoqConfig config, int? port = null)
     {
         var heartbeat = EnvInt("GOQ_HEARTBEAT_SEC") ?? config.HeartbeatSec;
+        var servers = Env("GOQ_SERVERS") is { } listed
+            ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            : config.Servers ?? [];
+        var first = servers.Length > 0 ? ServerEntry.Parse(servers[0]) : ((string Host, int Port)?)null;
         return new GoqSettings
         {
             Home = root,
-            ServerHost = Env("GOQ_JSERV_IP") ?? config.ServerHost,
-            Port = port ?? EnvInt("GOQ_JSERV_PORT") ?? config.Port,
+            Servers = servers,
+            // With a server list, a server's port is its -Port (or its own entry's); a client's host and port are the first entry's.
+            ServerHost = Env("GOQ_JSERV_IP") ?? first?.Host ?? config.ServerHost,
+            Port = port ?? EnvInt("GOQ_JSERV_PORT") ?? ServerEntry.OwnPort(servers) ?? first?.Port ?? config.Port,
+            StoreConnectionString = Env("GOQ_STORE") ?? config.StoreConnectionString,
+            LeaseSec = Math.Max(2, EnvInt("GOQ_LEASE_SEC") ?? config.LeaseSec ?? GoqDefaults.LeaseSec),
+            FallbackOutputDir = Env("GOQ_FALLBACK_OUTPUT_DIR") ?? config.FallbackOutputDir,
             BindAddress = config.BindAddress,
             HeartbeatSec = heartbeat,
             DeadWorkerSec = Math.Max(heartbeat + 1, EnvInt("GOQ_DEAD_WORKER_SEC") ?? config.DeadWorkerSec ?? 3 * heartbeat),
@@ -183,7 +220,12 @@ public sealed record GoqSettings
 
     private static void Validate(GoqConfig config, string path)
     {
-        if (config.Port is < 1 or > 65535 || config.MetricsPort is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || config.SubmitRetrySec is < 0 || string.IsNullOrWhiteSpace(config.ServerHost)
+        foreach (var server in config.Servers ?? [])
+        {
+            _ = ServerEntry.Parse(server); // throws JsonException, naming it
+        }
+
+        if (config.Port is < 1 or > 65535 || config.LeaseSec is < 2 || config.MetricsPort is < 1 or > 65535 || config.HeartbeatSec < 1 || config.ReplayWindowSec is < 1 || config.SubmitRetrySec is < 0 || string.IsNullOrWhiteSpace(config.ServerHost)
             || string.IsNullOrWhiteSpace(config.OutputDir))
         {
             throw new JsonException($"invalid values in {path}");

@@ -19,6 +19,11 @@ public static class HomeArchive
 
     private static readonly string[] Entries = [ManifestEntry, ConfigEntry, ClusterCredentials.SecretFile, ClusterCredentials.ServerPublicFile];
 
+    // A server's archive (-Role Server, for a standby) adds the server's secret CURVE key and the store's password.
+    private static readonly string[] ServerEntries = [ClusterCredentials.ServerSecretFile, StorePasswordEntry];
+
+    private const string StorePasswordEntry = "store.password";
+
     // A user's archive: the user's key in the place of the cluster secret.
     private static readonly string[] UserEntries = [ManifestEntry, ConfigEntry, Identity.UserKey.FileName, ClusterCredentials.ServerPublicFile];
 
@@ -41,6 +46,16 @@ public static class HomeArchive
             [ClusterCredentials.SecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.SecretFile)),
             [ClusterCredentials.ServerPublicFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerPublicFile)),
         };
+        if (role == "Server")
+        {
+            // Checkpoint (secrets): only a server's archive carries the server's secret key; a worker's or client's never does.
+            contents[ClusterCredentials.ServerSecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerSecretFile));
+            if (File.Exists(settings.StorePasswordPath))
+            {
+                contents[StorePasswordEntry] = File.ReadAllBytes(settings.StorePasswordPath);
+            }
+        }
+
         Write(zipPath, contents);
         return new HomeArchiveInfo { Path = Path.GetFullPath(zipPath), Role = role, Endpoint = settings.Endpoint, ServerPublicKey = manifest.ServerPublicKey };
     }
@@ -121,6 +136,11 @@ public static class HomeArchive
             GoqHomeInitializer.CreatePrivateDirectory(target.DotDir);
             GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, credentialFile), secret);
             GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, ClusterCredentials.ServerPublicFile), serverPublic);
+            foreach (var serverFile in ServerEntries.Where(contents.ContainsKey))
+            {
+                GoqHomeInitializer.WritePrivateFile(Path.Combine(target.DotDir, serverFile), contents[serverFile]);
+            }
+
             GoqHomeInitializer.WritePrivateFile(target.ConfigPath, contents[ConfigEntry]);
         });
         var settings = GoqSettings.Load(root);
@@ -153,7 +173,8 @@ public static class HomeArchive
             {
                 // Checkpoint (hostile archives): only our own flat names are taken; a path, a folder or anything else
                 // refuses the whole file, so nothing is ever written outside .goq.
-                if (!(Entries.Contains(entry.FullName, StringComparer.Ordinal) || UserEntries.Contains(entry.FullName, StringComparer.Ordinal))
+                if (!(Entries.Contains(entry.FullName, StringComparer.Ordinal) || UserEntries.Contains(entry.FullName, StringComparer.Ordinal)
+                      || ServerEntries.Contains(entry.FullName, StringComparer.Ordinal))
                     || contents.ContainsKey(entry.FullName))
                 {
                     throw Invalid($"it holds '{entry.FullName}', which a home archive never does");

@@ -37,13 +37,27 @@ public static class Launcher
                 throw process.FatalError(GoqErrorIds.ServerStartFailed, "server process");
             }
 
+            // One of several servers on a shared store: up once its pid file gives its role; a standby answers no one.
+            if (settings.StoreConnectionString is not null && RecordedRole(settings, process.Pid) is { } role)
+            {
+                if (role == "Standby")
+                {
+                    return new ServerInfo { Endpoint = settings.OwnEndpoint, Pid = process.Pid, Home = settings.Home, Version = GoqVersion.Current, Role = role };
+                }
+            }
+            else if (settings.StoreConnectionString is not null)
+            {
+                await Task.Delay(50, cancel).ConfigureAwait(false);
+                continue;
+            }
+
             // Detailed when it serves metrics: the answer then carries their address, and the client adds the dashboard's.
             var status = await TryStatusAsync(settings, cancel, detailed: settings.MetricsPort is not null).ConfigureAwait(false);
             if (status is not null && status.ServerPid == process.Pid)
             {
                 return new ServerInfo
                 {
-                    Endpoint = settings.Endpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version,
+                    Endpoint = settings.OwnEndpoint, Pid = process.Pid, Home = settings.Home, Version = status.Version, Role = status.Role,
                     MetricsUrl = status.MetricsUrl, DashboardUrl = status.DashboardUrl, StoreUnavailable = status.StoreUnavailable,
                 };
             }
@@ -264,9 +278,24 @@ public static class Launcher
         }
     }
 
+    /// <summary>The role the pid file records for <paramref name="pid"/> (see <see cref="ServerHost.WritePidFile"/>), or null.</summary>
+    private static string? RecordedRole(GoqSettings settings, int pid)
+    {
+        try
+        {
+            var lines = File.ReadAllLines(settings.PidPath);
+            return lines.Length >= 4 && lines[0] == pid.ToString(System.Globalization.CultureInfo.InvariantCulture) ? lines[3] : null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static async Task<ServerStatus?> TryStatusAsync(GoqSettings settings, CancellationToken cancel, bool detailed = false)
     {
-        using var client = GoqClient.ForHome(settings, requestTimeoutMs: 500);
+        // This server itself, not whichever of the list serves.
+        using var client = new GoqClient(settings.OwnEndpoint, settings.LoadCredentials(), 500, settings.ReplayWindow);
         try
         {
             return await client.GetStatusAsync(cancel, detailed: detailed).ConfigureAwait(false);

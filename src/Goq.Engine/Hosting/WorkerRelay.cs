@@ -54,7 +54,7 @@ public sealed class WorkerRelay : IDisposable
             }
         };
         _poller = new NetMQPoller { _upstream, _keeper, _watch };
-        _upstream.Connect(settings.Endpoint);
+        ServerEndpoints.Connect(_upstream, settings.Endpoint);
         _keeper.Connect(info.Endpoint);
         var wire = new WireCodec(credentials.Secret, settings.ReplayWindow, keyId: credentials.KeyId);
         _keeper.SendMultipartMessage(wire.ToServer(new RelayHello(Environment.ProcessId, LiveProcess.StartTicks(Environment.ProcessId))));

@@ -20,5 +20,8 @@ public sealed class ServerInfo
     /// <summary>Why the server cannot store changes (a full disk, say) as it started: it serves reads and refuses changes until it can. Null when it can.</summary>
     public string? StoreUnavailable { get; set; }
 
-    public override string ToString() => $"Goq server {Endpoint} (pid {Pid})";
+    /// <summary>Active (it serves) or Standby (it waits to take over; one of several servers on a PostgreSQL store).</summary>
+    public string Role { get; set; } = "Active";
+
+    public override string ToString() => $"Goq server {Endpoint} (pid {Pid}, {Role})";
 }

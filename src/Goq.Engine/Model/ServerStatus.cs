@@ -91,4 +91,34 @@ public sealed class ServerStatus
     /// its own copy of the cluster secret: the token never travels, and never reaches a log.
     /// </summary>
     public string? DashboardUrl { get; set; }
+
+    /// <summary>Active: this server serves. Standby: it waits to take over (one of several servers); Down: not heard from.</summary>
+    public string Role { get; set; } = "Active";
+
+    /// <summary>The lease's epoch this server serves under (one more at every take-over); null with a SQLite store (one server).</summary>
+    public long? Epoch { get; set; }
+
+    /// <summary>When this server took the lease and began to serve (null with a SQLite store: see <see cref="StartedAt"/>).</summary>
+    public DateTimeOffset? ActiveSince { get; set; }
+
+    /// <summary>Where the jobs are kept: SQLite (a file on the server's host) or PostgreSQL.</summary>
+    public string Store { get; set; } = "SQLite";
+
+    /// <summary>For a standby, where the active server is (its endpoint); null for the active server itself.</summary>
+    public string? ActiveServer { get; set; }
+
+    /// <summary>Every configured server with its role (Get-GoqServer -All); null when not asked.</summary>
+    public List<ClusterServer>? Servers { get; set; }
+}
+
+/// <summary>A server of the cluster as the active one knows it (<c>Get-GoqServer -All</c>).</summary>
+public sealed class ClusterServer
+{
+    public string Endpoint { get; set; } = "";
+
+    /// <summary>Active, Standby, or Down (configured, not heard from within a lease).</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary>Seconds since it last said it was there (null: never, or the active server itself).</summary>
+    public double? SeenSecondsAgo { get; set; }
 }

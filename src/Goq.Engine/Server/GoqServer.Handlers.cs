@@ -29,7 +29,7 @@ public sealed partial class GoqServer
         // What clients ask.
         [typeof(SubmitJobs)] = On<SubmitJobs>((s, m, from) => s.Submit(m, from)),
         [typeof(GetJobs)] = On<GetJobs>((s, m, from) => s.GetJobs(m, from)),
-        [typeof(GetServerStatus)] = On<GetServerStatus>((s, m, from) => s.Reply(from.Peer, from.Rid, new ServerStatusReply(s.Status(m.CountStates, m.Detailed)))),
+        [typeof(GetServerStatus)] = On<GetServerStatus>((s, m, from) => s.Reply(from.Peer, from.Rid, new ServerStatusReply(s.Status(m.CountStates, m.Detailed, m.All)))),
         [typeof(GetWorkers)] = On<GetWorkers>((s, _, from) => s.Reply(from.Peer, from.Rid, new WorkersReply(s._scheduler.GetWorkers()))),
         [typeof(WatchJobs)] = On<WatchJobs>((s, m, from) => s.Reply(from.Peer, from.Rid, s.Watch(m, from))),
         [typeof(UnwatchJobs)] = On<UnwatchJobs>((s, m, from) => s._scheduler.Unwatch(from.Peer, m.WatchRid)),

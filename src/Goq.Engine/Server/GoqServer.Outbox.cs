@@ -27,6 +27,11 @@ public sealed partial class GoqServer
 
     private void Flush()
     {
+        if (_steppedDown is not null)
+        {
+            return; // stepped down: what this server decided is neither stored nor told
+        }
+
         // Sending may reveal a lost peer (its watches go, its worker is detached) and stage changes: loop until quiet.
         for (var round = 0; round < 8; round++)
         {

@@ -97,6 +97,11 @@ public sealed partial class GoqServer
             {
                 _store.Commit();
             }
+            catch (Storage.StoreFencedException fenced)
+            {
+                StepDown(fenced.Message);
+                return false;
+            }
             catch (Exception ex) when (StoreOutage.CauseOf(ex) is { } cause)
             {
                 _outage.Down(cause, ex.Message);
@@ -149,8 +154,13 @@ public sealed partial class GoqServer
         });
     }
 
-    private ServerStatus Status(bool countStates = false, bool detailed = false) => new()
+    private ServerStatus Status(bool countStates = false, bool detailed = false, bool all = false) => new()
     {
+        Role = "Active",
+        Epoch = _options.Lease?.Epoch,
+        ActiveSince = _options.Lease?.ActiveSince,
+        Store = _options.StoreKind,
+        Servers = all ? ClusterServers() : null,
         Uptime = detailed ? DateTimeOffset.UtcNow - StartedAt : null,
         StoreBytes = detailed && _options.StorePath is { } store ? StoreSize(store) : null,
         StorePath = detailed ? _options.StorePath : null,
@@ -183,6 +193,18 @@ public sealed partial class GoqServer
         Version = GoqVersion.Current,
         Home = _options.Home,
     };
+
+    private List<ClusterServer> ClusterServers()
+    {
+        try
+        {
+            return _options.ClusterServers?.Invoke() ?? [new ClusterServer { Endpoint = Endpoint, Role = "Active" }];
+        }
+        catch (Exception ex) when (StoreOutage.CauseOf(ex) is not null)
+        {
+            return [new ClusterServer { Endpoint = Endpoint, Role = "Active" }]; // the others are not known while the store cannot be read
+        }
+    }
 
     // The database with its write-ahead log and shared-memory index: what the store takes on disk.
     private static long StoreSize(string path) =>

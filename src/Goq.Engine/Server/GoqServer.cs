@@ -79,6 +79,7 @@ public sealed partial class GoqServer : IDisposable
     private long _staleReports;
     private int _frameBytes; // the size of the message being applied (its JSON, inflated when it came packed)
     private bool _stopRequested;
+    private string? _steppedDown; // why this server stopped serving for another (its lease ran out, its epoch is gone); then nothing more goes out
     private string _stopReason = "stopping";
     private int _started;
     private bool _loopStarted;
@@ -93,7 +94,7 @@ public sealed partial class GoqServer : IDisposable
         _scheduler.TransitionRefused = change => options.Log(LogEntry.Error("job.transition_refused",
             $"job {change.JobId}: refused an illegal change of state from {change.From} to {change.To} ({change.Reason}); please report it", job: change.JobId));
         _queries = new JobQueries(store, _scheduler);
-        _output = new OutputFiles(options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
+        _output = new OutputFiles(options.FallbackOutputRoot ?? options.Home, options.OutputDir, options.Log, store.GetOutputIndex, (job, index) =>
         {
             _store.Update(job.Clone());
             _store.SaveOutputIndex(job.Id, index);
@@ -132,6 +133,9 @@ public sealed partial class GoqServer : IDisposable
 
     /// <summary>Completes when the server has stopped and released its socket.</summary>
     public Task Completion => _completion.Task;
+
+    /// <summary>Why the server stepped down for another (see <see cref="GoqServerOptions.Lease"/>); null when it did not.</summary>
+    public string? SteppedDown => Volatile.Read(ref _steppedDown);
 
     /// <summary>Binds and starts serving; a taken port fails here with <see cref="GoqErrorIds.PortInUse"/>.</summary>
     public void Start()
@@ -246,14 +250,17 @@ public sealed partial class GoqServer : IDisposable
         {
             try
             {
-                _store.Commit();
+                if (_steppedDown is null)
+                {
+                    _store.Commit();
+                }
             }
             catch (Exception ex)
             {
                 _options.Log(LogEntry.Error("store.commit_failed", $"final commit failed: {ex.Message}"));
             }
 
-            if (_stopRequested)
+            if (_stopRequested && _steppedDown is null)
             {
                 TellWorkersStopping();
             }
@@ -268,6 +275,11 @@ public sealed partial class GoqServer : IDisposable
 
     private void OnReceiveReady()
     {
+        if (LeaseLost())
+        {
+            return;
+        }
+
         // Drain what is ready, apply it, commit once, then send: the group-commit turn.
         var message = new NetMQMessage();
         for (var i = 0; i < MaxBatch && _router.TryReceiveMultipartMessage(ref message); i++)
@@ -347,6 +359,11 @@ public sealed partial class GoqServer : IDisposable
 
     private void OnTick()
     {
+        if (LeaseLost())
+        {
+            return;
+        }
+
         var orphans = _scheduler.OrphanedJobs;
         _scheduler.Tick(Instant.Now);
         ReadAhead();
@@ -360,6 +377,43 @@ public sealed partial class GoqServer : IDisposable
         CommitTurn(); // Checkpoint: re-queued and failed jobs are durable before anything is sent about them.
         Flush();
         PublishMetrics();
+    }
+
+    /// <summary>
+    /// Checkpoint (fencing): a server whose lease is no longer held steps down before it handles anything more. A
+    /// server paused past its lease (a long GC, a stalled VM, SIGSTOP) wakes here, and what it had staged is never
+    /// committed or answered: the clients send again, to the server that took over.
+    /// </summary>
+    private bool LeaseLost()
+    {
+        if (_steppedDown is not null)
+        {
+            return true;
+        }
+
+        if (_options.Lease is not { IsHeld: false } lease)
+        {
+            return false;
+        }
+
+        StepDown($"its lease (epoch {lease.Epoch}) ran out before it could be renewed");
+        return true;
+    }
+
+    /// <summary>Stops serving at once, for the server that takes over: nothing more is committed or sent.</summary>
+    private void StepDown(string reason)
+    {
+        if (_steppedDown is not null)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _steppedDown, reason);
+        _outbox.Clear();
+        _effects.Take();
+        _heldBack.Clear();
+        _options.Log(LogEntry.Warning("server.stepped_down", $"this server steps down and serves no more: {reason}"));
+        _poller.StopAsync();
     }
 
     private void Handle(NetMQMessage message)

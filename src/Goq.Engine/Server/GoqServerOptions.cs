@@ -19,6 +19,12 @@ public sealed record GoqServerOptions
 
     public string OutputDir { get; init; } = Configuration.GoqDefaults.OutputDir;
 
+    /// <summary>
+    /// The folder under which the fall-back output folder (<see cref="OutputDir"/>) is made when a job's own folder
+    /// cannot take its output; null: <see cref="Home"/>. With several servers, on storage they share.
+    /// </summary>
+    public string? FallbackOutputRoot { get; init; }
+
     public int HeartbeatMs { get; init; } = Configuration.GoqDefaults.HeartbeatSec * 1000;
 
     /// <summary>Restart grace and dead-worker time; by default derived from the heartbeat.</summary>
@@ -44,6 +50,18 @@ public sealed record GoqServerOptions
 
     /// <summary>In a multi-user cluster, users list only their own jobs (Operators and Admins see all).</summary>
     public bool PrivateJobs { get; init; }
+
+    /// <summary>
+    /// The lease that lets this server write a store several servers share (PostgreSQL); null: the only server. Looked
+    /// at every turn: once it is no longer held, the server steps down before it handles anything more.
+    /// </summary>
+    public Storage.IStoreLease? Lease { get; init; }
+
+    /// <summary>Every configured server with its role, for Get-GoqServer -All (read on the loop thread when asked); null: this one only.</summary>
+    public Func<List<ClusterServer>>? ClusterServers { get; init; }
+
+    /// <summary>Which store holds the jobs, as the status reports it: SQLite or PostgreSQL.</summary>
+    public string StoreKind { get; init; } = "SQLite";
 
     /// <summary>Where log lines go; never null (defaults to nowhere).</summary>
     public Action<Diagnostics.LogEntry> Log { get; init; } = _ => { };

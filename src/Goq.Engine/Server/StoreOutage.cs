@@ -35,6 +35,12 @@ internal sealed class StoreOutage(string? storeDirectory, Action<Diagnostics.Log
         IOException { HResult: 28 or -2147024784 } => "the disk is full", // ENOSPC; ERROR_DISK_FULL
         IOException { HResult: 30 } => "the file system is read-only", // EROFS
         IOException io => $"an I/O error ({io.Message})",
+        GoqException { ErrorId: GoqErrorIds.StoreUnavailable } unavailable => unavailable.Message,
+        // PostgreSQL: the database went away or is changing hands (a fail-over: a replica is read-only until promoted),
+        // is out of room (class 53) or is shutting down (57P0x). Any other error of the database is a bug: rethrown.
+        Npgsql.PostgresException { SqlState: var state } pg when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
+            || state.StartsWith("57P", StringComparison.Ordinal) || state == "25006" => $"the PostgreSQL store refused the commit ({pg.MessageText})",
+        Npgsql.NpgsqlException { IsTransient: true } npgsql and not Npgsql.PostgresException => $"the PostgreSQL store cannot be reached ({npgsql.Message})",
         _ => null,
     };
 

@@ -124,7 +124,7 @@ public sealed partial class GoqWorker : IDisposable
         }
         else
         {
-            _dealer.Connect(_options.Endpoint);
+            ServerEndpoints.Connect(_dealer, _options.Endpoint);
             Adopt(_ledger?.SweepOrphans()); // before the hello (see Heartbeat)
             Send(Hello());
         }

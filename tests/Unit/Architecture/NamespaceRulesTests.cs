@@ -26,6 +26,8 @@ public sealed partial class NamespaceRulesTests
         ["Goq.Transport"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
         ["Goq.Output"] = ["Goq", "Goq.Errors", "Goq.Protocol", "Goq.Platform"],
         ["Goq.Storage"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
+        // The PostgreSQL store and its lease: the rows of Goq.Storage's staged store, on a database several servers share.
+        ["Goq.Storage.Postgres"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Protocol", "Goq.Storage"],
         ["Goq.Monitoring"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Storage"],
         ["Goq.Client"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",
             "Goq.Output", "Goq.Monitoring", "Goq.Identity"],
@@ -46,7 +48,7 @@ public sealed partial class NamespaceRulesTests
         ["Goq.Server.Queries"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Timing", "Goq.Protocol", "Goq.Transport", "Goq.Storage",
             "Goq.Server.Scheduling", "Goq.Server.OutputStore"],
         ["Goq.Hosting"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Output", "Goq.Protocol", "Goq.Transport",
-            "Goq.Configuration", "Goq.Storage", "Goq.Client", "Goq.Worker", "Goq.Server", "Goq.Server.Scheduling", "Goq.Monitoring"],
+            "Goq.Configuration", "Goq.Storage", "Goq.Storage.Postgres", "Goq.Client", "Goq.Worker", "Goq.Server", "Goq.Server.Scheduling", "Goq.Monitoring"],
     };
 
     [Fact]

@@ -6,4 +6,4 @@ namespace Goq.Protocol;
 /// <see cref="ServerStatusReply"/>. <paramref name="Detailed"/> adds what an operator looks up: uptime, the store's
 /// size, where the server logs.
 /// </summary>
-public sealed record GetServerStatus(bool CountStates = false, bool Detailed = false) : ClientRequest;
+public sealed record GetServerStatus(bool CountStates = false, bool Detailed = false, bool All = false) : ClientRequest;
