@@ -20,6 +20,9 @@ internal interface IRecordFields
     /// <summary>The text of <paramref name="expression"/> equals the parameter's, case aside.</summary>
     string EqualsIgnoringCase(string expression, string parameter);
 
+    /// <summary>The text of <paramref name="expression"/> matches the LIKE pattern in the parameter (escaped with '\'), case aside.</summary>
+    string LikeIgnoringCase(string expression, string parameter);
+
     /// <summary>A condition that the job's name matches one of the filter's names (with what it needs added to <paramref name="parameters"/>).</summary>
     string NameMatches(IReadOnlyList<string> names, List<(string Name, object? Value)> parameters);
 }
@@ -87,7 +90,7 @@ internal static class JobFilterSql
             sql.Append($" AND ({fields.EqualsIgnoringCase(fields.Text("SubmittedBy"), "@by")}");
             if (!by.Contains('@'))
             {
-                sql.Append($@" OR {fields.Text("SubmittedBy")} LIKE @byUser ESCAPE '\'");
+                sql.Append($" OR {fields.LikeIgnoringCase(fields.Text("SubmittedBy"), "@byUser")}");
                 parameters.Add(("@byUser", by.Replace(@"\", @"\\").Replace("%", @"\%").Replace("_", @"\_") + "@%"));
             }
 

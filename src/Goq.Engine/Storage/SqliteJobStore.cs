@@ -392,6 +392,8 @@ public sealed class SqliteJobStore : StagedJobStore
 
         public string EqualsIgnoringCase(string expression, string parameter) => $"{expression} = {parameter} COLLATE NOCASE";
 
+        public string LikeIgnoringCase(string expression, string parameter) => $@"{expression} LIKE {parameter} ESCAPE '\'"; // SQLite's LIKE ignores ASCII case
+
         public string NameMatches(IReadOnlyList<string> names, List<(string Name, object? Value)> parameters) => $"job_name_matches({Text("Name")})";
     }
 }

@@ -33,12 +33,17 @@ public abstract class StagedJobStore : IJobStore
     private readonly HashSet<long> _arrayIds = [];
     private long _nextJobId = 1;
     private int _writtenSettings;
+    private bool _counted;
 
     public long NextJobId => _nextJobId;
 
     public StoreCounters Counters { get; } = new();
 
-    public void Count(StoreCounter counter) => Counters.Count(counter);
+    public void Count(StoreCounter counter)
+    {
+        Counters.Count(counter);
+        _counted = true; // written by the next commit, even with nothing else staged
+    }
 
     public void SetQueueLimit(string queue, int limit) => Counters.SetQueueLimit(queue, limit);
 
@@ -248,7 +253,7 @@ public abstract class StagedJobStore : IJobStore
     }
 
     public bool HasChanges =>
-        _dirty.Count > 0 || _dirtyOutputs.Count > 0 || _newBatches.Count > 0 || _dirtyArrays.Count > 0 || Counters.SettingsVersion != _writtenSettings;
+        _dirty.Count > 0 || _dirtyOutputs.Count > 0 || _newBatches.Count > 0 || _dirtyArrays.Count > 0 || _counted || Counters.SettingsVersion != _writtenSettings;
 
     public void Commit()
     {
@@ -291,6 +296,7 @@ public abstract class StagedJobStore : IJobStore
         _newBatches.Clear();
         _dirtyArrays.Clear();
         _writtenSettings = Counters.SettingsVersion;
+        _counted = false;
         foreach (var (key, value) in changes.Meta)
         {
             _writtenMeta[key] = value;

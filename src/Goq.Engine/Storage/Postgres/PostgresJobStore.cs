@@ -147,11 +147,8 @@ public sealed class PostgresJobStore : StagedJobStore
 
     protected override IEnumerable<StoredBatch> ReadBatches(long cutoffMs, int keep)
     {
-        if (_epoch is not null)
-        {
-            // Pruned only by the server that holds the lease: a standby reading the store writes nothing.
-            Fenced("DELETE FROM batches WHERE at < @cutoff OR id NOT IN (SELECT id FROM batches ORDER BY at DESC LIMIT @keep)", ("cutoff", cutoffMs), ("keep", keep));
-        }
+        // Pruned as the store opens, which only the server holding the lease does (fenced by its epoch).
+        Fenced("DELETE FROM batches WHERE at < @cutoff OR id NOT IN (SELECT id FROM batches ORDER BY at DESC LIMIT @keep)", ("cutoff", cutoffMs), ("keep", keep));
 
         return Read("SELECT id, first_job, count, at FROM batches ORDER BY at", r => new StoredBatch(r.GetString(0), r.GetInt64(1), r.GetInt32(2), r.GetInt64(3)));
     }
@@ -348,6 +345,8 @@ public sealed class PostgresJobStore : StagedJobStore
         public string IsTrue(string field) => $"COALESCE({Text(field)}::boolean, false)";
 
         public string EqualsIgnoringCase(string expression, string parameter) => $"lower({expression}) = lower({parameter})";
+
+        public string LikeIgnoringCase(string expression, string parameter) => $@"{expression} ILIKE {parameter} ESCAPE '\'";
 
         public string NameMatches(IReadOnlyList<string> names, List<(string Name, object? Value)> parameters)
         {
