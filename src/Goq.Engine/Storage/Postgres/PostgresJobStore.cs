@@ -17,6 +17,7 @@ public sealed class PostgresJobStore : StagedJobStore
 {
     private readonly PostgresDatabase _db;
     private readonly long? _epoch;
+    private bool _fenced;
 
     public PostgresJobStore(PostgresDatabase db, long? epoch = null)
     {
@@ -35,6 +36,28 @@ public sealed class PostgresJobStore : StagedJobStore
     }
 
     public override IJobReader? OpenReader() => new PostgresJobReader(_db);
+
+    /// <summary>
+    /// Commits what is staged, unless this store was fenced (its server stepped down) or the database cannot be
+    /// reached: nothing staged was acknowledged (acknowledgements follow commits), and the server that serves next
+    /// loads the queue from what was committed.
+    /// </summary>
+    public override void Dispose()
+    {
+        if (_fenced)
+        {
+            return;
+        }
+
+        try
+        {
+            Commit();
+        }
+        catch (Exception ex) when (ex is StoreFencedException || PostgresDatabase.Unavailable(ex, _db.Description) is not null
+                                   || ex is Errors.GoqException { ErrorId: Errors.GoqErrorIds.StoreUnavailable })
+        {
+        }
+    }
 
     /// <summary>The stored rows of a page, by id: shared by the store and <see cref="PostgresJobReader"/>.</summary>
     internal static SortedDictionary<long, JobInfo> ReadRows(NpgsqlConnection connection, PageQuery page)
@@ -160,6 +183,7 @@ public sealed class PostgresJobStore : StagedJobStore
 
     protected override void Write(CommitSet changes)
     {
+        ThrowIfFenced();
         using var connection = _db.Connect();
         using var tx = connection.BeginTransaction();
         using var batch = new NpgsqlBatch(connection, tx);
@@ -250,15 +274,25 @@ public sealed class PostgresJobStore : StagedJobStore
     {
         if (fence is not null && !reader.Read())
         {
+            _fenced = true;
             // Checkpoint (fencing): nothing of this commit is stored; the transaction is rolled back as it is disposed.
             throw new StoreFencedException(_epoch!.Value,
                 $"the store's lease no longer carries epoch {_epoch}: another server has taken over; this one stores nothing more");
         }
     }
 
+    private void ThrowIfFenced()
+    {
+        if (_fenced)
+        {
+            throw new StoreFencedException(_epoch!.Value, $"this server's epoch {_epoch} was taken over; it stores nothing more");
+        }
+    }
+
     /// <summary>A write outside a commit (a removal), fenced as a commit is.</summary>
     private void Fenced(string sql, params (string Name, object Value)[] parameters)
     {
+        ThrowIfFenced();
         using var connection = _db.Connect();
         using var tx = connection.BeginTransaction();
         using var batch = new NpgsqlBatch(connection, tx);
