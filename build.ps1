@@ -100,8 +100,28 @@ function Invoke-Test {
 
     $trxDir = Join-Path $artifacts 'TestResults'
     if (Test-Path $trxDir) { Remove-Item -Recurse -Force $trxDir }
-    # The unit tests (seconds), then the system tests (real sockets, servers and processes; minutes), one after the
-    # other: run side by side on a small machine, the system tests' short heartbeats could starve.
+    # A throw-away PostgreSQL server for the store's tests (GOQ_TEST_POSTGRES), started here where PostgreSQL's server
+    # programs are (or can be installed); else the tests that need it skip with the reason (GOQ_TEST_POSTGRES_SKIP).
+    . (Join-Path $root 'tools/Helpers.ps1')
+    . (Join-Path $root 'tools/TestPostgres.ps1')
+    $postgres = Start-GoqTestPostgres
+    if ($postgres -is [string]) {
+        Write-Warning "PostgreSQL tests will be skipped: $postgres"
+        $env:GOQ_TEST_POSTGRES_SKIP = $postgres
+    }
+    else {
+        $env:GOQ_TEST_POSTGRES = "$($postgres.ConnectionString);Password=$($postgres.Password)"
+    }
+    try { Invoke-TestSuites }
+    finally {
+        Stop-GoqTestPostgres $postgres
+        Remove-Item Env:GOQ_TEST_POSTGRES, Env:GOQ_TEST_POSTGRES_SKIP -ErrorAction SilentlyContinue
+    }
+}
+
+# The unit tests (seconds), then the system tests (real sockets, servers and processes; minutes), one after the
+# other: run side by side on a small machine, the system tests' short heartbeats could starve. Then Pester.
+function Invoke-TestSuites {
     $xunit = [pscustomobject]@{ Passed = 0; Failed = 0; Skipped = 0 }
     $failures = [System.Collections.Generic.List[string]]::new()
     foreach ($suite in @(@{ Name = 'unit'; Project = 'tests/Unit/Goq.Tests.csproj' }, @{ Name = 'system'; Project = 'tests/System/Goq.SystemTests.csproj' })) {

@@ -17,6 +17,7 @@ BeforeDiscovery {
         'Start-GoqServer/3'    = 'uses the home /srv/goq, which only root can make'
         'Start-GoqWorker/5'    = 'runs the worker in the foreground until systemd stops it'
         'Initialize-GoqHome/5' = 'makes /var/lib/goq a multi-user cluster as root (sudo)'
+        'Initialize-GoqHome/6' = 'writes the home /srv/goq (root) for the hosts head1 and head2 and a database db1 (FailOver.Tests.ps1 covers several servers)'
         'Grant-GoqUser/1'      = 'needs a multi-user cluster in /var/lib/goq and the accounts alice and bob (MultiUser.Tests.ps1 covers the command)'
         'Grant-GoqUser/2'      = 'needs a multi-user cluster in /var/lib/goq (MultiUser.Tests.ps1 covers the command)'
         'Get-GoqUser/1'        = 'needs a multi-user cluster (MultiUser.Tests.ps1 covers the command)'
