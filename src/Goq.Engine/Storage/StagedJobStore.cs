@@ -1,11 +1,11 @@
-using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Goq.Protocol;
 
 namespace Goq.Storage;
 
+// Over 400 lines: the one place staged changes meet stored rows, for every read the server makes and the commit; about
+// a quarter is the row methods a database implements, each with its contract. Environments are StoredEnvironments',
+// the rows' shapes StoreRows'.
 /// <summary>
 /// What every durable store does the same way, whatever database holds the rows: changes are staged in memory and
 /// written by <see cref="Commit"/> in one transaction (the server's group commit); reads merge what is staged over what
@@ -22,9 +22,7 @@ public abstract class StagedJobStore : IJobStore
     private readonly Dictionary<long, (JobInfo Job, JobSpec? Spec)> _dirty = new();
     private readonly Dictionary<long, OutputIndex> _dirtyOutputs = new();
     private readonly Dictionary<long, (JobInfo Array, JobSpec? Spec)> _dirtyArrays = new();
-    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _environments = new();
-    private readonly ConditionalWeakTable<IReadOnlyDictionary<string, string>, string> _environmentKeys = new();
-    private readonly Dictionary<string, string> _newEnvironments = new();
+    private readonly StoredEnvironments _environments;
     private readonly Dictionary<string, string> _writtenMeta = new(StringComparer.Ordinal);
     private readonly BatchMemory _batches = new();
     private readonly List<StoredBatch> _newBatches = [];
@@ -33,6 +31,8 @@ public abstract class StagedJobStore : IJobStore
     private readonly HashSet<long> _arrayIds = [];
     private long _nextJobId = 1;
     private int _writtenSettings;
+
+    protected StagedJobStore() => _environments = new StoredEnvironments(key => ReadEnvironment(key));
     private bool _counted;
 
     public long NextJobId => _nextJobId;
@@ -286,10 +286,7 @@ public abstract class StagedJobStore : IJobStore
         // Checkpoint: everything staged is stored here, or nothing is (a failed commit keeps it all staged).
         Write(changes);
 
-        foreach (var key in written)
-        {
-            _newEnvironments.Remove(key); // forgotten once stored: a failed commit (a full disk) writes it again
-        }
+        _environments.Stored(written); // forgotten only once stored: a failed commit (a full disk) writes them again
 
         _dirty.Clear();
         _dirtyOutputs.Clear();
@@ -412,8 +409,8 @@ public abstract class StagedJobStore : IJobStore
             return new JobRow(id, job.State.ToString(), info, null, null);
         }
 
-        var envKey = EnvironmentKey(spec.CapturedEnvironment);
-        if (envKey is not null && _newEnvironments.TryGetValue(envKey, out var envJson) && written.Add(envKey))
+        var envKey = _environments.Key(spec.CapturedEnvironment);
+        if (envKey is not null && _environments.Unstored(envKey) is { } envJson && written.Add(envKey))
         {
             changes.Environments.Add((envKey, envJson));
         }
@@ -439,51 +436,10 @@ public abstract class StagedJobStore : IJobStore
         }
     }
 
-    private string? EnvironmentKey(IReadOnlyDictionary<string, string>? environment)
-    {
-        if (environment is null)
-        {
-            return null;
-        }
-
-        if (_environmentKeys.TryGetValue(environment, out var known))
-        {
-            return known;
-        }
-
-        var json = JsonSerializer.Serialize(environment.ToDictionary(), GoqJsonContext.Default.DictionaryStringString);
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-        _environmentKeys.AddOrUpdate(environment, key);
-        if (!_environments.ContainsKey(key))
-        {
-            _environments[key] = environment;
-            _newEnvironments[key] = json;
-        }
-
-        return key;
-    }
-
-    private IReadOnlyDictionary<string, string>? Environment(string key)
-    {
-        if (_environments.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
-        if (ReadEnvironment(key) is not { } json)
-        {
-            return null;
-        }
-
-        var environment = JsonSerializer.Deserialize(json, GoqJsonContext.Default.DictionaryStringString)!;
-        _environments[key] = environment;
-        return environment;
-    }
-
     private JobSpec Spec(string json, string? envKey)
     {
         var spec = JsonSerializer.Deserialize(json, GoqJson.JobSpec)!;
-        return envKey is null ? spec : spec with { CapturedEnvironment = Environment(envKey) };
+        return envKey is null ? spec : spec with { CapturedEnvironment = _environments.Get(envKey) };
     }
 
     // A job's record and spec as stored; the strings both hold are held once (a restart must not double a queue's memory).
@@ -503,38 +459,4 @@ public abstract class StagedJobStore : IJobStore
 
         return (job, spec);
     }
-}
-
-/// <summary>Called for each stored waiting job with its id and record's bytes (valid during the call only).</summary>
-public delegate void WaitingRow(long id, ReadOnlySpan<byte> info);
-
-/// <summary>A page of jobs to read (see <see cref="IJobStore.Query"/>); <paramref name="Rows"/> -1 for all.</summary>
-public sealed record PageQuery(IReadOnlyCollection<long>? Ids, IReadOnlyCollection<JobState>? States, long AfterId, long Rows, JobFilter? Filter, bool ToSend,
-    long BeforeId = long.MaxValue, bool NewestFirst = false);
-
-/// <summary>A job's (or an array's) record, spec and environment key as stored.</summary>
-public readonly record struct StoredRow(string Info, string Spec, string? Env);
-
-/// <summary>A batch id with its jobs, as stored (<paramref name="At"/> in Unix milliseconds).</summary>
-public readonly record struct StoredBatch(string Id, long FirstId, int Count, long At);
-
-/// <summary>A job or array row to write: its spec and environment only when it is new (else only its state and record change).</summary>
-public readonly record struct JobRow(long Id, string State, string Info, string? Spec, string? Env);
-
-/// <summary>Everything one commit writes, in one transaction.</summary>
-public sealed class CommitSet
-{
-    /// <summary>Environments first stored by this commit, by key.</summary>
-    public List<(string Key, string Json)> Environments { get; } = [];
-
-    public List<JobRow> Jobs { get; } = [];
-
-    public List<JobRow> Arrays { get; } = [];
-
-    public List<(long Id, string Json)> Outputs { get; } = [];
-
-    public List<StoredBatch> Batches { get; } = [];
-
-    /// <summary>Meta rows whose value changed.</summary>
-    public List<(string Key, string Value)> Meta { get; } = [];
 }
