@@ -29,10 +29,25 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
     [Parameter]
     public SwitchParameter IncludeWorkers { get; set; }
 
+    /// <summary>
+    /// With several servers, the one of this port on this host: a standby is stopped with SIGTERM (it answers no
+    /// requests); the active one as usual, after which a standby takes over at once.
+    /// </summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int? Port { get; set; }
+
     protected override void EndProcessing()
     {
         if (!ShouldProcess(Settings.Endpoint, IncludeWorkers ? "Stop Goq server and its workers" : "Stop Goq server"))
         {
+            return;
+        }
+
+        if (Port is { } port && OrTerminate(() => LoadSettings(port)) is { Servers.Count: > 1 } own
+            && RunBlocking(token => Launcher.StopLocalStandbyAsync(own, token)) is { } standby)
+        {
+            WriteVerbose($"stopped the standby server of port {port} (pid {standby})");
             return;
         }
 

@@ -278,6 +278,23 @@ public static class Launcher
         }
     }
 
+    /// <summary>
+    /// Stops this host's standby server of <paramref name="settings"/>' port (one of several servers on a shared store):
+    /// it answers no requests, so it is told with SIGTERM, which it takes as a clean stop; returns its pid once it has
+    /// exited, or null when no standby of that port runs here (the active one is stopped by a request).
+    /// </summary>
+    public static async Task<int?> StopLocalStandbyAsync(GoqSettings settings, CancellationToken cancel)
+    {
+        if (ServerHost.RecordedLiveServer(settings) is not { } pid || RecordedRole(settings, pid) != "Standby")
+        {
+            return null;
+        }
+
+        Platform.LibC.kill(pid, 15); // SIGTERM
+        await WaitForExitAsync(pid, TimeSpan.FromSeconds(30), cancel).ConfigureAwait(false);
+        return pid;
+    }
+
     /// <summary>The role the pid file records for <paramref name="pid"/> (see <see cref="ServerHost.WritePidFile"/>), or null.</summary>
     private static string? RecordedRole(GoqSettings settings, int pid)
     {

@@ -33,6 +33,9 @@ public static class SharedStoreHost
         }
 
         using var db = PostgresDatabase.Open(settings.StoreConnectionString!, StorePassword(settings));
+        using var metrics = settings.MetricsPort is null ? null : new ServerMetrics { Role = "standby" };
+        // One listener for the process's life, standing by or serving: the role is a gauge of its own.
+        using var monitor = ServerHost.StartMonitor(settings, metrics, credentials, () => new PostgresJobReader(db), log);
         var lease = new PostgresLease(db, $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}"[..^24], settings.OwnEndpoint,
             TimeSpan.FromSeconds(settings.LeaseSec), log.Write);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -45,7 +48,7 @@ public static class SharedStoreHost
             if (!started)
             {
                 started = true;
-                onStarted(ServerHost.Started(settings, null, credentials, role));
+                onStarted(ServerHost.Started(settings, monitor, credentials, role));
             }
         }
 
@@ -64,7 +67,15 @@ public static class SharedStoreHost
                 }
 
                 keeper.Role = "Active";
-                if (await ServeAsync(settings, credentials, db, lease, log, () => Started("Active"), stop.Token).ConfigureAwait(false) is not { } steppedDown)
+                metrics?.Role = "active";
+                var steppedDown = await ServeAsync(settings, credentials, db, lease, log, metrics, monitor, () => Started("Active"), stop.Token).ConfigureAwait(false);
+                if (metrics is not null)
+                {
+                    metrics.Role = "standby";
+                    metrics.Publish(MetricsSnapshot.Empty); // a standby reports no queue of its own
+                }
+
+                if (steppedDown is null)
                 {
                     break; // a clean stop
                 }
@@ -118,10 +129,10 @@ public static class SharedStoreHost
 
     /// <summary>Serves under the lease until a clean stop (null) or a step-down (its reason).</summary>
     private static async Task<string?> ServeAsync(GoqSettings settings, ClusterCredentials credentials, PostgresDatabase db, PostgresLease lease, JsonLog log,
-        Action serving, CancellationToken stop)
+        ServerMetrics? metrics, MonitorEndpoint? monitor, Action serving, CancellationToken stop)
     {
         using var store = new PostgresJobStore(db, lease.Epoch);
-        using var server = new GoqServer(ServerHost.Options(settings, credentials, log, null, null) with
+        using var server = new GoqServer(ServerHost.Options(settings, credentials, log, metrics, monitor) with
         {
             BindEndpoint = settings.BindEndpoint,
             Lease = lease,

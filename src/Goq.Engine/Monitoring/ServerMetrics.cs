@@ -31,6 +31,11 @@ public sealed class ServerMetrics : IDisposable
         _meter.CreateObservableGauge("goq.jobs", () => Snapshot.Jobs.Select(j =>
             new Measurement<long>(j.Value, new("queue", j.Key.Queue), new("state", StateLabel(j.Key.State)))), "{job}",
             "Jobs the server holds, by state and queue (ended ones until Remove-GoqJob removes them).");
+        _meter.CreateObservableGauge("goq.server.role", () => new[] { "active", "standby" }.Select(role =>
+            new Measurement<int>(role == Role ? 1 : 0, new KeyValuePair<string, object?>("role", role))), "{server}",
+            "1 for this server's role: active (it serves) or standby (one of several servers on a PostgreSQL store, waiting to take over).");
+        _meter.CreateObservableGauge("goq.server.epoch", () => Snapshot.Status.Epoch ?? 0, "{epoch}",
+            "The store lease's epoch this server serves under (0: a SQLite store, or standing by); one more at every take-over.");
         _meter.CreateObservableGauge("goq.workers", () => Snapshot.Workers.Count, "{worker}", "Workers connected to the server.");
         _meter.CreateObservableGauge("goq.worker.slots", () => new[]
         {
@@ -62,6 +67,15 @@ public sealed class ServerMetrics : IDisposable
         _commit = _meter.CreateHistogram("goq.store.commit.duration", "s", "Seconds each commit of the job store took (one per busy turn of the loop).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = CommitBuckets });
     }
+
+    /// <summary>active or standby (see the goq_server_role gauge); set by whoever runs the server.</summary>
+    public string Role
+    {
+        get => Volatile.Read(ref _role);
+        set => Volatile.Write(ref _role, value);
+    }
+
+    private string _role = "active";
 
     /// <summary>The last snapshot the loop published.</summary>
     public MetricsSnapshot Snapshot => Volatile.Read(ref _snapshot);
