@@ -63,13 +63,19 @@
     18. Stopping a running script-block job whose runner started a child (sleep), -ScriptStops times on a worker of its
        own (with its job keeper): ms from Stop-GoqJob until Wait-GoqJob has it Cancelled, and until the child is gone
        (polled every 5 ms), p50 and the slowest of each.
+    19. The PostgreSQL store against SQLite on the same work: -StoreJobs trivial jobs A B A B, three rounds, a home of
+       each kind with one server and a worker of 2 slots; bulk submit and end-to-end rates, medians' ratio. The database
+       is a throw-away PostgreSQL on this host (fsync on), as tools/TestPostgres.ps1 makes it.
+    20. Take-over: two servers on one PostgreSQL store, a worker, a stream of submits; -FailoverRounds times the active
+       server is killed -9: seconds from the kill until a submit is answered again and until a job submitted after the
+       kill starts, with the lease settings that gave them; every job of the stream must complete, none run twice.
     The server's store is durable throughout (SQLite, WAL, synchronous=FULL): every job is committed before its ack.
 #>
 param([int] $Jobs = 2000, [int] $Single = 50, [int] $Spawns = 1000, [int] $DurableJobs = 10000, [int] $ManySlots = 32,
     [int] $OutputMB = 200, [int] $FloodMB = 1000, [int] $StreamMB = 200, [int] $ScriptJobs = 2000, [int] $ChainJobs = 10000, [int] $ArrayTasks = 100000,
     [int] $HeavyJobs = 100, [int] $HeavyMB = 10, [int] $SimWorkers = 1000, [int] $SimProcesses = 4, [int] $SimJobs = 20000,
     [int] $HistoryJobs = 1000000, [int] $WaitingJobs = 1000000, [int] $ScrapeJobs = 2000, [int] $GetJobMB = 55, [int] $Completions = 50,
-    [int] $ScriptStops = 5, [int] $MultiUserJobs = 2000)
+    [int] $ScriptStops = 5, [int] $MultiUserJobs = 2000, [int] $StoreJobs = 5000, [int] $FailoverRounds = 3)
 
 $ErrorActionPreference = 'Stop'
 $PSStyle.OutputRendering = 'PlainText'
@@ -77,6 +83,7 @@ Import-Module (Join-Path $PSScriptRoot '../module/Goq.psd1')
 . (Join-Path $PSScriptRoot '../tools/Helpers.ps1')
 . (Join-Path $PSScriptRoot 'Scale.ps1')
 . (Join-Path $PSScriptRoot 'Monitoring.ps1')
+. (Join-Path $PSScriptRoot 'SharedStore.ps1')
 
 function Measure-SpawnRate([int] $Count) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/true')
@@ -656,6 +663,8 @@ try {
     $dashboard = if ($HistoryJobs -gt 0 -and $IsLinux) { Measure-Dashboard $monitoring.DashboardUrl }
     $queue = if ($WaitingJobs -gt 12000 -and $IsLinux) { Measure-WaitingQueue $WaitingJobs }
     $users = if ($MultiUserJobs -gt 0) { Measure-MultiUser $MultiUserJobs }
+    $stores = if ($StoreJobs -gt 0) { Measure-PostgresStore $StoreJobs }
+    $failover = if ($FailoverRounds -gt 0) { Measure-Failover $FailoverRounds }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
     [pscustomobject]@{
@@ -726,6 +735,14 @@ try {
             '{0} vs {1} (multi / one, medians: {2:N3})' -f (($users.OneSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), (($users.MultiSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), $users.SubmitRatio }
         "same: end-to-end jobs/s (multi-user: each job run as its owner through setpriv)" = if ($users -and $users -isnot [string]) {
             '{0} vs {1} (multi / one, medians: {2:N3})' -f (($users.OneEnd | ForEach-Object { [math]::Round($_) }) -join ', '), (($users.MultiEnd | ForEach-Object { [math]::Round($_) }) -join ', '), $users.EndRatio }
+        "SQLite vs PostgreSQL store ($StoreJobs x3, A B A B): submit jobs/s" = if ($stores -is [string]) { $stores } elseif ($stores) {
+            '{0} vs {1} (PostgreSQL / SQLite, medians: {2:N3})' -f (($stores.SqliteSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), (($stores.PgSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), $stores.SubmitRatio }
+        "same: end-to-end jobs/s (goal: PostgreSQL >= 0.8 of SQLite)" = if ($stores -and $stores -isnot [string]) {
+            '{0} vs {1} (PostgreSQL / SQLite, medians: {2:N3})' -f (($stores.SqliteEnd | ForEach-Object { [math]::Round($_) }) -join ', '), (($stores.PgEnd | ForEach-Object { [math]::Round($_) }) -join ', '), $stores.EndRatio }
+        "take-over after kill -9 of the active server ($FailoverRounds rounds): s until a submit is answered; until a new job starts (goal < 15)" = if ($failover -is [string]) { $failover } elseif ($failover) {
+            '{0}; {1}' -f (($failover.ServeSec | ForEach-Object { '{0:N1}' -f $_ }) -join ', '), (($failover.FirstJobSec | ForEach-Object { '{0:N1}' -f $_ }) -join ', ') }
+        "same: lease s / renewed every s / held for s; the stream's jobs: submitted, submit errors, not completed, run twice" = if ($failover -and $failover -isnot [string]) {
+            '{0} / {1:N1} / {2:N1}; {3}, {4}, {5}, {6}' -f $failover.LeaseSec, $failover.RenewSec, $failover.HoldSec, $failover.Streamed, $failover.StreamErrors, $failover.NotCompleted, $failover.RanTwice }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'

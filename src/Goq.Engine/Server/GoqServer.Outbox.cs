@@ -161,6 +161,11 @@ public sealed partial class GoqServer
 
     private void SendDueNotices()
     {
+        if (LeaseLost())
+        {
+            return;
+        }
+
         foreach (var (peer, rid, notice) in _notices.TakeDue(Environment.TickCount64))
         {
             Send(peer, rid, notice);

@@ -314,6 +314,11 @@ public sealed partial class GoqServer : IDisposable
     /// <summary>Finishes the pages whose rows were read and sends them.</summary>
     private void OnPagesRead()
     {
+        if (LeaseLost())
+        {
+            return; // a page read before a pause is not sent after it: the server that serves now answers
+        }
+
         while (_pageReads!.Done.TryDequeue(out var page, TimeSpan.Zero))
         {
             try
