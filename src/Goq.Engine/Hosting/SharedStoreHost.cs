@@ -212,10 +212,17 @@ public static class SharedStoreHost
 
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return; // stopped before the lease is given up, then disposed with the rest
+            }
+
             _stop.Cancel();
             _thread.Join(TimeSpan.FromSeconds(10));
             _stop.Dispose();
         }
+
+        private int _disposed;
 
         private void Run()
         {

@@ -40,7 +40,7 @@ internal sealed class StoreOutage(string? storeDirectory, Action<Diagnostics.Log
         // is out of room (class 53) or is shutting down (57P0x). Any other error of the database is a bug: rethrown.
         Npgsql.PostgresException { SqlState: var state } pg when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
             || state.StartsWith("57P", StringComparison.Ordinal) || state == "25006" => $"the PostgreSQL store refused the commit ({pg.MessageText})",
-        Npgsql.NpgsqlException { IsTransient: true } npgsql and not Npgsql.PostgresException => $"the PostgreSQL store cannot be reached ({npgsql.Message})",
+        Npgsql.NpgsqlException npgsql and not Npgsql.PostgresException => $"the PostgreSQL store cannot be reached ({npgsql.Message})",
         _ => null,
     };
 

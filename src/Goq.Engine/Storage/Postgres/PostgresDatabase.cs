@@ -60,6 +60,12 @@ public sealed class PostgresDatabase : IDisposable
         builder.SearchPath = Schema;
         builder.ApplicationName ??= "goq";
         builder.Timeout = builder.Timeout is 15 ? 5 : builder.Timeout; // a down database is told in seconds, not the default 15
+        if (!connectionString.Contains("recheck", StringComparison.OrdinalIgnoreCase))
+        {
+            // With several hosts, a standby promoted after the primary died is looked at again within 2 s rather than
+            // Npgsql's 10, which is longer than a server counts on its lease: every fail-over would cost a step-down.
+            builder.HostRecheckSeconds = 2;
+        }
         var description = $"PostgreSQL at {builder.Host ?? "localhost"}:{builder.Port}/{builder.Database ?? builder.Username}";
         var source = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
         var database = new PostgresDatabase(source, description);
@@ -98,7 +104,9 @@ public sealed class PostgresDatabase : IDisposable
             $"{description} refused Goq's login ({auth.MessageText}); put the right password in .goq/store.password (mode 0600) or a PGPASSFILE", ex),
         PostgresException { SqlState: "3D000" } missing => new GoqException(GoqErrorIds.StoreUnavailable, GoqErrorKind.ResourceUnavailable,
             $"{description}: {missing.MessageText}; create the database first (createdb), or name another in the connection string", ex),
-        NpgsqlException { InnerException: SocketException or TimeoutException or IOException } or NpgsqlException { IsTransient: true } or TimeoutException =>
+        // Not an error of the database's own (a PostgresException) but of reaching it: refused, timed out, or, with several
+        // hosts listed, none of them the primary now ("No suitable host was found", not marked transient): a fail-over.
+        NpgsqlException and not PostgresException or TimeoutException =>
             new GoqException(GoqErrorIds.StoreUnavailable, GoqErrorKind.Connection,
                 $"{description} cannot be reached ({(ex.InnerException ?? ex).Message}); check that PostgreSQL runs and that the connection string names it", ex),
         _ => null,
