@@ -44,11 +44,20 @@ public sealed class StopGoqServerCommand : GoqClientCmdlet
             return;
         }
 
-        if (Port is { } port && OrTerminate(() => LoadSettings(port)) is { Servers.Count: > 1 } own
-            && RunBlocking(token => Launcher.StopLocalStandbyAsync(own, token)) is { } standby)
+        if (Port is { } port && OrTerminate(() => LoadSettings(port)) is { Servers.Count: > 1 } own)
         {
-            WriteVerbose($"stopped the standby server of port {port} (pid {standby})");
-            return;
+            if (ServerHost.RecordedLiveServer(own) is null)
+            {
+                // Never another host's server in its place: the one asked for does not run here.
+                ThrowTerminatingError(ErrorRecordFactory.Create(GoqErrorIds.ServerNotRunning, GoqErrorKind.Connection,
+                    $"no Goq server of port {port} runs on this host for home '{own.Home}'", own.OwnEndpoint));
+            }
+
+            if (RunBlocking(token => Launcher.StopLocalStandbyAsync(own, token)) is { } standby)
+            {
+                WriteVerbose($"stopped the standby server of port {port} (pid {standby})");
+                return;
+            }
         }
 
         ServerStatus status;

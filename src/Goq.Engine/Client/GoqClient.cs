@@ -20,7 +20,7 @@ namespace Goq.Client;
 /// </summary>
 public sealed class GoqClient : IDisposable
 {
-    private readonly DealerSocket _dealer;
+    private readonly ServerLink _servers;
     private readonly WireCodec _wire;
     private readonly NetMQQueue<NetMQMessage> _outgoing = new();
     private readonly NetMQPoller _poller;
@@ -50,18 +50,20 @@ public sealed class GoqClient : IDisposable
         _user = credentials.User;
         _secret = credentials.Secret;
         _wire = new WireCodec(credentials.Secret, replayWindow ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.ReplayWindowSec), clock, credentials.KeyId);
-        _dealer = new DealerSocket();
-        CurveSetup.AsClient(_dealer, credentials);
-        _dealer.Options.Linger = TimeSpan.Zero;
-        _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
-        _dealer.Options.SendHighWatermark = 100_000;
-        _dealer.Options.ReceiveHighWatermark = 100_000;
-        _dealer.ReceiveReady += (_, _) => OnReceiveReady();
+        _servers = new ServerLink(endpoint, dealer =>
+        {
+            CurveSetup.AsClient(dealer, credentials);
+            dealer.Options.Linger = TimeSpan.Zero;
+            dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
+            dealer.Options.SendHighWatermark = 100_000;
+            dealer.Options.ReceiveHighWatermark = 100_000;
+            dealer.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
+        });
         _outgoing.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var message, TimeSpan.Zero))
             {
-                if (_unsent.Count > 0 || !_dealer.TrySendMultipartMessage(message))
+                if (_unsent.Count > 0 || !_servers.TrySend(message))
                 {
                     Hold(message);
                 }
@@ -69,8 +71,13 @@ public sealed class GoqClient : IDisposable
         };
         _resend = new NetMQTimer(ResendEvery) { Enable = false };
         _resend.Elapsed += (_, _) => SendHeld();
-        _poller = new NetMQPoller { _dealer, _outgoing, _resend };
-        ServerEndpoints.Connect(_dealer, endpoint);
+        _poller = new NetMQPoller { _outgoing, _resend };
+        foreach (var dealer in _servers.Sockets)
+        {
+            _poller.Add(dealer);
+        }
+
+        _servers.Connect();
         _poller.RunAsync("goq-client", isBackgroundThread: true);
     }
 
@@ -88,7 +95,7 @@ public sealed class GoqClient : IDisposable
             {
                 _unsent.Dequeue(); // its request has failed by now: a late send would act on what was reported failed
             }
-            else if (_dealer.TrySendMultipartMessage(held.Message))
+            else if (_servers.TrySend(held.Message))
             {
                 _unsent.Dequeue();
             }
@@ -407,7 +414,7 @@ public sealed class GoqClient : IDisposable
         }
 
         _poller.Dispose();
-        _dealer.Dispose();
+        _servers.Dispose();
         _outgoing.Dispose();
         foreach (var pending in _pending.Values)
         {
@@ -443,10 +450,10 @@ public sealed class GoqClient : IDisposable
         }
     }
 
-    private void OnReceiveReady()
+    private void OnReceiveReady(NetMQSocket socket)
     {
         var message = new NetMQMessage();
-        while (_dealer.TryReceiveMultipartMessage(ref message))
+        while (socket.TryReceiveMultipartMessage(ref message))
         {
             try
             {

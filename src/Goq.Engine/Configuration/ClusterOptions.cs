@@ -19,7 +19,8 @@ public sealed record ClusterOptions
 /// <summary>A store's connection string as the config keeps it: without its password.</summary>
 public static class StoreConnection
 {
-    private static readonly string[] PasswordKeys = ["Password", "Pwd", "PassWord"];
+    // Every name Npgsql reads a password under (Password, its synonyms PSW and PWD), in any case.
+    private static readonly string[] PasswordKeys = ["Password", "Pwd", "Psw"];
 
     /// <summary>The connection string without any password in it, and that password (null when it had none).</summary>
     public static (string Connection, string? Password) WithoutPassword(string connectionString)

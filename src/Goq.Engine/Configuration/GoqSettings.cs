@@ -132,13 +132,11 @@ public sealed record GoqSettings
         : $"tcp://{ServerHost}:{Port}";
 
     /// <summary>This server's own endpoint, as clients reach it: its entry of <see cref="Servers"/> for its port, else ServerHost:Port.</summary>
-    public string OwnEndpoint => Servers.Count > 1 && Servers.FirstOrDefault(s => s.EndsWith($":{Port}", StringComparison.Ordinal)) is { } own
-        ? $"tcp://{own}"
-        : $"tcp://{ServerHost}:{Port}";
+    public string OwnEndpoint => ServerEntry.Own(Servers, Port) is { } own ? $"tcp://{own.Host}:{own.Port}" : $"tcp://{ServerHost}:{Port}";
 
     /// <summary>Where the server binds.</summary>
     public string BindEndpoint =>
-        $"tcp://{BindAddress ?? (IPAddress.TryParse(ServerHost, out _) ? ServerHost : "*")}:{Port}";
+        $"tcp://{BindAddress ?? (ServerEntry.Own(Servers, Port)?.Host ?? ServerHost) switch { var host when IPAddress.TryParse(host, out _) => host, _ => "*" }}:{Port}";
 
     /// <summary>The home to use: the given one, else $GOQ_HOME, else the user's home directory.</summary>
     public static string ResolveHome(string? home)

@@ -35,7 +35,28 @@ public static class ServerEntry
         return own.Count == 1 ? own[0].Port : null;
     }
 
-    private static bool IsThisHost(string host)
+    /// <summary>
+    /// This server's own entry of a list of several, by its port: the one entry with that port, else among several
+    /// with it (h1:1776, h2:1776) the one naming this host. Null with fewer than two servers or none found.
+    /// </summary>
+    public static (string Host, int Port)? Own(IReadOnlyList<string> servers, int port)
+    {
+        if (servers.Count < 2)
+        {
+            return null;
+        }
+
+        var withPort = servers.Select(Parse).Where(s => s.Port == port).ToList();
+        return withPort.Count switch
+        {
+            0 => null,
+            1 => withPort[0],
+            _ => withPort.Where(s => IsThisHost(s.Host)).Cast<(string, int)?>().FirstOrDefault(),
+        };
+    }
+
+    /// <summary>Whether <paramref name="host"/> names this machine (its name, or one of its addresses other than loopback).</summary>
+    public static bool IsThisHost(string host)
     {
         if (host.Equals(Environment.MachineName, StringComparison.OrdinalIgnoreCase)
             || host.Equals(Dns.GetHostName(), StringComparison.OrdinalIgnoreCase))

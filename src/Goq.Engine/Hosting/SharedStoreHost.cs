@@ -60,13 +60,10 @@ public static class SharedStoreHost
             {
                 if (!TryAcquire(lease, log))
                 {
-                    keeper.Role = "Standby";
                     Started("Standby");
                     await Task.Delay(LookEvery, stop.Token).ConfigureAwait(false);
                     continue;
                 }
-
-                keeper.Role = "Active";
                 metrics?.Role = "active";
                 var steppedDown = await ServeAsync(settings, credentials, db, lease, log, metrics, monitor, () => Started("Active"), stop.Token).ConfigureAwait(false);
                 if (metrics is not null)
@@ -81,6 +78,8 @@ public static class SharedStoreHost
                 }
 
                 log.Write(LogEntry.Warning("server.standing_by", $"stepped down ({steppedDown}); standing by to take over again"));
+                Started("Standby");
+                await Task.Delay(LookEvery * 3, stop.Token).ConfigureAwait(false); // a lease given up goes to a standby first
             }
         }
         catch (OperationCanceledException)
@@ -127,18 +126,38 @@ public static class SharedStoreHost
         }
     }
 
-    /// <summary>Serves under the lease until a clean stop (null) or a step-down (its reason).</summary>
+    /// <summary>
+    /// Serves under the lease until a clean stop (null) or a step-down (its reason). A store that could not be read as
+    /// the server started, a commit fenced meanwhile, or the server's loop failing is a step-down too: the lease is given
+    /// up for a standby (or this process, at its next look) to take, rather than the process ending.
+    /// </summary>
     private static async Task<string?> ServeAsync(GoqSettings settings, ClusterCredentials credentials, PostgresDatabase db, PostgresLease lease, JsonLog log,
         ServerMetrics? metrics, MonitorEndpoint? monitor, Action serving, CancellationToken stop)
     {
-        using var store = new PostgresJobStore(db, lease.Epoch);
-        using var server = new GoqServer(ServerHost.Options(settings, credentials, log, metrics, monitor) with
+        PostgresJobStore? store = null;
+        GoqServer? server = null;
+        try
         {
-            BindEndpoint = settings.BindEndpoint,
-            Lease = lease,
-            StoreKind = "PostgreSQL",
-            ClusterServers = () => ClusterView(settings, lease),
-        }, store);
+            store = new PostgresJobStore(db, lease.Epoch);
+            server = new GoqServer(ServerHost.Options(settings, credentials, log, metrics, monitor) with
+            {
+                BindEndpoint = settings.BindEndpoint,
+                Lease = lease,
+                StoreKind = "PostgreSQL",
+                ClusterServers = () => ClusterView(settings, lease),
+            }, store);
+        }
+        catch (Exception ex) when (ex is Storage.StoreFencedException || StoreOutage.CauseOf(ex) is not null)
+        {
+            server?.Dispose();
+            store?.Abandon();
+            store?.Dispose();
+            lease.Release();
+            return $"the queue could not be loaded ({ex.Message})";
+        }
+
+        using var owned = store;
+        using var running = server;
         try
         {
             server.Start();
@@ -162,6 +181,12 @@ public static class SharedStoreHost
         finally
         {
             server.Stop(stop.IsCancellationRequested ? "SIGTERM" : "stopping");
+        }
+
+        if (server.SteppedDown is null && server.Failed is { } failed && !stop.IsCancellationRequested)
+        {
+            lease.Release(); // a bug ended the loop: another server serves meanwhile
+            return $"the server's loop failed ({failed})";
         }
 
         return server.SteppedDown;
@@ -208,8 +233,6 @@ public static class SharedStoreHost
             _thread.Start();
         }
 
-        public volatile string Role = "Standby";
-
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -218,8 +241,10 @@ public static class SharedStoreHost
             }
 
             _stop.Cancel();
-            _thread.Join(TimeSpan.FromSeconds(10));
-            _stop.Dispose();
+            if (_thread.Join(TimeSpan.FromSeconds(10)))
+            {
+                _stop.Dispose(); // else the thread (a renewal stuck on the database) still reads it: left to the collector
+            }
         }
 
         private int _disposed;

@@ -20,7 +20,7 @@ namespace Goq.Hosting;
 /// </summary>
 public sealed class WorkerRelay : IDisposable
 {
-    private readonly DealerSocket _upstream = new();
+    private readonly ServerLink _upstream;
     private readonly DealerSocket _keeper = new();
     private readonly NetMQPoller _poller;
     private readonly NetMQTimer _watch = new(500);
@@ -33,7 +33,7 @@ public sealed class WorkerRelay : IDisposable
         _info = info;
         _lock = keeperLock;
         _log = log;
-        foreach (var socket in new[] { _upstream, _keeper })
+        static void Sized(NetMQSocket socket)
         {
             socket.Options.Linger = TimeSpan.FromSeconds(1);
             socket.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
@@ -41,10 +41,15 @@ public sealed class WorkerRelay : IDisposable
             socket.Options.ReceiveHighWatermark = 100_000;
         }
 
-        CurveSetup.AsClient(_upstream, credentials);
+        _upstream = new ServerLink(settings.Endpoint, socket =>
+        {
+            Sized(socket);
+            CurveSetup.AsClient(socket, credentials);
+            socket.ReceiveReady += (_, e) => Forward(e.Socket, _keeper);
+        });
+        Sized(_keeper);
         CurveSetup.AsClient(_keeper, credentials.ForServerKey(Convert.FromHexString(info.PublicKey)));
-        _upstream.ReceiveReady += (_, _) => Forward(_upstream, _keeper);
-        _keeper.ReceiveReady += (_, _) => Forward(_keeper, _upstream);
+        _keeper.ReceiveReady += (_, _) => ForwardUp();
         _watch.Elapsed += (_, _) =>
         {
             if (!KeeperAlive(info))
@@ -53,8 +58,13 @@ public sealed class WorkerRelay : IDisposable
                 _poller!.StopAsync();
             }
         };
-        _poller = new NetMQPoller { _upstream, _keeper, _watch };
-        ServerEndpoints.Connect(_upstream, settings.Endpoint);
+        _poller = new NetMQPoller { _keeper, _watch };
+        foreach (var socket in _upstream.Sockets)
+        {
+            _poller.Add(socket);
+        }
+
+        _upstream.Connect();
         _keeper.Connect(info.Endpoint);
         var wire = new WireCodec(credentials.Secret, settings.ReplayWindow, keyId: credentials.KeyId);
         _keeper.SendMultipartMessage(wire.ToServer(new RelayHello(Environment.ProcessId, LiveProcess.StartTicks(Environment.ProcessId))));
@@ -191,6 +201,17 @@ public sealed class WorkerRelay : IDisposable
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
             return null;
+        }
+    }
+
+    // The keeper's messages go to the server, or to every server of several (only the serving one reads them).
+    private void ForwardUp()
+    {
+        var message = new NetMQMessage();
+        while (_keeper.TryReceiveMultipartMessage(ref message))
+        {
+            _upstream.TrySend(message); // full queues: dropped, as on a network; the sides send again what matters
+            message = new NetMQMessage();
         }
     }
 

@@ -118,7 +118,7 @@ public sealed partial class GoqServer
     {
         // An empty batch id names no batch (PowerShell passes "" for a $null string): never one to answer from.
         var batchId = string.IsNullOrEmpty(submit.BatchId) ? null : submit.BatchId;
-        var error = JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
+        var error = JobSpecValidator.ValidateBatchId(batchId) ?? JobSpecValidator.Validate(submit.Jobs, submit.SharedEnvironment, checkSizes: _frameBytes > FrameCodec.MaxJobBytes);
         // Checkpoint (ownership): a job's owner is who signed the submit, never what the client says; the cluster
         // secret's holder (root on the server's host, an admin's script) names the account it submits as.
         var specs = error is not null

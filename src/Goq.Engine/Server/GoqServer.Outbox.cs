@@ -27,9 +27,9 @@ public sealed partial class GoqServer
 
     private void Flush()
     {
-        if (_steppedDown is not null)
+        if (LeaseLost())
         {
-            return; // stepped down: what this server decided is neither stored nor told
+            return; // stepped down (or its lease ran out during this turn): what this server decided is neither stored nor told
         }
 
         // Sending may reveal a lost peer (its watches go, its worker is detached) and stage changes: loop until quiet.

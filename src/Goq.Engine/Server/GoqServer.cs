@@ -137,6 +137,11 @@ public sealed partial class GoqServer : IDisposable
     /// <summary>Why the server stepped down for another (see <see cref="GoqServerOptions.Lease"/>); null when it did not.</summary>
     public string? SteppedDown => Volatile.Read(ref _steppedDown);
 
+    /// <summary>Why the server's loop failed (a bug, logged as server.loop_failed); null when it did not.</summary>
+    public string? Failed => Volatile.Read(ref _failed);
+
+    private string? _failed;
+
     /// <summary>Binds and starts serving; a taken port fails here with <see cref="GoqErrorIds.PortInUse"/>.</summary>
     public void Start()
     {
@@ -244,6 +249,7 @@ public sealed partial class GoqServer : IDisposable
         }
         catch (Exception ex)
         {
+            Volatile.Write(ref _failed, ex.Message);
             _options.Log(LogEntry.Error("server.loop_failed", $"server loop failed: {ex}"));
         }
         finally
@@ -414,6 +420,7 @@ public sealed partial class GoqServer : IDisposable
         }
 
         Volatile.Write(ref _steppedDown, reason);
+        _store.Abandon(); // what it staged is neither stored nor told: the server that serves next decides again
         _outbox.Clear();
         _effects.Take();
         _heldBack.Clear();

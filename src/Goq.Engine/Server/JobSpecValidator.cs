@@ -8,6 +8,19 @@ public static class JobSpecValidator
 {
     public const int MaxBatch = 100_000;
 
+    /// <summary>The longest batch id a client may choose (Submit-GoqJob's are 32 hex digits).</summary>
+    public const int MaxBatchIdLength = 128;
+
+    /// <summary>
+    /// Null when a submit's batch id is acceptable (none, or up to <see cref="MaxBatchIdLength"/> letters, digits and
+    /// '-', '_', '.', ':'), else the error. Checkpoint (hostile input): the id is stored as it is, and a NUL or a lone
+    /// surrogate, which a PostgreSQL text column refuses, would fail every commit of every server it was sent to.
+    /// </summary>
+    public static (string ErrorId, string Message)? ValidateBatchId(string? batchId) =>
+        batchId is null || (batchId.Length <= MaxBatchIdLength && batchId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            ? null
+            : (GoqErrorIds.InvalidJobSpec, $"a batch id is at most {MaxBatchIdLength} letters, digits and '-', '_', '.', ':'");
+
     /// <summary>
     /// Null when every spec is acceptable, else the error id and what is wrong with the first bad one. With
     /// <paramref name="checkSizes"/> (a message larger than one job may be) each job's size is measured too, so no job

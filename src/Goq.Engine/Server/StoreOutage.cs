@@ -37,9 +37,12 @@ internal sealed class StoreOutage(string? storeDirectory, Action<Diagnostics.Log
         IOException io => $"an I/O error ({io.Message})",
         GoqException { ErrorId: GoqErrorIds.StoreUnavailable } unavailable => unavailable.Message,
         // PostgreSQL: the database went away or is changing hands (a fail-over: a replica is read-only until promoted),
-        // is out of room (class 53) or is shutting down (57P0x). Any other error of the database is a bug: rethrown.
-        Npgsql.PostgresException { SqlState: var state } pg when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("53", StringComparison.Ordinal)
-            || state.StartsWith("57P", StringComparison.Ordinal) || state == "25006" => $"the PostgreSQL store refused the commit ({pg.MessageText})",
+        // is out of room (class 53), is shutting down or cancelled the statement (57: a statement_timeout, an admin), had
+        // an I/O error (58), or the transaction lost a race (40001, 40P01, a lock timeout 55P03): all worth another try.
+        // Any other error of the database is a bug: rethrown.
+        Npgsql.PostgresException { SqlState: var state } pg when pg.IsTransient || state.StartsWith("08", StringComparison.Ordinal)
+            || state.StartsWith("53", StringComparison.Ordinal) || state.StartsWith("57", StringComparison.Ordinal) || state.StartsWith("58", StringComparison.Ordinal)
+            || state is "25006" or "40001" or "40P01" or "55P03" => $"the PostgreSQL store refused the commit ({pg.MessageText})",
         Npgsql.NpgsqlException npgsql and not Npgsql.PostgresException => $"the PostgreSQL store cannot be reached ({npgsql.Message})",
         _ => null,
     };

@@ -60,6 +60,12 @@ public interface IJobStore : IJobStaging, IWaitingJobReader, IDisposable
     /// <summary>Makes every staged change durable, in one transaction.</summary>
     void Commit();
 
+    /// <summary>
+    /// Forgets what is staged and stores nothing more, not even when disposed: for a server that steps down for
+    /// another (its lease is gone), whose staged decisions the server that serves next makes again.
+    /// </summary>
+    void Abandon();
+
     /// <summary>A reader of committed pages for another thread (see <see cref="IJobReader"/>), or null when the store has none.</summary>
     IJobReader? OpenReader();
 }

@@ -110,6 +110,10 @@ public sealed class InMemoryJobStore : IJobStore
     {
     }
 
+    public void Abandon()
+    {
+    }
+
     public IJobReader? OpenReader() => null; // pages are read on the owner's thread
 
     public void Dispose()

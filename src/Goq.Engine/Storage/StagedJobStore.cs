@@ -34,6 +34,7 @@ public abstract class StagedJobStore : IJobStore
 
     protected StagedJobStore() => _environments = new StoredEnvironments(key => ReadEnvironment(key));
     private bool _counted;
+    private bool _abandoned;
 
     public long NextJobId => _nextJobId;
 
@@ -257,7 +258,7 @@ public abstract class StagedJobStore : IJobStore
 
     public void Commit()
     {
-        if (!HasChanges)
+        if (!HasChanges || _abandoned)
         {
             return;
         }
@@ -299,6 +300,11 @@ public abstract class StagedJobStore : IJobStore
             _writtenMeta[key] = value;
         }
     }
+
+    public void Abandon() => _abandoned = true;
+
+    /// <summary>Whether <see cref="Abandon"/> was called: nothing more is stored.</summary>
+    protected bool Abandoned => _abandoned;
 
     public abstract IJobReader? OpenReader();
 

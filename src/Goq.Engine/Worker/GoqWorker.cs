@@ -29,6 +29,7 @@ public sealed partial class GoqWorker : IDisposable
     private readonly GoqWorkerOptions _options;
     private readonly JobRunner _runner;
     private readonly DealerSocket _dealer;
+    private ServerLink? _servers; // direct to the server (no keeper): _dealer first, a socket more for each other server
     private readonly WireCodec _wire;
     private readonly NetMQQueue<WorkerCommand> _inbox = new();
     private readonly NetMQTimer _heartbeat;
@@ -76,7 +77,7 @@ public sealed partial class GoqWorker : IDisposable
         _dealer.Options.Linger = TimeSpan.FromSeconds(2);
         _dealer.Options.MaxMsgSize = FrameCodec.MaxMessageBytes + 1024;
         _dealer.Options.SendHighWatermark = 100_000;
-        _dealer.ReceiveReady += (_, _) => OnReceiveReady();
+        _dealer.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
         _inbox.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var command, TimeSpan.Zero))
@@ -124,7 +125,20 @@ public sealed partial class GoqWorker : IDisposable
         }
         else
         {
-            ServerEndpoints.Connect(_dealer, _options.Endpoint);
+            _servers = new ServerLink(_options.Endpoint, socket =>
+            {
+                CurveSetup.AsClient(socket, _options.Credentials);
+                socket.Options.Linger = _dealer.Options.Linger;
+                socket.Options.MaxMsgSize = _dealer.Options.MaxMsgSize;
+                socket.Options.SendHighWatermark = _dealer.Options.SendHighWatermark;
+                socket.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
+            }, first: _dealer);
+            foreach (var socket in _servers.Sockets.Skip(1))
+            {
+                _poller.Add(socket);
+            }
+
+            _servers.Connect();
             Adopt(_ledger?.SweepOrphans()); // before the hello (see Heartbeat)
             Send(Hello());
         }
@@ -241,7 +255,14 @@ public sealed partial class GoqWorker : IDisposable
         finally
         {
             _poller.Dispose();
-            _dealer.Dispose();
+            if (_servers is not null)
+            {
+                _servers.Dispose(); // _dealer with it
+            }
+            else
+            {
+                _dealer.Dispose();
+            }
             _ledger?.Remove();
             _sentinel?.Dispose(); // after the ledger: it finds none and exits
             RemoveKeeperInfo();
@@ -257,10 +278,10 @@ public sealed partial class GoqWorker : IDisposable
         }
     }
 
-    private void OnReceiveReady()
+    private void OnReceiveReady(NetMQSocket socket)
     {
         var message = new NetMQMessage();
-        while (_dealer.TryReceiveMultipartMessage(ref message))
+        while (socket.TryReceiveMultipartMessage(ref message))
         {
             Envelope envelope;
             try
@@ -450,7 +471,8 @@ public sealed partial class GoqWorker : IDisposable
             return; // no relay to carry it: whatever matters is sent again once one comes (heartbeat)
         }
 
-        if (!_dealer.TrySendMultipartMessage(_wire.ToServer(message)))
+        var wire = _wire.ToServer(message);
+        if (!(_servers?.TrySend(wire) ?? _dealer.TrySendMultipartMessage(wire)))
         {
             _options.Log(LogEntry.Warning("message.not_queued", $"could not queue a {message.GetType().Name} for the server"));
         }

@@ -27,7 +27,7 @@ public sealed partial class NamespaceRulesTests
         ["Goq.Output"] = ["Goq", "Goq.Errors", "Goq.Protocol", "Goq.Platform"],
         ["Goq.Storage"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Identity"],
         // The PostgreSQL store and its lease: the rows of Goq.Storage's staged store, on a database several servers share.
-        ["Goq.Storage.Postgres"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Protocol", "Goq.Storage"],
+        ["Goq.Storage.Postgres"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Storage"],
         ["Goq.Monitoring"] = ["Goq", "Goq.Errors", "Goq.Diagnostics", "Goq.Configuration", "Goq.Protocol", "Goq.Storage"],
         ["Goq.Client"] = ["Goq", "Goq.Errors", "Goq.Platform", "Goq.Diagnostics", "Goq.Timing", "Goq.Configuration", "Goq.Protocol", "Goq.Transport",
             "Goq.Output", "Goq.Monitoring", "Goq.Identity"],

@@ -39,7 +39,10 @@ public sealed class PostgresDatabase : IDisposable
     /// <see cref="GoqErrorIds.StoreUnavailable"/> when the database cannot be reached or refuses us (naming which),
     /// <see cref="GoqErrorIds.StoreUnusable"/> for a schema this Goq does not read.
     /// </exception>
-    public static PostgresDatabase Open(string connectionString, string? password = null)
+    /// <param name="lease">The lease the servers hold (see <see cref="PostgresLease"/>): a transaction left open by a
+    /// server that was paused or cut off mid-commit is ended by the database within half of it, and a wait for a lock
+    /// within a quarter, so a take-over is never held up for longer (TCP keepalives find a dead client sooner too).</param>
+    public static PostgresDatabase Open(string connectionString, string? password = null, TimeSpan? lease = null)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -66,7 +69,11 @@ public sealed class PostgresDatabase : IDisposable
             // Npgsql's 10, which is longer than a server counts on its lease: every fail-over would cost a step-down.
             builder.HostRecheckSeconds = 2;
         }
-        var description = $"PostgreSQL at {builder.Host ?? "localhost"}:{builder.Port}/{builder.Database ?? builder.Username}";
+        var within = lease ?? TimeSpan.FromSeconds(Configuration.GoqDefaults.LeaseSec);
+        builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={(long)(within.TotalMilliseconds / 2)} -c lock_timeout={(long)(within.TotalMilliseconds / 4)}".Trim();
+        builder.KeepAlive = builder.KeepAlive is 0 ? 5 : builder.KeepAlive;
+        var hosts = builder.Host ?? "localhost";
+        var description = $"PostgreSQL at {(hosts.Contains(',') ? hosts : $"{hosts}:{builder.Port}")}/{builder.Database ?? builder.Username}";
         var source = new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
         var database = new PostgresDatabase(source, description);
         try

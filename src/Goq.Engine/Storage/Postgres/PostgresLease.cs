@@ -103,23 +103,32 @@ public sealed class PostgresLease : IStoreLease
     public bool Renew()
     {
         var started = Stopwatch.GetTimestamp();
+        var epoch = Epoch; // the epoch this renewal is for, whatever happens meanwhile
+        var held = Volatile.Read(ref _heldUntil);
         using var connection = _db.Connect();
-        using var renew = new NpgsqlCommand("UPDATE lease SET expires_at = clock_timestamp() + @d WHERE id = 1 AND epoch = @e AND holder = @h", connection);
+        // Only a lease that has not run out is extended: once expired it may already be another's to take.
+        using var renew = new NpgsqlCommand(
+            "UPDATE lease SET expires_at = clock_timestamp() + @d WHERE id = 1 AND epoch = @e AND holder = @h AND expires_at > clock_timestamp()", connection);
         renew.Parameters.AddWithValue("d", Duration);
-        renew.Parameters.AddWithValue("e", Epoch);
+        renew.Parameters.AddWithValue("e", epoch);
         renew.Parameters.AddWithValue("h", Holder);
         if (renew.ExecuteNonQuery() == 1)
         {
-            // Counted from before the round trip: the database's expiry is later than this, never earlier.
-            if (IsHeld)
+            // Counted from before the round trip: the database's expiry is later than this, never earlier. Only the
+            // holding this renewal began under is extended (not one lost, or taken again with another epoch, meanwhile).
+            if (held > 0 && Stopwatch.GetTimestamp() < held)
             {
-                Volatile.Write(ref _heldUntil, started + SafeTicks());
+                Interlocked.CompareExchange(ref _heldUntil, started + SafeTicks(), held);
             }
 
             return IsHeld;
         }
 
-        Lose($"another server has taken the lease over from epoch {Epoch}");
+        if (Interlocked.CompareExchange(ref _heldUntil, 0, held) == held && held != 0 && Epoch == epoch)
+        {
+            _log(LogEntry.Warning("lease.lost", $"this server no longer holds the store's lease: it ran out, or another server took it over from epoch {epoch}"));
+        }
+
         return false;
     }
 
