@@ -169,6 +169,18 @@ public sealed record GoqSettings
         var servers = Env("GOQ_SERVERS") is { } listed
             ? listed.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             : config.Servers ?? [];
+        foreach (var server in servers)
+        {
+            try
+            {
+                _ = ServerEntry.Parse(server);
+            }
+            catch (JsonException ex)
+            {
+                throw new GoqException(GoqErrorIds.InvalidConfig, GoqErrorKind.InvalidArgument, $"{ex.Message} (GOQ_SERVERS or the config's Servers)") { Target = server };
+            }
+        }
+
         var first = servers.Length > 0 ? ServerEntry.Parse(servers[0]) : ((string Host, int Port)?)null;
         return new GoqSettings
         {

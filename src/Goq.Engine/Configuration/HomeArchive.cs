@@ -46,7 +46,7 @@ public static class HomeArchive
             [ClusterCredentials.SecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.SecretFile)),
             [ClusterCredentials.ServerPublicFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerPublicFile)),
         };
-        if (role == "Server")
+        if (role.Equals("Server", StringComparison.OrdinalIgnoreCase)) // as PowerShell passes it: -Role server is the same role
         {
             // Checkpoint (secrets): only a server's archive carries the server's secret key; a worker's or client's never does.
             contents[ClusterCredentials.ServerSecretFile] = File.ReadAllBytes(Path.Combine(settings.DotDir, ClusterCredentials.ServerSecretFile));
