@@ -742,7 +742,7 @@ try {
         "take-over after kill -9 of the active server ($FailoverRounds rounds): s until a submit is answered; until a new job starts (goal < 15)" = if ($failover -is [string]) { $failover } elseif ($failover) {
             '{0}; {1}' -f (($failover.ServeSec | ForEach-Object { '{0:N1}' -f $_ }) -join ', '), (($failover.FirstJobSec | ForEach-Object { '{0:N1}' -f $_ }) -join ', ') }
         "same: lease s / renewed every s / held for s; the stream's jobs: submitted, submit errors, not completed, run twice" = if ($failover -and $failover -isnot [string]) {
-            '{0} / {1:N1} / {2:N1}; {3}, {4}, {5}, {6}' -f $failover.LeaseSec, $failover.RenewSec, $failover.HoldSec, $failover.Streamed, $failover.StreamErrors, $failover.NotCompleted, $failover.RanTwice }
+            '{0} / {1:N1} / {2:N1}; {3}, {4}{7}, {5}, {6}' -f $failover.LeaseSec, $failover.RenewSec, $failover.HoldSec, $failover.Streamed, $failover.StreamErrors, $failover.NotCompleted, $failover.RanTwice, $(if ($failover.StreamErrorKinds) { " ($($failover.StreamErrorKinds))" }) }
         'cores'                                    = [Environment]::ProcessorCount
         'worker slots'                             = "2 (runs 2-4, 9), $ManySlots (runs 5, 5b); -NoJobKeeper but in 5b, 7, 8, 9"
         'store'                                    = 'SQLite, WAL, synchronous=FULL: every job committed before its ack'

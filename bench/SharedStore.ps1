@@ -74,10 +74,10 @@ function Measure-Failover([int] $Rounds = 3, [int] $LeaseSec = 0) {
             param($GoqHome, $StopFile, $Module)
             Import-Module $Module
             $ids = [System.Collections.Generic.List[long]]::new()
-            $errors = 0
+            $errors = [System.Collections.Generic.List[string]]::new()
             while (-not (Test-Path $StopFile)) {
                 try { foreach ($j in (1..20 | ForEach-Object { '/bin/true' } | Submit-GoqJob -Home $GoqHome -ArgumentList @())) { $ids.Add($j.Id) } }
-                catch { $errors++ }
+                catch { $errors.Add("$($_.FullyQualifiedErrorId): $($_.Exception.Message)") }
                 Start-Sleep -Milliseconds 200 # about 100 jobs/s, below what the worker runs: the queue stays short, as a busy day's does
 
             }
@@ -110,7 +110,9 @@ function Measure-Failover([int] $Rounds = 3, [int] $LeaseSec = 0) {
         [pscustomobject]@{
             LeaseSec = $lease; RenewSec = $lease / 5; HoldSec = $lease * 0.8
             ServeSec = $serve; FirstJobSec = $firstJob
-            Streamed = $streamed.Ids.Count; StreamErrors = $streamed.Errors
+            Streamed = $streamed.Ids.Count; StreamErrors = $streamed.Errors.Count
+            StreamErrorKinds = ($streamed.Errors | ForEach-Object { ($_ -split ',')[0] } | Group-Object | ForEach-Object { "$($_.Count) x $($_.Name)" }) -join '; '
+            FirstStreamError = $streamed.Errors | Select-Object -First 1
             NotCompleted = @($ended | Where-Object State -NE 'Completed').Count
             RanTwice = @($jobs | Where-Object { $_.Attempts -gt 1 }).Count
         }

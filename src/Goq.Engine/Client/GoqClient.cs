@@ -416,9 +416,13 @@ public sealed class GoqClient : IDisposable
         _poller.Dispose();
         _servers.Dispose();
         _outgoing.Dispose();
+        // A request still waiting fails as unanswered, never as cancelled: the connection it was sent on is gone (another
+        // request on it went unanswered, a server taking over), and whoever retries (RetryingSubmitter) sends it again.
+        var closed = new GoqException(GoqErrorIds.ServerUnreachable, GoqErrorKind.Connection,
+            $"the connection to the Goq server at {Endpoint} was closed before it answered (another request on it went unanswered)") { Target = Endpoint };
         foreach (var pending in _pending.Values)
         {
-            pending.TrySetCanceled();
+            pending.TrySetException(closed);
         }
     }
 
