@@ -63,7 +63,7 @@
     18. Stopping a running script-block job whose runner started a child (sleep), -ScriptStops times on a worker of its
        own (with its job keeper): ms from Stop-GoqJob until Wait-GoqJob has it Cancelled, and until the child is gone
        (polled every 5 ms), p50 and the slowest of each.
-    19. The PostgreSQL store against SQLite on the same work: -StoreJobs trivial jobs A B A B, three rounds, a home of
+    19. The PostgreSQL store against SQLite on the same work (and the waiting queue of -WaitingJobs, as in 14, on it): -StoreJobs trivial jobs A B A B, three rounds, a home of
        each kind with one server and a worker of 2 slots; bulk submit and end-to-end rates, medians' ratio. The database
        is a throw-away PostgreSQL on this host (fsync on), as tools/TestPostgres.ps1 makes it.
     20. Take-over: two servers on one PostgreSQL store, a worker, a stream of submits; -FailoverRounds times the active
@@ -664,6 +664,7 @@ try {
     $queue = if ($WaitingJobs -gt 12000 -and $IsLinux) { Measure-WaitingQueue $WaitingJobs }
     $users = if ($MultiUserJobs -gt 0) { Measure-MultiUser $MultiUserJobs }
     $stores = if ($StoreJobs -gt 0) { Measure-PostgresStore $StoreJobs }
+    $queuePg = if ($WaitingJobs -gt 12000 -and $IsLinux -and $StoreJobs -gt 0) { Measure-PostgresWaitingQueue $WaitingJobs }
     $failover = if ($FailoverRounds -gt 0) { Measure-Failover $FailoverRounds }
     $ofCeiling = { param($rate) if ($rate -and $ceiling) { [math]::Round($rate / $ceiling, 2) } }
 
@@ -739,6 +740,8 @@ try {
             '{0} vs {1} (PostgreSQL / SQLite, medians: {2:N3})' -f (($stores.SqliteSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), (($stores.PgSubmit | ForEach-Object { [math]::Round($_) }) -join ', '), $stores.SubmitRatio }
         "same: end-to-end jobs/s (goal: PostgreSQL >= 0.8 of SQLite)" = if ($stores -and $stores -isnot [string]) {
             '{0} vs {1} (PostgreSQL / SQLite, medians: {2:N3})' -f (($stores.SqliteEnd | ForEach-Object { [math]::Round($_) }) -join ', '), (($stores.PgEnd | ForEach-Object { [math]::Round($_) }) -join ', '), $stores.EndRatio }
+        "waiting queue of $($WaitingJobs) on PostgreSQL: submit jobs/s, first 10,000 / the rest; restart s until all back; RSS MB" = if ($queuePg -is [string]) { $queuePg } elseif ($queuePg) {
+            '{0:N0} / {1:N0}; {2:N1}; {3:N0}' -f $queuePg.Rate10k, $queuePg.RateAll, $queuePg.BackSec, $queuePg.RestartedMB }
         "take-over after kill -9 of the active server ($FailoverRounds rounds): s until a submit is answered; until a new job starts (goal < 15)" = if ($failover -is [string]) { $failover } elseif ($failover) {
             '{0}; {1}' -f (($failover.ServeSec | ForEach-Object { '{0:N1}' -f $_ }) -join ', '), (($failover.FirstJobSec | ForEach-Object { '{0:N1}' -f $_ }) -join ', ') }
         "same: lease s / renewed every s / held for s; the stream's jobs: submitted, submit errors, not completed, run twice" = if ($failover -and $failover -isnot [string]) {

@@ -94,11 +94,12 @@ function Measure-SimulatedWorkers([string] $GoqHome, [int] $Count, [int] $Proces
 # submit rate for the first 10,000 and for the rest, the server's memory with them all queued, and a restart: how long
 # until Start-GoqServer returns with every job back, and until a job submitted then has run on a worker connected
 # before the restart (which announces itself again within one heartbeat).
-function Measure-WaitingQueue([int] $Count) {
+function Measure-WaitingQueue([int] $Count, [string] $StoreConnectionString) {
     $queueHome = Join-Path ([System.IO.Path]::GetTempPath()) ('goq-bench-queue-' + [guid]::NewGuid().ToString('N').Substring(0, 8))
     New-Item -ItemType Directory $queueHome | Out-Null
     try {
-        Initialize-GoqHome -Path $queueHome -Port (Get-FreePort) | Out-Null
+        $store = if ($StoreConnectionString) { @{ StoreConnectionString = $StoreConnectionString } } else { @{} }
+        Initialize-GoqHome -Path $queueHome -Port (Get-FreePort) @store | Out-Null
         $server = Start-GoqServer -Home $queueHome
         $null = Start-GoqWorker -Home $queueHome -Slots 1 -NoJobKeeper
         $command = '/usr/bin/printf "%s\n" processing-input-file-0000000.dat --threshold 0.75 --out /data/res'

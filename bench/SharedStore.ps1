@@ -49,6 +49,15 @@ function Measure-PostgresStore([int] $Count, [int] $Rounds = 3) {
     }
 }
 
+# Measure-WaitingQueue (Scale.ps1: a queue of -Count waiting jobs, submitted, then the server restarted) on a
+# PostgreSQL store: the million-job figures of the SQLite store, on the other.
+function Measure-PostgresWaitingQueue([int] $Count) {
+    $pg = Start-GoqTestPostgres
+    if ($pg -is [string]) { return "skipped: $pg" }
+    try { Measure-WaitingQueue $Count "$($pg.ConnectionString);Password=$($pg.Password)" }
+    finally { Stop-GoqTestPostgres $pg }
+}
+
 # Two servers on one PostgreSQL store (the home's default lease unless -LeaseSec), a worker of 2 slots, and a stream of
 # submits (batches of 20 trivial jobs five times a second, from a thread of its own: a short queue, jobs running). -Rounds times: kill -9 the active
 # server, then time (from the kill) until a submit is answered again (the standby serves) and until a job submitted
