@@ -225,14 +225,30 @@ public static class HomeArchive
             throw Invalid($"'{Identity.UserKey.FileName}' is not a user key");
         }
 
+        HomeArchiveManifest manifest;
         try
         {
             _ = JsonSerializer.Deserialize(contents[ConfigEntry], ConfigJsonContext.Default.GoqConfig) ?? throw new JsonException("empty");
-            _ = JsonSerializer.Deserialize(contents[ManifestEntry], ConfigJsonContext.Default.HomeArchiveManifest) ?? throw new JsonException("empty");
+            manifest = JsonSerializer.Deserialize(contents[ManifestEntry], ConfigJsonContext.Default.HomeArchiveManifest) ?? throw new JsonException("empty");
         }
         catch (JsonException ex)
         {
             throw Invalid($"its config or manifest does not parse ({ex.Message})");
+        }
+
+        // Checkpoint (secrets): the server's secret key and the store's password come only in a server's archive (for a
+        // standby), never in a worker's, a client's or a user's, however the archive was put together.
+        if (ServerEntries.FirstOrDefault(contents.ContainsKey) is { } serverFile)
+        {
+            if (isUsers || !string.Equals(manifest.Role, "Server", StringComparison.OrdinalIgnoreCase))
+            {
+                throw Invalid($"it holds '{serverFile}', which only a server's archive (Export-GoqHome -Role Server) does");
+            }
+
+            if (contents.TryGetValue(ClusterCredentials.ServerSecretFile, out var serverSecret) && !ClusterCredentials.IsKeyText(serverSecret))
+            {
+                throw Invalid($"'{ClusterCredentials.ServerSecretFile}' is not a key");
+            }
         }
 
         return contents;
