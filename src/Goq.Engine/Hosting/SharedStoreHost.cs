@@ -119,7 +119,8 @@ public static class SharedStoreHost
         {
             return lease.TryAcquire();
         }
-        catch (Exception ex) when (PostgresDatabase.Unavailable(ex, "the store") is not null || ex is GoqException { ErrorId: GoqErrorIds.StoreUnavailable })
+        // Any failure of the database's (unreachable, a lock waited for too long, a fail-over under way): look again later.
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException || ex is GoqException { ErrorId: GoqErrorIds.StoreUnavailable })
         {
             log.Write(LogEntry.Warning("lease.unreachable", $"cannot look at the store's lease: {ex.Message}"));
             return false;

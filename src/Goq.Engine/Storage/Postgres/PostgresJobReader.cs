@@ -30,7 +30,9 @@ public sealed class PostgresJobReader(PostgresDatabase db) : IJobReader
         EndPin();
         _pinnedConnection = db.Connect();
         _pinned = _pinnedConnection.BeginTransaction(IsolationLevel.RepeatableRead);
-        using var cmd = new NpgsqlCommand("SELECT 1 FROM meta LIMIT 1", _pinnedConnection, _pinned); // the snapshot is taken at the first read
+        // The snapshot is taken at the first read; it may wait idle for its count longer than a server's transactions
+        // may (see PostgresDatabase.Open), and it holds no lock a take-over needs.
+        using var cmd = new NpgsqlCommand("SET LOCAL idle_in_transaction_session_timeout = 0; SELECT 1 FROM meta LIMIT 1", _pinnedConnection, _pinned);
         cmd.ExecuteScalar();
     }
 
