@@ -57,7 +57,17 @@ Describe 'Chaos' {
                     'keeper' { @(Get-WorkerProcess $worker)[1] } # the keeper alone: its jobs die with it, its relay exits
                     'host' { Get-WorkerProcess $worker } # everything of that worker at once, as a lost host; its disk stays
                 }
-                Stop-Process -Id $victims -Force -ErrorAction SilentlyContinue
+                if ($kind -eq 'host') {
+                    # A lost host loses everything at once: stopped first, all of them, so none sees another die (a
+                    # keeper outliving its job by a moment would record the job's SIGKILL as its end: a failure no lost
+                    # host ever reports), then killed. Stop-Process, one process after another, left that moment open
+                    # on a loaded machine.
+                    & kill -STOP @victims 2>$null
+                    & kill -KILL @victims 2>$null
+                }
+                else {
+                    Stop-Process -Id $victims -Force -ErrorAction SilentlyContinue
+                }
                 foreach ($victim in $victims) {
                     Wait-Until { -not (Get-Process -Id $victim -ErrorAction SilentlyContinue) } -TimeoutSec 30 -Because "the $kind kill -9 to end process $victim"
                 }
