@@ -42,9 +42,15 @@ public static class SharedStoreHost
         using var terminate = TerminationSignal.OnTerminate(log.Write, stop.Cancel);
         using var keeper = new LeaseKeeper(lease, log.Write);
         var started = false;
+        string? recorded = null;
         void Started(string role)
         {
-            ServerHost.WritePidFile(settings, role);
+            if (role != recorded)
+            {
+                ServerHost.WritePidFile(settings, role); // written when the role changes, not at every look of a standby
+                recorded = role;
+            }
+
             if (!started)
             {
                 started = true;
