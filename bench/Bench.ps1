@@ -560,12 +560,11 @@ function Measure-MultiUser([int] $Count, [int] $Rounds = 3) {
         $results = foreach ($round in 1..$Rounds) {
             [pscustomobject]@{ One = & $run 'one' $Count; Multi = & $run 'multi' $Count }
         }
-        $median = { param($values) ($values | Sort-Object)[[math]::Floor(($values.Count - 1) / 2)] }
         [pscustomobject]@{
             OneSubmit = $results.One.Submit; MultiSubmit = $results.Multi.Submit
             OneEnd = $results.One.EndToEnd; MultiEnd = $results.Multi.EndToEnd
-            SubmitRatio = (& $median $results.Multi.Submit) / (& $median $results.One.Submit)
-            EndRatio = (& $median $results.Multi.EndToEnd) / (& $median $results.One.EndToEnd)
+            SubmitRatio = (Get-Median $results.Multi.Submit) / (Get-Median $results.One.Submit)
+            EndRatio = (Get-Median $results.Multi.EndToEnd) / (Get-Median $results.One.EndToEnd)
         }
     }
     finally {

@@ -72,9 +72,8 @@ function Measure-ScrapeCost([string] $GoqHome, [int] $Count, [string] $MetricsUr
     $serverCpuMs = ((& $cpu) - $start) * 1000 / ($burst + 1)
     $bytes = $client.GetStringAsync($MetricsUrl).Result.Length
     $client.Dispose()
-    $median = { param($v) ($v | Sort-Object)[[math]::Floor(($v.Count - 1) / 2)] }
     [pscustomobject]@{
-        None = $none; Scraped = $scraped; Ratio = (& $median $scraped) / (& $median $none); NoneCpu = $noneCpu; ScrapedCpu = $scrapedCpu; NoneLoop = $noneLoop; ScrapedLoop = $scrapedLoop; ScraperCpuPct = $scraperCpu
+        None = $none; Scraped = $scraped; Ratio = (Get-Median $scraped) / (Get-Median $none); NoneCpu = $noneCpu; ScrapedCpu = $scrapedCpu; NoneLoop = $noneLoop; ScrapedLoop = $scrapedLoop; ScraperCpuPct = $scraperCpu
         NoiseRatio = ($none | Measure-Object -Minimum).Minimum / ($none | Measure-Object -Maximum).Maximum
         ScrapeMs = $perScrapeMs; ServerCpuMsPerScrape = $serverCpuMs; Bytes = $bytes
     }

@@ -34,12 +34,11 @@ function Measure-PostgresStore([int] $Count, [int] $Rounds = 3) {
             $b = Push-Location $postgres -PassThru; try { $p = Measure-Bulk $postgres $Count } finally { Pop-Location }
             [pscustomobject]@{ SQLite = $s; PostgreSQL = $p }
         }
-        $median = { param($values) ($values | Sort-Object)[[math]::Floor(($values.Count - 1) / 2)] }
         [pscustomobject]@{
             SqliteSubmit = $results.SQLite.Submit; PgSubmit = $results.PostgreSQL.Submit
             SqliteEnd = $results.SQLite.EndToEnd; PgEnd = $results.PostgreSQL.EndToEnd
-            SubmitRatio = (& $median $results.PostgreSQL.Submit) / (& $median $results.SQLite.Submit)
-            EndRatio = (& $median $results.PostgreSQL.EndToEnd) / (& $median $results.SQLite.EndToEnd)
+            SubmitRatio = (Get-Median $results.PostgreSQL.Submit) / (Get-Median $results.SQLite.Submit)
+            EndRatio = (Get-Median $results.PostgreSQL.EndToEnd) / (Get-Median $results.SQLite.EndToEnd)
         }
     }
     finally {

@@ -7,6 +7,9 @@ function Get-FreePort {
     try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
 }
 
+# The median of some numbers (the lower middle one of an even count), as the bench's A B A B rounds report it.
+function Get-Median([double[]] $Values) { ($Values | Sort-Object)[[math]::Floor(($Values.Count - 1) / 2)] }
+
 # Other processes whose command line holds every given text (every server and worker names its home there).
 function Get-GoqHomeProcess([string[]] $Text) {
     # CommandLine is read from /proc each time: read it once, since the process may exit in between.

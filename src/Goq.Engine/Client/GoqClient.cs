@@ -32,11 +32,7 @@ public sealed class GoqClient : IDisposable
     private readonly byte[] _secret;
     private readonly string _secretText;
     private readonly Identity.UserKey? _user;
-    // Messages no server has taken yet: with several servers listed, a message waits for a completed connection to
-    // the one that serves (a take-over in progress), in order, until its request would have timed out (client thread only).
-    private static readonly TimeSpan ResendEvery = TimeSpan.FromMilliseconds(20);
-    private readonly Queue<(NetMQMessage Message, long HeldAt)> _unsent = new();
-    private readonly NetMQTimer _resend;
+    private readonly HeldMessages _held;
     private long _nextRid;
     private volatile GoqException? _rejection;
     private int _disposed;
@@ -59,19 +55,15 @@ public sealed class GoqClient : IDisposable
             dealer.Options.ReceiveHighWatermark = 100_000;
             dealer.ReceiveReady += (_, e) => OnReceiveReady(e.Socket);
         });
+        _held = new HeldMessages(_servers.TrySend, RequestTimeout);
         _outgoing.ReceiveReady += (_, e) =>
         {
             while (e.Queue.TryDequeue(out var message, TimeSpan.Zero))
             {
-                if (_unsent.Count > 0 || !_servers.TrySend(message))
-                {
-                    Hold(message);
-                }
+                _held.Send(message);
             }
         };
-        _resend = new NetMQTimer(ResendEvery) { Enable = false };
-        _resend.Elapsed += (_, _) => SendHeld();
-        _poller = new NetMQPoller { _outgoing, _resend };
+        _poller = new NetMQPoller { _outgoing, _held.Timer };
         foreach (var dealer in _servers.Sockets)
         {
             _poller.Add(dealer);
@@ -79,33 +71,6 @@ public sealed class GoqClient : IDisposable
 
         _servers.Connect();
         _poller.RunAsync("goq-client", isBackgroundThread: true);
-    }
-
-    private void Hold(NetMQMessage message)
-    {
-        _unsent.Enqueue((message, System.Diagnostics.Stopwatch.GetTimestamp()));
-        _resend.Enable = true;
-    }
-
-    private void SendHeld()
-    {
-        while (_unsent.TryPeek(out var held))
-        {
-            if (System.Diagnostics.Stopwatch.GetElapsedTime(held.HeldAt) > RequestTimeout)
-            {
-                _unsent.Dequeue(); // its request has failed by now: a late send would act on what was reported failed
-            }
-            else if (_servers.TrySend(held.Message))
-            {
-                _unsent.Dequeue();
-            }
-            else
-            {
-                return;
-            }
-        }
-
-        _resend.Enable = false;
     }
 
     /// <summary>A client of a home's server, with the home's credentials, timeout and replay window.</summary>

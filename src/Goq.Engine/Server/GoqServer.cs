@@ -20,6 +20,7 @@ namespace Goq.Server;
 // commit) and its outbox. The outbox (acks riding on dispatches, notices, what an outage holds back) and the metrics'
 // reporting are the parts to make types of their own next; the scheduler's were split in issue 27. The handlers' part
 // (GoqServer.Handlers) is one short method per message kind; who may do what is decided outside it (Server/Access).
+// The lease's checkpoint (LeaseLost, StepDown) stays here: it guards every way into the loop and clears its outbox.
 /// <summary>
 /// The server: one ROUTER socket and one <see cref="Scheduler"/>, both owned by one poller thread. Each turn of
 /// the loop drains the messages that are ready, applies them, commits the store once, then sends the replies and
